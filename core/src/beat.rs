@@ -1,0 +1,163 @@
+//! Heartbeats: Nacos' `HeartBeat` task, `sendBeat`, `receivedBeat` (first part) and
+//! `RaftPeerSet.makeLeader` with its `/peer` refresh (nacos-protocol.md §4, §5.3, §2.2 (3)).
+
+use crate::event::{Event, StepDown};
+use crate::key;
+use crate::message::{Failure, RaftError, Request, Response};
+use crate::node::{Node, Pending};
+use crate::wire::{BeatDatum, BeatPacket, PeerState, RaftPeer};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+impl Node {
+    /// `HeartBeat.run`: count the heartbeat due down; when it runs out, reset it and send a beat.
+    pub(crate) fn heartbeat_tick(&mut self) {
+        let tick = self.cfg.tick_ms as i64;
+        let local = self.peers.local_mut();
+        local.heartbeat_due_ms -= tick;
+        if local.heartbeat_due_ms > 0 {
+            return;
+        }
+        self.reset_heartbeat_due();
+        self.send_beat();
+    }
+
+    /// `RaftCore.sendBeat`: only a LEADER beats. It resets its own leader due, then lists every
+    /// key in brief form with its timestamp (none with `sendBeatOnly`) and sends the packet to
+    /// every other member. One key without a brief form makes the whole beat fail, as in Nacos.
+    pub(crate) fn send_beat(&mut self) {
+        if self.state() != PeerState::Leader {
+            return;
+        }
+        self.reset_leader_due();
+        let mut datums = Vec::new();
+        if !self.cfg.send_beat_only {
+            datums.reserve(self.datums.len());
+            let mut unabbreviable = None;
+            for (k, slot) in &self.datums {
+                match key::brief(k) {
+                    Some(brief) => datums.push(BeatDatum {
+                        key: brief.into(),
+                        timestamp: slot.datum.timestamp,
+                    }),
+                    None => {
+                        unabbreviable = Some(k.clone());
+                        break;
+                    }
+                }
+            }
+            if let Some(k) = unabbreviable {
+                self.event(Event::BeatNotSent {
+                    reason: format!("key {k} has no brief form"),
+                });
+                return;
+            }
+        }
+        let packet = Arc::new(BeatPacket {
+            peer: self.peers.local().clone(),
+            datums,
+        });
+        self.event(Event::BeatSent {
+            term: packet.peer.term,
+            keys: packet.datums.len(),
+        });
+        for to in self.peers.others() {
+            self.send(&to, Request::Beat(packet.clone()), Pending::Beat);
+        }
+    }
+
+    pub(crate) fn beat_answered(&mut self, to: &str, result: Result<Response, Failure>) {
+        match result {
+            // The leader replaces its record of the follower with what the follower says.
+            Ok(Response::Peer(peer)) => {
+                self.peers.update(peer);
+            }
+            Ok(_) => self.request_failed(to, "beat", "unexpected answer".into()),
+            Err(f) => self.request_failed(to, "beat", f.to_string()),
+        }
+    }
+
+    /// `RaftCore.receivedBeat`: refuse non-LEADER senders and lower terms (equal terms are
+    /// accepted), become FOLLOWER voting for the sender, reset both dues, `makeLeader`, then sync
+    /// data. The follower does not adopt the leader's term here.
+    pub(crate) fn received_beat(&mut self, packet: &BeatPacket) -> Result<RaftPeer, RaftError> {
+        let remote = &packet.peer;
+        if remote.state != PeerState::Leader {
+            let reason = format!("invalid state from master, state: {}", remote.state);
+            self.event(Event::BeatRejected {
+                from: remote.ip.clone(),
+                reason: reason.clone(),
+            });
+            return Err(RaftError::bad_request(reason));
+        }
+        let own_term = self.peers.local().term;
+        if own_term > remote.term {
+            let reason = format!(
+                "out of date beat, beat-from-term: {}, beat-to-term: {}",
+                remote.term, own_term
+            );
+            self.event(Event::BeatRejected {
+                from: remote.ip.clone(),
+                reason: reason.clone(),
+            });
+            return Err(RaftError::bad_request(reason));
+        }
+        let local = self.peers.local_mut();
+        if local.state != PeerState::Follower {
+            let was = local.state;
+            local.state = PeerState::Follower;
+            local.vote_for = Some(remote.ip.clone());
+            self.event(Event::SteppedDown {
+                was,
+                why: StepDown::AcceptedBeat {
+                    leader: remote.ip.clone(),
+                    term: remote.term,
+                },
+            });
+        }
+        self.reset_leader_due();
+        self.reset_heartbeat_due();
+        self.make_leader(remote.clone());
+        self.event(Event::BeatAccepted {
+            leader: remote.ip.clone(),
+            term: remote.term,
+        });
+        if !self.cfg.send_beat_only {
+            self.sync_from_beat(packet);
+        }
+        Ok(self.peers.local().clone())
+    }
+
+    /// `RaftPeerSet.makeLeader`: believe in the beat's sender; ask every other member still
+    /// recorded as LEADER who it is now (`/peer`); store the sender's record.
+    pub(crate) fn make_leader(&mut self, candidate: RaftPeer) {
+        if !self.peers.is_leader(&candidate.ip) {
+            let previous = self.peers.leader().map(String::from);
+            self.peers.set_leader(Some(candidate.ip.clone()));
+            self.event(Event::LeaderChanged {
+                leader: candidate.ip.clone(),
+                previous,
+            });
+        }
+        for ip in self.peers.other_leaders(&candidate.ip) {
+            self.send(&ip, Request::GetPeer, Pending::Peer);
+        }
+        self.peers.update(candidate);
+    }
+
+    pub(crate) fn peer_answered(&mut self, to: &str, result: Result<Response, Failure>) {
+        match result {
+            Ok(Response::Peer(peer)) => {
+                self.peers.update(peer);
+            }
+            _ => {
+                if let Some(rec) = self.peers.get_mut(to) {
+                    rec.state = PeerState::Follower;
+                }
+                self.event(Event::PeerMarkedFollower { peer: to.into() });
+            }
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Events: what a node decided and why, for people (the page's event log, the native node's
+//! logs) and for tests. They change nothing; runtimes may drop them.
+
+use crate::wire::PeerState;
+use alloc::string::String;
+use core::fmt;
+
+/// Why a node stopped being LEADER or CANDIDATE.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StepDown {
+    /// It granted a vote to a candidate with a higher term.
+    GrantedVote {
+        /// The candidate.
+        candidate: String,
+        /// The candidate's term.
+        term: u64,
+    },
+    /// It accepted a beat from a leader whose term is not lower than its own.
+    AcceptedBeat {
+        /// The beat's sender.
+        leader: String,
+        /// The beat's term.
+        term: u64,
+    },
+}
+
+/// One decision of one node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// `leaderDueMs` ran out: it cleared its view, bumped its term and asks for votes.
+    ElectionStarted {
+        /// The new term.
+        term: u64,
+    },
+    /// It granted its vote (`receivedVote`).
+    VoteGranted {
+        /// The candidate.
+        candidate: String,
+        /// The candidate's (now also its own) term.
+        term: u64,
+    },
+    /// It refused a vote: the candidate's term is not above its own.
+    VoteRefused {
+        /// The candidate.
+        candidate: String,
+        /// The candidate's term.
+        candidate_term: u64,
+        /// Its own term.
+        own_term: u64,
+    },
+    /// A vote came from an address that is not a member (`can not find peer`).
+    VoteFromStranger {
+        /// The unknown address.
+        candidate: String,
+    },
+    /// A candidate received an answer to its vote request.
+    VoteAnswered {
+        /// The voter.
+        from: String,
+        /// Whom the voter says it voted for.
+        vote_for: Option<String>,
+        /// The voter's term.
+        term: u64,
+    },
+    /// `decideLeader` found a majority for someone (perhaps not itself) and made it its leader.
+    LeaderDecided {
+        /// The node with the most votes in its local map.
+        leader: String,
+        /// Its vote count.
+        votes: usize,
+        /// The majority needed.
+        majority: usize,
+    },
+    /// It left LEADER or CANDIDATE state.
+    SteppedDown {
+        /// Its state before.
+        was: PeerState,
+        /// Why.
+        why: StepDown,
+    },
+    /// It sent a heartbeat to every other member.
+    BeatSent {
+        /// Its term.
+        term: u64,
+        /// Keys listed in the beat.
+        keys: usize,
+    },
+    /// It should have sent a beat but could not build it (a key without a brief form).
+    BeatNotSent {
+        /// Nacos' failure.
+        reason: String,
+    },
+    /// It accepted a beat.
+    BeatAccepted {
+        /// The sender.
+        leader: String,
+        /// The sender's term.
+        term: u64,
+    },
+    /// It refused a beat (Nacos' 400 texts).
+    BeatRejected {
+        /// The sender.
+        from: String,
+        /// The error text.
+        reason: String,
+    },
+    /// `makeLeader` switched it to a new leader.
+    LeaderChanged {
+        /// The new leader.
+        leader: String,
+        /// The leader it believed in before.
+        previous: Option<String>,
+    },
+    /// A peer it still recorded as LEADER did not answer `/peer`: marked FOLLOWER.
+    PeerMarkedFollower {
+        /// The peer.
+        peer: String,
+    },
+    /// A request it sent failed.
+    RequestFailed {
+        /// The peer.
+        to: String,
+        /// What was asked (`vote`, `beat`, ...).
+        what: &'static str,
+        /// Why.
+        failure: String,
+    },
+    /// Beat sync: it asked the leader for keys it lacks or holds older.
+    SyncFetch {
+        /// The beat's sender.
+        from: String,
+        /// How many keys.
+        keys: usize,
+    },
+    /// Beat sync: it applied a fetched datum.
+    DatumApplied {
+        /// The key.
+        key: String,
+        /// The new timestamp.
+        timestamp: u64,
+        /// Where it came from.
+        from: String,
+        /// Its term afterwards (the +100 rule).
+        term: u64,
+    },
+    /// Beat sync: a fetched datum was not newer than its own copy, or empty.
+    DatumSkipped {
+        /// The key.
+        key: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Beat sync: the leader did not list this key, so it was deleted (the dead-key rule).
+    DeadKeyDeleted {
+        /// The key.
+        key: String,
+    },
+    /// The leader applied a write and sent commits.
+    PublishStarted {
+        /// The key.
+        key: String,
+        /// Its new timestamp.
+        timestamp: u64,
+        /// The leader's term after the +100.
+        term: u64,
+    },
+    /// A majority acknowledged a write.
+    Published {
+        /// The key.
+        key: String,
+        /// Its timestamp.
+        timestamp: u64,
+    },
+    /// A write failed; what was applied stays applied.
+    PublishFailed {
+        /// The key.
+        key: String,
+        /// Nacos' error text.
+        reason: String,
+    },
+    /// A non-leader forwarded a write or delete to the leader it believes in.
+    Forwarded {
+        /// The key.
+        key: String,
+        /// The leader.
+        to: String,
+    },
+    /// A follower applied a commit.
+    CommitApplied {
+        /// The key.
+        key: String,
+        /// Its timestamp.
+        timestamp: u64,
+        /// The leader that sent it.
+        from: String,
+        /// Its term afterwards.
+        term: u64,
+    },
+    /// A follower refused a commit or delete commit.
+    CommitRejected {
+        /// The key.
+        key: String,
+        /// The sender.
+        from: String,
+        /// Nacos' error text.
+        reason: String,
+    },
+    /// It deleted a key (its own delete as leader, a delete commit, or a local iplist delete).
+    Deleted {
+        /// The key.
+        key: String,
+        /// The leader in whose name it deleted.
+        by: String,
+    },
+}
+
+impl fmt::Display for StepDown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepDown::GrantedVote { candidate, term } => {
+                write!(f, "it voted for {candidate} in the higher term {term}")
+            }
+            StepDown::AcceptedBeat { leader, term } => {
+                write!(f, "it accepted a beat from {leader} (term {term})")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Event::*;
+        match self {
+            ElectionStarted { term } => {
+                write!(f, "leader timeout: starts an election in term {term}")
+            }
+            VoteGranted { candidate, term } => {
+                write!(f, "votes for {candidate}: term {term} is above its own")
+            }
+            VoteRefused {
+                candidate,
+                candidate_term,
+                own_term,
+            } => write!(
+                f,
+                "refuses the vote of {candidate}: term {candidate_term} is not above {own_term}"
+            ),
+            VoteFromStranger { candidate } => {
+                write!(f, "refuses a vote from {candidate}: can not find peer")
+            }
+            VoteAnswered {
+                from,
+                vote_for,
+                term,
+            } => match vote_for {
+                Some(v) => write!(f, "{from} answers: votes for {v} (term {term})"),
+                None => write!(f, "{from} answers: no vote (term {term})"),
+            },
+            LeaderDecided {
+                leader,
+                votes,
+                majority,
+            } => {
+                write!(
+                    f,
+                    "decides {leader} is leader: {votes} votes, majority {majority}"
+                )
+            }
+            SteppedDown { was, why } => write!(f, "steps down from {was}: {why}"),
+            BeatSent { term, keys } => write!(f, "sends a beat (term {term}, {keys} keys)"),
+            BeatNotSent { reason } => write!(f, "cannot send its beat: {reason}"),
+            BeatAccepted { leader, term } => {
+                write!(f, "accepts the beat of {leader} (term {term})")
+            }
+            BeatRejected { from, reason } => write!(f, "rejects the beat of {from}: {reason}"),
+            LeaderChanged { leader, previous } => match previous {
+                Some(p) => write!(f, "now follows {leader} (was {p})"),
+                None => write!(f, "now follows {leader}"),
+            },
+            PeerMarkedFollower { peer } => write!(f, "marks {peer} FOLLOWER: its /peer failed"),
+            RequestFailed { to, what, failure } => write!(f, "{what} to {to} failed: {failure}"),
+            SyncFetch { from, keys } => write!(f, "fetches {keys} newer keys from {from}"),
+            DatumApplied {
+                key,
+                timestamp,
+                from,
+                term,
+            } => {
+                write!(f, "syncs {key} v{timestamp} from {from}; term now {term}")
+            }
+            DatumSkipped { key, reason } => write!(f, "skips {key}: {reason}"),
+            DeadKeyDeleted { key } => write!(f, "deletes {key}: the leader's beat did not list it"),
+            PublishStarted {
+                key,
+                timestamp,
+                term,
+            } => {
+                write!(
+                    f,
+                    "writes {key} v{timestamp}, term +100 = {term}, sends commits"
+                )
+            }
+            Published { key, timestamp } => write!(f, "a majority acknowledged {key} v{timestamp}"),
+            PublishFailed { key, reason } => {
+                write!(f, "write of {key} failed (not rolled back): {reason}")
+            }
+            Forwarded { key, to } => write!(f, "forwards {key} to the leader {to}"),
+            CommitApplied {
+                key,
+                timestamp,
+                from,
+                term,
+            } => {
+                write!(
+                    f,
+                    "applies the commit of {key} v{timestamp} from {from}; term now {term}"
+                )
+            }
+            CommitRejected { key, from, reason } => {
+                write!(f, "rejects {key} from {from}: {reason}")
+            }
+            Deleted { key, by } => write!(f, "deletes {key} (leader {by})"),
+        }
+    }
+}

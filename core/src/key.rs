@@ -1,0 +1,306 @@
+//! Datum keys (nacos-protocol.md §1.1, Nacos' `KeyBuilder`): which family a key belongs to, its
+//! brief form used inside heartbeats, its namespace (the folder it is persisted in), and the
+//! stricter check this project applies to keys that clients submit.
+
+use alloc::string::String;
+
+/// Prefix of service-metadata keys (and of the switch key).
+pub const META_PREFIX: &str = "com.alibaba.nacos.naming.domains.meta.";
+/// Prefix of instance-list keys.
+pub const IPLIST_PREFIX: &str = "com.alibaba.nacos.naming.iplist.";
+/// Prefix of ephemeral instance lists, which never enter raft.
+pub const EPHEMERAL_PREFIX: &str = "com.alibaba.nacos.naming.iplist.ephemeral.";
+/// Brief form prefix of meta keys inside a beat.
+pub const BRIEF_META_PREFIX: &str = "meta.";
+/// Brief form prefix of instance-list keys inside a beat.
+pub const BRIEF_IPLIST_PREFIX: &str = "iplist.";
+/// Name of the global switch object.
+pub const SWITCH_NAME: &str = "00-00---000-NACOS_SWITCH_DOMAIN-000---00-00";
+/// The switch key (also a meta key: check switch first).
+pub const SWITCH_KEY: &str =
+    "com.alibaba.nacos.naming.domains.meta.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00";
+/// Only files whose name starts with this are loaded at start-up.
+pub const FILE_PREFIX: &str = "com.alibaba.nacos.naming";
+/// `namespace##group@@service`.
+pub const NAMESPACE_CONNECTOR: &str = "##";
+/// Default group, as in `DEFAULT_GROUP@@service`.
+pub const DEFAULT_GROUP: &str = "DEFAULT_GROUP";
+
+const DETAIL_META_HEAD: &str = "com.alibaba.nacos.naming.domains.";
+const DETAIL_IPLIST_HEAD: &str = "com.alibaba.nacos.naming.";
+
+/// The three key families Nacos replicates, in the order Nacos tests them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The global switch (`SwitchDomain` value).
+    Switch,
+    /// Service metadata (`Service` value).
+    Meta,
+    /// Persistent instance list (`Instances` value).
+    Iplist,
+}
+
+/// `matchServiceMetaKey`: long or brief meta prefix.
+pub fn is_meta(key: &str) -> bool {
+    key.starts_with(META_PREFIX) || key.starts_with(BRIEF_META_PREFIX)
+}
+
+/// `matchInstanceListKey`: long or brief instance-list prefix.
+pub fn is_iplist(key: &str) -> bool {
+    key.starts_with(IPLIST_PREFIX) || key.starts_with(BRIEF_IPLIST_PREFIX)
+}
+
+/// `matchSwitchKey`: ends with the switch name.
+pub fn is_switch(key: &str) -> bool {
+    key.ends_with(SWITCH_NAME)
+}
+
+/// `matchPersistentKey`: everything but ephemeral instance lists.
+pub fn is_persistent(key: &str) -> bool {
+    !key.starts_with(EPHEMERAL_PREFIX)
+}
+
+/// The value type Nacos picks for a key (switch, then iplist, then meta), or `None` for a key
+/// Nacos answers with `unknown type publish key`.
+pub fn kind(key: &str) -> Option<KeyKind> {
+    if is_switch(key) {
+        Some(KeyKind::Switch)
+    } else if is_iplist(key) {
+        Some(KeyKind::Iplist)
+    } else if is_meta(key) {
+        Some(KeyKind::Meta)
+    } else {
+        None
+    }
+}
+
+/// Brief form used in heartbeats: `meta.…` or `iplist.…`. `None` when the key is not in long
+/// form; Nacos' `split(prefix)[1]` throws there and the whole beat is not sent.
+pub fn brief(key: &str) -> Option<&str> {
+    if is_meta(key) {
+        key.strip_prefix(DETAIL_META_HEAD)
+            .filter(|b| b.starts_with(BRIEF_META_PREFIX))
+    } else if is_iplist(key) {
+        key.strip_prefix(DETAIL_IPLIST_HEAD)
+            .filter(|b| b.starts_with(BRIEF_IPLIST_PREFIX))
+    } else {
+        None
+    }
+}
+
+/// Long form of a brief key, written into `out` (reused to avoid an allocation per key on the
+/// beat path). Returns false for an entry that is neither meta nor iplist: Nacos skips it.
+pub fn detail_into(brief: &str, out: &mut String) -> bool {
+    out.clear();
+    if is_meta(brief) {
+        out.push_str(DETAIL_META_HEAD);
+    } else if is_iplist(brief) {
+        out.push_str(DETAIL_IPLIST_HEAD);
+    } else {
+        return false;
+    }
+    out.push_str(brief);
+    true
+}
+
+/// Long form of a brief key (see [`detail_into`]).
+pub fn detail(brief: &str) -> Option<String> {
+    let mut s = String::new();
+    detail_into(brief, &mut s).then_some(s)
+}
+
+/// `getNamespace`: the text between the long prefix and the first `##`; `""` for the switch and
+/// for keys without a long prefix. Decides the folder a datum is persisted in.
+pub fn namespace(key: &str) -> &str {
+    if is_switch(key) {
+        return "";
+    }
+    let rest = if let Some(r) = key.strip_prefix(EPHEMERAL_PREFIX) {
+        r
+    } else if let Some(r) = key.strip_prefix(META_PREFIX) {
+        r
+    } else if let Some(r) = key.strip_prefix(IPLIST_PREFIX) {
+        r
+    } else {
+        return "";
+    };
+    match rest.find(NAMESPACE_CONNECTOR) {
+        Some(i) => &rest[..i],
+        None => rest,
+    }
+}
+
+/// The service part after `##` (e.g. `DEFAULT_GROUP@@demo`), for display.
+pub fn service(key: &str) -> &str {
+    match key.find(NAMESPACE_CONNECTOR) {
+        Some(i) => &key[i + NAMESPACE_CONNECTOR.len()..],
+        None => key.rsplit('.').next().unwrap_or(key),
+    }
+}
+
+/// File name Nacos uses for a key: every `:` replaced by `#`.
+pub fn file_name(key: &str) -> String {
+    key.replace(':', "#")
+}
+
+/// The instance-list key of `service` (`group@@name`) in `namespace`.
+pub fn iplist_key(namespace: &str, service: &str) -> String {
+    let mut k = String::with_capacity(IPLIST_PREFIX.len() + namespace.len() + service.len() + 2);
+    k.push_str(IPLIST_PREFIX);
+    k.push_str(namespace);
+    k.push_str(NAMESPACE_CONNECTOR);
+    k.push_str(service);
+    k
+}
+
+/// The service-metadata key of `service` (`group@@name`) in `namespace`.
+pub fn meta_key(namespace: &str, service: &str) -> String {
+    let mut k = String::with_capacity(META_PREFIX.len() + namespace.len() + service.len() + 2);
+    k.push_str(META_PREFIX);
+    k.push_str(namespace);
+    k.push_str(NAMESPACE_CONNECTOR);
+    k.push_str(service);
+    k
+}
+
+/// The stricter rule for keys that people and clients submit through this project (the HTTP
+/// client path, the CLI, the page): long form only (a brief-form key would make a leader's beat
+/// fail, as in Nacos), persistent, a namespace that is a safe folder name, and only the
+/// characters Nacos allows in service names plus `#`. Returns the key's kind.
+pub fn validate_client_key(key: &str) -> Result<KeyKind, String> {
+    use alloc::format;
+    if key.is_empty() {
+        return Err("key is empty".into());
+    }
+    if key.len() > 512 {
+        return Err(format!(
+            "key is {} bytes long; at most 512 are allowed",
+            key.len()
+        ));
+    }
+    if key == SWITCH_KEY {
+        return Ok(KeyKind::Switch);
+    }
+    if !is_persistent(key) {
+        return Err(format!("ephemeral key {key} is not replicated by raft"));
+    }
+    let (rest, kind) = if let Some(r) = key.strip_prefix(META_PREFIX) {
+        (r, KeyKind::Meta)
+    } else if let Some(r) = key.strip_prefix(IPLIST_PREFIX) {
+        (r, KeyKind::Iplist)
+    } else {
+        return Err(format!(
+            "unknown type publish key: {key} (expected a key starting with {META_PREFIX} or {IPLIST_PREFIX})"
+        ));
+    };
+    if let Some(c) = rest
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "@.:_#-".contains(*c)))
+    {
+        return Err(format!(
+            "key {key} contains {c:?}; allowed are letters, digits and @.:_#-"
+        ));
+    }
+    let ns = namespace(key);
+    let Some(svc) = rest.find(NAMESPACE_CONNECTOR).map(|i| &rest[i + 2..]) else {
+        return Err(format!(
+            "key {key} has no namespace: expected <prefix><namespace>##<group>@@<service>"
+        ));
+    };
+    if ns.is_empty() || ns == "." || ns == ".." {
+        return Err(format!("key {key} has an invalid namespace {ns:?}"));
+    }
+    if svc.is_empty() {
+        return Err(format!("key {key} has no service name after ##"));
+    }
+    Ok(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = "com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@demo";
+    const IPLIST: &str = "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo";
+
+    #[test]
+    fn brief_and_detail_round_trip_as_in_the_spec() {
+        assert_eq!(brief(META), Some("meta.public##DEFAULT_GROUP@@demo"));
+        assert_eq!(brief(IPLIST), Some("iplist.public##DEFAULT_GROUP@@demo"));
+        assert_eq!(
+            brief(SWITCH_KEY),
+            Some("meta.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00")
+        );
+        assert_eq!(
+            detail("meta.public##DEFAULT_GROUP@@demo").as_deref(),
+            Some(META)
+        );
+        assert_eq!(
+            detail("iplist.public##DEFAULT_GROUP@@demo").as_deref(),
+            Some(IPLIST)
+        );
+        assert_eq!(detail("other.x"), None);
+        // Already brief: Nacos' split()[1] throws, so there is no brief form.
+        assert_eq!(brief("meta.x"), None);
+        assert_eq!(brief("com.example.x"), None);
+    }
+
+    #[test]
+    fn kinds_test_switch_first() {
+        assert_eq!(kind(SWITCH_KEY), Some(KeyKind::Switch));
+        assert!(is_meta(SWITCH_KEY));
+        assert_eq!(kind(META), Some(KeyKind::Meta));
+        assert_eq!(kind(IPLIST), Some(KeyKind::Iplist));
+        assert_eq!(kind("meta.x"), Some(KeyKind::Meta));
+        assert_eq!(kind("foo"), None);
+        assert!(!is_persistent(
+            "com.alibaba.nacos.naming.iplist.ephemeral.public##a@@b"
+        ));
+        assert!(is_persistent(IPLIST));
+    }
+
+    #[test]
+    fn namespace_and_file_name() {
+        assert_eq!(namespace(META), "public");
+        assert_eq!(namespace(IPLIST), "public");
+        assert_eq!(namespace(SWITCH_KEY), "");
+        assert_eq!(
+            namespace("com.alibaba.nacos.naming.iplist.ephemeral.dev##a@@b"),
+            "dev"
+        );
+        assert_eq!(namespace("meta.x"), "");
+        assert_eq!(
+            file_name(
+                "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@providers:com.x.Api:1.0.0:"
+            ),
+            "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@providers#com.x.Api#1.0.0#"
+        );
+        assert_eq!(service(IPLIST), "DEFAULT_GROUP@@demo");
+        assert_eq!(iplist_key("public", "DEFAULT_GROUP@@demo"), IPLIST);
+        assert_eq!(meta_key("public", "DEFAULT_GROUP@@demo"), META);
+    }
+
+    #[test]
+    fn client_keys_are_checked_strictly() {
+        assert_eq!(validate_client_key(IPLIST), Ok(KeyKind::Iplist));
+        assert_eq!(validate_client_key(META), Ok(KeyKind::Meta));
+        assert_eq!(validate_client_key(SWITCH_KEY), Ok(KeyKind::Switch));
+        for bad in [
+            "",
+            "meta.public##a@@b",
+            "com.alibaba.nacos.naming.iplist.ephemeral.public##a@@b",
+            "com.alibaba.nacos.naming.iplist.public##a@@b,c",
+            "com.alibaba.nacos.naming.iplist.public##a b",
+            "com.alibaba.nacos.naming.iplist.public",
+            "com.alibaba.nacos.naming.iplist.##a@@b",
+            "com.alibaba.nacos.naming.iplist...##a@@b",
+            "com.alibaba.nacos.naming.iplist.public##",
+            "com.alibaba.nacos.naming.iplist.pub/lic##a@@b",
+        ] {
+            assert!(validate_client_key(bad).is_err(), "{bad}");
+        }
+        assert!(validate_client_key("x")
+            .unwrap_err()
+            .starts_with("unknown type publish key: x"));
+    }
+}

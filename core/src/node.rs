@@ -1,0 +1,379 @@
+//! [`Node`]: one member's whole protocol state and the inputs that drive it.
+
+use crate::config::{Config, ConfigError};
+use crate::event::Event;
+use crate::message::{Failure, RaftError, Request, Response};
+use crate::output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
+use crate::peer::PeerSet;
+use crate::publish::OpLock;
+use crate::rng::Rng;
+use crate::sync::SyncPacer;
+use crate::wire::{Datum, JsonValue, PeerState, RaftPeer};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// What an outbound request was for, so that its answer can be routed.
+#[derive(Clone, Debug)]
+pub(crate) enum Pending {
+    Vote,
+    Beat,
+    Peer,
+    Fetch { beat_term: u64 },
+    Commit { publish: u64 },
+    DeleteCommit,
+    Forward { origin: Origin },
+    ForwardDelete { origin: Origin },
+}
+
+/// One datum and the beat in which it was last listed (for the dead-key rule).
+#[derive(Clone, Debug)]
+pub(crate) struct Slot {
+    pub(crate) datum: Datum,
+    pub(crate) seen: u64,
+}
+
+/// One member of a Nacos naming raft cluster, as a pure state machine.
+///
+/// Feed it inputs — [`tick`](Node::tick) every `tick_ms`, [`on_request`](Node::on_request),
+/// [`on_response`](Node::on_response), [`on_timer`](Node::on_timer), [`put`](Node::put),
+/// [`remove`](Node::remove) — and carry out what [`take_outputs`](Node::take_outputs) returns, in
+/// order (see [`Output`]). It never reads a clock, never does I/O, and draws every random number
+/// from its own seeded generator, so a cluster of nodes replays exactly from their seeds.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub(crate) cfg: Config,
+    pub(crate) peers: PeerSet,
+    pub(crate) datums: BTreeMap<String, Slot>,
+    pub(crate) rng: Rng,
+    pub(crate) next_request: RequestId,
+    pub(crate) next_op: OpId,
+    pub(crate) next_publish: u64,
+    pub(crate) inflight: BTreeMap<RequestId, (String, Pending)>,
+    pub(crate) lock: OpLock,
+    pub(crate) sync: SyncPacer,
+    pub(crate) beat_epoch: u64,
+    pub(crate) persisted_term: u64,
+    pub(crate) out: Vec<Output>,
+    pub(crate) scratch: String,
+}
+
+impl Node {
+    /// A fresh member `me` of the cluster `members` (`me` is added if missing, as Nacos adds
+    /// itself to cluster.conf). All timers start random, as a new `RaftPeer` does.
+    pub fn new(cfg: Config, me: &str, members: &[String], seed: u64) -> Result<Node, ConfigError> {
+        cfg.validate()?;
+        if me.is_empty() {
+            return Err(ConfigError("the node's own address is empty".into()));
+        }
+        let mut rng = Rng::new(seed);
+        let mut list: Vec<String> = members.to_vec();
+        if !list.iter().any(|m| m == me) {
+            list.push(me.into());
+        }
+        list.sort();
+        list.dedup();
+        let peers: Vec<RaftPeer> = list.iter().map(|m| fresh_peer(&cfg, &mut rng, m)).collect();
+        Ok(Node {
+            peers: PeerSet::new(me.into(), peers),
+            cfg,
+            datums: BTreeMap::new(),
+            rng,
+            next_request: 1,
+            next_op: 1,
+            next_publish: 1,
+            inflight: BTreeMap::new(),
+            lock: OpLock::default(),
+            sync: SyncPacer::default(),
+            beat_epoch: 0,
+            persisted_term: 0,
+            out: Vec::new(),
+            scratch: String::new(),
+        })
+    }
+
+    /// A member restarted from what it persisted (nacos-protocol.md §8): every datum comes back
+    /// with its timestamp, but — as in Nacos 1.3+, where the peer records exist before the store
+    /// is loaded — the persisted term never reaches the own record, which starts at 0.
+    pub fn restore(
+        cfg: Config,
+        me: &str,
+        members: &[String],
+        seed: u64,
+        datums: impl IntoIterator<Item = Datum>,
+        persisted_term: u64,
+    ) -> Result<Node, ConfigError> {
+        let mut n = Node::new(cfg, me, members, seed)?;
+        for d in datums {
+            n.datums.insert(d.key.clone(), Slot { datum: d, seen: 0 });
+        }
+        n.persisted_term = persisted_term;
+        Ok(n)
+    }
+
+    // ---- inputs -------------------------------------------------------------------------
+
+    /// One `TICK_PERIOD_MS` has passed: runs the election task, then the heartbeat task.
+    pub fn tick(&mut self) {
+        self.election_tick();
+        self.heartbeat_tick();
+    }
+
+    /// Makes this node's leader due expire now: it starts an election immediately.
+    pub fn timeout_now(&mut self) {
+        self.reset_leader_due();
+        self.reset_heartbeat_due();
+        self.send_vote();
+    }
+
+    /// A request from another member arrived; the answer comes as [`Output::Reply`] with `id`
+    /// (at once, except forwarded writes, which are answered when they finish).
+    pub fn on_request(&mut self, id: InboundId, request: Request) {
+        let answer = match request {
+            Request::Vote(candidate) => self.received_vote(candidate).map(Response::Peer),
+            Request::Beat(packet) => self.received_beat(&packet).map(Response::Peer),
+            Request::GetPeer => Ok(Response::Peer(self.peers.local().clone())),
+            Request::GetDatums(keys) => Ok(Response::Datums(
+                keys.iter()
+                    .map(|k| self.datums.get(k).map(|s| s.datum.clone()))
+                    .collect(),
+            )),
+            Request::Commit { datum, source } => {
+                self.received_commit(datum, source).map(|_| Response::Ok)
+            }
+            Request::DeleteCommit { key, source } => self
+                .received_delete_commit(&key, &source)
+                .map(|_| Response::Ok),
+            Request::Forward { key, value } => {
+                return self.publish_entry(Origin::Inbound(id), key, value);
+            }
+            Request::ForwardDelete { key } => {
+                return self.remove_entry(Origin::Inbound(id), key);
+            }
+        };
+        self.out.push(Output::Reply {
+            to: id,
+            result: answer,
+        });
+    }
+
+    /// The outcome of a request this node sent with [`Output::Send`].
+    pub fn on_response(&mut self, id: RequestId, result: Result<Response, Failure>) {
+        let Some((to, pending)) = self.inflight.remove(&id) else {
+            return;
+        };
+        match pending {
+            Pending::Vote => self.vote_answered(&to, result),
+            Pending::Beat => self.beat_answered(&to, result),
+            Pending::Peer => self.peer_answered(&to, result),
+            Pending::Fetch { beat_term } => self.fetch_answered(&to, beat_term, result),
+            Pending::Commit { publish } => self.commit_answered(&to, publish, result),
+            Pending::DeleteCommit => self.delete_commit_answered(&to, result),
+            Pending::Forward { origin } => self.forward_answered(&to, origin, result),
+            Pending::ForwardDelete { origin } => self.forward_delete_answered(&to, origin, result),
+        }
+    }
+
+    /// A timer set with [`Output::SetTimer`] fired.
+    pub fn on_timer(&mut self, timer: Timer) {
+        match timer {
+            Timer::PublishTimeout(p) => self.publish_timed_out(p),
+            Timer::SyncPause => self.sync_pause_over(),
+        }
+    }
+
+    /// Client write (`RaftConsistencyServiceImpl.put`): published here if this node is the
+    /// leader, forwarded to the leader otherwise. Completion comes as [`Output::Done`].
+    pub fn put(&mut self, key: impl Into<String>, value: JsonValue) -> OpId {
+        let op = self.next_op();
+        self.publish_entry(Origin::Client(op), key.into(), value);
+        op
+    }
+
+    /// Client delete (`RaftConsistencyServiceImpl.remove`). Completion comes as [`Output::Done`].
+    pub fn remove(&mut self, key: impl Into<String>) -> OpId {
+        let op = self.next_op();
+        self.remove_entry(Origin::Client(op), key.into());
+        op
+    }
+
+    /// The member list changed (Nacos 1.4 `changePeers`): the set is rebuilt only when an address
+    /// appears that was not known; existing records are kept. Returns whether it changed.
+    pub fn set_members(&mut self, members: &[String]) -> bool {
+        let cfg = self.cfg.clone();
+        let rng = &mut self.rng;
+        self.peers
+            .change_members(members, |m| fresh_peer(&cfg, rng, m))
+    }
+
+    /// Everything the node asks its runtime to do since the last call, in order.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        core::mem::take(&mut self.out)
+    }
+
+    /// Appends the pending outputs to `buf` (no allocation when `buf` has room).
+    pub fn drain_outputs_into(&mut self, buf: &mut Vec<Output>) {
+        buf.append(&mut self.out);
+    }
+
+    // ---- read access --------------------------------------------------------------------
+
+    /// This node's address.
+    pub fn me(&self) -> &str {
+        self.peers.me()
+    }
+
+    /// Its own `RaftPeer`.
+    pub fn local(&self) -> &RaftPeer {
+        self.peers.local()
+    }
+
+    /// Every member's record as this node sees it (own included), by address.
+    pub fn peers(&self) -> impl Iterator<Item = &RaftPeer> {
+        self.peers.all()
+    }
+
+    /// One member's record as this node sees it.
+    pub fn peer(&self, ip: &str) -> Option<&RaftPeer> {
+        self.peers.get(ip)
+    }
+
+    /// The leader this node believes in.
+    pub fn leader(&self) -> Option<&str> {
+        self.peers.leader()
+    }
+
+    /// `isLeader()`: whether this node believes it is the leader.
+    pub fn is_leader(&self) -> bool {
+        self.peers.is_leader(self.peers.me())
+    }
+
+    /// `n / 2 + 1` over the members.
+    pub fn majority(&self) -> usize {
+        self.peers.majority()
+    }
+
+    /// Number of members, self included.
+    pub fn members(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Every datum, by key.
+    pub fn datums(&self) -> impl Iterator<Item = &Datum> {
+        self.datums.values().map(|s| &s.datum)
+    }
+
+    /// One datum.
+    pub fn datum(&self, key: &str) -> Option<&Datum> {
+        self.datums.get(key).map(|s| &s.datum)
+    }
+
+    /// How many datums it holds.
+    pub fn datum_count(&self) -> usize {
+        self.datums.len()
+    }
+
+    /// The term it found in `meta.properties` at start-up (Nacos' `localTerm`; not its term).
+    pub fn persisted_term(&self) -> u64 {
+        self.persisted_term
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Writes queued behind Nacos' `OPERATE_LOCK` plus the one holding it.
+    pub fn pending_writes(&self) -> usize {
+        self.lock.len()
+    }
+
+    /// Datum-fetch answers waiting for the sync pause (or the lock) to be applied.
+    pub fn pending_sync(&self) -> usize {
+        self.sync.waiting()
+    }
+
+    // ---- helpers shared by the protocol modules ----------------------------------------
+
+    pub(crate) fn next_op(&mut self) -> OpId {
+        let op = self.next_op;
+        self.next_op += 1;
+        op
+    }
+
+    pub(crate) fn send(&mut self, to: &str, request: Request, pending: Pending) {
+        let id = self.next_request;
+        self.next_request += 1;
+        self.inflight.insert(id, (to.into(), pending));
+        self.out.push(Output::Send {
+            to: to.into(),
+            id,
+            request,
+        });
+    }
+
+    pub(crate) fn event(&mut self, e: Event) {
+        self.out.push(Output::Event(e));
+    }
+
+    pub(crate) fn persist(&mut self, p: Persist) {
+        self.out.push(Output::Persist(p));
+    }
+
+    /// `resetLeaderDue`: `leader_timeout + uniform[0, random)`.
+    pub(crate) fn reset_leader_due(&mut self) {
+        let due = self.cfg.leader_timeout_ms + self.rng.below(self.cfg.random_ms);
+        self.peers.local_mut().leader_due_ms = due as i64;
+    }
+
+    /// `resetHeartbeatDue`.
+    pub(crate) fn reset_heartbeat_due(&mut self) {
+        self.peers.local_mut().heartbeat_due_ms = self.cfg.heartbeat_ms as i64;
+    }
+
+    /// The +100 rule of followers (onPublish, meta onDelete, beat sync): follow the leader's term
+    /// unless it is more than a step ahead, in which case only step.
+    pub(crate) fn follow_term(&mut self, leader_term: u64) {
+        let step = self.cfg.term_step;
+        let local = self.peers.local().term;
+        if local + step > leader_term {
+            // Nacos sets the leader record's term, then copies it; without a leader it throws
+            // (NullPointerException) after the datum was already applied.
+            let Some(leader) = self.peers.leader().map(String::from) else {
+                return;
+            };
+            if let Some(rec) = self.peers.get_mut(&leader) {
+                rec.term = leader_term;
+            }
+            self.peers.local_mut().term = leader_term;
+        } else {
+            self.peers.local_mut().term = local + step;
+        }
+    }
+
+    /// Answers or completes an operation.
+    pub(crate) fn finish(&mut self, origin: Origin, result: Result<(), RaftError>) {
+        match origin {
+            Origin::Client(op) => self.out.push(Output::Done { op, result }),
+            Origin::Inbound(id) => self.out.push(Output::Reply {
+                to: id,
+                result: result.map(|_| Response::Ok),
+            }),
+        }
+    }
+
+    pub(crate) fn state(&self) -> PeerState {
+        self.peers.local().state
+    }
+}
+
+fn fresh_peer(cfg: &Config, rng: &mut Rng, ip: &str) -> RaftPeer {
+    RaftPeer {
+        ip: ip.into(),
+        vote_for: None,
+        term: 0,
+        leader_due_ms: rng.below(cfg.leader_timeout_ms) as i64,
+        heartbeat_due_ms: rng.below(cfg.heartbeat_ms) as i64,
+        state: PeerState::Follower,
+    }
+}

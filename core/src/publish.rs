@@ -1,0 +1,429 @@
+//! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (nacos-protocol.md §6),
+//! serialized per node behind Nacos' `OPERATE_LOCK`.
+
+use crate::event::Event;
+use crate::key::{self, KeyKind};
+use crate::message::{Failure, RaftError, Request, Response};
+use crate::node::{Node, Pending};
+use crate::output::{Origin, Output, Persist, Timer};
+use crate::wire::{Datum, JsonValue, RaftPeer};
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::{String, ToString};
+
+/// Nacos' text when a publish timed out waiting for a majority.
+pub const PUBLISH_FAILED: &str = "data publish failed, caused failed to notify majority";
+/// This project's text when a write needs a leader and none is known (Nacos throws a
+/// NullPointerException there, which has no message).
+pub const NO_LEADER: &str = "no leader is available now";
+
+#[derive(Clone, Debug)]
+pub(crate) enum Held {
+    /// A leader's publish waiting for `remaining` more commit acks.
+    Publishing {
+        id: u64,
+        origin: Origin,
+        key: String,
+        timestamp: u64,
+        remaining: usize,
+    },
+    /// A non-leader's forwarded delete waiting for the leader's answer (Nacos holds the lock
+    /// during the synchronous proxy call).
+    ForwardingDelete,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Waiting {
+    Publish {
+        origin: Origin,
+        key: String,
+        value: JsonValue,
+    },
+    Delete {
+        origin: Origin,
+        key: String,
+    },
+}
+
+/// `OPERATE_LOCK`: the write holding it and the writes queued behind it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OpLock {
+    held: Option<Held>,
+    queue: VecDeque<Waiting>,
+}
+
+impl OpLock {
+    pub(crate) fn is_held(&self) -> bool {
+        self.held.is_some()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len() + usize::from(self.held.is_some())
+    }
+}
+
+impl Node {
+    /// `RaftConsistencyServiceImpl.put` → `signalPublish`. A non-leader forwards to the leader it
+    /// believes in (no hop limit, as in Nacos); the leader takes the lock and publishes.
+    pub(crate) fn publish_entry(&mut self, origin: Origin, key: String, value: JsonValue) {
+        if key::kind(&key).is_none() {
+            return self.finish(
+                origin,
+                Err(RaftError::bad_request(format!(
+                    "unknown type publish key: {key}"
+                ))),
+            );
+        }
+        if !self.is_leader() {
+            let Some(leader) = self.peers.leader().map(String::from) else {
+                return self.finish(origin, Err(RaftError::server(NO_LEADER)));
+            };
+            self.event(Event::Forwarded {
+                key: key.clone(),
+                to: leader.clone(),
+            });
+            return self.send(
+                &leader,
+                Request::Forward { key, value },
+                Pending::Forward { origin },
+            );
+        }
+        self.lock
+            .queue
+            .push_back(Waiting::Publish { origin, key, value });
+        self.pump_lock();
+    }
+
+    /// `RaftConsistencyServiceImpl.remove`: an instance-list key on a non-leader is deleted only
+    /// locally (in the leader's name); everything else goes through `signalDelete`.
+    pub(crate) fn remove_entry(&mut self, origin: Origin, key: String) {
+        if key::kind(&key) == Some(KeyKind::Iplist) && !self.is_leader() {
+            let source = self.peers.leader().and_then(|l| self.peers.get(l)).cloned();
+            let result = match source {
+                None => Err(RaftError::server(NO_LEADER)),
+                Some(source) => self.on_delete(&key, &source),
+            };
+            return self.finish(origin, result);
+        }
+        self.lock.queue.push_back(Waiting::Delete { origin, key });
+        self.pump_lock();
+    }
+
+    /// Runs queued writes while the lock is free, then lets waiting sync answers in.
+    pub(crate) fn pump_lock(&mut self) {
+        while self.lock.held.is_none() {
+            let Some(next) = self.lock.queue.pop_front() else {
+                break;
+            };
+            match next {
+                Waiting::Publish { origin, key, value } => self.signal_publish(origin, key, value),
+                Waiting::Delete { origin, key } => self.signal_delete(origin, key),
+            }
+        }
+        if self.lock.held.is_none() {
+            self.pump_sync();
+        }
+    }
+
+    /// The leader half of `signalPublish`, under the lock: timestamp + 1 (bumped in place on the
+    /// old datum, even if the publish then fails), apply locally first (`onPublish`, term +100),
+    /// then commit to every other member and wait for a majority until the publish timeout.
+    fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue) {
+        let timestamp = match self.datums.get_mut(&key) {
+            Some(slot) => {
+                slot.datum.timestamp += 1;
+                slot.datum.timestamp
+            }
+            None => 1,
+        };
+        let datum = Datum {
+            key: key.clone(),
+            value: Some(value),
+            timestamp,
+        };
+        // Nacos 1.3+ snapshots the source before onPublish: it carries the pre-increment term.
+        let source = self.peers.local().clone();
+        if let Err(e) = self.on_publish(datum.clone(), &source) {
+            self.event(Event::PublishFailed {
+                key,
+                reason: e.message.clone(),
+            });
+            return self.finish(origin, Err(e));
+        }
+        let term = self.peers.local().term;
+        self.event(Event::PublishStarted {
+            key: key.clone(),
+            timestamp,
+            term,
+        });
+        let remaining = self.peers.majority() - 1;
+        if remaining == 0 {
+            self.event(Event::Published { key, timestamp });
+            return self.finish(origin, Ok(()));
+        }
+        let id = self.next_publish;
+        self.next_publish += 1;
+        for to in self.peers.others() {
+            let request = Request::Commit {
+                datum: datum.clone(),
+                source: source.clone(),
+            };
+            self.send(&to, request, Pending::Commit { publish: id });
+        }
+        self.out.push(Output::SetTimer {
+            timer: Timer::PublishTimeout(id),
+            after_ms: self.cfg.publish_timeout_ms,
+        });
+        self.lock.held = Some(Held::Publishing {
+            id,
+            origin,
+            key,
+            timestamp,
+            remaining,
+        });
+    }
+
+    /// `RaftCore.onPublish`, for the leader's own write and for a received commit: the value must
+    /// be non-empty, the source must be the believed leader, its term not below the own term.
+    /// No timestamp check: a commit always overwrites.
+    pub(crate) fn on_publish(&mut self, datum: Datum, source: &RaftPeer) -> Result<(), RaftError> {
+        if datum.value.as_ref().is_none_or(|v| v.is_null()) {
+            return Err(RaftError::server("received empty datum"));
+        }
+        self.check_source(source)?;
+        self.reset_leader_due();
+        if key::is_persistent(&datum.key) {
+            self.persist(Persist::Datum(datum.clone()));
+        }
+        self.store_datum(datum);
+        if self.is_leader() {
+            self.peers.local_mut().term += self.cfg.term_step;
+        } else {
+            self.follow_term(source.term);
+        }
+        let term = self.peers.local().term;
+        self.persist(Persist::Term(term));
+        Ok(())
+    }
+
+    /// The leader and term checks shared by `onPublish` and `onDelete` (same texts in Nacos).
+    fn check_source(&self, source: &RaftPeer) -> Result<(), RaftError> {
+        if !self.peers.is_leader(&source.ip) {
+            return Err(RaftError::server(format!(
+                "peer({}) tried to publish data but wasn't leader",
+                source.ip
+            )));
+        }
+        let own = self.peers.local().term;
+        if source.term < own {
+            return Err(RaftError::server(format!(
+                "out of date publish, pub-term:{}, cur-term: {}",
+                source.term, own
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn received_commit(
+        &mut self,
+        datum: Datum,
+        source: RaftPeer,
+    ) -> Result<(), RaftError> {
+        let (k, ts) = (datum.key.clone(), datum.timestamp);
+        if key::kind(&k).is_none() {
+            // Nacos cannot type the datum and dereferences null.
+            let e = RaftError::server(format!("unknown type publish key: {k}"));
+            self.event(Event::CommitRejected {
+                key: k,
+                from: source.ip,
+                reason: e.message.clone(),
+            });
+            return Err(e);
+        }
+        match self.on_publish(datum, &source) {
+            Ok(()) => {
+                let term = self.peers.local().term;
+                self.event(Event::CommitApplied {
+                    key: k,
+                    timestamp: ts,
+                    from: source.ip,
+                    term,
+                });
+                Ok(())
+            }
+            Err(e) => {
+                self.event(Event::CommitRejected {
+                    key: k,
+                    from: source.ip,
+                    reason: e.message.clone(),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn commit_answered(
+        &mut self,
+        to: &str,
+        publish: u64,
+        result: Result<Response, Failure>,
+    ) {
+        if let Err(f) = &result {
+            self.request_failed(to, "commit", f.to_string());
+            return;
+        }
+        let Some(Held::Publishing { id, remaining, .. }) = &mut self.lock.held else {
+            return;
+        };
+        if *id != publish {
+            return;
+        }
+        *remaining -= 1;
+        if *remaining == 0 {
+            if let Some(Held::Publishing {
+                origin,
+                key,
+                timestamp,
+                ..
+            }) = self.lock.held.take()
+            {
+                self.event(Event::Published { key, timestamp });
+                self.finish(origin, Ok(()));
+            }
+            self.pump_lock();
+        }
+    }
+
+    /// The publish timeout: the call fails, nothing is rolled back.
+    pub(crate) fn publish_timed_out(&mut self, publish: u64) {
+        if !matches!(&self.lock.held, Some(Held::Publishing { id, .. }) if *id == publish) {
+            return;
+        }
+        if let Some(Held::Publishing { origin, key, .. }) = self.lock.held.take() {
+            self.event(Event::PublishFailed {
+                key,
+                reason: PUBLISH_FAILED.into(),
+            });
+            self.finish(origin, Err(RaftError::server(PUBLISH_FAILED)));
+        }
+        self.pump_lock();
+    }
+
+    pub(crate) fn forward_answered(
+        &mut self,
+        to: &str,
+        origin: Origin,
+        result: Result<Response, Failure>,
+    ) {
+        let result = match result {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                self.request_failed(to, "forward", f.to_string());
+                Err(leader_failed(f))
+            }
+        };
+        self.finish(origin, result);
+    }
+
+    /// `signalDelete`, under the lock: a non-leader forwards and holds the lock until the leader
+    /// answers; the leader deletes locally and sends delete commits without waiting for acks.
+    fn signal_delete(&mut self, origin: Origin, key: String) {
+        if !self.is_leader() {
+            let Some(leader) = self.peers.leader().map(String::from) else {
+                return self.finish(origin, Err(RaftError::server(NO_LEADER)));
+            };
+            self.event(Event::Forwarded {
+                key: key.clone(),
+                to: leader.clone(),
+            });
+            self.send(
+                &leader,
+                Request::ForwardDelete { key },
+                Pending::ForwardDelete { origin },
+            );
+            self.lock.held = Some(Held::ForwardingDelete);
+            return;
+        }
+        let source = self.peers.local().clone();
+        if let Err(e) = self.on_delete(&key, &source) {
+            return self.finish(origin, Err(e));
+        }
+        for to in self.peers.others() {
+            let request = Request::DeleteCommit {
+                key: key.clone(),
+                source: source.clone(),
+            };
+            self.send(&to, request, Pending::DeleteCommit);
+        }
+        self.finish(origin, Ok(()));
+    }
+
+    /// `RaftCore.onDelete`: the same checks as `onPublish`, then delete; only meta keys move the
+    /// term (the +100 rule; a no-op on the leader itself, whose source is itself).
+    pub(crate) fn on_delete(&mut self, k: &str, source: &RaftPeer) -> Result<(), RaftError> {
+        self.check_source(source)?;
+        self.reset_leader_due();
+        self.delete_datum(k);
+        if key::is_meta(k) {
+            self.follow_term(source.term);
+            let term = self.peers.local().term;
+            self.persist(Persist::Term(term));
+        }
+        self.event(Event::Deleted {
+            key: k.into(),
+            by: source.ip.clone(),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn received_delete_commit(
+        &mut self,
+        k: &str,
+        source: &RaftPeer,
+    ) -> Result<(), RaftError> {
+        self.on_delete(k, source).inspect_err(|e| {
+            self.event(Event::CommitRejected {
+                key: k.into(),
+                from: source.ip.clone(),
+                reason: e.message.clone(),
+            });
+        })
+    }
+
+    pub(crate) fn delete_commit_answered(&mut self, to: &str, result: Result<Response, Failure>) {
+        match result {
+            // An acked delete commit resets the leader's own election timer.
+            Ok(_) => self.reset_leader_due(),
+            Err(f) => self.request_failed(to, "delete commit", f.to_string()),
+        }
+    }
+
+    pub(crate) fn forward_delete_answered(
+        &mut self,
+        to: &str,
+        origin: Origin,
+        result: Result<Response, Failure>,
+    ) {
+        let result = match result {
+            Ok(_) => Ok(()),
+            Err(f) => {
+                self.request_failed(to, "forward delete", f.to_string());
+                Err(leader_failed(f))
+            }
+        };
+        if matches!(self.lock.held, Some(Held::ForwardingDelete)) {
+            self.lock.held = None;
+        }
+        self.finish(origin, result);
+        self.pump_lock();
+    }
+}
+
+/// `RaftProxy`'s text for a failed forward.
+fn leader_failed(f: Failure) -> RaftError {
+    let cause = match f {
+        Failure::Status(e) => e.http_body(),
+        other => other.to_string(),
+    };
+    RaftError::server(format!("leader failed, caused by: {cause}"))
+}

@@ -1,0 +1,192 @@
+//! Beat-driven data sync: the second part of `receivedBeat` and its datum-fetch callback
+//! (nacos-protocol.md §7). The leader's key list is authoritative: newer keys are fetched in
+//! batches, keys it did not list are deleted at once.
+
+use crate::event::Event;
+use crate::key;
+use crate::message::{Failure, Request, Response};
+use crate::node::{Node, Pending};
+use crate::output::{Output, Persist, Timer};
+use crate::wire::{BeatPacket, Datum};
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// Fetch answers waiting for the 200 ms pause after the previous one (or for the lock).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SyncPacer {
+    paused: bool,
+    queue: VecDeque<(String, u64, Vec<Option<Datum>>)>,
+}
+
+impl SyncPacer {
+    pub(crate) fn waiting(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+impl Node {
+    /// Walks the beat's list. A key is fetched when the local copy is missing or older; batches
+    /// go out when they reach `sync_batch` keys or at the last entry, without waiting for the
+    /// answers. Then every local key the beat did not list is deleted (the dead-key rule).
+    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) {
+        self.beat_epoch += 1;
+        let epoch = self.beat_epoch;
+        let from = &packet.peer.ip;
+        let beat_term = packet.peer.term;
+        let total = packet.datums.len();
+        let limit = self.cfg.sync_batch;
+        let mut full = core::mem::take(&mut self.scratch);
+        let mut batch: Vec<String> = Vec::new();
+        let mut seen = 0usize;
+        for (i, entry) in packet.datums.iter().enumerate() {
+            let last = i + 1 == total;
+            if !key::detail_into(&entry.key, &mut full) {
+                // Nacos skips ("ignore corrupted key") entries that are neither meta nor iplist.
+                continue;
+            }
+            let up_to_date = match self.datums.get_mut(full.as_str()) {
+                Some(slot) => {
+                    if slot.seen != epoch {
+                        slot.seen = epoch;
+                        seen += 1;
+                    }
+                    slot.datum.timestamp >= entry.timestamp
+                }
+                None => false,
+            };
+            if up_to_date && !last {
+                continue;
+            }
+            if !up_to_date {
+                batch.push(full.clone());
+            }
+            if batch.len() < limit && !last {
+                continue;
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let keys = core::mem::take(&mut batch);
+            self.event(Event::SyncFetch {
+                from: from.clone(),
+                keys: keys.len(),
+            });
+            self.send(from, Request::GetDatums(keys), Pending::Fetch { beat_term });
+        }
+        self.scratch = full;
+        if seen < self.datums.len() {
+            let dead: Vec<String> = self
+                .datums
+                .iter()
+                .filter(|(_, s)| s.seen != epoch)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in dead {
+                self.delete_datum(&k);
+                self.event(Event::DeadKeyDeleted { key: k });
+            }
+        }
+    }
+
+    pub(crate) fn fetch_answered(
+        &mut self,
+        from: &str,
+        beat_term: u64,
+        result: Result<Response, Failure>,
+    ) {
+        match result {
+            Ok(Response::Datums(list)) => {
+                self.sync.queue.push_back((from.into(), beat_term, list));
+                self.pump_sync();
+            }
+            Ok(_) => self.request_failed(from, "datum fetch", "unexpected answer".into()),
+            Err(f) => self.request_failed(from, "datum fetch", f.to_string()),
+        }
+    }
+
+    pub(crate) fn sync_pause_over(&mut self) {
+        self.sync.paused = false;
+        self.pump_sync();
+    }
+
+    /// Applies the next waiting fetch answer unless paused or the write lock is held (Nacos
+    /// applies each datum under `OPERATE_LOCK`).
+    pub(crate) fn pump_sync(&mut self) {
+        if self.sync.paused || self.lock.is_held() {
+            return;
+        }
+        let Some((from, beat_term, list)) = self.sync.queue.pop_front() else {
+            return;
+        };
+        self.apply_fetched(&from, beat_term, list);
+        if self.cfg.sync_pause_ms > 0 {
+            self.sync.paused = true;
+            self.out.push(Output::SetTimer {
+                timer: Timer::SyncPause,
+                after_ms: self.cfg.sync_pause_ms,
+            });
+        } else {
+            self.pump_sync();
+        }
+    }
+
+    /// The fetch callback: per datum, skip it unless newer than the local copy and non-empty;
+    /// otherwise write it, reset the leader due and apply the +100 rule against the beat's term.
+    fn apply_fetched(&mut self, from: &str, beat_term: u64, list: Vec<Option<Datum>>) {
+        for d in list.into_iter().flatten() {
+            if let Some(old) = self.datums.get(&d.key) {
+                if d.timestamp <= old.datum.timestamp {
+                    self.event(Event::DatumSkipped {
+                        key: d.key,
+                        reason: "not newer than the local copy",
+                    });
+                    continue;
+                }
+            }
+            // Nacos types the value by key (iplist → Instances, any meta → Service); other keys
+            // and null values are "receive null datum".
+            let typed = key::is_meta(&d.key) || key::is_iplist(&d.key);
+            if !typed || d.value.as_ref().is_none_or(|v| v.is_null()) {
+                self.event(Event::DatumSkipped {
+                    key: d.key,
+                    reason: "empty or untyped datum",
+                });
+                continue;
+            }
+            let (k, ts) = (d.key.clone(), d.timestamp);
+            self.persist(Persist::Datum(d.clone()));
+            self.store_datum(d);
+            self.reset_leader_due();
+            self.follow_term(beat_term);
+            let term = self.peers.local().term;
+            self.persist(Persist::Term(term));
+            self.event(Event::DatumApplied {
+                key: k,
+                timestamp: ts,
+                from: from.into(),
+                term,
+            });
+        }
+    }
+
+    /// `deleteDatum`: drop from memory and, when the key has a namespace, from disk.
+    pub(crate) fn delete_datum(&mut self, k: &str) -> bool {
+        let existed = self.datums.remove(k).is_some();
+        if existed && !key::namespace(k).is_empty() {
+            self.persist(Persist::Remove { key: k.into() });
+        }
+        existed
+    }
+
+    pub(crate) fn store_datum(&mut self, d: Datum) {
+        let seen = self.beat_epoch;
+        match self.datums.get_mut(&d.key) {
+            Some(slot) => slot.datum = d,
+            None => {
+                self.datums
+                    .insert(d.key.clone(), crate::node::Slot { datum: d, seen });
+            }
+        }
+    }
+}

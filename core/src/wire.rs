@@ -1,0 +1,431 @@
+//! The JSON shapes of the wire (nacos-protocol.md §3), byte-compatible with what Jackson writes in
+//! Nacos 1.3/1.4: field names and order, `NON_NULL` omission, and the lenient or strict parsing
+//! each endpoint applies.
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// `RaftPeer.State`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PeerState {
+    /// Sends beats and accepts writes.
+    Leader,
+    /// The initial state.
+    #[default]
+    Follower,
+    /// Asked for votes in its current term.
+    Candidate,
+}
+
+impl PeerState {
+    /// The Java enum name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerState::Leader => "LEADER",
+            PeerState::Follower => "FOLLOWER",
+            PeerState::Candidate => "CANDIDATE",
+        }
+    }
+}
+
+impl fmt::Display for PeerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `RaftPeer`: a node as one node sees it. Every field is what Nacos puts on the wire, in its
+/// order; `voteFor` is omitted when null (Jackson `NON_NULL`). Parsing is lenient (missing fields
+/// take defaults) as for vote, peer and commit sources; beats use [`BeatPacket::from_json`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RaftPeer {
+    /// Identity: exactly the member address `host:port`.
+    pub ip: String,
+    /// Whom this peer voted for in its current round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vote_for: Option<String>,
+    /// Current term.
+    pub term: u64,
+    /// Milliseconds left before this peer starts an election.
+    pub leader_due_ms: i64,
+    /// Milliseconds left before this peer's next heartbeat.
+    pub heartbeat_due_ms: i64,
+    /// LEADER, FOLLOWER or CANDIDATE.
+    pub state: PeerState,
+}
+
+impl RaftPeer {
+    /// A fresh peer record: term 0, no vote, FOLLOWER.
+    pub fn new(ip: impl Into<String>) -> RaftPeer {
+        RaftPeer {
+            ip: ip.into(),
+            ..RaftPeer::default()
+        }
+    }
+
+    /// `voteFor`, treating `""` like null as Nacos' `StringUtils.isEmpty` does.
+    pub fn vote(&self) -> Option<&str> {
+        self.vote_for.as_deref().filter(|v| !v.is_empty())
+    }
+
+    /// Compact JSON exactly as Jackson writes it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A datum value: opaque JSON to the protocol (an `Instances`, `Service` or `SwitchDomain` in
+/// Nacos). Kept as the exact text received and shared cheaply between nodes and messages.
+#[derive(Clone)]
+pub struct JsonValue(Arc<RawValue>);
+
+impl JsonValue {
+    /// Validates `text` as one JSON value and keeps it verbatim.
+    pub fn parse(text: &str) -> Result<JsonValue, serde_json::Error> {
+        let raw = RawValue::from_string(text.to_string())?;
+        Ok(JsonValue(Arc::from(raw)))
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// A JSON `null` (Nacos treats such a datum as empty).
+    pub fn is_null(&self) -> bool {
+        self.0.get().trim() == "null"
+    }
+}
+
+impl PartialEq for JsonValue {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.get() == other.0.get()
+    }
+}
+impl Eq for JsonValue {}
+
+impl fmt::Debug for JsonValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.get())
+    }
+}
+
+impl Serialize for JsonValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(JsonValue(Arc::from(raw)))
+    }
+}
+
+/// `Datum`: one key's whole value and its version counter (`timestamp`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Datum {
+    /// The full key.
+    pub key: String,
+    /// The value; absent in delete messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<JsonValue>,
+    /// Version: 1 on first write, +1 per leader write.
+    pub timestamp: u64,
+}
+
+impl Default for Datum {
+    fn default() -> Self {
+        Datum {
+            key: String::new(),
+            value: None,
+            timestamp: 0,
+        }
+    }
+}
+
+impl Datum {
+    /// Compact JSON, as on disk and in `/datum` answers.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One element of a beat's `datums`: a brief key and its timestamp.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeatDatum {
+    /// Brief key (`meta.…` / `iplist.…`).
+    pub key: String,
+    /// The leader's version of that key.
+    pub timestamp: u64,
+}
+
+/// The heartbeat packet `{"peer":<leader RaftPeer>,"datums":[...]}` (§3.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BeatPacket {
+    /// The leader as it sent the beat.
+    pub peer: RaftPeer,
+    /// Every key the leader holds (empty with `sendBeatOnly`).
+    pub datums: Vec<BeatDatum>,
+}
+
+/// Why a wire body could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError(pub String);
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for WireError {}
+
+fn werr(e: impl fmt::Display) -> WireError {
+    WireError(e.to_string())
+}
+
+/// `null` must be told apart from "absent" for the beat's `voteFor`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::<T>::deserialize(d)?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StrictPeer {
+    ip: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    vote_for: Option<Option<String>>,
+    term: Option<u64>,
+    leader_due_ms: Option<i64>,
+    heartbeat_due_ms: Option<i64>,
+    state: Option<PeerState>,
+}
+
+#[derive(Deserialize)]
+struct RawPacket {
+    peer: Option<StrictPeer>,
+    datums: Option<Vec<BeatDatum>>,
+}
+
+#[derive(Deserialize)]
+struct Outer {
+    beat: Option<String>,
+}
+
+impl BeatPacket {
+    /// Parses the inner packet the way `receivedBeat` reads it: all six peer fields required, a
+    /// JSON null `voteFor` becomes the text `"null"`, `state` must be a known name, and every
+    /// datum entry needs `key` and `timestamp`. Errors happen before any state is touched.
+    pub fn from_json(text: &str) -> Result<BeatPacket, WireError> {
+        let raw: RawPacket = serde_json::from_str(text).map_err(werr)?;
+        let p = raw
+            .peer
+            .ok_or_else(|| WireError("beat packet has no peer".into()))?;
+        let missing = |f: &str| WireError(alloc::format!("beat peer has no {f}"));
+        let peer = RaftPeer {
+            ip: p.ip.ok_or_else(|| missing("ip"))?,
+            vote_for: Some(
+                p.vote_for
+                    .ok_or_else(|| missing("voteFor"))?
+                    .unwrap_or_else(|| "null".into()),
+            ),
+            term: p.term.ok_or_else(|| missing("term"))?,
+            leader_due_ms: p.leader_due_ms.ok_or_else(|| missing("leaderDueMs"))?,
+            heartbeat_due_ms: p
+                .heartbeat_due_ms
+                .ok_or_else(|| missing("heartbeatDueMs"))?,
+            state: p.state.ok_or_else(|| missing("state"))?,
+        };
+        let datums = raw
+            .datums
+            .ok_or_else(|| WireError("beat packet has no datums".into()))?;
+        Ok(BeatPacket { peer, datums })
+    }
+
+    /// The inner packet as compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The outer body before gzip: `{"beat":"<packet JSON as a string>"}`.
+    pub fn to_body(&self) -> String {
+        #[derive(Serialize)]
+        struct OuterRef<'a> {
+            beat: &'a str,
+        }
+        serde_json::to_string(&OuterRef {
+            beat: &self.to_json(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// Parses the outer body (already gunzipped and URL-decoded) and then the packet inside it.
+    pub fn from_body(text: &str) -> Result<BeatPacket, WireError> {
+        let outer: Outer = serde_json::from_str(text).map_err(werr)?;
+        let inner = outer
+            .beat
+            .ok_or_else(|| WireError("beat body has no field beat".into()))?;
+        BeatPacket::from_json(&inner)
+    }
+}
+
+/// Body of a commit (endpoint 9) and, with a value-less datum, a delete commit (endpoint 10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitBody {
+    /// The datum (delete commits: `{"key":..,"timestamp":0}`).
+    pub datum: Datum,
+    /// The leader as it was when it built the message.
+    pub source: RaftPeer,
+}
+
+impl CommitBody {
+    /// Parses a commit body; both fields are required (Nacos fails with 500 otherwise).
+    pub fn from_json(text: &str) -> Result<CommitBody, WireError> {
+        serde_json::from_str(text).map_err(werr)
+    }
+
+    /// Compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Body of a forwarded publish (endpoint 5): `{"key":..,"value":{..}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardBody {
+    /// The full key.
+    pub key: String,
+    /// The value.
+    pub value: JsonValue,
+}
+
+impl ForwardBody {
+    /// Parses a forward body.
+    pub fn from_json(text: &str) -> Result<ForwardBody, WireError> {
+        serde_json::from_str(text).map_err(werr)
+    }
+
+    /// Compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Answer of `GET /raft/datum`: one element per requested key, `null` when absent.
+pub fn datums_to_json(datums: &[Option<Datum>]) -> String {
+    serde_json::to_string(datums).unwrap_or_default()
+}
+
+/// Parses a `GET /raft/datum` answer.
+pub fn datums_from_json(text: &str) -> Result<Vec<Option<Datum>>, WireError> {
+    serde_json::from_str(text).map_err(werr)
+}
+
+/// Parses a peer answer (vote, beat, peer endpoints) leniently.
+pub fn peer_from_json(text: &str) -> Result<RaftPeer, WireError> {
+    serde_json::from_str(text).map_err(werr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raft_peer_round_trips_byte_for_byte() {
+        for text in [
+            r#"{"ip":"127.0.0.1:8847","voteFor":"127.0.0.1:8846","term":1,"leaderDueMs":16569,"heartbeatDueMs":1500,"state":"FOLLOWER"}"#,
+            r#"{"ip":"10.0.0.1:8848","voteFor":"10.0.0.1:8848","term":305,"leaderDueMs":17342,"heartbeatDueMs":5000,"state":"LEADER"}"#,
+            r#"{"ip":"10.0.0.2:8848","voteFor":"10.0.0.2:8848","term":6,"leaderDueMs":18210,"heartbeatDueMs":5000,"state":"CANDIDATE"}"#,
+        ] {
+            let p = peer_from_json(text).unwrap();
+            assert_eq!(p.to_json(), text);
+        }
+    }
+
+    #[test]
+    fn raft_peer_parsing_is_lenient_and_null_vote_is_omitted() {
+        let p = peer_from_json(r#"{"ip":"a:1","voteFor":null,"extra":[1]}"#).unwrap();
+        assert_eq!(p, RaftPeer::new("a:1"));
+        assert_eq!(
+            p.to_json(),
+            r#"{"ip":"a:1","term":0,"leaderDueMs":0,"heartbeatDueMs":0,"state":"FOLLOWER"}"#
+        );
+        assert_eq!(peer_from_json(r#"{"voteFor":""}"#).unwrap().vote(), None);
+        assert!(peer_from_json(r#"{"state":"BOSS"}"#).is_err());
+    }
+
+    #[test]
+    fn beat_packet_matches_the_spec_example_and_is_strict() {
+        let text = r#"{"peer":{"ip":"10.0.0.1:8848","voteFor":"10.0.0.1:8848","term":305,"leaderDueMs":17342,"heartbeatDueMs":5000,"state":"LEADER"},"datums":[{"key":"meta.public##DEFAULT_GROUP@@demo","timestamp":3},{"key":"iplist.public##DEFAULT_GROUP@@demo","timestamp":12},{"key":"meta.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","timestamp":1}]}"#;
+        let p = BeatPacket::from_json(text).unwrap();
+        assert_eq!(p.datums.len(), 3);
+        assert_eq!(p.to_json(), text);
+        let body = p.to_body();
+        assert!(
+            body.starts_with(r#"{"beat":"{\"peer\":{\"ip\":\"10.0.0.1:8848\""#),
+            "{body}"
+        );
+        assert_eq!(BeatPacket::from_body(&body).unwrap(), p);
+
+        let no_vote = text.replace(r#""voteFor":"10.0.0.1:8848","#, "");
+        assert_eq!(
+            BeatPacket::from_json(&no_vote).unwrap_err().0,
+            "beat peer has no voteFor"
+        );
+        let null_vote = text.replace(r#""voteFor":"10.0.0.1:8848""#, r#""voteFor":null"#);
+        assert_eq!(
+            BeatPacket::from_json(&null_vote)
+                .unwrap()
+                .peer
+                .vote_for
+                .as_deref(),
+            Some("null")
+        );
+        let bad_state = text.replace("LEADER", "KING");
+        assert!(BeatPacket::from_json(&bad_state).is_err());
+        let no_ts = text.replace(r#","timestamp":3"#, "");
+        assert!(BeatPacket::from_json(&no_ts).is_err());
+        assert!(BeatPacket::from_json(r#"{"peer":{"ip":"a","voteFor":"a","term":1,"leaderDueMs":1,"heartbeatDueMs":1,"state":"LEADER"}}"#).is_err());
+    }
+
+    #[test]
+    fn datum_and_commit_bodies_match_the_spec() {
+        let commit = r#"{"datum":{"key":"com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo","value":{"instanceList":[]},"timestamp":12},"source":{"ip":"10.0.0.1:8848","voteFor":"10.0.0.1:8848","term":305,"leaderDueMs":17342,"heartbeatDueMs":5000,"state":"LEADER"}}"#;
+        let c = CommitBody::from_json(commit).unwrap();
+        assert_eq!(c.datum.timestamp, 12);
+        assert_eq!(c.to_json(), commit);
+        let del = r#"{"datum":{"key":"com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@demo","timestamp":0},"source":{"ip":"10.0.0.1:8848","voteFor":"10.0.0.1:8848","term":305,"leaderDueMs":17342,"heartbeatDueMs":5000,"state":"LEADER"}}"#;
+        let d = CommitBody::from_json(del).unwrap();
+        assert_eq!(d.datum.value, None);
+        assert_eq!(d.to_json(), del);
+        let fwd = r#"{"key":"com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo","value":{"instanceList":[{"ip":"10.0.0.5","port":8080}]}}"#;
+        assert_eq!(ForwardBody::from_json(fwd).unwrap().to_json(), fwd);
+        let arr = r#"[{"key":"k","value":{"a":1},"timestamp":2},null]"#;
+        let v = datums_from_json(arr).unwrap();
+        assert_eq!(v[1], None);
+        assert_eq!(datums_to_json(&v), arr);
+    }
+
+    #[test]
+    fn json_values_keep_their_text() {
+        let v = JsonValue::parse(r#"{"b":1, "a":[true,null]}"#).unwrap();
+        assert_eq!(v.as_str(), r#"{"b":1, "a":[true,null]}"#);
+        assert!(JsonValue::parse("{").is_err());
+        assert!(JsonValue::parse("null").unwrap().is_null());
+    }
+}
