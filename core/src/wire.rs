@@ -133,7 +133,7 @@ impl<'de> Deserialize<'de> for JsonValue {
 }
 
 /// `Datum`: one key's whole value and its version counter (`timestamp`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Datum {
     /// The full key.
@@ -143,16 +143,6 @@ pub struct Datum {
     pub value: Option<JsonValue>,
     /// Version: 1 on first write, +1 per leader write.
     pub timestamp: u64,
-}
-
-impl Default for Datum {
-    fn default() -> Self {
-        Datum {
-            key: String::new(),
-            value: None,
-            timestamp: 0,
-        }
-    }
 }
 
 impl Datum {

@@ -1,0 +1,56 @@
+# The commands a person types. `make demo` and `make test` install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+
+.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bench bench-core bench-wasm bench-native bench-web
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, chromium)
+	@bash scripts/tools.sh
+
+demo: tools ## build the web app and serve it at http://127.0.0.1:8080
+	trunk serve --release --address 127.0.0.1 --port 8080
+
+web: tools ## build the static site into dist/ (works from any sub-path)
+	trunk build --release
+
+cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops it)
+	@bash scripts/cluster.sh
+
+test: tools lint test-host test-wasm-core test-web e2e ## everything CI runs
+	@echo "make test: all passed"
+
+lint: ## rustfmt and clippy (host and wasm)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p nacos-raft-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+	$(CARGO) clippy -p nacos-raft-core --no-default-features --target wasm32-unknown-unknown -- -D warnings
+
+test-host: ## unit, scenario, property and multi-process tests
+	$(CARGO) test --workspace
+
+test-wasm-core: ## the core's scenario tests compiled to wasm, in Node and headless Chrome
+	@bash scripts/test-wasm-core.sh
+
+test-web: ## the web crate's component tests in headless Chrome
+	@bash scripts/test-web.sh
+
+e2e: ## the real page in headless Chromium, against the release build served on loopback
+	@bash scripts/e2e.sh
+
+bench: bench-core bench-wasm bench-native bench-web ## every benchmark (prints tables)
+
+bench-core: ## simulator throughput (criterion)
+	$(CARGO) bench -p nacos-raft-core --bench sim
+
+bench-wasm: ## the same simulator workload compiled to wasm, run in Node, with the native/wasm ratio
+	@bash scripts/bench-wasm.sh
+
+bench-native: ## write throughput, catch-up and beat size of real nodes
+	@bash scripts/bench-native.sh
+
+bench-web: ## frame time and size of the release build
+	@bash scripts/bench-web.sh

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, only where it is missing or at the wrong version.
+# Idempotent: a second run on a ready machine takes a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+WASM_PACK_REQ=0.15
+
+say() { printf '[tools] %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Rust toolchain and the wasm target (rust-toolchain.toml names both; this makes sure).
+if ! have cargo; then
+  say "cargo is missing: install rustup from https://rustup.rs first"; exit 1
+fi
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# Chromium and ChromeDriver for the browser tests (Debian packages).
+if ! have chromium || ! have chromedriver; then
+  say "installing chromium and chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get install -y chromium chromium-driver >/dev/null 2>&1 \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y chromium chromium-driver >/dev/null; }
+fi
+
+# wasm-bindgen-cli: must equal the wasm-bindgen version in Cargo.lock (Trunk and wasm-pack use it
+# from PATH). Installed without --locked: its lock file names a crate version the registry lacks.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+if [ -z "$WB_VERSION" ]; then say "no wasm-bindgen in Cargo.lock"; exit 1; fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WB_VERSION (a few minutes)"
+  cargo install -q wasm-bindgen-cli --version "$WB_VERSION" --force
+fi
+
+# Trunk (0.22 needs a newer rustc than the pinned one).
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (about 13 minutes)"
+  cargo install -q --locked trunk --version "$TRUNK_VERSION" --force
+fi
+
+# wasm-pack 0.15.x.
+case "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" in
+  "$WASM_PACK_REQ".*) ;;
+  *) say "installing wasm-pack $WASM_PACK_REQ.x"; cargo install -q wasm-pack --version "~$WASM_PACK_REQ" --force ;;
+esac
+
+# Node packages of the browser tests (playwright-core drives Debian's chromium).
+if [ -f e2e/package-lock.json ] && [ ! -d e2e/node_modules ]; then
+  say "installing the browser-test packages"
+  npm ci --prefix e2e --no-audit --no-fund >/dev/null
+fi
+say "ready: $(trunk --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-pack --version), $(chromium --version 2>/dev/null | head -c 40)"
