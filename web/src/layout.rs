@@ -1,0 +1,370 @@
+//! Geometry of the ring and the scene to draw at one instant: pure functions of the simulator
+//! state and the playhead, tested on the host.
+
+use crate::model::World;
+use nacos_raft_core::message::MsgKind;
+use nacos_raft_core::sim::{Fate, MsgId};
+use nacos_raft_core::wire::PeerState;
+
+/// Side of the square SVG viewBox.
+pub const VIEW: f64 = 1000.0;
+/// Centre of the ring.
+pub const CENTER: (f64, f64) = (500.0, 500.0);
+/// Radius of the ring.
+pub const RING: f64 = 360.0;
+
+/// Where node `i` of `n` sits (the first at the top, clockwise).
+pub fn node_pos(i: usize, n: usize) -> (f64, f64) {
+    let a = -std::f64::consts::FRAC_PI_2 + (i as f64) * std::f64::consts::TAU / (n.max(1) as f64);
+    (CENTER.0 + RING * a.cos(), CENTER.1 + RING * a.sin())
+}
+
+/// The radius of a node's circle for a cluster of `n`.
+pub fn node_radius(n: usize) -> f64 {
+    let chord = 2.0 * RING * (std::f64::consts::PI / n.max(2) as f64).sin();
+    (chord * 0.36).clamp(30.0, 66.0)
+}
+
+/// Where along the link `from → to` a message at progress `p` (0 = sender, 1 = receiver) is,
+/// shifted to the right of its direction so that the two directions use separate lanes.
+pub fn along(from: (f64, f64), to: (f64, f64), p: f64, r: f64) -> (f64, f64) {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+    let (ux, uy) = (dx / len, dy / len);
+    // Start and end at the circles' edges.
+    let start = (from.0 + ux * r, from.1 + uy * r);
+    let span = (len - 2.0 * r).max(0.0);
+    let lane = (r * 0.22).clamp(6.0, 12.0);
+    let (nx, ny) = (-uy, ux);
+    let p = p.clamp(0.0, 1.0);
+    (
+        start.0 + ux * span * p + nx * lane,
+        start.1 + uy * span * p + ny * lane,
+    )
+}
+
+/// An SVG arc path of a fraction `f` (0 to 1) of a circle, clockwise from the top.
+pub fn arc_path(cx: f64, cy: f64, r: f64, f: f64) -> String {
+    let f = f.clamp(0.0, 1.0);
+    if f >= 0.9999 {
+        return format!(
+            "M {:.1} {:.1} A {r:.1} {r:.1} 0 1 1 {:.1} {:.1} A {r:.1} {r:.1} 0 1 1 {:.1} {:.1}",
+            cx,
+            cy - r,
+            cx,
+            cy + r,
+            cx,
+            cy - r
+        );
+    }
+    let a = -std::f64::consts::FRAC_PI_2 + f * std::f64::consts::TAU;
+    let (x, y) = (cx + r * a.cos(), cy + r * a.sin());
+    let large = if f > 0.5 { 1 } else { 0 };
+    format!(
+        "M {:.1} {:.1} A {r:.1} {r:.1} 0 {large} 1 {x:.1} {y:.1}",
+        cx,
+        cy - r
+    )
+}
+
+/// One node as drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeView {
+    /// Index.
+    pub index: usize,
+    /// Address.
+    pub addr: String,
+    /// State, `None` when down.
+    pub state: Option<PeerState>,
+    /// Term.
+    pub term: u64,
+    /// Whom it voted for (index, or the raw address if not a member).
+    pub vote_for: Option<usize>,
+    /// The leader it believes in.
+    pub leader: Option<usize>,
+    /// Fraction of the full leader due left (0 to 1).
+    pub leader_due: f64,
+    /// leaderDueMs.
+    pub leader_due_ms: i64,
+    /// Fraction of the heartbeat interval left (leaders).
+    pub beat_due: f64,
+    /// heartbeatDueMs.
+    pub beat_due_ms: i64,
+    /// Datums held.
+    pub datums: usize,
+    /// Centre.
+    pub pos: (f64, f64),
+}
+
+/// One message as drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MsgView {
+    /// Id (index in the trace).
+    pub id: MsgId,
+    /// Kind.
+    pub kind: MsgKind,
+    /// Sender.
+    pub from: usize,
+    /// Receiver.
+    pub to: usize,
+    /// Where it is.
+    pub pos: (f64, f64),
+    /// Progress from sender (0) to receiver (1).
+    pub progress: f64,
+    /// For vote answers.
+    pub granted: Option<bool>,
+    /// HTTP status of answers (0 for requests).
+    pub status: u16,
+    /// `Some` once it has failed (shown as a burst where it died): the fate and how far into
+    /// the fading it is (0 to 1).
+    pub failed: Option<(Fate, f64)>,
+}
+
+/// Everything the ring shows at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scene {
+    /// Nodes.
+    pub nodes: Vec<NodeView>,
+    /// Messages in flight, and recently failed ones.
+    pub messages: Vec<MsgView>,
+    /// Node radius.
+    pub radius: f64,
+}
+
+/// How far along its path a failed message dies (the simulator kills lost messages half way,
+/// cut ones a third of the way, in time; refused and discarded ones at the receiver).
+fn death_point(f: Fate) -> f64 {
+    match f {
+        Fate::Lost => 0.5,
+        Fate::Cut => 1.0 / 3.0,
+        _ => 1.0,
+    }
+}
+
+/// The scene at the playhead. `linger_ms` is how long (virtual ms) a failed message stays
+/// visible where it died.
+pub fn scene(w: &World, linger_ms: f64) -> Scene {
+    let s = w.sim();
+    let n = s.len();
+    let t = w.display_ms();
+    let now = s.now();
+    let radius = node_radius(n);
+    let cfg = &s.config().timings;
+    let due_full = (cfg.leader_timeout_ms + cfg.random_ms) as f64;
+    let nodes: Vec<NodeView> = (0..n)
+        .map(|i| {
+            let pos = node_pos(i, n);
+            match s.node(i) {
+                Some(node) => {
+                    let l = node.local();
+                    NodeView {
+                        index: i,
+                        addr: s.addr(i).to_string(),
+                        state: Some(l.state),
+                        term: l.term,
+                        vote_for: l.vote().and_then(|v| s.index_of(v)),
+                        leader: node.leader().and_then(|a| s.index_of(a)),
+                        leader_due: (l.leader_due_ms as f64 / due_full).clamp(0.0, 1.0),
+                        leader_due_ms: l.leader_due_ms,
+                        beat_due: (l.heartbeat_due_ms as f64 / cfg.heartbeat_ms as f64)
+                            .clamp(0.0, 1.0),
+                        beat_due_ms: l.heartbeat_due_ms,
+                        datums: node.datum_count(),
+                        pos,
+                    }
+                }
+                None => NodeView {
+                    index: i,
+                    addr: s.addr(i).to_string(),
+                    state: None,
+                    term: s.sim_node(i).disk.term,
+                    vote_for: None,
+                    leader: None,
+                    leader_due: 0.0,
+                    leader_due_ms: 0,
+                    beat_due: 0.0,
+                    beat_due_ms: 0,
+                    datums: s.sim_node(i).disk.datums.len(),
+                    pos,
+                },
+            }
+        })
+        .collect();
+    let msgs = s.messages();
+    // Messages that can still be drawn were sent after this horizon.
+    let horizon = now
+        .saturating_sub(linger_ms.ceil() as u64 + w.max_latency() + s.config().read_timeout_ms + 1);
+    let start = msgs.partition_point(|m| m.sent_ms < horizon);
+    let mut messages = Vec::new();
+    for m in &msgs[start..] {
+        if m.sent_ms > now {
+            break;
+        }
+        let failed = crate::describe::is_failure(m.fate);
+        let end = m.arrive_ms as f64;
+        let (from, to) = (nodes[m.from].pos, nodes[m.to].pos);
+        // How far along the path it is at time `x` (a dropped message keeps the pace it had).
+        let progress_at = |x: f64| -> f64 {
+            let planned = match m.fate {
+                Fate::Dropped => w.planned_arrival(m.id).unwrap_or(m.arrive_ms),
+                _ => m.arrive_ms,
+            };
+            let full = (planned.saturating_sub(m.sent_ms)).max(1) as f64;
+            let frac = ((x - m.sent_ms as f64) / full).clamp(0.0, 1.0);
+            match m.fate {
+                Fate::Lost | Fate::Cut => frac * death_point(m.fate),
+                _ => frac,
+            }
+        };
+        let failed_view = if t < end {
+            None
+        } else if failed && t < end + linger_ms {
+            Some((m.fate, ((t - end) / linger_ms.max(1e-9)).clamp(0.0, 1.0)))
+        } else {
+            continue;
+        };
+        let p = progress_at(t.min(end));
+        messages.push(MsgView {
+            id: m.id,
+            kind: m.kind,
+            from: m.from,
+            to: m.to,
+            pos: along(from, to, p, radius),
+            progress: p,
+            granted: m.granted,
+            status: m.status,
+            failed: failed_view,
+        });
+    }
+    Scene {
+        nodes,
+        messages,
+        radius,
+    }
+}
+
+/// Picks a "nice" timeline span at least `t` ms long (so that marks do not move every frame).
+pub fn timeline_span(t: u64) -> u64 {
+    let mut span = 30_000u64;
+    while span < t {
+        span = span * 3 / 2;
+        span = span.div_ceil(10_000) * 10_000;
+    }
+    span
+}
+
+/// `mm:ss.s` for a virtual time.
+pub fn clock_text(ms: u64) -> String {
+    let total_s = ms / 1000;
+    let (h, m, s) = (total_s / 3600, (total_s / 60) % 60, total_s % 60);
+    let tenth = (ms % 1000) / 100;
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}.{tenth}")
+    } else {
+        format!("{m:02}:{s:02}.{tenth}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::urlstate::RunSpec;
+    use nacos_raft_core::sim::Action;
+
+    #[test]
+    fn ring_geometry() {
+        let (x, y) = node_pos(0, 4);
+        assert!((x - 500.0).abs() < 1e-9 && (y - 140.0).abs() < 1e-9);
+        let (x, y) = node_pos(1, 4);
+        assert!((x - 860.0).abs() < 1e-9 && (y - 500.0).abs() < 1e-9);
+        assert!(node_radius(3) > node_radius(15));
+        assert!(node_radius(15) >= 30.0);
+        // Nodes do not overlap at 15.
+        let (a, b) = (node_pos(0, 15), node_pos(1, 15));
+        let d = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        assert!(d > 2.0 * node_radius(15) + 10.0);
+    }
+
+    #[test]
+    fn lanes_separate_directions() {
+        let (a, b) = ((100.0, 500.0), (900.0, 500.0));
+        let there = along(a, b, 0.5, 40.0);
+        let back = along(b, a, 0.5, 40.0);
+        assert!((there.0 - back.0).abs() < 1e-9);
+        assert!((there.1 - back.1).abs() > 10.0);
+        assert_eq!(along(a, b, 0.0, 40.0).0, 140.0);
+    }
+
+    #[test]
+    fn arcs() {
+        assert!(arc_path(0.0, 0.0, 10.0, 0.25).contains(" 0 0 1 10.0 0.0"));
+        assert!(arc_path(0.0, 0.0, 10.0, 0.75).contains(" 0 1 1 "));
+        assert_eq!(arc_path(0.0, 0.0, 10.0, 1.0).matches('A').count(), 2);
+    }
+
+    #[test]
+    fn the_scene_shows_messages_between_send_and_arrival() {
+        let mut w = World::new(RunSpec::new(8).sim_config(), vec![]).unwrap();
+        while w.sim().in_flight_at(w.now()).next().is_none() {
+            w.step();
+        }
+        let sc = scene(&w, 500.0);
+        assert_eq!(sc.nodes.len(), 5);
+        let flying: Vec<_> = w.sim().in_flight_at(w.now()).map(|m| m.id).collect();
+        let shown: Vec<_> = sc
+            .messages
+            .iter()
+            .filter(|m| m.failed.is_none())
+            .map(|m| m.id)
+            .collect();
+        for id in &flying {
+            assert!(shown.contains(id), "message {id} in flight but not drawn");
+        }
+        assert!(sc
+            .messages
+            .iter()
+            .all(|m| (0.0..=1.0).contains(&m.progress)));
+    }
+
+    #[test]
+    fn a_dropped_message_bursts_where_it_was() {
+        let mut w = World::new(RunSpec::new(8).sim_config(), vec![]).unwrap();
+        while w.sim().in_flight_at(w.now()).next().is_none() {
+            w.step();
+        }
+        let m = w.sim().in_flight_at(w.now()).next().unwrap().clone();
+        w.act(Action::Drop { msg: m.id }).unwrap();
+        let sc = scene(&w, 500.0);
+        let v = sc
+            .messages
+            .iter()
+            .find(|v| v.id == m.id)
+            .expect("still drawn");
+        assert_eq!(v.failed.map(|f| f.0), Some(Fate::Dropped));
+        w.seek(w.now() + 600);
+        let sc = scene(&w, 500.0);
+        assert!(sc.messages.iter().all(|v| v.id != m.id));
+    }
+
+    #[test]
+    fn a_down_node_shows_its_disk() {
+        let mut w = World::new(RunSpec::new(8).sim_config(), vec![]).unwrap();
+        w.seek(1_000);
+        w.act(Action::Crash { node: 2 }).unwrap();
+        let sc = scene(&w, 500.0);
+        assert_eq!(sc.nodes[2].state, None);
+        assert_eq!(sc.nodes[1].state, Some(PeerState::Follower));
+    }
+
+    #[test]
+    fn spans_and_clock() {
+        assert_eq!(timeline_span(0), 30_000);
+        assert!(timeline_span(31_000) >= 31_000);
+        assert_eq!(
+            timeline_span(timeline_span(100_000)),
+            timeline_span(100_000)
+        );
+        assert_eq!(clock_text(61_250), "01:01.2");
+        assert_eq!(clock_text(3_600_000), "1:00:00.0");
+    }
+}

@@ -1,0 +1,17 @@
+//! # nacos-raft-web
+//!
+//! The animated, interactive view of a Nacos 1.x naming-raft cluster: the core's simulator runs
+//! in the browser, and people watch, break and replay it.
+//!
+//! The pure parts (URL state, texts in two languages, layout, the time-travel model) build and
+//! test on the host; the Yew app (`app`) is built for wasm32 only.
+
+pub mod describe;
+pub mod i18n;
+pub mod layout;
+pub mod model;
+pub mod urlstate;
+
+/// Mounts the app on `<body>` (the page's entry point).
+#[cfg(target_arch = "wasm32")]
+pub fn start() {}

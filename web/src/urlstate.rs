@@ -1,0 +1,587 @@
+//! The URL contract (design.md §3): the location hash holds everything needed to replay a run.
+//!
+//! `#seed=7&nodes=5&timings=nacos&speed=10&actions=1200:crash:2,5300:timeout:1`
+//!
+//! Fields (all optional; unknown fields are ignored so that older pages open newer links):
+//! - `seed` — u64; missing means "pick a random one";
+//! - `nodes` — 1 to 15 (the page offers 3 to 15; default 5);
+//! - `timings` — `nacos` (Nacos 1.4.1) or `fast` (every timing divided by ten);
+//! - `speed` — virtual ms per real ms, 0.1 to 1000 (default 10);
+//! - `latency` — `MIN-MAX` ms of one message (default 10-40);
+//! - `loss` — initial loss in parts per million (default 0);
+//! - `slowmo` — `0` turns off the automatic slow motion while messages fly (default on);
+//! - `scenario` — the id of the preset the run came from (for its caption);
+//! - `at` — virtual ms to open the run at (paused there);
+//! - `actions` — the user's actions with their virtual times, comma-separated, each
+//!   `<ms>:<verb>[:<arg>...]` (see [`encode_action`]); strings are percent-encoded.
+
+use nacos_raft_core::sim::{Action, TimedAction};
+use std::fmt::Write as _;
+
+/// Protocol timings of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timings {
+    /// Nacos 1.4.1: tick 500 ms, leader due 15–20 s, beat every 5 s.
+    Nacos,
+    /// Every timing divided by ten.
+    Fast,
+}
+
+impl Timings {
+    /// The URL word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timings::Nacos => "nacos",
+            Timings::Fast => "fast",
+        }
+    }
+
+    /// The core configuration.
+    pub fn config(self) -> nacos_raft_core::Config {
+        match self {
+            Timings::Nacos => nacos_raft_core::Config::default(),
+            Timings::Fast => nacos_raft_core::Config::fast(),
+        }
+    }
+}
+
+/// Default node count of the page.
+pub const DEFAULT_NODES: usize = 5;
+/// Default playback speed (virtual ms per real ms).
+pub const DEFAULT_SPEED: f64 = 10.0;
+/// Default latency range of the page (the presets use the same).
+pub const DEFAULT_LATENCY: (u64, u64) = (10, 40);
+/// Slowest and fastest speed.
+pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
+/// Most nodes the page draws.
+pub const MAX_NODES: usize = 15;
+
+/// Everything that defines a run, plus how it is being watched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    /// The seed of everything random.
+    pub seed: u64,
+    /// Node count.
+    pub nodes: usize,
+    /// Protocol timings.
+    pub timings: Timings,
+    /// Playback speed, virtual ms per real ms.
+    pub speed: f64,
+    /// Initial latency range, ms.
+    pub latency: (u64, u64),
+    /// Initial loss, parts per million.
+    pub loss_ppm: u32,
+    /// Slow motion while messages fly.
+    pub slowmo: bool,
+    /// The preset this run came from.
+    pub scenario: Option<String>,
+    /// Where to open the run (virtual ms), paused.
+    pub at_ms: Option<u64>,
+    /// The recorded actions.
+    pub actions: Vec<TimedAction>,
+}
+
+impl RunSpec {
+    /// A fresh default run with `seed`.
+    pub fn new(seed: u64) -> RunSpec {
+        RunSpec {
+            seed,
+            nodes: DEFAULT_NODES,
+            timings: Timings::Nacos,
+            speed: DEFAULT_SPEED,
+            latency: DEFAULT_LATENCY,
+            loss_ppm: 0,
+            slowmo: true,
+            scenario: None,
+            at_ms: None,
+            actions: Vec::new(),
+        }
+    }
+
+    /// The simulator configuration of this run (full trace).
+    pub fn sim_config(&self) -> nacos_raft_core::sim::SimConfig {
+        nacos_raft_core::sim::SimConfig {
+            nodes: self.nodes,
+            seed: self.seed,
+            timings: self.timings.config(),
+            latency_ms: self.latency,
+            loss_ppm: self.loss_ppm,
+            trace: nacos_raft_core::sim::TraceMode::Full,
+            ..Default::default()
+        }
+    }
+
+    /// The hash text (without `#`). Fields at their default are left out, except the four of
+    /// the contract's example (`seed`, `nodes`, `timings`, `speed`), which are always written.
+    pub fn to_hash(&self) -> String {
+        let mut s = format!(
+            "seed={}&nodes={}&timings={}&speed={}",
+            self.seed,
+            self.nodes,
+            self.timings.as_str(),
+            fmt_speed(self.speed)
+        );
+        if self.latency != DEFAULT_LATENCY {
+            let _ = write!(s, "&latency={}-{}", self.latency.0, self.latency.1);
+        }
+        if self.loss_ppm != 0 {
+            let _ = write!(s, "&loss={}", self.loss_ppm);
+        }
+        if !self.slowmo {
+            s.push_str("&slowmo=0");
+        }
+        if let Some(id) = &self.scenario {
+            let _ = write!(s, "&scenario={}", pct_encode(id));
+        }
+        if let Some(at) = self.at_ms {
+            let _ = write!(s, "&at={at}");
+        }
+        if !self.actions.is_empty() {
+            s.push_str("&actions=");
+            for (i, a) in self.actions.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                s.push_str(&encode_action(a));
+            }
+        }
+        s
+    }
+
+    /// Parses a hash (with or without the leading `#`). A missing seed takes `fallback_seed`.
+    pub fn parse(hash: &str, fallback_seed: u64) -> Result<RunSpec, String> {
+        let mut spec = RunSpec::new(fallback_seed);
+        let hash = hash.strip_prefix('#').unwrap_or(hash);
+        for part in hash.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            match k {
+                "seed" => {
+                    spec.seed = v
+                        .parse()
+                        .map_err(|_| format!("seed {v:?} is not a number"))?
+                }
+                "nodes" => {
+                    let n: usize = v
+                        .parse()
+                        .map_err(|_| format!("nodes {v:?} is not a number"))?;
+                    if !(1..=MAX_NODES).contains(&n) {
+                        return Err(format!("nodes must be 1 to {MAX_NODES}, not {n}"));
+                    }
+                    spec.nodes = n;
+                }
+                "timings" => {
+                    spec.timings = match v {
+                        "nacos" => Timings::Nacos,
+                        "fast" => Timings::Fast,
+                        _ => return Err(format!("timings must be nacos or fast, not {v:?}")),
+                    }
+                }
+                "speed" => {
+                    let s: f64 = v
+                        .parse()
+                        .map_err(|_| format!("speed {v:?} is not a number"))?;
+                    if !s.is_finite() {
+                        return Err(format!("speed {v:?} is not a number"));
+                    }
+                    spec.speed = clamp_speed(s);
+                }
+                "latency" => {
+                    let (a, b) = v
+                        .split_once('-')
+                        .ok_or_else(|| format!("latency {v:?} is not MIN-MAX"))?;
+                    let a: u64 = a
+                        .parse()
+                        .map_err(|_| format!("latency {v:?} is not MIN-MAX"))?;
+                    let b: u64 = b
+                        .parse()
+                        .map_err(|_| format!("latency {v:?} is not MIN-MAX"))?;
+                    if a > b || b > 60_000 {
+                        return Err(format!("latency {v:?}: need MIN ≤ MAX ≤ 60000"));
+                    }
+                    spec.latency = (a, b);
+                }
+                "loss" => {
+                    let l: u32 = v.parse().map_err(|_| format!("loss {v:?} is not ppm"))?;
+                    if l > 1_000_000 {
+                        return Err(format!("loss {l} is above 1000000 ppm"));
+                    }
+                    spec.loss_ppm = l;
+                }
+                "slowmo" => spec.slowmo = v != "0",
+                "scenario" => spec.scenario = Some(pct_decode(v)?).filter(|s| !s.is_empty()),
+                "at" => spec.at_ms = Some(v.parse().map_err(|_| format!("at {v:?} is not ms"))?),
+                "actions" => {
+                    spec.actions = v
+                        .split(',')
+                        .filter(|a| !a.is_empty())
+                        .map(decode_action)
+                        .collect::<Result<_, _>>()?;
+                    if spec.actions.windows(2).any(|w| w[0].at_ms > w[1].at_ms) {
+                        return Err("actions must be in time order".into());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(spec)
+    }
+}
+
+/// Clamps a speed into [`SPEED_RANGE`].
+pub fn clamp_speed(s: f64) -> f64 {
+    s.clamp(SPEED_RANGE.0, SPEED_RANGE.1)
+}
+
+/// A speed as short text: `10`, `0.5`, `2.5`.
+pub fn fmt_speed(s: f64) -> String {
+    let r = (s * 1000.0).round() / 1000.0;
+    let mut t = format!("{r}");
+    if t.contains('.') {
+        while t.ends_with('0') {
+            t.pop();
+        }
+        if t.ends_with('.') {
+            t.pop();
+        }
+    }
+    t
+}
+
+/// One action as `<ms>:<verb>[:<arg>...]`.
+pub fn encode_action(t: &TimedAction) -> String {
+    let at = t.at_ms;
+    match &t.action {
+        Action::Crash { node } => format!("{at}:crash:{node}"),
+        Action::Restart { node } => format!("{at}:restart:{node}"),
+        Action::Timeout { node } => format!("{at}:timeout:{node}"),
+        Action::Isolate { node } => format!("{at}:isolate:{node}"),
+        Action::Cut { from, to, both } => {
+            format!("{at}:cut:{from}{}{to}", if *both { '-' } else { '>' })
+        }
+        Action::Heal { from, to, both } => {
+            format!("{at}:heal:{from}{}{to}", if *both { '-' } else { '>' })
+        }
+        Action::Partition { groups } => {
+            let g: String = groups
+                .iter()
+                .map(|g| char::from_digit(u32::from(*g).min(35), 36).unwrap_or('0'))
+                .collect();
+            format!("{at}:part:{g}")
+        }
+        Action::HealAll => format!("{at}:healall"),
+        Action::SetLoss { ppm } => format!("{at}:loss:{ppm}"),
+        Action::SetLatency { min, max } => format!("{at}:lat:{min}-{max}"),
+        Action::Put { node, key, value } => {
+            format!("{at}:put:{node}:{}:{}", pct_encode(key), pct_encode(value))
+        }
+        Action::Load { node, first, count } => format!("{at}:load:{node}:{first}:{count}"),
+        Action::Remove { node, key } => format!("{at}:rm:{node}:{}", pct_encode(key)),
+        Action::Drop { msg } => format!("{at}:drop:{msg}"),
+    }
+}
+
+fn num<T: std::str::FromStr>(s: Option<&str>, what: &str, whole: &str) -> Result<T, String> {
+    s.and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("action {whole:?}: bad {what}"))
+}
+
+fn link(s: Option<&str>, whole: &str) -> Result<(usize, usize, bool), String> {
+    let s = s.ok_or_else(|| format!("action {whole:?}: missing link"))?;
+    let (sep, both) = if s.contains('-') {
+        ('-', true)
+    } else {
+        ('>', false)
+    };
+    let (a, b) = s
+        .split_once(sep)
+        .ok_or_else(|| format!("action {whole:?}: a link is A>B or A-B"))?;
+    Ok((
+        num(Some(a), "node", whole)?,
+        num(Some(b), "node", whole)?,
+        both,
+    ))
+}
+
+/// Parses one action written by [`encode_action`].
+pub fn decode_action(s: &str) -> Result<TimedAction, String> {
+    let mut it = s.split(':');
+    let at_ms: u64 = num(it.next(), "time", s)?;
+    let verb = it.next().unwrap_or("");
+    let action = match verb {
+        "crash" => Action::Crash {
+            node: num(it.next(), "node", s)?,
+        },
+        "restart" => Action::Restart {
+            node: num(it.next(), "node", s)?,
+        },
+        "timeout" => Action::Timeout {
+            node: num(it.next(), "node", s)?,
+        },
+        "isolate" => Action::Isolate {
+            node: num(it.next(), "node", s)?,
+        },
+        "cut" => {
+            let (from, to, both) = link(it.next(), s)?;
+            Action::Cut { from, to, both }
+        }
+        "heal" => {
+            let (from, to, both) = link(it.next(), s)?;
+            Action::Heal { from, to, both }
+        }
+        "part" => {
+            let g = it.next().unwrap_or("");
+            let groups = g
+                .chars()
+                .map(|c| c.to_digit(36).map(|d| d as u8))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| format!("action {s:?}: bad groups"))?;
+            Action::Partition { groups }
+        }
+        "healall" => Action::HealAll,
+        "loss" => Action::SetLoss {
+            ppm: num(it.next(), "loss", s)?,
+        },
+        "lat" => {
+            let r = it.next().unwrap_or("");
+            let (a, b) = r
+                .split_once('-')
+                .ok_or_else(|| format!("action {s:?}: latency is MIN-MAX"))?;
+            Action::SetLatency {
+                min: num(Some(a), "latency", s)?,
+                max: num(Some(b), "latency", s)?,
+            }
+        }
+        "put" => Action::Put {
+            node: num(it.next(), "node", s)?,
+            key: pct_decode(it.next().unwrap_or(""))?,
+            value: pct_decode(it.next().unwrap_or(""))?,
+        },
+        "load" => Action::Load {
+            node: num(it.next(), "node", s)?,
+            first: num(it.next(), "first key", s)?,
+            count: num(it.next(), "count", s)?,
+        },
+        "rm" => Action::Remove {
+            node: num(it.next(), "node", s)?,
+            key: pct_decode(it.next().unwrap_or(""))?,
+        },
+        "drop" => Action::Drop {
+            msg: num(it.next(), "message", s)?,
+        },
+        _ => return Err(format!("action {s:?}: unknown verb {verb:?}")),
+    };
+    if it.next().is_some() {
+        return Err(format!("action {s:?}: too many fields"));
+    }
+    Ok(TimedAction { at_ms, action })
+}
+
+/// Percent-encodes everything but ASCII letters, digits and `-_.~@`.
+pub fn pct_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~@".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// Reverses [`pct_encode`] (and any other percent-encoding of UTF-8).
+pub fn pct_decode(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad percent-encoding in {s:?}"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nacos_raft_core::sim::{sample_key, sample_value};
+
+    fn all_actions() -> Vec<TimedAction> {
+        let a = |at_ms, action| TimedAction { at_ms, action };
+        vec![
+            a(0, Action::Crash { node: 2 }),
+            a(1, Action::Restart { node: 2 }),
+            a(2, Action::Timeout { node: 0 }),
+            a(3, Action::Isolate { node: 4 }),
+            a(
+                4,
+                Action::Cut {
+                    from: 1,
+                    to: 3,
+                    both: false,
+                },
+            ),
+            a(
+                5,
+                Action::Cut {
+                    from: 10,
+                    to: 14,
+                    both: true,
+                },
+            ),
+            a(
+                6,
+                Action::Heal {
+                    from: 3,
+                    to: 1,
+                    both: false,
+                },
+            ),
+            a(
+                7,
+                Action::Partition {
+                    groups: vec![0, 0, 1, 1, 2, 12],
+                },
+            ),
+            a(8, Action::HealAll),
+            a(9, Action::SetLoss { ppm: 250_000 }),
+            a(10, Action::SetLatency { min: 3, max: 900 }),
+            a(
+                11,
+                Action::Put {
+                    node: 1,
+                    key: sample_key(7),
+                    value: sample_value(7, 2),
+                },
+            ),
+            a(
+                12,
+                Action::Put {
+                    node: 0,
+                    key: "k:é,&=#%".into(),
+                    value: r#"{"a":"x:y, z"}"#.into(),
+                },
+            ),
+            a(
+                13,
+                Action::Load {
+                    node: 3,
+                    first: 0,
+                    count: 200,
+                },
+            ),
+            a(
+                14,
+                Action::Remove {
+                    node: 2,
+                    key: sample_key(1),
+                },
+            ),
+            a(15, Action::Drop { msg: 123_456 }),
+        ]
+    }
+
+    #[test]
+    fn every_action_round_trips() {
+        for t in all_actions() {
+            let s = encode_action(&t);
+            assert!(
+                !s.contains(',') && !s.contains('&') && !s.contains('#'),
+                "{s}"
+            );
+            assert_eq!(decode_action(&s).unwrap(), t, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_contract_example_parses() {
+        let s = RunSpec::parse(
+            "#seed=7&nodes=5&timings=nacos&speed=10&actions=1200:crash:2",
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.seed, s.nodes, s.timings, s.speed),
+            (7, 5, Timings::Nacos, 10.0)
+        );
+        assert_eq!(
+            s.actions,
+            vec![TimedAction {
+                at_ms: 1200,
+                action: Action::Crash { node: 2 }
+            }]
+        );
+        assert_eq!(
+            s.to_hash(),
+            "seed=7&nodes=5&timings=nacos&speed=10&actions=1200:crash:2"
+        );
+    }
+
+    #[test]
+    fn a_full_spec_round_trips() {
+        let spec = RunSpec {
+            seed: u64::MAX,
+            nodes: 15,
+            timings: Timings::Fast,
+            speed: 0.25,
+            latency: (1, 5),
+            loss_ppm: 12_345,
+            slowmo: false,
+            scenario: Some("two-leaders".into()),
+            at_ms: Some(61_000),
+            actions: all_actions(),
+        };
+        let h = spec.to_hash();
+        assert_eq!(RunSpec::parse(&h, 0).unwrap(), spec);
+        assert_eq!(RunSpec::parse(&format!("#{h}"), 0).unwrap(), spec);
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let s = RunSpec::parse("", 42).unwrap();
+        assert_eq!(s, RunSpec::new(42));
+        let s = RunSpec::parse("nodes=9&unknown=1", 3).unwrap();
+        assert_eq!((s.seed, s.nodes), (3, 9));
+        assert_eq!(RunSpec::parse("speed=100000", 1).unwrap().speed, 1000.0);
+        assert_eq!(RunSpec::parse("speed=0.001", 1).unwrap().speed, 0.1);
+        for bad in [
+            "nodes=0",
+            "nodes=16",
+            "seed=x",
+            "timings=slow",
+            "latency=9-3",
+            "actions=5:fly:1",
+            "actions=5:crash",
+            "actions=9:crash:1,5:crash:2",
+            "loss=2000000",
+            "speed=NaN",
+        ] {
+            assert!(RunSpec::parse(bad, 1).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn speeds_print_short() {
+        assert_eq!(fmt_speed(10.0), "10");
+        assert_eq!(fmt_speed(0.1), "0.1");
+        assert_eq!(fmt_speed(2.5), "2.5");
+        assert_eq!(fmt_speed(1000.0), "1000");
+    }
+
+    #[test]
+    fn percent_coding() {
+        assert_eq!(pct_encode("a b@c##d"), "a%20b@c%23%23d");
+        assert_eq!(pct_decode("a%20b@c%23%23d").unwrap(), "a b@c##d");
+        assert!(pct_decode("%zz").is_err());
+        assert!(pct_decode("%4").is_err());
+    }
+}
