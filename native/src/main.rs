@@ -1,1 +1,5 @@
-fn main() {}
+//! `nacos-raft-node`: see `nacos-raft-node --help`.
+
+fn main() -> std::process::ExitCode {
+    nacos_raft_node::cli::main()
+}

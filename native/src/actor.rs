@@ -1,0 +1,462 @@
+//! The one task that owns the protocol state: a [`Node`] fed through a channel.
+//!
+//! Inputs are ticks, requests from HTTP handlers (each with a reply channel), answers from the
+//! tasks that carry out this node's own requests, timers and read-only inspections. There is no
+//! lock around the node; handlers do the heavy decoding before they send, sending tasks the
+//! encoding after.
+//!
+//! The node's [`Output`]s are carried out in order. A [`Persist`] of a datum must be durable
+//! before any later send, reply or timer is released: writes go to the persistence thread in
+//! batches and every output queued behind one waits for that batch's sequence number. Term writes
+//! (`meta.properties`) need no such wait (Nacos does not even fsync them), they are only kept in
+//! order with the datum writes.
+
+use crate::codec;
+use crate::metrics::Metrics;
+use crate::peer_client::PeerClient;
+use crate::store::Store;
+use crate::writer::Writer;
+use bytes::Bytes;
+use nacos_raft_core::key;
+use nacos_raft_core::{
+    BeatPacket, Event, Failure, InboundId, Node, Output, Persist, RaftError, Request, RequestId,
+    Response, Timer,
+};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, OnceCell};
+use tokio::time::MissedTickBehavior;
+use tracing::{debug, info, trace, warn};
+
+/// Inputs queued before the actor blocks senders.
+const CHANNEL: usize = 4096;
+/// Inputs handled in one round before the persistence batch is handed over.
+const ROUND: usize = 256;
+/// Beats bigger than this (encoded) are built on a blocking thread.
+const BLOCKING_ENCODE_KEYS: usize = 2_000;
+
+/// Runtime choices that are not protocol constants.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    /// Datum fetches in flight at once during beat sync (the core fires them all together).
+    pub sync_concurrency: usize,
+    /// Gzip level of beats (0-9).
+    pub gzip_level: u32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            sync_concurrency: 4,
+            gzip_level: 1,
+        }
+    }
+}
+
+type Inspect = Box<dyn FnOnce(&Node) + Send>;
+
+/// What the actor is fed.
+pub enum Input {
+    /// A request from another member (or a client), answered through `reply`.
+    Inbound {
+        /// The decoded request.
+        request: Request,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<Response, RaftError>>,
+    },
+    /// The outcome of a request this node sent.
+    Answer {
+        /// Its id.
+        id: RequestId,
+        /// The outcome.
+        result: Result<Response, Failure>,
+        /// Whether it was a datum fetch (which frees a fetch slot).
+        fetch: bool,
+    },
+    /// A timer the node set.
+    Timer(Timer),
+    /// A read-only look at the node.
+    Inspect(Inspect),
+}
+
+/// A cheap handle for talking to the actor.
+#[derive(Clone)]
+pub struct Handle {
+    tx: mpsc::Sender<Input>,
+}
+
+impl Handle {
+    /// Hands a request to the node and waits for its answer.
+    pub async fn request(&self, request: Request) -> Result<Response, RaftError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Inbound { request, reply })
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Runs `f` on the node (inside the actor) and returns what it computed.
+    pub async fn inspect<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Node) -> T + Send + 'static,
+    ) -> Result<T, RaftError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Inspect = Box::new(move |n| {
+            let _ = tx.send(f(n));
+        });
+        self.tx
+            .send(Input::Inspect(job))
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())
+    }
+}
+
+fn stopped() -> RaftError {
+    RaftError::server("the node is shutting down")
+}
+
+/// An encoded beat shared by the sends of one beat (the same `Arc` goes to every follower).
+type BeatCache = (Arc<BeatPacket>, Arc<OnceCell<Bytes>>);
+
+struct Actor {
+    node: Node,
+    rx: mpsc::Receiver<Input>,
+    tx: mpsc::Sender<Input>,
+    durable_rx: mpsc::UnboundedReceiver<u64>,
+    writer: Writer,
+    client: PeerClient,
+    metrics: Metrics,
+    tuning: Tuning,
+    next_inbound: InboundId,
+    replies: HashMap<InboundId, oneshot::Sender<Result<Response, RaftError>>>,
+    /// Sequence number of the last datum write handed out (to the batch).
+    issued: u64,
+    /// Highest sequence number the writer reported durable.
+    durable: u64,
+    batch: Vec<Persist>,
+    held: VecDeque<(u64, Output)>,
+    scratch: Vec<Output>,
+    deferred: VecDeque<(RequestId, Result<Response, Failure>)>,
+    fetch_queue: VecDeque<(RequestId, String, Vec<String>)>,
+    fetch_queued: HashSet<String>,
+    fetch_inflight: usize,
+    beat: Option<BeatCache>,
+}
+
+/// Starts the actor (and the persistence thread) for `node`.
+pub fn spawn(
+    node: Node,
+    store: Arc<Store>,
+    client: PeerClient,
+    metrics: Metrics,
+    tuning: Tuning,
+) -> (Handle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    let (durable_tx, durable_rx) = mpsc::unbounded_channel();
+    let writer = Writer::spawn(store, durable_tx, metrics.clone());
+    let actor = Actor {
+        node,
+        rx,
+        tx: tx.clone(),
+        durable_rx,
+        writer,
+        client,
+        metrics,
+        tuning,
+        next_inbound: 1,
+        replies: HashMap::new(),
+        issued: 0,
+        durable: 0,
+        batch: Vec::new(),
+        held: VecDeque::new(),
+        scratch: Vec::new(),
+        deferred: VecDeque::new(),
+        fetch_queue: VecDeque::new(),
+        fetch_queued: HashSet::new(),
+        fetch_inflight: 0,
+        beat: None,
+    };
+    let task = tokio::spawn(actor.run());
+    (Handle { tx }, task)
+}
+
+impl Actor {
+    async fn run(mut self) {
+        let mut ticker = tokio::time::interval(Duration::from_millis(self.node.config().tick_ms));
+        // After a stall, one late tick rather than a burst that would expire every timer at once.
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        self.update_gauges();
+        loop {
+            tokio::select! {
+                biased;
+                Some(seq) = self.durable_rx.recv() => {
+                    self.durable = self.durable.max(seq);
+                    self.release();
+                }
+                _ = ticker.tick() => {
+                    self.node.tick();
+                    self.process_outputs();
+                }
+                msg = self.rx.recv() => match msg {
+                    Some(input) => self.handle(input),
+                    None => break,
+                },
+            }
+            for _ in 0..ROUND {
+                match self.rx.try_recv() {
+                    Ok(input) => self.handle(input),
+                    Err(_) => break,
+                }
+            }
+            if !self.batch.is_empty() {
+                self.writer
+                    .submit(self.issued, std::mem::take(&mut self.batch));
+            }
+            self.update_gauges();
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Inbound { request, reply } => {
+                let id = self.next_inbound;
+                self.next_inbound += 1;
+                self.replies.insert(id, reply);
+                self.node.on_request(id, request);
+            }
+            Input::Answer { id, result, fetch } => {
+                if fetch {
+                    self.fetch_inflight = self.fetch_inflight.saturating_sub(1);
+                    self.launch_fetches();
+                }
+                self.node.on_response(id, result);
+            }
+            Input::Timer(t) => self.node.on_timer(t),
+            Input::Inspect(f) => f(&self.node),
+        }
+        self.process_outputs();
+    }
+
+    /// Takes the node's outputs: writes join the batch, everything else runs now or, when a
+    /// write before it is not yet durable, waits in order behind it.
+    fn process_outputs(&mut self) {
+        loop {
+            let mut outs = std::mem::take(&mut self.scratch);
+            self.node.drain_outputs_into(&mut outs);
+            for o in outs.drain(..) {
+                match o {
+                    Output::Persist(p) => {
+                        if !matches!(p, Persist::Term(_)) {
+                            self.issued += 1;
+                        }
+                        self.batch.push(p);
+                    }
+                    Output::Event(e) => self.on_event(&e),
+                    other => {
+                        if self.held.is_empty() && self.issued <= self.durable {
+                            self.execute(other);
+                        } else {
+                            self.held.push_back((self.issued, other));
+                        }
+                    }
+                }
+            }
+            self.scratch = outs;
+            let Some((id, result)) = self.deferred.pop_front() else {
+                break;
+            };
+            self.node.on_response(id, result);
+        }
+    }
+
+    /// Runs the outputs whose writes are now durable.
+    fn release(&mut self) {
+        while self.held.front().is_some_and(|(need, _)| *need <= self.durable) {
+            if let Some((_, o)) = self.held.pop_front() {
+                self.execute(o);
+            }
+        }
+        // Executing may have answered deduplicated fetches at once.
+        self.process_outputs();
+    }
+
+    fn execute(&mut self, o: Output) {
+        match o {
+            Output::Send { to, id, request } => self.send(to, id, request),
+            Output::Reply { to, result } => {
+                if let Some(reply) = self.replies.remove(&to) {
+                    // The asker may have gone away (closed connection); nothing to do then.
+                    let _ = reply.send(result);
+                }
+            }
+            Output::SetTimer { timer, after_ms } => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(after_ms)).await;
+                    let _ = tx.send(Input::Timer(timer)).await;
+                });
+            }
+            Output::Done { op, result } => debug!(op, ?result, "client operation finished"),
+            Output::Persist(_) | Output::Event(_) => {}
+        }
+    }
+
+    fn send(&mut self, to: String, id: RequestId, request: Request) {
+        match request {
+            Request::GetDatums(keys) => self.schedule_fetch(id, to, keys),
+            Request::Beat(packet) => {
+                let cell = match &self.beat {
+                    Some((p, cell)) if Arc::ptr_eq(p, &packet) => cell.clone(),
+                    _ => {
+                        let cell = Arc::new(OnceCell::new());
+                        self.beat = Some((packet.clone(), cell.clone()));
+                        cell
+                    }
+                };
+                let (client, tx, metrics) =
+                    (self.client.clone(), self.tx.clone(), self.metrics.clone());
+                let level = self.tuning.gzip_level;
+                tokio::spawn(async move {
+                    let body = cell
+                        .get_or_init(|| encode_beat(packet.clone(), level))
+                        .await
+                        .clone();
+                    let req = Request::Beat(packet);
+                    let result = client.send(&to, &req, Some(body)).await;
+                    metrics.beats_sent.inc();
+                    if result.is_err() {
+                        metrics.beats_failed.inc();
+                    }
+                    let _ = tx
+                        .send(Input::Answer {
+                            id,
+                            result,
+                            fetch: false,
+                        })
+                        .await;
+                });
+            }
+            request => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = client.send(&to, &request, None).await;
+                    let _ = tx
+                        .send(Input::Answer {
+                            id,
+                            result,
+                            fetch: false,
+                        })
+                        .await;
+                });
+            }
+        }
+    }
+
+    /// The core sends every batch of a beat's sync at once (thousands for a new follower). Here
+    /// at most `sync_concurrency` are in flight, and a key already waiting in an earlier, not yet
+    /// sent fetch is not asked for again: that fetch will bring its current value. A fetch left
+    /// with no key is answered at once with an empty list, which the node applies as "nothing
+    /// new".
+    fn schedule_fetch(&mut self, id: RequestId, to: String, keys: Vec<String>) {
+        let fresh: Vec<String> = keys
+            .into_iter()
+            .filter(|k| !self.fetch_queued.contains(k))
+            .collect();
+        if fresh.is_empty() {
+            self.deferred.push_back((id, Ok(Response::Datums(Vec::new()))));
+            return;
+        }
+        self.fetch_queued.extend(fresh.iter().cloned());
+        self.fetch_queue.push_back((id, to, fresh));
+        self.launch_fetches();
+    }
+
+    fn launch_fetches(&mut self) {
+        while self.fetch_inflight < self.tuning.sync_concurrency.max(1) {
+            let Some((id, to, keys)) = self.fetch_queue.pop_front() else {
+                break;
+            };
+            for k in &keys {
+                self.fetch_queued.remove(k);
+            }
+            self.fetch_inflight += 1;
+            self.metrics.sync_fetches.inc();
+            self.metrics.sync_fetch_keys.inc_by(keys.len() as u64);
+            let (client, tx) = (self.client.clone(), self.tx.clone());
+            tokio::spawn(async move {
+                let result = client.fetch(&to, &keys).await;
+                let _ = tx
+                    .send(Input::Answer {
+                        id,
+                        result,
+                        fetch: true,
+                    })
+                    .await;
+            });
+        }
+    }
+
+    fn on_event(&mut self, e: &Event) {
+        let me = self.node.me();
+        match e {
+            Event::ElectionStarted { .. } => {
+                self.metrics.elections.inc();
+                info!(node = me, "{e}");
+            }
+            Event::LeaderDecided { .. } | Event::LeaderChanged { .. } => {
+                self.metrics.leader_changes.inc();
+                info!(node = me, "{e}");
+            }
+            Event::BeatAccepted { .. } => {
+                self.metrics.beats_received.inc();
+                trace!(node = me, "{e}");
+            }
+            Event::DatumApplied { .. } => {
+                self.metrics.sync_applied.inc();
+                trace!(node = me, "{e}");
+            }
+            Event::CommitApplied { .. } => {
+                self.metrics.commits_applied.inc();
+                trace!(node = me, "{e}");
+            }
+            Event::SteppedDown { .. }
+            | Event::VoteGranted { .. }
+            | Event::VoteFromStranger { .. }
+            | Event::DeadKeyDeleted { .. }
+            | Event::BeatNotSent { .. } => info!(node = me, "{e}"),
+            Event::PublishFailed { .. }
+            | Event::BeatRejected { .. }
+            | Event::CommitRejected { .. } => warn!(node = me, "{e}"),
+            Event::DatumSkipped { .. } => trace!(node = me, "{e}"),
+            _ => debug!(node = me, "{e}"),
+        }
+    }
+
+    fn update_gauges(&self) {
+        let local = self.node.local();
+        self.metrics.term.set(local.term as i64);
+        self.metrics.set_state(local.state.as_str());
+        self.metrics.datums.set(self.node.datum_count() as i64);
+    }
+}
+
+async fn encode_beat(packet: Arc<BeatPacket>, level: u32) -> Bytes {
+    if packet.datums.len() < BLOCKING_ENCODE_KEYS {
+        return codec::beat_body(&packet, level);
+    }
+    let p = packet.clone();
+    match tokio::task::spawn_blocking(move || codec::beat_body(&p, level)).await {
+        Ok(b) => b,
+        Err(_) => codec::beat_body(&packet, level),
+    }
+}
+
+/// `/state`'s `services`: the services this node knows, i.e. its meta keys without the switch.
+pub fn service_count(node: &Node) -> usize {
+    node.datums()
+        .filter(|d| key::is_meta(&d.key) && !key::is_switch(&d.key))
+        .count()
+}

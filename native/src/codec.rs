@@ -1,0 +1,579 @@
+//! The bytes on the wire (nacos-protocol.md §2.1, §2.2, §12): how each endpoint's request is
+//! decoded the way a Java 1.3/1.4 node decodes it, how this node encodes its own requests so a
+//! Java node decodes them exactly, and how answers are read back.
+//!
+//! Decoding rules, in short:
+//! - gzip is recognised by its magic bytes `1f 8b`, never by `Content-Encoding` (1.3 senders put
+//!   that header on plain commit bodies, 1.4 senders leave it off gzip beats);
+//! - Java URL-decodes raw JSON bodies (beat and delete commit twice, commit and forwarded publish
+//!   once) although Java senders never encode them, which turns `+` into a space. This node is
+//!   lossless instead: a body that starts with `{` is raw JSON and is parsed as it is; anything
+//!   else is decoded exactly as `java.net.URLDecoder` would, the endpoint's number of times;
+//! - form parameters come from the query string or an `x-www-form-urlencoded` body.
+//!
+//! Encoding rule: what this node sends decodes, through Java's decoder applied the endpoint's
+//! number of times, to exactly the JSON it means. Only `%` and `+` (the two characters the
+//! decoder changes) and the leading `{` (so that a receiver like this one sees the body is
+//! encoded) are escaped, which keeps bodies nearly raw and cheap to produce.
+
+use bytes::Bytes;
+use nacos_raft_core::wire::{self, BeatPacket, CommitBody, Datum, ForwardBody, JsonValue, RaftPeer};
+use nacos_raft_core::{Failure, RaftError, Request, Response};
+use std::io::{Read, Write};
+
+/// What Java nodes put in `User-Agent`; Nacos' filters let such requests through.
+pub const USER_AGENT: &str = "Nacos-Server:1.4.1";
+/// Content type of every answer this node gives.
+pub const JSON_UTF8: &str = "application/json; charset=UTF-8";
+/// Content type Java 1.4 puts on its JSON request bodies.
+pub const JSON_REQUEST: &str = "application/json;charset=UTF-8";
+/// Content type Java 1.4 puts on its form requests.
+pub const FORM_REQUEST: &str = "application/x-www-form-urlencoded;charset=UTF-8";
+/// The servlet context path plus the controller mapping.
+pub const RAFT_BASE: &str = "/nacos/v1/ns/raft";
+
+/// HTTP status for a body or an inflated body over its cap.
+pub const TOO_LARGE: u16 = 413;
+
+/// Size caps applied to request bodies.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Largest output of gunzip, in bytes (a gzip bomb stops here).
+    pub max_gunzip: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: 16 << 20,
+            max_gunzip: 256 << 20,
+        }
+    }
+}
+
+// ---- primitives ------------------------------------------------------------------------
+
+/// Whether `b` starts with the gzip magic bytes.
+pub fn is_gzip(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
+}
+
+/// Inflates gzip (several members allowed, as `GZIPInputStream` reads them), refusing to produce
+/// more than `cap` bytes.
+pub fn gunzip_capped(b: &[u8], cap: usize) -> Result<Vec<u8>, RaftError> {
+    let mut out = Vec::with_capacity(b.len().saturating_mul(4).min(cap));
+    let dec = flate2::read::MultiGzDecoder::new(b);
+    dec.take(cap as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| RaftError::server(format!("cannot gunzip the body: {e}")))?;
+    if out.len() > cap {
+        return Err(RaftError {
+            status: TOO_LARGE,
+            message: format!("gzip body inflates beyond the limit of {cap} bytes"),
+        });
+    }
+    Ok(out)
+}
+
+/// Gzip at `level` (0-9).
+pub fn gzip(b: &[u8], level: u32) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(b.len() / 8 + 64),
+        flate2::Compression::new(level.min(9)),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(b);
+    enc.finish().unwrap_or_default()
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `java.net.URLDecoder.decode(s, "UTF-8")`: `+` becomes a space, `%XX` a byte, everything
+/// else passes through. Errors carry the texts of Java's `IllegalArgumentException`s.
+pub fn java_url_decode(s: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(off) = s[i..].iter().position(|&c| c == b'%' || c == b'+') {
+        let at = i + off;
+        out.extend_from_slice(&s[last..at]);
+        if s[at] == b'+' {
+            out.push(b' ');
+            i = at + 1;
+        } else {
+            if at + 2 >= s.len() {
+                return Err("URLDecoder: Incomplete trailing escape (%) pattern".into());
+            }
+            match (hex_val(s[at + 1]), hex_val(s[at + 2])) {
+                (Some(h), Some(l)) => out.push(h * 16 + l),
+                _ => {
+                    return Err(format!(
+                        "URLDecoder: Illegal hex characters in escape (%) pattern - For input string: \"{}\"",
+                        String::from_utf8_lossy(&s[at + 1..at + 3])
+                    ))
+                }
+            }
+            i = at + 3;
+        }
+        last = i;
+    }
+    out.extend_from_slice(&s[last..]);
+    Ok(out)
+}
+
+/// `java.net.URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` stay, a space becomes
+/// `+`, every other byte `%XX` (upper-case hex).
+pub fn java_url_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len() + s.len() / 2);
+    for &b in s.as_bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Escapes `text` so that Java's URL decoder applied `times` times gives `text` back exactly.
+/// Only `%`, `+` and a leading `{` are escaped (see the module docs).
+pub fn escape_for_java_decoder(text: &str, times: u32) -> String {
+    let mut cur = text.to_string();
+    for _ in 0..times {
+        cur = escape_once(&cur);
+    }
+    cur
+}
+
+fn escape_once(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut last = 0;
+    if b.first() == Some(&b'{') {
+        out.push_str("%7B");
+        last = 1;
+    }
+    // The three escaped characters are ASCII, so slicing at them stays on char boundaries.
+    for (i, &c) in b.iter().enumerate().skip(last) {
+        let rep = match c {
+            b'%' => "%25",
+            b'+' => "%2B",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// A body as text the way the endpoint reads it: raw JSON (starts with `{`) is taken as it is;
+/// otherwise Java's URL decoder is applied `times` times (400 with Java's text on a bad escape).
+pub fn body_text(raw: &[u8], times: u32) -> Result<String, RaftError> {
+    let start = raw.iter().position(|c| !c.is_ascii_whitespace());
+    if start.is_none_or(|i| raw[i] == b'{') {
+        return Ok(String::from_utf8_lossy(raw).into_owned());
+    }
+    let mut cur = raw.to_vec();
+    for _ in 0..times {
+        cur = java_url_decode(&cur).map_err(RaftError::bad_request)?;
+    }
+    Ok(String::from_utf8_lossy(&cur).into_owned())
+}
+
+/// A body that may be gzip (recognised by magic), inflated under the cap.
+fn maybe_gunzip<'a>(
+    raw: &'a [u8],
+    limits: &Limits,
+) -> Result<std::borrow::Cow<'a, [u8]>, RaftError> {
+    if is_gzip(raw) {
+        Ok(gunzip_capped(raw, limits.max_gunzip)?.into())
+    } else {
+        Ok(raw.into())
+    }
+}
+
+/// Looks a form parameter up as a servlet's `getParameter` does: the query string first, then an
+/// `x-www-form-urlencoded` body (decoded once, `+` as space).
+pub fn param(query: Option<&str>, body: &[u8], name: &str) -> Option<String> {
+    let from = |bytes: &[u8]| {
+        form_urlencoded::parse(bytes)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if let Some(v) = query.and_then(|q| from(q.as_bytes())) {
+        return Some(v);
+    }
+    if body.is_empty() || is_gzip(body) || body.first() == Some(&b'{') {
+        return None;
+    }
+    from(body)
+}
+
+/// `WebUtils.required`: a missing or blank parameter is a 400 with Nacos' text.
+pub fn required(query: Option<&str>, body: &[u8], name: &str) -> Result<String, RaftError> {
+    match param(query, body, name) {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(RaftError::bad_request(format!(
+            "Param '{name}' is required."
+        ))),
+    }
+}
+
+fn json_error(what: &str, e: impl std::fmt::Display) -> RaftError {
+    RaftError::server(format!("cannot parse {what}: {e}"))
+}
+
+// ---- requests received -----------------------------------------------------------------
+
+/// Endpoint 1: `vote` from the query string (1.3) or a form body (1.4), trimmed, parsed
+/// leniently.
+pub fn decode_vote(query: Option<&str>, body: &[u8]) -> Result<RaftPeer, RaftError> {
+    let v = required(query, body, "vote")?;
+    wire::peer_from_json(v.trim()).map_err(|e| json_error("vote", e))
+}
+
+/// Endpoint 2: gunzip (required, as in Java), URL-decode twice unless raw JSON, then the outer
+/// `{"beat":"..."}` and the strict inner packet.
+pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError> {
+    if !is_gzip(body) {
+        return Err(RaftError::server(
+            "beat body is not gzip (Nacos gunzips every beat)",
+        ));
+    }
+    let plain = gunzip_capped(body, limits.max_gunzip)?;
+    let text = body_text(&plain, 2)?;
+    BeatPacket::from_body(&text).map_err(|e| json_error("beat", e))
+}
+
+/// Endpoint 9: `{"datum":..,"source":..}`, URL-decoded once unless raw.
+pub fn decode_commit(body: &[u8], limits: &Limits) -> Result<(Datum, RaftPeer), RaftError> {
+    let raw = maybe_gunzip(body, limits)?;
+    let text = body_text(&raw, 1)?;
+    let c = CommitBody::from_json(&text).map_err(|e| json_error("commit", e))?;
+    Ok((c.datum, c.source))
+}
+
+/// Endpoint 10: like a commit, URL-decoded twice unless raw; only the datum's key counts.
+pub fn decode_delete_commit(
+    body: &[u8],
+    limits: &Limits,
+) -> Result<(String, RaftPeer), RaftError> {
+    let raw = maybe_gunzip(body, limits)?;
+    let text = body_text(&raw, 2)?;
+    let c = CommitBody::from_json(&text).map_err(|e| json_error("delete commit", e))?;
+    Ok((c.datum.key, c.source))
+}
+
+/// Endpoint 5: `{"key":..,"value":{..}}`, URL-decoded once unless raw. The value must be a JSON
+/// object: Java types it as `Instances`, `Service` or `SwitchDomain` and fails otherwise.
+pub fn decode_forward(body: &[u8], limits: &Limits) -> Result<(String, JsonValue), RaftError> {
+    let raw = maybe_gunzip(body, limits)?;
+    let text = body_text(&raw, 1)?;
+    let f = ForwardBody::from_json(&text).map_err(|e| json_error("publish", e))?;
+    if !f.value.as_str().trim_start().starts_with('{') {
+        return Err(RaftError::server(format!(
+            "the value of {} must be a JSON object, got {}",
+            f.key,
+            truncate(f.value.as_str(), 80)
+        )));
+    }
+    Ok((f.key, f.value))
+}
+
+/// Endpoint 7: `keys`, decoded by the servlet and once more by the controller, split on `,`.
+pub fn decode_keys(query: Option<&str>, body: &[u8]) -> Result<Vec<String>, RaftError> {
+    let v = required(query, body, "keys")?;
+    let decoded = java_url_decode(v.as_bytes()).map_err(RaftError::bad_request)?;
+    Ok(String::from_utf8_lossy(&decoded)
+        .split(',')
+        .map(String::from)
+        .collect())
+}
+
+/// Endpoints 4 and 6: `key`, decoded by the servlet and once more on the delete path.
+pub fn decode_key(query: Option<&str>, body: &[u8]) -> Result<String, RaftError> {
+    let v = required(query, body, "key")?;
+    let decoded = java_url_decode(v.as_bytes()).map_err(RaftError::bad_request)?;
+    Ok(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+// ---- answers given ---------------------------------------------------------------------
+
+/// The body of a 200 answer.
+pub fn response_body(r: &Response) -> String {
+    r.wire_json()
+}
+
+// ---- requests sent ---------------------------------------------------------------------
+
+/// One HTTP request to a member, as a Java 1.4.1 node would send it.
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: &'static str,
+    /// Path and query after `http://host:port`.
+    pub path_and_query: String,
+    /// Headers besides `User-Agent` and `Host`.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// The 1.4 form of a double-encoded key list, as in `?keys=..&encoding=UTF-8&nofix=1`.
+pub fn keys_query(keys: &[String]) -> String {
+    format!(
+        "keys={}&encoding=UTF-8&nofix=1",
+        java_url_encode(&java_url_encode(&keys.join(",")))
+    )
+}
+
+/// The gzip body of a beat: the outer `{"beat":"..."}`, escaped for Java's double decode.
+pub fn beat_body(packet: &BeatPacket, level: u32) -> Bytes {
+    let text = escape_for_java_decoder(&packet.to_body(), 2);
+    Bytes::from(gzip(text.as_bytes(), level))
+}
+
+/// Builds the HTTP request for `req`. `beat` is the already encoded body of a beat request
+/// (encoded once and shared between all receivers of one beat).
+pub fn encode_request(req: &Request, beat: Option<Bytes>) -> Outbound {
+    let path = |op: &str| format!("{RAFT_BASE}{op}");
+    let json = |s: String| Bytes::from(s.into_bytes());
+    match req {
+        Request::Vote(me) => Outbound {
+            method: "POST",
+            path_and_query: path("/vote"),
+            headers: vec![("content-type", FORM_REQUEST.into())],
+            body: Bytes::from(format!("vote={}", java_url_encode(&me.to_json()))),
+        },
+        Request::Beat(packet) => Outbound {
+            method: "POST",
+            path_and_query: path("/beat"),
+            headers: vec![
+                ("content-type", JSON_REQUEST.into()),
+                ("accept-charset", "UTF-8".into()),
+                ("accept-encoding", "gzip".into()),
+            ],
+            body: beat.unwrap_or_else(|| beat_body(packet, 1)),
+        },
+        Request::GetPeer => Outbound {
+            method: "GET",
+            path_and_query: path("/peer?encoding=UTF-8&nofix=1"),
+            headers: vec![],
+            body: Bytes::new(),
+        },
+        Request::GetDatums(keys) => Outbound {
+            method: "GET",
+            path_and_query: format!("{}?{}", path("/datum"), keys_query(keys)),
+            headers: vec![],
+            body: Bytes::new(),
+        },
+        Request::Commit { datum, source } => {
+            let body = CommitBody {
+                datum: datum.clone(),
+                source: source.clone(),
+            };
+            Outbound {
+                method: "POST",
+                path_and_query: path("/datum/commit"),
+                headers: with_key(vec![("content-type", JSON_REQUEST.into())], &datum.key),
+                body: json(escape_for_java_decoder(&body.to_json(), 1)),
+            }
+        }
+        Request::DeleteCommit { key, source } => {
+            let body = CommitBody {
+                datum: Datum {
+                    key: key.clone(),
+                    value: None,
+                    timestamp: 0,
+                },
+                source: source.clone(),
+            };
+            Outbound {
+                method: "DELETE",
+                path_and_query: path("/datum/commit"),
+                headers: vec![("content-type", JSON_REQUEST.into())],
+                body: json(escape_for_java_decoder(&body.to_json(), 2)),
+            }
+        }
+        Request::Forward { key, value } => {
+            let body = ForwardBody {
+                key: key.clone(),
+                value: value.clone(),
+            };
+            Outbound {
+                method: "POST",
+                path_and_query: path("/datum"),
+                headers: with_key(vec![("content-type", JSON_REQUEST.into())], key),
+                body: json(escape_for_java_decoder(&body.to_json(), 1)),
+            }
+        }
+        Request::ForwardDelete { key } => Outbound {
+            method: "DELETE",
+            path_and_query: format!(
+                "{}?key={}&encoding=UTF-8&nofix=1",
+                path("/datum"),
+                java_url_encode(&java_url_encode(key))
+            ),
+            headers: vec![("content-type", FORM_REQUEST.into())],
+            body: Bytes::new(),
+        },
+    }
+}
+
+/// Java adds the key as a header on commits and forwards (receivers ignore it); only sent when it
+/// is a valid header value.
+fn with_key(mut h: Vec<(&'static str, String)>, key: &str) -> Vec<(&'static str, String)> {
+    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_graphic()) {
+        h.push(("key", key.to_string()));
+    }
+    h
+}
+
+/// Reads the answer to `req`: 200 is success (the body parsed for vote, beat, peer and datum
+/// fetches), anything else a failure with the peer's error text.
+pub fn decode_answer(req: &Request, status: u16, body: &[u8]) -> Result<Response, Failure> {
+    let body: std::borrow::Cow<[u8]> = if is_gzip(body) {
+        match gunzip_capped(body, 1 << 30) {
+            Ok(b) => b.into(),
+            Err(e) => return Err(Failure::Malformed(e.message)),
+        }
+    } else {
+        body.into()
+    };
+    let text = String::from_utf8_lossy(&body);
+    if status != 200 {
+        return Err(Failure::Status(RaftError {
+            status,
+            message: unwrap_caused(status, &text),
+        }));
+    }
+    match req {
+        Request::Vote(_) | Request::Beat(_) | Request::GetPeer => wire::peer_from_json(&text)
+            .map(Response::Peer)
+            .map_err(|e| Failure::Malformed(format!("peer answer: {e}"))),
+        Request::GetDatums(_) => wire::datums_from_json(&text)
+            .map(Response::Datums)
+            .map_err(|e| Failure::Malformed(format!("datum answer: {e}"))),
+        _ => Ok(Response::Ok),
+    }
+}
+
+/// Turns Nacos' `caused: <msg>;` body back into the message, so it is not wrapped twice.
+pub fn unwrap_caused(status: u16, body: &str) -> String {
+    let b = body.trim();
+    if status != 400 {
+        if let Some(inner) = b.strip_prefix("caused: ").and_then(|r| r.strip_suffix(';')) {
+            return inner.to_string();
+        }
+    }
+    b.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_decoder_semantics() {
+        assert_eq!(java_url_decode(b"a+b%2B%25").unwrap(), b"a b+%");
+        assert_eq!(java_url_decode(b"{\"a\":1}").unwrap(), b"{\"a\":1}");
+        assert_eq!(
+            java_url_decode(b"%E4%B8%AD").unwrap(),
+            "\u{4e2d}".as_bytes()
+        );
+        assert!(java_url_decode(b"100%")
+            .unwrap_err()
+            .contains("Incomplete trailing escape"));
+        assert!(java_url_decode(b"%4")
+            .unwrap_err()
+            .contains("Incomplete trailing escape"));
+        assert!(java_url_decode(b"%zz1")
+            .unwrap_err()
+            .contains("Illegal hex characters"));
+    }
+
+    #[test]
+    fn java_encoder_semantics() {
+        assert_eq!(java_url_encode("a b+c*d.e-f_g~"), "a+b%2Bc*d.e-f_g%7E");
+        assert_eq!(
+            java_url_encode("com.x##DEFAULT_GROUP@@s:1"),
+            "com.x%23%23DEFAULT_GROUP%40%40s%3A1"
+        );
+        assert_eq!(java_url_encode("\u{4e2d}"), "%E4%B8%AD");
+    }
+
+    #[test]
+    fn escaping_survives_the_matching_number_of_java_decodes() {
+        for text in [
+            r#"{"a":"x+y","b":"100%","c":"%41"}"#,
+            r#"{}"#,
+            r#"{"beat":"{\"peer\":{}}"}"#,
+        ] {
+            for times in 1..=2 {
+                let enc = escape_for_java_decoder(text, times);
+                assert!(!enc.starts_with('{'), "{enc}");
+                let mut cur = enc.clone().into_bytes();
+                for _ in 0..times {
+                    cur = java_url_decode(&cur).unwrap();
+                }
+                assert_eq!(String::from_utf8(cur).unwrap(), text, "{enc}");
+                assert_eq!(body_text(enc.as_bytes(), times).unwrap(), text);
+            }
+        }
+    }
+
+    #[test]
+    fn gzip_is_capped() {
+        let big = vec![b'a'; 100_000];
+        let z = gzip(&big, 6);
+        assert!(is_gzip(&z));
+        assert_eq!(gunzip_capped(&z, 100_000).unwrap().len(), 100_000);
+        let e = gunzip_capped(&z, 99_999).unwrap_err();
+        assert_eq!(e.status, TOO_LARGE);
+        assert!(gunzip_capped(b"\x1f\x8bnot really", 100).is_err());
+    }
+
+    #[test]
+    fn params_come_from_query_or_form_body() {
+        assert_eq!(param(Some("a=1&vote=x%2By"), b"", "vote").as_deref(), Some("x+y"));
+        assert_eq!(param(None, b"vote=x+y", "vote").as_deref(), Some("x y"));
+        assert_eq!(param(Some("a=1"), b"vote=z", "vote").as_deref(), Some("z"));
+        assert_eq!(param(None, b"{\"vote\":1}", "vote"), None);
+        assert_eq!(
+            required(None, b"vote=%20", "vote").unwrap_err().message,
+            "Param 'vote' is required."
+        );
+    }
+
+    #[test]
+    fn caused_bodies_unwrap() {
+        assert_eq!(unwrap_caused(500, "caused: can not find peer: x;"), "can not find peer: x");
+        assert_eq!(unwrap_caused(400, "caused: y;"), "caused: y;");
+        assert_eq!(unwrap_caused(500, ""), "");
+    }
+}

@@ -1,0 +1,28 @@
+//! # nacos-raft-node
+//!
+//! A real member of a Nacos 1.x naming-raft cluster: it drives the `nacos-raft-core` state
+//! machine with real time, real HTTP and a real disk, and speaks the Java wire protocol so that
+//! Java 1.3/1.4 nodes and this node can be mixed in one cluster.
+//!
+//! - [`cli`]: the command line (run a node; `put`/`get`/`delete`/`state` client commands);
+//! - [`server`]: the twelve endpoints under `/nacos/v1/ns/raft/` and `/metrics`;
+//! - [`codec`]: request and answer encodings of Java 1.3 and 1.4, both directions;
+//! - [`actor`]: the task that owns the [`nacos_raft_core::Node`] and carries out its outputs;
+//! - [`peer_client`]: requests to other members (keep-alive, Java's timeouts);
+//! - [`store`] and [`writer`]: Nacos' on-disk layout, written atomically with group commit;
+//! - [`members`]: member addresses and `cluster.conf`;
+//! - [`metrics`]: the Prometheus exposition;
+//! - [`testkit`]: starting clusters of real node processes on loopback (tests, benchmarks).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod actor;
+pub mod cli;
+pub mod codec;
+pub mod members;
+pub mod metrics;
+pub mod peer_client;
+pub mod server;
+pub mod store;
+pub mod testkit;
+pub mod writer;

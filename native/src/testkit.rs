@@ -1,0 +1,1 @@
+//! Running clusters of real node processes on loopback.

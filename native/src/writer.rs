@@ -1,0 +1,81 @@
+//! The persistence thread: makes batches of [`Persist`] outputs durable, off the async runtime,
+//! and reports how far it got.
+//!
+//! Group commit: while one batch is being written, the next ones queue up and are merged into one,
+//! so a burst of writes (a catch-up, concurrent clients) costs a few fsync rounds, not one per
+//! file. The node actor releases the sends and replies that were waiting for a batch only after
+//! the batch's sequence number comes back.
+
+use crate::metrics::Metrics;
+use crate::store::Store;
+use nacos_raft_core::Persist;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Exit code when the disk refuses a write (`EX_IOERR`).
+pub const EXIT_IO_ERROR: i32 = 74;
+
+struct Job {
+    seq: u64,
+    ops: Vec<Persist>,
+}
+
+/// Hands batches to the persistence thread.
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the thread. `done` receives the highest sequence number made durable after each
+    /// round.
+    pub fn spawn(store: Arc<Store>, done: UnboundedSender<u64>, metrics: Metrics) -> Writer {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("nacos-raft-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut seq = first.seq;
+                    let mut ops = first.ops;
+                    while let Ok(more) = rx.try_recv() {
+                        seq = seq.max(more.seq);
+                        ops.extend(more.ops);
+                    }
+                    let start = Instant::now();
+                    match store.apply(&ops) {
+                        Ok(applied) => {
+                            metrics
+                                .persist_latency
+                                .observe(start.elapsed().as_secs_f64());
+                            metrics.files_written.inc_by(applied.written as u64);
+                            for k in applied.skipped {
+                                tracing::error!("not persisted, the key cannot be stored: {k}");
+                            }
+                        }
+                        Err(e) => {
+                            // The node promised durability before answering; it cannot keep
+                            // that promise any more, so it stops rather than lie (fail-stop).
+                            tracing::error!(
+                                dir = %store.root().display(),
+                                error = %e,
+                                "cannot write to the data directory; stopping"
+                            );
+                            std::process::exit(EXIT_IO_ERROR);
+                        }
+                    }
+                    if done.send(seq).is_err() {
+                        break;
+                    }
+                }
+            })
+            .expect("spawning the writer thread");
+        Writer { tx }
+    }
+
+    /// Queues a batch; `seq` comes back through `done` once it is durable.
+    pub fn submit(&self, seq: u64, ops: Vec<Persist>) {
+        // The thread only ends when `done` is gone, i.e. when the node is shutting down.
+        let _ = self.tx.send(Job { seq, ops });
+    }
+}
