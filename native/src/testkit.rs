@@ -1,1 +1,381 @@
-//! Running clusters of real node processes on loopback.
+//! Running clusters of real `nacos-raft-node` processes on loopback, for the integration tests
+//! and the benchmarks: free ports, processes killed on drop, an HTTP helper, and bounded waits.
+
+use crate::codec::{self, Outbound};
+use crate::peer_client::{ClientConfig, PeerClient};
+use crate::store::Store;
+use bytes::Bytes;
+use nacos_raft_core::{Datum, Failure, JsonValue, RaftPeer};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Nacos' timings divided by ten: elections within about 2 s, a beat every 500 ms.
+pub const FAST: &[&str] = &[
+    "--tick-ms",
+    "50",
+    "--leader-timeout-ms",
+    "1500",
+    "--random-ms",
+    "500",
+    "--heartbeat-ms",
+    "500",
+];
+
+/// `n` distinct free loopback ports (bound together, then released).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("local address").port())
+        .collect()
+}
+
+/// One node process.
+pub struct NodeProc {
+    /// Its member address `127.0.0.1:<port>`.
+    pub addr: String,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// Where its stderr goes.
+    pub log: PathBuf,
+    bin: PathBuf,
+    args: Vec<String>,
+    child: Option<Child>,
+    starts: usize,
+}
+
+impl NodeProc {
+    /// A node that is not started yet.
+    pub fn new(bin: &Path, addr: &str, data_dir: PathBuf, log: PathBuf, args: Vec<String>) -> Self {
+        NodeProc {
+            addr: addr.into(),
+            data_dir,
+            log,
+            bin: bin.into(),
+            args,
+            child: None,
+            starts: 0,
+        }
+    }
+
+    /// Starts (or restarts) the process; its stderr is appended to [`NodeProc::log`].
+    pub fn start(&mut self) {
+        self.kill();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("opening the node log");
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--addr")
+            .arg(&self.addr)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", "info");
+        }
+        self.starts += 1;
+        self.child = Some(cmd.spawn().expect("starting nacos-raft-node"));
+    }
+
+    /// `kill -9` and reap.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Whether the process is still alive.
+    pub fn running(&mut self) -> bool {
+        match &mut self.child {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// Its log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A set of node processes that know each other.
+pub struct Cluster {
+    /// The nodes, in address order.
+    pub nodes: Vec<NodeProc>,
+}
+
+impl Cluster {
+    /// `n` nodes on free ports with data under `base/<port>/` and logs in `base/<port>.log`,
+    /// each started with `--members <all>` and `args`. Nothing is started yet.
+    pub fn new(bin: &Path, base: &Path, n: usize, args: &[&str]) -> Cluster {
+        Cluster::with_ports(bin, base, &free_ports(n), args)
+    }
+
+    /// Like [`Cluster::new`] on the given ports.
+    pub fn with_ports(bin: &Path, base: &Path, ports: &[u16], args: &[&str]) -> Cluster {
+        let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let members = addrs.join(",");
+        let nodes = ports
+            .iter()
+            .zip(&addrs)
+            .map(|(p, a)| {
+                let mut all = vec!["--members".to_string(), members.clone()];
+                all.extend(args.iter().map(|s| s.to_string()));
+                NodeProc::new(
+                    bin,
+                    a,
+                    base.join(p.to_string()),
+                    base.join(format!("{p}.log")),
+                    all,
+                )
+            })
+            .collect();
+        Cluster { nodes }
+    }
+
+    /// Starts every node.
+    pub fn start_all(&mut self) {
+        for n in &mut self.nodes {
+            n.start();
+        }
+    }
+
+    /// Every address.
+    pub fn addrs(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.addr.clone()).collect()
+    }
+
+    /// The node with this address.
+    pub fn node(&mut self, addr: &str) -> &mut NodeProc {
+        self.nodes
+            .iter_mut()
+            .find(|n| n.addr == addr)
+            .expect("a node of this cluster")
+    }
+
+    /// Every log, for failure messages.
+    pub fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("----- {} -----\n{}", n.addr, tail(&n.log_text(), 60)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn tail(s: &str, lines: usize) -> String {
+    let all: Vec<&str> = s.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Polls `f` every 50 ms until it yields `Some`, for at most `limit`; panics with `what` after.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    // Bounded in count as well as in time, in case each poll itself takes long.
+    let max_polls = (limit.as_millis() / 50).max(1) as usize + 1;
+    for _ in 0..max_polls {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if start.elapsed() > limit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out after {limit:?} waiting for {what}");
+}
+
+/// An HTTP helper speaking to nodes the way a client or a Java peer would.
+#[derive(Clone)]
+pub struct Http {
+    client: PeerClient,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http::new()
+    }
+}
+
+impl Http {
+    /// A client with a 30 s answer timeout (writes wait for a majority).
+    pub fn new() -> Http {
+        Http {
+            client: PeerClient::new(ClientConfig {
+                connect_timeout: Duration::from_secs(2),
+                read_timeout: Duration::from_secs(30),
+                ..ClientConfig::default()
+            }),
+        }
+    }
+
+    /// Any request; the status and body text.
+    pub async fn request(
+        &self,
+        addr: &str,
+        method: &'static str,
+        path_and_query: &str,
+        headers: &[(&'static str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<(u16, String), Failure> {
+        let out = Outbound {
+            method,
+            path_and_query: path_and_query.into(),
+            headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            body: body.into(),
+        };
+        let (status, body) = self.client.call(addr, &out).await?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// `GET` a path.
+    pub async fn get(&self, addr: &str, path: &str) -> Result<(u16, String), Failure> {
+        self.request(addr, "GET", path, &[], Bytes::new()).await
+    }
+
+    /// The leader `addr` believes in (`GET /leader`).
+    pub async fn leader_of(&self, addr: &str) -> Option<RaftPeer> {
+        let (status, body) = self
+            .get(addr, &format!("{}/leader", codec::RAFT_BASE))
+            .await
+            .ok()?;
+        if status != 200 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        let inner = v.get("leader")?.as_str()?;
+        serde_json::from_str(inner).ok()
+    }
+
+    /// `addr`'s own record (`GET /peer`).
+    pub async fn peer(&self, addr: &str) -> Option<RaftPeer> {
+        let (status, body) = self
+            .get(addr, &format!("{}/peer", codec::RAFT_BASE))
+            .await
+            .ok()?;
+        (status == 200).then(|| serde_json::from_str(&body).ok())?
+    }
+
+    /// The leader every address in `addrs` agrees on, if they do and it says it leads.
+    pub async fn agreed_leader(&self, addrs: &[String]) -> Option<String> {
+        let mut leader: Option<String> = None;
+        for a in addrs {
+            let l = self.leader_of(a).await?.ip;
+            match &leader {
+                None => leader = Some(l),
+                Some(x) if *x == l => {}
+                Some(_) => return None,
+            }
+        }
+        let l = leader?;
+        if !addrs.contains(&l) {
+            return None;
+        }
+        let me = self.peer(&l).await?;
+        (me.state == nacos_raft_core::PeerState::Leader).then_some(l)
+    }
+
+    /// Waits until `addrs` agree on a leader.
+    pub async fn wait_leader(&self, addrs: &[String], limit: Duration) -> String {
+        wait_for("a leader all nodes agree on", limit, || self.agreed_leader(addrs)).await
+    }
+
+    /// A client write (`POST /datum`); status and body.
+    pub async fn put(&self, addr: &str, key: &str, value: &str) -> Result<(u16, String), Failure> {
+        let body = crate::cli::put_body(key, value).map_err(Failure::Malformed)?;
+        self.request(
+            addr,
+            "POST",
+            &format!("{}/datum", codec::RAFT_BASE),
+            &[("content-type", codec::JSON_REQUEST)],
+            body,
+        )
+        .await
+    }
+
+    /// A client delete (`DELETE /datum?key=`).
+    pub async fn delete(&self, addr: &str, key: &str) -> Result<(u16, String), Failure> {
+        let q = codec::java_url_encode(&codec::java_url_encode(key));
+        self.request(
+            addr,
+            "DELETE",
+            &format!("{}/datum?key={q}&encoding=UTF-8&nofix=1", codec::RAFT_BASE),
+            &[],
+            Bytes::new(),
+        )
+        .await
+    }
+
+    /// A read (`GET /datum?keys=`).
+    pub async fn datums(&self, addr: &str, keys: &[String]) -> Option<Vec<Option<Datum>>> {
+        let (status, body) = self
+            .get(
+                addr,
+                &format!("{}/datum?{}", codec::RAFT_BASE, codec::keys_query(keys)),
+            )
+            .await
+            .ok()?;
+        (status == 200).then(|| nacos_raft_core::wire::datums_from_json(&body).ok())?
+    }
+
+    /// One value of `GET /metrics` (a sample line `name value`).
+    pub async fn metric(&self, addr: &str, name: &str) -> Option<f64> {
+        let (status, body) = self.get(addr, "/metrics").await.ok()?;
+        if status != 200 {
+            return None;
+        }
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    }
+}
+
+/// The instance-list key of service `svc-<i>` in namespace `public`.
+pub fn service_key(i: usize) -> String {
+    format!("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@svc-{i:06}")
+}
+
+/// A realistic `Instances` value with one instance.
+pub fn instances_value(i: usize) -> String {
+    format!(
+        "{{\"instanceList\":[{{\"instanceId\":\"10.0.{}.{}#8080#DEFAULT#DEFAULT_GROUP@@svc-{i:06}\",\"ip\":\"10.0.{}.{}\",\"port\":8080,\"weight\":1.0,\"healthy\":true,\"enabled\":true,\"ephemeral\":false,\"clusterName\":\"DEFAULT\",\"serviceName\":\"DEFAULT_GROUP@@svc-{i:06}\",\"metadata\":{{}},\"lastBeat\":1600000000000,\"marked\":false}}]}}",
+        i / 256 % 256,
+        i % 256,
+        i / 256 % 256,
+        i % 256
+    )
+}
+
+/// Writes `count` datums (`service_key(i)`, timestamp 1) into the data directory `dir` directly,
+/// as a node would have persisted them (no fsync: fixtures only).
+pub fn seed_datums(dir: &Path, count: usize) -> std::io::Result<()> {
+    let store = Store::open(dir).map_err(|e| std::io::Error::other(e.0))?;
+    for i in 0..count {
+        let d = Datum {
+            key: service_key(i),
+            value: Some(JsonValue::parse(&instances_value(i)).map_err(std::io::Error::other)?),
+            timestamp: 1,
+        };
+        store.write_unsynced(&d)?;
+    }
+    Ok(())
+}
