@@ -15,7 +15,9 @@ if ! have cargo; then
   say "cargo is missing: install rustup from https://rustup.rs first"; exit 1
 fi
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
-rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+for t in wasm32-unknown-unknown wasm32-wasip1; do
+  rustup target list --installed 2>/dev/null | grep -qx "$t" || rustup target add "$t"
+done
 
 # Chromium and ChromeDriver for the browser tests (Debian packages).
 if ! have chromium || ! have chromedriver; then

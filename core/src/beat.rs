@@ -36,11 +36,11 @@ impl Node {
         if !self.cfg.send_beat_only {
             datums.reserve(self.datums.len());
             let mut unabbreviable = None;
-            for (k, slot) in &self.datums {
+            for (k, d) in &self.datums {
                 match key::brief(k) {
                     Some(brief) => datums.push(BeatDatum {
                         key: brief.into(),
-                        timestamp: slot.datum.timestamp,
+                        timestamp: d.timestamp,
                     }),
                     None => {
                         unabbreviable = Some(k.clone());

@@ -26,13 +26,6 @@ pub(crate) enum Pending {
     ForwardDelete { origin: Origin },
 }
 
-/// One datum and the beat in which it was last listed (for the dead-key rule).
-#[derive(Clone, Debug)]
-pub(crate) struct Slot {
-    pub(crate) datum: Datum,
-    pub(crate) seen: u64,
-}
-
 /// One member of a Nacos naming raft cluster, as a pure state machine.
 ///
 /// Feed it inputs — [`tick`](Node::tick) every `tick_ms`, [`on_request`](Node::on_request),
@@ -44,7 +37,7 @@ pub(crate) struct Slot {
 pub struct Node {
     pub(crate) cfg: Config,
     pub(crate) peers: PeerSet,
-    pub(crate) datums: BTreeMap<String, Slot>,
+    pub(crate) datums: BTreeMap<String, Datum>,
     pub(crate) rng: Rng,
     pub(crate) next_request: RequestId,
     pub(crate) next_op: OpId,
@@ -52,10 +45,8 @@ pub struct Node {
     pub(crate) inflight: BTreeMap<RequestId, (String, Pending)>,
     pub(crate) lock: OpLock,
     pub(crate) sync: SyncPacer,
-    pub(crate) beat_epoch: u64,
     pub(crate) persisted_term: u64,
     pub(crate) out: Vec<Output>,
-    pub(crate) scratch: String,
 }
 
 impl Node {
@@ -85,10 +76,8 @@ impl Node {
             inflight: BTreeMap::new(),
             lock: OpLock::default(),
             sync: SyncPacer::default(),
-            beat_epoch: 0,
             persisted_term: 0,
             out: Vec::new(),
-            scratch: String::new(),
         })
     }
 
@@ -105,7 +94,7 @@ impl Node {
     ) -> Result<Node, ConfigError> {
         let mut n = Node::new(cfg, me, members, seed)?;
         for d in datums {
-            n.datums.insert(d.key.clone(), Slot { datum: d, seen: 0 });
+            n.datums.insert(d.key.clone(), d);
         }
         n.persisted_term = persisted_term;
         Ok(n)
@@ -134,9 +123,7 @@ impl Node {
             Request::Beat(packet) => self.received_beat(&packet).map(Response::Peer),
             Request::GetPeer => Ok(Response::Peer(self.peers.local().clone())),
             Request::GetDatums(keys) => Ok(Response::Datums(
-                keys.iter()
-                    .map(|k| self.datums.get(k).map(|s| s.datum.clone()))
-                    .collect(),
+                keys.iter().map(|k| self.datums.get(k).cloned()).collect(),
             )),
             Request::Commit { datum, source } => {
                 self.received_commit(datum, source).map(|_| Response::Ok)
@@ -260,12 +247,12 @@ impl Node {
 
     /// Every datum, by key.
     pub fn datums(&self) -> impl Iterator<Item = &Datum> {
-        self.datums.values().map(|s| &s.datum)
+        self.datums.values()
     }
 
     /// One datum.
     pub fn datum(&self, key: &str) -> Option<&Datum> {
-        self.datums.get(key).map(|s| &s.datum)
+        self.datums.get(key)
     }
 
     /// How many datums it holds.

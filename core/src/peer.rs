@@ -6,23 +6,36 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Every member's record, keyed by address, and the believed leader.
+/// Every member's record, sorted by address, and the believed leader. A sorted `Vec` rather than
+/// a map: clusters are small, and the own record — touched on every tick — is found by index.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerSet {
     me: String,
-    map: BTreeMap<String, RaftPeer>,
+    list: Vec<RaftPeer>,
+    own: usize,
     leader: Option<String>,
 }
 
 impl PeerSet {
     /// A set of fresh records for `members` (which contains `me`).
     pub(crate) fn new(me: String, members: impl IntoIterator<Item = RaftPeer>) -> PeerSet {
-        let map = members.into_iter().map(|p| (p.ip.clone(), p)).collect();
+        let mut list: Vec<RaftPeer> = members.into_iter().collect();
+        list.sort_by(|a, b| a.ip.cmp(&b.ip));
+        list.dedup_by(|a, b| a.ip == b.ip);
+        let own = list
+            .iter()
+            .position(|p| p.ip == me)
+            .expect("members contain me");
         PeerSet {
             me,
-            map,
+            list,
+            own,
             leader: None,
         }
+    }
+
+    fn find(&self, ip: &str) -> Option<usize> {
+        self.list.binary_search_by(|p| p.ip.as_str().cmp(ip)).ok()
     }
 
     pub(crate) fn me(&self) -> &str {
@@ -31,45 +44,47 @@ impl PeerSet {
 
     /// `peers.local()`. The own record always exists (the constructor guarantees it).
     pub(crate) fn local(&self) -> &RaftPeer {
-        &self.map[&self.me]
+        &self.list[self.own]
     }
 
     pub(crate) fn local_mut(&mut self) -> &mut RaftPeer {
-        self.map.get_mut(&self.me).expect("own record")
+        &mut self.list[self.own]
     }
 
     pub(crate) fn get(&self, ip: &str) -> Option<&RaftPeer> {
-        self.map.get(ip)
+        self.find(ip).map(|i| &self.list[i])
     }
 
     pub(crate) fn get_mut(&mut self, ip: &str) -> Option<&mut RaftPeer> {
-        self.map.get_mut(ip)
+        self.find(ip).map(|i| &mut self.list[i])
     }
 
     pub(crate) fn contains(&self, ip: &str) -> bool {
-        self.map.contains_key(ip)
+        self.find(ip).is_some()
     }
 
     pub(crate) fn all(&self) -> impl Iterator<Item = &RaftPeer> {
-        self.map.values()
+        self.list.iter()
     }
 
     /// `allServersWithoutMySelf`.
     pub(crate) fn others(&self) -> Vec<String> {
-        self.map
-            .keys()
-            .filter(|k| **k != self.me)
-            .cloned()
+        let own = self.own;
+        self.list
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != own)
+            .map(|(_, p)| p.ip.clone())
             .collect()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.list.len()
     }
 
     /// `majorityCount`: `n / 2 + 1` over all members, self included.
     pub(crate) fn majority(&self) -> usize {
-        self.map.len() / 2 + 1
+        self.list.len() / 2 + 1
     }
 
     pub(crate) fn leader(&self) -> Option<&str> {
@@ -89,17 +104,19 @@ impl PeerSet {
     /// a record is never added for an address that is not a member (it would change the
     /// majority) and the own record is never overwritten by someone else's answer.
     pub(crate) fn update(&mut self, peer: RaftPeer) -> bool {
-        if peer.ip == self.me || !self.map.contains_key(&peer.ip) {
-            return false;
+        match self.find(&peer.ip) {
+            Some(i) if i != self.own => {
+                self.list[i] = peer;
+                true
+            }
+            _ => false,
         }
-        self.map.insert(peer.ip.clone(), peer);
-        true
     }
 
     /// `reset()`: forget the leader and every record's vote (the start of an election).
     pub(crate) fn reset(&mut self) {
         self.leader = None;
-        for p in self.map.values_mut() {
+        for p in &mut self.list {
             p.vote_for = None;
         }
     }
@@ -111,7 +128,7 @@ impl PeerSet {
         let mut best: Option<(&str, usize)> = None;
         // Nacos walks its HashMap and keeps the first address to reach a new maximum; with a
         // majority threshold the winner is unique, so the walk order cannot change the outcome.
-        for p in self.map.values() {
+        for p in &self.list {
             if let Some(v) = p.vote() {
                 let c = counts.entry(v).or_insert(0);
                 *c += 1;
@@ -130,26 +147,29 @@ impl PeerSet {
         members: &[String],
         mut fresh: impl FnMut(&str) -> RaftPeer,
     ) -> bool {
-        if members.iter().all(|m| self.map.contains_key(m)) {
+        if members.iter().all(|m| self.contains(m)) {
             return false;
         }
-        let mut map = BTreeMap::new();
-        for m in members {
-            let rec = self.map.remove(m).unwrap_or_else(|| fresh(m));
-            map.insert(m.clone(), rec);
+        let mut keep: Vec<RaftPeer> = Vec::with_capacity(members.len() + 1);
+        for m in members.iter().chain(core::iter::once(&self.me)) {
+            if keep.iter().any(|p| p.ip == *m) {
+                continue;
+            }
+            keep.push(self.get(m).cloned().unwrap_or_else(|| fresh(m)));
         }
-        if !map.contains_key(&self.me) {
-            let own = self.map.remove(&self.me).unwrap_or_else(|| fresh(&self.me));
-            map.insert(self.me.clone(), own);
-        }
-        self.map = map;
+        *self = PeerSet::new(core::mem::take(&mut self.me), keep).with_leader(self.leader.take());
         true
+    }
+
+    fn with_leader(mut self, leader: Option<String>) -> PeerSet {
+        self.leader = leader;
+        self
     }
 
     /// Records whose state is LEADER, other than `except` and self.
     pub(crate) fn other_leaders(&self, except: &str) -> Vec<String> {
-        self.map
-            .values()
+        self.list
+            .iter()
             .filter(|p| p.state == PeerState::Leader && p.ip != except && p.ip != self.me)
             .map(|p| p.ip.clone())
             .collect()

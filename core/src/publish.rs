@@ -130,9 +130,9 @@ impl Node {
     /// then commit to every other member and wait for a majority until the publish timeout.
     fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue) {
         let timestamp = match self.datums.get_mut(&key) {
-            Some(slot) => {
-                slot.datum.timestamp += 1;
-                slot.datum.timestamp
+            Some(old) => {
+                old.timestamp += 1;
+                old.timestamp
             }
             None => 1,
         };

@@ -10,6 +10,7 @@ use crate::output::{Output, Persist, Timer};
 use crate::wire::{BeatPacket, Datum};
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// Fetch answers waiting for the 200 ms pause after the previous one (or for the lock).
@@ -30,62 +31,75 @@ impl Node {
     /// go out when they reach `sync_batch` keys or at the last entry, without waiting for the
     /// answers. Then every local key the beat did not list is deleted (the dead-key rule).
     pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) {
-        self.beat_epoch += 1;
-        let epoch = self.beat_epoch;
         let from = &packet.peer.ip;
         let beat_term = packet.peer.term;
         let total = packet.datums.len();
         let limit = self.cfg.sync_batch;
-        let mut full = core::mem::take(&mut self.scratch);
+        // A sorted snapshot of the local keys. A leader whose map is ordered like ours lists its
+        // keys in our order, so a cursor finds each one in O(1); other orders (Java's hash order)
+        // fall back to a binary search. Either way no key is allocated unless it must be fetched.
+        let local: Vec<(&str, u64)> = self
+            .datums
+            .iter()
+            .map(|(k, d)| (k.as_str(), d.timestamp))
+            .collect();
+        let mut seen = vec![false; local.len()];
+        let mut cursor = 0;
         let mut batch: Vec<String> = Vec::new();
-        let mut seen = 0usize;
+        let mut fetches: Vec<Vec<String>> = Vec::new();
         for (i, entry) in packet.datums.iter().enumerate() {
             let last = i + 1 == total;
-            if !key::detail_into(&entry.key, &mut full) {
-                // Nacos skips ("ignore corrupted key") entries that are neither meta nor iplist.
+            // Nacos skips ("ignore corrupted key") entries that are neither meta nor iplist.
+            let Some(head) = key::detail_head(&entry.key) else {
                 continue;
-            }
-            let up_to_date = match self.datums.get_mut(full.as_str()) {
-                Some(slot) => {
-                    if slot.seen != epoch {
-                        slot.seen = epoch;
-                        seen += 1;
-                    }
-                    slot.datum.timestamp >= entry.timestamp
-                }
-                None => false,
             };
+            let found = if local
+                .get(cursor)
+                .is_some_and(|(k, _)| key::is_joined(k, head, &entry.key))
+            {
+                Some(cursor)
+            } else {
+                local
+                    .binary_search_by(|(k, _)| key::cmp_joined(k, head, &entry.key))
+                    .ok()
+            };
+            if let Some(j) = found {
+                cursor = j + 1;
+                seen[j] = true;
+            }
+            let up_to_date = found.is_some_and(|j| local[j].1 >= entry.timestamp);
             if up_to_date && !last {
                 continue;
             }
             if !up_to_date {
-                batch.push(full.clone());
+                let mut full = String::with_capacity(head.len() + entry.key.len());
+                full.push_str(head);
+                full.push_str(&entry.key);
+                batch.push(full);
             }
             if batch.len() < limit && !last {
                 continue;
             }
-            if batch.is_empty() {
-                continue;
+            if !batch.is_empty() {
+                fetches.push(core::mem::take(&mut batch));
             }
-            let keys = core::mem::take(&mut batch);
+        }
+        let dead: Vec<String> = local
+            .iter()
+            .zip(&seen)
+            .filter(|(_, s)| !**s)
+            .map(|((k, _), _)| String::from(*k))
+            .collect();
+        for keys in fetches {
             self.event(Event::SyncFetch {
                 from: from.clone(),
                 keys: keys.len(),
             });
             self.send(from, Request::GetDatums(keys), Pending::Fetch { beat_term });
         }
-        self.scratch = full;
-        if seen < self.datums.len() {
-            let dead: Vec<String> = self
-                .datums
-                .iter()
-                .filter(|(_, s)| s.seen != epoch)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in dead {
-                self.delete_datum(&k);
-                self.event(Event::DeadKeyDeleted { key: k });
-            }
+        for k in dead {
+            self.delete_datum(&k);
+            self.event(Event::DeadKeyDeleted { key: k });
         }
     }
 
@@ -136,7 +150,7 @@ impl Node {
     fn apply_fetched(&mut self, from: &str, beat_term: u64, list: Vec<Option<Datum>>) {
         for d in list.into_iter().flatten() {
             if let Some(old) = self.datums.get(&d.key) {
-                if d.timestamp <= old.datum.timestamp {
+                if d.timestamp <= old.timestamp {
                     self.event(Event::DatumSkipped {
                         key: d.key,
                         reason: "not newer than the local copy",
@@ -180,13 +194,6 @@ impl Node {
     }
 
     pub(crate) fn store_datum(&mut self, d: Datum) {
-        let seen = self.beat_epoch;
-        match self.datums.get_mut(&d.key) {
-            Some(slot) => slot.datum = d,
-            None => {
-                self.datums
-                    .insert(d.key.clone(), crate::node::Slot { datum: d, seen });
-            }
-        }
+        self.datums.insert(d.key.clone(), d);
     }
 }

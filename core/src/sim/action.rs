@@ -76,6 +76,16 @@ pub enum Action {
         /// The value as JSON text.
         value: String,
     },
+    /// A client writes `count` sample datums ([`sample_key`](super::sample_key) `first..`) at a
+    /// node, one after the other as Nacos serializes them.
+    Load {
+        /// Node index.
+        node: usize,
+        /// Index of the first sample key.
+        first: usize,
+        /// How many keys.
+        count: usize,
+    },
     /// A client deletes `key` at a node.
     Remove {
         /// Node index.
@@ -99,6 +109,7 @@ impl Action {
             | Action::Timeout { node }
             | Action::Isolate { node }
             | Action::Put { node, .. }
+            | Action::Load { node, .. }
             | Action::Remove { node, .. } => Some(*node),
             Action::Cut { from, .. } | Action::Heal { from, .. } => Some(*from),
             _ => None,

@@ -11,8 +11,10 @@
 //! terms that go down.
 
 mod action;
+pub mod bench;
 mod net;
 mod observer;
+pub mod scenario;
 mod trace;
 
 pub use action::{Action, TimedAction};
@@ -703,7 +705,10 @@ impl Sim {
                     return Err(format!("{} is running", self.nodes[*node].addr));
                 }
             }
-            Action::Timeout { node } | Action::Put { node, .. } | Action::Remove { node, .. } => {
+            Action::Timeout { node }
+            | Action::Put { node, .. }
+            | Action::Remove { node, .. }
+            | Action::Load { node, .. } => {
                 check(*node)?;
                 if self.nodes[*node].node.is_none() {
                     return Err(format!("{} is down", self.nodes[*node].addr));
@@ -740,6 +745,11 @@ impl Sim {
                 }
             }
             Action::HealAll => {}
+        }
+        if let Action::Load { count, .. } = &action {
+            if *count > 100_000 {
+                return Err(format!("at most 100000 datums at once, not {count}"));
+            }
         }
         let value = match &action {
             Action::Put { value, .. } => {
@@ -804,13 +814,23 @@ impl Sim {
                 self.submit(node, false, key, None);
                 Some(node)
             }
+            Action::Load { node, first, count } => {
+                for i in first..first.saturating_add(count) {
+                    let v = JsonValue::parse(&sample_value(i, 1)).expect("sample values are JSON");
+                    self.submit(node, true, sample_key(i), Some(v));
+                }
+                Some(node)
+            }
             Action::Drop { msg } => {
                 self.drop_message(msg);
                 None
             }
         };
         if let Some(node) = action.node() {
-            if !matches!(action, Action::Put { .. } | Action::Remove { .. }) {
+            if !matches!(
+                action,
+                Action::Put { .. } | Action::Remove { .. } | Action::Load { .. }
+            ) {
                 self.record(node, Happening::Acted(action));
             }
         }

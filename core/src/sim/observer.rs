@@ -68,7 +68,9 @@ pub(crate) struct AckedWrite {
 pub(crate) struct Observer {
     pub(crate) leaders_before: usize,
     pub(crate) same_term_reported: BTreeSet<u64>,
-    pub(crate) stale_since: BTreeMap<usize, (String, u64, bool)>,
+    /// Per node: the leader it believes in, since when that leader was last seen not leading
+    /// (or `now` while it leads), whether reported, and its index.
+    pub(crate) stale_since: BTreeMap<usize, (String, u64, bool, Option<usize>)>,
     pub(crate) unique_leader: Option<usize>,
     pub(crate) latest_op: BTreeMap<String, u64>,
     pub(crate) acked: BTreeMap<String, AckedWrite>,
@@ -220,38 +222,43 @@ impl Sim {
     fn check_stale_leaders(&mut self) {
         let t = &self.cfg.timings;
         let threshold = 2 * (t.leader_timeout_ms + t.random_ms) + t.heartbeat_ms;
+        let now = self.now;
         for i in 0..self.nodes.len() {
-            let believed = self.nodes[i]
-                .node
-                .as_ref()
-                .and_then(|n| n.leader().map(String::from));
-            let Some(l) = believed else {
+            let Some(l) = self.nodes[i].node.as_ref().and_then(|n| n.leader()) else {
                 self.obs.stale_since.remove(&i);
                 continue;
             };
-            let li = self.index_of(&l);
+            // One string comparison per node and step on the common path (same belief as before).
+            let known = self
+                .obs
+                .stale_since
+                .get(&i)
+                .filter(|e| e.0 == l)
+                .map(|e| e.3);
+            let li = match known {
+                Some(li) => li,
+                None => {
+                    let li = self.index_of(l);
+                    let l = String::from(l);
+                    self.obs.stale_since.insert(i, (l, now, false, li));
+                    li
+                }
+            };
             let real = li
                 .and_then(|j| self.nodes[j].node.as_ref())
                 .is_some_and(|n| n.local().state == PeerState::Leader);
+            let entry = self.obs.stale_since.get_mut(&i).expect("inserted above");
             if real {
-                self.obs.stale_since.remove(&i);
+                entry.1 = now;
                 continue;
-            }
-            let now = self.now;
-            let entry = self
-                .obs
-                .stale_since
-                .entry(i)
-                .or_insert((l.clone(), now, false));
-            if entry.0 != l {
-                *entry = (l.clone(), now, false);
             }
             if !entry.2 && now - entry.1 > threshold {
                 entry.2 = true;
-                let since = entry.1;
-                let detail = format!(
-                    "{} has believed in {l} since {since} ms, but {l} is not LEADER",
-                    self.nodes[i].addr
+                let detail = alloc::format!(
+                    "{} has believed in {} since {} ms, but it is not LEADER",
+                    self.nodes[i].addr,
+                    entry.0,
+                    entry.1
                 );
                 self.violation(ViolationKind::StaleLeader, detail, alloc::vec![i]);
             }
