@@ -20,7 +20,7 @@ enum Timings {
 
 /// Simulate a Nacos 1.x naming raft cluster on a virtual clock and print the outcome as JSON.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(name = "simulate", version)]
 struct Args {
     /// Number of nodes (127.0.0.1:8848, :8849, ...).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
