@@ -9,6 +9,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(9);
+    let hash = workload(1).trace_hash();
     let mut ms: Vec<f64> = (1..=runs as u64)
         .map(|seed| {
             let t = Instant::now();
@@ -24,7 +25,7 @@ fn main() {
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
     println!(
-        "{{\"runs\":{runs},\"median_ms\":{median:.2},\"min_ms\":{:.2},\"max_ms\":{:.2},\"x_real_time\":{:.0}}}",
+        "{{\"runs\":{runs},\"trace_hash\":\"{hash:016x}\",\"median_ms\":{median:.2},\"min_ms\":{:.2},\"max_ms\":{:.2},\"x_real_time\":{:.0}}}",
         ms[0],
         ms[ms.len() - 1],
         WORKLOAD_MS as f64 / median

@@ -275,6 +275,14 @@ fn check_determinism() {
     }
 }
 
+/// The benchmark workload (5 nodes, 1,000 datums, one hour) has the same trace on every platform:
+/// native, wasm in Node, wasm in Chrome. A deliberate change of behaviour changes this hash;
+/// update it then (`cargo run --release -p nacos-raft-core --example simbench 1` prints it).
+fn check_golden_hash() {
+    let sim = nacos_raft_core::sim::bench::workload(1);
+    assert_eq!(format!("{:016x}", sim.trace_hash()), "efa5dacc10016a36");
+}
+
 macro_rules! scenario_tests {
     ($($name:ident => $body:expr;)*) => {$(
         #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -302,4 +310,5 @@ scenario_tests! {
     partition_old_leader_takes_back_5 => partition_old_leader_takes_back(5);
     presets_tell_their_story => check_presets();
     determinism_same_seed_same_trace => check_determinism();
+    same_trace_on_every_platform => check_golden_hash();
 }
