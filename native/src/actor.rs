@@ -274,7 +274,11 @@ impl Actor {
 
     /// Runs the outputs whose writes are now durable.
     fn release(&mut self) {
-        while self.held.front().is_some_and(|(need, _)| *need <= self.durable) {
+        while self
+            .held
+            .front()
+            .is_some_and(|(need, _)| *need <= self.durable)
+        {
             if let Some((_, o)) = self.held.pop_front() {
                 self.execute(o);
             }
@@ -366,7 +370,8 @@ impl Actor {
             .filter(|k| !self.fetch_queued.contains(k))
             .collect();
         if fresh.is_empty() {
-            self.deferred.push_back((id, Ok(Response::Datums(Vec::new()))));
+            self.deferred
+                .push_back((id, Ok(Response::Datums(Vec::new()))));
             return;
         }
         self.fetch_queued.extend(fresh.iter().cloned());

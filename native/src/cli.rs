@@ -66,7 +66,12 @@ pub struct NodeArgs {
     )]
     pub data_dir: PathBuf,
     /// TICK_PERIOD_MS: period of the election and heartbeat tasks.
-    #[arg(long, env = "NACOS_RAFT_TICK_MS", value_name = "MS", default_value_t = 500)]
+    #[arg(
+        long,
+        env = "NACOS_RAFT_TICK_MS",
+        value_name = "MS",
+        default_value_t = 500
+    )]
     pub tick_ms: u64,
     /// LEADER_TIMEOUT_MS: base of the election timeout.
     #[arg(
@@ -77,7 +82,12 @@ pub struct NodeArgs {
     )]
     pub leader_timeout_ms: u64,
     /// RANDOM_MS: random part added to the election timeout.
-    #[arg(long, env = "NACOS_RAFT_RANDOM_MS", value_name = "MS", default_value_t = 5_000)]
+    #[arg(
+        long,
+        env = "NACOS_RAFT_RANDOM_MS",
+        value_name = "MS",
+        default_value_t = 5_000
+    )]
     pub random_ms: u64,
     /// HEARTBEAT_INTERVAL_MS: the leader's beat period.
     #[arg(
@@ -163,7 +173,12 @@ pub enum ClientCommand {
     /// Write KEY = VALUE (a JSON object) through any node; prints `ok` once a majority has it.
     Put {
         /// Node to talk to.
-        #[arg(long, env = "NACOS_RAFT_SERVER", value_name = "HOST:PORT", default_value = "127.0.0.1:8848")]
+        #[arg(
+            long,
+            env = "NACOS_RAFT_SERVER",
+            value_name = "HOST:PORT",
+            default_value = "127.0.0.1:8848"
+        )]
         server: String,
         /// Full key, e.g. com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo.
         key: String,
@@ -173,7 +188,12 @@ pub enum ClientCommand {
     /// Read keys; prints the JSON array of Datums (`null` for a missing key).
     Get {
         /// Node to talk to.
-        #[arg(long, env = "NACOS_RAFT_SERVER", value_name = "HOST:PORT", default_value = "127.0.0.1:8848")]
+        #[arg(
+            long,
+            env = "NACOS_RAFT_SERVER",
+            value_name = "HOST:PORT",
+            default_value = "127.0.0.1:8848"
+        )]
         server: String,
         /// Full keys.
         #[arg(required = true)]
@@ -182,7 +202,12 @@ pub enum ClientCommand {
     /// Delete a key through any node.
     Delete {
         /// Node to talk to.
-        #[arg(long, env = "NACOS_RAFT_SERVER", value_name = "HOST:PORT", default_value = "127.0.0.1:8848")]
+        #[arg(
+            long,
+            env = "NACOS_RAFT_SERVER",
+            value_name = "HOST:PORT",
+            default_value = "127.0.0.1:8848"
+        )]
         server: String,
         /// Full key.
         key: String,
@@ -190,7 +215,12 @@ pub enum ClientCommand {
     /// Print a node's /state (services and every peer as it sees them) and its leader.
     State {
         /// Node to talk to.
-        #[arg(long, env = "NACOS_RAFT_SERVER", value_name = "HOST:PORT", default_value = "127.0.0.1:8848")]
+        #[arg(
+            long,
+            env = "NACOS_RAFT_SERVER",
+            value_name = "HOST:PORT",
+            default_value = "127.0.0.1:8848"
+        )]
         server: String,
     },
 }

@@ -17,7 +17,9 @@
 //! encoded) are escaped, which keeps bodies nearly raw and cheap to produce.
 
 use bytes::Bytes;
-use nacos_raft_core::wire::{self, BeatPacket, CommitBody, Datum, ForwardBody, JsonValue, RaftPeer};
+use nacos_raft_core::wire::{
+    self, BeatPacket, CommitBody, Datum, ForwardBody, JsonValue, RaftPeer,
+};
 use nacos_raft_core::{Failure, RaftError, Request, Response};
 use std::io::{Read, Write};
 
@@ -272,10 +274,7 @@ pub fn decode_commit(body: &[u8], limits: &Limits) -> Result<(Datum, RaftPeer), 
 }
 
 /// Endpoint 10: like a commit, URL-decoded twice unless raw; only the datum's key counts.
-pub fn decode_delete_commit(
-    body: &[u8],
-    limits: &Limits,
-) -> Result<(String, RaftPeer), RaftError> {
+pub fn decode_delete_commit(body: &[u8], limits: &Limits) -> Result<(String, RaftPeer), RaftError> {
     let raw = maybe_gunzip(body, limits)?;
     let text = body_text(&raw, 2)?;
     let c = CommitBody::from_json(&text).map_err(|e| json_error("delete commit", e))?;
@@ -560,7 +559,10 @@ mod tests {
 
     #[test]
     fn params_come_from_query_or_form_body() {
-        assert_eq!(param(Some("a=1&vote=x%2By"), b"", "vote").as_deref(), Some("x+y"));
+        assert_eq!(
+            param(Some("a=1&vote=x%2By"), b"", "vote").as_deref(),
+            Some("x+y")
+        );
         assert_eq!(param(None, b"vote=x+y", "vote").as_deref(), Some("x y"));
         assert_eq!(param(Some("a=1"), b"vote=z", "vote").as_deref(), Some("z"));
         assert_eq!(param(None, b"{\"vote\":1}", "vote"), None);
@@ -572,7 +574,10 @@ mod tests {
 
     #[test]
     fn caused_bodies_unwrap() {
-        assert_eq!(unwrap_caused(500, "caused: can not find peer: x;"), "can not find peer: x");
+        assert_eq!(
+            unwrap_caused(500, "caused: can not find peer: x;"),
+            "can not find peer: x"
+        );
         assert_eq!(unwrap_caused(400, "caused: y;"), "caused: y;");
         assert_eq!(unwrap_caused(500, ""), "");
     }

@@ -27,14 +27,18 @@ pub fn normalize(entry: &str) -> Result<String, AddressError> {
     if e.is_empty() {
         return Err(AddressError("empty member address".into()));
     }
-    if e.chars().any(|c| c.is_whitespace() || c == '/' || c == '?' || c == '#') {
+    if e.chars()
+        .any(|c| c.is_whitespace() || c == '/' || c == '?' || c == '#')
+    {
         return Err(AddressError(format!(
             "member address {e:?} contains a character that cannot be part of host:port"
         )));
     }
     let (host, port) = if let Some(rest) = e.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
-            return Err(AddressError(format!("member address {e:?} has no closing ]")));
+            return Err(AddressError(format!(
+                "member address {e:?} has no closing ]"
+            )));
         };
         let host = &rest[..end];
         let tail = &rest[end + 1..];
@@ -89,8 +93,8 @@ pub fn parse_cluster_conf(text: &str) -> Result<Vec<String>, AddressError> {
             if entry.trim().is_empty() {
                 continue;
             }
-            let addr = normalize(entry)
-                .map_err(|e| AddressError(format!("line {}: {}", n + 1, e.0)))?;
+            let addr =
+                normalize(entry).map_err(|e| AddressError(format!("line {}: {}", n + 1, e.0)))?;
             if !out.contains(&addr) {
                 out.push(addr);
             }
@@ -133,14 +137,17 @@ mod tests {
         assert_eq!(normalize("[::1]:9000").unwrap(), "[::1]:9000");
         assert_eq!(normalize("[::1]").unwrap(), "[::1]:8848");
         assert_eq!(normalize("fe80::1").unwrap(), "[fe80::1]:8848");
-        for bad in ["", ":8848", "a:0", "a:70000", "a:b", "[::1", "[::1]x", "a b"] {
+        for bad in [
+            "", ":8848", "a:0", "a:70000", "a:b", "[::1", "[::1]x", "a b",
+        ] {
             assert!(normalize(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn cluster_conf_allows_comments_commas_and_blank_lines() {
-        let text = "# the cluster\n10.0.0.1:8848 # first\n\n10.0.0.2,10.0.0.3:8850\n  \n10.0.0.1:8848\n";
+        let text =
+            "# the cluster\n10.0.0.1:8848 # first\n\n10.0.0.2,10.0.0.3:8850\n  \n10.0.0.1:8848\n";
         assert_eq!(
             parse_cluster_conf(text).unwrap(),
             ["10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8850"]

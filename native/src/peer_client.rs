@@ -96,8 +96,7 @@ impl PeerClient {
                 .to_bytes();
             Ok((status, body))
         };
-        match tokio::time::timeout(self.cfg.connect_timeout + self.cfg.read_timeout, exchange)
-            .await
+        match tokio::time::timeout(self.cfg.connect_timeout + self.cfg.read_timeout, exchange).await
         {
             Ok(r) => r,
             Err(_) => Err(Failure::Timeout),

@@ -149,11 +149,7 @@ async fn delete_commit(State(s): State<AppState>, body: Bytes) -> HttpResponse {
     answer(r, Extra::DatumHeaders)
 }
 
-async fn get_datums(
-    State(s): State<AppState>,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> HttpResponse {
+async fn get_datums(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -> HttpResponse {
     let r = match codec::decode_keys(q.as_deref(), &body) {
         Ok(keys) => s.node.request(Request::GetDatums(keys)).await,
         Err(e) => Err(e),

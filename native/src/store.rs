@@ -104,21 +104,15 @@ impl Store {
             )));
         }
         let data = root.join("data");
-        fs::create_dir_all(&data).map_err(|e| {
-            StoreError(format!("cannot create data dir {}: {e}", data.display()))
-        })?;
+        fs::create_dir_all(&data)
+            .map_err(|e| StoreError(format!("cannot create data dir {}: {e}", data.display())))?;
         fs::read_dir(&data)
             .map_err(|e| StoreError(format!("cannot read data dir {}: {e}", data.display())))?;
         let probe = data.join(format!(".probe-{}.tmp", std::process::id()));
         File::create(&probe)
             .and_then(|mut f| f.write_all(b"probe"))
             .and_then(|_| fs::remove_file(&probe))
-            .map_err(|e| {
-                StoreError(format!(
-                    "data dir {} is not writable: {e}",
-                    data.display()
-                ))
-            })?;
+            .map_err(|e| StoreError(format!("data dir {} is not writable: {e}", data.display())))?;
         Ok(Store {
             root: root.to_path_buf(),
             data,
@@ -164,9 +158,8 @@ impl Store {
             let path = entry.path();
             let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
             if is_dir {
-                let inner = fs::read_dir(&path).map_err(|e| {
-                    StoreError(format!("cannot read {}: {e}", path.display()))
-                })?;
+                let inner = fs::read_dir(&path)
+                    .map_err(|e| StoreError(format!("cannot read {}: {e}", path.display())))?;
                 files.extend(inner.flatten().map(|e| e.path()));
             } else {
                 files.push(path);
@@ -243,9 +236,8 @@ impl Store {
         );
         to.set_file_name(name);
         if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).map_err(|e| {
-                StoreError(format!("cannot create {}: {e}", parent.display()))
-            })?;
+            fs::create_dir_all(parent)
+                .map_err(|e| StoreError(format!("cannot create {}: {e}", parent.display())))?;
         }
         fs::rename(path, &to).map_err(|e| {
             StoreError(format!(
@@ -420,10 +412,7 @@ pub fn parse_term(text: &str) -> Result<u64, String> {
         if k != "term" {
             continue;
         }
-        let v = rest
-            .trim_start()
-            .trim_start_matches(['=', ':'])
-            .trim();
+        let v = rest.trim_start().trim_start_matches(['=', ':']).trim();
         return v
             .parse::<u64>()
             .map_err(|_| format!("meta.properties: term {v:?} is not a number"));
@@ -540,11 +529,18 @@ mod tests {
         let loaded = s.load().unwrap();
         assert_eq!(loaded.term, 400);
         assert_eq!(loaded.datums.len(), 20);
-        let d3 = loaded.datums.iter().find(|d| d.key == format!("{K}3")).unwrap();
+        let d3 = loaded
+            .datums
+            .iter()
+            .find(|d| d.key == format!("{K}3"))
+            .unwrap();
         assert_eq!(d3.timestamp, 99);
         assert!(!loaded.datums.iter().any(|d| d.key == format!("{K}4")));
         let meta = fs::read_to_string(dir.path().join("meta.properties")).unwrap();
-        assert!(meta.starts_with('#') && meta.ends_with("term=400\n"), "{meta}");
+        assert!(
+            meta.starts_with('#') && meta.ends_with("term=400\n"),
+            "{meta}"
+        );
     }
 
     #[test]
@@ -564,7 +560,10 @@ mod tests {
         assert_eq!(loaded.moved_aside.len(), 1);
         let (from, to, why) = &loaded.moved_aside[0];
         assert_eq!(from, &bad);
-        assert!(to.starts_with(dir.path().join("corrupt/data/public")), "{to:?}");
+        assert!(
+            to.starts_with(dir.path().join("corrupt/data/public")),
+            "{to:?}"
+        );
         assert!(to.is_file() && !bad.exists());
         assert!(why.contains("not a Datum"), "{why}");
         assert!(ns.join("README.txt").exists());

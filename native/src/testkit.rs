@@ -297,7 +297,10 @@ impl Http {
 
     /// Waits until `addrs` agree on a leader.
     pub async fn wait_leader(&self, addrs: &[String], limit: Duration) -> String {
-        wait_for("a leader all nodes agree on", limit, || self.agreed_leader(addrs)).await
+        wait_for("a leader all nodes agree on", limit, || {
+            self.agreed_leader(addrs)
+        })
+        .await
     }
 
     /// A client write (`POST /datum`); status and body.

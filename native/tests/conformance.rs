@@ -47,7 +47,9 @@ async fn fake_peer(port: u16, respond: Responder) -> Log {
         let (log, respond) = (l2.clone(), respond.clone());
         async move {
             let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+            let body = axum::body::to_bytes(body, 64 << 20)
+                .await
+                .unwrap_or_default();
             let c = Captured {
                 method: parts.method.to_string(),
                 path: parts.uri.path().to_string(),
@@ -173,18 +175,21 @@ async fn follower_of_a_java_leader() {
     let (ad, aa2) = (a_datums.clone(), aa.clone());
     let a_log = fake_peer(
         a,
-        Arc::new(move |c: &Captured| match (c.method.as_str(), c.path.as_str()) {
-            ("POST", "/nacos/v1/ns/raft/vote") => {
-                (200, peer(&aa2, &aa2, 0, PeerState::Follower).to_json())
-            }
-            ("GET", "/nacos/v1/ns/raft/datum") => {
-                let keys = codec::decode_keys(c.query.as_deref(), b"").unwrap();
-                let map = ad.lock().unwrap();
-                let list: Vec<Option<Datum>> = keys.iter().map(|k| map.get(k).cloned()).collect();
-                (200, wire::datums_to_json(&list))
-            }
-            _ => (200, "ok".into()),
-        }),
+        Arc::new(
+            move |c: &Captured| match (c.method.as_str(), c.path.as_str()) {
+                ("POST", "/nacos/v1/ns/raft/vote") => {
+                    (200, peer(&aa2, &aa2, 0, PeerState::Follower).to_json())
+                }
+                ("GET", "/nacos/v1/ns/raft/datum") => {
+                    let keys = codec::decode_keys(c.query.as_deref(), b"").unwrap();
+                    let map = ad.lock().unwrap();
+                    let list: Vec<Option<Datum>> =
+                        keys.iter().map(|k| map.get(k).cloned()).collect();
+                    (200, wire::datums_to_json(&list))
+                }
+                _ => (200, "ok".into()),
+            },
+        ),
     )
     .await;
     let ba2 = ba.clone();
@@ -197,7 +202,16 @@ async fn follower_of_a_java_leader() {
         dir.path(),
         n,
         &[n, a, b],
-        &["--tick-ms", "50", "--leader-timeout-ms", "3000", "--random-ms", "500", "--heartbeat-ms", "1000"],
+        &[
+            "--tick-ms",
+            "50",
+            "--leader-timeout-ms",
+            "3000",
+            "--random-ms",
+            "500",
+            "--heartbeat-ms",
+            "1000",
+        ],
     );
     let http = Http::new();
     up(&http, &na).await;
@@ -212,7 +226,10 @@ async fn follower_of_a_java_leader() {
         .unwrap();
     assert_eq!(s, 200, "{t}");
     let ans = wire::peer_from_json(&t).unwrap();
-    assert_eq!((ans.vote(), ans.term, ans.state), (Some(aa.as_str()), 1000, PeerState::Follower));
+    assert_eq!(
+        (ans.vote(), ans.term, ans.state),
+        (Some(aa.as_str()), 1000, PeerState::Follower)
+    );
 
     // Vote, 1.3 form: empty body, parameters in the query string.
     let cand_b = peer(&ba, &ba, 1001, PeerState::Candidate);
@@ -220,7 +237,10 @@ async fn follower_of_a_java_leader() {
         "{BASE}/vote?vote={}&encoding=UTF-8&nofix=1",
         codec::java_url_encode(&cand_b.to_json())
     );
-    let (s, t) = http.request(&na, "POST", &q, &[], Bytes::new()).await.unwrap();
+    let (s, t) = http
+        .request(&na, "POST", &q, &[], Bytes::new())
+        .await
+        .unwrap();
     assert_eq!(s, 200, "{t}");
     let ans = wire::peer_from_json(&t).unwrap();
     assert_eq!((ans.vote(), ans.term), (Some(ba.as_str()), 1001));
@@ -242,7 +262,13 @@ async fn follower_of_a_java_leader() {
         ("accept-encoding", "gzip"),
     ];
     let (s, t) = http
-        .request(&na, "POST", &format!("{BASE}/beat"), &json14, beat_gzip(&leader_a, &[]))
+        .request(
+            &na,
+            "POST",
+            &format!("{BASE}/beat"),
+            &json14,
+            beat_gzip(&leader_a, &[]),
+        )
         .await
         .unwrap();
     assert_eq!(s, 200, "{t}");
@@ -256,7 +282,13 @@ async fn follower_of_a_java_leader() {
         ("content-encoding", "gzip"),
     ];
     let (s, t) = http
-        .request(&na, "POST", &format!("{BASE}/beat"), &json13, beat_gzip(&leader_a, &[]))
+        .request(
+            &na,
+            "POST",
+            &format!("{BASE}/beat"),
+            &json13,
+            beat_gzip(&leader_a, &[]),
+        )
         .await
         .unwrap();
     assert_eq!(s, 200, "{t}");
@@ -295,7 +327,10 @@ async fn follower_of_a_java_leader() {
             &na,
             "POST",
             &format!("{BASE}/datum/commit"),
-            &[("content-type", "application/json; charset=UTF-8"), ("content-encoding", "gzip")],
+            &[
+                ("content-type", "application/json; charset=UTF-8"),
+                ("content-encoding", "gzip"),
+            ],
             commit.to_json(),
         )
         .await
@@ -310,7 +345,10 @@ async fn follower_of_a_java_leader() {
 
     // Reads, 1.3 (once encoded) and 1.4 (twice, + encoding/nofix), with a null for a miss.
     let keys = vec![K1.to_string(), K2.to_string(), K4.to_string()];
-    let q13 = format!("{BASE}/datum?keys={}", codec::java_url_encode(&keys.join(",")));
+    let q13 = format!(
+        "{BASE}/datum?keys={}",
+        codec::java_url_encode(&keys.join(","))
+    );
     let q14 = format!("{BASE}/datum?{}", codec::keys_query(&keys));
     let (s13, t13) = http.get(&na, &q13).await.unwrap();
     let (s14, t14) = http.get(&na, &q14).await.unwrap();
@@ -323,7 +361,11 @@ async fn follower_of_a_java_leader() {
 
     // Beat sync: A lists K3 (missing here) and K1, not K2 → K3 is fetched from A in the 1.4
     // form, K2 is deleted (the leader's list is authoritative).
-    let d3 = datum(K3, r#"{"name":"DEFAULT_GROUP@@gamma","groupName":"DEFAULT_GROUP"}"#, 5);
+    let d3 = datum(
+        K3,
+        r#"{"name":"DEFAULT_GROUP@@gamma","groupName":"DEFAULT_GROUP"}"#,
+        5,
+    );
     a_datums.lock().unwrap().insert(K3.into(), d3.clone());
     let (s, t) = http
         .request(
@@ -336,17 +378,27 @@ async fn follower_of_a_java_leader() {
         .await
         .unwrap();
     assert_eq!(s, 200, "{t}");
-    let got = wait_for("K3 fetched by beat sync", Duration::from_secs(10), || async {
-        let d = http.datums(&na, &[K3.to_string()]).await?;
-        d.into_iter().next().flatten()
-    })
+    let got = wait_for(
+        "K3 fetched by beat sync",
+        Duration::from_secs(10),
+        || async {
+            let d = http.datums(&na, &[K3.to_string()]).await?;
+            d.into_iter().next().flatten()
+        },
+    )
     .await;
     assert_eq!(got, d3);
     let fetch = captured(&a_log, "GET", "/nacos/v1/ns/raft/datum");
     let f = fetch.last().expect("a datum fetch at the leader");
-    assert_eq!(f.query.as_deref(), Some(codec::keys_query(&[K3.to_string()]).as_str()));
+    assert_eq!(
+        f.query.as_deref(),
+        Some(codec::keys_query(&[K3.to_string()]).as_str())
+    );
     assert_eq!(f.header("user-agent"), Some("Nacos-Server:1.4.1"));
-    assert_eq!(http.datums(&na, &[K2.to_string()]).await.unwrap(), vec![None]);
+    assert_eq!(
+        http.datums(&na, &[K2.to_string()]).await.unwrap(),
+        vec![None]
+    );
     assert!(!f2.exists(), "the dead key's file is deleted");
 
     // Delete commit (raw JSON, decoded twice by Java).
@@ -355,11 +407,20 @@ async fn follower_of_a_java_leader() {
         leader_a.to_json()
     );
     let (s, t) = http
-        .request(&na, "DELETE", &format!("{BASE}/datum/commit"), &[("content-type", codec::JSON_REQUEST)], del)
+        .request(
+            &na,
+            "DELETE",
+            &format!("{BASE}/datum/commit"),
+            &[("content-type", codec::JSON_REQUEST)],
+            del,
+        )
         .await
         .unwrap();
     assert_eq!((s, t.as_str()), (200, "ok"));
-    assert_eq!(http.datums(&na, &[K1.to_string()]).await.unwrap(), vec![None]);
+    assert_eq!(
+        http.datums(&na, &[K1.to_string()]).await.unwrap(),
+        vec![None]
+    );
     assert!(!file.exists());
 
     // A client write on this follower is forwarded to A; Java's single decode of the forwarded
@@ -380,7 +441,12 @@ async fn follower_of_a_java_leader() {
     let (s, t) = http.delete(&na, K3).await.unwrap();
     assert_eq!((s, t.as_str()), (200, "ok"));
     let fdel = captured(&a_log, "DELETE", "/nacos/v1/ns/raft/datum");
-    let q = fdel.last().expect("a forwarded delete").query.clone().unwrap();
+    let q = fdel
+        .last()
+        .expect("a forwarded delete")
+        .query
+        .clone()
+        .unwrap();
     assert_eq!(
         q,
         format!(
@@ -390,7 +456,11 @@ async fn follower_of_a_java_leader() {
     );
 
     // Operator endpoints and their shapes, under every path prefix Java routes.
-    for prefix in ["/nacos/v1/ns/raft", "/nacos/nacos/v1/ns/raft", "/v1/ns/raft"] {
+    for prefix in [
+        "/nacos/v1/ns/raft",
+        "/nacos/nacos/v1/ns/raft",
+        "/v1/ns/raft",
+    ] {
         let (s, t) = http.get(&na, &format!("{prefix}/peer")).await.unwrap();
         assert_eq!(s, 200);
         assert_eq!(wire::peer_from_json(&t).unwrap().ip, na);
@@ -415,9 +485,15 @@ async fn follower_of_a_java_leader() {
     assert!(v["leader"].as_str().unwrap().contains(&aa));
 
     // The node's own vote requests (it times out without beats): the 1.4 form.
-    let vote = wait_for("a vote request from the node", Duration::from_secs(15), || async {
-        captured(&a_log, "POST", "/nacos/v1/ns/raft/vote").into_iter().next()
-    })
+    let vote = wait_for(
+        "a vote request from the node",
+        Duration::from_secs(15),
+        || async {
+            captured(&a_log, "POST", "/nacos/v1/ns/raft/vote")
+                .into_iter()
+                .next()
+        },
+    )
     .await;
     assert_eq!(vote.query, None);
     assert_eq!(vote.header("content-type"), Some(codec::FORM_REQUEST));
@@ -428,7 +504,10 @@ async fn follower_of_a_java_leader() {
     assert_eq!(params.len(), 1);
     assert_eq!(params[0].0, "vote");
     let me = wire::peer_from_json(&params[0].1).unwrap();
-    assert_eq!((me.ip.as_str(), me.vote(), me.state), (na.as_str(), Some(na.as_str()), PeerState::Candidate));
+    assert_eq!(
+        (me.ip.as_str(), me.vote(), me.state),
+        (na.as_str(), Some(na.as_str()), PeerState::Candidate)
+    );
     assert!(node.running(), "{}", node.log_text());
 }
 
@@ -446,25 +525,30 @@ async fn leader_of_java_followers() {
         logs.push(
             fake_peer(
                 p,
-                Arc::new(move |req: &Captured| match (req.method.as_str(), req.path.as_str()) {
-                    ("POST", "/nacos/v1/ns/raft/vote") => {
-                        // Grant: the candidate's term, voteFor the candidate.
-                        let v = codec::decode_vote(req.query.as_deref(), &req.body).unwrap();
-                        (200, peer(&me, &v.ip, v.term, PeerState::Follower).to_json())
-                    }
-                    ("POST", "/nacos/v1/ns/raft/beat") => {
-                        (200, peer(&me, "", 0, PeerState::Follower).to_json())
-                    }
-                    ("POST", "/nacos/v1/ns/raft/datum/commit") => {
-                        let text = java_decode(&req.body, 1);
-                        if text.contains("refused") {
-                            (500, "caused: out of date publish, pub-term:1, cur-term: 9;".into())
-                        } else {
-                            (200, "ok".into())
+                Arc::new(
+                    move |req: &Captured| match (req.method.as_str(), req.path.as_str()) {
+                        ("POST", "/nacos/v1/ns/raft/vote") => {
+                            // Grant: the candidate's term, voteFor the candidate.
+                            let v = codec::decode_vote(req.query.as_deref(), &req.body).unwrap();
+                            (200, peer(&me, &v.ip, v.term, PeerState::Follower).to_json())
                         }
-                    }
-                    _ => (200, "ok".into()),
-                }),
+                        ("POST", "/nacos/v1/ns/raft/beat") => {
+                            (200, peer(&me, "", 0, PeerState::Follower).to_json())
+                        }
+                        ("POST", "/nacos/v1/ns/raft/datum/commit") => {
+                            let text = java_decode(&req.body, 1);
+                            if text.contains("refused") {
+                                (
+                                    500,
+                                    "caused: out of date publish, pub-term:1, cur-term: 9;".into(),
+                                )
+                            } else {
+                                (200, "ok".into())
+                            }
+                        }
+                        _ => (200, "ok".into()),
+                    },
+                ),
             )
             .await,
         );
@@ -473,18 +557,33 @@ async fn leader_of_java_followers() {
         dir.path(),
         l,
         &[l, c, d],
-        &["--tick-ms", "50", "--leader-timeout-ms", "1500", "--random-ms", "500", "--heartbeat-ms", "500", "--publish-timeout-ms", "1000"],
+        &[
+            "--tick-ms",
+            "50",
+            "--leader-timeout-ms",
+            "1500",
+            "--random-ms",
+            "500",
+            "--heartbeat-ms",
+            "500",
+            "--publish-timeout-ms",
+            "1000",
+        ],
     );
     let http = Http::new();
     up(&http, &la).await;
     wait_for("the node to lead", Duration::from_secs(20), || async {
-        http.peer(&la).await.filter(|p| p.state == PeerState::Leader)
+        http.peer(&la)
+            .await
+            .filter(|p| p.state == PeerState::Leader)
     })
     .await;
 
     // Beats: gzip without Content-Encoding; Java's gunzip + double decode + two parses work.
     let beat = wait_for("a beat at a follower", Duration::from_secs(10), || async {
-        captured(&logs[0], "POST", "/nacos/v1/ns/raft/beat").into_iter().next()
+        captured(&logs[0], "POST", "/nacos/v1/ns/raft/beat")
+            .into_iter()
+            .next()
     })
     .await;
     assert_eq!(beat.header("content-encoding"), None);
@@ -494,11 +593,24 @@ async fn leader_of_java_followers() {
     let outer = java_decode(&codec::gunzip_capped(&beat.body, 1 << 20).unwrap(), 2);
     let inner: serde_json::Value = serde_json::from_str(&outer).unwrap();
     let packet_text = inner["beat"].as_str().unwrap();
-    for field in ["\"ip\"", "\"voteFor\"", "\"term\"", "\"leaderDueMs\"", "\"heartbeatDueMs\"", "\"state\""] {
-        assert!(packet_text.contains(field), "{field} missing: {packet_text}");
+    for field in [
+        "\"ip\"",
+        "\"voteFor\"",
+        "\"term\"",
+        "\"leaderDueMs\"",
+        "\"heartbeatDueMs\"",
+        "\"state\"",
+    ] {
+        assert!(
+            packet_text.contains(field),
+            "{field} missing: {packet_text}"
+        );
     }
     let packet = BeatPacket::from_json(packet_text).unwrap();
-    assert_eq!((packet.peer.ip.as_str(), packet.peer.state), (la.as_str(), PeerState::Leader));
+    assert_eq!(
+        (packet.peer.ip.as_str(), packet.peer.state),
+        (la.as_str(), PeerState::Leader)
+    );
 
     // A write: commits to both followers; the source carries the term before the +100.
     let term_before = http.peer(&la).await.unwrap().term;
@@ -512,22 +624,31 @@ async fn leader_of_java_followers() {
         assert_eq!(commit.header("content-type"), Some(codec::JSON_REQUEST));
         let body = CommitBody::from_json(&java_decode(&commit.body, 1)).unwrap();
         assert_eq!(body.datum, datum(K4, &v, 1));
-        assert_eq!((body.source.ip.as_str(), body.source.term), (la.as_str(), term_before));
+        assert_eq!(
+            (body.source.ip.as_str(), body.source.term),
+            (la.as_str(), term_before)
+        );
         assert_eq!(body.source.state, PeerState::Leader);
     }
     assert_eq!(http.peer(&la).await.unwrap().term, term_before + 100);
 
     // The next beats list the key in brief form with its timestamp.
-    let listed = wait_for("a beat listing the key", Duration::from_secs(10), || async {
-        captured(&logs[1], "POST", "/nacos/v1/ns/raft/beat")
-            .into_iter()
-            .rev()
-            .find_map(|b| {
-                let outer = java_decode(&codec::gunzip_capped(&b.body, 1 << 20).ok()?, 2);
-                let p = BeatPacket::from_body(&outer).ok()?;
-                p.datums.into_iter().find(|d| d.key == "iplist.public##DEFAULT_GROUP@@delta")
-            })
-    })
+    let listed = wait_for(
+        "a beat listing the key",
+        Duration::from_secs(10),
+        || async {
+            captured(&logs[1], "POST", "/nacos/v1/ns/raft/beat")
+                .into_iter()
+                .rev()
+                .find_map(|b| {
+                    let outer = java_decode(&codec::gunzip_capped(&b.body, 1 << 20).ok()?, 2);
+                    let p = BeatPacket::from_body(&outer).ok()?;
+                    p.datums
+                        .into_iter()
+                        .find(|d| d.key == "iplist.public##DEFAULT_GROUP@@delta")
+                })
+        },
+    )
     .await;
     assert_eq!(listed.timestamp, 1);
 
@@ -535,15 +656,27 @@ async fn leader_of_java_followers() {
     let (s, t) = http.delete(&la, K4).await.unwrap();
     assert_eq!((s, t.as_str()), (200, "ok"));
     let dc = wait_for("a delete commit", Duration::from_secs(5), || async {
-        captured(&logs[0], "DELETE", "/nacos/v1/ns/raft/datum/commit").into_iter().next()
+        captured(&logs[0], "DELETE", "/nacos/v1/ns/raft/datum/commit")
+            .into_iter()
+            .next()
     })
     .await;
     let body = CommitBody::from_json(&java_decode(&dc.body, 2)).unwrap();
-    assert_eq!((body.datum.key.as_str(), body.datum.timestamp, body.datum.value), (K4, 0, None));
+    assert_eq!(
+        (
+            body.datum.key.as_str(),
+            body.datum.timestamp,
+            body.datum.value
+        ),
+        (K4, 0, None)
+    );
 
     // Both followers refuse a commit: after the publish timeout the write fails with Nacos' text.
     let (s, t) = http.put(&la, K1, &value("refused")).await.unwrap();
     assert_eq!(s, 500);
-    assert_eq!(t, "caused: data publish failed, caused failed to notify majority;");
+    assert_eq!(
+        t,
+        "caused: data publish failed, caused failed to notify majority;"
+    );
     drop(node);
 }

@@ -102,7 +102,10 @@ fn vote_in_a_form_body_as_java_1_4_sends_it_and_as_this_node_sends_it() {
         .collect();
     assert_eq!(decoded, [("vote".to_string(), PEER_CANDIDATE.to_string())]);
     // Trimmed, like WebUtils.required.
-    let padded = format!("vote={}", codec::java_url_encode(&format!("  {PEER_CANDIDATE} ")));
+    let padded = format!(
+        "vote={}",
+        codec::java_url_encode(&format!("  {PEER_CANDIDATE} "))
+    );
     assert_eq!(codec::decode_vote(None, padded.as_bytes()).unwrap(), p);
 }
 
@@ -172,7 +175,10 @@ fn forward_body_of_the_spec_round_trips() {
         },
         None,
     );
-    assert_eq!((out.method, out.path_and_query.as_str()), ("POST", "/nacos/v1/ns/raft/datum"));
+    assert_eq!(
+        (out.method, out.path_and_query.as_str()),
+        ("POST", "/nacos/v1/ns/raft/datum")
+    );
     assert_eq!(java_decode(&out.body, 1), text);
     assert!(out.headers.contains(&("key", IPLIST_KEY.to_string())));
     assert_eq!(codec::decode_forward(&out.body, &limits()).unwrap(), (k, v));
@@ -215,7 +221,9 @@ fn delete_commit_body_of_the_spec_round_trips_through_two_decodes() {
     // URL-encoded twice by some sender: still the same.
     let twice = codec::java_url_encode(&codec::java_url_encode(&text));
     assert_eq!(
-        codec::decode_delete_commit(twice.as_bytes(), &limits()).unwrap().0,
+        codec::decode_delete_commit(twice.as_bytes(), &limits())
+            .unwrap()
+            .0,
         META_KEY
     );
 }
@@ -236,18 +244,36 @@ fn plus_and_percent_survive_this_nodes_encoding_but_not_javas_raw_bodies() {
     let out = codec::encode_request(&req, None);
     // Java's URLDecoder on our body gives the exact JSON (no `+` → space, no %41 → A)...
     let java = java_decode(&out.body, 1);
-    assert!(java.contains(r#""expr":"a+b""#) && java.contains(r#""esc":"%41""#), "{java}");
+    assert!(
+        java.contains(r#""expr":"a+b""#) && java.contains(r#""esc":"%41""#),
+        "{java}"
+    );
     // ...and so does this node.
     let (got, _) = codec::decode_commit(&out.body, &limits()).unwrap();
     assert_eq!(got, datum);
     // A raw JSON body (how Java sends) is taken losslessly: `+` stays `+`, where a Java receiver
     // would have turned it into a space.
-    let raw = CommitBody { datum: datum.clone(), source }.to_json();
-    assert_eq!(codec::decode_commit(raw.as_bytes(), &limits()).unwrap().0, datum);
-    let java_raw = String::from_utf8(codec::java_url_decode(raw.replace("100%", "100").as_bytes()).unwrap()).unwrap();
-    assert!(java_raw.contains(r#""expr":"a b""#), "Java's own corruption of '+': {java_raw}");
+    let raw = CommitBody {
+        datum: datum.clone(),
+        source,
+    }
+    .to_json();
+    assert_eq!(
+        codec::decode_commit(raw.as_bytes(), &limits()).unwrap().0,
+        datum
+    );
+    let java_raw =
+        String::from_utf8(codec::java_url_decode(raw.replace("100%", "100").as_bytes()).unwrap())
+            .unwrap();
+    assert!(
+        java_raw.contains(r#""expr":"a b""#),
+        "Java's own corruption of '+': {java_raw}"
+    );
     // An encoded body follows Java's rules: `+` is a space, %2B a plus.
-    let enc = format!("%7B{}", &raw[1..]).replace("a+b", "a%2Bb+c").replace("100%", "100%25").replace("%41", "%2541");
+    let enc = format!("%7B{}", &raw[1..])
+        .replace("a+b", "a%2Bb+c")
+        .replace("100%", "100%25")
+        .replace("%41", "%2541");
     let (got, _) = codec::decode_commit(enc.as_bytes(), &limits()).unwrap();
     assert!(got.value.unwrap().as_str().contains(r#""expr":"a+b c""#));
 }
@@ -256,10 +282,18 @@ fn plus_and_percent_survive_this_nodes_encoding_but_not_javas_raw_bodies() {
 fn bad_escapes_are_400_with_javas_text() {
     let e = codec::decode_commit(b"%7B%zz", &limits()).unwrap_err();
     assert_eq!(e.status, 400);
-    assert!(e.message.starts_with("URLDecoder: Illegal hex characters"), "{}", e.message);
+    assert!(
+        e.message.starts_with("URLDecoder: Illegal hex characters"),
+        "{}",
+        e.message
+    );
     let e = codec::decode_keys(Some("keys=a%25"), b"").unwrap_err();
     assert_eq!(e.status, 400);
-    assert!(e.message.contains("Incomplete trailing escape"), "{}", e.message);
+    assert!(
+        e.message.contains("Incomplete trailing escape"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -270,7 +304,10 @@ fn datum_fetch_keys_in_both_forms() {
     assert_eq!(codec::decode_keys(Some(&q13), b"").unwrap(), keys);
     // 1.4: encoded twice, plus encoding and nofix — what this node sends too.
     let q14 = codec::keys_query(&keys);
-    assert!(q14.contains("%2523%2523") && q14.ends_with("&encoding=UTF-8&nofix=1"), "{q14}");
+    assert!(
+        q14.contains("%2523%2523") && q14.ends_with("&encoding=UTF-8&nofix=1"),
+        "{q14}"
+    );
     assert_eq!(codec::decode_keys(Some(&q14), b"").unwrap(), keys);
     let out = codec::encode_request(&Request::GetDatums(keys.clone()), None);
     assert_eq!(out.path_and_query, format!("/nacos/v1/ns/raft/datum?{q14}"));
@@ -316,7 +353,10 @@ fn values_of_the_spec_are_kept_verbatim_in_datums() {
             timestamp: 1,
         };
         let text = d.to_json();
-        assert_eq!(text, format!(r#"{{"key":"{k}","value":{v},"timestamp":1}}"#));
+        assert_eq!(
+            text,
+            format!(r#"{{"key":"{k}","value":{v},"timestamp":1}}"#)
+        );
         let back: Datum = serde_json::from_str(&text).unwrap();
         assert_eq!(back, d);
     }
@@ -333,7 +373,11 @@ fn state_sample_has_the_shape_this_node_answers() {
         .iter()
         .map(|p| wire::peer_from_json(&p.to_string()).unwrap().to_json())
         .collect();
-    let ours = format!(r#"{{"services":{},"peers":[{}]}}"#, v["services"], peers.join(","));
+    let ours = format!(
+        r#"{{"services":{},"peers":[{}]}}"#,
+        v["services"],
+        peers.join(",")
+    );
     let back: serde_json::Value = serde_json::from_str(&ours).unwrap();
     assert_eq!(back, v);
 }

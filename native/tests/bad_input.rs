@@ -1,0 +1,457 @@
+//! Bad input against a live 3-node cluster: every case gets the status and text Nacos answers
+//! with (nacos-protocol.md §2.1) or the documented cap, changes nothing (terms, votes, leader,
+//! data), and the cluster keeps working afterwards.
+
+use nacos_raft_core::{PeerState, RaftPeer};
+use nacos_raft_node::codec;
+use nacos_raft_node::testkit::{instances_value, service_key, wait_for, Cluster, Http};
+use std::path::Path;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
+const BASE: &str = codec::RAFT_BASE;
+
+/// Expected answer: exact body, or a body starting with this text.
+enum Want {
+    Exact(String),
+    Prefix(&'static str),
+}
+
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    headers: Vec<(&'static str, &'static str)>,
+    body: Vec<u8>,
+    status: u16,
+    want: Want,
+}
+
+fn case(
+    name: &'static str,
+    method: &'static str,
+    path: &str,
+    body: impl Into<Vec<u8>>,
+    status: u16,
+    want: Want,
+) -> Case {
+    Case {
+        name,
+        method,
+        path: format!("{BASE}{path}"),
+        headers: vec![],
+        body: body.into(),
+        status,
+        want,
+    }
+}
+
+fn gz(s: &str) -> Vec<u8> {
+    codec::gzip(s.as_bytes(), 6)
+}
+
+fn beat_of(peer: &str) -> String {
+    serde_json::json!({ "beat": format!(r#"{{"peer":{peer},"datums":[]}}"#) }).to_string()
+}
+
+fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
+    let form = ("content-type", codec::FORM_REQUEST);
+    let mut v = vec![
+        case(
+            "vote without parameter",
+            "POST",
+            "/vote",
+            "",
+            400,
+            Want::Exact("Param 'vote' is required.".into()),
+        ),
+        case(
+            "vote not JSON",
+            "POST",
+            "/vote",
+            "vote=%7Bnope",
+            500,
+            Want::Prefix("caused: cannot parse vote"),
+        ),
+        case(
+            "vote from an unknown peer",
+            "POST",
+            "/vote",
+            format!(
+                "vote={}",
+                codec::java_url_encode(
+                    r#"{"ip":"10.9.9.9:8848","term":99999,"state":"CANDIDATE"}"#
+                )
+            ),
+            500,
+            Want::Exact("caused: can not find peer: 10.9.9.9:8848;".into()),
+        ),
+        case(
+            "vote with a term of the wrong type",
+            "POST",
+            "/vote",
+            format!(
+                "vote={}",
+                codec::java_url_encode(&format!(
+                    r#"{{"ip":"{member}","term":"high","state":"CANDIDATE"}}"#
+                ))
+            ),
+            500,
+            Want::Prefix("caused: cannot parse vote"),
+        ),
+        case(
+            "beat that is not gzip",
+            "POST",
+            "/beat",
+            beat_of(&leader.to_json()),
+            500,
+            Want::Prefix("caused: beat body is not gzip"),
+        ),
+        case(
+            "beat of garbage",
+            "POST",
+            "/beat",
+            gz("this is not json"),
+            500,
+            Want::Prefix("caused: cannot parse beat"),
+        ),
+        case(
+            "beat gzip bomb",
+            "POST",
+            "/beat",
+            codec::gzip(&vec![b' '; 8 << 20], 9),
+            413,
+            Want::Prefix("caused: gzip body inflates beyond"),
+        ),
+        case(
+            "beat without voteFor",
+            "POST",
+            "/beat",
+            gz(&beat_of(&format!(
+                r#"{{"ip":"{member}","term":99999,"leaderDueMs":1,"heartbeatDueMs":1,"state":"LEADER"}}"#
+            ))),
+            500,
+            Want::Prefix("caused: cannot parse beat: beat peer has no voteFor"),
+        ),
+        case(
+            "beat with an unknown state",
+            "POST",
+            "/beat",
+            gz(&beat_of(&leader.to_json().replace("LEADER", "KING"))),
+            500,
+            Want::Prefix("caused: cannot parse beat"),
+        ),
+        case(
+            "beat from a FOLLOWER",
+            "POST",
+            "/beat",
+            gz(&beat_of(&format!(
+                r#"{{"ip":"{member}","voteFor":"{member}","term":99999,"leaderDueMs":1,"heartbeatDueMs":1,"state":"FOLLOWER"}}"#
+            ))),
+            400,
+            Want::Exact("invalid state from master, state: FOLLOWER".into()),
+        ),
+        case(
+            "beat with an old term",
+            "POST",
+            "/beat",
+            gz(&beat_of(&format!(
+                r#"{{"ip":"{member}","voteFor":"{member}","term":0,"leaderDueMs":1,"heartbeatDueMs":1,"state":"LEADER"}}"#
+            ))),
+            400,
+            Want::Exact(format!(
+                "out of date beat, beat-from-term: 0, beat-to-term: {own_term}"
+            )),
+        ),
+        case(
+            "body over the cap",
+            "POST",
+            "/beat",
+            vec![0x1f_u8; 100_000],
+            413,
+            Want::Prefix(""),
+        ),
+        case(
+            "commit not JSON",
+            "POST",
+            "/datum/commit",
+            "{",
+            500,
+            Want::Prefix("caused: cannot parse commit"),
+        ),
+        case(
+            "commit without source",
+            "POST",
+            "/datum/commit",
+            format!(
+                r#"{{"datum":{{"key":"{}","value":{{}},"timestamp":9}}}}"#,
+                service_key(1)
+            ),
+            500,
+            Want::Prefix("caused: cannot parse commit"),
+        ),
+        case(
+            "commit without value",
+            "POST",
+            "/datum/commit",
+            format!(
+                r#"{{"datum":{{"key":"{}","timestamp":9}},"source":{}}}"#,
+                service_key(1),
+                leader.to_json()
+            ),
+            500,
+            Want::Exact("caused: received empty datum;".into()),
+        ),
+        case(
+            "commit from a non-leader",
+            "POST",
+            "/datum/commit",
+            format!(
+                r#"{{"datum":{{"key":"{}","value":{{"instanceList":[]}},"timestamp":9}},"source":{{"ip":"10.9.9.9:8848","term":99999,"state":"LEADER"}}}}"#,
+                service_key(1)
+            ),
+            500,
+            Want::Exact(
+                "caused: peer(10.9.9.9:8848) tried to publish data but wasn't leader;".into(),
+            ),
+        ),
+        case(
+            "commit of a key that would escape the data directory",
+            "POST",
+            "/datum/commit",
+            format!(
+                r#"{{"datum":{{"key":"com.alibaba.nacos.naming.iplist.../../etc##x","value":{{"instanceList":[]}},"timestamp":9}},"source":{}}}"#,
+                leader.to_json()
+            ),
+            500,
+            Want::Prefix("caused: key com.alibaba.nacos.naming.iplist.../../etc##x: namespace"),
+        ),
+        case(
+            "commit with a bad escape",
+            "POST",
+            "/datum/commit",
+            "%7B%zz",
+            400,
+            Want::Prefix("URLDecoder: Illegal hex characters"),
+        ),
+        case(
+            "delete commit not JSON",
+            "DELETE",
+            "/datum/commit",
+            "{\"datum\":",
+            500,
+            Want::Prefix("caused: cannot parse delete commit"),
+        ),
+        case(
+            "write of an unknown key type",
+            "POST",
+            "/datum",
+            r#"{"key":"foo","value":{}}"#,
+            400,
+            Want::Prefix("unknown type publish key: foo"),
+        ),
+        case(
+            "write of an ephemeral key",
+            "POST",
+            "/datum",
+            r#"{"key":"com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@x","value":{}}"#,
+            400,
+            Want::Prefix("ephemeral key"),
+        ),
+        case(
+            "write of a key with a path in it",
+            "POST",
+            "/datum",
+            r#"{"key":"com.alibaba.nacos.naming.iplist.pub/lic##DEFAULT_GROUP@@x","value":{}}"#,
+            400,
+            Want::Prefix(
+                "key com.alibaba.nacos.naming.iplist.pub/lic##DEFAULT_GROUP@@x contains '/'",
+            ),
+        ),
+        case(
+            "write not JSON",
+            "POST",
+            "/datum",
+            "{\"key\":",
+            500,
+            Want::Prefix("caused: cannot parse publish"),
+        ),
+        case(
+            "write without value",
+            "POST",
+            "/datum",
+            format!(r#"{{"key":"{}"}}"#, service_key(1)),
+            500,
+            Want::Prefix("caused: cannot parse publish"),
+        ),
+        case(
+            "write of a value that is not an object",
+            "POST",
+            "/datum",
+            format!(r#"{{"key":"{}","value":[1,2]}}"#, service_key(1)),
+            500,
+            Want::Prefix("caused: the value of"),
+        ),
+        case(
+            "write with a key of the wrong type",
+            "POST",
+            "/datum",
+            r#"{"key":42,"value":{}}"#,
+            500,
+            Want::Prefix("caused: cannot parse publish"),
+        ),
+        case(
+            "delete without key",
+            "DELETE",
+            "/datum",
+            "",
+            400,
+            Want::Exact("Param 'key' is required.".into()),
+        ),
+        case(
+            "delete of an unknown key type",
+            "DELETE",
+            "/datum?key=foo",
+            "",
+            400,
+            Want::Prefix("unknown type publish key: foo"),
+        ),
+        case(
+            "read without keys",
+            "GET",
+            "/datum",
+            "",
+            400,
+            Want::Exact("Param 'keys' is required.".into()),
+        ),
+        case(
+            "read with a bad escape",
+            "GET",
+            "/datum?keys=a%25",
+            "",
+            400,
+            Want::Prefix("URLDecoder: Incomplete trailing escape"),
+        ),
+        case(
+            "reload without key",
+            "PUT",
+            "/datum/reload",
+            "",
+            400,
+            Want::Exact("Param 'key' is required.".into()),
+        ),
+        case("vote with GET", "GET", "/vote", "", 405, Want::Prefix("")),
+    ];
+    for c in v.iter_mut() {
+        if c.path.ends_with("/vote") && c.method == "POST" {
+            c.headers.push(form);
+        }
+    }
+    v.push(Case {
+        name: "unknown endpoint",
+        method: "GET",
+        path: format!("{BASE}/nothing"),
+        headers: vec![],
+        body: vec![],
+        status: 404,
+        want: Want::Prefix(""),
+    });
+    v
+}
+
+async fn snapshot(http: &Http, addrs: &[String], keys: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in addrs {
+        let p = http.peer(a).await.expect("peer answer");
+        let l = http.leader_of(a).await.map(|l| l.ip);
+        let d = http.datums(a, keys).await.expect("datum answer");
+        out.push(format!(
+            "{a}: {} {:?} {:?} leader={l:?} datums={d:?}",
+            p.term, p.state, p.vote_for
+        ));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_nacos_errors_changes_nothing_and_the_cluster_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    // Slower elections than the other tests: nothing but the bad input should happen meanwhile.
+    let args = [
+        "--tick-ms",
+        "50",
+        "--leader-timeout-ms",
+        "6000",
+        "--random-ms",
+        "1000",
+        "--heartbeat-ms",
+        "500",
+        "--max-body-bytes",
+        "65536",
+        "--max-gunzip-bytes",
+        "1048576",
+    ];
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &args);
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, Duration::from_secs(40)).await;
+    let follower = addrs.iter().find(|a| **a != leader).unwrap().clone();
+    wait_for("a first write", Duration::from_secs(20), || async {
+        matches!(
+            http.put(&follower, &service_key(1), &instances_value(1))
+                .await,
+            Ok((200, _))
+        )
+        .then_some(())
+    })
+    .await;
+    let keys = vec![service_key(1), service_key(2)];
+    wait_for(
+        "the write on every node",
+        Duration::from_secs(20),
+        || async {
+            for a in &addrs {
+                http.datums(a, &keys).await?[0].as_ref()?;
+            }
+            Some(())
+        },
+    )
+    .await;
+    let before = snapshot(&http, &addrs, &keys).await;
+
+    for target in [&follower, &leader] {
+        let me = http.peer(target).await.unwrap();
+        let lead = http.peer(&leader).await.unwrap();
+        assert_eq!(lead.state, PeerState::Leader);
+        let other = addrs.iter().find(|a| *a != target).unwrap();
+        for c in cases(other, &lead, me.term) {
+            let (status, body) = http
+                .request(target, c.method, &c.path, &c.headers, c.body.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{} on {target}: {e}", c.name));
+            assert_eq!(status, c.status, "{} on {target}: {body}", c.name);
+            match &c.want {
+                Want::Exact(t) => assert_eq!(&body, t, "{} on {target}", c.name),
+                Want::Prefix(p) => assert!(body.starts_with(p), "{} on {target}: {body}", c.name),
+            }
+        }
+    }
+    // Nothing changed: terms, states, votes, leaders, data.
+    let after = snapshot(&http, &addrs, &keys).await;
+    assert_eq!(before, after);
+
+    // And the cluster still works.
+    for a in [&follower, &leader] {
+        let (s, t) = http
+            .put(a, &service_key(2), &instances_value(2))
+            .await
+            .unwrap();
+        assert_eq!((s, t.as_str()), (200, "ok"), "{a}");
+    }
+    for n in &mut c.nodes {
+        assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
+    }
+    // The path-escaping key never reached the disk.
+    assert!(!dir.path().join("etc").exists());
+}

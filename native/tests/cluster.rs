@@ -1,0 +1,336 @@
+//! Clusters of real node processes on loopback with Nacos' timings divided by ten: elections,
+//! forwarding, kill -9 of the leader, restart from disk, catch-up of a new node, and a data
+//! directory in the layout Java Nacos 1.4.1 writes.
+
+use nacos_raft_core::{Datum, PeerState};
+use nacos_raft_node::codec;
+use nacos_raft_node::testkit::{
+    free_ports, instances_value, seed_datums, service_key, wait_for, Cluster, Http, NodeProc, FAST,
+};
+use std::path::Path;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
+const ELECTION: Duration = Duration::from_secs(30);
+const META: &str = "com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@svc-meta";
+
+fn args() -> Vec<&'static str> {
+    let mut a = FAST.to_vec();
+    a.extend(["--publish-timeout-ms", "3000"]);
+    a
+}
+
+/// Writes `key` through `addr`, retrying while the cluster has no usable leader (right after an
+/// election followers learn the leader only from its first beat).
+async fn put_retrying(http: &Http, addr: &str, key: &str, value: &str) {
+    wait_for(
+        &format!("a successful write of {key} via {addr}"),
+        ELECTION,
+        || async {
+            match http.put(addr, key, value).await {
+                Ok((200, _)) => Some(()),
+                _ => None,
+            }
+        },
+    )
+    .await;
+}
+
+/// Waits until every node in `addrs` holds exactly these key → value pairs.
+async fn wait_visible(http: &Http, addrs: &[String], kv: &[(String, String)]) -> Vec<Vec<Datum>> {
+    let keys: Vec<String> = kv.iter().map(|(k, _)| k.clone()).collect();
+    let mut all = Vec::new();
+    for a in addrs {
+        let got = wait_for(&format!("{} datums on {a}", kv.len()), ELECTION, || async {
+            let d = http.datums(a, &keys).await?;
+            let ok = d.iter().zip(kv).all(|(d, (k, v))| {
+                d.as_ref()
+                    .is_some_and(|d| d.key == *k && d.value.as_ref().map(|x| x.as_str()) == Some(v))
+            });
+            ok.then(|| d.into_iter().flatten().collect::<Vec<_>>())
+        })
+        .await;
+        all.push(got);
+    }
+    all
+}
+
+fn leaders(states: &[(String, PeerState)]) -> usize {
+    states
+        .iter()
+        .filter(|(_, s)| *s == PeerState::Leader)
+        .count()
+}
+
+async fn states(http: &Http, addrs: &[String]) -> Vec<(String, PeerState)> {
+    let mut out = Vec::new();
+    for a in addrs {
+        if let Some(p) = http.peer(a).await {
+            out.push((a.clone(), p.state));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_elect_forward_survive_kill_and_restart_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &args());
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, ELECTION).await;
+    assert_eq!(leaders(&states(&http, &addrs).await), 1, "{}", c.logs());
+
+    // Writes sent to a follower are forwarded and end up on every node.
+    let follower = addrs.iter().find(|a| **a != leader).unwrap().clone();
+    let mut kv: Vec<(String, String)> = Vec::new();
+    for i in 0..20 {
+        let (k, v) = (service_key(i), instances_value(i));
+        put_retrying(&http, &follower, &k, &v).await;
+        kv.push((k, v));
+    }
+    let seen = wait_visible(&http, &addrs, &kv).await;
+    assert!(seen.iter().all(|d| d.iter().all(|d| d.timestamp == 1)));
+
+    // A second write of a key bumps its timestamp everywhere.
+    let v0 = instances_value(1000);
+    put_retrying(&http, &follower, &kv[0].0, &v0).await;
+    kv[0].1 = v0;
+    let seen = wait_visible(&http, &addrs, &kv).await;
+    assert!(seen.iter().all(|d| d[0].timestamp == 2));
+
+    // A meta key deleted through a follower is gone everywhere.
+    put_retrying(
+        &http,
+        &follower,
+        META,
+        r#"{"name":"DEFAULT_GROUP@@svc-meta"}"#,
+    )
+    .await;
+    let (s, t) = http.delete(&follower, META).await.unwrap();
+    assert_eq!((s, t.as_str()), (200, "ok"));
+    for a in &addrs {
+        wait_for(&format!("{META} deleted on {a}"), ELECTION, || async {
+            (http.datums(a, &[META.to_string()]).await? == vec![None]).then_some(())
+        })
+        .await;
+    }
+
+    // kill -9 the leader: the other two elect a new one and writes resume.
+    c.node(&leader).kill();
+    let rest: Vec<String> = addrs.iter().filter(|a| **a != leader).cloned().collect();
+    let new_leader = http.wait_leader(&rest, ELECTION).await;
+    assert_ne!(new_leader, leader);
+    let other = rest.iter().find(|a| **a != new_leader).unwrap().clone();
+    for i in 20..25 {
+        let (k, v) = (service_key(i), instances_value(i));
+        put_retrying(&http, &other, &k, &v).await;
+        kv.push((k, v));
+    }
+    wait_visible(&http, &rest, &kv).await;
+
+    // Stop everything; one node restarted alone (no leader, no sync possible) has every datum
+    // back from its data directory, timestamps included.
+    for a in &rest {
+        c.node(a).kill();
+    }
+    c.node(&new_leader).start();
+    let keys: Vec<String> = kv.iter().map(|(k, _)| k.clone()).collect();
+    let back = wait_for("the restarted node to answer", ELECTION, || async {
+        http.datums(&new_leader, &keys).await
+    })
+    .await;
+    for ((k, v), d) in kv.iter().zip(&back) {
+        let d = d
+            .as_ref()
+            .unwrap_or_else(|| panic!("{k} lost after restart"));
+        assert_eq!(d.value.as_ref().unwrap().as_str(), v);
+    }
+    assert_eq!(back[0].as_ref().unwrap().timestamp, 2);
+
+    // The whole cluster back. The old leader missed five writes; if it won the next election
+    // its beats would delete them everywhere (Nacos elects without comparing data, §11.1 #4),
+    // so it rejoins only once the up-to-date pair has a leader, and then catches up.
+    c.node(&other).start();
+    http.wait_leader(&rest, ELECTION).await;
+    c.node(&leader).start();
+    http.wait_leader(&addrs, ELECTION).await;
+    put_retrying(&http, &leader, &service_key(99), &instances_value(99)).await;
+    kv.push((service_key(99), instances_value(99)));
+    wait_visible(&http, &addrs, &kv).await;
+    for n in &mut c.nodes {
+        assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_nodes_elect_exactly_one_leader() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 5, &args());
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, ELECTION).await;
+    let st = states(&http, &addrs).await;
+    assert_eq!(st.len(), 5);
+    assert_eq!(leaders(&st), 1, "{st:?}\n{}", c.logs());
+    assert!(st
+        .iter()
+        .any(|(a, s)| *a == leader && *s == PeerState::Leader));
+    let kv = vec![(service_key(5), instances_value(5))];
+    put_retrying(&http, &addrs[0], &kv[0].0, &kv[0].1).await;
+    wait_visible(&http, &addrs, &kv).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_node_catches_up_1000_datums_by_beat_sync() {
+    const N: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &args());
+    let addrs = c.addrs();
+    // Two members already hold the data (as persisted files); the third starts empty.
+    for n in &c.nodes[..2] {
+        seed_datums(&n.data_dir, N).unwrap();
+    }
+    c.nodes[0].start();
+    c.nodes[1].start();
+    let http = Http::new();
+    let leader = http.wait_leader(&addrs[..2], ELECTION).await;
+    assert_eq!(
+        http.metric(&leader, "nacos_raft_datums").await,
+        Some(N as f64)
+    );
+    c.nodes[2].start();
+    let newcomer = addrs[2].clone();
+    wait_for(
+        "the new node to hold every datum",
+        Duration::from_secs(90),
+        || async { (http.metric(&newcomer, "nacos_raft_datums").await? == N as f64).then_some(()) },
+    )
+    .await;
+    let keys: Vec<String> = (0..N).step_by(97).map(service_key).collect();
+    let got = http.datums(&newcomer, &keys).await.unwrap();
+    for (k, d) in keys.iter().zip(got) {
+        let d = d.unwrap();
+        assert_eq!(&d.key, k);
+        assert_eq!(d.timestamp, 1);
+    }
+    let files = std::fs::read_dir(c.nodes[2].data_dir.join("data/public"))
+        .unwrap()
+        .count();
+    assert_eq!(files, N, "every synced datum is on disk");
+    assert!(
+        http.metric(&newcomer, "nacos_raft_sync_fetches_total")
+            .await
+            .unwrap()
+            >= (N / 50) as f64
+    );
+}
+
+const JAVA_IPLIST: &str =
+    "com.alibaba.nacos.naming.iplist.test-namespace##DEFAULT_GROUP@@test-service";
+const JAVA_SWITCH: &str =
+    "com.alibaba.nacos.naming.domains.meta.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00";
+
+/// A data directory as Java Nacos 1.4.1 leaves it after Nacos' RaftStoreTest scenario: a
+/// persistent instance list of `DEFAULT_GROUP@@test-service` in namespace `test-namespace` with
+/// two instances and timestamp 1, the switch file at the top, and meta.properties.
+fn java_fixture(root: &Path) -> (String, String) {
+    let instance = |ip: &str| {
+        format!(
+            r#"{{"instanceId":"{ip}#8080#DEFAULT#DEFAULT_GROUP@@test-service","ip":"{ip}","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@test-service","metadata":{{}},"lastBeat":1610590000000,"marked":false,"instanceHeartBeatInterval":5000,"instanceHeartBeatTimeOut":15000,"ipDeleteTimeout":30000,"instanceIdGenerator":"simple"}}"#
+        )
+    };
+    let iplist_value = format!(
+        r#"{{"instanceList":[{},{}]}}"#,
+        instance("1.1.1.1"),
+        instance("2.2.2.2")
+    );
+    let switch_value = r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","masters":null,"adWeightMap":{},"defaultPushCacheMillis":10000,"clientBeatInterval":5000,"defaultCacheMillis":3000,"distroThreshold":0.7,"healthCheckEnabled":true,"autoChangeHealthCheckEnabled":true,"distroEnabled":true,"enableStandalone":true,"pushEnabled":true,"checkTimes":3,"httpHealthParams":{"max":5000,"min":500,"factor":0.85},"tcpHealthParams":{"max":5000,"min":1000,"factor":0.75},"mysqlHealthParams":{"max":3000,"min":2000,"factor":0.65},"incrementalList":[],"serverStatusSynchronizationPeriodMillis":2000,"serviceStatusSynchronizationPeriodMillis":5000,"disableAddIP":false,"sendBeatOnly":false,"lightBeatEnabled":true,"limitedUrlMap":{},"distroServerExpiredMillis":10000,"pushGoVersion":"0.1.0","pushJavaVersion":"0.1.0","pushPythonVersion":"0.4.3","pushCVersion":"1.0.12","enableAuthentication":false,"overriddenServerStatus":null,"defaultInstanceEphemeral":true,"healthCheckWhiteList":[],"checksum":null}"#.to_string();
+    let data = root.join("data");
+    std::fs::create_dir_all(data.join("test-namespace")).unwrap();
+    std::fs::write(
+        data.join("test-namespace").join(JAVA_IPLIST),
+        format!(r#"{{"key":"{JAVA_IPLIST}","value":{iplist_value},"timestamp":1}}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join(JAVA_SWITCH),
+        format!(r#"{{"key":"{JAVA_SWITCH}","value":{switch_value},"timestamp":3}}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("meta.properties"),
+        "#Thu Jan 14 10:00:00 CST 2021\nterm=305\n",
+    )
+    .unwrap();
+    (iplist_value, switch_value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_on_a_data_directory_written_by_java_nacos() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("naming");
+    let (iplist, switch) = java_fixture(&root);
+    // One torn file in another namespace: reported and moved aside, not fatal.
+    let torn_dir = root.join("data/other");
+    std::fs::create_dir_all(&torn_dir).unwrap();
+    let torn = torn_dir.join("com.alibaba.nacos.naming.iplist.other##DEFAULT_GROUP@@torn");
+    std::fs::write(
+        &torn,
+        r#"{"key":"com.alibaba.nacos.naming.iplist.other##DEF"#,
+    )
+    .unwrap();
+    // And an empty file, which Nacos skips.
+    std::fs::write(
+        torn_dir.join("com.alibaba.nacos.naming.iplist.other##DEFAULT_GROUP@@empty"),
+        "",
+    )
+    .unwrap();
+
+    let ports = free_ports(3);
+    let members: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let me = members[0].clone();
+    let mut node = NodeProc::new(
+        Path::new(BIN),
+        &me,
+        root.clone(),
+        dir.path().join("node.log"),
+        vec!["--members".into(), members.join(",")],
+    );
+    node.start();
+    let http = Http::new();
+    let got = wait_for("the node on the Java data dir", ELECTION, || async {
+        http.datums(&me, &[JAVA_IPLIST.to_string(), JAVA_SWITCH.to_string()])
+            .await
+    })
+    .await;
+    let d = got[0].as_ref().expect("the Java instance list");
+    assert_eq!((d.key.as_str(), d.timestamp), (JAVA_IPLIST, 1));
+    assert_eq!(d.value.as_ref().unwrap().as_str(), iplist);
+    let s = got[1].as_ref().expect("the switch");
+    assert_eq!(
+        (s.timestamp, s.value.as_ref().unwrap().as_str()),
+        (3, switch.as_str())
+    );
+    assert_eq!(http.metric(&me, "nacos_raft_datums").await, Some(2.0));
+    // Term 0 as in Nacos 1.3+, the persisted 305 reported.
+    let log = node.log_text();
+    assert!(log.contains("persisted_term=305"), "{log}");
+    assert!(
+        log.contains("unreadable data file moved aside") && log.contains("@@torn"),
+        "{log}"
+    );
+    assert!(!torn.exists());
+    let aside = std::fs::read_dir(root.join("corrupt/data/other"))
+        .unwrap()
+        .count();
+    assert_eq!(aside, 1);
+    assert!(node.running());
+    let (status, body) = http
+        .get(&me, &format!("{}/state", codec::RAFT_BASE))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+}
