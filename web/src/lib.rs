@@ -7,11 +7,18 @@
 //! test on the host; the Yew app (`app`) is built for wasm32 only.
 
 pub mod describe;
+pub mod export;
 pub mod i18n;
+pub mod jsonfmt;
 pub mod layout;
 pub mod model;
 pub mod urlstate;
 
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+
 /// Mounts the app on `<body>` (the page's entry point).
 #[cfg(target_arch = "wasm32")]
-pub fn start() {}
+pub fn start() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -226,7 +226,11 @@ impl World {
         flight_real_ms: f64,
         stop_on_violation: bool,
     ) -> PlayResult {
-        let slow = ((self.cfg_latency_mid() as f64) / flight_real_ms.max(1.0)).max(1e-4);
+        // Slow enough that a message of average latency takes `flight_real_ms`, but never more
+        // than 300 times slower than the chosen speed (fast playback stays fast).
+        let slow = ((self.cfg_latency_mid() as f64) / flight_real_ms.max(1.0))
+            .max(speed / 300.0)
+            .max(1e-4);
         let mut budget = real_ms.max(0.0);
         let mut used = speed;
         let mut new_violation = false;
@@ -725,13 +729,16 @@ mod tests {
         }
         assert!(w.messages_flying());
         let t = w.now();
-        let r = w.play(100.0, 1000.0, true, 600.0, false);
-        assert!(r.speed < 1.0, "{r:?}");
-        assert!(w.now() - t < 100, "slow motion moved {} ms", w.now() - t);
+        let r = w.play(100.0, 10.0, true, 600.0, false);
+        assert!(r.speed < 0.1, "{r:?}");
+        assert!(w.now() - t < 10, "slow motion moved {} ms", w.now() - t);
         let mut fast = World::new(cfg(5), vec![]).unwrap();
         fast.seek(t);
-        fast.play(100.0, 1000.0, false, 600.0, false);
-        assert!(fast.now() >= t + 99_000);
+        fast.play(100.0, 10.0, false, 600.0, false);
+        assert_eq!(fast.now(), t + 1_000);
+        // At high speed, slow motion slows at most 300-fold.
+        let r = w.play(100.0, 1000.0, true, 600.0, false);
+        assert!(r.speed >= 1000.0 / 300.0 - 1e-9, "{r:?}");
     }
 
     #[test]

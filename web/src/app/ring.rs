@@ -1,0 +1,332 @@
+//! The SVG ring: nodes, links and messages at one instant. One click handler on the `<svg>`
+//! finds what was clicked from `data-*` attributes (no closure per element and frame).
+
+use super::{state_attr, Msg, Selection};
+use crate::describe::{self, letter};
+use crate::i18n::Lang;
+use crate::layout::{along, arc_path, Scene, CENTER, VIEW};
+use nacos_raft_core::message::MsgKind;
+use nacos_raft_core::sim::{Fate, Sim};
+use nacos_raft_core::wire::PeerState;
+use yew::prelude::*;
+
+/// What the ring needs.
+pub struct RingProps<'a> {
+    pub scene: &'a Scene,
+    pub sim: &'a Sim,
+    pub lang: Lang,
+    pub sel: Selection,
+    pub hot: &'a [usize],
+    pub reduced_motion: bool,
+    pub on: &'a Callback<Msg>,
+}
+
+fn click_target(e: &MouseEvent) -> Selection {
+    let ev: &web_sys::Event = e.as_ref();
+    let Some(el) = super::dom::closest(ev, "[data-hit]") else {
+        return Selection::None;
+    };
+    let num = |name: &str| el.get_attribute(name).and_then(|v| v.parse::<u64>().ok());
+    match el.get_attribute("data-hit").as_deref() {
+        Some("node") => num("data-index")
+            .map(|i| Selection::Node(i as usize))
+            .unwrap_or(Selection::None),
+        Some("msg") => num("data-msg-id")
+            .map(Selection::Msg)
+            .unwrap_or(Selection::None),
+        Some("link") => match (num("data-a"), num("data-b")) {
+            (Some(a), Some(b)) => Selection::Link(a as usize, b as usize),
+            _ => Selection::None,
+        },
+        _ => Selection::None,
+    }
+}
+
+fn kind_class(k: MsgKind) -> &'static str {
+    use MsgKind::*;
+    match k {
+        Vote | VoteReply => "k-vote",
+        Beat | BeatReply => "k-beat",
+        Peer | PeerReply => "k-peer",
+        DatumGet | DatumReply => "k-datum",
+        Commit | CommitReply => "k-commit",
+        Forward | ForwardReply => "k-forward",
+        DeleteCommit | DeleteCommitReply => "k-delete",
+    }
+}
+
+/// The shape of a message kind, centred at 0,0, of size `s` (used by the ring and the legend).
+pub fn msg_shape(k: MsgKind, s: f64, granted: Option<bool>, status: u16) -> Html {
+    use MsgKind::*;
+    let reply = k.is_reply();
+    let error = reply && status != 200 && status != 0;
+    let class = classes!(
+        "shape",
+        kind_class(k),
+        if reply { "reply" } else { "req" },
+        error.then_some("error"),
+        (granted == Some(false)).then_some("refused"),
+        (granted == Some(true)).then_some("granted"),
+    );
+    let body = match k {
+        Vote | VoteReply => html! { <circle class={class} r={fmt(s)} /> },
+        Beat | BeatReply => html! {
+            <rect class={class} x={fmt(-s * 0.85)} y={fmt(-s * 0.85)} width={fmt(s * 1.7)} height={fmt(s * 1.7)}
+                transform="rotate(45)" />
+        },
+        Peer | PeerReply => html! {
+            <rect class={class} x={fmt(-s * 0.9)} y={fmt(-s * 0.9)} width={fmt(s * 1.8)} height={fmt(s * 1.8)} rx={fmt(s * 0.2)} />
+        },
+        DatumGet | DatumReply => html! {
+            <polygon class={class} points={format!("0,{:.1} {:.1},{:.1} {:.1},{:.1}", -s * 1.15, s * 1.05, s * 0.75, -s * 1.05, s * 0.75)} />
+        },
+        Commit | CommitReply => html! {
+            <rect class={class} x={fmt(-s * 1.2)} y={fmt(-s * 0.75)} width={fmt(s * 2.4)} height={fmt(s * 1.5)} rx={fmt(s * 0.5)} />
+        },
+        Forward | ForwardReply => html! {
+            <polygon class={class} points={format!("{:.1},0 {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                s * 1.1, s * 0.1, -s, -s, -s * 0.9, -s, s * 0.9, s * 0.1, s)} />
+        },
+        DeleteCommit | DeleteCommitReply => html! {
+            <rect class={class} x={fmt(-s * 0.9)} y={fmt(-s * 0.9)} width={fmt(s * 1.8)} height={fmt(s * 1.8)} />
+        },
+    };
+    let mark = match (k, granted) {
+        (VoteReply, Some(true)) => "✓",
+        (VoteReply, Some(false)) => "✗",
+        (Commit, _) => "C",
+        (DeleteCommit, _) => "✕",
+        _ if error => "!",
+        _ => "",
+    };
+    html! {
+        <>
+            { body }
+            if !mark.is_empty() {
+                <text class="mark" y={fmt(s * 0.38)} font-size={fmt(s * 1.1)}>{ mark }</text>
+            }
+        </>
+    }
+}
+
+fn fmt(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// The ring.
+pub fn view(p: &RingProps<'_>) -> Html {
+    let on = p.on.clone();
+    let onclick = Callback::from(move |e: MouseEvent| on.emit(Msg::Select(click_target(&e))));
+    let sc = p.scene;
+    let n = sc.nodes.len();
+    let r = sc.radius;
+    let tr = p.lang.tr();
+    let lane = (r * 0.22).clamp(6.0, 12.0);
+    let net = &p.sim.net;
+
+    let mut links = Vec::with_capacity(n * (n - 1) / 2);
+    for a in 0..n {
+        for b in a + 1..n {
+            let (pa, pb) = (sc.nodes[a].pos, sc.nodes[b].pos);
+            let (ab, ba) = (net.is_cut(a, b), net.is_cut(b, a));
+            let selected = p.sel == Selection::Link(a, b);
+            let state = match (ab, ba) {
+                (false, false) => "open",
+                (true, true) => "cut",
+                _ => "one-way",
+            };
+            let lane_line = |from: (f64, f64), to: (f64, f64)| {
+                let s = along(from, to, 0.0, r);
+                let e = along(from, to, 1.0, r);
+                let wall = along(from, to, 0.9, r);
+                let (dx, dy) = (e.0 - s.0, e.1 - s.1);
+                let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+                let (nx, ny) = (-dy / len * lane, dx / len * lane);
+                html! {
+                    <>
+                        <line class="cut-lane" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)} />
+                        <line class="cut-wall" x1={fmt(wall.0 - nx)} y1={fmt(wall.1 - ny)} x2={fmt(wall.0 + nx)} y2={fmt(wall.1 + ny)} />
+                    </>
+                }
+            };
+            links.push(html! {
+                <g class={classes!("link", state, selected.then_some("selected"))}
+                    data-hit="link" data-a={a.to_string()} data-b={b.to_string()} data-link-state={state}>
+                    <line class="hit" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
+                    <line class="base" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
+                    if ab { { lane_line(pa, pb) } }
+                    if ba { { lane_line(pb, pa) } }
+                </g>
+            });
+        }
+    }
+
+    let mut votes = Vec::new();
+    for nv in &sc.nodes {
+        if let Some(v) = nv.vote_for {
+            if v != nv.index && nv.state != Some(PeerState::Leader) && v < n {
+                let to = sc.nodes[v].pos;
+                let s = along(nv.pos, to, 0.0, r);
+                let e = along(nv.pos, to, 0.28, r);
+                votes.push(html! {
+                    <line class="vote-arrow" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)}
+                        marker-end="url(#vote-head)" />
+                });
+            }
+        }
+    }
+
+    let nodes: Html = sc
+        .nodes
+        .iter()
+        .map(|nv| {
+            let (x, y) = nv.pos;
+            let st = state_attr(nv.state);
+            let selected = p.sel == Selection::Node(nv.index);
+            let hot = p.hot.contains(&nv.index);
+            let vote_addr = nv
+                .vote_for
+                .map(|v| p.sim.addr(v).to_string())
+                .or_else(|| {
+                    p.sim
+                        .node(nv.index)
+                        .and_then(|n| n.local().vote().map(String::from))
+                })
+                .unwrap_or_default();
+            let state_class = match nv.state {
+                Some(PeerState::Leader) => "leader",
+                Some(PeerState::Follower) => "follower",
+                Some(PeerState::Candidate) => "candidate",
+                None => "down",
+            };
+            // Labels outside the ring.
+            let (ox, oy) = (x - CENTER.0, y - CENTER.1);
+            let olen = (ox * ox + oy * oy).sqrt().max(1e-6);
+            let lx = x + ox / olen * (r + 30.0);
+            let ly = y + oy / olen * (r + 30.0) - 6.0;
+            let anchor = if (lx - CENTER.0).abs() < 30.0 {
+                "middle"
+            } else if lx > CENTER.0 {
+                "start"
+            } else {
+                "end"
+            };
+            let addr_label = if n <= 7 {
+                nv.addr.clone()
+            } else {
+                nv.addr.trim_start_matches("127.0.0.1").to_string()
+            };
+            let vote_label = match nv.vote_for {
+                Some(v) if v == nv.index => format!("{}→{}", tr.vote, letter(v)),
+                Some(v) => format!("{}→{}", tr.vote, letter(v)),
+                None => String::new(),
+            };
+            let title = format!(
+                "{} · {} · {} {}",
+                nv.addr,
+                describe::state_word(p.lang, nv.state),
+                tr.term,
+                nv.term
+            );
+            let fs = r * 0.5;
+            html! {
+                <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
+                    data-node={nv.addr.clone()} data-state={st} data-term={nv.term.to_string()}
+                    data-vote-for={vote_addr} data-hit="node" data-index={nv.index.to_string()}
+                    transform={format!("translate({x:.1},{y:.1})")}>
+                    <title>{ title }</title>
+                    if hot { <circle class="halo" r={fmt(r + 24.0)} /> }
+                    if selected { <circle class="sel" r={fmt(r + 19.0)} /> }
+                    if nv.state.is_some() {
+                        <circle class="due-track" r={fmt(r + 8.0)} />
+                        <path class={classes!("due", (nv.leader_due < 0.2).then_some("low"))}
+                            d={arc_path(0.0, 0.0, r + 8.0, nv.leader_due)} />
+                    }
+                    if nv.state == Some(PeerState::Leader) {
+                        <path class="beat-due" d={arc_path(0.0, 0.0, r + 15.0, nv.beat_due)} />
+                        <polygon class="crown" points={format!(
+                            "{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} 0,{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                            -r * 0.45, -r * 1.02, -r * 0.5, -r * 1.38, -r * 0.22, -r * 1.18, -r * 1.45,
+                            r * 0.22, -r * 1.18, r * 0.5, -r * 1.38, r * 0.45, -r * 1.02)} />
+                    }
+                    <circle class="body" r={fmt(r)} />
+                    if nv.state == Some(PeerState::Candidate) {
+                        <circle class="cand-ring" r={fmt(r - 5.0)} />
+                    }
+                    if nv.state.is_none() {
+                        <path class="down-x" d={format!("M {a:.1} {a:.1} L {b:.1} {b:.1} M {a:.1} {b:.1} L {b:.1} {a:.1}", a = -r * 0.6, b = r * 0.6)} />
+                    }
+                    <text class="letter" y={fmt(-r * 0.12)} font-size={fmt(fs)}>{ letter(nv.index) }</text>
+                    <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
+                    <text class="state-word" y={fmt(r * 0.62)} font-size={fmt(r * 0.2)}>{ describe::state_word(p.lang, nv.state) }</text>
+                    <g class="label" transform={format!("translate({:.1},{:.1})", lx - x, ly - y)}>
+                        <text text-anchor={anchor} class="addr">{ addr_label }</text>
+                        <text text-anchor={anchor} class="sub" y="18">
+                            { vote_label }
+                            { if nv.datums > 0 { format!("  ▤{}", nv.datums) } else { String::new() } }
+                        </text>
+                    </g>
+                </g>
+            }
+        })
+        .collect();
+
+    let size = (r * 0.2).clamp(7.0, 11.0);
+    let msgs: Html = sc
+        .messages
+        .iter()
+        .map(|m| {
+            let (x, y) = m.pos;
+            if let Some((fate, f)) = m.failed {
+                let k = size * (1.0 + f);
+                return html! {
+                    <g class="burst" data-msg-failed={m.kind.as_str()} data-fate={fate.as_str()}
+                        transform={format!("translate({x:.1},{y:.1})")} opacity={fmt(1.0 - f)}>
+                        <circle r={fmt(k)} />
+                        <path d={format!("M {a:.1} {a:.1} L {b:.1} {b:.1} M {a:.1} {b:.1} L {b:.1} {a:.1}", a = -k * 0.7, b = k * 0.7)} />
+                    </g>
+                };
+            }
+            let from = sc.nodes[m.from].pos;
+            let to = sc.nodes[m.to].pos;
+            let tail = along(from, to, (m.progress - 0.06).max(0.0), r);
+            let selected = p.sel == Selection::Msg(m.id);
+            html! {
+                <g class={classes!("msg", selected.then_some("selected"))} data-msg={m.kind.as_str()}
+                    data-msg-id={m.id.to_string()} data-hit="msg">
+                    if !p.reduced_motion {
+                        <line class={classes!("tail", kind_class(m.kind))} x1={fmt(tail.0)} y1={fmt(tail.1)} x2={fmt(x)} y2={fmt(y)} />
+                    }
+                    <g transform={format!("translate({x:.1},{y:.1})")}>
+                        <circle class="msg-hit" r={fmt(size * 2.0)} />
+                        if selected { <circle class="msg-sel" r={fmt(size * 1.9)} /> }
+                        { msg_shape(m.kind, size, m.granted, m.status) }
+                    </g>
+                </g>
+            }
+        })
+        .collect();
+
+    let flying = sc.messages.iter().filter(|m| m.failed.is_none()).count();
+    let failed_now = sc
+        .messages
+        .iter()
+        .filter(|m| matches!(m.failed, Some((f, _)) if f != Fate::Delivered))
+        .count();
+    html! {
+        <svg class="ring" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
+            aria-label={format!("{} · {}", tr.title, p.sim.len())} {onclick}
+            data-flying={flying.to_string()} data-failed={failed_now.to_string()}>
+            <defs>
+                <marker id="vote-head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="vote-head" />
+                </marker>
+            </defs>
+            <circle class="orbit" cx={fmt(CENTER.0)} cy={fmt(CENTER.1)} r={fmt(crate::layout::RING)} />
+            <g class="links">{ for links }</g>
+            <g class="votes">{ for votes }</g>
+            <g class="nodes">{ nodes }</g>
+            <g class="msgs">{ msgs }</g>
+        </svg>
+    }
+}
