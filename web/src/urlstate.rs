@@ -13,7 +13,11 @@
 //! - `scenario` — the id of the preset the run came from (for its caption);
 //! - `at` — virtual ms to open the run at (paused there);
 //! - `actions` — the user's actions with their virtual times, comma-separated, each
-//!   `<ms>:<verb>[:<arg>...]` (see [`encode_action`]); strings are percent-encoded.
+//!   `<ms>:<verb>[:<arg>...]` (see [`encode_action`]); strings are percent-encoded. Every
+//!   character is one that browsers leave alone in a fragment, so links survive copy and paste:
+//!   `crash:N`, `restart:N`, `timeout:N`, `isolate:N`, `cut:F-T` (one way), `cut2:A-B` (both
+//!   ways), `heal:F-T`, `heal2:A-B`, `part:GROUPS` (one base-36 digit per node), `healall`,
+//!   `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`.
 
 use nacos_raft_core::sim::{Action, TimedAction};
 use std::fmt::Write as _;
@@ -256,10 +260,10 @@ pub fn encode_action(t: &TimedAction) -> String {
         Action::Timeout { node } => format!("{at}:timeout:{node}"),
         Action::Isolate { node } => format!("{at}:isolate:{node}"),
         Action::Cut { from, to, both } => {
-            format!("{at}:cut:{from}{}{to}", if *both { '-' } else { '>' })
+            format!("{at}:{}:{from}-{to}", if *both { "cut2" } else { "cut" })
         }
         Action::Heal { from, to, both } => {
-            format!("{at}:heal:{from}{}{to}", if *both { '-' } else { '>' })
+            format!("{at}:{}:{from}-{to}", if *both { "heal2" } else { "heal" })
         }
         Action::Partition { groups } => {
             let g: String = groups
@@ -285,21 +289,12 @@ fn num<T: std::str::FromStr>(s: Option<&str>, what: &str, whole: &str) -> Result
         .ok_or_else(|| format!("action {whole:?}: bad {what}"))
 }
 
-fn link(s: Option<&str>, whole: &str) -> Result<(usize, usize, bool), String> {
+fn link(s: Option<&str>, whole: &str) -> Result<(usize, usize), String> {
     let s = s.ok_or_else(|| format!("action {whole:?}: missing link"))?;
-    let (sep, both) = if s.contains('-') {
-        ('-', true)
-    } else {
-        ('>', false)
-    };
     let (a, b) = s
-        .split_once(sep)
-        .ok_or_else(|| format!("action {whole:?}: a link is A>B or A-B"))?;
-    Ok((
-        num(Some(a), "node", whole)?,
-        num(Some(b), "node", whole)?,
-        both,
-    ))
+        .split_once('-')
+        .ok_or_else(|| format!("action {whole:?}: a link is FROM-TO"))?;
+    Ok((num(Some(a), "node", whole)?, num(Some(b), "node", whole)?))
 }
 
 /// Parses one action written by [`encode_action`].
@@ -320,13 +315,21 @@ pub fn decode_action(s: &str) -> Result<TimedAction, String> {
         "isolate" => Action::Isolate {
             node: num(it.next(), "node", s)?,
         },
-        "cut" => {
-            let (from, to, both) = link(it.next(), s)?;
-            Action::Cut { from, to, both }
+        "cut" | "cut2" => {
+            let (from, to) = link(it.next(), s)?;
+            Action::Cut {
+                from,
+                to,
+                both: verb == "cut2",
+            }
         }
-        "heal" => {
-            let (from, to, both) = link(it.next(), s)?;
-            Action::Heal { from, to, both }
+        "heal" | "heal2" => {
+            let (from, to) = link(it.next(), s)?;
+            Action::Heal {
+                from,
+                to,
+                both: verb == "heal2",
+            }
         }
         "part" => {
             let g = it.next().unwrap_or("");

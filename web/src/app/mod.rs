@@ -837,10 +837,10 @@ impl Component for App {
                             <button class="play" data-testid="play" data-playing={self.playing.to_string()}
                                 onclick={link.callback(|_| Msg::TogglePlay)}
                                 title={if self.playing { tr.pause } else { tr.play }}>
-                                { if self.playing { "⏸ " } else { "▶ " } }{ if self.playing { tr.pause } else { tr.play } }
+                                { icon(if self.playing { ICON_PAUSE } else { ICON_PLAY }) }{ if self.playing { tr.pause } else { tr.play } }
                             </button>
-                            <button data-testid="step-back" onclick={link.callback(|_| Msg::StepBack)} title={tr.step_back}>{ "⏮ " }{ tr.step_back }</button>
-                            <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title={tr.step}>{ "⏭ " }{ tr.step }</button>
+                            <button data-testid="step-back" onclick={link.callback(|_| Msg::StepBack)} title={tr.step_back}>{ icon(ICON_BACK) }{ tr.step_back }</button>
+                            <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title={tr.step}>{ icon(ICON_STEP) }{ tr.step }</button>
                             <label class="speed">{ tr.speed }{" "}{ speed_slider }<span class="speed-val" data-testid="speed-value">{ speed_text }</span></label>
                             <label class="check" title={tr.slowmo_hint}>
                                 <input type="checkbox" checked={self.spec.slowmo} onchange={link.callback(|_| Msg::ToggleSlowmo)} data-testid="slowmo" />
@@ -927,6 +927,15 @@ impl App {
             </div>
         }
     }
+}
+
+const ICON_PLAY: &str = "M4 2 L14 8 L4 14 Z";
+const ICON_PAUSE: &str = "M3 2h4v12H3z M9 2h4v12H9z";
+const ICON_STEP: &str = "M2 2 L10 8 L2 14 Z M11 2h3v12h-3z";
+const ICON_BACK: &str = "M14 2 L6 8 L14 14 Z M2 2h3v12H2z";
+
+fn icon(d: &'static str) -> Html {
+    html! { <svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d={d} /></svg> }
 }
 
 /// Node state as the DOM contract spells it.
