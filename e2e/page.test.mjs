@@ -1,0 +1,145 @@
+// End-to-end: the release build (dist/) served from a sub-path on 127.0.0.1, in Debian's headless
+// Chromium. Run by scripts/e2e.sh (which builds dist/ first) or `node --test` in this folder.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, launch, open } from './lib.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = process.env.DIST || path.join(root, 'dist');
+const artifacts = path.join(root, 'artifacts');
+let srv;
+let browser;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no build in ${dist}: run trunk build --release`);
+  fs.mkdirSync(artifacts, { recursive: true });
+  srv = await serve(dist, '/some/sub/path/nacos-raft/');
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+});
+
+const clock = (page) => page.$eval('[data-clock-ms]', (e) => Number(e.dataset.clockMs));
+const leaders = (page) => page.$$eval('[data-state="LEADER"]', (l) => l.map((e) => e.dataset.node));
+
+/** Plays until the virtual clock reaches `t` (pressing play again if a violation paused it). */
+async function playUntil(page, t, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  while ((await clock(page)) < t) {
+    assert.ok(Date.now() < end, `clock stuck at ${await clock(page)} < ${t}`);
+    const playing = await page.$eval('[data-testid=play]', (e) => e.dataset.playing);
+    if (playing !== 'true') await page.click('[data-testid=play]');
+    await page.waitForTimeout(100);
+  }
+}
+
+/** The leader changes the timeline marks up to `t`: [at, node, term]. */
+async function leaderMarks(page, t) {
+  const marks = await page.$$eval('[data-mark=leader]', (l) =>
+    l.map((e) => [Number(e.dataset.atMs), e.dataset.node, Number(e.dataset.term)]));
+  return marks.filter((m) => m[0] <= t).sort((a, b) => a[0] - b[0]);
+}
+
+test('the page loads from a sub-path and elects a leader', async () => {
+  const { page, errors } = await open(browser.context, srv.url);
+  // No hash: a random seed, written back into the URL.
+  await page.waitForFunction(() => /seed=\d+/.test(location.hash));
+  assert.equal(await page.locator('[data-node]').count(), 5);
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  // Everything came from the sub-path.
+  const assets = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name));
+  assert.ok(assets.some((a) => a.includes('/some/sub/path/nacos-raft/') && a.endsWith('.wasm')), assets.join('\n'));
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(artifacts, 'page.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('crashing the leader through the UI leads to a new leader', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  const [old] = await leaders(page);
+  await page.click(`[data-node="${old}"] circle.body`);
+  await page.click('[data-testid=node-inspector] [data-action=crash]');
+  await page.waitForSelector(`[data-node="${old}"][data-state="DOWN"]`);
+  assert.match(await page.evaluate(() => location.hash), /actions=\d+:crash:\d/);
+  await page.click('[data-testid=play]'); // keep playing (it was playing; make sure)
+  if ((await page.$eval('[data-testid=play]', (e) => e.dataset.playing)) !== 'true') {
+    await page.click('[data-testid=play]');
+  }
+  await page.waitForFunction(
+    (o) => [...document.querySelectorAll('[data-state="LEADER"]')].some((e) => e.dataset.node !== o),
+    old,
+    { timeout: 60_000 },
+  );
+  const now = await leaders(page);
+  assert.ok(now.length >= 1 && !now.includes(old), `new leader ${now} differs from ${old}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a shared URL replays the same leaders and terms', async () => {
+  const url = srv.url + '#seed=11&nodes=5&timings=nacos&speed=1000&actions=20000:timeout:1,45000:crash:0,70000:timeout:3';
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const { page, errors } = await open(browser.context, url);
+    await playUntil(page, 100_000);
+    runs.push(await leaderMarks(page, 100_000));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  assert.ok(runs[0].length >= 2, `expected leader changes, got ${JSON.stringify(runs[0])}`);
+  assert.deepEqual(runs[1], runs[0]);
+});
+
+test('copy link gives a URL that reopens the same moment', async () => {
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(srv.url).origin });
+  const { page, errors } = await open(browser.context, srv.url + '#seed=5&nodes=3&timings=fast&speed=100');
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  await page.click('[data-testid=play]'); // pause: the link then holds this moment
+  const t = await clock(page);
+  const states = await page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.node, e.dataset.state, e.dataset.term]));
+  await page.click('[data-testid=copy-link]');
+  await page.waitForSelector('[data-testid=toast]');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(link, new RegExp(`#seed=5&nodes=3&timings=fast&speed=100.*&at=${t}`));
+  const again = await open(browser.context, link);
+  assert.equal(await clock(again.page), t);
+  const states2 = await again.page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.node, e.dataset.state, e.dataset.term]));
+  assert.deepEqual(states2, states);
+  assert.deepEqual([...errors, ...again.errors], []);
+  await page.close();
+  await again.page.close();
+});
+
+test('a phone-sized screen shows the whole ring without sideways scrolling', async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(srv.url + '#seed=3&nodes=9&timings=nacos&speed=10');
+  await page.waitForSelector('[data-node]');
+  const ring = await page.$eval('svg.ring', (e) => e.getBoundingClientRect().width);
+  const scroll = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert.ok(ring <= 390 && ring > 300, `ring ${ring}px`);
+  assert.ok(scroll <= 391, `page is ${scroll}px wide`);
+  await page.screenshot({ path: path.join(artifacts, 'phone.png'), fullPage: false });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('reduced motion: the page still runs, without decorative animation', async () => {
+  const page = await browser.context.newPage();
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(srv.url + '#seed=7&nodes=5&timings=fast&speed=20');
+  await page.waitForSelector('.app.reduced');
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  assert.equal(await page.locator('.tail').count(), 0);
+  await page.close();
+});

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# End-to-end browser tests: builds the release site with Trunk, serves dist/ from a sub-path on
+# 127.0.0.1 and drives it in Debian's headless Chromium with playwright-core (e2e/). Screenshots
+# land in artifacts/ (gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
+echo "[e2e] trunk build --release"
+trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-trunk.log; exit 1; }
+expected=$(grep -c "^test('" e2e/page.test.mjs)
+log=$(mktemp)
+echo "[e2e] node --test e2e/page.test.mjs ($expected tests expected)"
+if ! (cd e2e && node --test --test-reporter=spec page.test.mjs) >"$log" 2>&1; then
+  cat "$log"; echo "[e2e] FAILED"; exit 1
+fi
+cat "$log"
+pass=$(awk '/^ℹ pass /{print $3}' "$log")
+fail=$(awk '/^ℹ fail /{print $3}' "$log")
+if [ "${pass:-0}" != "$expected" ] || [ "${fail:-1}" != "0" ]; then
+  echo "[e2e] ran ${pass:-0} tests, expected $expected"; exit 1
+fi
+echo "[e2e] $pass passed, 0 failed (screenshots in artifacts/)"
+rm -f "$log"
