@@ -40,7 +40,7 @@ export async function serve(dir, prefix = '/pages/nacos-raft/') {
 }
 
 /** Debian's Chromium, headless, with a fresh profile. */
-export async function launch() {
+export async function launch(extraArgs = []) {
   const executablePath = process.env.CHROMIUM || execSync('command -v chromium', { shell: '/bin/bash' }).toString().trim();
   const userDataDir = fs.mkdtempSync('/tmp/nacos-raft-chromium-');
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -49,6 +49,7 @@ export async function launch() {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...extraArgs,
     ],
     viewport: { width: 1400, height: 1000 },
   });

@@ -1,0 +1,74 @@
+// Frame time of the release build in headless Chromium, at 9 and 15 nodes with messages in
+// flight, and the page's own work per frame. Run by scripts/bench-web.sh after a release build.
+//
+// Two figures per cluster size:
+// - frame time: the interval between animation frames with the frame-rate limit lifted
+//   (--disable-frame-rate-limit, --disable-gpu-vsync), so each interval is what one frame
+//   really costs (script, style, layout, paint) rather than the display's 16.7 ms;
+// - work: the app's own time per frame, from the clock callback to the end of Yew's DOM update.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, launch } from './lib.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = process.env.DIST || path.join(root, 'dist');
+const seconds = Number(process.env.BENCH_SECONDS || 10);
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+const srv = await serve(dist, '/bench/');
+const browser = await launch(['--disable-frame-rate-limit', '--disable-gpu-vsync']);
+const results = [];
+try {
+  for (const nodes of [9, 15]) {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    // Fast timings (a beat every 500 ms) plus 60 sample writes forwarded to the leader: messages
+    // are in flight nearly all the time, slowed down by slow motion so that they are drawn.
+    await page.goto(`${srv.url}#seed=1&nodes=${nodes}&timings=fast&speed=10&actions=6000:load:0:0:60`);
+    await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+    const r = await page.evaluate(async (ms) => {
+      window.__nacosRaftFrames = [];
+      const intervals = [];
+      const flying = [];
+      let last = performance.now();
+      const end = last + ms;
+      await new Promise((done) => {
+        const tick = (ts) => {
+          intervals.push(ts - last);
+          last = ts;
+          const svg = document.querySelector('svg.ring');
+          flying.push(Number(svg?.dataset.flying || 0));
+          if (ts < end) requestAnimationFrame(tick); else done();
+        };
+        requestAnimationFrame(tick);
+      });
+      return {
+        intervals: intervals.slice(5),
+        work: window.__nacosRaftFrames.slice(5),
+        flying,
+        elements: document.querySelectorAll('svg.ring *').length,
+      };
+    }, seconds * 1000);
+    const withMsgs = r.flying.filter((f) => f > 0).length / Math.max(1, r.flying.length);
+    results.push({
+      nodes,
+      frames: r.intervals.length,
+      frame_p50_ms: pct(r.intervals, 50),
+      frame_p95_ms: pct(r.intervals, 95),
+      work_p50_ms: pct(r.work, 50),
+      work_p95_ms: pct(r.work, 95),
+      frames_with_messages: withMsgs,
+      max_messages: Math.max(...r.flying),
+      svg_elements: r.elements,
+    });
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await srv.close();
+}
+console.log(JSON.stringify(results));

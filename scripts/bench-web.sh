@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The web app's budgets, measured on the release build: gzipped size of wasm + JS (budget 350 KB)
+# and frame time in headless Chromium at 9 nodes (p95 ≤ 16.7 ms) and 15 nodes (p95 ≤ 33 ms) with
+# messages in flight. Prints a table and one JSON line; exits non-zero if a budget is exceeded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
+echo "[bench-web] trunk build --release"
+trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-trunk.log; exit 1; }
+
+total=0
+printf '%-48s %10s %10s\n' file bytes gzip-9
+for f in dist/*.wasm dist/*.js; do
+  raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c); total=$((total + gz))
+  printf '%-48s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
+done
+budget=$((350 * 1000))
+printf '%-48s %10s %10d  (budget %d, %s)\n' "wasm + js" "" "$total" "$budget" \
+  "$([ "$total" -le "$budget" ] && echo ok || echo OVER)"
+
+frames=$(node e2e/bench.mjs)
+node -e '
+const r = JSON.parse(process.argv[1]);
+const budget = { 9: 16.7, 15: 33 };
+console.log("nodes  frames  frame p50  frame p95  budget  work p50  work p95  with msgs  max msgs");
+let ok = true;
+for (const x of r) {
+  const pass = x.frame_p95_ms <= budget[x.nodes];
+  ok &&= pass;
+  console.log(String(x.nodes).padStart(5), String(x.frames).padStart(7),
+    x.frame_p50_ms.toFixed(1).padStart(9), x.frame_p95_ms.toFixed(1).padStart(10),
+    (budget[x.nodes] + (pass ? " ok" : " OVER")).padStart(8),
+    x.work_p50_ms.toFixed(1).padStart(9), x.work_p95_ms.toFixed(1).padStart(9),
+    (Math.round(x.frames_with_messages * 100) + "%").padStart(10), String(x.max_messages).padStart(9));
+}
+process.exit(ok ? 0 : 1);
+' "$frames"
+echo "{\"gzip_bytes\":$total,\"frames\":$frames}"
+[ "$total" -le "$budget" ]
