@@ -1,1 +1,362 @@
-fn main() {}
+//! Benchmarks of real node processes on loopback, printed as tables (run by
+//! `scripts/bench-native.sh`, or `cargo bench -p nacos-raft-node --bench native`):
+//!
+//! 1. write throughput and p50/p99 latency of a 3-node cluster at 1, 8 and 32 concurrent clients;
+//! 2. beat size (raw and gzipped) and encode/decode time at 100,000 keys;
+//! 3. catch-up time of a new, empty follower for 10,000 and 100,000 datums (and Nacos' own
+//!    pacing, 50 keys + 200 ms per batch, measured at 10,000);
+//! 4. leader and follower CPU per beat with 0 and 100,000 keys.
+//!
+//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu` to run only those parts;
+//! `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
+
+use nacos_raft_core::{BeatDatum, BeatPacket, PeerState, RaftPeer};
+use nacos_raft_node::codec;
+use nacos_raft_node::testkit::{
+    free_ports, instances_value, seed_datums, service_key, wait_for, Http, NodeProc, FAST,
+};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
+
+struct Dir(PathBuf);
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Three nodes on fresh ports with `args`; node i's data in `base/<port>`.
+fn three(base: &Path, args: &[&str]) -> Vec<NodeProc> {
+    let ports = free_ports(3);
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    ports
+        .iter()
+        .zip(&addrs)
+        .map(|(p, a)| node(base, a, *p, &addrs, args))
+        .collect()
+}
+
+fn node(base: &Path, addr: &str, port: u16, addrs: &[String], args: &[&str]) -> NodeProc {
+    let mut all = vec!["--members".to_string(), addrs.join(",")];
+    all.extend(args.iter().map(|s| s.to_string()));
+    NodeProc::new(
+        Path::new(BIN),
+        addr,
+        base.join(port.to_string()),
+        base.join(format!("{port}.log")),
+        all,
+    )
+}
+
+fn addrs(nodes: &[NodeProc]) -> Vec<String> {
+    nodes.iter().map(|n| n.addr.clone()).collect()
+}
+
+/// CPU seconds (user + system) a process used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat, i.e. 11 and 12 after ')'.
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+// ---- 1. writes -------------------------------------------------------------------------
+
+async fn writes(base: &Path, quick: bool) {
+    println!("\n## Write throughput and latency (3 nodes, loopback, fsync per write)\n");
+    let dir = base.join("writes");
+    let mut args = FAST.to_vec();
+    args.extend(["--publish-timeout-ms", "5000"]);
+    let mut nodes = three(&dir, &args);
+    for n in &mut nodes {
+        n.start();
+    }
+    let http = Http::new();
+    let all = addrs(&nodes);
+    let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
+    let follower = all.iter().find(|a| **a != leader).unwrap().clone();
+    // The fixed cost of a beat, before any key exists.
+    cpu_per_beat(&http, &mut nodes, &leader, if quick { 4.0 } else { 20.0 }, "empty cluster").await;
+    // Followers learn the leader from its first beat.
+    wait_for("a first write", Duration::from_secs(30), || async {
+        matches!(http.put(&follower, &service_key(0), &instances_value(0)).await, Ok((200, _)))
+            .then_some(())
+    })
+    .await;
+    let secs = if quick { 1.5 } else { 4.0 };
+    let runs = if quick { 1 } else { 3 };
+    println!("value ≈ {} bytes; {runs} run(s) of {secs} s each; medians of the runs", instances_value(1).len());
+    println!();
+    println!("| clients | sent to  | writes/s | p50 ms | p99 ms | failed |");
+    println!("|--------:|----------|---------:|-------:|-------:|-------:|");
+    let mut seq = 0usize;
+    for (conc, target, label) in [
+        (1, &leader, "leader"),
+        (8, &leader, "leader"),
+        (32, &leader, "leader"),
+        (8, &follower, "follower"),
+    ] {
+        let (mut tputs, mut p50s, mut p99s, mut failed) = (vec![], vec![], vec![], 0usize);
+        for _ in 0..runs {
+            let deadline = Instant::now() + Duration::from_secs_f64(secs);
+            let start = Instant::now();
+            let mut tasks = Vec::new();
+            for c in 0..conc {
+                let (http, target) = (http.clone(), target.clone());
+                let base_key = seq + c * 1_000_000;
+                tasks.push(tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    let mut fails = 0;
+                    let mut i = 0;
+                    while Instant::now() < deadline {
+                        let k = service_key(base_key + i);
+                        let t = Instant::now();
+                        match http.put(&target, &k, &instances_value(i)).await {
+                            Ok((200, _)) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                            _ => fails += 1,
+                        }
+                        i += 1;
+                    }
+                    (lat, fails)
+                }));
+            }
+            let mut lat = Vec::new();
+            for t in tasks {
+                let (l, f) = t.await.unwrap();
+                lat.extend(l);
+                failed += f;
+            }
+            seq += 10_000_000;
+            let elapsed = start.elapsed().as_secs_f64();
+            lat.sort_by(|a, b| a.total_cmp(b));
+            tputs.push(lat.len() as f64 / elapsed);
+            p50s.push(percentile(&lat, 0.5));
+            p99s.push(percentile(&lat, 0.99));
+        }
+        println!(
+            "| {conc:>7} | {label:<8} | {:>8.0} | {:>6.1} | {:>6.1} | {failed:>6} |",
+            median(tputs),
+            median(p50s),
+            median(p99s)
+        );
+    }
+}
+
+// ---- 2. beat size ----------------------------------------------------------------------
+
+fn beat_size(keys: usize) {
+    println!("\n## Beat at {keys} keys (in-process: what the leader encodes and followers decode)\n");
+    let leader = RaftPeer {
+        ip: "127.0.0.1:8848".into(),
+        vote_for: Some("127.0.0.1:8848".into()),
+        term: 305,
+        leader_due_ms: 17_342,
+        heartbeat_due_ms: 5_000,
+        state: PeerState::Leader,
+    };
+    let packet = BeatPacket {
+        peer: leader,
+        datums: (0..keys)
+            .map(|i| BeatDatum {
+                key: nacos_raft_core::key::brief(&service_key(i)).unwrap().to_string(),
+                timestamp: 1 + (i % 7) as u64,
+            })
+            .collect(),
+    };
+    let inner = packet.to_json();
+    let outer = packet.to_body();
+    let java_gz = codec::gzip(outer.as_bytes(), 6);
+    let mut enc_ms = Vec::new();
+    let mut dec_ms = Vec::new();
+    let mut ours = bytes::Bytes::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        ours = codec::beat_body(&packet, 1);
+        enc_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let back = codec::decode_beat(&ours, &codec::Limits::default()).unwrap();
+        dec_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(back.datums.len(), keys);
+    }
+    let ours6 = codec::gzip(codec::escape_for_java_decoder(&outer, 2).as_bytes(), 6);
+    println!("| what | bytes |");
+    println!("|------|------:|");
+    println!("| inner packet JSON | {} |", inner.len());
+    println!("| outer body `{{\"beat\":\"…\"}}` (raw, what Java gzips) | {} |", outer.len());
+    println!("| gzip level 6 of the raw body (Java's beat) | {} |", java_gz.len());
+    println!("| this node's beat, gzip level 1 (default) | {} |", ours.len());
+    println!("| this node's beat, gzip level 6 | {} |", ours6.len());
+    println!();
+    println!(
+        "encode (JSON + escape + gzip 1): median {:.1} ms; decode on a follower (gunzip + unescape + parse): median {:.1} ms",
+        median(enc_ms),
+        median(dec_ms)
+    );
+}
+
+// ---- 3. catch-up -----------------------------------------------------------------------
+
+async fn catch_up(base: &Path, n: usize, runs: usize, nacos_pacing: bool, measure_cpu: bool, quick: bool) {
+    let dir = base.join(format!("catchup-{n}"));
+    let t = Instant::now();
+    let mut nodes = three(&dir, FAST);
+    for node in &nodes[..2] {
+        seed_datums(&node.data_dir, n).unwrap();
+    }
+    let seeded = t.elapsed().as_secs_f64();
+    nodes[0].start();
+    nodes[1].start();
+    let http = Http::new();
+    let all = addrs(&nodes);
+    let leader = http
+        .wait_leader(&all[..2], Duration::from_secs(120))
+        .await;
+    let newcomer = all[2].clone();
+    let port: u16 = newcomer.rsplit_once(':').unwrap().1.parse().unwrap();
+    let mut rows = Vec::new();
+    let mut variants: Vec<(&str, Vec<&str>)> = vec![("this node (batch 50, no pause, 4 in flight)", vec![])];
+    if nacos_pacing {
+        variants.push((
+            "Nacos pacing (batch 50, 200 ms pause)",
+            vec!["--sync-pause-ms", "200", "--sync-concurrency", "64"],
+        ));
+    }
+    for (label, extra) in variants {
+        let mut times = Vec::new();
+        let mut mem_times = Vec::new();
+        let mut fetches = 0.0;
+        let r = if extra.is_empty() { runs } else { 1 };
+        for _ in 0..r {
+            let mut args = FAST.to_vec();
+            args.extend(extra.iter().copied());
+            let mut c = node(&dir, &newcomer, port, &all, &args);
+            let _ = std::fs::remove_dir_all(&c.data_dir);
+            let start = Instant::now();
+            c.start();
+            let limit = Duration::from_secs(if extra.is_empty() { 900 } else { 1200 });
+            wait_for(&format!("{newcomer} to hold {n} datums"), limit, || async {
+                (http.metric(&newcomer, "nacos_raft_datums").await? == n as f64).then_some(())
+            })
+            .await;
+            mem_times.push(start.elapsed().as_secs_f64());
+            // Durable: every file written and fsync'd (the writer counts after the fsyncs).
+            wait_for(&format!("{newcomer} to persist {n} datums"), limit, || async {
+                (http.metric(&newcomer, "nacos_raft_files_written_total").await? >= n as f64)
+                    .then_some(())
+            })
+            .await;
+            times.push(start.elapsed().as_secs_f64());
+            fetches = http
+                .metric(&newcomer, "nacos_raft_sync_fetches_total")
+                .await
+                .unwrap_or(f64::NAN);
+            if measure_cpu {
+                let mut trio: Vec<NodeProc> = nodes.drain(..2).collect();
+                trio.push(c);
+                cpu_per_beat(&http, &mut trio, &leader, if quick { 4.0 } else { 20.0 }, "after the catch-up").await;
+                nodes = trio;
+                break;
+            }
+            c.kill();
+        }
+        rows.push((label, median(mem_times), median(times), r, fetches));
+    }
+    println!("\n## Catch-up of a new empty follower: {n} datums\n");
+    println!("(data sets written in {seeded:.1} s; times from the new process' start until every datum is in memory, and until every file is written and fsync'd)\n");
+    println!("| follower | runs | in memory s | on disk s | datums/s (disk) | fetch GETs |");
+    println!("|----------|-----:|------------:|----------:|----------------:|-----------:|");
+    for (label, mem, secs, r, fetches) in rows {
+        println!(
+            "| {label} | {r} | {mem:.1} | {secs:.1} | {:.0} | {fetches:.0} |",
+            n as f64 / secs
+        );
+    }
+    println!("\nNacos' own follower: {n} / 50 batches × 200 ms = {:.0} s of sleeping alone.", n as f64 / 50.0 * 0.2);
+}
+
+// ---- 4. CPU per beat -------------------------------------------------------------------
+
+async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f64, label: &str) {
+    let Some(lp) = nodes.iter().find(|n| n.addr == leader).and_then(|n| n.pid()) else {
+        return;
+    };
+    let follower = nodes.iter().find(|n| n.addr != leader && n.pid().is_some());
+    let Some(f) = follower else { return };
+    let (fa, fp) = (f.addr.clone(), f.pid().unwrap());
+    let keys = http.metric(leader, "nacos_raft_datums").await.unwrap_or(f64::NAN);
+    let b0 = http.metric(leader, "nacos_raft_beats_sent_total").await.unwrap_or(0.0);
+    let r0 = http.metric(&fa, "nacos_raft_beats_received_total").await.unwrap_or(0.0);
+    let (l0, f0) = (cpu_seconds(lp), cpu_seconds(fp));
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    let (l1, f1) = (cpu_seconds(lp), cpu_seconds(fp));
+    let b1 = http.metric(leader, "nacos_raft_beats_sent_total").await.unwrap_or(0.0);
+    let r1 = http.metric(&fa, "nacos_raft_beats_received_total").await.unwrap_or(0.0);
+    // beats_sent counts one request per follower.
+    let beats = ((b1 - b0) / 2.0).max(1.0);
+    let received = (r1 - r0).max(1.0);
+    println!(
+        "\nCPU per beat ({label}, {keys:.0} keys, {secs} s window, {beats:.0} beats): leader {:.1} ms (for both followers), follower {:.1} ms",
+        (l1 - l0) * 1000.0 / beats,
+        (f1 - f0) * 1000.0 / received
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let quick = args.iter().any(|a| a == "quick");
+    let parts: Vec<&str> = args.iter().map(|s| s.as_str()).filter(|a| *a != "quick").collect();
+    let want = |p: &str| parts.is_empty() || parts.contains(&p);
+    let base = Dir(std::env::temp_dir().join(format!("nacos-raft-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&base.0).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("# nacos-raft-node benchmarks ({} cores, {})", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), if quick { "quick" } else { "full" });
+    let big = if quick { 20_000 } else { 100_000 };
+    rt.block_on(async {
+        if want("writes") {
+            writes(&base.0, quick).await;
+        }
+        if want("beat") {
+            beat_size(big);
+        }
+        if want("catchup") {
+            catch_up(&base.0, 10_000, if quick { 1 } else { 3 }, !quick, false, quick).await;
+        }
+        if want("catchup") || want("cpu") {
+            catch_up(&base.0, big, 1, false, true, quick).await;
+        }
+    });
+}

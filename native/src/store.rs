@@ -5,9 +5,11 @@
 //! - `DIR/data/<key>` for keys without a namespace (the switch);
 //! - `DIR/meta.properties`: a `#<date>` line and `term=<n>`.
 //!
-//! Nacos truncates and rewrites a file in place, so a crash can leave it torn. Here every file
-//! is written to a temporary sibling (`.<name>.tmp`, which no loader reads), fsync'd, renamed
-//! over the old one, and the directory is fsync'd: a file is always either old or new.
+//! Nacos truncates and rewrites a file in place, so a crash can leave it torn. Here every datum
+//! file is written to a temporary sibling (`.<name>.tmp`, which no loader reads), fsync'd,
+//! renamed over the old one, and the directory is fsync'd: a file is always either old or new.
+//! `meta.properties` is replaced the same way but not fsync'd (Nacos does not either, and a
+//! restarted node starts at term 0 whatever the file says).
 //! Files that cannot be read back are moved to `DIR/corrupt/` — outside `DIR/data`, where a Java
 //! node would not trip over them either — and reported, instead of aborting start-up as Nacos does.
 
@@ -251,8 +253,8 @@ impl Store {
     // ---- writing ----------------------------------------------------------------------
 
     /// Carries out a batch of writes durably: the last write of each key wins, files are written
-    /// atomically (several threads for large batches), the last term goes to `meta.properties`,
-    /// and every touched directory is fsync'd once.
+    /// atomically (several threads for large batches), every touched directory is fsync'd once,
+    /// and the last term replaces `meta.properties` (atomically, without fsync, as in Nacos).
     pub fn apply(&self, ops: &[Persist]) -> io::Result<Applied> {
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut term = None;
@@ -315,8 +317,12 @@ impl Store {
             work.iter().try_for_each(apply_one)?;
         }
         if let Some(t) = term {
-            write_atomic(&self.root, "meta.properties", meta_properties(t).as_bytes())?;
-            dirs.insert(self.root.clone());
+            // Nacos does not fsync the term and the core does not need it durable (a restarted
+            // node starts at term 0 anyway): replaced atomically, but without the two fsyncs
+            // that would double the cost of every write.
+            let tmp = self.root.join(".meta.properties.tmp");
+            fs::write(&tmp, meta_properties(t))?;
+            fs::rename(&tmp, self.root.join("meta.properties"))?;
         }
         for d in &dirs {
             File::open(d)?.sync_all()?;

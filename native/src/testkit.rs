@@ -65,6 +65,9 @@ impl NodeProc {
     /// Starts (or restarts) the process; its stderr is appended to [`NodeProc::log`].
     pub fn start(&mut self) {
         self.kill();
+        if let Some(parent) = self.log.parent() {
+            std::fs::create_dir_all(parent).expect("creating the log folder");
+        }
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -100,6 +103,11 @@ impl NodeProc {
             Some(c) => matches!(c.try_wait(), Ok(None)),
             None => false,
         }
+    }
+
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
     }
 
     /// Its log so far.
