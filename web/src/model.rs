@@ -294,10 +294,7 @@ impl World {
             .filter(|a| *a > t0)
             .min();
         let (m0, e0) = (self.cur.messages().len(), self.cur.events().len());
-        loop {
-            let Some(ne) = self.next_change_ms() else {
-                break;
-            };
+        while let Some(ne) = self.next_change_ms() {
             if let Some(a) = next_arrival {
                 if ne >= a {
                     self.advance_to(a);

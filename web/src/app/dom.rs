@@ -137,19 +137,20 @@ impl Drop for Listener {
     }
 }
 
+type FrameSlot = std::rc::Rc<std::cell::RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
 /// The animation clock: calls back once per display frame with the frame's timestamp, until
 /// dropped.
 pub struct FrameLoop {
     id: std::rc::Rc<std::cell::Cell<i32>>,
-    _f: std::rc::Rc<std::cell::RefCell<Option<Closure<dyn FnMut(f64)>>>>,
+    _f: FrameSlot,
 }
 
 impl FrameLoop {
     /// Starts the loop. `tick` returns whether to keep going.
     pub fn start(mut tick: impl FnMut(f64) -> bool + 'static) -> FrameLoop {
         let id = std::rc::Rc::new(std::cell::Cell::new(0));
-        let slot: std::rc::Rc<std::cell::RefCell<Option<Closure<dyn FnMut(f64)>>>> =
-            std::rc::Rc::new(std::cell::RefCell::new(None));
+        let slot: FrameSlot = std::rc::Rc::new(std::cell::RefCell::new(None));
         let weak = std::rc::Rc::downgrade(&slot);
         let id2 = id.clone();
         *slot.borrow_mut() = Some(Closure::new(move |ts: f64| {

@@ -498,7 +498,8 @@ pub fn data_view(p: &DataProps) -> Html {
     keys.dedup();
     let reference = leader.and_then(|l| s.node(l));
     // (key, cells, differs)
-    let mut rows: Vec<(&str, Vec<(String, &'static str)>, bool)> = keys
+    type Row<'a> = (&'a str, Vec<(String, &'static str)>, bool);
+    let mut rows: Vec<Row> = keys
         .iter()
         .map(|k| {
             let want = reference.and_then(|r| r.datum(k)).map(|d| d.timestamp);
