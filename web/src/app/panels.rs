@@ -421,17 +421,51 @@ pub fn event_log(p: &LogProps) -> Html {
         Filter::Data => t == Topic::Data,
         Filter::Faults => t == Topic::Fault,
     };
-    let rows: Html = s
-        .events()
+    // Protocol events, plus the actions that concern no single node (the simulator logs the
+    // others as events of their node), newest first; only the kept ones are put into words.
+    let actions: Vec<_> = s
+        .actions()
         .iter()
-        .rev()
-        .filter_map(|e| {
-            let (topic, tone) = describe::classify(&e.what);
-            keep(topic).then_some((e, tone))
-        })
+        .filter(|a| a.action.node().is_none())
+        .collect();
+    let mut ai = actions.len();
+    let mut kept: Vec<(u64, String, describe::Tone, String)> = Vec::new();
+    let push_action = |a: &nacos_raft_core::sim::TimedAction, kept: &mut Vec<_>| {
+        if keep(Topic::Fault) {
+            kept.push((
+                a.at_ms,
+                "·".to_string(),
+                describe::Tone::Info,
+                describe::action(lang, &a.action, s.len()),
+            ));
+        }
+    };
+    for e in s.events().iter().rev() {
+        if kept.len() >= LOG_ROWS {
+            break;
+        }
+        while ai > 0 && actions[ai - 1].at_ms > e.at_ms {
+            ai -= 1;
+            push_action(actions[ai], &mut kept);
+        }
+        let (topic, tone) = describe::classify(&e.what);
+        if keep(topic) {
+            kept.push((
+                e.at_ms,
+                letter(e.node),
+                tone,
+                describe::happening(lang, e.node, &e.what, s.len()),
+            ));
+        }
+    }
+    while ai > 0 && kept.len() < LOG_ROWS {
+        ai -= 1;
+        push_action(actions[ai], &mut kept);
+    }
+    let rows: Html = kept
+        .into_iter()
         .take(LOG_ROWS)
-        .map(|(e, tone)| {
-            let at = e.at_ms;
+        .map(|(at, who, tone, text)| {
             let onclick = on.reform(move |_| Msg::Seek(at));
             let tone = match tone {
                 describe::Tone::Info => "info",
@@ -441,8 +475,8 @@ pub fn event_log(p: &LogProps) -> Html {
             html! {
                 <li class={tone} data-at-ms={at.to_string()} {onclick}>
                     <span class="t">{ clock_text(at) }</span>
-                    <span class="who">{ letter(e.node) }</span>
-                    <span class="what">{ describe::happening(lang, e.node, &e.what, s.len()) }</span>
+                    <span class="who">{ who }</span>
+                    <span class="what">{ text }</span>
                 </li>
             }
         })
