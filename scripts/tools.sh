@@ -19,13 +19,18 @@ for t in wasm32-unknown-unknown wasm32-wasip1; do
   rustup target list --installed 2>/dev/null | grep -qx "$t" || rustup target add "$t"
 done
 
-# Chromium and ChromeDriver for the browser tests (Debian packages).
-if ! have chromium || ! have chromedriver; then
-  say "installing chromium and chromium-driver"
+# Chromium and ChromeDriver for the browser tests, and a CJK font so that screenshots of the
+# 简体中文 interface show characters rather than boxes (Debian packages).
+apt_need=()
+have chromium || apt_need+=(chromium)
+have chromedriver || apt_need+=(chromium-driver)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || apt_need+=(fonts-wqy-microhei)
+if [ ${#apt_need[@]} -gt 0 ]; then
+  say "installing ${apt_need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get install -y chromium chromium-driver >/dev/null 2>&1 \
-    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y chromium chromium-driver >/dev/null; }
+  $SUDO apt-get install -y "${apt_need[@]}" >/dev/null 2>&1 \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y "${apt_need[@]}" >/dev/null; }
 fi
 
 # wasm-bindgen-cli: must equal the wasm-bindgen version in Cargo.lock (Trunk and wasm-pack use it
