@@ -196,6 +196,13 @@ pub struct Tr {
     pub beat_ring: &'static str,
     pub actions: &'static str,
     pub stats_messages: &'static str,
+    pub on_arrival: &'static str,
+    pub on_arrival_nothing: &'static str,
+    pub tab_lanes: &'static str,
+    pub lanes_hint: &'static str,
+    pub stats_first_leader: &'static str,
+    pub stats_leader_changes: &'static str,
+    pub stats_lost: &'static str,
 }
 
 /// English.
@@ -348,6 +355,13 @@ pub static EN: Tr = Tr {
     beat_ring: "inner ring (leader): time left before its next beat (heartbeatDueMs)",
     actions: "Your actions",
     stats_messages: "messages",
+    on_arrival: "On arrival, the receiver (simulated ahead)",
+    on_arrival_nothing: "nothing that it logs (it answers with its own RaftPeer)",
+    tab_lanes: "Lanes",
+    lanes_hint: "Space-time diagram of the latest messages: one vertical lane per node, time flows down (one row per moment something was sent or arrived). Click a line to inspect it.",
+    stats_first_leader: "first leader at",
+    stats_leader_changes: "times a node became LEADER",
+    stats_lost: "did not arrive",
 };
 
 /// 简体中文.
@@ -500,6 +514,13 @@ pub static ZH: Tr = Tr {
     beat_ring: "内圈(leader):距离下一次心跳还剩的时间(heartbeatDueMs)",
     actions: "你的操作",
     stats_messages: "条消息",
+    on_arrival: "到达时接收方会做什么(提前模拟得出)",
+    on_arrival_nothing: "没有需要记录的决定(它用自己的 RaftPeer 应答)",
+    tab_lanes: "时空图",
+    lanes_hint: "最近消息的时空图:每个节点一条竖线,时间向下流动(每当有消息发出或到达就新起一行)。点击连线可以查看消息。",
+    stats_first_leader: "首个 leader 出现于",
+    stats_leader_changes: "次有节点成为领导者",
+    stats_lost: "条未送达",
 };
 
 #[cfg(test)]

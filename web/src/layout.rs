@@ -243,6 +243,66 @@ pub fn scene(w: &World, linger_ms: f64) -> Scene {
     }
 }
 
+/// One message in the space-time diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    /// Message id.
+    pub id: MsgId,
+    /// Kind.
+    pub kind: MsgKind,
+    /// Sender and receiver.
+    pub from: usize,
+    /// Receiver.
+    pub to: usize,
+    /// Row of its sending.
+    pub sent_row: usize,
+    /// Row of its arrival (or of now, while it flies).
+    pub end_row: usize,
+    /// Still flying at the playhead.
+    pub flying: bool,
+    /// How it failed, once that is visible.
+    pub failed: Option<Fate>,
+    /// For vote answers.
+    pub granted: Option<bool>,
+}
+
+/// The space-time diagram of the latest `max` messages sent up to the playhead: rows are the
+/// distinct moments at which one of them was sent or arrived (logical time, so that millisecond
+/// exchanges and five-second gaps both read well).
+pub fn lanes(s: &nacos_raft_core::sim::Sim, max: usize) -> (Vec<u64>, Vec<Lane>) {
+    let now = s.now();
+    let msgs = s.messages();
+    let end = msgs.partition_point(|m| m.sent_ms <= now);
+    let first = end.saturating_sub(max);
+    let chosen = &msgs[first..end];
+    let mut times: Vec<u64> = Vec::with_capacity(chosen.len() * 2);
+    for m in chosen {
+        times.push(m.sent_ms);
+        times.push(m.arrive_ms.min(now));
+    }
+    times.sort_unstable();
+    times.dedup();
+    let row = |t: u64| times.partition_point(|x| *x < t);
+    let lanes = chosen
+        .iter()
+        .map(|m| {
+            let flying = m.arrive_ms > now;
+            Lane {
+                id: m.id,
+                kind: m.kind,
+                from: m.from,
+                to: m.to,
+                sent_row: row(m.sent_ms),
+                end_row: row(m.arrive_ms.min(now)),
+                flying,
+                failed: (!flying && crate::describe::is_failure(m.fate)).then_some(m.fate),
+                granted: m.granted,
+            }
+        })
+        .collect();
+    (times, lanes)
+}
+
 /// Picks a "nice" timeline span at least `t` ms long (so that marks do not move every frame).
 pub fn timeline_span(t: u64) -> u64 {
     let mut span = 30_000u64;
@@ -354,6 +414,19 @@ mod tests {
         let sc = scene(&w, 500.0);
         assert_eq!(sc.nodes[2].state, None);
         assert_eq!(sc.nodes[1].state, Some(PeerState::Follower));
+    }
+
+    #[test]
+    fn lanes_rank_moments() {
+        let mut w = World::new(RunSpec::new(8).sim_config(), vec![]).unwrap();
+        w.seek(40_000);
+        let (times, lanes) = lanes(w.sim(), 30);
+        assert_eq!(lanes.len(), 30.min(w.sim().messages().len()));
+        assert!(times.windows(2).all(|p| p[0] < p[1]));
+        for l in &lanes {
+            assert!(l.sent_row <= l.end_row && l.end_row < times.len());
+            assert_ne!(l.from, l.to);
+        }
     }
 
     #[test]

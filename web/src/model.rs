@@ -644,6 +644,47 @@ impl World {
         }
     }
 
+    /// What the receiver of message `msg` does when it arrives, found by simulating a copy of the
+    /// world ahead (with this branch's actions) to its arrival: the receiver's events at that
+    /// moment. For a message that has already arrived, what it did. Empty for a message that dies
+    /// on the way, and when `msg` was not sent yet.
+    pub fn on_arrival(&self, msg: MsgId) -> Vec<nacos_raft_core::sim::TraceEvent> {
+        let Some(m) = self
+            .cur
+            .messages()
+            .get(msg as usize)
+            .filter(|m| m.id == msg)
+        else {
+            return Vec::new();
+        };
+        if crate::describe::is_failure(m.fate) {
+            return Vec::new();
+        }
+        let (to, at) = (m.to, m.arrive_ms);
+        let pick = |s: &Sim| -> Vec<nacos_raft_core::sim::TraceEvent> {
+            let start = s.events().partition_point(|e| e.at_ms < at);
+            s.events()[start..]
+                .iter()
+                .take_while(|e| e.at_ms == at)
+                .filter(|e| e.node == to)
+                .cloned()
+                .collect()
+        };
+        if at <= self.cur.now() {
+            return pick(&self.cur);
+        }
+        let mut ahead = self.cur.clone();
+        for a in &self.actions[self.next_action..] {
+            if a.at_ms > at {
+                break;
+            }
+            ahead.run_until(a.at_ms);
+            let _ = ahead.apply(a.action.clone());
+        }
+        ahead.run_until(at);
+        pick(&ahead)
+    }
+
     /// Forgets which violations were already reported (so that playing reports them again).
     pub fn set_violations_seen(&mut self, n: usize) {
         self.violations_seen = n;
@@ -820,6 +861,43 @@ mod tests {
         let n = w.marks().len();
         w.seek(1_000);
         assert_eq!(w.marks().len(), n);
+    }
+
+    #[test]
+    fn the_receiver_s_reaction_is_known_before_arrival() {
+        let mut w = World::new(cfg(6), vec![]).unwrap();
+        while !w
+            .sim()
+            .in_flight_at(w.now())
+            .any(|m| m.kind == nacos_raft_core::MsgKind::Vote)
+        {
+            w.step();
+        }
+        let m = w
+            .sim()
+            .in_flight_at(w.now())
+            .find(|m| m.kind == nacos_raft_core::MsgKind::Vote)
+            .unwrap()
+            .clone();
+        let predicted = w.on_arrival(m.id);
+        assert!(!predicted.is_empty());
+        assert!(predicted
+            .iter()
+            .all(|e| e.node == m.to && e.at_ms == m.arrive_ms));
+        assert!(predicted.iter().any(|e| matches!(
+            e.what,
+            Happening::Protocol(Event::VoteGranted { .. } | Event::VoteRefused { .. })
+        )));
+        // Predicting changes nothing, and the prediction comes true.
+        let t = w.now();
+        w.seek(m.arrive_ms);
+        let key = |v: &[nacos_raft_core::sim::TraceEvent]| -> Vec<(u64, usize, Happening)> {
+            v.iter()
+                .map(|e| (e.at_ms, e.node, e.what.clone()))
+                .collect()
+        };
+        assert_eq!(key(&w.on_arrival(m.id)), key(&predicted));
+        assert!(t < w.now());
     }
 
     #[test]

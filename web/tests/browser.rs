@@ -259,6 +259,17 @@ async fn a_message_shows_its_wire_payload_and_can_be_dropped() {
     if kind == "vote" || kind == "beat-reply" || kind == "vote-reply" {
         assert!(payload.starts_with("{\"ip\":\"127.0.0.1:88"), "{payload}");
     }
+    // What the receiver will do is shown before it happens (unless the message dies on the way).
+    if root
+        .query_selector("[data-testid=on-arrival]")
+        .unwrap()
+        .is_some()
+    {
+        let before = one(&root, "[data-testid=on-arrival]")
+            .text_content()
+            .unwrap();
+        assert!(!before.is_empty());
+    }
     let drop = one(&root, "[data-action=drop]");
     assert!(!drop.has_attribute("disabled"));
     click(&drop);
@@ -477,5 +488,57 @@ async fn a_violation_pauses_and_is_flagged() {
     );
     assert!(!all(&root, "[data-mark=violation]").is_empty());
     assert!(!all(&root, ".node.hot").is_empty());
+    unmount(h, root).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_space_time_diagram_shows_messages_and_selects_them() {
+    let (h, root) = mount("seed=12&nodes=5&timings=fast&speed=100").await;
+    assert!(until(20_000, || !all(&root, "[data-state=LEADER]").is_empty()).await);
+    click(&one(&root, "[data-testid=play]"));
+    click(&one(&root, "[data-tab=lanes]"));
+    yew::scheduler::flush().await;
+    let lines = all(&root, "[data-testid=spacetime] [data-st-kind]");
+    assert!(lines.len() > 5, "{}", lines.len());
+    assert!(lines.iter().any(|l| attr(l, "data-st-kind") == "vote"));
+    let id = attr(&lines[0], "data-msg-id");
+    click(&one(&lines[0], ".st-hit"));
+    yew::scheduler::flush().await;
+    let sel = one(&root, "[data-testid=spacetime] .st-msg.selected");
+    assert_eq!(attr(&sel, "data-msg-id"), id);
+    // The message inspector has it too.
+    click(&one(&root, "[data-tab=inspect]"));
+    yew::scheduler::flush().await;
+    assert!(root
+        .query_selector("[data-testid=msg-inspector]")
+        .unwrap()
+        .is_some());
+    unmount(h, root).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_vote_shows_what_its_receiver_will_decide() {
+    let (h, root) = mount("seed=6&nodes=3&timings=nacos&speed=10").await;
+    click(&one(&root, "[data-testid=play]"));
+    yew::scheduler::flush().await;
+    let mut found = None;
+    for _ in 0..400 {
+        if let Some(v) = all(&root, "[data-msg=vote]").into_iter().next() {
+            found = Some(v);
+            break;
+        }
+        click(&one(&root, "[data-testid=step]"));
+        yew::scheduler::flush().await;
+    }
+    let v = found.expect("a vote in flight");
+    click(&one(&v, ".msg-hit"));
+    yew::scheduler::flush().await;
+    let text = one(&root, "[data-testid=on-arrival]")
+        .text_content()
+        .unwrap();
+    assert!(
+        text.contains("votes for") || text.contains("refuses the vote"),
+        "{text}"
+    );
     unmount(h, root).await;
 }

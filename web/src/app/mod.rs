@@ -63,6 +63,8 @@ pub enum Tab {
     Network,
     /// Presets.
     Scenarios,
+    /// Space-time diagram.
+    Lanes,
 }
 
 /// Event log filter.
@@ -536,7 +538,7 @@ impl Component for App {
             }
             Msg::Select(s) => {
                 self.sel = s;
-                if s != Selection::None {
+                if s != Selection::None && self.tab != Tab::Lanes {
                     self.tab = Tab::Inspect;
                 }
                 if matches!(s, Selection::Msg(_)) && self.playing {
@@ -793,7 +795,7 @@ impl Component for App {
         let tab_button = |t: Tab, label: &'static str| {
             let onclick = link.callback(move |_| Msg::SetTab(t));
             html! {
-                <button role="tab" class={classes!("tab", (self.tab == t).then_some("on"))}
+                <button role="tab" data-tab={format!("{t:?}").to_ascii_lowercase()} class={classes!("tab", (self.tab == t).then_some("on"))}
                     aria-selected={(self.tab == t).to_string()} {onclick}>{ label }</button>
             }
         };
@@ -847,7 +849,7 @@ impl Component for App {
                                 { tr.slowmo }
                             </label>
                             <span class="clock" data-clock-ms={now.to_string()} title={tr.clock}>{ clock_text(now) }</span>
-                            <span class="status" data-testid="status">{ status_line }</span>
+                            <span class="status" data-testid="status" aria-live="polite">{ status_line }</span>
                         </div>
                         { ring }
                         <timeline::Timeline common={panel_common.clone()} now={now} playing={self.playing} />
@@ -857,6 +859,7 @@ impl Component for App {
                         <nav class="tabs" role="tablist">
                             { tab_button(Tab::Inspect, tr.tab_inspect) }
                             { tab_button(Tab::Events, tr.tab_events) }
+                            { tab_button(Tab::Lanes, tr.tab_lanes) }
                             { tab_button(Tab::Data, tr.tab_data) }
                             { tab_button(Tab::Network, tr.tab_network) }
                             { tab_button(Tab::Scenarios, tr.tab_scenarios) }
@@ -866,6 +869,11 @@ impl Component for App {
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Events}>
                             <panels::EventLog common={panel_common.clone()} filter={self.filter} />
+                        </div>
+                        <div class="panel" hidden={self.tab != Tab::Lanes}>
+                            if self.tab == Tab::Lanes {
+                                <panels::Lanes common={panel_common.clone()} sel={self.sel} />
+                            }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Data}>
                             if self.tab == Tab::Data {

@@ -308,6 +308,13 @@ fn msg_inspector(p: &MsgProps) -> Html {
         None => ("", "", None),
     };
     let can_drop = m.fate == Fate::InFlight && m.arrive_ms > now;
+    // What the receiver will do (or did): its events at the arrival, from the core itself.
+    let arrival: Option<Vec<String>> = (!describe::is_failure(m.fate)).then(|| {
+        w.on_arrival(m.id)
+            .iter()
+            .map(|e| describe::happening(lang, e.node, &e.what, s.len()))
+            .collect()
+    });
     let id = m.id;
     let drop = on.reform(move |_| Msg::Act(Action::Drop { msg: id }));
     let body = body.unwrap_or_default();
@@ -340,6 +347,13 @@ fn msg_inspector(p: &MsgProps) -> Html {
                 }
             </table>
             { reply_to }
+            if let Some(lines) = arrival {
+                <h3>{ tr.on_arrival }</h3>
+                <ul class="arrival" data-testid="on-arrival">
+                    if lines.is_empty() { <li class="small">{ tr.on_arrival_nothing }</li> }
+                    { for lines.iter().map(|l| html! { <li>{ l }</li> }) }
+                </ul>
+            }
             <h3>{ tr.payload }</h3>
             <pre class="json wire" data-testid="payload">{ if body.is_empty() { tr.no_body.to_string() } else { body.clone() } }</pre>
             if let Some(pb) = pretty_body {
@@ -831,6 +845,70 @@ pub fn scenarios(p: &ScenarioProps) -> Html {
     }
 }
 
+// ---- space-time diagram --------------------------------------------------------------------
+
+#[derive(Properties, PartialEq)]
+pub struct LanesProps {
+    pub common: Common,
+    pub sel: Selection,
+}
+
+/// Messages the space-time diagram shows.
+const LANE_MSGS: usize = 48;
+
+#[function_component(Lanes)]
+pub fn lanes_view(p: &LanesProps) -> Html {
+    let w = p.common.world.0.borrow();
+    let s = w.sim();
+    let tr = p.common.lang.tr();
+    let on = p.common.on.clone();
+    let (times, lanes) = crate::layout::lanes(s, LANE_MSGS);
+    let n = s.len();
+    let (left, width, top, row_h) = (64.0, 420.0, 28.0, 15.0);
+    let col = |i: usize| left + 10.0 + (width - left - 20.0) * (i as f64) / ((n.max(2) - 1) as f64);
+    let y = |r: usize| top + 8.0 + r as f64 * row_h;
+    let height = y(times.len().max(1)) + 10.0;
+    let onclick =
+        Callback::from(move |e: MouseEvent| on.emit(Msg::Select(super::ring::click_target(&e))));
+    let f = |v: f64| format!("{v:.1}");
+    html! {
+        <div class="lanes-view">
+            <p class="small">{ tr.lanes_hint }</p>
+            <svg class="spacetime" data-testid="spacetime" viewBox={format!("0 0 {width} {height:.0}")} {onclick}>
+                { for (0..n).map(|i| html! {
+                    <g>
+                        <line class="lane-line" x1={f(col(i))} x2={f(col(i))} y1={f(top)} y2={f(height - 4.0)} />
+                        <text class="lane-name" x={f(col(i))} y="16">{ letter(i) }</text>
+                    </g>
+                }) }
+                { for times.iter().enumerate().filter(|(r, _)| r % 2 == 0 || times.len() < 30).map(|(r, t)| html! {
+                    <text class="lane-time" x={f(left - 4.0)} y={f(y(r) + 3.0)}>{ clock_text(*t) }</text>
+                }) }
+                { for lanes.iter().map(|l| {
+                    let (x1, y1, x2, y2) = (col(l.from), y(l.sent_row), col(l.to), y(l.end_row));
+                    let sel = p.sel == Selection::Msg(l.id);
+                    html! {
+                        <g class={classes!("st-msg", super::ring::kind_class(l.kind), l.kind.is_reply().then_some("reply"),
+                                l.flying.then_some("flying"), l.failed.is_some().then_some("failed"),
+                                (l.granted == Some(false)).then_some("refused"), sel.then_some("selected"))}
+                            data-hit="msg" data-msg-id={l.id.to_string()} data-st-kind={l.kind.as_str()}>
+                            <line class="st-hit" x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
+                            <line class="st-line" x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
+                            <circle class="st-dot" cx={f(x1)} cy={f(y1)} r="2.5" />
+                            if l.failed.is_some() {
+                                <text class="st-x" x={f(x2)} y={f(y2 + 4.0)}>{ "✕" }</text>
+                            } else if !l.flying {
+                                <circle class="st-end" cx={f(x2)} cy={f(y2)} r="3" />
+                            }
+                        </g>
+                    }
+                }) }
+                <line class="st-now" x1={f(left)} x2={f(width)} y1={f(y(times.len().saturating_sub(1)))} y2={f(y(times.len().saturating_sub(1)))} />
+            </svg>
+        </div>
+    }
+}
+
 // ---- safety monitor -------------------------------------------------------------------------
 
 #[derive(Properties, PartialEq)]
@@ -847,6 +925,20 @@ pub fn safety(p: &SafetyProps) -> Html {
     let tr = lang.tr();
     let on = &p.common.on;
     let v = s.violations();
+    let st = s.stats();
+    let stats = format!(
+        "{} {} · {} {} · {} {}, {} {}",
+        tr.stats_first_leader,
+        s.first_leader_ms()
+            .map(clock_text)
+            .unwrap_or_else(|| "—".into()),
+        st.leader_changes,
+        tr.stats_leader_changes,
+        st.messages_sent,
+        tr.stats_messages,
+        st.messages_dropped,
+        tr.stats_lost
+    );
     html! {
         <section class={classes!("safety", (!v.is_empty()).then_some("alarm"))} data-testid="violations"
             data-count={v.len().to_string()} aria-live="polite">
@@ -857,6 +949,7 @@ pub fn safety(p: &SafetyProps) -> Html {
                     { tr.pause_on_violation }
                 </label>
             </div>
+            <p class="small stats" data-testid="stats">{ stats }</p>
             if v.is_empty() {
                 <p class="small">{ tr.no_violations }</p>
             } else {

@@ -21,7 +21,8 @@ pub struct RingProps<'a> {
     pub on: &'a Callback<Msg>,
 }
 
-fn click_target(e: &MouseEvent) -> Selection {
+/// What a click in an SVG of the page hit, from its `data-hit` attributes.
+pub fn click_target(e: &MouseEvent) -> Selection {
     let ev: &web_sys::Event = e.as_ref();
     let Some(el) = super::dom::closest(ev, "[data-hit]") else {
         return Selection::None;
@@ -42,7 +43,8 @@ fn click_target(e: &MouseEvent) -> Selection {
     }
 }
 
-fn kind_class(k: MsgKind) -> &'static str {
+/// The CSS class of a message kind's colour.
+pub fn kind_class(k: MsgKind) -> &'static str {
     use MsgKind::*;
     match k {
         Vote | VoteReply => "k-vote",
