@@ -11,10 +11,10 @@ const srv = await serve(process.env.DIST || path.join(root, 'dist'), '/shot/');
 const b = await launch();
 try {
   const page = await b.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 960 });
-  await page.goto(srv.url);
-  await page.evaluate((l) => localStorage.setItem('nacos-raft.lang', l), lang);
+  await page.setViewportSize({ width: 1440, height: 1040 });
   await page.goto(srv.url + '#scenario=two-leaders');
+  await page.evaluate((l) => localStorage.setItem('nacos-raft.lang', l), lang);
+  await page.reload();
   await page.waitForSelector('[data-testid=caption]');
   // Play at high speed to the moment both leaders exist, then step until beats are in flight.
   await page.waitForFunction(() => document.querySelectorAll('[data-state="LEADER"]').length === 2

@@ -273,7 +273,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
         })
         .collect();
 
-    let size = (r * 0.2).clamp(7.0, 11.0);
+    let size = (r * 0.24).clamp(8.0, 14.0);
     let msgs: Html = sc
         .messages
         .iter()
