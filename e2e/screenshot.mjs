@@ -25,6 +25,11 @@ try {
     if (n >= 3) break;
     await page.click('[data-testid=step]');
   }
+  // Let the beats travel a little, at slow motion.
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(450);
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(3_600); // the "paused on a violation" toast fades
   const leaders = await page.$$eval('[data-state="LEADER"]', (l) => l.map((e) => e.dataset.node));
   await page.click(`[data-node="${leaders[leaders.length - 1]}"] circle.body`);
   await page.waitForTimeout(300);
