@@ -42,7 +42,7 @@ async function playUntil(page, t, timeoutMs = 60_000) {
 /** The leader changes the timeline marks up to `t`: [at, node, term]. */
 async function leaderMarks(page, t) {
   const marks = await page.$$eval('[data-mark=leader]', (l) =>
-    l.map((e) => [Number(e.dataset.atMs), e.dataset.node, Number(e.dataset.term)]));
+    l.map((e) => [Number(e.dataset.atMs), e.dataset.markNode, Number(e.dataset.term)]));
   return marks.filter((m) => m[0] <= t).sort((a, b) => a[0] - b[0]);
 }
 
@@ -116,6 +116,26 @@ test('copy link gives a URL that reopens the same moment', async () => {
   assert.deepEqual([...errors, ...again.errors], []);
   await page.close();
   await again.page.close();
+});
+
+test('every scenario loads from the Scenarios tab, with its caption in both languages', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#seed=1&nodes=5&timings=nacos&speed=10');
+  await page.click('[data-tab=scenarios]');
+  const ids = await page.$$eval('[data-testid=scenarios] li', (l) => l.map((e) => e.dataset.scenario));
+  assert.deepEqual(ids, ['first-election', 'split-vote', 'leader-crash', 'catch-up', 'two-leaders', 'dead-key-loss', 'stale-node-wins']);
+  for (const id of ['split-vote', 'dead-key-loss']) {
+    await page.click(`[data-action=load-${id}]`);
+    await page.waitForSelector(`[data-testid=caption][data-scenario=${id}]`);
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`scenario=${id}`));
+  }
+  const en = await page.textContent('[data-testid=caption]');
+  await page.click('[data-testid=lang]');
+  const zh = await page.textContent('[data-testid=caption]');
+  assert.notEqual(zh, en);
+  assert.match(zh, /死键规则/);
+  await page.click('[data-testid=lang]');
+  assert.deepEqual(errors, []);
+  await page.close();
 });
 
 test('a phone-sized screen shows the whole ring without sideways scrolling', async () => {

@@ -121,7 +121,10 @@ fn url_state_round_trips_in_wasm() {
 async fn the_page_follows_the_dom_contract() {
     let (h, root) = mount("seed=7&nodes=5&timings=nacos&speed=10").await;
     let nodes = all(&root, "[data-node]");
-    assert_eq!(nodes.len(), 5);
+    assert_eq!(nodes.len(), 5, "only nodes carry data-node");
+    // Once there are timeline marks, still only the nodes.
+    let _ = until(3_000, || !all(&root, "[data-mark]").is_empty()).await;
+    assert_eq!(all(&root, "[data-node]").len(), 5);
     for n in &nodes {
         assert!(
             ["LEADER", "FOLLOWER", "CANDIDATE", "DOWN"].contains(&attr(n, "data-state").as_str())
@@ -540,5 +543,38 @@ async fn a_vote_shows_what_its_receiver_will_decide() {
         text.contains("votes for") || text.contains("refuses the vote"),
         "{text}"
     );
+    unmount(h, root).await;
+}
+
+#[wasm_bindgen_test]
+async fn acting_in_the_past_forks_and_the_old_branch_can_be_shown_again() {
+    let (h, root) = mount("seed=6&nodes=3&timings=fast&speed=200").await;
+    assert!(
+        until(20_000, || all(&root, "[data-testid=event-log] > li").len()
+            > 5)
+        .await
+    );
+    click(&one(&root, "[data-testid=play]"));
+    yew::scheduler::flush().await;
+    let end = clock(&root);
+    // Travel back to an early event, then act there: a new branch starts.
+    let entries = all(&root, "[data-testid=event-log] > li");
+    click(entries.last().unwrap());
+    yew::scheduler::flush().await;
+    let past = clock(&root);
+    assert!(past < end);
+    key("1");
+    yew::scheduler::flush().await;
+    click(&one(&root, "[data-action=isolate]"));
+    yew::scheduler::flush().await;
+    let hash = web_sys::window().unwrap().location().hash().unwrap();
+    assert!(hash.contains(&format!("{past}:isolate:0")), "{hash}");
+    let branches = one(&root, "[data-testid=branches]");
+    let button = branches.query_selector("button.branch").unwrap().unwrap();
+    click(&button);
+    yew::scheduler::flush().await;
+    let hash = web_sys::window().unwrap().location().hash().unwrap();
+    assert!(!hash.contains("isolate"), "{hash}");
+    assert_eq!(clock(&root), past);
     unmount(h, root).await;
 }

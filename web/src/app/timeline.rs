@@ -80,7 +80,7 @@ fn marks(p: &MarksProps) -> Html {
             };
             html! {
                 <span class={classes!("mark", class)} style={left} data-mark={kind}
-                    data-at-ms={m.at_ms.to_string()} data-node={who} data-term={term}
+                    data-at-ms={m.at_ms.to_string()} data-mark-node={who} data-term={term}
                     title={format!("{} · {title}", clock_text(m.at_ms))}>{ label }</span>
             }
         })
