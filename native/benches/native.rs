@@ -106,16 +106,30 @@ async fn writes(base: &Path, quick: bool) {
     let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
     let follower = all.iter().find(|a| **a != leader).unwrap().clone();
     // The fixed cost of a beat, before any key exists.
-    cpu_per_beat(&http, &mut nodes, &leader, if quick { 4.0 } else { 20.0 }, "empty cluster").await;
+    cpu_per_beat(
+        &http,
+        &mut nodes,
+        &leader,
+        if quick { 4.0 } else { 20.0 },
+        "empty cluster",
+    )
+    .await;
     // Followers learn the leader from its first beat.
     wait_for("a first write", Duration::from_secs(30), || async {
-        matches!(http.put(&follower, &service_key(0), &instances_value(0)).await, Ok((200, _)))
-            .then_some(())
+        matches!(
+            http.put(&follower, &service_key(0), &instances_value(0))
+                .await,
+            Ok((200, _))
+        )
+        .then_some(())
     })
     .await;
     let secs = if quick { 1.5 } else { 4.0 };
     let runs = if quick { 1 } else { 3 };
-    println!("value ≈ {} bytes; {runs} run(s) of {secs} s each; medians of the runs", instances_value(1).len());
+    println!(
+        "value ≈ {} bytes; {runs} run(s) of {secs} s each; medians of the runs",
+        instances_value(1).len()
+    );
     println!();
     println!("| clients | sent to  | writes/s | p50 ms | p99 ms | failed |");
     println!("|--------:|----------|---------:|-------:|-------:|-------:|");
@@ -175,7 +189,9 @@ async fn writes(base: &Path, quick: bool) {
 // ---- 2. beat size ----------------------------------------------------------------------
 
 fn beat_size(keys: usize) {
-    println!("\n## Beat at {keys} keys (in-process: what the leader encodes and followers decode)\n");
+    println!(
+        "\n## Beat at {keys} keys (in-process: what the leader encodes and followers decode)\n"
+    );
     let leader = RaftPeer {
         ip: "127.0.0.1:8848".into(),
         vote_for: Some("127.0.0.1:8848".into()),
@@ -188,7 +204,9 @@ fn beat_size(keys: usize) {
         peer: leader,
         datums: (0..keys)
             .map(|i| BeatDatum {
-                key: nacos_raft_core::key::brief(&service_key(i)).unwrap().to_string(),
+                key: nacos_raft_core::key::brief(&service_key(i))
+                    .unwrap()
+                    .to_string(),
                 timestamp: 1 + (i % 7) as u64,
             })
             .collect(),
@@ -212,9 +230,18 @@ fn beat_size(keys: usize) {
     println!("| what | bytes |");
     println!("|------|------:|");
     println!("| inner packet JSON | {} |", inner.len());
-    println!("| outer body `{{\"beat\":\"…\"}}` (raw, what Java gzips) | {} |", outer.len());
-    println!("| gzip level 6 of the raw body (Java's beat) | {} |", java_gz.len());
-    println!("| this node's beat, gzip level 1 (default) | {} |", ours.len());
+    println!(
+        "| outer body `{{\"beat\":\"…\"}}` (raw, what Java gzips) | {} |",
+        outer.len()
+    );
+    println!(
+        "| gzip level 6 of the raw body (Java's beat) | {} |",
+        java_gz.len()
+    );
+    println!(
+        "| this node's beat, gzip level 1 (default) | {} |",
+        ours.len()
+    );
     println!("| this node's beat, gzip level 6 | {} |", ours6.len());
     println!();
     println!(
@@ -226,7 +253,14 @@ fn beat_size(keys: usize) {
 
 // ---- 3. catch-up -----------------------------------------------------------------------
 
-async fn catch_up(base: &Path, n: usize, runs: usize, nacos_pacing: bool, measure_cpu: bool, quick: bool) {
+async fn catch_up(
+    base: &Path,
+    n: usize,
+    runs: usize,
+    nacos_pacing: bool,
+    measure_cpu: bool,
+    quick: bool,
+) {
     let dir = base.join(format!("catchup-{n}"));
     let t = Instant::now();
     let mut nodes = three(&dir, FAST);
@@ -234,17 +268,19 @@ async fn catch_up(base: &Path, n: usize, runs: usize, nacos_pacing: bool, measur
         seed_datums(&node.data_dir, n).unwrap();
     }
     let seeded = t.elapsed().as_secs_f64();
+    // The seed files were written without fsync; flush them now so that their writeback does not
+    // compete with the fsyncs being measured.
+    let _ = std::process::Command::new("sync").status();
     nodes[0].start();
     nodes[1].start();
     let http = Http::new();
     let all = addrs(&nodes);
-    let leader = http
-        .wait_leader(&all[..2], Duration::from_secs(120))
-        .await;
+    let leader = http.wait_leader(&all[..2], Duration::from_secs(120)).await;
     let newcomer = all[2].clone();
     let port: u16 = newcomer.rsplit_once(':').unwrap().1.parse().unwrap();
     let mut rows = Vec::new();
-    let mut variants: Vec<(&str, Vec<&str>)> = vec![("this node (batch 50, no pause, 4 in flight)", vec![])];
+    let mut variants: Vec<(&str, Vec<&str>)> =
+        vec![("this node (batch 50, no pause, 4 in flight)", vec![])];
     if nacos_pacing {
         variants.push((
             "Nacos pacing (batch 50, 200 ms pause)",
@@ -270,20 +306,43 @@ async fn catch_up(base: &Path, n: usize, runs: usize, nacos_pacing: bool, measur
             .await;
             mem_times.push(start.elapsed().as_secs_f64());
             // Durable: every file written and fsync'd (the writer counts after the fsyncs).
-            wait_for(&format!("{newcomer} to persist {n} datums"), limit, || async {
-                (http.metric(&newcomer, "nacos_raft_files_written_total").await? >= n as f64)
-                    .then_some(())
-            })
+            wait_for(
+                &format!("{newcomer} to persist {n} datums"),
+                limit,
+                || async {
+                    (http
+                        .metric(&newcomer, "nacos_raft_files_written_total")
+                        .await?
+                        >= n as f64)
+                        .then_some(())
+                },
+            )
             .await;
             times.push(start.elapsed().as_secs_f64());
             fetches = http
                 .metric(&newcomer, "nacos_raft_sync_fetches_total")
                 .await
                 .unwrap_or(f64::NAN);
+            let rounds = http
+                .metric(&newcomer, "nacos_raft_persist_batch_seconds_count")
+                .await
+                .unwrap_or(f64::NAN);
+            let busy = http
+                .metric(&newcomer, "nacos_raft_persist_batch_seconds_sum")
+                .await
+                .unwrap_or(f64::NAN);
+            eprintln!("[catch-up {n}, {label}] write rounds {rounds}, writer busy {busy:.1} s");
             if measure_cpu {
                 let mut trio: Vec<NodeProc> = nodes.drain(..2).collect();
                 trio.push(c);
-                cpu_per_beat(&http, &mut trio, &leader, if quick { 4.0 } else { 20.0 }, "after the catch-up").await;
+                cpu_per_beat(
+                    &http,
+                    &mut trio,
+                    &leader,
+                    if quick { 4.0 } else { 20.0 },
+                    "after the catch-up",
+                )
+                .await;
                 nodes = trio;
                 break;
             }
@@ -301,26 +360,48 @@ async fn catch_up(base: &Path, n: usize, runs: usize, nacos_pacing: bool, measur
             n as f64 / secs
         );
     }
-    println!("\nNacos' own follower: {n} / 50 batches × 200 ms = {:.0} s of sleeping alone.", n as f64 / 50.0 * 0.2);
+    println!(
+        "\nNacos' own follower: {n} / 50 batches × 200 ms = {:.0} s of sleeping alone.",
+        n as f64 / 50.0 * 0.2
+    );
 }
 
 // ---- 4. CPU per beat -------------------------------------------------------------------
 
 async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f64, label: &str) {
-    let Some(lp) = nodes.iter().find(|n| n.addr == leader).and_then(|n| n.pid()) else {
+    let Some(lp) = nodes
+        .iter()
+        .find(|n| n.addr == leader)
+        .and_then(|n| n.pid())
+    else {
         return;
     };
     let follower = nodes.iter().find(|n| n.addr != leader && n.pid().is_some());
     let Some(f) = follower else { return };
     let (fa, fp) = (f.addr.clone(), f.pid().unwrap());
-    let keys = http.metric(leader, "nacos_raft_datums").await.unwrap_or(f64::NAN);
-    let b0 = http.metric(leader, "nacos_raft_beats_sent_total").await.unwrap_or(0.0);
-    let r0 = http.metric(&fa, "nacos_raft_beats_received_total").await.unwrap_or(0.0);
+    let keys = http
+        .metric(leader, "nacos_raft_datums")
+        .await
+        .unwrap_or(f64::NAN);
+    let b0 = http
+        .metric(leader, "nacos_raft_beats_sent_total")
+        .await
+        .unwrap_or(0.0);
+    let r0 = http
+        .metric(&fa, "nacos_raft_beats_received_total")
+        .await
+        .unwrap_or(0.0);
     let (l0, f0) = (cpu_seconds(lp), cpu_seconds(fp));
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     let (l1, f1) = (cpu_seconds(lp), cpu_seconds(fp));
-    let b1 = http.metric(leader, "nacos_raft_beats_sent_total").await.unwrap_or(0.0);
-    let r1 = http.metric(&fa, "nacos_raft_beats_received_total").await.unwrap_or(0.0);
+    let b1 = http
+        .metric(leader, "nacos_raft_beats_sent_total")
+        .await
+        .unwrap_or(0.0);
+    let r1 = http
+        .metric(&fa, "nacos_raft_beats_received_total")
+        .await
+        .unwrap_or(0.0);
     // beats_sent counts one request per follower.
     let beats = ((b1 - b0) / 2.0).max(1.0);
     let received = (r1 - r0).max(1.0);
@@ -332,9 +413,16 @@ async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let quick = args.iter().any(|a| a == "quick");
-    let parts: Vec<&str> = args.iter().map(|s| s.as_str()).filter(|a| *a != "quick").collect();
+    let parts: Vec<&str> = args
+        .iter()
+        .map(|s| s.as_str())
+        .filter(|a| *a != "quick")
+        .collect();
     let want = |p: &str| parts.is_empty() || parts.contains(&p);
     let base = Dir(std::env::temp_dir().join(format!("nacos-raft-bench-{}", std::process::id())));
     std::fs::create_dir_all(&base.0).unwrap();
@@ -343,7 +431,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    println!("# nacos-raft-node benchmarks ({} cores, {})", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), if quick { "quick" } else { "full" });
+    println!(
+        "# nacos-raft-node benchmarks ({} cores, {})",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        if quick { "quick" } else { "full" }
+    );
     let big = if quick { 20_000 } else { 100_000 };
     rt.block_on(async {
         if want("writes") {
@@ -353,7 +447,15 @@ fn main() {
             beat_size(big);
         }
         if want("catchup") {
-            catch_up(&base.0, 10_000, if quick { 1 } else { 3 }, !quick, false, quick).await;
+            catch_up(
+                &base.0,
+                10_000,
+                if quick { 1 } else { 3 },
+                !quick,
+                false,
+                quick,
+            )
+            .await;
         }
         if want("catchup") || want("cpu") {
             catch_up(&base.0, big, 1, false, true, quick).await;

@@ -457,7 +457,7 @@ fn with_key(mut h: Vec<(&'static str, String)>, key: &str) -> Vec<(&'static str,
 /// fetches), anything else a failure with the peer's error text.
 pub fn decode_answer(req: &Request, status: u16, body: &[u8]) -> Result<Response, Failure> {
     let body: std::borrow::Cow<[u8]> = if is_gzip(body) {
-        match gunzip_capped(body, 1 << 30) {
+        match gunzip_capped(body, 256 << 20) {
             Ok(b) => b.into(),
             Err(e) => return Err(Failure::Malformed(e.message)),
         }

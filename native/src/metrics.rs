@@ -7,6 +7,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+const STATES: [&str; 3] = ["LEADER", "FOLLOWER", "CANDIDATE"];
+
 /// Label set `{state="LEADER"}` etc.
 pub type StateLabels = Vec<(&'static str, &'static str)>;
 
@@ -45,6 +47,8 @@ pub struct Metrics {
     pub persist_latency: Histogram,
     /// Files written.
     pub files_written: Counter,
+    /// The three members of `state`, looked up once (the actor sets them after every round).
+    states: [Gauge; 3],
     registry: std::sync::Arc<Registry>,
 }
 
@@ -75,6 +79,7 @@ impl Metrics {
             commits_applied: Counter::default(),
             persist_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             files_written: Counter::default(),
+            states: Default::default(),
             registry: Default::default(),
         };
         r.register("term", "Current Raft term", m.term.clone());
@@ -141,7 +146,9 @@ impl Metrics {
             "Datum files written",
             m.files_written.clone(),
         );
+        let states = STATES.map(|s| m.state.get_or_create(&vec![("state", s)]).clone());
         Metrics {
+            states,
             registry: std::sync::Arc::new(r),
             ..m
         }
@@ -149,10 +156,8 @@ impl Metrics {
 
     /// Sets the state gauges so exactly one is 1.
     pub fn set_state(&self, state: &str) {
-        for s in ["LEADER", "FOLLOWER", "CANDIDATE"] {
-            self.state
-                .get_or_create(&vec![("state", s)])
-                .set(i64::from(s == state));
+        for (name, g) in STATES.iter().zip(&self.states) {
+            g.set(i64::from(*name == state));
         }
     }
 
