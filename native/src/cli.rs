@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub const EXIT_CONFIG: u8 = 2;
 /// Exit code when the environment refuses (port in use, data directory unusable).
 pub const EXIT_ENV: u8 = 1;
+/// Exit code when the task owning the protocol state died (`EX_SOFTWARE`).
+pub const EXIT_ACTOR: i32 = 70;
 
 /// A Nacos 1.x naming-raft node: the Java wire protocol over HTTP, Nacos' data layout.
 ///
@@ -56,7 +58,7 @@ pub struct NodeArgs {
     /// Address to bind [default: 127.0.0.1:<port of --addr>].
     #[arg(long, env = "NACOS_RAFT_LISTEN", value_name = "HOST:PORT")]
     pub listen: Option<String>,
-    /// Data directory (Java's `<nacos.home>/data/naming`): DIR/data/<namespace>/<key>,
+    /// Data directory (Java's `<nacos.home>/data/naming`): DIR/data/NAMESPACE/KEY,
     /// DIR/meta.properties.
     #[arg(
         long,
@@ -449,7 +451,15 @@ pub async fn run_node(s: NodeSettings) -> ExitCode {
     );
     let metrics = Metrics::new();
     let client = PeerClient::new(s.client.clone());
-    let (handle, _task) = actor::spawn(node, store.clone(), client, metrics.clone(), s.tuning);
+    let (handle, task) = actor::spawn(node, store.clone(), client, metrics.clone(), s.tuning);
+    // The actor holds the only copy of the protocol state: if it dies the node must not keep
+    // answering as if it were alive (fail-stop).
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            tracing::error!("the node actor stopped unexpectedly: {e}; exiting");
+            std::process::exit(EXIT_ACTOR);
+        }
+    });
     let app = server::router(AppState {
         node: handle,
         limits: s.limits,
