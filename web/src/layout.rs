@@ -43,27 +43,55 @@ pub fn along(from: (f64, f64), to: (f64, f64), p: f64, r: f64) -> (f64, f64) {
     )
 }
 
+/// `v` with one decimal, written without float formatting (which would add its tables to the
+/// wasm).
+pub fn d1(v: f64) -> String {
+    fixed(v, 10)
+}
+
+/// `v` with three decimals.
+pub fn d3(v: f64) -> String {
+    fixed(v, 1000)
+}
+
+fn fixed(v: f64, scale: i64) -> String {
+    let t = if v.is_finite() {
+        (v * scale as f64).round() as i64
+    } else {
+        0
+    };
+    let sign = if t < 0 { "-" } else { "" };
+    let t = t.abs();
+    let width = scale.ilog10() as usize;
+    format!("{sign}{}.{:0width$}", t / scale, t % scale)
+}
+
+/// SVG `points` from x, y pairs.
+pub fn points(xy: &[f64]) -> String {
+    xy.chunks(2)
+        .map(|p| format!("{},{}", d1(p[0]), d1(p.get(1).copied().unwrap_or(0.0))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// An SVG arc path of a fraction `f` (0 to 1) of a circle, clockwise from the top.
 pub fn arc_path(cx: f64, cy: f64, r: f64, f: f64) -> String {
     let f = f.clamp(0.0, 1.0);
     if f >= 0.9999 {
-        return format!(
-            "M {:.1} {:.1} A {r:.1} {r:.1} 0 1 1 {:.1} {:.1} A {r:.1} {r:.1} 0 1 1 {:.1} {:.1}",
-            cx,
-            cy - r,
-            cx,
-            cy + r,
-            cx,
-            cy - r
-        );
+        let (x, r_) = (d1(cx), d1(r));
+        let (top, bottom) = (d1(cy - r), d1(cy + r));
+        return format!("M {x} {top} A {r_} {r_} 0 1 1 {x} {bottom} A {r_} {r_} 0 1 1 {x} {top}");
     }
     let a = -std::f64::consts::FRAC_PI_2 + f * std::f64::consts::TAU;
     let (x, y) = (cx + r * a.cos(), cy + r * a.sin());
     let large = if f > 0.5 { 1 } else { 0 };
     format!(
-        "M {:.1} {:.1} A {r:.1} {r:.1} 0 {large} 1 {x:.1} {y:.1}",
-        cx,
-        cy - r
+        "M {} {} A {r_} {r_} 0 {large} 1 {} {}",
+        d1(cx),
+        d1(cy - r),
+        d1(x),
+        d1(y),
+        r_ = d1(r)
     )
 }
 
@@ -353,6 +381,16 @@ mod tests {
         assert!((there.0 - back.0).abs() < 1e-9);
         assert!((there.1 - back.1).abs() > 10.0);
         assert_eq!(along(a, b, 0.0, 40.0).0, 140.0);
+    }
+
+    #[test]
+    fn fixed_point_text() {
+        assert_eq!(d1(1.25), "1.3");
+        assert_eq!(d1(-0.04), "0.0");
+        assert_eq!(d1(-3.46), "-3.5");
+        assert_eq!(d3(12.0), "12.000");
+        assert_eq!(d3(0.0417), "0.042");
+        assert_eq!(points(&[1.0, 2.0, -3.0, 4.55]), "1.0,2.0 -3.0,4.6");
     }
 
     #[test]

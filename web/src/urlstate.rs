@@ -238,15 +238,12 @@ pub fn clamp_speed(s: f64) -> f64 {
 
 /// A speed as short text: `10`, `0.5`, `2.5`.
 pub fn fmt_speed(s: f64) -> String {
-    let r = (s * 1000.0).round() / 1000.0;
-    let mut t = format!("{r}");
-    if t.contains('.') {
-        while t.ends_with('0') {
-            t.pop();
-        }
-        if t.ends_with('.') {
-            t.pop();
-        }
+    let mut t = crate::layout::d3(s);
+    while t.ends_with('0') {
+        t.pop();
+    }
+    if t.ends_with('.') {
+        t.pop();
     }
     t
 }

@@ -143,7 +143,10 @@ pub struct App {
     toast: Option<String>,
     toast_timer: Option<gloo_timers::callback::Timeout>,
     rev: u64,
+    /// Revision for panels that are hidden (refreshed once a second while playing).
+    rev_slow: u64,
     last_panel: f64,
+    last_slow: f64,
     last_ts: Option<f64>,
     frame_start: Option<f64>,
     clock: Option<dom::FrameLoop>,
@@ -259,6 +262,7 @@ impl App {
 
     fn bump(&mut self) {
         self.rev += 1;
+        self.rev_slow += 1;
     }
 
     /// Starts or stops the animation clock to match `playing`.
@@ -410,7 +414,9 @@ impl Component for App {
             toast: None,
             toast_timer: None,
             rev: 0,
+            rev_slow: 0,
             last_panel: 0.0,
+            last_slow: 0.0,
             last_ts: None,
             frame_start: None,
             clock: None,
@@ -460,7 +466,11 @@ impl Component for App {
                     self.bump();
                 } else if ts - self.last_panel >= PANEL_EVERY_MS {
                     self.last_panel = ts;
-                    self.bump();
+                    self.rev += 1;
+                    if ts - self.last_slow >= 5.0 * PANEL_EVERY_MS {
+                        self.last_slow = ts;
+                        self.rev_slow += 1;
+                    }
                 }
                 true
             }
@@ -728,7 +738,7 @@ impl Component for App {
                 Msg::SetSpeed(0.1 * 10f64.powf(v / 1000.0 * 4.0))
             });
             html! {
-                <input type="range" min="0" max="1000" step="1" value={v.to_string()}
+                <input type="range" min="0" max="1000" step="1" value={(v as i64).to_string()}
                     aria-label={tr.speed} data-testid="speed" {oninput} />
             }
         };
@@ -806,6 +816,16 @@ impl Component for App {
             lang: self.lang,
             on: self.on.clone(),
         };
+        // Hidden panels stay in the page (the event log is part of the DOM contract) but are
+        // refreshed less often.
+        let common_for = |t: Tab| panels::Common {
+            rev: if self.tab == t {
+                self.rev
+            } else {
+                self.rev_slow
+            },
+            ..panel_common.clone()
+        };
         let violations_box = html! {
             <panels::Safety common={panel_common.clone()} pause_on_violation={self.pause_on_violation} />
         };
@@ -865,10 +885,10 @@ impl Component for App {
                             { tab_button(Tab::Scenarios, tr.tab_scenarios) }
                         </nav>
                         <div class="panel" hidden={self.tab != Tab::Inspect}>
-                            <panels::Inspector common={panel_common.clone()} sel={self.sel} />
+                            <panels::Inspector common={common_for(Tab::Inspect)} sel={self.sel} />
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Events}>
-                            <panels::EventLog common={panel_common.clone()} filter={self.filter} />
+                            <panels::EventLog common={common_for(Tab::Events)} filter={self.filter} />
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Lanes}>
                             if self.tab == Tab::Lanes {
@@ -881,10 +901,10 @@ impl Component for App {
                             }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Network}>
-                            <panels::Network common={panel_common.clone()} draft={self.draft.clone()} />
+                            <panels::Network common={common_for(Tab::Network)} draft={self.draft.clone()} />
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Scenarios}>
-                            <panels::Scenarios common={panel_common.clone()}
+                            <panels::Scenarios common={common_for(Tab::Scenarios)}
                                 presets={self.presets.clone()} current={self.preset.as_ref().map(|p| p.id)} />
                         </div>
                     </aside>

@@ -870,11 +870,11 @@ pub fn lanes_view(p: &LanesProps) -> Html {
     let height = y(times.len().max(1)) + 10.0;
     let onclick =
         Callback::from(move |e: MouseEvent| on.emit(Msg::Select(super::ring::click_target(&e))));
-    let f = |v: f64| format!("{v:.1}");
+    let f = crate::layout::d1;
     html! {
         <div class="lanes-view">
             <p class="small">{ tr.lanes_hint }</p>
-            <svg class="spacetime" data-testid="spacetime" viewBox={format!("0 0 {width} {height:.0}")} {onclick}>
+            <svg class="spacetime" data-testid="spacetime" viewBox={format!("0 0 {} {}", width as u32, height.ceil() as u32)} {onclick}>
                 { for (0..n).map(|i| html! {
                     <g>
                         <line class="lane-line" x1={f(col(i))} x2={f(col(i))} y1={f(top)} y2={f(height - 4.0)} />

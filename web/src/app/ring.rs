@@ -4,7 +4,7 @@
 use super::{state_attr, Msg, Selection};
 use crate::describe::{self, letter};
 use crate::i18n::Lang;
-use crate::layout::{along, arc_path, Scene, CENTER, VIEW};
+use crate::layout::{along, arc_path, d1, points, Scene, CENTER};
 use nacos_raft_core::message::MsgKind;
 use nacos_raft_core::sim::{Fate, Sim};
 use nacos_raft_core::wire::PeerState;
@@ -80,14 +80,13 @@ pub fn msg_shape(k: MsgKind, s: f64, granted: Option<bool>, status: u16) -> Html
             <rect class={class} x={fmt(-s * 0.9)} y={fmt(-s * 0.9)} width={fmt(s * 1.8)} height={fmt(s * 1.8)} rx={fmt(s * 0.2)} />
         },
         DatumGet | DatumReply => html! {
-            <polygon class={class} points={format!("0,{:.1} {:.1},{:.1} {:.1},{:.1}", -s * 1.15, s * 1.05, s * 0.75, -s * 1.05, s * 0.75)} />
+            <polygon class={class} points={points(&[0.0, -s * 1.15, s * 1.05, s * 0.75, -s * 1.05, s * 0.75])} />
         },
         Commit | CommitReply => html! {
             <rect class={class} x={fmt(-s * 1.2)} y={fmt(-s * 0.75)} width={fmt(s * 2.4)} height={fmt(s * 1.5)} rx={fmt(s * 0.5)} />
         },
         Forward | ForwardReply => html! {
-            <polygon class={class} points={format!("{:.1},0 {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
-                s * 1.1, s * 0.1, -s, -s, -s * 0.9, -s, s * 0.9, s * 0.1, s)} />
+            <polygon class={class} points={points(&[s * 1.1, 0.0, s * 0.1, -s, -s * 0.9, -s, -s * 0.9, s, s * 0.1, s])} />
         },
         DeleteCommit | DeleteCommitReply => html! {
             <rect class={class} x={fmt(-s * 0.9)} y={fmt(-s * 0.9)} width={fmt(s * 1.8)} height={fmt(s * 1.8)} />
@@ -112,7 +111,16 @@ pub fn msg_shape(k: MsgKind, s: f64, granted: Option<bool>, status: u16) -> Html
 }
 
 fn fmt(v: f64) -> String {
-    format!("{v:.1}")
+    d1(v)
+}
+
+fn translate(x: f64, y: f64) -> String {
+    format!("translate({},{})", d1(x), d1(y))
+}
+
+fn cross(a: f64, b: f64) -> String {
+    let (a, b) = (d1(a), d1(b));
+    format!("M {a} {a} L {b} {b} M {a} {b} L {b} {a}")
 }
 
 /// The ring.
@@ -123,45 +131,17 @@ pub fn view(p: &RingProps<'_>) -> Html {
     let n = sc.nodes.len();
     let r = sc.radius;
     let tr = p.lang.tr();
-    let lane = (r * 0.22).clamp(6.0, 12.0);
     let net = &p.sim.net;
 
-    let mut links = Vec::with_capacity(n * (n - 1) / 2);
-    for a in 0..n {
-        for b in a + 1..n {
-            let (pa, pb) = (sc.nodes[a].pos, sc.nodes[b].pos);
-            let (ab, ba) = (net.is_cut(a, b), net.is_cut(b, a));
-            let selected = p.sel == Selection::Link(a, b);
-            let state = match (ab, ba) {
-                (false, false) => "open",
-                (true, true) => "cut",
-                _ => "one-way",
-            };
-            let lane_line = |from: (f64, f64), to: (f64, f64)| {
-                let s = along(from, to, 0.0, r);
-                let e = along(from, to, 1.0, r);
-                let wall = along(from, to, 0.9, r);
-                let (dx, dy) = (e.0 - s.0, e.1 - s.1);
-                let len = (dx * dx + dy * dy).sqrt().max(1e-6);
-                let (nx, ny) = (-dy / len * lane, dx / len * lane);
-                html! {
-                    <>
-                        <line class="cut-lane" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)} />
-                        <line class="cut-wall" x1={fmt(wall.0 - nx)} y1={fmt(wall.1 - ny)} x2={fmt(wall.0 + nx)} y2={fmt(wall.1 + ny)} />
-                    </>
-                }
-            };
-            links.push(html! {
-                <g class={classes!("link", state, selected.then_some("selected"))}
-                    data-hit="link" data-a={a.to_string()} data-b={b.to_string()} data-link-state={state}>
-                    <line class="hit" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
-                    <line class="base" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
-                    if ab { { lane_line(pa, pb) } }
-                    if ba { { lane_line(pb, pa) } }
-                </g>
-            });
-        }
-    }
+    let cuts: Vec<bool> = (0..n * n).map(|k| net.is_cut(k / n, k % n)).collect();
+    let sel_link = match p.sel {
+        Selection::Link(a, b) => Some((a, b)),
+        _ => None,
+    };
+    let positions: Vec<(f64, f64)> = sc.nodes.iter().map(|nv| nv.pos).collect();
+    let links = html! {
+        <Links n={n} cuts={cuts} sel={sel_link} radius={r} positions={positions} />
+    };
 
     let mut votes = Vec::new();
     for nv in &sc.nodes {
@@ -235,7 +215,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                 <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
                     data-node={nv.addr.clone()} data-state={st} data-term={nv.term.to_string()}
                     data-vote-for={vote_addr} data-hit="node" data-index={nv.index.to_string()}
-                    transform={format!("translate({x:.1},{y:.1})")}>
+                    transform={translate(x, y)}>
                     <title>{ title }</title>
                     if hot { <circle class="halo" r={fmt(r + 24.0)} /> }
                     if selected { <circle class="sel" r={fmt(r + 19.0)} /> }
@@ -246,22 +226,21 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     }
                     if nv.state == Some(PeerState::Leader) {
                         <path class="beat-due" d={arc_path(0.0, 0.0, r + 15.0, nv.beat_due)} />
-                        <polygon class="crown" points={format!(
-                            "{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} 0,{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
-                            -r * 0.45, -r * 1.02, -r * 0.5, -r * 1.38, -r * 0.22, -r * 1.18, -r * 1.45,
-                            r * 0.22, -r * 1.18, r * 0.5, -r * 1.38, r * 0.45, -r * 1.02)} />
+                        <polygon class="crown" points={points(&[
+                            -r * 0.45, -r * 1.02, -r * 0.5, -r * 1.38, -r * 0.22, -r * 1.18, 0.0, -r * 1.45,
+                            r * 0.22, -r * 1.18, r * 0.5, -r * 1.38, r * 0.45, -r * 1.02])} />
                     }
                     <circle class="body" r={fmt(r)} />
                     if nv.state == Some(PeerState::Candidate) {
                         <circle class="cand-ring" r={fmt(r - 5.0)} />
                     }
                     if nv.state.is_none() {
-                        <path class="down-x" d={format!("M {a:.1} {a:.1} L {b:.1} {b:.1} M {a:.1} {b:.1} L {b:.1} {a:.1}", a = -r * 0.6, b = r * 0.6)} />
+                        <path class="down-x" d={cross(-r * 0.6, r * 0.6)} />
                     }
                     <text class="letter" y={fmt(-r * 0.12)} font-size={fmt(fs)}>{ letter(nv.index) }</text>
                     <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
                     <text class="state-word" y={fmt(r * 0.62)} font-size={fmt(r * 0.2)}>{ describe::state_word(p.lang, nv.state) }</text>
-                    <g class="label" transform={format!("translate({:.1},{:.1})", lx - x, ly - y)}>
+                    <g class="label" transform={translate(lx - x, ly - y)}>
                         <text text-anchor={anchor} class="addr">{ addr_label }</text>
                         <text text-anchor={anchor} class="sub" y="18">
                             { vote_label }
@@ -283,9 +262,9 @@ pub fn view(p: &RingProps<'_>) -> Html {
                 let k = size * (1.0 + f);
                 return html! {
                     <g class="burst" data-msg-failed={m.kind.as_str()} data-fate={fate.as_str()}
-                        transform={format!("translate({x:.1},{y:.1})")} opacity={fmt(1.0 - f)}>
+                        transform={translate(x, y)} opacity={fmt(1.0 - f)}>
                         <circle r={fmt(k)} />
-                        <path d={format!("M {a:.1} {a:.1} L {b:.1} {b:.1} M {a:.1} {b:.1} L {b:.1} {a:.1}", a = -k * 0.7, b = k * 0.7)} />
+                        <path d={cross(-k * 0.7, k * 0.7)} />
                     </g>
                 };
             }
@@ -299,7 +278,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     if !p.reduced_motion {
                         <line class={classes!("tail", kind_class(m.kind))} x1={fmt(tail.0)} y1={fmt(tail.1)} x2={fmt(x)} y2={fmt(y)} />
                     }
-                    <g transform={format!("translate({x:.1},{y:.1})")}>
+                    <g transform={translate(x, y)}>
                         <circle class="msg-hit" r={fmt(size * 2.0)} />
                         if selected { <circle class="msg-sel" r={fmt(size * 1.9)} /> }
                         { msg_shape(m.kind, size, m.granted, m.status) }
@@ -316,7 +295,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
         .filter(|m| matches!(m.failed, Some((f, _)) if f != Fate::Delivered))
         .count();
     html! {
-        <svg class="ring" viewBox={format!("0 0 {VIEW} {VIEW}")} role="img"
+        <svg class="ring" viewBox="0 0 1000 1000" role="img"
             aria-label={format!("{} · {}", tr.title, p.sim.len())} {onclick}
             data-flying={flying.to_string()} data-failed={failed_now.to_string()}>
             <defs>
@@ -325,10 +304,64 @@ pub fn view(p: &RingProps<'_>) -> Html {
                 </marker>
             </defs>
             <circle class="orbit" cx={fmt(CENTER.0)} cy={fmt(CENTER.1)} r={fmt(crate::layout::RING)} />
-            <g class="links">{ for links }</g>
+            { links }
             <g class="votes">{ for votes }</g>
             <g class="nodes">{ nodes }</g>
             <g class="msgs">{ msgs }</g>
         </svg>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct LinksProps {
+    n: usize,
+    /// `cuts[from * n + to]`.
+    cuts: Vec<bool>,
+    sel: Option<(usize, usize)>,
+    radius: f64,
+    positions: Vec<(f64, f64)>,
+}
+
+/// The links between nodes: redrawn only when a cut or the selection changes (not every frame).
+#[function_component(Links)]
+fn links(p: &LinksProps) -> Html {
+    let (n, r) = (p.n, p.radius);
+    let lane = (r * 0.22).clamp(6.0, 12.0);
+    let mut out = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for a in 0..n {
+        for b in a + 1..n {
+            let (pa, pb) = (p.positions[a], p.positions[b]);
+            let (ab, ba) = (p.cuts[a * n + b], p.cuts[b * n + a]);
+            let selected = p.sel == Some((a, b));
+            let state = match (ab, ba) {
+                (false, false) => "open",
+                (true, true) => "cut",
+                _ => "one-way",
+            };
+            let lane_line = |from: (f64, f64), to: (f64, f64)| {
+                let s = along(from, to, 0.0, r);
+                let e = along(from, to, 1.0, r);
+                let wall = along(from, to, 0.9, r);
+                let (dx, dy) = (e.0 - s.0, e.1 - s.1);
+                let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+                let (nx, ny) = (-dy / len * lane, dx / len * lane);
+                html! {
+                    <>
+                        <line class="cut-lane" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)} />
+                        <line class="cut-wall" x1={fmt(wall.0 - nx)} y1={fmt(wall.1 - ny)} x2={fmt(wall.0 + nx)} y2={fmt(wall.1 + ny)} />
+                    </>
+                }
+            };
+            out.push(html! {
+                <g class={classes!("link", state, selected.then_some("selected"))}
+                    data-hit="link" data-a={a.to_string()} data-b={b.to_string()} data-link-state={state}>
+                    <line class="hit" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
+                    <line class="base" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
+                    if ab { { lane_line(pa, pb) } }
+                    if ba { { lane_line(pb, pa) } }
+                </g>
+            });
+        }
+    }
+    html! { <g class="links">{ for out }</g> }
 }

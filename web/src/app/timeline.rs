@@ -34,7 +34,7 @@ fn marks(p: &MarksProps) -> Html {
     w.marks()
         .iter()
         .map(|m| {
-            let left = format!("left:{:.3}%", m.at_ms as f64 / span * 100.0);
+            let left = format!("left:{}%", crate::layout::d3(m.at_ms as f64 / span * 100.0));
             let who = m.node.map(letter).unwrap_or_default();
             let (class, kind, label, title) = match &m.kind {
                 MarkKind::Election { term } => (
@@ -150,11 +150,11 @@ pub fn timeline(p: &Props) -> Html {
                 aria-label={tr.timeline} aria-valuemin="0" aria-valuemax={span.to_string()}
                 aria-valuenow={p.now.to_string()} aria-valuetext={clock_text(p.now)}
                 {onpointerdown} {onpointermove} {onkeydown}>
-                <div class="simulated" style={format!("width:{:.3}%", pct(frontier))}></div>
+                <div class="simulated" style={format!("width:{}%", crate::layout::d3(pct(frontier)))}></div>
                 <div class="marks" data-testid="timeline-marks">
                     <Marks world={p.common.world.clone()} count={w.marks().len()} span={span} branch={w.branch_number()} lang={p.common.lang} />
                 </div>
-                <div class="playhead" style={format!("left:{:.3}%", pct(p.now))}></div>
+                <div class="playhead" style={format!("left:{}%", crate::layout::d3(pct(p.now)))}></div>
                 <div class="ticks">
                     { for (0..=4).map(|i| html! {
                         <span style={format!("left:{}%", i * 25)}>{ clock_text(span / 4 * i) }</span>
