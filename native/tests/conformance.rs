@@ -423,6 +423,19 @@ async fn follower_of_a_java_leader() {
     );
     assert!(!file.exists());
 
+    // Keep following A (a beat resets the election timer) before asking the node to forward.
+    let (s, _) = http
+        .request(
+            &na,
+            "POST",
+            &format!("{BASE}/beat"),
+            &json14,
+            beat_gzip(&leader_a, &[(K3, 5)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200);
+
     // A client write on this follower is forwarded to A; Java's single decode of the forwarded
     // body gives the exact JSON back, `+` and `%` included.
     let v4 = value("four");
