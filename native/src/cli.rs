@@ -449,6 +449,12 @@ pub async fn run_node(s: NodeSettings) -> ExitCode {
         persisted_term = loaded.term,
         "cache loaded; starting with term 0 as Nacos 1.3+ does"
     );
+    if s.members.len() == 1 {
+        tracing::warn!(
+            "this node is the only member: as a Java node in cluster mode it will never elect a \
+             leader (no one answers its votes), so writes will fail; list the other members"
+        );
+    }
     let metrics = Metrics::new();
     let client = PeerClient::new(s.client.clone());
     let (handle, task) = actor::spawn(node, store.clone(), client, metrics.clone(), s.tuning);
