@@ -98,6 +98,32 @@ test('a shared URL replays the same leaders and terms', async () => {
   assert.deepEqual(runs[1], runs[0]);
 });
 
+test('scrubbing the timeline travels back and forth, deterministically', async () => {
+  const url = srv.url + '#seed=11&nodes=5&timings=nacos&speed=1000';
+  const { page, errors } = await open(browser.context, url);
+  await playUntil(page, 60_000);
+  await page.click('[data-testid=play]');
+  const span = await page.$eval('[data-testid=timeline]', (e) => Number(e.dataset.spanMs));
+  const box = await page.$eval('[data-testid=timeline]', (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; });
+  // Drag from 60 % back to 25 %.
+  await page.mouse.move(box[0] + box[2] * 0.6, box[1] + box[3] / 2);
+  await page.mouse.down();
+  await page.mouse.move(box[0] + box[2] * 0.4, box[1] + box[3] / 2, { steps: 5 });
+  await page.mouse.move(box[0] + box[2] * 0.25, box[1] + box[3] / 2, { steps: 5 });
+  await page.mouse.up();
+  const t = await clock(page);
+  assert.ok(Math.abs(t - span * 0.25) <= span / 200, `clock ${t}, expected about ${span * 0.25}`);
+  const states = await page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.state, e.dataset.term, e.dataset.voteFor]));
+  // The same moment opened from scratch looks the same.
+  const fresh = await open(browser.context, url + `&at=${t}`);
+  assert.equal(await clock(fresh.page), t);
+  const states2 = await fresh.page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.state, e.dataset.term, e.dataset.voteFor]));
+  assert.deepEqual(states2, states);
+  assert.deepEqual([...errors, ...fresh.errors], []);
+  await page.close();
+  await fresh.page.close();
+});
+
 test('copy link gives a URL that reopens the same moment', async () => {
   await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(srv.url).origin });
   const { page, errors } = await open(browser.context, srv.url + '#seed=5&nodes=3&timings=fast&speed=100');
@@ -134,6 +160,47 @@ test('every scenario loads from the Scenarios tab, with its caption in both lang
   assert.notEqual(zh, en);
   assert.match(zh, /死键规则/);
   await page.click('[data-testid=lang]');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('drawing a line across the ring cuts the links it crosses; the trace exports as JSON', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#seed=3&nodes=5&timings=nacos&speed=10');
+  await page.click('[data-testid=play]'); // pause
+  const r = await page.$eval('svg.ring', (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; });
+  const scale = Math.min(r[2], r[3]) / 1000;
+  const at = (x, y) => [r[0] + (r[2] - 1000 * scale) / 2 + x * scale, r[1] + (r[3] - 1000 * scale) / 2 + y * scale];
+  // A vertical line left of the centre, from an empty spot at the top to the bottom: it separates
+  // D and E (left) from A, B and C.
+  await page.mouse.move(...at(400, 30));
+  await page.mouse.down();
+  for (const y of [200, 400, 600, 800, 970]) await page.mouse.move(...at(400, y));
+  await page.mouse.up();
+  await page.waitForSelector('[data-link-state=cut]');
+  assert.equal(await page.locator('[data-link-state=cut]').count(), 6);
+  assert.equal(await page.locator('[data-link-state=open]').count(), 4);
+  const hash = await page.evaluate(() => location.hash);
+  assert.equal((hash.match(/:cut2:/g) || []).length, 6, hash);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export]')]);
+  const doc = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(doc.format, 'nacos-raft-trace/1');
+  assert.equal(doc.seed, 3);
+  assert.equal(doc.actions.filter((a) => a.do === 'cut').length, 6);
+  assert.ok(Array.isArray(doc.messages) && Array.isArray(doc.events));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a partition built by dragging nodes between groups', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#seed=3&nodes=5&timings=nacos&speed=10');
+  await page.click('[data-testid=play]');
+  await page.click('[data-tab=network]');
+  await page.dragAndDrop('[data-chip="3"]', '.lane.g1');
+  await page.dragAndDrop('[data-chip="4"]', '.lane.g1');
+  assert.equal(await page.locator('.lane.g1 [data-chip]').count(), 2);
+  await page.click('[data-action=apply-partition]');
+  assert.match(await page.evaluate(() => location.hash), /:part:00011/);
+  assert.equal(await page.locator('[data-link-state=cut]').count(), 6);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -203,6 +203,8 @@ pub struct Tr {
     pub stats_first_leader: &'static str,
     pub stats_leader_changes: &'static str,
     pub stats_lost: &'static str,
+    pub draw_cut_hint: &'static str,
+    pub links_cut: &'static str,
 }
 
 /// English.
@@ -362,6 +364,8 @@ pub static EN: Tr = Tr {
     stats_first_leader: "first leader at",
     stats_leader_changes: "times a node became LEADER",
     stats_lost: "did not arrive",
+    draw_cut_hint: "Or draw a line across the ring with the mouse (drag from an empty spot): every link it crosses is cut, both ways.",
+    links_cut: "links cut by your line",
 };
 
 /// 简体中文.
@@ -521,6 +525,8 @@ pub static ZH: Tr = Tr {
     stats_first_leader: "首个 leader 出现于",
     stats_leader_changes: "次有节点成为领导者",
     stats_lost: "条未送达",
+    draw_cut_hint: "也可以用鼠标在环上画一条线(从空白处拖动):它穿过的每条连线都会被双向切断。",
+    links_cut: "条连线被你画的线切断",
 };
 
 #[cfg(test)]

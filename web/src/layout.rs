@@ -331,6 +331,29 @@ pub fn lanes(s: &nacos_raft_core::sim::Sim, max: usize) -> (Vec<u64>, Vec<Lane>)
     (times, lanes)
 }
 
+/// Whether segments `a–b` and `c–d` cross.
+pub fn segments_cross(a: (f64, f64), b: (f64, f64), c: (f64, f64), d: (f64, f64)) -> bool {
+    let orient = |p: (f64, f64), q: (f64, f64), r: (f64, f64)| {
+        (q.0 - p.0) * (r.1 - p.1) - (q.1 - p.1) * (r.0 - p.0)
+    };
+    let (d1, d2) = (orient(c, d, a), orient(c, d, b));
+    let (d3, d4) = (orient(a, b, c), orient(a, b, d));
+    (d1 > 0.0) != (d2 > 0.0) && (d3 > 0.0) != (d4 > 0.0) && d1 != 0.0 && d2 != 0.0
+}
+
+/// The links (lower index first) that a line drawn from `from` to `to` across the ring cuts.
+pub fn links_crossed(n: usize, from: (f64, f64), to: (f64, f64)) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for a in 0..n {
+        for b in a + 1..n {
+            if segments_cross(node_pos(a, n), node_pos(b, n), from, to) {
+                out.push((a, b));
+            }
+        }
+    }
+    out
+}
+
 /// Picks a "nice" timeline span at least `t` ms long (so that marks do not move every frame).
 pub fn timeline_span(t: u64) -> u64 {
     let mut span = 30_000u64;
@@ -465,6 +488,28 @@ mod tests {
             assert!(l.sent_row <= l.end_row && l.end_row < times.len());
             assert_ne!(l.from, l.to);
         }
+    }
+
+    #[test]
+    fn a_line_across_the_ring_cuts_the_links_it_crosses() {
+        // A vertical line through the centre of a 4-node ring (A top, B right, C bottom, D left)
+        // crosses A–B? No: it runs between A and C... take a line left of centre, top to bottom.
+        let cut = links_crossed(4, (400.0, 0.0), (400.0, 1000.0));
+        // D (left) is cut off from A, B and C.
+        assert_eq!(cut, vec![(0, 3), (1, 3), (2, 3)]);
+        assert!(links_crossed(4, (0.0, 0.0), (10.0, 10.0)).is_empty());
+        assert!(segments_cross(
+            (0.0, 0.0),
+            (2.0, 2.0),
+            (0.0, 2.0),
+            (2.0, 0.0)
+        ));
+        assert!(!segments_cross(
+            (0.0, 0.0),
+            (1.0, 1.0),
+            (2.0, 0.0),
+            (3.0, 1.0)
+        ));
     }
 
     #[test]

@@ -127,6 +127,9 @@ pub enum Msg {
     SetDraft(Vec<u8>),
     Key(web_sys::KeyboardEvent),
     SelectNodeKey(usize),
+    CutStart((f64, f64)),
+    CutMove((f64, f64)),
+    CutEnd,
 }
 
 /// The page.
@@ -160,6 +163,7 @@ pub struct App {
     filter: Filter,
     on: Callback<Msg>,
     flash: Option<String>,
+    cut_line: Option<((f64, f64), (f64, f64))>,
 }
 
 fn preset_info(p: &scenario::Preset) -> PresetInfo {
@@ -430,6 +434,7 @@ impl Component for App {
             filter: Filter::All,
             on: ctx.link().callback(|m| m),
             flash: None,
+            cut_line: None,
         };
         let h = dom::hash();
         let spec = app.spec_from_hash(&h);
@@ -697,6 +702,53 @@ impl Component for App {
                 true
             }
             Msg::Key(e) => self.on_key(e, ctx),
+            Msg::CutStart(p) => {
+                self.cut_line = Some((p, p));
+                true
+            }
+            Msg::CutMove(p) => {
+                if let Some((a, _)) = self.cut_line {
+                    self.cut_line = Some((a, p));
+                    true
+                } else {
+                    false
+                }
+            }
+            Msg::CutEnd => {
+                let Some((a, b)) = self.cut_line.take() else {
+                    return false;
+                };
+                let len = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+                if len < 40.0 {
+                    return true;
+                }
+                let n = self.world().sim().len();
+                let actions: Vec<Action> = {
+                    let w = self.world();
+                    layout::links_crossed(n, a, b)
+                        .into_iter()
+                        .filter(|(x, y)| {
+                            !(w.sim().net.is_cut(*x, *y) && w.sim().net.is_cut(*y, *x))
+                        })
+                        .map(|(x, y)| Action::Cut {
+                            from: x,
+                            to: y,
+                            both: true,
+                        })
+                        .collect()
+                };
+                let count = actions.len();
+                for act in actions {
+                    if !self.act(act, ctx) {
+                        break;
+                    }
+                }
+                if count > 0 {
+                    let t = format!("{count} {}", self.lang.tr().links_cut);
+                    self.toast(t, ctx);
+                }
+                true
+            }
         }
     }
 
@@ -729,6 +781,7 @@ impl Component for App {
             hot: &hot,
             reduced_motion: self.reduced_motion,
             on: &self.on,
+            cut_line: self.cut_line,
         });
         let speed_slider = {
             let v = ((self.spec.speed / 0.1).log10() / 4.0 * 1000.0).round();

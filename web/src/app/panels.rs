@@ -796,6 +796,7 @@ pub fn network(p: &NetProps) -> Html {
             <p class="small">{ tr.partition_hint }</p>
             <div class="lanes">{ lanes }</div>
             <div class="actions"><button class="danger" onclick={apply_partition} data-action="apply-partition">{ tr.apply_partition }</button></div>
+            <p class="small">{ tr.draw_cut_hint }</p>
             <h3>{ tr.preset_splits }</h3>
             { presets }
             if !cuts.is_empty() {

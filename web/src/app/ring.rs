@@ -19,6 +19,25 @@ pub struct RingProps<'a> {
     pub hot: &'a [usize],
     pub reduced_motion: bool,
     pub on: &'a Callback<Msg>,
+    /// A cut line being drawn (SVG coordinates).
+    pub cut_line: Option<((f64, f64), (f64, f64))>,
+}
+
+/// Where a pointer event is, in the ring's SVG coordinates (viewBox 0 0 1000 1000, centred).
+fn svg_point(e: &PointerEvent) -> Option<(f64, f64)> {
+    // Not `current_target`: Yew listens on its root element and delegates.
+    let el = super::dom::closest(e.as_ref(), "svg.ring")?;
+    let r = el.get_bounding_client_rect();
+    let scale = (r.width() / 1000.0).min(r.height() / 1000.0);
+    if scale <= 0.0 {
+        return None;
+    }
+    let ox = r.left() + (r.width() - 1000.0 * scale) / 2.0;
+    let oy = r.top() + (r.height() - 1000.0 * scale) / 2.0;
+    Some((
+        (e.client_x() as f64 - ox) / scale,
+        (e.client_y() as f64 - oy) / scale,
+    ))
 }
 
 /// What a click in an SVG of the page hit, from its `data-hit` attributes.
@@ -127,6 +146,44 @@ fn cross(a: f64, b: f64) -> String {
 pub fn view(p: &RingProps<'_>) -> Html {
     let on = p.on.clone();
     let onclick = Callback::from(move |e: MouseEvent| on.emit(Msg::Select(click_target(&e))));
+    // Drawing a line across the ring (mouse or pen, from an empty spot) cuts the links it crosses.
+    let onpointerdown = {
+        let on = p.on.clone();
+        Callback::from(move |e: PointerEvent| {
+            if e.pointer_type() == "touch" || e.button() != 0 {
+                return;
+            }
+            let ev: &web_sys::Event = e.as_ref();
+            if super::dom::closest(ev, "[data-hit]").is_some() {
+                return;
+            }
+            if let Some(pt) = svg_point(&e) {
+                if let Some(el) = super::dom::closest(ev, "svg.ring") {
+                    let _ = el.set_pointer_capture(e.pointer_id());
+                }
+                on.emit(Msg::CutStart(pt));
+            }
+        })
+    };
+    let drawing = p.cut_line.is_some();
+    let onpointermove = {
+        let on = p.on.clone();
+        Callback::from(move |e: PointerEvent| {
+            if drawing {
+                if let Some(pt) = svg_point(&e) {
+                    on.emit(Msg::CutMove(pt));
+                }
+            }
+        })
+    };
+    let onpointerup = {
+        let on = p.on.clone();
+        Callback::from(move |_: PointerEvent| {
+            if drawing {
+                on.emit(Msg::CutEnd);
+            }
+        })
+    };
     let sc = p.scene;
     let n = sc.nodes.len();
     let r = sc.radius;
@@ -297,7 +354,8 @@ pub fn view(p: &RingProps<'_>) -> Html {
     html! {
         <svg class="ring" viewBox="0 0 1000 1000" role="img"
             aria-label={format!("{} · {}", tr.title, p.sim.len())} {onclick}
-            data-flying={flying.to_string()} data-failed={failed_now.to_string()}>
+            data-flying={flying.to_string()} data-failed={failed_now.to_string()}
+            {onpointerdown} {onpointermove} {onpointerup}>
             <defs>
                 <marker id="vote-head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="vote-head" />
@@ -308,6 +366,9 @@ pub fn view(p: &RingProps<'_>) -> Html {
             <g class="votes">{ for votes }</g>
             <g class="nodes">{ nodes }</g>
             <g class="msgs">{ msgs }</g>
+            if let Some((a, b)) = p.cut_line {
+                <line class="cut-draw" x1={fmt(a.0)} y1={fmt(a.1)} x2={fmt(b.0)} y2={fmt(b.1)} />
+            }
         </svg>
     }
 }

@@ -7,7 +7,6 @@ use crate::describe::{self, letter};
 use crate::i18n::Lang;
 use crate::layout::{clock_text, timeline_span};
 use crate::model::MarkKind;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -88,7 +87,8 @@ fn marks(p: &MarksProps) -> Html {
 }
 
 fn seek_from(e: &PointerEvent, span: u64) -> Option<u64> {
-    let el: web_sys::Element = e.current_target()?.dyn_into().ok()?;
+    // Not `current_target`: Yew listens on its root element and delegates.
+    let el = super::dom::closest(e.as_ref(), ".timeline")?;
     let rect = el.get_bounding_client_rect();
     if rect.width() <= 0.0 {
         return None;
@@ -107,10 +107,7 @@ pub fn timeline(p: &Props) -> Html {
     let onpointerdown = {
         let on = on.clone();
         Callback::from(move |e: PointerEvent| {
-            if let Some(el) = e
-                .current_target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            {
+            if let Some(el) = super::dom::closest(e.as_ref(), ".timeline") {
                 let _ = el.set_pointer_capture(e.pointer_id());
             }
             if let Some(t) = seek_from(&e, span) {
