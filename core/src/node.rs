@@ -184,6 +184,12 @@ impl Node {
         op
     }
 
+    /// `RaftCore.loadDatum` (operator endpoint `datum/reload`): put a datum read from disk into
+    /// memory as it is — no timestamp check, no term change, nothing persisted or sent.
+    pub fn reload(&mut self, datum: Datum) {
+        self.store_datum(datum);
+    }
+
     /// The member list changed (Nacos 1.4 `changePeers`): the set is rebuilt only when an address
     /// appears that was not known; existing records are kept. Returns whether it changed.
     pub fn set_members(&mut self, members: &[String]) -> bool {

@@ -1367,3 +1367,17 @@ fn origins_route_completions() {
         ]
     );
 }
+
+#[test]
+fn reload_replaces_the_datum_in_memory_only() {
+    let mut f = following(3, 1);
+    let d = Datum {
+        key: SWITCH_KEY.into(),
+        value: Some(value(r#"{"a":1}"#)),
+        timestamp: 9,
+    };
+    f.reload(d.clone());
+    assert_eq!(f.datum(SWITCH_KEY), Some(&d));
+    assert!(f.take_outputs().is_empty());
+    assert_eq!(f.local().term, 0);
+}

@@ -19,8 +19,8 @@ use crate::writer::Writer;
 use bytes::Bytes;
 use nacos_raft_core::key;
 use nacos_raft_core::{
-    BeatPacket, Event, Failure, InboundId, Node, Output, Persist, RaftError, Request, RequestId,
-    Response, Timer,
+    BeatPacket, Datum, Event, Failure, InboundId, Node, Output, Persist, RaftError, Request,
+    RequestId, Response, Timer,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -78,6 +78,8 @@ pub enum Input {
     Timer(Timer),
     /// A read-only look at the node.
     Inspect(Inspect),
+    /// `datum/reload`: a datum read from disk replaces the one in memory.
+    Reload(Datum, oneshot::Sender<()>),
 }
 
 /// A cheap handle for talking to the actor.
@@ -108,6 +110,18 @@ impl Handle {
         });
         self.tx
             .send(Input::Inspect(job))
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())
+    }
+}
+
+impl Handle {
+    /// Replaces a datum in memory with `datum` (Nacos' `loadDatum`).
+    pub async fn reload(&self, datum: Datum) -> Result<(), RaftError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Reload(datum, tx))
             .await
             .map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())
@@ -236,6 +250,10 @@ impl Actor {
             }
             Input::Timer(t) => self.node.on_timer(t),
             Input::Inspect(f) => f(&self.node),
+            Input::Reload(d, done) => {
+                self.node.reload(d);
+                let _ = done.send(());
+            }
         }
         self.process_outputs();
     }

@@ -200,9 +200,8 @@ async fn remove(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -
 
 /// Endpoint 4. Nacos' `RaftStore.load(key)` only looks at files directly in the data folder,
 /// so for every key with a namespace it finds nothing and the reload does nothing; that is
-/// reproduced. For a top-level key (the switch) a file identical to memory is fine; a different
-/// one cannot be applied, because the core offers no way to replace a datum from outside the
-/// protocol, and the answer says so.
+/// reproduced. A top-level key (the switch) is read from its file and replaces the datum in
+/// memory (`RaftCore.loadDatum`: no notification, no term change).
 async fn reload(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -> HttpResponse {
     let k = match codec::decode_key(q.as_deref(), &body) {
         Ok(k) => k,
@@ -226,14 +225,8 @@ async fn reload(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -
         },
         _ => return text(StatusCode::OK, "ok".into(), Extra::None),
     };
-    let kk = on_disk.key.clone();
-    match s.node.inspect(move |n| n.datum(&kk).cloned()).await {
-        Ok(Some(mem)) if mem == on_disk => text(StatusCode::OK, "ok".into(), Extra::None),
-        Ok(_) => error(RaftError::server(format!(
-            "{} differs from memory; this node cannot replace a datum from disk while running \
-             (restart it to load the file)",
-            path.display()
-        ))),
+    match s.node.reload(on_disk).await {
+        Ok(()) => text(StatusCode::OK, "ok".into(), Extra::None),
         Err(e) => error(e),
     }
 }

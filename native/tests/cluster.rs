@@ -2,6 +2,7 @@
 //! forwarding, kill -9 of the leader, restart from disk, catch-up of a new node, and a data
 //! directory in the layout Java Nacos 1.4.1 writes.
 
+use bytes::Bytes;
 use nacos_raft_core::{Datum, PeerState};
 use nacos_raft_node::codec;
 use nacos_raft_node::testkit::{
@@ -333,4 +334,28 @@ async fn starts_on_a_data_directory_written_by_java_nacos() {
         .await
         .unwrap();
     assert_eq!(status, 200, "{body}");
+
+    // An operator edits the switch file and reloads it (endpoint 4): memory follows the file.
+    let edited = switch.replace(r#""checkTimes":3"#, r#""checkTimes":4"#);
+    std::fs::write(
+        root.join("data").join(JAVA_SWITCH),
+        format!(r#"{{"key":"{JAVA_SWITCH}","value":{edited},"timestamp":4}}"#),
+    )
+    .unwrap();
+    let q = format!(
+        "{}/datum/reload?key={}",
+        codec::RAFT_BASE,
+        JAVA_SWITCH.replace('#', "%23")
+    );
+    let (status, body) = http
+        .request(&me, "PUT", &q, &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let got = http.datums(&me, &[JAVA_SWITCH.to_string()]).await.unwrap();
+    let s = got[0].as_ref().expect("the switch");
+    assert_eq!(
+        (s.timestamp, s.value.as_ref().unwrap().as_str()),
+        (4, edited.as_str())
+    );
 }
