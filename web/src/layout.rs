@@ -122,6 +122,11 @@ pub struct NodeView {
     pub datums: usize,
     /// Centre.
     pub pos: (f64, f64),
+    /// For candidates: which members its own peer map records as voting for it (what
+    /// `decideLeader` counts), by member index.
+    pub votes_for_me: Vec<bool>,
+    /// The majority it needs.
+    pub majority: usize,
 }
 
 /// One message as drawn.
@@ -199,6 +204,17 @@ pub fn scene(w: &World, linger_ms: f64) -> Scene {
                         beat_due_ms: l.heartbeat_due_ms,
                         datums: node.datum_count(),
                         pos,
+                        votes_for_me: if l.state == PeerState::Candidate {
+                            (0..n)
+                                .map(|j| {
+                                    node.peer(s.addr(j))
+                                        .is_some_and(|r| r.vote() == Some(s.addr(i)))
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        },
+                        majority: node.majority(),
                     }
                 }
                 None => NodeView {
@@ -214,6 +230,8 @@ pub fn scene(w: &World, linger_ms: f64) -> Scene {
                     beat_due_ms: 0,
                     datums: s.sim_node(i).disk.datums.len(),
                     pos,
+                    votes_for_me: Vec::new(),
+                    majority: 0,
                 },
             }
         })

@@ -534,6 +534,27 @@ async fn a_vote_shows_what_its_receiver_will_decide() {
         yew::scheduler::flush().await;
     }
     let v = found.expect("a vote in flight");
+    // The candidate shows its tally as decideLeader counts it (its own vote at least).
+    let tally = one(&root, "[data-state=CANDIDATE] .tallies");
+    assert!(attr(&tally, "data-votes").parse::<usize>().unwrap() >= 1);
+    // Nodes are in the tab order; Enter on one selects it.
+    let node = one(&root, "[data-node='127.0.0.1:8849']");
+    assert_eq!(attr(&node, "tabindex"), "0");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    node.dispatch_event(
+        &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+    )
+    .unwrap();
+    yew::scheduler::flush().await;
+    assert_eq!(
+        attr(
+            &one(&root, "[data-testid=node-inspector]"),
+            "data-node-index"
+        ),
+        "1"
+    );
     click(&one(&v, ".msg-hit"));
     yew::scheduler::flush().await;
     let text = one(&root, "[data-testid=on-arrival]")

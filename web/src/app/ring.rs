@@ -166,6 +166,22 @@ pub fn view(p: &RingProps<'_>) -> Html {
         })
     };
     let drawing = p.cut_line.is_some();
+    // Enter or space on a focused node selects it (nodes are in the tab order).
+    let onkeydown = {
+        let on = p.on.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() != "Enter" {
+                return;
+            }
+            let ev: &web_sys::Event = e.as_ref();
+            if let Some(el) = super::dom::closest(ev, "[data-hit=node]") {
+                if let Some(i) = el.get_attribute("data-index").and_then(|v| v.parse().ok()) {
+                    e.prevent_default();
+                    on.emit(Msg::Select(Selection::Node(i)));
+                }
+            }
+        })
+    };
     let onpointermove = {
         let on = p.on.clone();
         Callback::from(move |e: PointerEvent| {
@@ -255,11 +271,30 @@ pub fn view(p: &RingProps<'_>) -> Html {
             } else {
                 nv.addr.trim_start_matches("127.0.0.1").to_string()
             };
+            let tally = nv.votes_for_me.iter().filter(|v| **v).count();
             let vote_label = match nv.vote_for {
-                Some(v) if v == nv.index => format!("{}→{}", tr.vote, letter(v)),
+                _ if nv.state == Some(PeerState::Candidate) => {
+                    format!("{} {tally}/{}", tr.vote, nv.majority)
+                }
                 Some(v) => format!("{}→{}", tr.vote, letter(v)),
                 None => String::new(),
             };
+            // A candidate's tally, as decideLeader counts it: one dot per member, towards it.
+            let dots: Html = nv
+                .votes_for_me
+                .iter()
+                .enumerate()
+                .map(|(j, got)| {
+                    let (tx, ty) = sc.nodes[j].pos;
+                    let (dx, dy) = if j == nv.index { (0.0, -1.0) } else { (tx - x, ty - y) };
+                    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+                    let rr = r * 0.84;
+                    html! {
+                        <circle class={classes!("tally", got.then_some("got"))}
+                            cx={fmt(dx / len * rr)} cy={fmt(dy / len * rr)} r={fmt((r * 0.08).max(3.0))} />
+                    }
+                })
+                .collect();
             let title = format!(
                 "{} · {} · {} {}",
                 nv.addr,
@@ -272,6 +307,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                 <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
                     data-node={nv.addr.clone()} data-state={st} data-term={nv.term.to_string()}
                     data-vote-for={vote_addr} data-hit="node" data-index={nv.index.to_string()}
+                    tabindex="0" role="button" aria-label={title.clone()}
                     transform={translate(x, y)}>
                     <title>{ title }</title>
                     if hot { <circle class="halo" r={fmt(r + 24.0)} /> }
@@ -290,6 +326,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     <circle class="body" r={fmt(r)} />
                     if nv.state == Some(PeerState::Candidate) {
                         <circle class="cand-ring" r={fmt(r - 5.0)} />
+                        <g class="tallies" data-votes={tally.to_string()}>{ dots }</g>
                     }
                     if nv.state.is_none() {
                         <path class="down-x" d={cross(-r * 0.6, r * 0.6)} />
@@ -355,7 +392,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
         <svg class="ring" viewBox="0 0 1000 1000" role="img"
             aria-label={format!("{} · {}", tr.title, p.sim.len())} {onclick}
             data-flying={flying.to_string()} data-failed={failed_now.to_string()}
-            {onpointerdown} {onpointermove} {onpointerup}>
+            {onpointerdown} {onpointermove} {onpointerup} {onkeydown}>
             <defs>
                 <marker id="vote-head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="vote-head" />
