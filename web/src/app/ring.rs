@@ -257,8 +257,10 @@ pub fn view(p: &RingProps<'_>) -> Html {
             // Labels outside the ring.
             let (ox, oy) = (x - CENTER.0, y - CENTER.1);
             let olen = (ox * ox + oy * oy).sqrt().max(1e-6);
-            let lx = x + ox / olen * (r + 30.0);
-            let ly = y + oy / olen * (r + 30.0) - 6.0;
+            // Further out above and below a node (clear of a leader's crown), closer at the sides.
+            let off = r + 30.0 + (r * 0.5 - 18.0).max(0.0) * (oy / olen).abs();
+            let lx = x + ox / olen * off;
+            let ly = y + oy / olen * off - 6.0;
             let anchor = if (lx - CENTER.0).abs() < 30.0 {
                 "middle"
             } else if lx > CENTER.0 {
