@@ -616,7 +616,16 @@ impl Component for App {
             }
             Msg::LoadScenario(id) => {
                 if let Some(p) = scenario::preset(id) {
-                    let spec = preset_spec(&p, self.spec.speed);
+                    // A long story (an hour of elections) plays faster, so that it is told in
+                    // about a minute or two.
+                    let want = p.end_ms as f64 / 20_000.0;
+                    let speed = SPEEDS
+                        .iter()
+                        .copied()
+                        .find(|s| *s >= want)
+                        .unwrap_or(1000.0)
+                        .max(self.spec.speed);
+                    let spec = preset_spec(&p, speed);
                     self.load(spec, ctx);
                     self.tab = Tab::Scenarios;
                 }
@@ -985,7 +994,14 @@ impl App {
             .filter(|_| !has_seed);
         if let Some(id) = scenario_only {
             if let Some(p) = scenario::preset(id) {
-                return preset_spec(&p, urlstate::DEFAULT_SPEED);
+                let want = p.end_ms as f64 / 20_000.0;
+                let speed = SPEEDS
+                    .iter()
+                    .copied()
+                    .find(|s| *s >= want)
+                    .unwrap_or(1000.0)
+                    .max(urlstate::DEFAULT_SPEED);
+                return preset_spec(&p, speed);
             }
         }
         match RunSpec::parse(h, dom::random_seed()) {
