@@ -175,6 +175,17 @@ fn preset_info(p: &scenario::Preset) -> PresetInfo {
     }
 }
 
+/// A long story (an hour of elections) plays faster, so that it is told in a minute or two.
+fn story_speed(end_ms: u64, at_least: f64) -> f64 {
+    let want = end_ms as f64 / 20_000.0;
+    SPEEDS
+        .iter()
+        .copied()
+        .find(|s| *s >= want)
+        .unwrap_or(1000.0)
+        .max(at_least)
+}
+
 /// The run spec of a preset.
 fn preset_spec(p: &scenario::Preset, speed: f64) -> RunSpec {
     let timings = if p.config.timings == nacos_raft_core::Config::fast() {
@@ -616,16 +627,7 @@ impl Component for App {
             }
             Msg::LoadScenario(id) => {
                 if let Some(p) = scenario::preset(id) {
-                    // A long story (an hour of elections) plays faster, so that it is told in
-                    // about a minute or two.
-                    let want = p.end_ms as f64 / 20_000.0;
-                    let speed = SPEEDS
-                        .iter()
-                        .copied()
-                        .find(|s| *s >= want)
-                        .unwrap_or(1000.0)
-                        .max(self.spec.speed);
-                    let spec = preset_spec(&p, speed);
+                    let spec = preset_spec(&p, story_speed(p.end_ms, self.spec.speed));
                     self.load(spec, ctx);
                     self.tab = Tab::Scenarios;
                 }
@@ -994,14 +996,7 @@ impl App {
             .filter(|_| !has_seed);
         if let Some(id) = scenario_only {
             if let Some(p) = scenario::preset(id) {
-                let want = p.end_ms as f64 / 20_000.0;
-                let speed = SPEEDS
-                    .iter()
-                    .copied()
-                    .find(|s| *s >= want)
-                    .unwrap_or(1000.0)
-                    .max(urlstate::DEFAULT_SPEED);
-                return preset_spec(&p, speed);
+                return preset_spec(&p, story_speed(p.end_ms, urlstate::DEFAULT_SPEED));
             }
         }
         match RunSpec::parse(h, dom::random_seed()) {
