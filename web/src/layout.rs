@@ -13,15 +13,40 @@ pub const CENTER: (f64, f64) = (500.0, 500.0);
 /// Radius of the ring.
 pub const RING: f64 = 360.0;
 
+/// Sine and cosine by their series (exact to ~1e-9 after reducing the angle to [-π, π]); the
+/// page avoids libm's, which bring large tables into the wasm.
+pub fn sin_cos(a: f64) -> (f64, f64) {
+    use std::f64::consts::{PI, TAU};
+    let mut x = a % TAU;
+    if x > PI {
+        x -= TAU;
+    } else if x < -PI {
+        x += TAU;
+    }
+    let (mut s, mut c) = (0.0, 0.0);
+    let mut term = 1.0; // x^k / k!
+    for k in 0..24 {
+        match k % 4 {
+            0 => c += term,
+            1 => s += term,
+            2 => c -= term,
+            _ => s -= term,
+        }
+        term *= x / (k + 1) as f64;
+    }
+    (s, c)
+}
+
 /// Where node `i` of `n` sits (the first at the top, clockwise).
 pub fn node_pos(i: usize, n: usize) -> (f64, f64) {
     let a = -std::f64::consts::FRAC_PI_2 + (i as f64) * std::f64::consts::TAU / (n.max(1) as f64);
-    (CENTER.0 + RING * a.cos(), CENTER.1 + RING * a.sin())
+    let (s, c) = sin_cos(a);
+    (CENTER.0 + RING * c, CENTER.1 + RING * s)
 }
 
 /// The radius of a node's circle for a cluster of `n`.
 pub fn node_radius(n: usize) -> f64 {
-    let chord = 2.0 * RING * (std::f64::consts::PI / n.max(2) as f64).sin();
+    let chord = 2.0 * RING * sin_cos(std::f64::consts::PI / n.max(2) as f64).0;
     (chord * 0.36).clamp(30.0, 66.0)
 }
 
@@ -83,7 +108,8 @@ pub fn arc_path(cx: f64, cy: f64, r: f64, f: f64) -> String {
         return format!("M {x} {top} A {r_} {r_} 0 1 1 {x} {bottom} A {r_} {r_} 0 1 1 {x} {top}");
     }
     let a = -std::f64::consts::FRAC_PI_2 + f * std::f64::consts::TAU;
-    let (x, y) = (cx + r * a.cos(), cy + r * a.sin());
+    let (sin, cos) = sin_cos(a);
+    let (x, y) = (cx + r * cos, cy + r * sin);
     let large = if f > 0.5 { 1 } else { 0 };
     format!(
         "M {} {} A {r_} {r_} 0 {large} 1 {} {}",
@@ -422,6 +448,18 @@ mod tests {
         assert!((there.0 - back.0).abs() < 1e-9);
         assert!((there.1 - back.1).abs() > 10.0);
         assert_eq!(along(a, b, 0.0, 40.0).0, 140.0);
+    }
+
+    #[test]
+    fn series_sine_and_cosine_match_libm() {
+        for k in -400..400 {
+            let a = k as f64 * 0.037;
+            let (s, c) = sin_cos(a);
+            assert!(
+                (s - a.sin()).abs() < 1e-9 && (c - a.cos()).abs() < 1e-9,
+                "{a}"
+            );
+        }
     }
 
     #[test]

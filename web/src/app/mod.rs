@@ -795,15 +795,21 @@ impl Component for App {
             cut_line: self.cut_line,
         });
         let speed_slider = {
-            let v = ((self.spec.speed / 0.1).log10() / 4.0 * 1000.0).round();
+            // Notches 0.1×, 0.2×, 0.5×, 1×, … 1000× (a log scale); a speed from a link that is
+            // between notches shows at the nearest one.
+            let v = SPEEDS
+                .iter()
+                .position(|s| *s >= self.spec.speed * 0.999)
+                .unwrap_or(SPEEDS.len() - 1);
             let oninput = link.callback(|e: InputEvent| {
                 let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                let v: f64 = el.value().parse().unwrap_or(500.0);
-                Msg::SetSpeed(0.1 * 10f64.powf(v / 1000.0 * 4.0))
+                let v: usize = el.value().parse().unwrap_or(6);
+                Msg::SetSpeed(SPEEDS[v.min(SPEEDS.len() - 1)])
             });
             html! {
-                <input type="range" min="0" max="1000" step="1" value={(v as i64).to_string()}
-                    aria-label={tr.speed} data-testid="speed" {oninput} />
+                <input type="range" min="0" max={(SPEEDS.len() - 1).to_string()} step="1" value={v.to_string()}
+                    aria-label={tr.speed} aria-valuetext={format!("{}×", fmt_speed(self.spec.speed))}
+                    data-testid="speed" {oninput} />
             }
         };
         let speed_text =
