@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 echo "[e2e] trunk build --release"
 trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-trunk.log; exit 1; }
 expected=$(grep -c "^test('" e2e/page.test.mjs)
+[ "$expected" -gt 0 ] || { echo "[e2e] no tests declared in e2e/page.test.mjs"; exit 1; }
 log=$(mktemp)
 echo "[e2e] node --test e2e/page.test.mjs ($expected tests expected)"
 if ! (cd e2e && node --test --test-reporter=spec page.test.mjs) >"$log" 2>&1; then

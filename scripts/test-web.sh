@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 expected=$(grep -c '^#\[wasm_bindgen_test\]' web/tests/browser.rs)
+[ "$expected" -gt 0 ] || { echo "[test-web] no tests declared in web/tests/browser.rs"; exit 1; }
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 log=$(mktemp)
