@@ -20,5 +20,6 @@ fail=$(awk '/^ℹ fail /{print $3}' "$log")
 if [ "${pass:-0}" != "$expected" ] || [ "${fail:-1}" != "0" ]; then
   echo "[e2e] ran ${pass:-0} tests, expected $expected"; exit 1
 fi
-echo "[e2e] $pass passed, 0 failed (screenshots in artifacts/)"
+echo "[e2e] screenshots in artifacts/"
+echo "e2e: $pass passed, 0 failed"
 rm -f "$log"

@@ -20,5 +20,5 @@ if [ "$n" != "$expected" ]; then
   cat "$log"; echo "[test-web] ran $n browser tests, expected $expected"; exit 1
 fi
 grep -E '^test .* ok$' "$log" | sed 's/^/[test-web] /'
-echo "[test-web] $n passed, 0 failed"
+echo "test-web: $n passed, 0 failed"
 rm -f "$log"
