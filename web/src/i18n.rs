@@ -205,6 +205,9 @@ pub struct Tr {
     pub stats_lost: &'static str,
     pub draw_cut_hint: &'static str,
     pub links_cut: &'static str,
+    pub prev_mark: &'static str,
+    pub next_mark: &'static str,
+    pub key_marks: &'static str,
 }
 
 /// English.
@@ -366,6 +369,9 @@ pub static EN: Tr = Tr {
     stats_lost: "did not arrive",
     draw_cut_hint: "Or draw a line across the ring with the mouse (drag from an empty spot): every link it crosses is cut, both ways.",
     links_cut: "links cut by your line",
+    prev_mark: "Previous mark",
+    next_mark: "Next mark",
+    key_marks: "jump to the previous / next mark on the timeline (election, leader, crash, violation, action)",
 };
 
 /// 简体中文.
@@ -527,6 +533,9 @@ pub static ZH: Tr = Tr {
     stats_lost: "条未送达",
     draw_cut_hint: "也可以用鼠标在环上画一条线(从空白处拖动):它穿过的每条连线都会被双向切断。",
     links_cut: "条连线被你画的线切断",
+    prev_mark: "上一个标记",
+    next_mark: "下一个标记",
+    key_marks: "跳到时间轴上的上一个 / 下一个标记(选举、leader、宕机、违规、操作)",
 };
 
 #[cfg(test)]

@@ -599,3 +599,35 @@ async fn acting_in_the_past_forks_and_the_old_branch_can_be_shown_again() {
     assert_eq!(clock(&root), past);
     unmount(h, root).await;
 }
+
+#[wasm_bindgen_test]
+async fn jumping_from_mark_to_mark() {
+    // The actions are simulated ahead on load, so their marks (and the elections before them)
+    // are on the timeline from the start.
+    let (h, root) =
+        mount("seed=2&nodes=4&timings=nacos&speed=10&actions=20000:timeout:1,40000:crash:0").await;
+    click(&one(&root, "[data-testid=play]"));
+    yew::scheduler::flush().await;
+    let now = clock(&root);
+    let mut marks: Vec<u64> = all(&root, "[data-mark]")
+        .iter()
+        .map(|m| attr(m, "data-at-ms").parse().unwrap())
+        .filter(|t| *t > now)
+        .collect();
+    marks.sort_unstable();
+    marks.dedup();
+    assert!(
+        marks.contains(&20_000) && marks.contains(&40_000),
+        "{marks:?}"
+    );
+    click(&one(&root, "[data-testid=next-mark]"));
+    yew::scheduler::flush().await;
+    assert_eq!(clock(&root), marks[0]);
+    key("]");
+    yew::scheduler::flush().await;
+    assert_eq!(clock(&root), marks[1]);
+    key("[");
+    yew::scheduler::flush().await;
+    assert_eq!(clock(&root), marks[0]);
+    unmount(h, root).await;
+}

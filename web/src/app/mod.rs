@@ -127,6 +127,8 @@ pub enum Msg {
     SetDraft(Vec<u8>),
     Key(web_sys::KeyboardEvent),
     SelectNodeKey(usize),
+    /// Jump to the next (true) or previous mark of the timeline, paused there.
+    Mark(bool),
     CutStart((f64, f64)),
     CutMove((f64, f64)),
     CutEnd,
@@ -361,6 +363,8 @@ impl App {
             "+" | "=" => Some(Msg::Faster),
             "-" | "_" => Some(Msg::Slower),
             "s" => Some(Msg::ToggleSlowmo),
+            "[" => Some(Msg::Mark(false)),
+            "]" => Some(Msg::Mark(true)),
             "?" | "h" => Some(Msg::ToggleHelp),
             "l" => Some(Msg::ToggleLang),
             "Escape" => Some(Msg::Escape),
@@ -713,6 +717,24 @@ impl Component for App {
                 true
             }
             Msg::Key(e) => self.on_key(e, ctx),
+            Msg::Mark(forward) => {
+                self.set_playing(false, ctx);
+                let now = self.world().now();
+                let target = {
+                    let w = self.world();
+                    let marks = w.marks().iter().map(|m| m.at_ms);
+                    if forward {
+                        marks.filter(|t| *t > now).min()
+                    } else {
+                        marks.filter(|t| *t < now).max()
+                    }
+                };
+                if let Some(t) = target {
+                    self.world_mut().seek(t);
+                }
+                self.bump();
+                true
+            }
             Msg::CutStart(p) => {
                 self.cut_line = Some((p, p));
                 true
@@ -933,6 +955,8 @@ impl Component for App {
                             </button>
                             <button data-testid="step-back" onclick={link.callback(|_| Msg::StepBack)} title={tr.step_back}>{ icon(ICON_BACK) }{ tr.step_back }</button>
                             <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title={tr.step}>{ icon(ICON_STEP) }{ tr.step }</button>
+                            <button class="mark-nav" data-testid="prev-mark" onclick={link.callback(|_| Msg::Mark(false))} title={tr.prev_mark} aria-label={tr.prev_mark}>{ "◆◂" }</button>
+                            <button class="mark-nav" data-testid="next-mark" onclick={link.callback(|_| Msg::Mark(true))} title={tr.next_mark} aria-label={tr.next_mark}>{ "▸◆" }</button>
                             <label class="speed">{ tr.speed }{" "}{ speed_slider }<span class="speed-val" data-testid="speed-value">{ speed_text }</span></label>
                             <label class="check" title={tr.slowmo_hint}>
                                 <input type="checkbox" checked={self.spec.slowmo} onchange={link.callback(|_| Msg::ToggleSlowmo)} data-testid="slowmo" />

@@ -984,10 +984,11 @@ pub struct HelpProps {
 pub fn help(p: &HelpProps) -> Html {
     let lang = p.lang;
     let tr = lang.tr();
-    let keys: [(&str, &str); 11] = [
+    let keys: [(&str, &str); 12] = [
         ("Space / K", tr.key_play),
         (". / →", tr.key_step),
         (", / ←", tr.key_back),
+        ("[ / ]", tr.key_marks),
         ("− / +", tr.key_speed),
         ("S", tr.key_slowmo),
         ("1 … 9, 0", tr.key_nodes),
