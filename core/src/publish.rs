@@ -315,14 +315,21 @@ impl Node {
         origin: Origin,
         result: Result<Response, Failure>,
     ) {
-        let result = match result {
-            Ok(_) => Ok(()),
-            Err(f) => {
-                self.request_failed(to, "forward", f.to_string());
-                Err(leader_failed(f))
-            }
-        };
+        let result = self.leader_answer(to, "forward", result);
         self.finish(origin, result);
+    }
+
+    /// What a forwarded write or delete gets from the leader, in `RaftProxy`'s words.
+    fn leader_answer(
+        &mut self,
+        to: &str,
+        what: &'static str,
+        result: Result<Response, Failure>,
+    ) -> Result<(), RaftError> {
+        result.map(|_| ()).map_err(|f| {
+            self.request_failed(to, what, f.to_string());
+            leader_failed(f)
+        })
     }
 
     /// `signalDelete`, under the lock: a non-leader forwards and holds the lock until the leader
@@ -404,13 +411,7 @@ impl Node {
         origin: Origin,
         result: Result<Response, Failure>,
     ) {
-        let result = match result {
-            Ok(_) => Ok(()),
-            Err(f) => {
-                self.request_failed(to, "forward delete", f.to_string());
-                Err(leader_failed(f))
-            }
-        };
+        let result = self.leader_answer(to, "forward delete", result);
         if matches!(self.lock.held, Some(Held::ForwardingDelete)) {
             self.lock.held = None;
         }

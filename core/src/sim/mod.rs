@@ -335,6 +335,33 @@ impl Sim {
         self.now = self.now.max(t);
     }
 
+    /// Runs event by event until `done` holds (checked after every step) or `within_ms` of
+    /// virtual time have passed; returns whether `done` held.
+    pub fn run_for(&mut self, within_ms: u64, mut done: impl FnMut(&Sim) -> bool) -> bool {
+        let limit = self.now + within_ms;
+        while !done(self) {
+            match self.next_event_ms() {
+                Some(t) if t <= limit => {
+                    self.step();
+                }
+                _ => {
+                    self.run_until(limit);
+                    return done(self);
+                }
+            }
+        }
+        true
+    }
+
+    /// The cluster leader, if every running node believes in it (its first beat has landed).
+    pub fn settled_leader(&self) -> Option<usize> {
+        let l = self.cluster_leader()?;
+        let a = self.addr(l);
+        (0..self.len())
+            .all(|i| self.node(i).is_none_or(|n| n.leader() == Some(a)))
+            .then_some(l)
+    }
+
     /// Processes the next event; returns its time.
     pub fn step(&mut self) -> Option<u64> {
         let Reverse(s) = self.queue.pop()?;
@@ -609,14 +636,7 @@ impl Sim {
             self.schedule(arrive_ms, Ev::Arrive(id));
         } else {
             self.stats.messages_dropped += 1;
-            let when = (waiter.sent_ms + self.cfg.read_timeout_ms).max(self.now);
-            self.schedule(
-                when,
-                Ev::Fail {
-                    waiter,
-                    failure: Failure::Timeout,
-                },
-            );
+            self.time_out(waiter);
         }
     }
 
@@ -912,14 +932,14 @@ impl Sim {
         let waiter = f.waiter;
         self.stats.messages_dropped += 1;
         self.set_fate(id, Fate::Dropped, self.now);
+        self.time_out(waiter);
+    }
+
+    /// A request or its answer died on the way: the sender gives up at its read timeout.
+    fn time_out(&mut self, waiter: Waiter) {
         let when = (waiter.sent_ms + self.cfg.read_timeout_ms).max(self.now);
-        self.schedule(
-            when,
-            Ev::Fail {
-                waiter,
-                failure: Failure::Timeout,
-            },
-        );
+        let failure = Failure::Timeout;
+        self.schedule(when, Ev::Fail { waiter, failure });
     }
 
     // ---- read access ------------------------------------------------------------------------

@@ -70,31 +70,9 @@ fn sim(nodes: usize, seed: u64) -> Sim {
     Sim::new(config(nodes, seed)).expect("preset configurations are valid")
 }
 
-/// Runs until `done` holds (checked after every step) or `within_ms` have passed.
-fn run_until(s: &mut Sim, within_ms: u64, mut done: impl FnMut(&Sim) -> bool) -> bool {
-    let limit_ms = s.now() + within_ms;
-    while !done(s) {
-        match s.next_event_ms() {
-            Some(t) if t <= limit_ms => {
-                s.step();
-            }
-            _ => {
-                s.run_until(limit_ms);
-                return done(s);
-            }
-        }
-    }
-    true
-}
-
 /// Runs until a leader exists and every running node follows it (its first beat landed).
 fn settle(s: &mut Sim, within_ms: u64) -> Option<usize> {
-    run_until(s, within_ms, |s| {
-        s.cluster_leader().is_some_and(|l| {
-            let a = address(l);
-            (0..s.len()).all(|i| s.node(i).is_none_or(|n| n.leader() == Some(a.as_str())))
-        })
-    });
+    s.run_for(within_ms, |s| s.settled_leader().is_some());
     s.cluster_leader()
 }
 
@@ -144,7 +122,7 @@ fn split_vote() -> Preset {
         s.run_until(300);
         act(&mut s, Action::Timeout { node: 0 });
         act(&mut s, Action::Timeout { node: 1 });
-        let split = !run_until(&mut s, 3_000, |s| s.cluster_leader().is_some());
+        let split = !s.run_for(3_000, |s| s.cluster_leader().is_some());
         if split || seed > 500 {
             break s;
         }
@@ -188,10 +166,10 @@ fn catch_up() -> Preset {
             count: 200,
         },
     );
-    run_until(&mut s, 120_000, ops_done);
+    s.run_for(120_000, ops_done);
     s.run_until(s.now() + 1_000);
     act(&mut s, Action::Restart { node: f });
-    run_until(&mut s, 60_000, |s| {
+    s.run_for(60_000, |s| {
         s.node(f).is_some_and(|n| n.datum_count() >= 200)
     });
     let t = s.now();
@@ -216,15 +194,22 @@ fn new_leader(s: &Sim, old: usize) -> Option<usize> {
     (0..s.len()).find(|i| *i != old && s.state(*i) == Some(PeerState::Leader))
 }
 
+/// Settles, cuts the leader and one follower off, waits for the majority's leader and its first
+/// beat; returns (old leader, new leader).
+fn partition_two_leaders(s: &mut Sim) -> (usize, usize) {
+    let old = settle(s, 60_000).expect("a leader");
+    s.run_until(s.now() + 2_000);
+    let groups = split_off(s, old);
+    act(s, Action::Partition { groups });
+    s.run_for(60_000, |s| new_leader(s, old).is_some());
+    let new = new_leader(s, old).expect("the majority elects");
+    s.run_until(s.now() + 6_000);
+    (old, new)
+}
+
 fn two_leaders() -> Preset {
     let mut s = sim(5, 14);
-    let old = settle(&mut s, 60_000).expect("a leader");
-    s.run_until(s.now() + 2_000);
-    let groups = split_off(&s, old);
-    act(&mut s, Action::Partition { groups });
-    run_until(&mut s, 60_000, |s| new_leader(s, old).is_some());
-    let new = new_leader(&s, old).expect("the majority elects");
-    s.run_until(s.now() + 6_000);
+    let (old, new) = partition_two_leaders(&mut s);
     act(
         &mut s,
         Action::Put {
@@ -233,12 +218,10 @@ fn two_leaders() -> Preset {
             value: super::sample_value(1, 1),
         },
     );
-    run_until(&mut s, 10_000, ops_done);
+    s.run_for(10_000, ops_done);
     s.run_until(s.now() + 4_000);
     act(&mut s, Action::HealAll);
-    run_until(&mut s, 30_000, |s| {
-        s.state(old) == Some(PeerState::Follower)
-    });
+    s.run_for(30_000, |s| s.state(old) == Some(PeerState::Follower));
     let t = s.now();
     finish(
         "two-leaders",
@@ -251,13 +234,7 @@ fn two_leaders() -> Preset {
 
 fn dead_key_loss() -> Preset {
     let mut s = sim(5, 15);
-    let old = settle(&mut s, 60_000).expect("a leader");
-    s.run_until(s.now() + 2_000);
-    let groups = split_off(&s, old);
-    act(&mut s, Action::Partition { groups });
-    run_until(&mut s, 60_000, |s| new_leader(s, old).is_some());
-    let new = new_leader(&s, old).expect("the majority elects");
-    s.run_until(s.now() + 6_000);
+    let (old, new) = partition_two_leaders(&mut s);
     act(
         &mut s,
         Action::Put {
@@ -282,10 +259,10 @@ fn dead_key_loss() -> Preset {
             value: super::sample_value(3, 1),
         },
     );
-    run_until(&mut s, 20_000, ops_done);
+    s.run_for(20_000, ops_done);
     s.run_until(s.now() + 1_000);
     act(&mut s, Action::HealAll);
-    run_until(&mut s, 30_000, |s| {
+    s.run_for(30_000, |s| {
         s.state(new) == Some(PeerState::Follower)
             && s.node(new).is_some_and(|n| n.datum_count() == 2)
     });
@@ -312,10 +289,10 @@ fn stale_node_wins() -> Preset {
             count: 2,
         },
     );
-    run_until(&mut s, 20_000, ops_done);
+    s.run_for(20_000, ops_done);
     // Alone, x starts an election every 15-20 s: +1 each time, until its term passes the
     // leader's (which rose by 100 per write).
-    run_until(&mut s, 4 * 3_600_000, |s| {
+    s.run_for(4 * 3_600_000, |s| {
         let top = (0..3)
             .filter(|i| *i != x)
             .filter_map(|i| s.node(i).map(|n| n.local().term))
@@ -325,7 +302,7 @@ fn stale_node_wins() -> Preset {
     });
     s.run_until(s.now() + 1_000);
     act(&mut s, Action::HealAll);
-    run_until(&mut s, 60_000, |s| {
+    s.run_for(60_000, |s| {
         s.state(x) == Some(PeerState::Leader)
             && (0..3).all(|i| s.node(i).is_some_and(|n| n.datum_count() == 0))
     });

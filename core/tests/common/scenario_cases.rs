@@ -2,7 +2,7 @@
 // (Node and headless Chrome). Each case is a plain function; `scenario_tests!` declares them with
 // the right test attribute for the target.
 
-use nacos_raft_core::sim::{address, sample_key, scenario, Action, Sim, SimConfig, TraceMode, ViolationKind};
+use nacos_raft_core::sim::{sample_key, scenario, Action, Sim, SimConfig, TraceMode, ViolationKind};
 use nacos_raft_core::{Event, PeerState};
 
 /// Seeds per case and cluster size.
@@ -22,31 +22,9 @@ fn sim(nodes: usize, seed: u64) -> Sim {
     Sim::new(SimConfig { nodes, seed, trace: TraceMode::Light, ..SimConfig::default() }).unwrap()
 }
 
-/// Steps until `done` or `within_ms` pass; returns whether `done` held.
-fn run_until(s: &mut Sim, within_ms: u64, mut done: impl FnMut(&Sim) -> bool) -> bool {
-    let limit = s.now() + within_ms;
-    while !done(s) {
-        match s.next_event_ms() {
-            Some(t) if t <= limit => {
-                s.step();
-            }
-            _ => {
-                s.run_until(limit);
-                return done(s);
-            }
-        }
-    }
-    true
-}
-
 /// Runs until one leader is followed by every running node; returns it.
 fn settle(s: &mut Sim, within_ms: u64) -> usize {
-    let ok = run_until(s, within_ms, |s| {
-        s.cluster_leader().is_some_and(|l| {
-            let a = address(l);
-            (0..s.len()).all(|i| s.node(i).is_none_or(|n| n.leader() == Some(a.as_str())))
-        })
-    });
+    let ok = s.run_for(within_ms, |s| s.settled_leader().is_some());
     assert!(ok, "seed {}: no settled leader by {} ms", s.config().seed, s.now());
     s.cluster_leader().unwrap()
 }
@@ -70,7 +48,7 @@ fn first_election(nodes: usize) {
     let mut slowest = 0;
     for seed in 1..=SEEDS {
         let mut s = sim(nodes, seed);
-        let elected = run_until(&mut s, 56_000, |s| s.cluster_leader().is_some());
+        let elected = s.run_for(56_000, |s| s.cluster_leader().is_some());
         assert!(elected, "seed {seed}: no leader within 56 s");
         let t = s.first_leader_ms().unwrap();
         let first_round = s
@@ -103,7 +81,7 @@ fn leader_crash(nodes: usize) {
         s.run_until(s.now() + 1_000);
         s.apply(Action::Crash { node: old }).unwrap();
         let crashed = s.now();
-        let ok = run_until(&mut s, 45_000, |s| leaders(s).iter().any(|l| *l != old));
+        let ok = s.run_for(45_000, |s| leaders(s).iter().any(|l| *l != old));
         assert!(ok, "seed {seed}: no new leader within 45 s of the crash at {crashed} ms");
         slowest = slowest.max(s.now() - crashed);
     }
@@ -117,7 +95,7 @@ fn datums_reach_followers(nodes: usize) {
         let l = settle(&mut s, 60_000);
         let t0 = s.now();
         s.apply(Action::Load { node: l, first: 0, count: 20 }).unwrap();
-        let ok = run_until(&mut s, 2 * 5_000, |s| ops_done(s) && (0..s.len()).all(|i| s.node(i).unwrap().datum_count() == 20));
+        let ok = s.run_for(2 * 5_000, |s| ops_done(s) && (0..s.len()).all(|i| s.node(i).unwrap().datum_count() == 20));
         assert!(ok, "seed {seed}: followers lack datums two heartbeats after publishing at {t0} ms");
         assert!(s.ops().iter().all(|o| matches!(o.done, Some((_, Ok(()))))), "seed {seed}: a write failed");
     }
@@ -132,7 +110,7 @@ fn follower_catch_up(nodes: usize) {
         let f = (0..nodes).find(|i| *i != l).unwrap();
         s.apply(Action::Crash { node: f }).unwrap();
         s.apply(Action::Load { node: l, first: 0, count: 120 }).unwrap();
-        assert!(run_until(&mut s, 30_000, ops_done), "seed {seed}: writes did not finish");
+        assert!(s.run_for(30_000, ops_done), "seed {seed}: writes did not finish");
         if nodes == 3 {
             // With one of three down every write still has its majority.
             assert!(s.ops().iter().all(|o| matches!(o.done, Some((_, Ok(()))))));
@@ -141,7 +119,7 @@ fn follower_catch_up(nodes: usize) {
         s.apply(Action::Restart { node: f }).unwrap();
         let t0 = s.now();
         assert_eq!(s.node(f).unwrap().datum_count(), 0, "its disk was empty");
-        let ok = run_until(&mut s, 2 * 5_000 + 3 * 200 + 1_000, |s| s.nodes_behind(l).is_empty());
+        let ok = s.run_for(2 * 5_000 + 3 * 200 + 1_000, |s| s.nodes_behind(l).is_empty());
         assert!(ok, "seed {seed}: follower not caught up {} ms after restart", s.now() - t0);
         slowest = slowest.max(s.now() - t0);
         let fetches = s
@@ -161,13 +139,13 @@ fn forwarded_write(nodes: usize) {
         let l = settle(&mut s, 60_000);
         let f = (0..nodes).find(|i| *i != l).unwrap();
         s.apply(Action::Put { node: f, key: sample_key(7), value: "{\"instanceList\":[]}".into() }).unwrap();
-        assert!(run_until(&mut s, 10_000, ops_done));
+        assert!(s.run_for(10_000, ops_done));
         assert_eq!(s.ops()[0].done.as_ref().unwrap().1, Ok(()), "seed {seed}");
         assert!(
             s.events().iter().any(|e| e.node == f && matches!(&e.what, nacos_raft_core::sim::Happening::Protocol(Event::Forwarded { .. }))),
             "seed {seed}: not forwarded"
         );
-        let ok = run_until(&mut s, 10_000, |s| (0..nodes).all(|i| s.node(i).unwrap().datum(&sample_key(7)).is_some()));
+        let ok = s.run_for(10_000, |s| (0..nodes).all(|i| s.node(i).unwrap().datum(&sample_key(7)).is_some()));
         assert!(ok, "seed {seed}");
     }
 }
@@ -180,7 +158,7 @@ fn partition_two_leaders(s: &mut Sim) -> (usize, usize) {
     let buddy = (0..n).find(|i| *i != old).unwrap();
     let groups: Vec<u8> = (0..n).map(|i| u8::from(i == old || (n >= 5 && i == buddy))).collect();
     s.apply(Action::Partition { groups }).unwrap();
-    let ok = run_until(s, 45_000, |s| leaders(s).len() == 2);
+    let ok = s.run_for(45_000, |s| leaders(s).len() == 2);
     assert!(ok, "seed {}: the majority elected nobody", s.config().seed);
     let new = leaders(s).into_iter().find(|l| *l != old).unwrap();
     assert!(has(s, ViolationKind::TwoLeaders), "two LEADER states at once are recorded");
@@ -196,14 +174,14 @@ fn partition_old_leader_steps_down(nodes: usize) {
         let mut s = sim(nodes, seed);
         let (old, new) = partition_two_leaders(&mut s);
         s.apply(Action::Put { node: new, key: sample_key(1), value: "{\"v\":1}".into() }).unwrap();
-        assert!(run_until(&mut s, 10_000, ops_done));
+        assert!(s.run_for(10_000, ops_done));
         assert_eq!(s.ops()[0].done.as_ref().unwrap().1, Ok(()), "seed {seed}");
         let (t_old, t_new) = (s.node(old).unwrap().local().term, s.node(new).unwrap().local().term);
         assert!(t_old < t_new, "seed {seed}: terms {t_old} vs {t_new}");
         s.apply(Action::HealAll).unwrap();
-        let ok = run_until(&mut s, 5_000 + RTT_MS, |s| s.state(old) == Some(PeerState::Follower));
+        let ok = s.run_for(5_000 + RTT_MS, |s| s.state(old) == Some(PeerState::Follower));
         assert!(ok, "seed {seed}: the old leader did not step down on the first beat");
-        assert!(run_until(&mut s, 10_000, |s| s.node(old).unwrap().datum(&sample_key(1)).is_some()));
+        assert!(s.run_for(10_000, |s| s.node(old).unwrap().datum(&sample_key(1)).is_some()));
         assert_eq!(s.cluster_leader(), Some(new));
         assert!(!has(&s, ViolationKind::LostAckedWrite), "seed {seed}");
         assert!(!has(&s, ViolationKind::TwoLeadersSameTerm), "seed {seed}");
@@ -221,14 +199,14 @@ fn partition_old_leader_takes_back(nodes: usize) {
         s.apply(Action::Put { node: new, key: acked.clone(), value: "{\"v\":1}".into() }).unwrap();
         s.apply(Action::Put { node: old, key: sample_key(2), value: "{\"v\":2}".into() }).unwrap();
         s.apply(Action::Put { node: old, key: sample_key(3), value: "{\"v\":3}".into() }).unwrap();
-        assert!(run_until(&mut s, 20_000, ops_done));
+        assert!(s.run_for(20_000, ops_done));
         let results: Vec<bool> = s.ops().iter().map(|o| o.done.as_ref().unwrap().1.is_ok()).collect();
         assert_eq!(results, [true, false, false], "seed {seed}: the minority cannot commit");
         assert!(s.node(old).unwrap().datum(&sample_key(2)).is_some(), "failed writes are not rolled back");
         let (t_old, t_new) = (s.node(old).unwrap().local().term, s.node(new).unwrap().local().term);
         assert!(t_old > t_new, "seed {seed}: terms {t_old} vs {t_new}");
         s.apply(Action::HealAll).unwrap();
-        let ok = run_until(&mut s, 2 * 5_000 + RTT_MS, |s| {
+        let ok = s.run_for(2 * 5_000 + RTT_MS, |s| {
             s.state(new) == Some(PeerState::Follower) && (0..nodes).all(|i| s.node(i).unwrap().datum(&acked).is_none())
         });
         assert!(ok, "seed {seed}: the old leader did not take the cluster back");
