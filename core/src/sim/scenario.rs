@@ -3,7 +3,7 @@
 //! it is computed by driving a simulation (so that "crash the leader" names whoever leads), and
 //! replays exactly with [`Sim::replay`].
 
-use super::{address, Action, Sim, SimConfig, TimedAction, TraceMode};
+use super::{Action, Sim, SimConfig, TimedAction, TraceMode};
 use crate::config::Config;
 use crate::wire::PeerState;
 use alloc::vec::Vec;
