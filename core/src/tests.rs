@@ -25,61 +25,44 @@ fn node(i: usize, n: usize) -> Node {
     Node::new(Config::default(), &addr(i), &members(n), 42 + i as u64).unwrap()
 }
 
+/// The outputs matching one pattern, mapped: `pick!(outs, Output::Event(e) => e.clone())`.
+macro_rules! pick {
+    ($outs:expr, $pat:pat => $val:expr) => {
+        $outs
+            .iter()
+            .filter_map(|o| match o {
+                $pat => Some($val),
+                _ => None,
+            })
+            .collect()
+    };
+}
+
 fn sends(outs: &[Output]) -> Vec<(String, Request)> {
-    outs.iter()
-        .filter_map(|o| match o {
-            Output::Send { to, request, .. } => Some((to.clone(), request.clone())),
-            _ => None,
-        })
-        .collect()
+    pick!(outs, Output::Send { to, request, .. } => (to.clone(), request.clone()))
 }
 
 fn send_ids(outs: &[Output]) -> Vec<(String, u64)> {
-    outs.iter()
-        .filter_map(|o| match o {
-            Output::Send { to, id, .. } => Some((to.clone(), *id)),
-            _ => None,
-        })
-        .collect()
+    pick!(outs, Output::Send { to, id, .. } => (to.clone(), *id))
 }
 
 fn events(outs: &[Output]) -> Vec<Event> {
-    outs.iter()
-        .filter_map(|o| match o {
-            Output::Event(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+    pick!(outs, Output::Event(e) => e.clone())
 }
 
 fn persists(outs: &[Output]) -> Vec<Persist> {
-    outs.iter()
-        .filter_map(|o| match o {
-            Output::Persist(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect()
+    pick!(outs, Output::Persist(p) => p.clone())
 }
 
 fn the_reply(outs: &[Output]) -> Result<Response, RaftError> {
-    let r: Vec<_> = outs
-        .iter()
-        .filter_map(|o| match o {
-            Output::Reply { result, .. } => Some(result.clone()),
-            _ => None,
-        })
-        .collect();
+    let r: Vec<Result<Response, RaftError>> =
+        pick!(outs, Output::Reply { result, .. } => result.clone());
     assert_eq!(r.len(), 1, "{outs:?}");
     r.into_iter().next().unwrap()
 }
 
 fn done(outs: &[Output]) -> Vec<Result<(), RaftError>> {
-    outs.iter()
-        .filter_map(|o| match o {
-            Output::Done { result, .. } => Some(result.clone()),
-            _ => None,
-        })
-        .collect()
+    pick!(outs, Output::Done { result, .. } => result.clone())
 }
 
 fn value(v: &str) -> JsonValue {
