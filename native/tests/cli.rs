@@ -64,164 +64,99 @@ fn help_documents_every_option_and_its_environment_variable() {
     }
 }
 
+/// Runs the binary with `args`, which must fail with exit code `code` and say `needle` on stderr.
+fn fails(args: &[&str], code: i32, needle: &str) {
+    let o = run(args, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err}"
+    );
+}
+
 #[test]
 fn bad_configuration_exits_non_zero_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
-    let o = run(&["--data-dir", data], &[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("no own address: pass --addr"),
-        "{}",
-        stderr(&o)
-    );
+    let me = ["--addr", "127.0.0.1:1", "--data-dir", data];
+    let with = |extra: &[&'static str]| -> Vec<&str> {
+        me.iter().copied().chain(extra.iter().copied()).collect()
+    };
 
-    let o = run(
-        &[
-            "--addr",
-            "127.0.0.1:1",
-            "--data-dir",
-            data,
-            "--heartbeat-ms",
-            "20000",
-        ],
-        &[],
+    fails(&["--data-dir", data], 2, "no own address: pass --addr");
+    fails(
+        &with(&["--heartbeat-ms", "20000"]),
+        2,
+        "invalid timings: heartbeat interval must be shorter than the leader timeout",
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(
-            "invalid timings: heartbeat interval must be shorter than the leader timeout"
-        ),
-        "{}",
-        stderr(&o)
+    fails(&with(&["--tick-ms", "0"]), 2, "tick must be at least 1 ms");
+    fails(
+        &with(&["--members", "127.0.0.1:x"]),
+        2,
+        "--members: member address \"127.0.0.1:x\" has an invalid port",
     );
-    let o = run(
-        &[
-            "--addr",
-            "127.0.0.1:1",
-            "--data-dir",
-            data,
-            "--tick-ms",
-            "0",
-        ],
-        &[],
+    fails(
+        &["--addr", "127.0.0.1:99999", "--data-dir", data],
+        2,
+        "--addr",
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("tick must be at least 1 ms"),
-        "{}",
-        stderr(&o)
-    );
-
-    let o = run(
-        &[
-            "--addr",
-            "127.0.0.1:1",
-            "--members",
-            "127.0.0.1:x",
-            "--data-dir",
-            data,
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--members: member address \"127.0.0.1:x\" has an invalid port"),
-        "{}",
-        stderr(&o)
-    );
-
-    let o = run(&["--addr", "127.0.0.1:99999", "--data-dir", data], &[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--addr"), "{}", stderr(&o));
-
     let conf = dir.path().join("missing.conf");
-    let o = run(
-        &[
-            "--addr",
-            "127.0.0.1:1",
-            "--cluster-conf",
-            conf.to_str().unwrap(),
-            "--data-dir",
-            data,
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--cluster-conf: cannot read"),
-        "{}",
-        stderr(&o)
-    );
+    let conf = conf.to_str().unwrap();
+    let mut args = me.to_vec();
+    args.extend(["--cluster-conf", conf]);
+    fails(&args, 2, "--cluster-conf: cannot read");
 
     // The data directory is a file.
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let o = run(
+    fails(
         &[
             "--addr",
             "127.0.0.1:1",
             "--data-dir",
             file.to_str().unwrap(),
         ],
-        &[],
+        1,
+        "is not a directory",
     );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("is not a directory"), "{}", stderr(&o));
 
     // The port is taken.
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap().to_string();
-    let o = run(&["--addr", &addr, "--data-dir", data], &[]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains(&format!("cannot listen on {addr}")),
-        "{}",
-        stderr(&o)
+    fails(
+        &["--addr", &addr, "--data-dir", data],
+        1,
+        &format!("cannot listen on {addr}"),
     );
 }
 
 #[test]
 fn client_commands_check_their_input() {
-    let o = run(&["put", "--server", "127.0.0.1:1", "foo", "{}"], &[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("unknown type publish key: foo"),
-        "{}",
-        stderr(&o)
+    let key = service_key(1);
+    fails(
+        &["put", "--server", "127.0.0.1:1", "foo", "{}"],
+        2,
+        "unknown type publish key: foo",
     );
-    let o = run(
-        &[
-            "put",
-            "--server",
-            "127.0.0.1:1",
-            &service_key(1),
-            "not json",
-        ],
-        &[],
+    fails(
+        &["put", "--server", "127.0.0.1:1", &key, "not json"],
+        2,
+        "the value is not JSON",
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the value is not JSON"),
-        "{}",
-        stderr(&o)
-    );
-    let o = run(
-        &["put", "--server", "127.0.0.1:1", &service_key(1), "[1]"],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("must be a JSON object"),
-        "{}",
-        stderr(&o)
+    fails(
+        &["put", "--server", "127.0.0.1:1", &key, "[1]"],
+        2,
+        "must be a JSON object",
     );
     // Nobody listening.
     let port = free_ports(1)[0];
-    let o = run(&["state", "--server", &format!("127.0.0.1:{port}")], &[]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("connection refused"), "{}", stderr(&o));
+    fails(
+        &["state", "--server", &format!("127.0.0.1:{port}")],
+        1,
+        "connection refused",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
