@@ -5,6 +5,8 @@
 #
 #   FAST=1 make cluster            Nacos' timings divided by ten (a leader within ~2 s)
 #   NACOS_RAFT_HEARTBEAT_MS=1000 make cluster   any node option through its environment variable
+#   NACOS_RAFT_LOOPBACK_ONLY=false make cluster  allow connections outside 127.0.0.0/8 (on by
+#                                                default here: a demo never leaves this machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,7 @@ TARGET=${CARGO_TARGET_DIR:-target}
 BIN="$TARGET/release/nacos-raft-node"
 [ -x "$BIN" ] || { say "no binary at $BIN"; exit 1; }
 
+export NACOS_RAFT_LOOPBACK_ONLY=${NACOS_RAFT_LOOPBACK_ONLY:-true}
 EXTRA=()
 if [ "${FAST:-0}" = 1 ]; then
   EXTRA=(--tick-ms 50 --leader-timeout-ms 1500 --random-ms 500 --heartbeat-ms 500 --publish-timeout-ms 500)

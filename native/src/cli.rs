@@ -3,6 +3,7 @@
 
 use crate::actor::{self, Tuning};
 use crate::codec::{self, Limits, Outbound};
+use crate::egress::Egress;
 use crate::members;
 use crate::metrics::Metrics;
 use crate::peer_client::{ClientConfig, PeerClient, DEFAULT_MAX_FETCH_URL};
@@ -167,6 +168,15 @@ pub struct NodeArgs {
     /// Seed of the node's timer jitter [default: from the clock and process id].
     #[arg(long, env = "NACOS_RAFT_SEED", value_name = "N")]
     pub seed: Option<u64>,
+    /// Refuse (log and count in /metrics) every outgoing connection to an address outside
+    /// 127.0.0.0/8: peers, health checks, anything. Tests, benchmarks and demos turn it on.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_LOOPBACK_ONLY",
+        value_parser = clap::builder::FalseyValueParser::new(),
+        default_value_t = false
+    )]
+    pub loopback_only: bool,
 }
 
 /// The client commands.
@@ -248,6 +258,8 @@ pub struct NodeSettings {
     pub tuning: Tuning,
     /// PRNG seed.
     pub seed: u64,
+    /// Only connect to 127.0.0.0/8.
+    pub loopback_only: bool,
 }
 
 impl NodeArgs {
@@ -334,6 +346,7 @@ impl NodeArgs {
                 gzip_level: self.beat_gzip_level,
             },
             seed,
+            loopback_only: self.loopback_only,
         })
     }
 }
@@ -456,7 +469,16 @@ pub async fn run_node(s: NodeSettings) -> ExitCode {
         );
     }
     let metrics = Metrics::new();
-    let client = PeerClient::new(s.client.clone());
+    let egress = Egress::new(s.loopback_only, metrics.loopback_refusals.clone());
+    if s.loopback_only {
+        tracing::info!("--loopback-only: outgoing connections are limited to 127.0.0.0/8");
+        for m in s.members.iter().filter(|m| **m != s.me) {
+            // Logged (and counted) now, so that a wrong member list shows at start-up rather
+            // than at the first election.
+            let _ = egress.check(m, "member listed at start-up");
+        }
+    }
+    let client = PeerClient::new(s.client.clone()).with_egress(egress);
     let (handle, task) = actor::spawn(node, store.clone(), client, metrics.clone(), s.tuning);
     // The actor holds the only copy of the protocol state: if it dies the node must not keep
     // answering as if it were alive (fail-stop).

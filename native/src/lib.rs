@@ -8,6 +8,7 @@
 //! - [`server`]: the twelve endpoints under `/nacos/v1/ns/raft/` and `/metrics`;
 //! - [`codec`]: request and answer encodings of Java 1.3 and 1.4, both directions;
 //! - [`actor`]: the task that owns the [`nacos_raft_core::Node`] and carries out its outputs;
+//! - [`egress`]: the gate of every outgoing connection (`--loopback-only`);
 //! - [`peer_client`]: requests to other members (keep-alive, Java's timeouts);
 //! - [`store`] and [`writer`]: Nacos' on-disk layout, written atomically with group commit;
 //! - [`members`]: member addresses and `cluster.conf`;
@@ -19,6 +20,7 @@
 pub mod actor;
 pub mod cli;
 pub mod codec;
+pub mod egress;
 pub mod members;
 pub mod metrics;
 pub mod peer_client;

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub persist_latency: Histogram,
     /// Files written.
     pub files_written: Counter,
+    /// Outgoing connections refused by `--loopback-only`.
+    pub loopback_refusals: Counter,
     /// The three members of `state`, looked up once (the actor sets them after every round).
     states: [Gauge; 3],
     registry: std::sync::Arc<Registry>,
@@ -79,6 +81,7 @@ impl Metrics {
             commits_applied: Counter::default(),
             persist_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             files_written: Counter::default(),
+            loopback_refusals: Counter::default(),
             states: Default::default(),
             registry: Default::default(),
         };
@@ -145,6 +148,11 @@ impl Metrics {
             "files_written",
             "Datum files written",
             m.files_written.clone(),
+        );
+        r.register(
+            "loopback_refusals",
+            "Outgoing connections refused because --loopback-only is on",
+            m.loopback_refusals.clone(),
         );
         let states = STATES.map(|s| m.state.get_or_create(&vec![("state", s)]).clone());
         Metrics {

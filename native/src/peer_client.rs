@@ -2,6 +2,7 @@
 //! (connect 5 s, read 10 s) and `User-Agent: Nacos-Server:1.4.1` on every request.
 
 use crate::codec::{self, Outbound};
+use crate::egress::Egress;
 use crate::store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -45,6 +46,7 @@ impl Default for ClientConfig {
 pub struct PeerClient {
     http: Client<HttpConnector, Full<Bytes>>,
     cfg: ClientConfig,
+    egress: Egress,
 }
 
 impl PeerClient {
@@ -57,7 +59,17 @@ impl PeerClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(128)
             .build(conn);
-        PeerClient { http, cfg }
+        PeerClient {
+            http,
+            cfg,
+            egress: Egress::default(),
+        }
+    }
+
+    /// The same client with every destination checked by `egress` first.
+    pub fn with_egress(mut self, egress: Egress) -> PeerClient {
+        self.egress = egress;
+        self
     }
 
     /// The configuration.
@@ -67,6 +79,9 @@ impl PeerClient {
 
     /// Sends one request to `to` (`host:port`) and returns the status and body.
     pub async fn call(&self, to: &str, out: &Outbound) -> Result<(u16, Bytes), Failure> {
+        if self.egress.check(to, out.path_and_query.as_str()).is_err() {
+            return Err(Failure::Refused);
+        }
         let uri = format!("http://{to}{}", out.path_and_query);
         let mut b = hyper::Request::builder()
             .method(out.method)

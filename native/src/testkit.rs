@@ -2,6 +2,7 @@
 //! and the benchmarks: free ports, processes killed on drop, an HTTP helper, and bounded waits.
 
 use crate::codec::{self, Outbound};
+use crate::egress;
 use crate::peer_client::{ClientConfig, PeerClient};
 use crate::store::Store;
 use bytes::Bytes;
@@ -74,10 +75,12 @@ impl NodeProc {
             .open(&self.log)
             .expect("opening the node log");
         let mut cmd = Command::new(&self.bin);
+        // Every node a test or benchmark starts must stay on loopback (see `Drop`).
         cmd.arg("--addr")
             .arg(&self.addr)
             .arg("--data-dir")
             .arg(&self.data_dir)
+            .arg("--loopback-only")
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -116,9 +119,20 @@ impl NodeProc {
     }
 }
 
+/// Panics if `log` shows that a node tried to leave loopback: every harness that starts nodes
+/// runs them with `--loopback-only` and fails on the first refusal.
+pub fn assert_stayed_on_loopback(what: &str, log: &str) {
+    if let Some(line) = log.lines().find(|l| l.contains(egress::REFUSAL_LOG)) {
+        panic!("{what} tried to connect outside loopback: {line}");
+    }
+}
+
 impl Drop for NodeProc {
     fn drop(&mut self) {
         self.kill();
+        if !std::thread::panicking() {
+            assert_stayed_on_loopback(&format!("node {}", self.addr), &self.log_text());
+        }
     }
 }
 
@@ -368,7 +382,7 @@ pub fn service_key(i: usize) -> String {
 /// A realistic `Instances` value with one instance.
 pub fn instances_value(i: usize) -> String {
     format!(
-        "{{\"instanceList\":[{{\"instanceId\":\"10.0.{}.{}#8080#DEFAULT#DEFAULT_GROUP@@svc-{i:06}\",\"ip\":\"10.0.{}.{}\",\"port\":8080,\"weight\":1.0,\"healthy\":true,\"enabled\":true,\"ephemeral\":false,\"clusterName\":\"DEFAULT\",\"serviceName\":\"DEFAULT_GROUP@@svc-{i:06}\",\"metadata\":{{}},\"lastBeat\":1600000000000,\"marked\":false}}]}}",
+        "{{\"instanceList\":[{{\"instanceId\":\"127.0.{}.{}#8080#DEFAULT#DEFAULT_GROUP@@svc-{i:06}\",\"ip\":\"127.0.{}.{}\",\"port\":8080,\"weight\":1.0,\"healthy\":true,\"enabled\":true,\"ephemeral\":false,\"clusterName\":\"DEFAULT\",\"serviceName\":\"DEFAULT_GROUP@@svc-{i:06}\",\"metadata\":{{}},\"lastBeat\":1600000000000,\"marked\":false}}]}}",
         i / 256 % 256,
         i % 256,
         i / 256 % 256,

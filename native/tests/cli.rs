@@ -1,7 +1,9 @@
 //! The command line: options from flags, environment and cluster.conf; clear errors and exit
 //! codes for bad configuration; the put/get/delete/state client against a live cluster.
 
-use nacos_raft_node::testkit::{free_ports, service_key, wait_for, Cluster, Http, FAST};
+use nacos_raft_node::testkit::{
+    assert_stayed_on_loopback, free_ports, service_key, wait_for, Cluster, Http, FAST,
+};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -49,6 +51,7 @@ fn help_documents_every_option_and_its_environment_variable() {
         "--sync-concurrency",
         "--max-fetch-url-bytes",
         "--seed",
+        "--loopback-only",
     ] {
         assert!(text.contains(opt), "{opt} missing in --help");
         let env = format!(
@@ -169,7 +172,7 @@ async fn options_come_from_the_environment_and_cluster_conf() {
     std::fs::write(
         &conf,
         format!(
-            "# the cluster\n127.0.0.1:{} # the second\n\n127.0.0.1:{},10.0.0.9\n",
+            "# the cluster\n127.0.0.1:{} # the second\n\n127.0.0.1:{},127.0.0.9\n",
             ports[1], ports[2]
         ),
     )
@@ -183,6 +186,7 @@ async fn options_come_from_the_environment_and_cluster_conf() {
         .env("NACOS_RAFT_TICK_MS", "50")
         .env("NACOS_RAFT_LEADER_TIMEOUT_MS", "60000")
         .env("NACOS_RAFT_HEARTBEAT_MS", "500")
+        .env("NACOS_RAFT_LOOPBACK_ONLY", "true")
         .stdin(Stdio::null())
         .stderr(log)
         .spawn()
@@ -211,13 +215,16 @@ async fn options_come_from_the_environment_and_cluster_conf() {
         addr.clone(),
         format!("127.0.0.1:{}", ports[1]),
         format!("127.0.0.1:{}", ports[2]),
-        "10.0.0.9:8848".to_string(),
+        // A loopback member nothing listens on: the default port is applied.
+        "127.0.0.9:8848".to_string(),
     ];
     want.sort();
     assert_eq!(ips, want, "own address added, default port applied");
     assert!(data.join("data").is_dir());
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
     assert!(log.contains("not among the members"), "{log}");
+    assert!(log.contains("--loopback-only: outgoing"), "{log}");
+    assert_stayed_on_loopback("the node started from the environment", &log);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,4 +276,70 @@ async fn put_get_delete_state_against_a_cluster() {
     // The server from the environment.
     let o = run(&["get", key], &[("NACOS_RAFT_SERVER", &leader)]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// `--loopback-only` refuses a member outside 127.0.0.0/8 before any connection is opened, logs
+/// it and counts it. The member is `localhost` (a name: refused, never resolved) and `[::1]`
+/// (outside 127/8), so that even a broken guard could not send a packet off this machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_only_refuses_and_counts_other_destinations() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(3);
+    let addr = format!("127.0.0.1:{}", ports[0]);
+    let members = format!("{addr},localhost:{},[::1]:{}", ports[1], ports[2]);
+    let log_path = dir.path().join("log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--addr", &addr, "--members", &members])
+        .args([
+            "--tick-ms",
+            "50",
+            "--leader-timeout-ms",
+            "300",
+            "--random-ms",
+            "100",
+        ])
+        .args(["--heartbeat-ms", "100"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("NACOS_RAFT_LOOPBACK_ONLY", "1")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let http = Http::new();
+    // Two refusals at start-up, then two more per election round (its votes).
+    let refused = wait_for("votes refused", Duration::from_secs(20), || async {
+        let n = http
+            .metric(&addr, "nacos_raft_loopback_refusals_total")
+            .await?;
+        (n >= 4.0).then_some(n)
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("loopback-only: refused an outgoing connection"))
+        .collect();
+    assert!(
+        lines.len() as f64 >= refused,
+        "{refused} counted, log:\n{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("localhost:") && l.contains("not resolved")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("[::1]:") && l.contains("outside 127.0.0.0/8")),
+        "{text}"
+    );
+    let caught = std::panic::catch_unwind(|| assert_stayed_on_loopback("this node", &text));
+    assert!(caught.is_err(), "the harness check must fail on a refusal");
 }

@@ -105,7 +105,7 @@ fn java_decode(body: &[u8], times: u32) -> String {
 
 fn value(tag: &str) -> String {
     format!(
-        r#"{{"instanceList":[{{"ip":"10.0.0.5","port":8080,"metadata":{{"tag":"{tag}","expr":"a+b","ratio":"100%","esc":"%41"}}}}]}}"#
+        r#"{{"instanceList":[{{"ip":"127.0.0.5","port":8080,"metadata":{{"tag":"{tag}","expr":"a+b","ratio":"100%","esc":"%41"}}}}]}}"#
     )
 }
 

@@ -1152,7 +1152,7 @@ pub fn sample_key(i: usize) -> String {
 
 /// Sample data: a one-instance `Instances` value for service `svc-<i>`, version `v`.
 pub fn sample_value(i: usize, v: u64) -> String {
-    let ip = format!("10.0.{}.{}", (i / 250) % 250, i % 250 + 1);
+    let ip = format!("127.0.{}.{}", (i / 250) % 250, i % 250 + 1);
     format!(
         r#"{{"instanceList":[{{"instanceId":"{ip}#8080#DEFAULT#DEFAULT_GROUP@@svc-{i:04}","ip":"{ip}","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@svc-{i:04}","metadata":{{"version":"{v}"}}}}]}}"#
     )

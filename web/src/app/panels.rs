@@ -76,7 +76,7 @@ pub fn valid_service(s: &str) -> bool {
 #[function_component(NodeInspector)]
 fn node_inspector(p: &NodeProps) -> Html {
     let service = use_state(|| "demo-service".to_string());
-    let ip = use_state(|| "10.0.0.7".to_string());
+    let ip = use_state(|| "127.0.0.7".to_string());
     let w = p.common.world.0.borrow();
     let s = w.sim();
     let lang = p.common.lang;
