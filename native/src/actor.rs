@@ -1,9 +1,9 @@
 //! The one task that owns the protocol state: a [`Node`] fed through a channel.
 //!
 //! Inputs are ticks, requests from HTTP handlers (each with a reply channel), answers from the
-//! tasks that carry out this node's own requests, timers and read-only inspections. There is no
-//! lock around the node; handlers do the heavy decoding before they send, sending tasks the
-//! encoding after.
+//! tasks that carry out this node's own requests, timers, read-only inspections and datum
+//! reloads. There is no lock around the node; handlers do the heavy decoding before they send,
+//! sending tasks the encoding after.
 //!
 //! The node's [`Output`]s are carried out in order. A [`Persist`] of a datum must be durable
 //! before any later send, reply or timer is released: writes go to the persistence thread in

@@ -66,8 +66,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The endpoints whose request goes to the node as a [`Request`] (numbered as in
-/// nacos-protocol.md §2.0). A new message kind is one more variant here: its route and its
-/// decoding below; [`ask_node`] does the rest.
+/// `docs/nacos-protocol.md` §2.0). A new message kind is one more variant here, with its route
+/// and its decoding below; [`ask_node`] does the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Endpoint {
     /// 1. `POST /vote`.
