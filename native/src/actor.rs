@@ -1,9 +1,9 @@
 //! The one task that owns the protocol state: a [`Node`] fed through a channel.
 //!
 //! Inputs are ticks, requests from HTTP handlers (each with a reply channel), answers from the
-//! tasks that carry out this node's own requests, timers and read-only inspections. There is no
-//! lock around the node; handlers do the heavy decoding before they send, sending tasks the
-//! encoding after.
+//! tasks that carry out this node's own requests, timers, read-only inspections and datum
+//! reloads. There is no lock around the node; handlers do the heavy decoding before they send,
+//! sending tasks the encoding after.
 //!
 //! The node's [`Output`]s are carried out in order. A [`Persist`] of a datum must be durable
 //! before any later send, reply or timer is released: writes go to the persistence thread in
@@ -17,12 +17,12 @@ use crate::peer_client::PeerClient;
 use crate::store::Store;
 use crate::writer::Writer;
 use bytes::Bytes;
-use nacos_raft_core::key;
 use nacos_raft_core::{
     BeatPacket, Datum, Event, Failure, InboundId, Node, Output, Persist, RaftError, Request,
     RequestId, Response, Timer,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OnceCell};
@@ -91,12 +91,7 @@ pub struct Handle {
 impl Handle {
     /// Hands a request to the node and waits for its answer.
     pub async fn request(&self, request: Request) -> Result<Response, RaftError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Inbound { request, reply })
-            .await
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        self.ask(|reply| Input::Inbound { request, reply }).await?
     }
 
     /// Runs `f` on the node (inside the actor) and returns what it computed.
@@ -104,26 +99,27 @@ impl Handle {
         &self,
         f: impl FnOnce(&Node) -> T + Send + 'static,
     ) -> Result<T, RaftError> {
-        let (tx, rx) = oneshot::channel();
-        let job: Inspect = Box::new(move |n| {
-            let _ = tx.send(f(n));
-        });
-        self.tx
-            .send(Input::Inspect(job))
-            .await
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())
+        self.ask(|tx| {
+            Input::Inspect(Box::new(move |n| {
+                let _ = tx.send(f(n));
+            }))
+        })
+        .await
     }
-}
 
-impl Handle {
     /// Replaces a datum in memory with `datum` (Nacos' `loadDatum`).
     pub async fn reload(&self, datum: Datum) -> Result<(), RaftError> {
+        self.ask(|done| Input::Reload(datum, done)).await
+    }
+
+    /// Sends the input built around a fresh reply channel and waits for the reply; either step
+    /// fails only when the actor is gone.
+    async fn ask<T>(
+        &self,
+        input: impl FnOnce(oneshot::Sender<T>) -> Input,
+    ) -> Result<T, RaftError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Input::Reload(datum, tx))
-            .await
-            .map_err(|_| stopped())?;
+        self.tx.send(input(tx)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())
     }
 }
@@ -338,43 +334,46 @@ impl Actor {
                         cell
                     }
                 };
-                let (client, tx, metrics) =
-                    (self.client.clone(), self.tx.clone(), self.metrics.clone());
+                let (client, metrics) = (self.client.clone(), self.metrics.clone());
                 let level = self.tuning.gzip_level;
-                tokio::spawn(async move {
+                self.call(id, false, async move {
                     let body = cell
                         .get_or_init(|| encode_beat(packet.clone(), level))
                         .await
                         .clone();
-                    let req = Request::Beat(packet);
-                    let result = client.send(&to, &req, Some(body)).await;
+                    let result = client.send(&to, &Request::Beat(packet), Some(body)).await;
                     metrics.beats_sent.inc();
                     if result.is_err() {
                         metrics.beats_failed.inc();
                     }
-                    let _ = tx
-                        .send(Input::Answer {
-                            id,
-                            result,
-                            fetch: false,
-                        })
-                        .await;
+                    result
                 });
             }
             request => {
-                let (client, tx) = (self.client.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let result = client.send(&to, &request, None).await;
-                    let _ = tx
-                        .send(Input::Answer {
-                            id,
-                            result,
-                            fetch: false,
-                        })
-                        .await;
-                });
+                let client = self.client.clone();
+                self.call(
+                    id,
+                    false,
+                    async move { client.send(&to, &request, None).await },
+                );
             }
         }
+    }
+
+    /// Carries out one of the node's requests on its own task and feeds the outcome back as
+    /// [`Input::Answer`] for `id` (`fetch` frees a fetch slot when it arrives).
+    fn call(
+        &self,
+        id: RequestId,
+        fetch: bool,
+        exchange: impl Future<Output = Result<Response, Failure>> + Send + 'static,
+    ) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = exchange.await;
+            // The channel is closed only when the actor has stopped: nobody waits any more.
+            let _ = tx.send(Input::Answer { id, result, fetch }).await;
+        });
     }
 
     /// The core sends every batch of a beat's sync at once (thousands for a new follower). Here
@@ -408,17 +407,8 @@ impl Actor {
             self.fetch_inflight += 1;
             self.metrics.sync_fetches.inc();
             self.metrics.sync_fetch_keys.inc_by(keys.len() as u64);
-            let (client, tx) = (self.client.clone(), self.tx.clone());
-            tokio::spawn(async move {
-                let result = client.fetch(&to, &keys).await;
-                let _ = tx
-                    .send(Input::Answer {
-                        id,
-                        result,
-                        fetch: true,
-                    })
-                    .await;
-            });
+            let client = self.client.clone();
+            self.call(id, true, async move { client.fetch(&to, &keys).await });
         }
     }
 
@@ -475,11 +465,4 @@ async fn encode_beat(packet: Arc<BeatPacket>, level: u32) -> Bytes {
         Ok(b) => b,
         Err(_) => codec::beat_body(&packet, level),
     }
-}
-
-/// `/state`'s `services`: the services this node knows, i.e. its meta keys without the switch.
-pub fn service_count(node: &Node) -> usize {
-    node.datums()
-        .filter(|d| key::is_meta(&d.key) && !key::is_switch(&d.key))
-        .count()
 }

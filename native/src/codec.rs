@@ -1,6 +1,6 @@
-//! The bytes on the wire (nacos-protocol.md §2.1, §2.2, §12): how each endpoint's request is
-//! decoded the way a Java 1.3/1.4 node decodes it, how this node encodes its own requests so a
-//! Java node decodes them exactly, and how answers are read back.
+//! The bytes on the wire (`docs/nacos-protocol.md` §2.1, §2.2, §12): how each endpoint's
+//! request is decoded the way a Java 1.3/1.4 node decodes it, how this node encodes its own
+//! requests so a Java node decodes them exactly, and how answers are read back.
 //!
 //! Decoding rules, in short:
 //! - gzip is recognised by its magic bytes `1f 8b`, never by `Content-Encoding` (1.3 senders put

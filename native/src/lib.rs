@@ -4,7 +4,10 @@
 //! machine with real time, real HTTP and a real disk, and speaks the Java wire protocol so that
 //! Java 1.3/1.4 nodes and this node can be mixed in one cluster.
 //!
-//! - [`cli`]: the command line (run a node; `put`/`get`/`delete`/`state` client commands);
+//! - [`cli`]: the binary's entry point: parse, dispatch, exit codes ([`cli::CliError`]);
+//! - [`options`]: the flags, their environment variables and checks ([`options::NodeSettings`]);
+//! - [`run`]: starting a node (disk, port, actor, HTTP) and stopping it on a signal;
+//! - [`client`]: the `put`/`get`/`delete`/`state` client commands;
 //! - [`server`]: the twelve endpoints under `/nacos/v1/ns/raft/` and `/metrics`;
 //! - [`codec`]: request and answer encodings of Java 1.3 and 1.4, both directions;
 //! - [`actor`]: the task that owns the [`nacos_raft_core::Node`] and carries out its outputs;
@@ -19,11 +22,14 @@
 
 pub mod actor;
 pub mod cli;
+pub mod client;
 pub mod codec;
 pub mod egress;
 pub mod members;
 pub mod metrics;
+pub mod options;
 pub mod peer_client;
+pub mod run;
 pub mod server;
 pub mod store;
 pub mod testkit;

@@ -1,4 +1,4 @@
-//! Member addresses (nacos-protocol.md §9): Nacos identifies a node by the exact string
+//! Member addresses (`docs/nacos-protocol.md` §9): Nacos identifies a node by the exact string
 //! `host:port` from `cluster.conf`, so parsing here must produce the same strings Java's
 //! `ServerMemberManager` / `MemberUtil` would.
 

@@ -37,7 +37,7 @@ pub struct Metrics {
     pub sync_fetch_keys: Counter,
     /// Datums applied from beat sync.
     pub sync_applied: Counter,
-    /// Client writes (`POST /datum`) answered, by outcome, with their latency.
+    /// Latency of the client writes (`POST /datum`) this node answered, failed ones included.
     pub publish_latency: Histogram,
     /// Client writes that failed.
     pub publish_failures: Counter,

@@ -96,12 +96,12 @@ impl PeerClient {
         let max = self.cfg.max_answer;
         let exchange = async {
             let resp = self.http.request(req).await.map_err(|e| {
-                if e.is_connect() {
-                    Failure::Refused
-                } else {
+                // Refused or reset: either way the member is unreachable for now. Connect
+                // failures are routine (a member down) and not worth a line each.
+                if !e.is_connect() {
                     tracing::debug!(%uri, error = %e, "request failed");
-                    Failure::Refused
                 }
+                Failure::Refused
             })?;
             let status = resp.status().as_u16();
             let body = Limited::new(resp.into_body(), max)

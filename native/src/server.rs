@@ -1,12 +1,15 @@
-//! The HTTP side: the twelve endpoints of nacos-protocol.md §2 under `/nacos/v1/ns/raft/`
-//! (also `/nacos/nacos/v1/ns/raft/` and `/v1/ns/raft/`, as Java routes them), plus `/metrics`.
+//! The HTTP side: the twelve endpoints of `docs/nacos-protocol.md` §2 under
+//! `/nacos/v1/ns/raft/` (also `/nacos/nacos/v1/ns/raft/` and `/v1/ns/raft/`, as Java routes
+//! them), plus `/metrics`.
 //!
-//! Handlers decode (gunzip, URL-decode, parse) on their own task, hand a typed request to the
-//! node actor and encode its answer. Anything malformed is answered with the status Nacos uses
-//! (§2.1: 400 with the bare message, 500 with `caused: <msg>;`) before it reaches the node, so a
-//! rejected request never changes state.
+//! The eight endpoints that carry a protocol message are one `Endpoint` each and share one
+//! handler, `ask_node`: decode (gunzip, URL-decode, parse) on the request's own task, hand the
+//! typed [`Request`] to the node actor, encode its answer. Anything malformed is answered with
+//! the status Nacos uses (§2.1: 400 with the bare message, 500 with `caused: <msg>;`) before it
+//! reaches the node, so a rejected request never changes state. The operator endpoints
+//! (`datum/reload`, `state`, `leader`, `listeners`) and `/metrics` have a handler each.
 
-use crate::actor::{self, Handle};
+use crate::actor::Handle;
 use crate::codec::{self, Limits, JSON_UTF8};
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
@@ -14,10 +17,10 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{get, post, put};
+use axum::routing::{get, on, put, MethodFilter};
 use axum::Router;
 use nacos_raft_core::key;
-use nacos_raft_core::{RaftError, Request, Response};
+use nacos_raft_core::{Node, RaftError, Request, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,13 +43,15 @@ pub struct AppState {
 
 /// The router with every endpoint.
 pub fn router(state: AppState) -> Router {
-    let raft = Router::new()
-        .route("/vote", post(vote))
-        .route("/beat", post(beat))
-        .route("/peer", get(peer))
+    let mut raft = Router::new();
+    for ep in Endpoint::ALL {
+        let handler = move |State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes| {
+            ask_node(ep, s, q, body)
+        };
+        raft = raft.route(ep.path(), on(ep.method(), handler));
+    }
+    let raft = raft
         .route("/datum/reload", put(reload))
-        .route("/datum", get(get_datums).post(publish).delete(remove))
-        .route("/datum/commit", post(commit).delete(delete_commit))
         .route("/state", get(raft_state))
         .route("/leader", get(leader))
         .route("/listeners", get(listeners));
@@ -60,6 +65,137 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The endpoints whose request goes to the node as a [`Request`] (numbered as in
+/// `docs/nacos-protocol.md` §2.0). A new message kind is one more variant here, with its route
+/// and its decoding below; [`ask_node`] does the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    /// 1. `POST /vote`.
+    Vote,
+    /// 2. `POST /beat`.
+    Beat,
+    /// 3. `GET /peer`.
+    Peer,
+    /// 5. `POST /datum`: the client write path and Java's forwarded publish.
+    Publish,
+    /// 6. `DELETE /datum`: the client delete path and Java's forwarded delete.
+    Remove,
+    /// 7. `GET /datum`: the datum fetch of beat sync, and client reads.
+    GetDatums,
+    /// 9. `POST /datum/commit`.
+    Commit,
+    /// 10. `DELETE /datum/commit`.
+    DeleteCommit,
+}
+
+impl Endpoint {
+    const ALL: [Endpoint; 8] = [
+        Endpoint::Vote,
+        Endpoint::Beat,
+        Endpoint::Peer,
+        Endpoint::Publish,
+        Endpoint::Remove,
+        Endpoint::GetDatums,
+        Endpoint::Commit,
+        Endpoint::DeleteCommit,
+    ];
+
+    fn method(self) -> MethodFilter {
+        match self {
+            Endpoint::Peer | Endpoint::GetDatums => MethodFilter::GET,
+            Endpoint::Remove | Endpoint::DeleteCommit => MethodFilter::DELETE,
+            Endpoint::Vote | Endpoint::Beat | Endpoint::Publish | Endpoint::Commit => {
+                MethodFilter::POST
+            }
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Vote => "/vote",
+            Endpoint::Beat => "/beat",
+            Endpoint::Peer => "/peer",
+            Endpoint::Publish | Endpoint::Remove | Endpoint::GetDatums => "/datum",
+            Endpoint::Commit | Endpoint::DeleteCommit => "/datum/commit",
+        }
+    }
+
+    /// Nacos' datum, state and commit handlers add extra headers to their answers.
+    fn extra(self) -> Extra {
+        match self {
+            Endpoint::Vote | Endpoint::Beat | Endpoint::Peer => Extra::None,
+            _ => Extra::DatumHeaders,
+        }
+    }
+
+    /// The typed request, or the error Nacos answers for this input. Everything the node must
+    /// never see is refused here: malformed bodies, keys a client may not write, keys that
+    /// cannot be stored.
+    fn decode(
+        self,
+        query: Option<&str>,
+        body: &[u8],
+        limits: &Limits,
+    ) -> Result<Request, RaftError> {
+        Ok(match self {
+            Endpoint::Vote => Request::Vote(codec::decode_vote(query, body)?),
+            Endpoint::Beat => Request::Beat(Arc::new(codec::decode_beat(body, limits)?)),
+            Endpoint::Peer => Request::GetPeer,
+            Endpoint::Publish => {
+                let (key, value) = codec::decode_forward(body, limits)?;
+                client_key(&key)?;
+                Request::Forward { key, value }
+            }
+            Endpoint::Remove => {
+                let key = codec::decode_key(query, body)?;
+                client_key(&key)?;
+                Request::ForwardDelete { key }
+            }
+            Endpoint::GetDatums => Request::GetDatums(codec::decode_keys(query, body)?),
+            Endpoint::Commit => {
+                let (datum, source) = codec::decode_commit(body, limits)?;
+                // An empty key goes on to the node, which answers as Nacos does.
+                if !datum.key.is_empty() {
+                    store::storable(&datum.key).map_err(RaftError::server)?;
+                }
+                Request::Commit { datum, source }
+            }
+            Endpoint::DeleteCommit => {
+                let (key, source) = codec::decode_delete_commit(body, limits)?;
+                Request::DeleteCommit { key, source }
+            }
+        })
+    }
+}
+
+/// The one handler of every [`Endpoint`]: decode (on a blocking thread when the body is large),
+/// hand the request to the node, encode its answer.
+async fn ask_node(ep: Endpoint, s: AppState, query: Option<String>, body: Bytes) -> HttpResponse {
+    let start = Instant::now();
+    let (limits, small) = (s.limits, body.len() < BLOCKING_DECODE_BYTES);
+    let decode = move || ep.decode(query.as_deref(), &body, &limits);
+    let decoded = if small {
+        decode()
+    } else {
+        tokio::task::spawn_blocking(decode)
+            .await
+            .unwrap_or_else(|e| Err(RaftError::server(format!("decoding failed: {e}"))))
+    };
+    let result = match decoded {
+        Ok(request) => s.node.request(request).await,
+        Err(e) => Err(e),
+    };
+    if ep == Endpoint::Publish {
+        s.metrics
+            .publish_latency
+            .observe(start.elapsed().as_secs_f64());
+        if result.is_err() {
+            s.metrics.publish_failures.inc();
+        }
+    }
+    answer(result, ep.extra())
+}
+
 /// Which answers carry the extra headers of Nacos' `datum`, `state` and `commit` handlers.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Extra {
@@ -69,15 +205,19 @@ enum Extra {
 }
 
 fn answer(result: Result<Response, RaftError>, extra: Extra) -> HttpResponse {
-    match result {
-        Ok(r) => text(StatusCode::OK, codec::response_body(&r), extra),
-        Err(e) => error(e),
-    }
+    respond(result.map(|r| codec::response_body(&r)), extra)
 }
 
-fn error(e: RaftError) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    text(status, e.http_body(), Extra::None)
+/// A 200 with `body`, or the error as Nacos answers it (no extra headers on errors).
+fn respond(body: Result<String, RaftError>, extra: Extra) -> HttpResponse {
+    match body {
+        Ok(body) => text(StatusCode::OK, body, extra),
+        Err(e) => {
+            let status =
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            text(status, e.http_body(), Extra::None)
+        }
+    }
 }
 
 fn text(status: StatusCode, body: String, extra: Extra) -> HttpResponse {
@@ -91,72 +231,6 @@ fn text(status: StatusCode, body: String, extra: Extra) -> HttpResponse {
     r
 }
 
-/// Runs a decoder on a blocking thread when the body is large.
-async fn decode<T: Send + 'static>(
-    body: Bytes,
-    f: impl FnOnce(&[u8]) -> Result<T, RaftError> + Send + 'static,
-) -> Result<T, RaftError> {
-    if body.len() < BLOCKING_DECODE_BYTES {
-        return f(&body);
-    }
-    tokio::task::spawn_blocking(move || f(&body))
-        .await
-        .unwrap_or_else(|e| Err(RaftError::server(format!("decoding failed: {e}"))))
-}
-
-// ---- the protocol endpoints ------------------------------------------------------------
-
-async fn vote(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -> HttpResponse {
-    let r = match codec::decode_vote(q.as_deref(), &body) {
-        Ok(peer) => s.node.request(Request::Vote(peer)).await,
-        Err(e) => Err(e),
-    };
-    answer(r, Extra::None)
-}
-
-async fn beat(State(s): State<AppState>, body: Bytes) -> HttpResponse {
-    let limits = s.limits;
-    let r = match decode(body, move |b| codec::decode_beat(b, &limits)).await {
-        Ok(packet) => s.node.request(Request::Beat(Arc::new(packet))).await,
-        Err(e) => Err(e),
-    };
-    answer(r, Extra::None)
-}
-
-async fn peer(State(s): State<AppState>) -> HttpResponse {
-    answer(s.node.request(Request::GetPeer).await, Extra::None)
-}
-
-async fn commit(State(s): State<AppState>, body: Bytes) -> HttpResponse {
-    let limits = s.limits;
-    let r = match decode(body, move |b| codec::decode_commit(b, &limits)).await {
-        Ok((datum, source)) => match store::storable(&datum.key) {
-            // An empty key falls through to the node, which answers as Nacos does.
-            Err(why) if !datum.key.is_empty() => Err(RaftError::server(why)),
-            _ => s.node.request(Request::Commit { datum, source }).await,
-        },
-        Err(e) => Err(e),
-    };
-    answer(r, Extra::DatumHeaders)
-}
-
-async fn delete_commit(State(s): State<AppState>, body: Bytes) -> HttpResponse {
-    let limits = s.limits;
-    let r = match decode(body, move |b| codec::decode_delete_commit(b, &limits)).await {
-        Ok((key, source)) => s.node.request(Request::DeleteCommit { key, source }).await,
-        Err(e) => Err(e),
-    };
-    answer(r, Extra::DatumHeaders)
-}
-
-async fn get_datums(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -> HttpResponse {
-    let r = match codec::decode_keys(q.as_deref(), &body) {
-        Ok(keys) => s.node.request(Request::GetDatums(keys)).await,
-        Err(e) => Err(e),
-    };
-    answer(r, Extra::DatumHeaders)
-}
-
 /// Checks a key written through the client path: the project's strict rule (a brief or
 /// ephemeral key, or characters Nacos never generates, are refused with 400) and that it can be
 /// stored safely.
@@ -165,92 +239,52 @@ fn client_key(k: &str) -> Result<(), RaftError> {
     store::storable(k).map_err(RaftError::bad_request)
 }
 
-/// Endpoint 5 and the client write path: answered once a majority acknowledged the write (or
-/// with Nacos' error when the publish timed out).
-async fn publish(State(s): State<AppState>, body: Bytes) -> HttpResponse {
-    let start = Instant::now();
-    let limits = s.limits;
-    let r = match decode(body, move |b| codec::decode_forward(b, &limits)).await {
-        Ok((key, value)) => match client_key(&key) {
-            Ok(()) => s.node.request(Request::Forward { key, value }).await,
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    s.metrics
-        .publish_latency
-        .observe(start.elapsed().as_secs_f64());
-    if r.is_err() {
-        s.metrics.publish_failures.inc();
-    }
-    answer(r, Extra::DatumHeaders)
-}
-
-/// Endpoint 6 and the client delete path.
-async fn remove(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -> HttpResponse {
-    let r = match codec::decode_key(q.as_deref(), &body) {
-        Ok(k) => match client_key(&k) {
-            Ok(()) => s.node.request(Request::ForwardDelete { key: k }).await,
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    answer(r, Extra::DatumHeaders)
-}
+// ---- the operator endpoints ------------------------------------------------------------
 
 /// Endpoint 4. Nacos' `RaftStore.load(key)` only looks at files directly in the data folder,
 /// so for every key with a namespace it finds nothing and the reload does nothing; that is
 /// reproduced. A top-level key (the switch) is read from its file and replaces the datum in
 /// memory (`RaftCore.loadDatum`: no notification, no term change).
 async fn reload(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -> HttpResponse {
-    let k = match codec::decode_key(q.as_deref(), &body) {
-        Ok(k) => k,
-        Err(e) => return error(e),
-    };
-    if !key::namespace(&k).is_empty() {
-        return text(StatusCode::OK, "ok".into(), Extra::None);
-    }
-    let Some(path) = s.store.path_of(&k) else {
-        return text(StatusCode::OK, "ok".into(), Extra::None);
-    };
-    let on_disk = match std::fs::read(&path) {
-        Ok(b) if !b.is_empty() => match store::parse_datum_file(&b) {
-            Ok(d) => d,
-            Err(why) => {
-                return error(RaftError::server(format!(
-                    "cannot reload {}: {why}",
-                    path.display()
-                )))
-            }
-        },
-        _ => return text(StatusCode::OK, "ok".into(), Extra::None),
-    };
-    match s.node.reload(on_disk).await {
-        Ok(()) => text(StatusCode::OK, "ok".into(), Extra::None),
-        Err(e) => error(e),
-    }
+    let result = reload_from_disk(&s, q.as_deref(), &body).await;
+    respond(result.map(|()| "ok".into()), Extra::None)
 }
 
+async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Result<(), RaftError> {
+    let k = codec::decode_key(query, body)?;
+    if !key::namespace(&k).is_empty() {
+        return Ok(());
+    }
+    let Some(path) = s.store.path_of(&k) else {
+        return Ok(());
+    };
+    let on_disk = match std::fs::read(&path) {
+        Ok(b) if !b.is_empty() => store::parse_datum_file(&b)
+            .map_err(|why| RaftError::server(format!("cannot reload {}: {why}", path.display())))?,
+        _ => return Ok(()),
+    };
+    s.node.reload(on_disk).await
+}
+
+/// Endpoint 8.
 async fn raft_state(State(s): State<AppState>) -> HttpResponse {
-    let r = s
+    let body = s
         .node
         .inspect(|n| {
             let peers: Vec<String> = n.peers().map(|p| p.to_json()).collect();
             format!(
                 "{{\"services\":{},\"peers\":[{}]}}",
-                actor::service_count(n),
+                service_count(n),
                 peers.join(",")
             )
         })
         .await;
-    match r {
-        Ok(body) => text(StatusCode::OK, body, Extra::DatumHeaders),
-        Err(e) => error(e),
-    }
+    respond(body, Extra::DatumHeaders)
 }
 
+/// Endpoint 11: the leader's RaftPeer JSON as a string, `"null"` when there is none.
 async fn leader(State(s): State<AppState>) -> HttpResponse {
-    let r = s
+    let inner = s
         .node
         .inspect(|n| {
             n.leader()
@@ -259,13 +293,8 @@ async fn leader(State(s): State<AppState>) -> HttpResponse {
                 .unwrap_or_else(|| "null".into())
         })
         .await;
-    match r {
-        Ok(inner) => {
-            let body = serde_json::json!({ "leader": inner }).to_string();
-            text(StatusCode::OK, body, Extra::None)
-        }
-        Err(e) => error(e),
-    }
+    let body = inner.map(|inner| serde_json::json!({ "leader": inner }).to_string());
+    respond(body, Extra::None)
 }
 
 /// Endpoint 12. Listeners are the in-process subscribers of Nacos' naming module
@@ -281,4 +310,11 @@ async fn metrics(State(s): State<AppState>) -> HttpResponse {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     r
+}
+
+/// `/state`'s `services`: the services this node knows, i.e. its meta keys without the switch.
+fn service_count(node: &Node) -> usize {
+    node.datums()
+        .filter(|d| key::is_meta(&d.key) && !key::is_switch(&d.key))
+        .count()
 }

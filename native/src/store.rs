@@ -1,4 +1,4 @@
-//! Persistence in Nacos' layout (nacos-protocol.md §8), made crash-safe.
+//! Persistence in Nacos' layout (`docs/nacos-protocol.md` §8), made crash-safe.
 //!
 //! `DIR` plays the part of Java's `<nacos.home>/data/naming`:
 //! - `DIR/data/<namespace>/<key with : → #>`: one file per key, the Datum JSON;

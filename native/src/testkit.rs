@@ -327,7 +327,7 @@ impl Http {
 
     /// A client write (`POST /datum`); status and body.
     pub async fn put(&self, addr: &str, key: &str, value: &str) -> Result<(u16, String), Failure> {
-        let body = crate::cli::put_body(key, value).map_err(Failure::Malformed)?;
+        let body = crate::client::put_body(key, value).map_err(Failure::Malformed)?;
         self.request(
             addr,
             "POST",

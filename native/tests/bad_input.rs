@@ -1,6 +1,6 @@
 //! Bad input against a live 3-node cluster: every case gets the status and text Nacos answers
-//! with (nacos-protocol.md §2.1) or the documented cap, changes nothing (terms, votes, leader,
-//! data), and the cluster keeps working afterwards.
+//! with (`docs/nacos-protocol.md` §2.1) or the documented cap, changes nothing (terms, votes,
+//! leader, data), and the cluster keeps working afterwards.
 
 use nacos_raft_core::{PeerState, RaftPeer};
 use nacos_raft_node::codec;

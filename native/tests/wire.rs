@@ -1,6 +1,6 @@
-//! Wire tests from the JSON examples of nacos-protocol.md §3 and §3.6: every example is put on
-//! the wire the way a Java 1.3 and a 1.4 sender would, decoded by this node, re-encoded by this
-//! node, decoded again the way Java does, and compared byte for byte.
+//! Wire tests from the JSON examples of `docs/nacos-protocol.md` §3 and §3.6: every example is
+//! put on the wire the way a Java 1.3 and a 1.4 sender would, decoded by this node, re-encoded
+//! by this node, decoded again the way Java does, and compared byte for byte.
 
 use nacos_raft_core::wire::{self, BeatPacket, CommitBody, ForwardBody};
 use nacos_raft_core::{Datum, JsonValue, PeerState, RaftError, Request, Response};
