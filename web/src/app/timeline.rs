@@ -4,7 +4,7 @@
 use super::panels::Common;
 use super::{Msg, WorldRef};
 use crate::describe::{self, letter};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Texts};
 use crate::layout::{clock_text, timeline_span};
 use crate::model::MarkKind;
 use yew::prelude::*;
