@@ -548,6 +548,55 @@ mod tests {
     }
 
     #[test]
+    fn the_log_merges_network_actions_newest_first_and_filters() {
+        use crate::model::World;
+        use crate::urlstate::RunSpec;
+        use nacos_raft_core::sim::TimedAction;
+        let actions = vec![
+            TimedAction {
+                at_ms: 5_000,
+                action: Action::HealAll,
+            },
+            TimedAction {
+                at_ms: 6_000,
+                action: Action::Crash { node: 0 },
+            },
+        ];
+        let mut w = World::new(RunSpec::new(3).sim_config(), actions).unwrap();
+        w.seek(40_000);
+        let s = w.sim();
+        let all = log(s, 100_000, |_| true);
+        assert_eq!(all.len(), s.events().len() + 1, "every event and the heal");
+        assert!(all.windows(2).all(|p| p[0].at_ms >= p[1].at_ms));
+        let heal: Vec<_> = all.iter().filter(|r| r.node.is_none()).collect();
+        assert_eq!(heal.len(), 1);
+        assert_eq!(heal[0].at_ms, 5_000);
+        assert_eq!(heal[0].text(Lang::En, 100), "you healed every link");
+        assert_eq!(heal[0].text(Lang::Zh, 100), "你恢复了所有连线");
+        let crash: Vec<String> = all
+            .iter()
+            .filter(|r| r.at_ms == 6_000 && r.node == Some(0))
+            .map(|r| r.text(Lang::En, 100))
+            .collect();
+        assert!(crash.contains(&"A crashes: its memory is gone, its disk stays".to_string()));
+        // A filter keeps its topic only: elections, and no network action.
+        let elections = log(s, 100_000, |t| t == Topic::Election);
+        let election_events = s
+            .events()
+            .iter()
+            .filter(|e| classify(&e.what).0 == Topic::Election)
+            .count();
+        assert!(election_events > 0);
+        assert_eq!(elections.len(), election_events);
+        assert!(elections.iter().all(|r| r.node.is_some()));
+        // At most `max`, the newest.
+        let few = log(s, 3, |_| true);
+        assert_eq!(few.len(), 3);
+        assert_eq!(few[0].at_ms, all[0].at_ms);
+        assert_eq!(few[2].at_ms, all[2].at_ms);
+    }
+
+    #[test]
     fn every_scenario_has_chinese() {
         for id in nacos_raft_core::sim::scenario::IDS {
             let (t, c) = scenario_text(Lang::Zh, id, "x", "y");
