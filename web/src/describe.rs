@@ -526,6 +526,16 @@ mod tests {
             "B 拒绝了 A 的投票请求:任期 3 不大于自己的 3"
         );
         assert_eq!(classify(&h), (Topic::Election, Tone::Bad));
+        // A write's term step is the run's, and keys are shortened.
+        let w = Happening::Protocol(Event::PublishStarted {
+            key: nacos_raft_core::sim::sample_key(7),
+            timestamp: 2,
+            term: 31,
+        });
+        assert_eq!(
+            happening(Lang::En, 0, &w, 10),
+            "A writes iplist.…@@svc-0007 v2 as the leader, term +10 = 31, sends commits"
+        );
     }
 
     #[test]
@@ -594,6 +604,82 @@ mod tests {
         assert_eq!(few.len(), 3);
         assert_eq!(few[0].at_ms, all[0].at_ms);
         assert_eq!(few[2].at_ms, all[2].at_ms);
+    }
+
+    #[test]
+    fn every_action_and_happening_reads_in_both_languages() {
+        let key = nacos_raft_core::sim::sample_key(1);
+        let actions = [
+            Action::Crash { node: 0 },
+            Action::Restart { node: 0 },
+            Action::Timeout { node: 0 },
+            Action::Isolate { node: 0 },
+            Action::Cut {
+                from: 0,
+                to: 1,
+                both: false,
+            },
+            Action::Heal {
+                from: 0,
+                to: 1,
+                both: true,
+            },
+            Action::Partition {
+                groups: vec![0, 1, 1],
+            },
+            Action::HealAll,
+            Action::SetLoss { ppm: 5_000 },
+            Action::SetLatency { min: 10, max: 40 },
+            Action::Put {
+                node: 0,
+                key: key.clone(),
+                value: "{}".into(),
+            },
+            Action::Load {
+                node: 0,
+                first: 0,
+                count: 10,
+            },
+            Action::Remove {
+                node: 0,
+                key: key.clone(),
+            },
+            Action::Drop { msg: 7 },
+        ];
+        let happenings = [
+            Happening::Crashed,
+            Happening::Restarted,
+            Happening::Submitted {
+                op: 1,
+                put: true,
+                key: key.clone(),
+            },
+            Happening::Submitted {
+                op: 1,
+                put: false,
+                key: key.clone(),
+            },
+            Happening::Completed {
+                op: 1,
+                key: key.clone(),
+                error: None,
+            },
+            Happening::Acted(Action::HealAll),
+        ];
+        let cjk = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let texts = actions
+            .iter()
+            .map(|a| (action(Lang::En, a), action(Lang::Zh, a)));
+        let texts = texts.chain(happenings.iter().map(|h| {
+            (
+                happening(Lang::En, 0, h, 100),
+                happening(Lang::Zh, 0, h, 100),
+            )
+        }));
+        for (en, zh) in texts {
+            assert!(!en.is_empty() && !cjk(&en), "{en}");
+            assert!(cjk(&zh), "{zh}");
+        }
     }
 
     #[test]

@@ -1151,8 +1151,16 @@ mod tests {
     fn the_filter_the_draft_and_the_violation_switch() {
         let (mut s, _) = open("seed=3&nodes=3");
         let rev = s.rev;
-        s.update(Msg::SetFilter(Filter::Faults));
+        s.update(Msg::SetFilter(Filter::from_value("faults")));
         assert_eq!(s.filter, Filter::Faults);
+        assert!(s.filter.keeps(Topic::Fault) && !s.filter.keeps(Topic::Beat));
+        assert!(
+            Filter::All.keeps(Topic::Beat),
+            "routine beats: only unfiltered"
+        );
+        assert_eq!(Filter::from_value("election"), Filter::Election);
+        assert_eq!(Filter::from_value("data"), Filter::Data);
+        assert_eq!(Filter::from_value("?"), Filter::All);
         s.update(Msg::SetDraft(vec![0, 1, 1]));
         assert_eq!(s.draft, [0, 1, 1]);
         s.update(Msg::TogglePauseOnViolation);
