@@ -141,7 +141,7 @@ pub enum Event {
         timestamp: u64,
         /// Where it came from.
         from: String,
-        /// Its term afterwards (the +100 rule).
+        /// Its term afterwards (the term-step rule, `Config::term_step`).
         term: u64,
     },
     /// Beat sync: a fetched datum was not newer than its own copy, or empty.
@@ -162,7 +162,7 @@ pub enum Event {
         key: String,
         /// Its new timestamp.
         timestamp: u64,
-        /// The leader's term after the +100.
+        /// The leader's term after the bump of `Config::term_step`.
         term: u64,
     },
     /// A majority acknowledged a write.
