@@ -1,6 +1,7 @@
 //! Events: what a node decided and why, for people (the page's event log, the native node's
 //! logs) and for tests. They change nothing; runtimes may drop them.
 
+use crate::text::{self, Ctx, Lang};
 use crate::wire::PeerState;
 use alloc::string::String;
 use core::fmt;
@@ -140,7 +141,7 @@ pub enum Event {
         timestamp: u64,
         /// Where it came from.
         from: String,
-        /// Its term afterwards (the +100 rule).
+        /// Its term afterwards (the term-step rule, `Config::term_step`).
         term: u64,
     },
     /// Beat sync: a fetched datum was not newer than its own copy, or empty.
@@ -161,7 +162,7 @@ pub enum Event {
         key: String,
         /// Its new timestamp.
         timestamp: u64,
-        /// The leader's term after the +100.
+        /// The leader's term after the bump of `Config::term_step`.
         term: u64,
     },
     /// A majority acknowledged a write.
@@ -214,112 +215,18 @@ pub enum Event {
     },
 }
 
+/// The clause of the English catalogue ([`crate::text`]), addresses as they are.
 impl fmt::Display for StepDown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StepDown::GrantedVote { candidate, term } => {
-                write!(f, "it voted for {candidate} in the higher term {term}")
-            }
-            StepDown::AcceptedBeat { leader, term } => {
-                write!(f, "it accepted a beat from {leader} (term {term})")
-            }
-        }
+        f.write_str(&text::step_down_reason(self, Lang::En, &Ctx::PLAIN))
     }
 }
 
+/// The English sentence of the catalogue ([`crate::text`]) without a subject (a log line names
+/// the node in a field of its own), addresses and keys as they are. The run's term step is not
+/// known here, so a write says "term now 301" rather than "term +100 = 301".
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use Event::*;
-        match self {
-            ElectionStarted { term } => {
-                write!(f, "leader timeout: starts an election in term {term}")
-            }
-            VoteGranted { candidate, term } => {
-                write!(f, "votes for {candidate}: term {term} is above its own")
-            }
-            VoteRefused {
-                candidate,
-                candidate_term,
-                own_term,
-            } => write!(
-                f,
-                "refuses the vote of {candidate}: term {candidate_term} is not above {own_term}"
-            ),
-            VoteFromStranger { candidate } => {
-                write!(f, "refuses a vote from {candidate}: can not find peer")
-            }
-            VoteAnswered {
-                from,
-                vote_for,
-                term,
-            } => match vote_for {
-                Some(v) => write!(f, "{from} answers: votes for {v} (term {term})"),
-                None => write!(f, "{from} answers: no vote (term {term})"),
-            },
-            LeaderDecided {
-                leader,
-                votes,
-                majority,
-            } => {
-                write!(
-                    f,
-                    "decides {leader} is leader: {votes} votes, majority {majority}"
-                )
-            }
-            SteppedDown { was, why } => write!(f, "steps down from {was}: {why}"),
-            BeatSent { term, keys } => write!(f, "sends a beat (term {term}, {keys} keys)"),
-            BeatNotSent { reason } => write!(f, "cannot send its beat: {reason}"),
-            BeatAccepted { leader, term } => {
-                write!(f, "accepts the beat of {leader} (term {term})")
-            }
-            BeatRejected { from, reason } => write!(f, "rejects the beat of {from}: {reason}"),
-            LeaderChanged { leader, previous } => match previous {
-                Some(p) => write!(f, "now follows {leader} (was {p})"),
-                None => write!(f, "now follows {leader}"),
-            },
-            PeerMarkedFollower { peer } => write!(f, "marks {peer} FOLLOWER: its /peer failed"),
-            RequestFailed { to, what, failure } => write!(f, "{what} to {to} failed: {failure}"),
-            SyncFetch { from, keys } => write!(f, "fetches {keys} newer keys from {from}"),
-            DatumApplied {
-                key,
-                timestamp,
-                from,
-                term,
-            } => {
-                write!(f, "syncs {key} v{timestamp} from {from}; term now {term}")
-            }
-            DatumSkipped { key, reason } => write!(f, "skips {key}: {reason}"),
-            DeadKeyDeleted { key } => write!(f, "deletes {key}: the leader's beat did not list it"),
-            PublishStarted {
-                key,
-                timestamp,
-                term,
-            } => {
-                write!(
-                    f,
-                    "writes {key} v{timestamp}, term +100 = {term}, sends commits"
-                )
-            }
-            Published { key, timestamp } => write!(f, "a majority acknowledged {key} v{timestamp}"),
-            PublishFailed { key, reason } => {
-                write!(f, "write of {key} failed (not rolled back): {reason}")
-            }
-            Forwarded { key, to } => write!(f, "forwards {key} to the leader {to}"),
-            CommitApplied {
-                key,
-                timestamp,
-                from,
-                term,
-            } => {
-                write!(
-                    f,
-                    "applies the commit of {key} v{timestamp} from {from}; term now {term}"
-                )
-            }
-            CommitRejected { key, from, reason } => {
-                write!(f, "rejects {key} from {from}: {reason}")
-            }
-            Deleted { key, by } => write!(f, "deletes {key} (leader {by})"),
-        }
+        f.write_str(&text::event_sentence(self, Lang::En, &Ctx::PLAIN))
     }
 }

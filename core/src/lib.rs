@@ -62,6 +62,7 @@ pub mod publish;
 pub mod rng;
 pub mod sim;
 mod sync;
+pub mod text;
 pub mod wire;
 
 pub use config::{Config, ConfigError};

@@ -1,14 +1,35 @@
-//! Plain-language sentences, in English and 简体中文, for what the simulator records: protocol
-//! decisions with their reasons, crashes, client operations, a person's actions, violations and
-//! messages. Nodes are named by letter (A = 127.0.0.1:8848, B = :8849, ...); the Java method names
-//! (MasterElection, sendVote, receivedVote, decideLeader, HeartBeat, receivedBeat, makeLeader)
-//! are kept in both languages, as in the article the project started from.
+//! Plain-language sentences, in English and 简体中文, for what the simulator records: crashes,
+//! client operations, a person's actions, violations and messages, each with its two languages
+//! side by side. The protocol's decisions are worded by the core's catalogue
+//! ([`nacos_raft_core::text`], the same sentences the native node logs); this module names the
+//! nodes in them by letter (A = 127.0.0.1:8848, B = :8849, ...) and shortens the keys. The Java
+//! method names (MasterElection, sendVote, receivedVote, decideLeader, HeartBeat, receivedBeat,
+//! makeLeader) are kept in both languages, as in the article the project started from.
 
-use crate::i18n::Lang;
-use nacos_raft_core::event::{Event, StepDown};
-use nacos_raft_core::message::{Failure, MsgKind};
-use nacos_raft_core::sim::{Action, Fate, Happening, ViolationKind};
+use crate::i18n::{Lang, Texts};
+use nacos_raft_core::event::Event;
+use nacos_raft_core::message::MsgKind;
+use nacos_raft_core::sim::{Action, Fate, Happening, Sim, TimedAction, ViolationKind};
+use nacos_raft_core::text::{self, Ctx};
 use nacos_raft_core::wire::PeerState;
+
+/// One sentence in `lang`, its two languages written next to each other.
+macro_rules! say {
+    ($lang:expr, $en:literal, $zh:literal) => {
+        match $lang {
+            Lang::En => format!($en),
+            Lang::Zh => format!($zh),
+        }
+    };
+}
+
+/// One of two fixed texts.
+fn pick(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
 
 /// The letter of node `i` (A, B, ... then A1, B1 ... past Z).
 pub fn letter(i: usize) -> String {
@@ -83,6 +104,17 @@ pub enum Tone {
     Bad,
 }
 
+impl Tone {
+    /// The CSS class of the tone.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tone::Info => "info",
+            Tone::Good => "good",
+            Tone::Bad => "bad",
+        }
+    }
+}
+
 /// Topic and tone of a happening.
 pub fn classify(h: &Happening) -> (Topic, Tone) {
     use Event::*;
@@ -123,328 +155,145 @@ pub fn classify(h: &Happening) -> (Topic, Tone) {
     }
 }
 
-fn failure_text(lang: Lang, f: &str) -> String {
-    match lang {
-        Lang::En => f.to_string(),
-        Lang::Zh => match f {
-            "timed out" => "超时".into(),
-            "connection refused" => "连接被拒绝".into(),
-            other => other.to_string(),
-        },
+/// One row of the event log.
+#[derive(Clone, Copy, Debug)]
+pub struct LogRow<'a> {
+    /// When, virtual ms.
+    pub at_ms: u64,
+    /// The node it happened at; `None` for an action on the whole network.
+    pub node: Option<usize>,
+    /// How it looks.
+    pub tone: Tone,
+    what: LogWhat<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum LogWhat<'a> {
+    Happening(&'a Happening),
+    Action(&'a Action),
+}
+
+impl LogRow<'_> {
+    /// The row's sentence (`term_step`: the run's `Config::term_step`).
+    pub fn text(&self, lang: Lang, term_step: u64) -> String {
+        match (self.what, self.node) {
+            (LogWhat::Happening(h), Some(n)) => happening(lang, n, h, term_step),
+            (LogWhat::Happening(_), None) => String::new(),
+            (LogWhat::Action(a), _) => action(lang, a),
+        }
     }
 }
 
-/// What happened at node `node`, as one sentence that names the node first.
-pub fn happening(lang: Lang, node: usize, h: &Happening, nodes: usize) -> String {
+/// The event log: the newest `max` rows whose topic `keep` keeps, newest first. The rows are the
+/// simulator's events (protocol decisions, crashes, client operations, and the actions on one
+/// node, which it records as events of that node) merged with the actions that concern no single
+/// node (faults).
+pub fn log(s: &Sim, max: usize, keep: impl Fn(Topic) -> bool) -> Vec<LogRow<'_>> {
+    let actions: Vec<_> = s
+        .actions()
+        .iter()
+        .filter(|a| a.action.node().is_none())
+        .collect();
+    let mut ai = actions.len();
+    let mut rows = Vec::new();
+    let keep_actions = keep(Topic::Fault);
+    fn action_row(a: &TimedAction) -> LogRow<'_> {
+        LogRow {
+            at_ms: a.at_ms,
+            node: None,
+            tone: Tone::Info,
+            what: LogWhat::Action(&a.action),
+        }
+    }
+    for e in s.events().iter().rev() {
+        if rows.len() >= max {
+            break;
+        }
+        while ai > 0 && actions[ai - 1].at_ms > e.at_ms {
+            ai -= 1;
+            if keep_actions {
+                rows.push(action_row(actions[ai]));
+            }
+        }
+        let (topic, tone) = classify(&e.what);
+        if keep(topic) {
+            rows.push(LogRow {
+                at_ms: e.at_ms,
+                node: Some(e.node),
+                tone,
+                what: LogWhat::Happening(&e.what),
+            });
+        }
+    }
+    while keep_actions && ai > 0 && rows.len() < max {
+        ai -= 1;
+        rows.push(action_row(actions[ai]));
+    }
+    rows.truncate(max);
+    rows
+}
+
+/// What happened at node `node`, as one sentence that names the node first. `term_step` is the
+/// run's `Config::term_step` (a write says "term +100 = 301").
+pub fn happening(lang: Lang, node: usize, h: &Happening, term_step: u64) -> String {
     let x = letter(node);
     match h {
-        Happening::Protocol(e) => event(lang, &x, e),
-        Happening::Crashed => match lang {
-            Lang::En => format!("{x} crashes: its memory is gone, its disk stays"),
-            Lang::Zh => format!("{x} 宕机:内存丢失,磁盘保留"),
-        },
-        Happening::Restarted => match lang {
-            Lang::En => format!(
-                "{x} restarts from its disk: every datum with its timestamp, but term 0 (Nacos 1.3+ never reads the persisted term back)"
-            ),
-            Lang::Zh => format!(
-                "{x} 从磁盘重启:数据及其 timestamp 都恢复了,但任期为 0(Nacos 1.3+ 不会读回持久化的 term)"
-            ),
-        },
-        Happening::Submitted { put, key, .. } => {
+        Happening::Protocol(e) => event(lang, node, e, term_step),
+        Happening::Crashed => say!(
+            lang,
+            "{x} crashes: its memory is gone, its disk stays",
+            "{x} 宕机:内存丢失,磁盘保留"
+        ),
+        Happening::Restarted => say!(
+            lang,
+            "{x} restarts from its disk: every datum with its timestamp, but term 0 (Nacos 1.3+ never reads the persisted term back)",
+            "{x} 从磁盘重启:数据及其 timestamp 都恢复了,但任期为 0(Nacos 1.3+ 不会读回持久化的 term)"
+        ),
+        Happening::Submitted { put: true, key, .. } => {
             let k = short_key(key);
-            match (lang, put) {
-                (Lang::En, true) => format!("a client writes {k} at {x}"),
-                (Lang::En, false) => format!("a client deletes {k} at {x}"),
-                (Lang::Zh, true) => format!("客户端在 {x} 上写入 {k}"),
-                (Lang::Zh, false) => format!("客户端在 {x} 上删除 {k}"),
-            }
+            say!(lang, "a client writes {k} at {x}", "客户端在 {x} 上写入 {k}")
         }
-        Happening::Completed { key, error, .. } => {
+        Happening::Submitted { put: false, key, .. } => {
             let k = short_key(key);
-            match (lang, error) {
-                (Lang::En, None) => format!("{x}: the client's operation on {k} succeeded"),
-                (Lang::En, Some(e)) => format!("{x}: the client's operation on {k} failed: {e}"),
-                (Lang::Zh, None) => format!("{x}:客户端对 {k} 的操作成功"),
-                (Lang::Zh, Some(e)) => format!("{x}:客户端对 {k} 的操作失败:{e}"),
-            }
+            say!(lang, "a client deletes {k} at {x}", "客户端在 {x} 上删除 {k}")
         }
-        Happening::Acted(a) => action(lang, a, nodes),
+        Happening::Completed {
+            key, error: None, ..
+        } => {
+            let k = short_key(key);
+            say!(
+                lang,
+                "{x}: the client's operation on {k} succeeded",
+                "{x}:客户端对 {k} 的操作成功"
+            )
+        }
+        Happening::Completed {
+            key,
+            error: Some(e),
+            ..
+        } => {
+            let k = short_key(key);
+            say!(
+                lang,
+                "{x}: the client's operation on {k} failed: {e}",
+                "{x}:客户端对 {k} 的操作失败:{e}"
+            )
+        }
+        Happening::Acted(a) => action(lang, a),
     }
 }
 
-fn event(lang: Lang, x: &str, e: &Event) -> String {
-    use Event::*;
-    let n = |a: &str| name(a);
-    match lang {
-        Lang::En => match e {
-            ElectionStarted { term } => format!(
-                "{x}: leader due ran out → MasterElection.sendVote: term {term}, votes for itself, becomes CANDIDATE and asks every peer"
-            ),
-            VoteGranted { candidate, term } => format!(
-                "{x} votes for {} (receivedVote): term {term} is above its own, so it becomes FOLLOWER in term {term}",
-                n(candidate)
-            ),
-            VoteRefused {
-                candidate,
-                candidate_term,
-                own_term,
-            } => format!(
-                "{x} refuses the vote of {}: term {candidate_term} is not above {own_term}",
-                n(candidate)
-            ),
-            VoteFromStranger { candidate } => {
-                format!("{x} refuses a vote from {candidate}: can not find peer")
-            }
-            VoteAnswered {
-                from,
-                vote_for,
-                term,
-            } => match vote_for {
-                Some(v) => format!(
-                    "{x} hears from {}: it votes for {} (term {term})",
-                    n(from),
-                    n(v)
-                ),
-                None => format!("{x} hears from {}: no vote (term {term})", n(from)),
-            },
-            LeaderDecided {
-                leader,
-                votes,
-                majority,
-            } => {
-                let l = n(leader);
-                if l == x {
-                    format!("{x} decideLeader: {votes} votes for itself, majority {majority} → it becomes LEADER")
-                } else {
-                    format!("{x} decideLeader: {l} has {votes} votes, majority {majority} → {l} is the leader in {x}'s view")
-                }
-            }
-            SteppedDown { was, why } => {
-                let why = match why {
-                    StepDown::GrantedVote { candidate, term } => {
-                        format!("it voted for {} in the higher term {term}", n(candidate))
-                    }
-                    StepDown::AcceptedBeat { leader, term } => {
-                        format!("it accepted a beat from {} (term {term})", n(leader))
-                    }
-                };
-                format!("{x} steps down from {was}: {why}")
-            }
-            BeatSent { term, keys } => {
-                format!("{x} HeartBeat.sendBeat: a beat to every peer (term {term}, {keys} keys)")
-            }
-            BeatNotSent { reason } => format!("{x} cannot send its beat: {reason}"),
-            BeatAccepted { leader, term } => format!(
-                "{x} receivedBeat from {} (term {term}): resets its leader due",
-                n(leader)
-            ),
-            BeatRejected { from, reason } => {
-                format!("{x} rejects the beat of {}: {reason}", n(from))
-            }
-            LeaderChanged { leader, previous } => match previous {
-                Some(p) => format!("{x} makeLeader: now follows {} (was {})", n(leader), n(p)),
-                None => format!("{x} makeLeader: now follows {}", n(leader)),
-            },
-            PeerMarkedFollower { peer } => {
-                format!("{x} marks {} FOLLOWER: its /peer failed", n(peer))
-            }
-            RequestFailed { to, what, failure } => format!(
-                "{x}: {what} to {} failed: {}",
-                n(to),
-                failure_text(lang, failure)
-            ),
-            SyncFetch { from, keys } => format!(
-                "{x} fetches {keys} newer keys from {} (GET /raft/datum)",
-                n(from)
-            ),
-            DatumApplied {
-                key,
-                timestamp,
-                from,
-                term,
-            } => format!(
-                "{x} syncs {} v{timestamp} from {}; term now {term}",
-                short_key(key),
-                n(from)
-            ),
-            DatumSkipped { key, reason } => format!("{x} skips {}: {reason}", short_key(key)),
-            DeadKeyDeleted { key } => format!(
-                "{x} deletes {}: the leader's beat did not list it (dead-key rule)",
-                short_key(key)
-            ),
-            PublishStarted {
-                key,
-                timestamp,
-                term,
-            } => format!(
-                "{x} (leader) writes {} v{timestamp}, term +100 = {term}, sends commits",
-                short_key(key)
-            ),
-            Published { key, timestamp } => format!(
-                "{x}: a majority acknowledged {} v{timestamp}",
-                short_key(key)
-            ),
-            PublishFailed { key, reason } => format!(
-                "{x}: the write of {} failed, and is not rolled back: {reason}",
-                short_key(key)
-            ),
-            Forwarded { key, to } => format!(
-                "{x} forwards {} to the leader {}",
-                short_key(key),
-                n(to)
-            ),
-            CommitApplied {
-                key,
-                timestamp,
-                from,
-                term,
-            } => format!(
-                "{x} applies the commit of {} v{timestamp} from {}; term now {term}",
-                short_key(key),
-                n(from)
-            ),
-            CommitRejected { key, from, reason } => format!(
-                "{x} rejects {} from {}: {reason}",
-                short_key(key),
-                n(from)
-            ),
-            Deleted { key, by } => {
-                format!("{x} deletes {} (leader {})", short_key(key), n(by))
-            }
-        },
-        Lang::Zh => match e {
-            ElectionStarted { term } => format!(
-                "{x}:leaderDueMs 到期 → MasterElection.sendVote:任期变为 {term},投自己一票,成为候选者并向所有节点拉票"
-            ),
-            VoteGranted { candidate, term } => format!(
-                "{x} 投票给 {}(receivedVote):任期 {term} 高于自己的任期,于是成为跟随者,任期改为 {term}",
-                n(candidate)
-            ),
-            VoteRefused {
-                candidate,
-                candidate_term,
-                own_term,
-            } => format!(
-                "{x} 拒绝了 {} 的投票请求:任期 {candidate_term} 不大于自己的 {own_term}",
-                n(candidate)
-            ),
-            VoteFromStranger { candidate } => {
-                format!("{x} 拒绝来自 {candidate} 的投票:can not find peer(不是集群成员)")
-            }
-            VoteAnswered {
-                from,
-                vote_for,
-                term,
-            } => match vote_for {
-                Some(v) => format!(
-                    "{x} 收到 {} 的应答:它投给了 {}(任期 {term})",
-                    n(from),
-                    n(v)
-                ),
-                None => format!("{x} 收到 {} 的应答:没有投票(任期 {term})", n(from)),
-            },
-            LeaderDecided {
-                leader,
-                votes,
-                majority,
-            } => {
-                let l = n(leader);
-                if l == x {
-                    format!("{x} decideLeader:自己得到 {votes} 票,多数为 {majority} → 成为领导者")
-                } else {
-                    format!("{x} decideLeader:{l} 得到 {votes} 票,多数为 {majority} → 在 {x} 看来 {l} 是 leader")
-                }
-            }
-            SteppedDown { was, why } => {
-                let why = match why {
-                    StepDown::GrantedVote { candidate, term } => {
-                        format!("它在更高的任期 {term} 投票给了 {}", n(candidate))
-                    }
-                    StepDown::AcceptedBeat { leader, term } => {
-                        format!("它接受了 {} 的心跳(任期 {term})", n(leader))
-                    }
-                };
-                format!("{x} 不再是 {was}:{why}")
-            }
-            BeatSent { term, keys } => {
-                format!("{x} HeartBeat.sendBeat:向所有节点发送心跳(任期 {term},{keys} 个键)")
-            }
-            BeatNotSent { reason } => format!("{x} 无法发送心跳:{reason}"),
-            BeatAccepted { leader, term } => format!(
-                "{x} receivedBeat:接受 {} 的心跳(任期 {term}),重置 leaderDueMs",
-                n(leader)
-            ),
-            BeatRejected { from, reason } => format!("{x} 拒绝 {} 的心跳:{reason}", n(from)),
-            LeaderChanged { leader, previous } => match previous {
-                Some(p) => format!("{x} makeLeader:现在跟随 {}(之前是 {})", n(leader), n(p)),
-                None => format!("{x} makeLeader:现在跟随 {}", n(leader)),
-            },
-            PeerMarkedFollower { peer } => {
-                format!("{x} 把 {} 标记为跟随者:对它的 /peer 请求失败", n(peer))
-            }
-            RequestFailed { to, what, failure } => format!(
-                "{x}:发往 {} 的 {what} 请求失败:{}",
-                n(to),
-                failure_text(lang, failure)
-            ),
-            SyncFetch { from, keys } => format!(
-                "{x} 向 {} 拉取 {keys} 个较新的键(GET /raft/datum)",
-                n(from)
-            ),
-            DatumApplied {
-                key,
-                timestamp,
-                from,
-                term,
-            } => format!(
-                "{x} 从 {} 同步 {} v{timestamp};任期变为 {term}",
-                n(from),
-                short_key(key)
-            ),
-            DatumSkipped { key, reason } => format!("{x} 跳过 {}:{reason}", short_key(key)),
-            DeadKeyDeleted { key } => format!(
-                "{x} 删除 {}:leader 的心跳里没有它(死键规则)",
-                short_key(key)
-            ),
-            PublishStarted {
-                key,
-                timestamp,
-                term,
-            } => format!(
-                "{x}(leader)写入 {} v{timestamp},任期 +100 = {term},发送 commit",
-                short_key(key)
-            ),
-            Published { key, timestamp } => {
-                format!("{x}:多数节点确认了 {} v{timestamp}", short_key(key))
-            }
-            PublishFailed { key, reason } => format!(
-                "{x}:写入 {} 失败,且不会回滚:{reason}",
-                short_key(key)
-            ),
-            Forwarded { key, to } => format!(
-                "{x} 把 {} 转发给 leader {}",
-                short_key(key),
-                n(to)
-            ),
-            CommitApplied {
-                key,
-                timestamp,
-                from,
-                term,
-            } => format!(
-                "{x} 应用来自 {} 的 {} v{timestamp};任期变为 {term}",
-                n(from),
-                short_key(key)
-            ),
-            CommitRejected { key, from, reason } => format!(
-                "{x} 拒绝来自 {} 的 {}:{reason}",
-                n(from),
-                short_key(key)
-            ),
-            Deleted { key, by } => format!("{x} 删除 {}(leader {})", short_key(key), n(by)),
-        },
-    }
+/// A protocol event at node `node`, from the core's catalogue, with letters for addresses.
+pub fn event(lang: Lang, node: usize, e: &Event, term_step: u64) -> String {
+    let addr = nacos_raft_core::sim::address(node);
+    let x = letter(node);
+    let ctx = Ctx {
+        node: Some((&addr, &x)),
+        term_step: Some(term_step),
+        name,
+        key: short_key,
+    };
+    text::event_sentence(e, lang, &ctx)
 }
 
 fn group_list(groups: &[u8]) -> String {
@@ -466,60 +315,69 @@ fn group_list(groups: &[u8]) -> String {
 }
 
 /// A person's action, as a sentence.
-pub fn action(lang: Lang, a: &Action, _nodes: usize) -> String {
+pub fn action(lang: Lang, a: &Action) -> String {
     let l = letter;
     let arrow = |both: bool| if both { "↔" } else { "→" };
-    match lang {
-        Lang::En => match a {
-            Action::Crash { node } => format!("you crashed {}", l(*node)),
-            Action::Restart { node } => format!("you restarted {}", l(*node)),
-            Action::Timeout { node } => format!("you made {}'s leader due run out", l(*node)),
-            Action::Isolate { node } => format!("you isolated {}", l(*node)),
-            Action::Cut { from, to, both } => {
-                format!("you cut {} {} {}", l(*from), arrow(*both), l(*to))
-            }
-            Action::Heal { from, to, both } => {
-                format!("you healed {} {} {}", l(*from), arrow(*both), l(*to))
-            }
-            Action::Partition { groups } => {
-                format!("you split the network: {}", group_list(groups))
-            }
-            Action::HealAll => "you healed every link".into(),
-            Action::SetLoss { ppm } => format!("you set the loss to {}%", pct(*ppm)),
-            Action::SetLatency { min, max } => format!("you set the latency to {min}–{max} ms"),
-            Action::Put { node, key, .. } => {
-                format!("you wrote {} at {}", short_key(key), l(*node))
-            }
-            Action::Load { node, count, .. } => {
-                format!("you wrote {count} sample keys at {}", l(*node))
-            }
-            Action::Remove { node, key } => {
-                format!("you deleted {} at {}", short_key(key), l(*node))
-            }
-            Action::Drop { msg } => format!("you dropped message #{msg}"),
-        },
-        Lang::Zh => match a {
-            Action::Crash { node } => format!("你让 {} 宕机", l(*node)),
-            Action::Restart { node } => format!("你重启了 {}", l(*node)),
-            Action::Timeout { node } => format!("你让 {} 的 leaderDueMs 立即到期", l(*node)),
-            Action::Isolate { node } => format!("你隔离了 {}", l(*node)),
-            Action::Cut { from, to, both } => {
-                format!("你切断了 {} {} {}", l(*from), arrow(*both), l(*to))
-            }
-            Action::Heal { from, to, both } => {
-                format!("你恢复了 {} {} {}", l(*from), arrow(*both), l(*to))
-            }
-            Action::Partition { groups } => format!("你把网络分成:{}", group_list(groups)),
-            Action::HealAll => "你恢复了所有连线".into(),
-            Action::SetLoss { ppm } => format!("你把丢包率设为 {}%", pct(*ppm)),
-            Action::SetLatency { min, max } => format!("你把延迟设为 {min}–{max} ms"),
-            Action::Put { node, key, .. } => format!("你在 {} 上写入 {}", l(*node), short_key(key)),
-            Action::Load { node, count, .. } => {
-                format!("你在 {} 上写入 {count} 个示例键", l(*node))
-            }
-            Action::Remove { node, key } => format!("你在 {} 上删除 {}", l(*node), short_key(key)),
-            Action::Drop { msg } => format!("你丢弃了消息 #{msg}"),
-        },
+    match a {
+        Action::Crash { node } => {
+            let x = l(*node);
+            say!(lang, "you crashed {x}", "你让 {x} 宕机")
+        }
+        Action::Restart { node } => {
+            let x = l(*node);
+            say!(lang, "you restarted {x}", "你重启了 {x}")
+        }
+        Action::Timeout { node } => {
+            let x = l(*node);
+            say!(
+                lang,
+                "you made {x}'s leader due run out",
+                "你让 {x} 的 leaderDueMs 立即到期"
+            )
+        }
+        Action::Isolate { node } => {
+            let x = l(*node);
+            say!(lang, "you isolated {x}", "你隔离了 {x}")
+        }
+        Action::Cut { from, to, both } => {
+            let (f, t, a) = (l(*from), l(*to), arrow(*both));
+            say!(lang, "you cut {f} {a} {t}", "你切断了 {f} {a} {t}")
+        }
+        Action::Heal { from, to, both } => {
+            let (f, t, a) = (l(*from), l(*to), arrow(*both));
+            say!(lang, "you healed {f} {a} {t}", "你恢复了 {f} {a} {t}")
+        }
+        Action::Partition { groups } => {
+            let g = group_list(groups);
+            say!(lang, "you split the network: {g}", "你把网络分成:{g}")
+        }
+        Action::HealAll => pick(lang, "you healed every link", "你恢复了所有连线").into(),
+        Action::SetLoss { ppm } => {
+            let p = pct(*ppm);
+            say!(lang, "you set the loss to {p}%", "你把丢包率设为 {p}%")
+        }
+        Action::SetLatency { min, max } => say!(
+            lang,
+            "you set the latency to {min}–{max} ms",
+            "你把延迟设为 {min}–{max} ms"
+        ),
+        Action::Put { node, key, .. } => {
+            let (x, k) = (l(*node), short_key(key));
+            say!(lang, "you wrote {k} at {x}", "你在 {x} 上写入 {k}")
+        }
+        Action::Load { node, count, .. } => {
+            let x = l(*node);
+            say!(
+                lang,
+                "you wrote {count} sample keys at {x}",
+                "你在 {x} 上写入 {count} 个示例键"
+            )
+        }
+        Action::Remove { node, key } => {
+            let (x, k) = (l(*node), short_key(key));
+            say!(lang, "you deleted {k} at {x}", "你在 {x} 上删除 {k}")
+        }
+        Action::Drop { msg } => say!(lang, "you dropped message #{msg}", "你丢弃了消息 #{msg}"),
     }
 }
 
@@ -530,78 +388,60 @@ pub fn pct(ppm: u32) -> String {
 
 /// A violation kind's title.
 pub fn violation_title(lang: Lang, k: ViolationKind) -> &'static str {
-    match (lang, k) {
-        (Lang::En, ViolationKind::TwoLeadersSameTerm) => "Two leaders in one term",
-        (Lang::En, ViolationKind::TwoLeaders) => "Two leaders at once",
-        (Lang::En, ViolationKind::StaleLeader) => "Believes in a leader that is not one",
-        (Lang::En, ViolationKind::LostAckedWrite) => "Acknowledged write lost",
-        (Lang::En, ViolationKind::NotConverged) => "Data did not converge",
-        (Lang::En, ViolationKind::TermDecreased) => "A term went down",
-        (Lang::Zh, ViolationKind::TwoLeadersSameTerm) => "同一任期出现两个 leader",
-        (Lang::Zh, ViolationKind::TwoLeaders) => "同时存在两个 leader",
-        (Lang::Zh, ViolationKind::StaleLeader) => "认定的 leader 其实不是 leader",
-        (Lang::Zh, ViolationKind::LostAckedWrite) => "已确认的写入丢失",
-        (Lang::Zh, ViolationKind::NotConverged) => "数据没有收敛",
-        (Lang::Zh, ViolationKind::TermDecreased) => "任期下降",
+    use ViolationKind::*;
+    match k {
+        TwoLeadersSameTerm => pick(lang, "Two leaders in one term", "同一任期出现两个 leader"),
+        TwoLeaders => pick(lang, "Two leaders at once", "同时存在两个 leader"),
+        StaleLeader => pick(
+            lang,
+            "Believes in a leader that is not one",
+            "认定的 leader 其实不是 leader",
+        ),
+        LostAckedWrite => pick(lang, "Acknowledged write lost", "已确认的写入丢失"),
+        NotConverged => pick(lang, "Data did not converge", "数据没有收敛"),
+        TermDecreased => pick(lang, "A term went down", "任期下降"),
     }
 }
 
 /// A message kind's name, with the Java step it belongs to.
 pub fn kind_name(lang: Lang, k: MsgKind) -> &'static str {
     use MsgKind::*;
-    match lang {
-        Lang::En => match k {
-            Vote => "vote request (sendVote)",
-            VoteReply => "vote answer",
-            Beat => "heartbeat (sendBeat)",
-            BeatReply => "beat answer",
-            Peer => "peer refresh (makeLeader → getPeer)",
-            PeerReply => "peer answer",
-            DatumGet => "datum fetch (beat sync)",
-            DatumReply => "datums",
-            Commit => "commit (publish)",
-            CommitReply => "commit answer",
-            Forward => "forwarded write or delete",
-            ForwardReply => "forward answer",
-            DeleteCommit => "delete commit",
-            DeleteCommitReply => "delete commit answer",
-        },
-        Lang::Zh => match k {
-            Vote => "投票请求(sendVote)",
-            VoteReply => "投票应答",
-            Beat => "心跳(sendBeat)",
-            BeatReply => "心跳应答",
-            Peer => "节点刷新(makeLeader → getPeer)",
-            PeerReply => "节点应答",
-            DatumGet => "拉取数据(心跳同步)",
-            DatumReply => "数据应答",
-            Commit => "提交(publish)",
-            CommitReply => "提交应答",
-            Forward => "转发的写入或删除",
-            ForwardReply => "转发应答",
-            DeleteCommit => "删除提交",
-            DeleteCommitReply => "删除提交应答",
-        },
+    match k {
+        Vote => pick(lang, "vote request (sendVote)", "投票请求(sendVote)"),
+        VoteReply => pick(lang, "vote answer", "投票应答"),
+        Beat => pick(lang, "heartbeat (sendBeat)", "心跳(sendBeat)"),
+        BeatReply => pick(lang, "beat answer", "心跳应答"),
+        Peer => pick(
+            lang,
+            "peer refresh (makeLeader → getPeer)",
+            "节点刷新(makeLeader → getPeer)",
+        ),
+        PeerReply => pick(lang, "peer answer", "节点应答"),
+        DatumGet => pick(lang, "datum fetch (beat sync)", "拉取数据(心跳同步)"),
+        DatumReply => pick(lang, "datums", "数据应答"),
+        Commit => pick(lang, "commit (publish)", "提交(publish)"),
+        CommitReply => pick(lang, "commit answer", "提交应答"),
+        Forward => pick(lang, "forwarded write or delete", "转发的写入或删除"),
+        ForwardReply => pick(lang, "forward answer", "转发应答"),
+        DeleteCommit => pick(lang, "delete commit", "删除提交"),
+        DeleteCommitReply => pick(lang, "delete commit answer", "删除提交应答"),
     }
 }
 
 /// A fate's word.
 pub fn fate_word(lang: Lang, f: Fate) -> &'static str {
-    match (lang, f) {
-        (Lang::En, Fate::InFlight) => "in flight",
-        (Lang::En, Fate::Delivered) => "delivered",
-        (Lang::En, Fate::Lost) => "lost on the way",
-        (Lang::En, Fate::Cut) => "blocked by a cut link",
-        (Lang::En, Fate::Refused) => "refused: the receiver is down",
-        (Lang::En, Fate::Discarded) => "discarded: its requester restarted",
-        (Lang::En, Fate::Dropped) => "dropped by you",
-        (Lang::Zh, Fate::InFlight) => "在途",
-        (Lang::Zh, Fate::Delivered) => "已送达",
-        (Lang::Zh, Fate::Lost) => "途中丢失",
-        (Lang::Zh, Fate::Cut) => "被切断的连线阻挡",
-        (Lang::Zh, Fate::Refused) => "被拒绝:接收方已宕机",
-        (Lang::Zh, Fate::Discarded) => "被丢弃:请求方已重启",
-        (Lang::Zh, Fate::Dropped) => "被你丢弃",
+    match f {
+        Fate::InFlight => pick(lang, "in flight", "在途"),
+        Fate::Delivered => pick(lang, "delivered", "已送达"),
+        Fate::Lost => pick(lang, "lost on the way", "途中丢失"),
+        Fate::Cut => pick(lang, "blocked by a cut link", "被切断的连线阻挡"),
+        Fate::Refused => pick(lang, "refused: the receiver is down", "被拒绝:接收方已宕机"),
+        Fate::Discarded => pick(
+            lang,
+            "discarded: its requester restarted",
+            "被丢弃:请求方已重启",
+        ),
+        Fate::Dropped => pick(lang, "dropped by you", "被你丢弃"),
     }
 }
 
@@ -652,11 +492,6 @@ pub fn is_failure(f: Fate) -> bool {
     !matches!(f, Fate::InFlight | Fate::Delivered)
 }
 
-/// A request failure as text (for tests and tooltips).
-pub fn failure(lang: Lang, f: &Failure) -> String {
-    failure_text(lang, &f.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -683,14 +518,24 @@ mod tests {
             own_term: 3,
         });
         assert_eq!(
-            happening(Lang::En, 1, &h, 5),
+            happening(Lang::En, 1, &h, 100),
             "B refuses the vote of A: term 3 is not above 3"
         );
         assert_eq!(
-            happening(Lang::Zh, 1, &h, 5),
+            happening(Lang::Zh, 1, &h, 100),
             "B 拒绝了 A 的投票请求:任期 3 不大于自己的 3"
         );
         assert_eq!(classify(&h), (Topic::Election, Tone::Bad));
+        // A write's term step is the run's, and keys are shortened.
+        let w = Happening::Protocol(Event::PublishStarted {
+            key: nacos_raft_core::sim::sample_key(7),
+            timestamp: 2,
+            term: 31,
+        });
+        assert_eq!(
+            happening(Lang::En, 0, &w, 10),
+            "A writes iplist.…@@svc-0007 v2 as the leader, term +10 = 31, sends commits"
+        );
     }
 
     #[test]
@@ -705,11 +550,136 @@ mod tests {
             groups: vec![0, 0, 1, 1, 1],
         };
         assert_eq!(
-            action(Lang::En, &a, 5),
+            action(Lang::En, &a),
             "you split the network: {A B} | {C D E}"
         );
         assert_eq!(pct(250_000), "25");
         assert_eq!(pct(5_000), "0.5");
+    }
+
+    #[test]
+    fn the_log_merges_network_actions_newest_first_and_filters() {
+        use crate::model::World;
+        use crate::urlstate::RunSpec;
+        use nacos_raft_core::sim::TimedAction;
+        let actions = vec![
+            TimedAction {
+                at_ms: 5_000,
+                action: Action::HealAll,
+            },
+            TimedAction {
+                at_ms: 6_000,
+                action: Action::Crash { node: 0 },
+            },
+        ];
+        let mut w = World::new(RunSpec::new(3).sim_config(), actions).unwrap();
+        w.seek(40_000);
+        let s = w.sim();
+        let all = log(s, 100_000, |_| true);
+        assert_eq!(all.len(), s.events().len() + 1, "every event and the heal");
+        assert!(all.windows(2).all(|p| p[0].at_ms >= p[1].at_ms));
+        let heal: Vec<_> = all.iter().filter(|r| r.node.is_none()).collect();
+        assert_eq!(heal.len(), 1);
+        assert_eq!(heal[0].at_ms, 5_000);
+        assert_eq!(heal[0].text(Lang::En, 100), "you healed every link");
+        assert_eq!(heal[0].text(Lang::Zh, 100), "你恢复了所有连线");
+        let crash: Vec<String> = all
+            .iter()
+            .filter(|r| r.at_ms == 6_000 && r.node == Some(0))
+            .map(|r| r.text(Lang::En, 100))
+            .collect();
+        assert!(crash.contains(&"A crashes: its memory is gone, its disk stays".to_string()));
+        // A filter keeps its topic only: elections, and no network action.
+        let elections = log(s, 100_000, |t| t == Topic::Election);
+        let election_events = s
+            .events()
+            .iter()
+            .filter(|e| classify(&e.what).0 == Topic::Election)
+            .count();
+        assert!(election_events > 0);
+        assert_eq!(elections.len(), election_events);
+        assert!(elections.iter().all(|r| r.node.is_some()));
+        // At most `max`, the newest.
+        let few = log(s, 3, |_| true);
+        assert_eq!(few.len(), 3);
+        assert_eq!(few[0].at_ms, all[0].at_ms);
+        assert_eq!(few[2].at_ms, all[2].at_ms);
+    }
+
+    #[test]
+    fn every_action_and_happening_reads_in_both_languages() {
+        let key = nacos_raft_core::sim::sample_key(1);
+        let actions = [
+            Action::Crash { node: 0 },
+            Action::Restart { node: 0 },
+            Action::Timeout { node: 0 },
+            Action::Isolate { node: 0 },
+            Action::Cut {
+                from: 0,
+                to: 1,
+                both: false,
+            },
+            Action::Heal {
+                from: 0,
+                to: 1,
+                both: true,
+            },
+            Action::Partition {
+                groups: vec![0, 1, 1],
+            },
+            Action::HealAll,
+            Action::SetLoss { ppm: 5_000 },
+            Action::SetLatency { min: 10, max: 40 },
+            Action::Put {
+                node: 0,
+                key: key.clone(),
+                value: "{}".into(),
+            },
+            Action::Load {
+                node: 0,
+                first: 0,
+                count: 10,
+            },
+            Action::Remove {
+                node: 0,
+                key: key.clone(),
+            },
+            Action::Drop { msg: 7 },
+        ];
+        let happenings = [
+            Happening::Crashed,
+            Happening::Restarted,
+            Happening::Submitted {
+                op: 1,
+                put: true,
+                key: key.clone(),
+            },
+            Happening::Submitted {
+                op: 1,
+                put: false,
+                key: key.clone(),
+            },
+            Happening::Completed {
+                op: 1,
+                key: key.clone(),
+                error: None,
+            },
+            Happening::Acted(Action::HealAll),
+        ];
+        let cjk = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let texts = actions
+            .iter()
+            .map(|a| (action(Lang::En, a), action(Lang::Zh, a)));
+        let texts = texts.chain(happenings.iter().map(|h| {
+            (
+                happening(Lang::En, 0, h, 100),
+                happening(Lang::Zh, 0, h, 100),
+            )
+        }));
+        for (en, zh) in texts {
+            assert!(!en.is_empty() && !cjk(&en), "{en}");
+            assert!(cjk(&zh), "{zh}");
+        }
     }
 
     #[test]

@@ -49,6 +49,7 @@ struct Doc<'a> {
 /// The export of `w` (run `spec`, shared as `link`), indented.
 pub fn trace_json(w: &World, spec: &RunSpec, link: &str) -> String {
     let s = w.sim();
+    let term_step = s.config().timings.term_step;
     let doc = Doc {
         format: "nacos-raft-trace/1",
         link,
@@ -66,7 +67,7 @@ pub fn trace_json(w: &World, spec: &RunSpec, link: &str) -> String {
             .map(|e| EventRow {
                 at_ms: e.at_ms,
                 node: s.addr(e.node).to_string(),
-                text: describe::happening(Lang::En, e.node, &e.what, s.len()),
+                text: describe::happening(Lang::En, e.node, &e.what, term_step),
             })
             .collect(),
         messages: s

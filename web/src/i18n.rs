@@ -1,43 +1,19 @@
 //! The page's texts in English and 简体中文. Every text is a field of [`Tr`], so a language that
-//! lacks one does not compile. Sentences with values are in [`crate::describe`].
+//! lacks one does not compile. Sentences with values are in [`crate::describe`] and, for the
+//! protocol's events, in the core's catalogue ([`nacos_raft_core::text`]).
 
-/// A language of the page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// English.
-    En,
-    /// Simplified Chinese.
-    Zh,
+/// A language of the page: the core's, so that the page and the core's sentence catalogue
+/// ([`nacos_raft_core::text`]) speak of the same two.
+pub use nacos_raft_core::text::Lang;
+
+/// The page's fixed texts of a [`Lang`].
+pub trait Texts {
+    /// The texts.
+    fn tr(self) -> &'static Tr;
 }
 
-impl Lang {
-    /// BCP 47 tag (for `<html lang>` and localStorage).
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh-CN",
-        }
-    }
-
-    /// From a stored tag or `navigator.language`.
-    pub fn from_tag(tag: &str) -> Lang {
-        if tag.to_ascii_lowercase().starts_with("zh") {
-            Lang::Zh
-        } else {
-            Lang::En
-        }
-    }
-
-    /// The other language.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::En => Lang::Zh,
-            Lang::Zh => Lang::En,
-        }
-    }
-
-    /// The texts.
-    pub fn tr(self) -> &'static Tr {
+impl Texts for Lang {
+    fn tr(self) -> &'static Tr {
         match self {
             Lang::En => &EN,
             Lang::Zh => &ZH,
@@ -541,17 +517,6 @@ pub static ZH: Tr = Tr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_round_trip_and_default_to_english() {
-        for l in [Lang::En, Lang::Zh] {
-            assert_eq!(Lang::from_tag(l.tag()), l);
-            assert_eq!(l.other().other(), l);
-        }
-        assert_eq!(Lang::from_tag("zh-TW"), Lang::Zh);
-        assert_eq!(Lang::from_tag("de-DE"), Lang::En);
-        assert_eq!(Lang::from_tag(""), Lang::En);
-    }
 
     #[test]
     fn chinese_differs_where_it_should() {

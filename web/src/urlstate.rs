@@ -1,4 +1,4 @@
-//! The URL contract (design.md §3): the location hash holds everything needed to replay a run.
+//! The URL contract (see web/README.md): the hash holds everything needed to replay a run.
 //!
 //! `#seed=7&nodes=5&timings=nacos&speed=10&actions=1200:crash:2,5300:timeout:1`
 //!

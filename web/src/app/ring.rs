@@ -3,7 +3,7 @@
 
 use super::{state_attr, Msg, Selection};
 use crate::describe::{self, letter};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Texts};
 use crate::layout::{along, arc_path, d1, points, Scene, CENTER};
 use nacos_raft_core::message::MsgKind;
 use nacos_raft_core::sim::{Fate, Sim};

@@ -1,10 +1,11 @@
 //! The timeline: what has been simulated on this branch, marks for elections, leaders, crashes,
 //! violations and your actions, and a playhead to drag. Other branches are listed below it.
 
+use super::keys;
 use super::panels::Common;
 use super::{Msg, WorldRef};
 use crate::describe::{self, letter};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Texts};
 use crate::layout::{clock_text, timeline_span};
 use crate::model::MarkKind;
 use yew::prelude::*;
@@ -129,12 +130,8 @@ pub fn timeline(p: &Props) -> Html {
         let on = on.clone();
         let now = p.now;
         Callback::from(move |e: KeyboardEvent| {
-            let step = span / 100;
-            match e.key().as_str() {
-                "PageUp" => on.emit(Msg::Seek(now.saturating_sub(step))),
-                "PageDown" => on.emit(Msg::Seek(now + step)),
-                "Home" => on.emit(Msg::Seek(0)),
-                _ => {}
+            if let Some(t) = keys::timeline_key(&e.key(), now, span) {
+                on.emit(Msg::Seek(t));
             }
         })
     };

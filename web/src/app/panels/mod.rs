@@ -1,0 +1,52 @@
+//! The side panels, one component per file: the inspector of a node, a message or a link, the
+//! event log, the datum matrix, the network controls, the scenarios, the space-time diagram, the
+//! safety monitor and the help. They re-render only when the app bumps `rev` (at most five times a
+//! second while playing), and they act only by sending [`Msg`]s.
+
+mod data;
+mod events;
+mod help;
+mod inspector;
+mod lanes;
+mod link;
+mod message;
+mod network;
+mod node;
+mod safety;
+mod scenarios;
+
+pub use data::DataView;
+pub use events::EventLog;
+pub use help::Help;
+pub use inspector::Inspector;
+pub use lanes::Lanes;
+use link::LinkInspector;
+use message::MsgInspector;
+pub use network::Network;
+use node::NodeInspector;
+pub use safety::Safety;
+pub use scenarios::Scenarios;
+
+use super::{Msg, Selection, WorldRef};
+use crate::describe::letter;
+use crate::i18n::Lang;
+use yew::prelude::*;
+
+/// What every panel gets.
+#[derive(Clone, PartialEq)]
+pub struct Common {
+    /// The world (the same one until a new run is loaded).
+    pub world: WorldRef,
+    /// The revision: a panel renders again when it changes.
+    pub rev: u64,
+    /// The page's language.
+    pub lang: Lang,
+    /// Where the panel sends its messages.
+    pub on: Callback<Msg>,
+}
+
+/// A node's letter as a button that selects it.
+fn node_button(on: &Callback<Msg>, i: usize) -> Html {
+    let onclick = on.reform(move |_| Msg::Select(Selection::Node(i)));
+    html! { <button class="chip" {onclick}>{ letter(i) }</button> }
+}

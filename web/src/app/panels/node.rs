@@ -1,0 +1,217 @@
+//! The inspector of a node: its own `RaftPeer`, its view of every peer, its datums and disk, and
+//! what can be done to it (crash, restart, time out, isolate, reconnect, publish, delete).
+
+use super::Common;
+use crate::app::{state_attr, Msg};
+use crate::describe::{self, letter, short_key};
+use crate::i18n::Texts;
+use crate::jsonfmt::{pretty, quote};
+use nacos_raft_core::sim::Action;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct NodeProps {
+    pub common: Common,
+    pub node: usize,
+}
+
+/// A persistent instance list with one instance, as Nacos stores it.
+pub fn instance_value(service: &str, ip: &str) -> String {
+    format!(
+        r#"{{"instanceList":[{{"instanceId":{},"ip":{},"port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":{},"metadata":{{}}}}]}}"#,
+        quote(&format!("{ip}#8080#DEFAULT#DEFAULT_GROUP@@{service}")),
+        quote(ip),
+        quote(&format!("DEFAULT_GROUP@@{service}"))
+    )
+}
+
+/// Whether a service name is one Nacos accepts (`[0-9a-zA-Z@.:_-]+`).
+pub fn valid_service(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@.:_-".contains(&b))
+}
+
+#[function_component(NodeInspector)]
+pub fn node_inspector(p: &NodeProps) -> Html {
+    let service = use_state(|| "demo-service".to_string());
+    let ip = use_state(|| "127.0.0.7".to_string());
+    let w = p.common.world.0.borrow();
+    let s = w.sim();
+    let lang = p.common.lang;
+    let tr = lang.tr();
+    let on = &p.common.on;
+    let i = p.node;
+    if i >= s.len() {
+        return html! {};
+    }
+    let addr = s.addr(i).to_string();
+    let node = s.node(i);
+    let state = node.map(|n| n.local().state);
+    let act = |a: Action| on.reform(move |_| Msg::Act(a.clone()));
+    let cut_links: Vec<Action> = (0..s.len())
+        .filter(|j| *j != i && (s.net.is_cut(i, *j) || s.net.is_cut(*j, i)))
+        .map(|j| Action::Heal {
+            from: i,
+            to: j,
+            both: true,
+        })
+        .collect();
+    let reconnect = {
+        let list = cut_links.clone();
+        on.reform(move |_| Msg::ActMany(list.clone()))
+    };
+    let disk = &s.sim_node(i).disk;
+    let header = html! {
+        <h2 class="insp-title">
+            <span class={classes!("badge", state_attr(state).to_ascii_lowercase())}>{ letter(i) }</span>
+            { format!(" {addr} · {}", describe::state_word(lang, state)) }
+        </h2>
+    };
+    let buttons = html! {
+        <div class="actions" data-testid="node-actions">
+            if node.is_some() {
+                <button class="danger" data-action="crash" onclick={act(Action::Crash { node: i })}>{ tr.crash }</button>
+                <button data-action="timeout" onclick={act(Action::Timeout { node: i })}>{ tr.timeout_now }</button>
+            } else {
+                <button data-action="restart" onclick={act(Action::Restart { node: i })}>{ tr.restart }</button>
+            }
+            <button data-action="isolate" onclick={act(Action::Isolate { node: i })}>{ tr.isolate }</button>
+            <button data-action="reconnect" disabled={cut_links.is_empty()} onclick={reconnect}>{ tr.heal_node }</button>
+        </div>
+    };
+    let disk_line = html! {
+        <p class="small">{ format!("{}: {} = {}, {} {}", tr.disk, tr.disk_term, disk.term, disk.datums.len(), tr.datums) }</p>
+    };
+    let Some(n) = node else {
+        return html! {
+            <div class="inspector" data-testid="node-inspector" data-node-index={i.to_string()}>
+                { header }
+                <p>{ tr.node_is_down }</p>
+                { buttons }
+                { disk_line }
+            </div>
+        };
+    };
+    let local = n.local();
+    let own = pretty(&local.to_json()).unwrap_or_else(|| local.to_json());
+    let leader = n.leader().map(describe::name);
+    let peers: Html = n
+        .peers()
+        .map(|r| {
+            let idx = describe::index_of(&r.ip);
+            html! {
+                <tr class={classes!((r.ip == addr).then_some("me"))}>
+                    <td title={r.ip.clone()}>{ idx.map(letter).unwrap_or_else(|| r.ip.clone()) }</td>
+                    <td class={r.state.as_str().to_ascii_lowercase()}>{ r.state.as_str() }</td>
+                    <td>{ r.term }</td>
+                    <td>{ r.vote().map(describe::name).unwrap_or_default() }</td>
+                    <td class="num">{ r.leader_due_ms }</td>
+                    <td class="num">{ r.heartbeat_due_ms }</td>
+                </tr>
+            }
+        })
+        .collect();
+    let datums: Vec<_> = n.datums().collect();
+    let shown = datums.len().min(120);
+    let rows: Html = datums[..shown]
+        .iter()
+        .map(|d| {
+            let key = d.key.clone();
+            let del = on.reform({
+                let key = key.clone();
+                move |_| {
+                    Msg::Act(Action::Remove {
+                        node: i,
+                        key: key.clone(),
+                    })
+                }
+            });
+            let v = d
+                .value
+                .as_ref()
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_else(|| "null".into());
+            let preview: String = v.chars().take(48).collect();
+            html! {
+                <tr>
+                    <td title={key.clone()}>{ short_key(&key) }</td>
+                    <td class="num">{ d.timestamp }</td>
+                    <td class="val" title={v.clone()}>{ preview }</td>
+                    <td><button class="mini" onclick={del} title={tr.delete}>{ "🗑" }</button></td>
+                </tr>
+            }
+        })
+        .collect();
+    let publish = {
+        let svc = (*service).clone();
+        let ipv = (*ip).clone();
+        let ok = valid_service(&svc) && !ipv.trim().is_empty();
+        let key = nacos_raft_core::key::iplist_key("public", &format!("DEFAULT_GROUP@@{svc}"));
+        let value = instance_value(&svc, ipv.trim());
+        let onclick = on.reform(move |_| {
+            Msg::Act(Action::Put {
+                node: i,
+                key: key.clone(),
+                value: value.clone(),
+            })
+        });
+        let on_svc = {
+            let service = service.clone();
+            Callback::from(move |e: InputEvent| {
+                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+                service.set(el.value());
+            })
+        };
+        let on_ip = {
+            let ip = ip.clone();
+            Callback::from(move |e: InputEvent| {
+                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+                ip.set(el.value());
+            })
+        };
+        html! {
+            <div class="publish">
+                <p class="small">{ tr.publish_hint }</p>
+                <label>{ tr.service }{" "}<input value={svc} oninput={on_svc} data-testid="publish-service" /></label>
+                <label>{ "IP " }<input value={ipv} oninput={on_ip} data-testid="publish-ip" /></label>
+                <button data-action="publish" disabled={!ok} {onclick}>{ tr.publish }</button>
+            </div>
+        }
+    };
+    html! {
+        <div class="inspector" data-testid="node-inspector" data-node-index={i.to_string()}>
+            { header }
+            { buttons }
+            <p>
+                <strong>{ tr.believed_leader }{ ": " }</strong>
+                { leader.unwrap_or_else(|| tr.none.to_string()) }
+                { format!(" · {}: {}", tr.pending_writes, n.pending_writes()) }
+            </p>
+            <details open=true>
+                <summary>{ tr.own_peer }</summary>
+                <pre class="json" data-testid="own-peer">{ own }</pre>
+            </details>
+            <h3>{ tr.peers_view }</h3>
+            <table class="grid">
+                <thead><tr>
+                    <th>{ tr.peer }</th><th>{ "state" }</th><th>{ "term" }</th><th>{ tr.vote_for }</th>
+                    <th>{ tr.leader_due }</th><th>{ tr.heartbeat_due }</th>
+                </tr></thead>
+                <tbody>{ peers }</tbody>
+            </table>
+            <h3>{ format!("{} ({})", tr.datums, datums.len()) }</h3>
+            if datums.is_empty() {
+                <p class="small">{ tr.no_datums }</p>
+            } else {
+                <table class="grid" data-testid="datum-table">
+                    <thead><tr><th>{ tr.key }</th><th>{ tr.timestamp }</th><th>{ tr.value }</th><th></th></tr></thead>
+                    <tbody>{ rows }</tbody>
+                </table>
+                if datums.len() > shown { <p class="small">{ format!("… +{}", datums.len() - shown) }</p> }
+            }
+            { publish }
+            { disk_line }
+        </div>
+    }
+}

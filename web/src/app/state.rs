@@ -1,0 +1,1311 @@
+//! The page's state and every change to it: a message ([`Msg`]) goes in, the state changes, and
+//! what the browser must do about it comes out as [`Effect`]s (write the hash, start the clock,
+//! copy, download, show a toast). No Yew and no browser types here: whatever the browser gives
+//! (the hash, a random seed, a frame's timestamp) arrives inside the message, so every change is
+//! tested on the host. The component (`component.rs`) renders the state and carries out the
+//! effects; the panels only send messages.
+
+use super::keys::{self, Command};
+use crate::describe::{letter, Topic};
+use crate::i18n::{Lang, Texts};
+use crate::layout;
+use crate::model::World;
+use crate::urlstate::{self, RunSpec, Timings};
+use nacos_raft_core::sim::scenario;
+use nacos_raft_core::sim::{Action, MsgId};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Real ms a message of average latency takes to cross in slow motion.
+pub const FLIGHT_REAL_MS: f64 = 600.0;
+/// Real ms between panel refreshes while playing (hidden panels: five times that).
+pub const PANEL_EVERY_MS: f64 = 200.0;
+/// How long a toast stays, real ms.
+pub const TOAST_MS: u32 = 3_500;
+/// The shortest line, in SVG units, that counts as drawing a cut (shorter: a click).
+const CUT_MIN_LEN: f64 = 40.0;
+
+/// The world, shared with the panels (equal when it is the same world).
+#[derive(Clone)]
+pub struct WorldRef(pub Rc<RefCell<World>>);
+
+impl PartialEq for WorldRef {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl WorldRef {
+    fn new(w: World) -> WorldRef {
+        WorldRef(Rc::new(RefCell::new(w)))
+    }
+}
+
+/// What the inspector shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Nothing.
+    None,
+    /// A node.
+    Node(usize),
+    /// A message.
+    Msg(MsgId),
+    /// The link between two nodes (lower index first).
+    Link(usize, usize),
+}
+
+/// The side panel's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// Inspector.
+    Inspect,
+    /// Event log.
+    Events,
+    /// Datum matrix.
+    Data,
+    /// Network controls.
+    Network,
+    /// Presets.
+    Scenarios,
+    /// Space-time diagram.
+    Lanes,
+}
+
+/// Event log filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// Everything.
+    All,
+    /// Elections and leaders.
+    Election,
+    /// Writes and sync.
+    Data,
+    /// Failures and actions.
+    Faults,
+}
+
+impl Filter {
+    /// Whether the log shows events of `topic` (routine beats only unfiltered).
+    pub fn keeps(self, topic: Topic) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Election => topic == Topic::Election,
+            Filter::Data => topic == Topic::Data,
+            Filter::Faults => topic == Topic::Fault,
+        }
+    }
+
+    /// From the filter menu's `<option value>` (anything else: everything).
+    pub fn from_value(v: &str) -> Filter {
+        match v {
+            "election" => Filter::Election,
+            "data" => Filter::Data,
+            "faults" => Filter::Faults,
+            _ => Filter::All,
+        }
+    }
+}
+
+/// A preset as the page lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PresetInfo {
+    /// Id.
+    pub id: &'static str,
+    /// English title.
+    pub title: &'static str,
+    /// English caption.
+    pub caption: &'static str,
+    /// When its story is told.
+    pub end_ms: u64,
+}
+
+impl PresetInfo {
+    fn of(p: &scenario::Preset) -> PresetInfo {
+        PresetInfo {
+            id: p.id,
+            title: p.title,
+            caption: p.caption,
+            end_ms: p.end_ms,
+        }
+    }
+}
+
+/// A point in the ring's SVG coordinates.
+pub type Point = (f64, f64);
+
+/// Everything the page reacts to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    /// A display frame at this timestamp (real ms).
+    Frame(f64),
+    /// Play or pause.
+    TogglePlay,
+    /// Pause, step to the next moment something happens.
+    Step,
+    /// Pause, back to the previous moment something happened.
+    StepBack,
+    /// A speed from the slider.
+    SetSpeed(f64),
+    /// The next speed notch up.
+    Faster,
+    /// The next speed notch down.
+    Slower,
+    /// Slow motion on or off.
+    ToggleSlowmo,
+    /// Pause and travel to this virtual ms.
+    Seek(u64),
+    /// Act on the world at the playhead (in the past: forks a branch).
+    Act(Action),
+    /// Several actions, stopping at the first refused one.
+    ActMany(Vec<Action>),
+    /// Inspect something.
+    Select(Selection),
+    /// Show a tab.
+    SetTab(Tab),
+    /// The other language.
+    ToggleLang,
+    /// A new run with this seed, keeping the node count, timings, speed and slow motion.
+    NewRun(u64),
+    /// A new run of `n` nodes with the same seed.
+    SetNodes(usize),
+    /// A new run with these timings and the same seed.
+    SetTimings(Timings),
+    /// A preset.
+    LoadScenario(&'static str),
+    /// Show another branch again.
+    SwitchBranch(usize),
+    /// Copy the link of this run (paused: of this moment).
+    CopyLink,
+    /// The clipboard's answer: copied, or not (then the toast shows the link).
+    Copied(bool, String),
+    /// The toast's time is up.
+    ClearToast,
+    /// Download the trace.
+    Export,
+    /// Show or hide the help.
+    ToggleHelp,
+    /// Close the help, or deselect.
+    Escape,
+    /// The page opens with this hash; `seed` if the hash has none.
+    Open {
+        /// The location hash, without `#`.
+        hash: String,
+        /// A fresh random seed.
+        seed: u64,
+    },
+    /// The hash changed (the person edited it, or went back in the history).
+    HashChanged {
+        /// The location hash, without `#`.
+        hash: String,
+        /// A fresh random seed.
+        seed: u64,
+    },
+    /// Pause on a new violation, or not.
+    TogglePauseOnViolation,
+    /// Filter the event log.
+    SetFilter(Filter),
+    /// The partition being built in the Network tab (a group per node).
+    SetDraft(Vec<u8>),
+    /// A keyboard shortcut.
+    Key(Command),
+    /// Pause at the next (true) or previous mark of the timeline.
+    Mark(bool),
+    /// A cut line starts here (the pointer went down on an empty spot of the ring).
+    CutStart(Point),
+    /// The cut line now ends here.
+    CutMove(Point),
+    /// The pointer went up: cut every link the line crosses.
+    CutEnd,
+}
+
+/// What the browser must do after a change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Put this hash in the address bar, without a history entry and without `hashchange`.
+    WriteHash(String),
+    /// Run (true) or stop the animation clock, which sends [`Msg::Frame`]s.
+    Clock(bool),
+    /// (Re)start the toast's timer: [`Msg::ClearToast`] after [`TOAST_MS`].
+    ToastTimer,
+    /// Copy this text to the clipboard, then send [`Msg::Copied`].
+    Copy(String),
+    /// Offer a file for download.
+    Download {
+        /// The file name.
+        name: String,
+        /// Its MIME type.
+        mime: &'static str,
+        /// Its content.
+        text: String,
+    },
+    /// Remember the language (`localStorage`, `<html lang>`).
+    StoreLang(Lang),
+}
+
+/// What [`State::update`] did.
+#[derive(Debug, PartialEq)]
+pub struct Outcome {
+    /// Whether the page must render again.
+    pub render: bool,
+    /// What the browser must do, in order.
+    pub effects: Vec<Effect>,
+}
+
+/// The page's state.
+pub struct State {
+    /// The simulated world, shared with the panels.
+    pub world: WorldRef,
+    /// The run as the URL holds it (its actions are the world's; `at_ms` is always `None`).
+    pub spec: RunSpec,
+    /// Whether time runs.
+    pub playing: bool,
+    /// The page's language.
+    pub lang: Lang,
+    /// The side panel's tab.
+    pub tab: Tab,
+    /// What the inspector shows.
+    pub sel: Selection,
+    /// The speed of the last frame (slow motion may lower it).
+    pub speed_now: f64,
+    /// Whether a new violation pauses.
+    pub pause_on_violation: bool,
+    /// Whether the help is open.
+    pub help: bool,
+    /// A short notice.
+    pub toast: Option<String>,
+    /// A notice that stays (a link that could not be read).
+    pub flash: Option<String>,
+    /// Revision of what the visible panels show (a panel renders again when it changes).
+    pub rev: u64,
+    /// Revision for hidden panels (refreshed once a second while playing).
+    pub rev_slow: u64,
+    /// Whether the person asked for reduced motion (the clock then ticks four times a second).
+    pub reduced_motion: bool,
+    /// The preset this run came from.
+    pub preset: Option<PresetInfo>,
+    /// Every preset, once the Scenarios tab was opened.
+    pub presets: Option<Rc<Vec<PresetInfo>>>,
+    /// The partition being built (a group per node).
+    pub draft: Vec<u8>,
+    /// The event log's filter.
+    pub filter: Filter,
+    /// The cut line being drawn.
+    pub cut_line: Option<(Point, Point)>,
+    /// The page's address without the hash (shared links start with it).
+    page: String,
+    last_panel: f64,
+    last_slow: f64,
+    last_ts: Option<f64>,
+    written_hash: String,
+    fx: Vec<Effect>,
+}
+
+/// The run spec of a preset, played at `speed`.
+fn preset_spec(p: &scenario::Preset, speed: f64) -> RunSpec {
+    let timings = if p.config.timings == nacos_raft_core::Config::fast() {
+        Timings::Fast
+    } else {
+        Timings::Nacos
+    };
+    RunSpec {
+        seed: p.config.seed,
+        nodes: p.config.nodes,
+        timings,
+        speed,
+        latency: p.config.latency_ms,
+        loss_ppm: p.config.loss_ppm,
+        slowmo: true,
+        scenario: Some(p.id.to_string()),
+        at_ms: None,
+        actions: p.actions.clone(),
+    }
+}
+
+impl State {
+    /// The state before the first [`Msg::Open`]: a placeholder world, nothing written yet.
+    pub fn new(lang: Lang, reduced_motion: bool, page: String) -> State {
+        let spec = RunSpec::new(1);
+        let world = World::new(spec.sim_config(), vec![]).expect("defaults work");
+        State {
+            world: WorldRef::new(world),
+            spec,
+            playing: true,
+            lang,
+            tab: Tab::Inspect,
+            sel: Selection::None,
+            speed_now: urlstate::DEFAULT_SPEED,
+            pause_on_violation: true,
+            help: false,
+            toast: None,
+            flash: None,
+            rev: 0,
+            rev_slow: 0,
+            reduced_motion,
+            preset: None,
+            presets: None,
+            draft: Vec::new(),
+            filter: Filter::All,
+            cut_line: None,
+            page,
+            last_panel: 0.0,
+            last_slow: 0.0,
+            last_ts: None,
+            written_hash: String::new(),
+            fx: Vec::new(),
+        }
+    }
+
+    /// The world, to read.
+    pub fn world(&self) -> std::cell::Ref<'_, World> {
+        self.world.0.borrow()
+    }
+
+    fn world_mut(&self) -> std::cell::RefMut<'_, World> {
+        self.world.0.borrow_mut()
+    }
+
+    /// Applies `msg`.
+    pub fn update(&mut self, msg: Msg) -> Outcome {
+        let render = self.apply(msg);
+        Outcome {
+            render,
+            effects: std::mem::take(&mut self.fx),
+        }
+    }
+
+    /// The change of `msg`; whether to render.
+    fn apply(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::Frame(ts) => return self.frame(ts),
+            Msg::TogglePlay => self.set_playing(!self.playing),
+            Msg::Step => {
+                self.set_playing(false);
+                self.world_mut().step();
+                self.bump();
+            }
+            Msg::StepBack => {
+                self.set_playing(false);
+                let p = self.world().previous_moment();
+                if let Some(t) = p {
+                    self.world_mut().seek(t);
+                }
+                self.bump();
+            }
+            Msg::SetSpeed(s) => {
+                self.spec.speed = urlstate::clamp_speed(s);
+                self.write_hash();
+            }
+            Msg::Faster => {
+                self.spec.speed = keys::faster(self.spec.speed);
+                self.write_hash();
+            }
+            Msg::Slower => {
+                self.spec.speed = keys::slower(self.spec.speed);
+                self.write_hash();
+            }
+            Msg::ToggleSlowmo => {
+                self.spec.slowmo = !self.spec.slowmo;
+                self.write_hash();
+            }
+            Msg::Seek(t) => self.seek(t),
+            Msg::Act(a) => {
+                self.act(a);
+            }
+            Msg::ActMany(list) => {
+                for a in list {
+                    if !self.act(a) {
+                        break;
+                    }
+                }
+            }
+            Msg::Select(s) => {
+                self.sel = s;
+                if s != Selection::None && self.tab != Tab::Lanes {
+                    self.tab = Tab::Inspect;
+                }
+                if matches!(s, Selection::Msg(_)) && self.playing {
+                    // A moving message is hard to read: hold time while it is inspected.
+                    self.set_playing(false);
+                }
+                self.bump();
+            }
+            Msg::SetTab(t) => {
+                if t == Tab::Scenarios && self.presets.is_none() {
+                    let list = scenario::presets().iter().map(PresetInfo::of).collect();
+                    self.presets = Some(Rc::new(list));
+                }
+                self.tab = t;
+                self.bump();
+            }
+            Msg::ToggleLang => {
+                self.lang = self.lang.other();
+                self.fx.push(Effect::StoreLang(self.lang));
+                self.bump();
+            }
+            Msg::NewRun(seed) => self.load(self.same_setup(seed)),
+            Msg::SetNodes(n) => {
+                let mut spec = self.same_setup(self.spec.seed);
+                spec.nodes = n.clamp(3, urlstate::MAX_NODES);
+                self.load(spec);
+            }
+            Msg::SetTimings(t) => {
+                let mut spec = self.same_setup(self.spec.seed);
+                spec.timings = t;
+                self.load(spec);
+            }
+            Msg::LoadScenario(id) => {
+                if let Some(p) = scenario::preset(id) {
+                    self.load(preset_spec(
+                        &p,
+                        keys::story_speed(p.end_ms, self.spec.speed),
+                    ));
+                    self.tab = Tab::Scenarios;
+                }
+            }
+            Msg::SwitchBranch(i) => {
+                self.set_playing(false);
+                self.world_mut().switch_branch(i);
+                self.write_hash();
+                self.bump();
+            }
+            Msg::CopyLink => {
+                self.fx.push(Effect::Copy(self.link()));
+                return false;
+            }
+            Msg::Copied(ok, link) => {
+                let text = if ok {
+                    self.lang.tr().link_copied.to_string()
+                } else {
+                    link
+                };
+                self.show_toast(text);
+            }
+            Msg::ClearToast => self.toast = None,
+            Msg::Export => {
+                let text = crate::export::trace_json(&self.world(), &self.spec, &self.link());
+                let name = format!(
+                    "nacos-raft-seed{}-{}ms.json",
+                    self.spec.seed,
+                    self.world().now()
+                );
+                self.fx.push(Effect::Download {
+                    name,
+                    mime: "application/json",
+                    text,
+                });
+                return false;
+            }
+            Msg::ToggleHelp => self.help = !self.help,
+            Msg::Escape => {
+                if self.help {
+                    self.help = false;
+                } else {
+                    self.sel = Selection::None;
+                    self.bump();
+                }
+            }
+            Msg::Open { hash, seed } => {
+                let spec = self.spec_from_hash(&hash, seed);
+                self.load(spec);
+            }
+            Msg::HashChanged { hash, seed } => {
+                if hash == self.written_hash {
+                    return false;
+                }
+                let spec = self.spec_from_hash(&hash, seed);
+                self.load(spec);
+            }
+            Msg::TogglePauseOnViolation => {
+                self.pause_on_violation = !self.pause_on_violation;
+                self.bump();
+            }
+            Msg::SetFilter(f) => {
+                self.filter = f;
+                self.bump();
+            }
+            Msg::SetDraft(d) => {
+                self.draft = d;
+                self.bump();
+            }
+            Msg::Key(c) => return self.key(c),
+            Msg::Mark(forward) => {
+                self.set_playing(false);
+                let now = self.world().now();
+                let target = {
+                    let w = self.world();
+                    let marks = w.marks().iter().map(|m| m.at_ms);
+                    if forward {
+                        marks.filter(|t| *t > now).min()
+                    } else {
+                        marks.filter(|t| *t < now).max()
+                    }
+                };
+                if let Some(t) = target {
+                    self.world_mut().seek(t);
+                }
+                self.bump();
+            }
+            Msg::CutStart(p) => self.cut_line = Some((p, p)),
+            Msg::CutMove(p) => match &mut self.cut_line {
+                Some((_, end)) => *end = p,
+                None => return false,
+            },
+            Msg::CutEnd => return self.cut_end(),
+        }
+        true
+    }
+
+    /// One frame of playback.
+    fn frame(&mut self, ts: f64) -> bool {
+        if !self.playing {
+            return false;
+        }
+        let dt = match self.last_ts {
+            Some(l) => (ts - l).clamp(0.0, 250.0),
+            None => 0.0,
+        };
+        self.last_ts = Some(ts);
+        let r = self.world_mut().play(
+            dt,
+            self.spec.speed,
+            self.spec.slowmo,
+            FLIGHT_REAL_MS,
+            self.pause_on_violation,
+        );
+        self.speed_now = r.speed;
+        if r.new_violation && self.pause_on_violation {
+            self.set_playing(false);
+            self.show_toast(self.lang.tr().paused_violation.to_string());
+            self.bump();
+        } else if ts - self.last_panel >= PANEL_EVERY_MS {
+            self.last_panel = ts;
+            self.rev += 1;
+            if ts - self.last_slow >= 5.0 * PANEL_EVERY_MS {
+                self.last_slow = ts;
+                self.rev_slow += 1;
+            }
+        }
+        true
+    }
+
+    fn key(&mut self, c: Command) -> bool {
+        let msg = match c {
+            Command::TogglePlay => Msg::TogglePlay,
+            Command::Step => Msg::Step,
+            Command::StepBack => Msg::StepBack,
+            Command::Faster => Msg::Faster,
+            Command::Slower => Msg::Slower,
+            Command::ToggleSlowmo => Msg::ToggleSlowmo,
+            Command::Mark(f) => Msg::Mark(f),
+            Command::Help => Msg::ToggleHelp,
+            Command::Lang => Msg::ToggleLang,
+            Command::Escape => Msg::Escape,
+            Command::CrashOrRestart | Command::TimeoutNow => {
+                let Selection::Node(i) = self.sel else {
+                    return false;
+                };
+                let up = self.world().sim().is_up(i);
+                Msg::Act(match (c, up) {
+                    (Command::CrashOrRestart, true) => Action::Crash { node: i },
+                    (Command::CrashOrRestart, false) => Action::Restart { node: i },
+                    _ => Action::Timeout { node: i },
+                })
+            }
+            Command::Node(i) => {
+                if i >= self.world().sim().len() {
+                    return false;
+                }
+                self.sel = Selection::Node(i);
+                self.tab = Tab::Inspect;
+                self.bump();
+                return true;
+            }
+        };
+        self.apply(msg)
+    }
+
+    fn cut_end(&mut self) -> bool {
+        let Some((a, b)) = self.cut_line.take() else {
+            return false;
+        };
+        if ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() < CUT_MIN_LEN {
+            return true;
+        }
+        let actions: Vec<Action> = {
+            let w = self.world();
+            let s = w.sim();
+            layout::links_crossed(s.len(), a, b)
+                .into_iter()
+                .filter(|(x, y)| !(s.net.is_cut(*x, *y) && s.net.is_cut(*y, *x)))
+                .map(|(x, y)| Action::Cut {
+                    from: x,
+                    to: y,
+                    both: true,
+                })
+                .collect()
+        };
+        let count = actions.len();
+        for act in actions {
+            if !self.act(act) {
+                break;
+            }
+        }
+        if count > 0 {
+            self.show_toast(format!("{count} {}", self.lang.tr().links_cut));
+        }
+        true
+    }
+
+    /// A fresh run with `seed` that keeps how this one is set up and watched.
+    fn same_setup(&self, seed: u64) -> RunSpec {
+        RunSpec {
+            nodes: self.spec.nodes,
+            timings: self.spec.timings,
+            speed: self.spec.speed,
+            slowmo: self.spec.slowmo,
+            ..RunSpec::new(seed)
+        }
+    }
+
+    /// The run of a hash (a random one with `seed` if the hash is empty or unreadable).
+    fn spec_from_hash(&mut self, h: &str, seed: u64) -> RunSpec {
+        if h.is_empty() {
+            return RunSpec::new(seed);
+        }
+        let has_seed = h.split('&').any(|p| p.starts_with("seed="));
+        let scenario_only = h
+            .split('&')
+            .find_map(|p| p.strip_prefix("scenario="))
+            .filter(|_| !has_seed);
+        if let Some(p) = scenario_only.and_then(scenario::preset) {
+            return preset_spec(&p, keys::story_speed(p.end_ms, urlstate::DEFAULT_SPEED));
+        }
+        match RunSpec::parse(h, seed) {
+            Ok(s) => {
+                self.flash = None;
+                s
+            }
+            Err(e) => {
+                self.flash = Some(format!("{}: {e}", self.lang.tr().bad_link));
+                RunSpec::new(seed)
+            }
+        }
+    }
+
+    /// Builds the world of `spec` (a fresh default run if the spec is unusable) and plays it.
+    fn load(&mut self, spec: RunSpec) {
+        let world = match World::new(spec.sim_config(), spec.actions.clone()) {
+            Ok(w) => w,
+            Err(e) => {
+                self.flash = Some(format!("{}: {e}", self.lang.tr().bad_link));
+                World::new(RunSpec::new(spec.seed).sim_config(), vec![]).expect("defaults work")
+            }
+        };
+        self.world = WorldRef::new(world);
+        self.preset = spec.scenario.as_deref().and_then(|id| self.find_preset(id));
+        let end = self.preset.as_ref().map(|p| p.end_ms).unwrap_or(0);
+        let last_action = spec.actions.last().map(|a| a.at_ms).unwrap_or(0);
+        let ahead = end.max(last_action);
+        if ahead > 0 {
+            // Simulate the story once so that the timeline shows what is coming.
+            self.world_mut().prefetch(ahead);
+        }
+        self.playing = true;
+        if let Some(at) = spec.at_ms {
+            self.world_mut().seek(at);
+            self.playing = false;
+        }
+        self.draft = vec![0; spec.nodes];
+        self.sel = Selection::None;
+        self.spec = spec;
+        self.spec.at_ms = None;
+        self.last_ts = None;
+        self.fx.push(Effect::Clock(self.playing));
+        self.write_hash();
+        self.bump();
+    }
+
+    fn find_preset(&self, id: &str) -> Option<PresetInfo> {
+        if let Some(p) = self
+            .presets
+            .as_ref()
+            .and_then(|l| l.iter().find(|p| p.id == id))
+        {
+            return Some(p.clone());
+        }
+        scenario::preset(id).map(|p| PresetInfo::of(&p))
+    }
+
+    fn write_hash(&mut self) {
+        let actions = self.world().actions().to_vec();
+        self.spec.actions = actions;
+        let h = self.spec.to_hash();
+        if h != self.written_hash {
+            self.fx.push(Effect::WriteHash(h.clone()));
+            self.written_hash = h;
+        }
+    }
+
+    fn bump(&mut self) {
+        self.rev += 1;
+        self.rev_slow += 1;
+    }
+
+    fn set_playing(&mut self, p: bool) {
+        self.playing = p;
+        if !p {
+            self.last_ts = None;
+        }
+        self.fx.push(Effect::Clock(p));
+        self.bump();
+    }
+
+    fn seek(&mut self, t: u64) {
+        self.set_playing(false);
+        self.world_mut().seek(t);
+        self.bump();
+    }
+
+    fn show_toast(&mut self, text: String) {
+        self.toast = Some(text);
+        self.fx.push(Effect::ToastTimer);
+    }
+
+    /// Acts on the world; a refusal becomes a toast. Whether it was done.
+    fn act(&mut self, a: Action) -> bool {
+        let r = self.world_mut().act(a);
+        match r {
+            Ok(()) => {
+                self.write_hash();
+                self.bump();
+                true
+            }
+            Err(e) => {
+                self.show_toast(format!("{}: {e}", self.lang.tr().refused_action));
+                false
+            }
+        }
+    }
+
+    /// The link of this run; paused, of this very moment.
+    fn link(&self) -> String {
+        let mut spec = self.spec.clone();
+        spec.actions = self.world().actions().to_vec();
+        if !self.playing {
+            spec.at_ms = Some(self.world().now());
+        }
+        format!("{}#{}", self.page, spec.to_hash())
+    }
+
+    /// The status line: the cluster's leader and its term.
+    pub fn status_line(&self) -> String {
+        let tr = self.lang.tr();
+        let w = self.world();
+        let s = w.sim();
+        match s.cluster_leader() {
+            Some(l) => format!(
+                "{} {} · {} {}",
+                tr.state_leader,
+                letter(l),
+                tr.term,
+                s.node(l).map(|n| n.local().term).unwrap_or(0)
+            ),
+            None => format!("{} —", tr.state_leader),
+        }
+    }
+
+    /// The speed readout: the chosen speed, and in slow motion the one in use.
+    pub fn speed_text(&self) -> String {
+        let chosen = urlstate::fmt_speed(self.spec.speed);
+        if self.spec.slowmo && self.playing && (self.speed_now + 1e-9) < self.spec.speed {
+            let now = urlstate::fmt_speed((self.speed_now * 1000.0).round() / 1000.0);
+            format!("{chosen}× → {now}×")
+        } else {
+            format!("{chosen}×")
+        }
+    }
+
+    /// How long (virtual ms) a failed message lingers where it died, at the speed in use.
+    pub fn linger_ms(&self) -> f64 {
+        (FLIGHT_REAL_MS * self.speed_now).clamp(1.0, 4_000.0)
+    }
+
+    /// The nodes a recent violation concerns (rung on the ring).
+    pub fn hot_nodes(&self) -> Vec<usize> {
+        let w = self.world();
+        let s = w.sim();
+        let now = s.now();
+        s.violations()
+            .iter()
+            .rev()
+            .take_while(|v| now.saturating_sub(v.at_ms) < 2 * s.config().timings.heartbeat_ms)
+            .flat_map(|v| v.nodes.iter().copied())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nacos_raft_core::wire::PeerState;
+
+    const PAGE: &str = "http://127.0.0.1:8080/demo/";
+
+    /// A page opened on `hash`.
+    fn open(hash: &str) -> (State, Outcome) {
+        let mut s = State::new(Lang::En, false, PAGE.into());
+        let out = s.update(Msg::Open {
+            hash: hash.into(),
+            seed: 42,
+        });
+        (s, out)
+    }
+
+    fn hash_of(out: &Outcome) -> Option<&str> {
+        out.effects.iter().rev().find_map(|e| match e {
+            Effect::WriteHash(h) => Some(h.as_str()),
+            _ => None,
+        })
+    }
+
+    fn clock_of(out: &Outcome) -> Option<bool> {
+        out.effects.iter().rev().find_map(|e| match e {
+            Effect::Clock(on) => Some(*on),
+            _ => None,
+        })
+    }
+
+    fn now(s: &State) -> u64 {
+        s.world().now()
+    }
+
+    #[test]
+    fn opening_a_link_builds_its_run_plays_it_and_writes_the_hash_back() {
+        let (s, out) = open("");
+        assert_eq!(s.spec.seed, 42, "no hash: the random seed");
+        assert!(s.playing);
+        assert_eq!(clock_of(&out), Some(true));
+        assert_eq!(
+            hash_of(&out),
+            Some("seed=42&nodes=5&timings=nacos&speed=10")
+        );
+        assert!(out.render);
+
+        let (s, out) = open("seed=7&nodes=3&timings=fast&speed=100&at=5000");
+        assert_eq!((s.spec.seed, s.world().sim().len()), (7, 3));
+        assert_eq!(now(&s), 5_000, "at= opens at that moment");
+        assert!(!s.playing, "… paused");
+        assert_eq!(clock_of(&out), Some(false));
+        assert_eq!(
+            hash_of(&out),
+            Some("seed=7&nodes=3&timings=fast&speed=100"),
+            "at= is not written back (the playhead moves on)"
+        );
+        assert!(s.flash.is_none());
+
+        let (s, out) = open("seed=x");
+        assert!(s
+            .flash
+            .as_deref()
+            .unwrap()
+            .starts_with(Lang::En.tr().bad_link));
+        assert_eq!(s.spec.seed, 42, "an unreadable link: a fresh run");
+        assert!(hash_of(&out).unwrap().starts_with("seed=42&"));
+    }
+
+    #[test]
+    fn a_hash_change_loads_only_a_hash_the_page_did_not_write() {
+        let (mut s, out) = open("seed=7&nodes=3");
+        let written = hash_of(&out).unwrap().to_string();
+        let same = s.update(Msg::HashChanged {
+            hash: written,
+            seed: 1,
+        });
+        assert_eq!(
+            same,
+            Outcome {
+                render: false,
+                effects: vec![]
+            }
+        );
+        let other = s.update(Msg::HashChanged {
+            hash: "seed=9&nodes=4".into(),
+            seed: 1,
+        });
+        assert!(other.render);
+        assert_eq!((s.spec.seed, s.world().sim().len()), (9, 4));
+        // A preset alone loads the preset, played at its story's speed.
+        s.update(Msg::HashChanged {
+            hash: "scenario=split-vote".into(),
+            seed: 1,
+        });
+        assert_eq!(s.preset.as_ref().map(|p| p.id), Some("split-vote"));
+        assert_eq!(s.spec.scenario.as_deref(), Some("split-vote"));
+    }
+
+    #[test]
+    fn frames_advance_time_and_refresh_the_panels_five_times_a_second() {
+        let (mut s, _) = open("seed=3&nodes=3&speed=10&slowmo=0");
+        let (rev, slow) = (s.rev, s.rev_slow);
+        let first = s.update(Msg::Frame(1_000.0));
+        assert!(first.render && first.effects.is_empty());
+        assert_eq!(now(&s), 0, "the first frame only sets the clock");
+        s.update(Msg::Frame(1_100.0));
+        assert_eq!(now(&s), 1_000, "100 real ms at 10× is 1000 virtual ms");
+        // Frames closer together than 250 ms count as they are, longer gaps as 250 ms.
+        s.update(Msg::Frame(5_000.0));
+        assert_eq!(now(&s), 3_500);
+        assert!(s.rev > rev && s.rev_slow > slow);
+        let rev = s.rev;
+        s.update(Msg::Frame(5_016.0));
+        assert_eq!(s.rev, rev, "no panel refresh within 200 ms");
+        // Paused: frames change nothing.
+        s.update(Msg::TogglePlay);
+        let t = now(&s);
+        let out = s.update(Msg::Frame(6_000.0));
+        assert!(!out.render);
+        assert_eq!(now(&s), t);
+    }
+
+    #[test]
+    fn play_pause_step_and_step_back() {
+        let (mut s, _) = open("seed=3&nodes=3&timings=fast&speed=100");
+        let out = s.update(Msg::TogglePlay);
+        assert!(!s.playing);
+        assert_eq!(clock_of(&out), Some(false));
+        let out = s.update(Msg::TogglePlay);
+        assert!(s.playing);
+        assert_eq!(clock_of(&out), Some(true));
+        let out = s.update(Msg::Step);
+        assert!(!s.playing, "a step pauses");
+        assert_eq!(clock_of(&out), Some(false));
+        let first = now(&s);
+        assert!(first > 0);
+        s.update(Msg::Step);
+        let second = now(&s);
+        assert!(second > first);
+        s.update(Msg::StepBack);
+        assert_eq!(now(&s), first);
+    }
+
+    #[test]
+    fn speeds_move_by_notches_and_land_in_the_hash() {
+        let (mut s, _) = open("seed=3&speed=10");
+        let out = s.update(Msg::Faster);
+        assert_eq!(s.spec.speed, 20.0);
+        assert!(hash_of(&out).unwrap().contains("speed=20"));
+        s.update(Msg::Slower);
+        s.update(Msg::Slower);
+        assert_eq!(s.spec.speed, 5.0);
+        s.update(Msg::SetSpeed(5_000.0));
+        assert_eq!(s.spec.speed, 1000.0, "clamped");
+        let out = s.update(Msg::ToggleSlowmo);
+        assert!(!s.spec.slowmo);
+        assert!(hash_of(&out).unwrap().contains("slowmo=0"));
+        // The readout shows the slowed speed only while slow motion slows.
+        assert_eq!(s.speed_text(), "1000×");
+    }
+
+    #[test]
+    fn seeking_pauses_and_travels_both_ways() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        let out = s.update(Msg::Seek(30_000));
+        assert_eq!(now(&s), 30_000);
+        assert!(!s.playing);
+        assert_eq!(clock_of(&out), Some(false));
+        s.update(Msg::Seek(10_000));
+        assert_eq!(now(&s), 10_000);
+    }
+
+    #[test]
+    fn acting_records_the_action_in_the_hash_and_a_refusal_is_a_toast() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        s.update(Msg::Seek(1_200));
+        let out = s.update(Msg::Act(Action::Crash { node: 2 }));
+        assert!(hash_of(&out).unwrap().ends_with("actions=1200:crash:2"));
+        assert!(!s.world().sim().is_up(2));
+        assert!(s.toast.is_none());
+        // Crashing it again is refused: a toast, and the hash stays.
+        let out = s.update(Msg::Act(Action::Crash { node: 2 }));
+        assert_eq!(hash_of(&out), None);
+        assert!(out.effects.contains(&Effect::ToastTimer));
+        assert!(s
+            .toast
+            .as_deref()
+            .unwrap()
+            .starts_with(Lang::En.tr().refused_action));
+        s.update(Msg::ClearToast);
+        assert!(s.toast.is_none());
+        // Several at once stop at the first refusal.
+        s.update(Msg::ActMany(vec![
+            Action::Crash { node: 0 },
+            Action::Crash { node: 0 },
+            Action::Crash { node: 1 },
+        ]));
+        assert!(!s.world().sim().is_up(0));
+        assert!(s.world().sim().is_up(1));
+    }
+
+    #[test]
+    fn acting_in_the_past_forks_and_the_old_branch_comes_back() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        s.update(Msg::Seek(20_000));
+        s.update(Msg::Act(Action::Crash { node: 0 }));
+        s.update(Msg::Seek(10_000));
+        s.update(Msg::Act(Action::Crash { node: 1 }));
+        assert_eq!(s.world().branches().len(), 1, "the old branch is kept");
+        assert!(s.spec.actions.iter().all(|a| a.at_ms == 10_000));
+        let out = s.update(Msg::SwitchBranch(0));
+        assert!(!s.playing);
+        assert!(hash_of(&out).unwrap().ends_with("actions=20000:crash:0"));
+    }
+
+    #[test]
+    fn selecting_shows_the_inspector_and_a_message_holds_time() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        s.update(Msg::SetTab(Tab::Data));
+        s.update(Msg::Select(Selection::Node(1)));
+        assert_eq!((s.sel, s.tab), (Selection::Node(1), Tab::Inspect));
+        assert!(s.playing, "a node does not pause");
+        s.update(Msg::SetTab(Tab::Lanes));
+        let out = s.update(Msg::Select(Selection::Msg(0)));
+        assert_eq!(
+            s.tab,
+            Tab::Lanes,
+            "the lanes stay: they show the selection too"
+        );
+        assert!(!s.playing, "a message pauses");
+        assert_eq!(clock_of(&out), Some(false));
+        s.update(Msg::Escape);
+        assert_eq!(s.sel, Selection::None);
+    }
+
+    #[test]
+    fn tabs_list_the_presets_once_opened() {
+        let (mut s, _) = open("seed=3");
+        assert!(s.presets.is_none());
+        s.update(Msg::SetTab(Tab::Scenarios));
+        assert_eq!(s.tab, Tab::Scenarios);
+        let n = s.presets.as_ref().unwrap().len();
+        assert_eq!(n, scenario::IDS.len());
+        s.update(Msg::SetTab(Tab::Events));
+        assert_eq!(s.tab, Tab::Events);
+    }
+
+    #[test]
+    fn the_language_switches_and_is_remembered() {
+        let (mut s, _) = open("seed=3");
+        let out = s.update(Msg::ToggleLang);
+        assert_eq!(s.lang, Lang::Zh);
+        assert_eq!(out.effects, vec![Effect::StoreLang(Lang::Zh)]);
+        assert_eq!(s.status_line().split(' ').next(), Some("领导者"));
+        s.update(Msg::Key(Command::Lang));
+        assert_eq!(s.lang, Lang::En);
+    }
+
+    #[test]
+    fn a_new_run_keeps_the_setup_and_nodes_and_timings_keep_the_seed() {
+        let (mut s, _) = open("seed=3&nodes=7&timings=fast&speed=50&slowmo=0");
+        s.update(Msg::Seek(5_000));
+        s.update(Msg::Act(Action::Crash { node: 0 }));
+        let out = s.update(Msg::NewRun(11));
+        assert_eq!(
+            hash_of(&out),
+            Some("seed=11&nodes=7&timings=fast&speed=50&slowmo=0"),
+            "same setup, no actions"
+        );
+        assert!(s.playing && now(&s) == 0);
+        let out = s.update(Msg::SetNodes(40));
+        assert_eq!(
+            hash_of(&out),
+            Some("seed=11&nodes=15&timings=fast&speed=50&slowmo=0")
+        );
+        let out = s.update(Msg::SetTimings(Timings::Nacos));
+        assert_eq!(
+            hash_of(&out),
+            Some("seed=11&nodes=15&timings=nacos&speed=50&slowmo=0")
+        );
+        assert_eq!(
+            s.draft.len(),
+            15,
+            "the partition draft follows the node count"
+        );
+    }
+
+    #[test]
+    fn a_scenario_loads_with_its_story_ahead() {
+        let (mut s, _) = open("seed=3");
+        s.update(Msg::LoadScenario("leader-crash"));
+        let p = s.preset.clone().unwrap();
+        assert_eq!(p.id, "leader-crash");
+        assert_eq!(s.tab, Tab::Scenarios);
+        assert!(s.world().frontier_ms() >= p.end_ms, "simulated ahead");
+        assert!(!s.spec.actions.is_empty());
+        assert!(s.spec.speed >= 10.0);
+        let before = s.spec.clone();
+        s.update(Msg::LoadScenario("no-such-story"));
+        assert_eq!(s.spec, before, "an unknown id changes nothing");
+    }
+
+    #[test]
+    fn the_filter_the_draft_and_the_violation_switch() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        let rev = s.rev;
+        s.update(Msg::SetFilter(Filter::from_value("faults")));
+        assert_eq!(s.filter, Filter::Faults);
+        assert!(s.filter.keeps(Topic::Fault) && !s.filter.keeps(Topic::Beat));
+        assert!(
+            Filter::All.keeps(Topic::Beat),
+            "routine beats: only unfiltered"
+        );
+        assert_eq!(Filter::from_value("election"), Filter::Election);
+        assert_eq!(Filter::from_value("data"), Filter::Data);
+        assert_eq!(Filter::from_value("?"), Filter::All);
+        s.update(Msg::SetDraft(vec![0, 1, 1]));
+        assert_eq!(s.draft, [0, 1, 1]);
+        s.update(Msg::TogglePauseOnViolation);
+        assert!(!s.pause_on_violation);
+        assert!(s.rev >= rev + 3, "each one refreshes the panels");
+    }
+
+    #[test]
+    fn marks_are_visited_in_order() {
+        let (mut s, _) = open("seed=3&nodes=3&timings=fast");
+        s.update(Msg::Seek(20_000));
+        s.update(Msg::Seek(0));
+        let out = s.update(Msg::Mark(true));
+        assert!(!s.playing);
+        assert_eq!(clock_of(&out), Some(false));
+        let first = now(&s);
+        let marks: Vec<u64> = s.world().marks().iter().map(|m| m.at_ms).collect();
+        assert_eq!(Some(&first), marks.iter().filter(|t| **t > 0).min());
+        s.update(Msg::Key(Command::Mark(true)));
+        assert!(now(&s) > first);
+        s.update(Msg::Mark(false));
+        assert_eq!(now(&s), first);
+    }
+
+    #[test]
+    fn drawing_a_line_cuts_the_links_it_crosses() {
+        let (mut s, _) = open("seed=3&nodes=4");
+        // A click (a line shorter than 40) cuts nothing.
+        s.update(Msg::CutStart((500.0, 500.0)));
+        s.update(Msg::CutMove((510.0, 500.0)));
+        let out = s.update(Msg::CutEnd);
+        assert!(out.effects.is_empty() && s.cut_line.is_none());
+        assert!(s.world().actions().is_empty());
+        // A moving pointer without a line does nothing.
+        assert!(!s.update(Msg::CutMove((1.0, 1.0))).render);
+        // A horizontal line through the centre crosses links of the square of 4.
+        s.update(Msg::CutStart((0.0, 480.0)));
+        s.update(Msg::CutMove((1000.0, 480.0)));
+        assert_eq!(s.cut_line, Some(((0.0, 480.0), (1000.0, 480.0))));
+        s.update(Msg::CutEnd);
+        let cut = s.world().actions().len();
+        assert!(cut > 0);
+        assert!(s.toast.as_deref().unwrap().starts_with(&format!("{cut} ")));
+        // Again: those links are cut already, nothing more to do.
+        s.update(Msg::CutStart((0.0, 480.0)));
+        s.update(Msg::CutMove((1000.0, 480.0)));
+        s.update(Msg::CutEnd);
+        assert_eq!(s.world().actions().len(), cut);
+    }
+
+    #[test]
+    fn keys_act_on_the_selected_node() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        assert!(
+            !s.update(Msg::Key(Command::CrashOrRestart)).render,
+            "no node selected"
+        );
+        assert!(!s.update(Msg::Key(Command::Node(5))).render, "no such node");
+        s.update(Msg::Key(Command::Node(1)));
+        assert_eq!(s.sel, Selection::Node(1));
+        s.update(Msg::Key(Command::CrashOrRestart));
+        assert!(!s.world().sim().is_up(1));
+        s.update(Msg::Key(Command::CrashOrRestart));
+        assert!(s.world().sim().is_up(1), "c again restarts it");
+        s.update(Msg::Key(Command::TimeoutNow));
+        assert_eq!(
+            s.world().sim().state(1),
+            Some(PeerState::Candidate),
+            "t makes it start an election"
+        );
+        s.update(Msg::Key(Command::Help));
+        assert!(s.help);
+        s.update(Msg::Key(Command::Escape));
+        assert!(!s.help, "Esc closes the help first");
+        assert_eq!(s.sel, Selection::Node(1));
+        s.update(Msg::Key(Command::Escape));
+        assert_eq!(s.sel, Selection::None);
+        s.update(Msg::Key(Command::Faster));
+        assert_eq!(s.spec.speed, 20.0);
+        s.update(Msg::Key(Command::TogglePlay));
+        assert!(!s.playing);
+    }
+
+    #[test]
+    fn copy_and_export_are_effects_with_the_link_of_this_moment() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        let out = s.update(Msg::CopyLink);
+        assert!(!out.render);
+        assert_eq!(
+            out.effects,
+            vec![Effect::Copy(format!(
+                "{PAGE}#seed=3&nodes=3&timings=nacos&speed=10"
+            ))],
+            "playing: the link of the run"
+        );
+        s.update(Msg::Seek(4_000));
+        let out = s.update(Msg::CopyLink);
+        assert_eq!(
+            out.effects,
+            vec![Effect::Copy(format!(
+                "{PAGE}#seed=3&nodes=3&timings=nacos&speed=10&at=4000"
+            ))],
+            "paused: of this moment"
+        );
+        s.update(Msg::Copied(true, "x".into()));
+        assert_eq!(s.toast.as_deref(), Some(Lang::En.tr().link_copied));
+        s.update(Msg::Copied(false, "the link".into()));
+        assert_eq!(s.toast.as_deref(), Some("the link"), "not copied: shown");
+        let out = s.update(Msg::Export);
+        assert!(!out.render);
+        let [Effect::Download { name, mime, text }] = &out.effects[..] else {
+            panic!("{:?}", out.effects)
+        };
+        assert_eq!(name, "nacos-raft-seed3-4000ms.json");
+        assert_eq!(*mime, "application/json");
+        assert!(text.contains("\"link\": \"http://127.0.0.1:8080/demo/#seed=3"));
+    }
+
+    #[test]
+    fn a_new_violation_pauses_with_a_toast() {
+        // Two leaders at once: isolate the leader, the rest elect another.
+        let (mut s, _) = open("seed=3&nodes=3&timings=fast&speed=1000&slowmo=0");
+        s.update(Msg::Seek(4_000));
+        let leader = s.world().sim().cluster_leader().expect("a leader by 4 s");
+        s.update(Msg::Act(Action::Isolate { node: leader }));
+        s.update(Msg::TogglePlay);
+        let mut t = 0.0;
+        let mut paused = None;
+        for _ in 0..400 {
+            t += 50.0;
+            let out = s.update(Msg::Frame(t));
+            if !s.playing {
+                paused = Some(out);
+                break;
+            }
+        }
+        let out = paused.expect("a violation within 20 virtual s");
+        assert!(!s.world().sim().violations().is_empty());
+        assert_eq!(clock_of(&out), Some(false));
+        assert!(out.effects.contains(&Effect::ToastTimer));
+        assert_eq!(
+            s.toast.as_deref(),
+            Some(Lang::En.tr().paused_violation),
+            "{:?}",
+            s.world().sim().violations()
+        );
+    }
+}
