@@ -5,7 +5,7 @@ use crate::event::{Event, StepDown};
 use crate::key;
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
-use crate::wire::{BeatDatum, BeatPacket, PeerState, RaftPeer};
+use crate::{BeatDatum, BeatPacket, PeerState, RaftPeer};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;

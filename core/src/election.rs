@@ -4,7 +4,7 @@
 use crate::event::{Event, StepDown};
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
-use crate::wire::{PeerState, RaftPeer};
+use crate::{PeerState, RaftPeer};
 use alloc::format;
 use alloc::string::{String, ToString};
 

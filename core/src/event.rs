@@ -1,7 +1,7 @@
 //! Events: what a node decided and why, for people (the page's event log, the native node's
 //! logs) and for tests. They change nothing; runtimes may drop them.
 
-use crate::wire::PeerState;
+use crate::PeerState;
 use alloc::string::String;
 use core::fmt;
 

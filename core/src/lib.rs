@@ -49,27 +49,38 @@
 
 extern crate alloc;
 
+// Every module is private; the list below is the whole public surface, one path per type.
+// Where each protocol step is handled, by file: a vote in `election.rs`, a beat in `beat.rs`, a
+// sync batch in `sync.rs`, a write and a delete in `publish.rs`, a disk write is a
+// `Persist` output (`output.rs`) the runtime carries out.
 mod beat;
-pub mod config;
+mod config;
+mod datum;
 mod election;
-pub mod event;
-pub mod key;
-pub mod message;
+mod event;
+mod message;
 mod node;
-pub mod output;
+mod output;
 mod peer;
-pub mod publish;
-pub mod rng;
-pub mod sim;
+mod publish;
+mod rng;
 mod sync;
+
+pub mod key;
+#[cfg(feature = "sim")]
+pub mod sim;
+#[cfg(any(test, feature = "sim"))]
+pub mod testing;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
+pub use datum::{Datum, JsonValue};
 pub use event::{Event, StepDown};
-pub use message::{Failure, MsgKind, RaftError, Request, Response};
+pub use message::{BeatDatum, BeatPacket, Failure, MsgKind, RaftError, Request, Response};
 pub use node::Node;
 pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
-pub use wire::{BeatDatum, BeatPacket, Datum, JsonValue, PeerState, RaftPeer};
+pub use peer::{PeerState, RaftPeer};
+pub use publish::{NO_LEADER, PUBLISH_FAILED};
 
 #[cfg(test)]
 mod tests;

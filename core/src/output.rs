@@ -2,7 +2,7 @@
 
 use crate::event::Event;
 use crate::message::{RaftError, Request, Response};
-use crate::wire::Datum;
+use crate::Datum;
 use alloc::string::String;
 
 /// Id of a request this node sent; the runtime hands it back with the answer.
@@ -25,6 +25,17 @@ pub enum Persist {
     },
     /// Rewrite `meta.properties` with `term=<n>` (no fsync in Nacos).
     Term(u64),
+}
+
+impl Persist {
+    /// Whether this write must be durable (fsync'd) before any later send, reply or completion
+    /// is released — the `Ready.MustSync` of etcd's raft. Datum files and their removal must:
+    /// Nacos writes them before it commits to followers or answers. The term file need not:
+    /// Nacos writes `meta.properties` without fsync, and a restarted node starts at term 0
+    /// anyway (docs/nacos-protocol.md §8), so a lost term write changes nothing.
+    pub fn must_sync(&self) -> bool {
+        !matches!(self, Persist::Term(_))
+    }
 }
 
 /// A timer the runtime must fire back with [`Node::on_timer`](crate::Node::on_timer).

@@ -7,7 +7,7 @@ use crate::key;
 use crate::message::{Failure, Request, Response};
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
-use crate::wire::{BeatPacket, Datum};
+use crate::{BeatPacket, Datum};
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec;

@@ -5,7 +5,7 @@ use crate::key::{self, SWITCH_KEY};
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::output::{Origin, Output, Persist, Timer};
 use crate::publish::{NO_LEADER, PUBLISH_FAILED};
-use crate::wire::{BeatDatum, BeatPacket, Datum, JsonValue, PeerState, RaftPeer};
+use crate::{BeatDatum, BeatPacket, Datum, JsonValue, PeerState, RaftPeer};
 use crate::{Config, Event, Node, StepDown};
 use alloc::format;
 use alloc::string::{String, ToString};

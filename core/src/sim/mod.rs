@@ -22,13 +22,13 @@ pub use net::Net;
 pub use observer::{Violation, ViolationKind};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
-use crate::config::{Config, ConfigError};
-use crate::event::Event;
-use crate::message::{Failure, MsgKind, RaftError, Request, Response};
-use crate::node::Node;
-use crate::output::{OpId, Output, Persist, RequestId, Timer};
+use crate::{Config, ConfigError};
+use crate::Event;
+use crate::{Failure, MsgKind, RaftError, Request, Response};
+use crate::Node;
+use crate::{OpId, Output, Persist, RequestId, Timer};
 use crate::rng::Rng;
-use crate::wire::{Datum, JsonValue, PeerState};
+use crate::{Datum, JsonValue, PeerState};
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -226,8 +226,7 @@ pub struct Sim {
     seq: u64,
     next_msg: MsgId,
     flights: BTreeMap<MsgId, Flight>,
-    /// The network (cuts, latency, loss) as it is now.
-    pub net: Net,
+    net: Net,
     messages: Vec<MsgRecord>,
     events: Vec<TraceEvent>,
     violations: Vec<Violation>,
@@ -587,11 +586,7 @@ impl Sim {
         } else {
             Fate::InFlight
         };
-        let arrive_ms = match fate {
-            Fate::InFlight => self.now + latency,
-            Fate::Cut => self.now + latency / 3,
-            _ => self.now + latency / 2,
-        };
+        let arrive_ms = self.now + latency / fate.failure_divisor();
         self.hash
             .add((self.now, id, from, to, kind, fate, arrive_ms));
         if self.cfg.trace != TraceMode::Off {
@@ -949,6 +944,12 @@ impl Sim {
         &self.cfg
     }
 
+    /// The network (cuts, latency, loss) as it is now. Read-only: change it with an
+    /// [`Action`] through [`Sim::apply`], so that the change is recorded and replays.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -1150,10 +1151,31 @@ pub fn sample_key(i: usize) -> String {
     crate::key::iplist_key("public", &format!("DEFAULT_GROUP@@svc-{i:04}"))
 }
 
-/// Sample data: a one-instance `Instances` value for service `svc-<i>`, version `v`.
+/// Sample data: a one-instance `Instances` value for service `svc-<i>`, version `v` (its
+/// instance IP is on loopback, `127.0.x.y`).
 pub fn sample_value(i: usize, v: u64) -> String {
     let ip = format!("127.0.{}.{}", (i / 250) % 250, i % 250 + 1);
+    let version = format!("{v}");
+    instances(&format!("svc-{i:04}"), &ip, Some(&version))
+}
+
+/// A persistent instance list (`Instances`, as Nacos stores it) of service
+/// `DEFAULT_GROUP@@<service>` holding one healthy instance `<ip>:8080` without metadata: what
+/// the page publishes for a service name and an IP.
+pub fn instance_value(service: &str, ip: &str) -> String {
+    instances(service, ip, None)
+}
+
+fn instances(service: &str, ip: &str, version: Option<&str>) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let metadata = match version {
+        Some(v) => format!("{{\"version\":{}}}", q(v)),
+        None => "{}".into(),
+    };
     format!(
-        r#"{{"instanceList":[{{"instanceId":"{ip}#8080#DEFAULT#DEFAULT_GROUP@@svc-{i:04}","ip":"{ip}","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@svc-{i:04}","metadata":{{"version":"{v}"}}}}]}}"#
+        r#"{{"instanceList":[{{"instanceId":{},"ip":{},"port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":{},"metadata":{metadata}}}]}}"#,
+        q(&format!("{ip}#8080#DEFAULT#DEFAULT_GROUP@@{service}")),
+        q(ip),
+        q(&format!("DEFAULT_GROUP@@{service}"))
     )
 }

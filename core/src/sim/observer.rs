@@ -2,8 +2,8 @@
 //! of a condition once (not every step while it lasts) as a [`Violation`].
 
 use super::Sim;
-use crate::event::Event;
-use crate::wire::{JsonValue, PeerState};
+use crate::Event;
+use crate::{JsonValue, PeerState};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;

@@ -4,8 +4,8 @@
 //! replays exactly with [`Sim::replay`].
 
 use super::{Action, Sim, SimConfig, TimedAction, TraceMode};
-use crate::config::Config;
-use crate::wire::PeerState;
+use crate::Config;
+use crate::PeerState;
 use alloc::vec::Vec;
 
 /// A ready-made run.

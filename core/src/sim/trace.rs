@@ -1,8 +1,8 @@
 //! What the simulator records: every message with its timing and fate, and every event.
 
-use crate::event::Event;
-use crate::message::{MsgKind, RaftError, Request, Response};
-use crate::output::OpId;
+use crate::Event;
+use crate::{MsgKind, RaftError, Request, Response};
+use crate::OpId;
 use crate::sim::Action;
 use alloc::string::String;
 use core::hash::{Hash, Hasher};
@@ -52,6 +52,28 @@ impl Fate {
             Fate::Refused => "refused",
             Fate::Discarded => "discarded",
             Fate::Dropped => "dropped",
+        }
+    }
+
+    /// Whether a message with this fate failed to arrive (lost, cut, refused, discarded,
+    /// dropped); in flight and delivered are not failures.
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Fate::InFlight | Fate::Delivered)
+    }
+
+    /// How far along its way, as a fraction of its latency, a message with this fate dies: a
+    /// lost one half way, a cut one a third of the way, every other at the receiver (1).
+    pub fn failure_point(self) -> f64 {
+        1.0 / self.failure_divisor() as f64
+    }
+
+    /// The simulator's integer form of [`Fate::failure_point`]: a message that dies on the way
+    /// fails `latency / failure_divisor()` ms after it was sent.
+    pub(crate) fn failure_divisor(self) -> u64 {
+        match self {
+            Fate::Lost => 2,
+            Fate::Cut => 3,
+            _ => 1,
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::model::World;
 use crate::urlstate::{self, fmt_speed, RunSpec, Timings};
 use nacos_raft_core::sim::scenario;
 use nacos_raft_core::sim::{Action, MsgId};
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::PeerState;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -761,7 +761,7 @@ impl Component for App {
                     layout::links_crossed(n, a, b)
                         .into_iter()
                         .filter(|(x, y)| {
-                            !(w.sim().net.is_cut(*x, *y) && w.sim().net.is_cut(*y, *x))
+                            !(w.sim().net().is_cut(*x, *y) && w.sim().net().is_cut(*y, *x))
                         })
                         .map(|(x, y)| Action::Cut {
                             from: x,

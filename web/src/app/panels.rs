@@ -7,9 +7,9 @@ use super::{state_attr, Filter, Msg, PresetInfo, Selection, WorldRef};
 use crate::describe::{self, letter, letters_for_addresses, short_key, Topic};
 use crate::i18n::Lang;
 use crate::layout::clock_text;
-use nacos_raft_core::message::MsgKind;
+use nacos_raft_core::MsgKind;
 use nacos_raft_core::sim::{Action, Fate, Payload};
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::PeerState;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -91,7 +91,7 @@ fn node_inspector(p: &NodeProps) -> Html {
     let state = node.map(|n| n.local().state);
     let act = |a: Action| on.reform(move |_| Msg::Act(a.clone()));
     let cut_links: Vec<Action> = (0..s.len())
-        .filter(|j| *j != i && (s.net.is_cut(i, *j) || s.net.is_cut(*j, i)))
+        .filter(|j| *j != i && (s.net().is_cut(i, *j) || s.net().is_cut(*j, i)))
         .map(|j| Action::Heal {
             from: i,
             to: j,
@@ -384,7 +384,7 @@ fn link_inspector(p: &LinkProps) -> Html {
         return html! {};
     }
     let dir = |x: usize, y: usize| {
-        let cut = s.net.is_cut(x, y);
+        let cut = s.net().is_cut(x, y);
         html! {
             <tr>
                 <th>{ format!("{} → {}", letter(x), letter(y)) }</th>
@@ -648,11 +648,11 @@ pub fn network(p: &NetProps) -> Html {
     let tr = p.common.lang.tr();
     let on = &p.common.on;
     let n = s.len();
-    let loss = use_state(|| describe::pct(s.net.loss_ppm));
+    let loss = use_state(|| describe::pct(s.net().loss_ppm));
     let lat = use_state(|| {
         (
-            s.net.latency_ms.0.to_string(),
-            s.net.latency_ms.1.to_string(),
+            s.net().latency_ms.0.to_string(),
+            s.net().latency_ms.1.to_string(),
         )
     });
     let draft: Vec<u8> = if p.draft.len() == n {
@@ -776,21 +776,21 @@ pub fn network(p: &NetProps) -> Html {
             </div>
         }
     };
-    let cuts = s.net.cuts();
+    let cuts = s.net().cuts();
     html! {
         <div class="network" data-testid="network">
             <h3>{ tr.loss }</h3>
             <div class="row">
                 <input type="number" min="0" max="100" step="0.5" value={(*loss).clone()} oninput={set_loss} data-testid="loss" aria-label={tr.loss} />{ " % " }
                 <button onclick={loss_apply} data-action="set-loss">{ tr.apply }</button>
-                <span class="small">{ format!("{}: {}%", tr.loss, describe::pct(s.net.loss_ppm)) }</span>
+                <span class="small">{ format!("{}: {}%", tr.loss, describe::pct(s.net().loss_ppm)) }</span>
             </div>
             <h3>{ tr.latency }</h3>
             <div class="row">
                 <input type="number" min="0" max="60000" value={lat.0.clone()} oninput={set_lat(0)} data-testid="lat-min" aria-label="min" />{ " – " }
                 <input type="number" min="0" max="60000" value={lat.1.clone()} oninput={set_lat(1)} data-testid="lat-max" aria-label="max" />{ " ms " }
                 <button onclick={lat_apply} data-action="set-latency">{ tr.apply }</button>
-                <span class="small">{ format!("{}–{} ms", s.net.latency_ms.0, s.net.latency_ms.1) }</span>
+                <span class="small">{ format!("{}–{} ms", s.net().latency_ms.0, s.net().latency_ms.1) }</span>
             </div>
             <h3>{ tr.partition }</h3>
             <p class="small">{ tr.partition_hint }</p>

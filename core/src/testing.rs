@@ -1,0 +1,1 @@
+//! One-line renderings of outputs and events, for exact tests and golden scripts.
