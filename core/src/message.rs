@@ -27,7 +27,6 @@ pub struct BeatPacket {
     pub datums: Vec<BeatDatum>,
 }
 
-
 /// A request from one node to another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {

@@ -75,7 +75,6 @@ impl RaftPeer {
     }
 }
 
-
 /// Every member's record, sorted by address, and the believed leader. A sorted `Vec` rather than
 /// a map: clusters are small, and the own record — touched on every tick — is found by index.
 #[derive(Clone, Debug)]
@@ -192,7 +191,10 @@ impl PeerSet {
     }
 
     /// Addresses of the records whose `voteFor` is `candidate`.
-    pub(crate) fn voters_for<'a>(&'a self, candidate: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pub(crate) fn voters_for<'a>(
+        &'a self,
+        candidate: &'a str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
         self.list
             .iter()
             .filter(move |p| p.vote() == Some(candidate))

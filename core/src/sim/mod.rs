@@ -22,13 +22,13 @@ pub use net::Net;
 pub use observer::{Violation, ViolationKind};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
-use crate::{Config, ConfigError};
-use crate::Event;
-use crate::{Failure, MsgKind, RaftError, Request, Response};
-use crate::Node;
-use crate::{OpId, Output, Persist, RequestId, Timer};
 use crate::rng::Rng;
+use crate::Event;
+use crate::Node;
+use crate::{Config, ConfigError};
 use crate::{Datum, JsonValue, PeerState};
+use crate::{Failure, MsgKind, RaftError, Request, Response};
+use crate::{OpId, Output, Persist, RequestId, Timer};
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::format;
 use alloc::string::{String, ToString};
