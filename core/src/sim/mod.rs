@@ -17,7 +17,7 @@ mod observer;
 pub mod scenario;
 mod trace;
 
-pub use action::{Action, TimedAction};
+pub use action::{format_actions, parse_actions, Action, ActionSyntaxError, TimedAction};
 pub use net::Net;
 pub use observer::{Violation, ViolationKind};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
