@@ -24,8 +24,10 @@
 //! ```
 
 use crate::key::{self, SWITCH_KEY};
-use crate::{Datum, JsonValue, RaftError};
-use crate::{Event, Output, Persist, RaftPeer, Request, Response, StepDown, Timer};
+use crate::{
+    Datum, Event, JsonValue, Output, Persist, RaftError, RaftPeer, Request, Response, StepDown,
+    Timer,
+};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;

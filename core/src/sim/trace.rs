@@ -1,9 +1,7 @@
 //! What the simulator records: every message with its timing and fate, and every event.
 
 use crate::sim::Action;
-use crate::Event;
-use crate::OpId;
-use crate::{MsgKind, RaftError, Request, Response};
+use crate::{Event, MsgKind, OpId, RaftError, Request, Response};
 use alloc::string::String;
 use core::hash::{Hash, Hasher};
 
