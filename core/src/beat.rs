@@ -1,5 +1,5 @@
 //! Heartbeats: Nacos' `HeartBeat` task, `sendBeat`, `receivedBeat` (first part) and
-//! `RaftPeerSet.makeLeader` with its `/peer` refresh (nacos-protocol.md §4, §5.3, §2.2 (3)).
+//! `RaftPeerSet.makeLeader` with its `/peer` refresh (docs/nacos-protocol.md §4, §5.3, §2.2 (3)).
 
 use crate::event::{Event, StepDown};
 use crate::key;

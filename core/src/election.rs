@@ -1,5 +1,5 @@
 //! Leader election: Nacos' `MasterElection` task, `sendVote`, `receivedVote` and
-//! `RaftPeerSet.decideLeader` (nacos-protocol.md §5.1, §5.2).
+//! `RaftPeerSet.decideLeader` (docs/nacos-protocol.md §5.1, §5.2).
 
 use crate::event::{Event, StepDown};
 use crate::message::{Failure, RaftError, Request, Response};

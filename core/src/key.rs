@@ -1,4 +1,4 @@
-//! Datum keys (nacos-protocol.md §1.1, Nacos' `KeyBuilder`): which family a key belongs to, its
+//! Datum keys (docs/nacos-protocol.md §1.1, Nacos' `KeyBuilder`): which family a key belongs to, its
 //! brief form used inside heartbeats, its namespace (the folder it is persisted in), and the
 //! stricter check this project applies to keys that clients submit.
 

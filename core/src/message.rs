@@ -1,4 +1,4 @@
-//! What nodes say to each other: one [`Request`] variant per endpoint of nacos-protocol.md §2,
+//! What nodes say to each other: one [`Request`] variant per endpoint of docs/nacos-protocol.md §2,
 //! the [`Response`] each gets, and the errors with Nacos' texts and status codes.
 
 use crate::datum::{Datum, JsonValue};

@@ -81,7 +81,7 @@ impl Node {
         })
     }
 
-    /// A member restarted from what it persisted (nacos-protocol.md §8): every datum comes back
+    /// A member restarted from what it persisted (docs/nacos-protocol.md §8): every datum comes back
     /// with its timestamp, but — as in Nacos 1.3+, where the peer records exist before the store
     /// is loaded — the persisted term never reaches the own record, which starts at 0.
     pub fn restore(

@@ -41,7 +41,7 @@ impl fmt::Display for PeerState {
 
 /// `RaftPeer`: a node as one node sees it. Every field is what Nacos puts on the wire, in its
 /// order; `voteFor` is omitted when null (Jackson `NON_NULL`). Parsing is lenient (missing fields
-/// take defaults) as for vote, peer and commit sources; beats use [`BeatPacket::from_json`].
+/// take defaults) as for vote, peer and commit sources; beats use [`BeatPacket::from_json`](crate::BeatPacket::from_json).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RaftPeer {

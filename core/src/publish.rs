@@ -1,4 +1,4 @@
-//! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (nacos-protocol.md §6),
+//! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (docs/nacos-protocol.md §6),
 //! serialized per node behind Nacos' `OPERATE_LOCK`.
 
 use crate::event::Event;

@@ -1,5 +1,5 @@
 //! Beat-driven data sync: the second part of `receivedBeat` and its datum-fetch callback
-//! (nacos-protocol.md §7). The leader's key list is authoritative: newer keys are fetched in
+//! (docs/nacos-protocol.md §7). The leader's key list is authoritative: newer keys are fetched in
 //! batches, keys it did not list are deleted at once.
 
 use crate::event::Event;

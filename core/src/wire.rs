@@ -1,4 +1,4 @@
-//! The JSON shapes of the wire (nacos-protocol.md §3), byte-compatible with what Jackson writes in
+//! The JSON shapes of the wire (docs/nacos-protocol.md §3), byte-compatible with what Jackson writes in
 //! Nacos 1.3/1.4: field names and order, `NON_NULL` omission, and the lenient or strict parsing
 //! each endpoint applies.
 

@@ -5,10 +5,10 @@
 //! are kept in both languages, as in the article the project started from.
 
 use crate::i18n::Lang;
-use nacos_raft_core::{Event, StepDown};
-use nacos_raft_core::{Failure, MsgKind};
 use nacos_raft_core::sim::{Action, Fate, Happening, ViolationKind};
 use nacos_raft_core::PeerState;
+use nacos_raft_core::{Event, StepDown};
+use nacos_raft_core::{Failure, MsgKind};
 
 /// The letter of node `i` (A, B, ... then A1, B1 ... past Z).
 pub fn letter(i: usize) -> String {

@@ -2,8 +2,8 @@
 //! state and the playhead, tested on the host.
 
 use crate::model::World;
-use nacos_raft_core::MsgKind;
 use nacos_raft_core::sim::{Fate, MsgId};
+use nacos_raft_core::MsgKind;
 use nacos_raft_core::PeerState;
 
 /// Side of the square SVG viewBox.

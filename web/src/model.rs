@@ -6,10 +6,10 @@
 //! simulator taken along the way (checkpoints). Acting at a time before the end of what has been
 //! simulated forks a new branch there; the old one is kept and can be switched back to.
 
-use nacos_raft_core::Event;
 use nacos_raft_core::sim::{
     Action, Fate, Happening, MsgId, Sim, SimConfig, TimedAction, ViolationKind,
 };
+use nacos_raft_core::Event;
 use std::collections::BTreeMap;
 
 /// Most checkpoints kept; past that, every other one is dropped and the spacing doubles.

@@ -5,7 +5,7 @@ use crate::{Event, MsgKind, OpId, RaftError, Request, Response};
 use alloc::string::String;
 use core::hash::{Hash, Hasher};
 
-/// Id of a message in a run (its index in [`Trace::messages`] when the trace is recorded).
+/// Id of a message in a run (its index in [`Sim::messages`](super::Sim::messages) when the trace is recorded).
 pub type MsgId = u64;
 
 /// How much of a run to keep.

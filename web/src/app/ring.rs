@@ -5,8 +5,8 @@ use super::{state_attr, Msg, Selection};
 use crate::describe::{self, letter};
 use crate::i18n::Lang;
 use crate::layout::{along, arc_path, d1, points, Scene, CENTER};
-use nacos_raft_core::MsgKind;
 use nacos_raft_core::sim::{Fate, Sim};
+use nacos_raft_core::MsgKind;
 use nacos_raft_core::PeerState;
 use yew::prelude::*;
 
