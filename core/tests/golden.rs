@@ -27,6 +27,7 @@
 //! | `nodes N [seed=S] [timings=nacos\|fast] [latency=MIN-MAX] [loss=PPM]` | a fresh cluster | the addresses |
 //! | `preset ID` | the preset scenario's cluster, its actions scheduled at their times | title and actions |
 //! | `run-until MS [filter]`, `run MS [filter]` | advance virtual time (to MS, or by MS), applying scheduled actions | events and violations of the window |
+//! | `events [filter]` | — | the events and violations since the last window (of actions just applied, say) |
 //! | `crash A`, `restart A`, `timeout A`, `isolate A` | the action now | an error if refused |
 //! | `cut A B`, `cut A>B`, `heal A B`, `heal A>B`, `heal`, `partition AB\|CDE` | links | an error if refused |
 //! | `loss PPM`, `latency MIN-MAX`, `drop ID` | network, one message | an error if refused |
@@ -345,6 +346,10 @@ impl World {
                 let d: u64 = num(args, 0, "duration")?;
                 let t = self.sim()?.now() + d;
                 self.run(t, &args[1..])
+            }
+            "events" => {
+                let t = self.sim()?.now();
+                self.run(t, args)
             }
             "state" => self.state(),
             "messages" => self.messages(args),

@@ -198,3 +198,54 @@ impl Fnv {
         v.hash(self);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Action, Sim, SimConfig};
+
+    #[test]
+    fn failures_and_where_they_die() {
+        let all = [
+            Fate::InFlight,
+            Fate::Delivered,
+            Fate::Lost,
+            Fate::Cut,
+            Fate::Refused,
+            Fate::Discarded,
+            Fate::Dropped,
+        ];
+        let failed: alloc::vec::Vec<bool> = all.iter().map(|f| f.is_failure()).collect();
+        assert_eq!(failed, [false, false, true, true, true, true, true]);
+        assert_eq!(Fate::Lost.failure_point(), 0.5);
+        assert_eq!(Fate::Cut.failure_point(), 1.0 / 3.0);
+        assert_eq!(Fate::Refused.failure_point(), 1.0);
+    }
+
+    #[test]
+    fn the_simulator_kills_messages_at_their_failure_point() {
+        // Every message takes 30 ms; a cut one dies after 10, a lost one after 15.
+        let mut s = Sim::new(SimConfig {
+            latency_ms: (30, 30),
+            ..SimConfig::default()
+        })
+        .unwrap();
+        s.apply(Action::Cut {
+            from: 0,
+            to: 1,
+            both: false,
+        })
+        .unwrap();
+        s.apply(Action::SetLoss { ppm: 1_000_000 }).unwrap();
+        s.apply(Action::Timeout { node: 0 }).unwrap();
+        let fates: alloc::vec::Vec<(Fate, u64)> = s
+            .messages()
+            .iter()
+            .map(|m| (m.fate, m.arrive_ms - m.sent_ms))
+            .collect();
+        assert_eq!(fates, [(Fate::Cut, 10), (Fate::Lost, 15)]);
+        for (f, d) in fates {
+            assert_eq!(d as f64, 30.0 * f.failure_point());
+        }
+    }
+}
