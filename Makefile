@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bench bench-core bench-wasm bench-native bench-web
+.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-web
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: ## rustfmt and clippy (host and wasm)
 
 test-host: ## unit, scenario, property and multi-process tests
 	$(CARGO) test --workspace
+
+bless: ## rewrite core/tests/golden/*.txt with what the simulator now prints (then review the diff)
+	REWRITE=1 $(CARGO) test -p nacos-raft-core --test golden
 
 test-wasm-core: ## the core's scenario tests compiled to wasm, in Node and headless Chrome
 	@bash scripts/test-wasm-core.sh

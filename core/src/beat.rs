@@ -1,11 +1,11 @@
 //! Heartbeats: Nacos' `HeartBeat` task, `sendBeat`, `receivedBeat` (first part) and
-//! `RaftPeerSet.makeLeader` with its `/peer` refresh (nacos-protocol.md §4, §5.3, §2.2 (3)).
+//! `RaftPeerSet.makeLeader` with its `/peer` refresh (docs/nacos-protocol.md §4, §5.3, §2.2 (3)).
 
 use crate::event::{Event, StepDown};
 use crate::key;
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
-use crate::wire::{BeatDatum, BeatPacket, PeerState, RaftPeer};
+use crate::{BeatDatum, BeatPacket, PeerState, RaftPeer};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;

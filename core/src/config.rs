@@ -1,4 +1,4 @@
-//! Timing and protocol constants (nacos-protocol.md §4), with Nacos 1.4.1's defaults.
+//! Timing and protocol constants (docs/nacos-protocol.md §4), with Nacos 1.4.1's defaults.
 
 use alloc::string::String;
 use core::fmt;

@@ -1,10 +1,10 @@
 //! Leader election: Nacos' `MasterElection` task, `sendVote`, `receivedVote` and
-//! `RaftPeerSet.decideLeader` (nacos-protocol.md §5.1, §5.2).
+//! `RaftPeerSet.decideLeader` (docs/nacos-protocol.md §5.1, §5.2).
 
 use crate::event::{Event, StepDown};
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
-use crate::wire::{PeerState, RaftPeer};
+use crate::{PeerState, RaftPeer};
 use alloc::format;
 use alloc::string::{String, ToString};
 

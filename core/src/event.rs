@@ -2,7 +2,7 @@
 //! logs) and for tests. They change nothing; runtimes may drop them.
 
 use crate::text::{self, Ctx, Lang};
-use crate::wire::PeerState;
+use crate::PeerState;
 use alloc::string::String;
 use core::fmt;
 

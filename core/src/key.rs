@@ -1,4 +1,4 @@
-//! Datum keys (nacos-protocol.md §1.1, Nacos' `KeyBuilder`): which family a key belongs to, its
+//! Datum keys (docs/nacos-protocol.md §1.1, Nacos' `KeyBuilder`): which family a key belongs to, its
 //! brief form used inside heartbeats, its namespace (the folder it is persisted in), and the
 //! stricter check this project applies to keys that clients submit.
 
@@ -119,23 +119,9 @@ pub fn brief(key: &str) -> Option<&str> {
     }
 }
 
-/// Long form of a brief key, written into `out` (reused to avoid an allocation per key on the
-/// beat path). Returns false for an entry that is neither meta nor iplist: Nacos skips it.
-pub fn detail_into(brief: &str, out: &mut String) -> bool {
-    out.clear();
-    if is_meta(brief) {
-        out.push_str(DETAIL_META_HEAD);
-    } else if is_iplist(brief) {
-        out.push_str(DETAIL_IPLIST_HEAD);
-    } else {
-        return false;
-    }
-    out.push_str(brief);
-    true
-}
-
-/// The text [`detail`] puts in front of a brief key, or `None` for entries Nacos skips.
-pub fn detail_head(brief: &str) -> Option<&'static str> {
+/// What the beat receiver puts in front of a brief key to get the full key (Nacos'
+/// `KeyBuilder.detailServiceName`), or `None` for entries Nacos skips ("ignore corrupted key").
+pub(crate) fn detail_head(brief: &str) -> Option<&'static str> {
     if is_meta(brief) {
         Some(DETAIL_META_HEAD)
     } else if is_iplist(brief) {
@@ -146,7 +132,7 @@ pub fn detail_head(brief: &str) -> Option<&'static str> {
 }
 
 /// Compares `full` with the concatenation `head + tail` without building it.
-pub fn cmp_joined(full: &str, head: &str, tail: &str) -> core::cmp::Ordering {
+pub(crate) fn cmp_joined(full: &str, head: &str, tail: &str) -> core::cmp::Ordering {
     let (f, h) = (full.as_bytes(), head.as_bytes());
     let n = f.len().min(h.len());
     match f[..n].cmp(&h[..n]) {
@@ -157,14 +143,8 @@ pub fn cmp_joined(full: &str, head: &str, tail: &str) -> core::cmp::Ordering {
 }
 
 /// Whether `full == head + tail`.
-pub fn is_joined(full: &str, head: &str, tail: &str) -> bool {
+pub(crate) fn is_joined(full: &str, head: &str, tail: &str) -> bool {
     full.len() == head.len() + tail.len() && has_suffix(full, tail) && has_prefix(full, head)
-}
-
-/// Long form of a brief key (see [`detail_into`]).
-pub fn detail(brief: &str) -> Option<String> {
-    let mut s = String::new();
-    detail_into(brief, &mut s).then_some(s)
 }
 
 /// `getNamespace`: the text between the long prefix and the first `##`; `""` for the switch and
@@ -185,14 +165,6 @@ pub fn namespace(key: &str) -> &str {
     match rest.find(NAMESPACE_CONNECTOR) {
         Some(i) => &rest[..i],
         None => rest,
-    }
-}
-
-/// The service part after `##` (e.g. `DEFAULT_GROUP@@demo`), for display.
-pub fn service(key: &str) -> &str {
-    match key.find(NAMESPACE_CONNECTOR) {
-        Some(i) => &key[i + NAMESPACE_CONNECTOR.len()..],
-        None => key.rsplit('.').next().unwrap_or(key),
     }
 }
 
@@ -289,6 +261,7 @@ mod tests {
             brief(SWITCH_KEY),
             Some("meta.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00")
         );
+        let detail = |b: &str| detail_head(b).map(|h| alloc::format!("{h}{b}"));
         assert_eq!(
             detail("meta.public##DEFAULT_GROUP@@demo").as_deref(),
             Some(META)
@@ -362,7 +335,6 @@ mod tests {
             ),
             "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@providers#com.x.Api#1.0.0#"
         );
-        assert_eq!(service(IPLIST), "DEFAULT_GROUP@@demo");
         assert_eq!(iplist_key("public", "DEFAULT_GROUP@@demo"), IPLIST);
         assert_eq!(meta_key("public", "DEFAULT_GROUP@@demo"), META);
     }

@@ -1,11 +1,31 @@
-//! What nodes say to each other: one [`Request`] variant per endpoint of nacos-protocol.md §2,
+//! What nodes say to each other: one [`Request`] variant per endpoint of docs/nacos-protocol.md §2,
 //! the [`Response`] each gets, and the errors with Nacos' texts and status codes.
 
-use crate::wire::{BeatPacket, Datum, JsonValue, RaftPeer};
+use crate::datum::{Datum, JsonValue};
+use crate::peer::RaftPeer;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// One element of a beat's `datums`: a brief key and its timestamp.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeatDatum {
+    /// Brief key (`meta.…` / `iplist.…`).
+    pub key: String,
+    /// The leader's version of that key.
+    pub timestamp: u64,
+}
+
+/// The heartbeat packet `{"peer":<leader RaftPeer>,"datums":[...]}` (§3.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BeatPacket {
+    /// The leader as it sent the beat.
+    pub peer: RaftPeer,
+    /// Every key the leader holds (empty with `sendBeatOnly`).
+    pub datums: Vec<BeatDatum>,
+}
 
 /// A request from one node to another.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use crate::peer::PeerSet;
 use crate::publish::OpLock;
 use crate::rng::Rng;
 use crate::sync::SyncPacer;
-use crate::wire::{Datum, JsonValue, PeerState, RaftPeer};
+use crate::{Datum, JsonValue, PeerState, RaftPeer};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -81,7 +81,7 @@ impl Node {
         })
     }
 
-    /// A member restarted from what it persisted (nacos-protocol.md §8): every datum comes back
+    /// A member restarted from what it persisted (docs/nacos-protocol.md §8): every datum comes back
     /// with its timestamp, but — as in Nacos 1.3+, where the peer records exist before the store
     /// is loaded — the persisted term never reaches the own record, which starts at 0.
     pub fn restore(
@@ -199,7 +199,9 @@ impl Node {
             .change_members(members, |m| fresh_peer(&cfg, rng, m))
     }
 
-    /// Everything the node asks its runtime to do since the last call, in order.
+    /// Everything the node asks its runtime to do since the last call, in order (see
+    /// [`Output`] for the obligations). Dropping them unread loses writes and answers.
+    #[must_use = "the outputs are obligations: carry them out in order"]
     pub fn take_outputs(&mut self) -> Vec<Output> {
         core::mem::take(&mut self.out)
     }
@@ -284,6 +286,22 @@ impl Node {
     /// Datum-fetch answers waiting for the sync pause (or the lock) to be applied.
     pub fn pending_sync(&self) -> usize {
         self.sync.waiting()
+    }
+
+    /// The members whose record, as this node sees it, says they voted for `candidate` (own
+    /// record included, stale rounds too): what `decideLeader` counts for it. Their number is
+    /// the `votes` of [`Event::LeaderDecided`] when `candidate` wins.
+    pub fn voters_for<'a>(&'a self, candidate: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.peers.voters_for(candidate)
+    }
+
+    /// The services this node knows, as `/state` reports them (`serviceManager.getServiceCount()`,
+    /// RaftController.java:282; a service exists per meta key): its meta keys without the switch.
+    pub fn service_count(&self) -> usize {
+        self.datums
+            .keys()
+            .filter(|k| crate::key::is_meta(k) && !crate::key::is_switch(k))
+            .count()
     }
 
     // ---- helpers shared by the protocol modules ----------------------------------------

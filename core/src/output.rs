@@ -2,7 +2,7 @@
 
 use crate::event::Event;
 use crate::message::{RaftError, Request, Response};
-use crate::wire::Datum;
+use crate::Datum;
 use alloc::string::String;
 
 /// Id of a request this node sent; the runtime hands it back with the answer.
@@ -12,7 +12,7 @@ pub type InboundId = u64;
 /// Id of a client operation ([`Node::put`](crate::Node::put) / [`Node::remove`](crate::Node::remove)).
 pub type OpId = u64;
 
-/// A write to stable storage, in Nacos' layout (nacos-protocol.md §8).
+/// A write to stable storage, in Nacos' layout (docs/nacos-protocol.md §8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Persist {
     /// Write this datum's file (fsync'd in Nacos).
@@ -25,6 +25,17 @@ pub enum Persist {
     },
     /// Rewrite `meta.properties` with `term=<n>` (no fsync in Nacos).
     Term(u64),
+}
+
+impl Persist {
+    /// Whether this write must be durable (fsync'd) before any later send, reply or completion
+    /// is released — the `Ready.MustSync` of etcd's raft. Datum files and their removal must:
+    /// Nacos writes them before it commits to followers or answers. The term file need not:
+    /// Nacos writes `meta.properties` without fsync, and a restarted node starts at term 0
+    /// anyway (docs/nacos-protocol.md §8), so a lost term write changes nothing.
+    pub fn must_sync(&self) -> bool {
+        !matches!(self, Persist::Term(_))
+    }
 }
 
 /// A timer the runtime must fire back with [`Node::on_timer`](crate::Node::on_timer).
@@ -47,11 +58,38 @@ pub enum Origin {
 
 /// One instruction for the runtime.
 ///
-/// Obligations: carry the outputs out **in order**. In particular a [`Output::Persist`] must be
-/// durable before any later [`Output::Send`], [`Output::Reply`] or [`Output::Done`] is released,
-/// because Nacos writes a datum's file before it commits to followers or answers; term writes
-/// (`meta.properties`) need no fsync. Sends are asynchronous: never wait for the answer before
-/// handling the next output; feed it back with [`Node::on_response`](crate::Node::on_response).
+/// # The contract
+///
+/// What a runtime must do with the list [`Node::take_outputs`](crate::Node::take_outputs)
+/// returns. The simulator (`sim`), the page and the real node (`native/src/actor.rs`) all obey
+/// it; the minimal runtime in the crate documentation shows it for every variant.
+///
+/// 1. **In order.** Carry the outputs out in the order given, and the order holds across calls:
+///    everything a later `take_outputs` returns comes after everything an earlier one returned.
+/// 2. **Writes first.** A [`Persist`] whose [`must_sync`](Persist::must_sync) is true must be
+///    durable before any later [`Send`](Output::Send), [`Reply`](Output::Reply),
+///    [`SetTimer`](Output::SetTimer) or [`Done`](Output::Done) is released — timers too wait
+///    behind writes, because Nacos writes a datum's file before it commits to followers or
+///    answers. Term writes (`meta.properties`) need no fsync, but they still apply in order:
+///    the last term written wins.
+/// 3. **A failed write stops the node.** If a persist fails, the runtime must not release any
+///    later output and must stop the node (fail-stop): it already told itself the data was
+///    durable, and cannot keep that promise. The real node exits with code 74.
+/// 4. **Events carry no obligation.** [`Event`](Output::Event)s change nothing; a runtime may
+///    log them, show them, drop them, or handle them at once, ahead of outputs held behind a
+///    write.
+/// 5. **Inputs may come while outputs are pending.** The node's state already reflects every
+///    decision it emitted, so a runtime may feed new inputs (ticks, requests, answers, timers,
+///    client operations) while earlier outputs still wait behind a write; the new outputs
+///    queue behind the held ones (rule 1). An answer can only come for a send already released.
+/// 6. **Sends are asynchronous.** Never wait for an answer before handling the next output.
+///    Report the outcome of every send once, with [`Node::on_response`](crate::Node::on_response)
+///    and the send's `id`: the answer, or a [`Failure`](crate::Failure) (refused, timed out,
+///    malformed). Extra or unknown ids are ignored; a send never reported leaks its entry and,
+///    for a forwarded write, never completes the client's operation.
+/// 7. **Every request gets one reply**, with the inbound id the runtime gave it — at once, or
+///    (forwarded writes) when the write finishes. Timers are never cancelled: fire each one once
+///    after `after_ms`; the node ignores those that no longer matter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     /// Write to stable storage.

@@ -1,10 +1,79 @@
-//! The peer set (Nacos' `RaftPeerSet`): every member's record as this node sees it, its own
-//! included, and the leader it believes in.
+//! A member's record (Nacos' `RaftPeer`) and the peer set (`RaftPeerSet`): every member's record
+//! as this node sees it, its own included, and the leader it believes in.
 
-use crate::wire::{PeerState, RaftPeer};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// `RaftPeer.State`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PeerState {
+    /// Sends beats and accepts writes.
+    Leader,
+    /// The initial state.
+    #[default]
+    Follower,
+    /// Asked for votes in its current term.
+    Candidate,
+}
+
+impl PeerState {
+    /// The Java enum name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerState::Leader => "LEADER",
+            PeerState::Follower => "FOLLOWER",
+            PeerState::Candidate => "CANDIDATE",
+        }
+    }
+}
+
+impl fmt::Display for PeerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `RaftPeer`: a node as one node sees it. Every field is what Nacos puts on the wire, in its
+/// order; `voteFor` is omitted when null (Jackson `NON_NULL`). Parsing is lenient (missing fields
+/// take defaults) as for vote, peer and commit sources; beats use [`BeatPacket::from_json`](crate::BeatPacket::from_json).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RaftPeer {
+    /// Identity: exactly the member address `host:port`.
+    pub ip: String,
+    /// Whom this peer voted for in its current round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vote_for: Option<String>,
+    /// Current term.
+    pub term: u64,
+    /// Milliseconds left before this peer starts an election.
+    pub leader_due_ms: i64,
+    /// Milliseconds left before this peer's next heartbeat.
+    pub heartbeat_due_ms: i64,
+    /// LEADER, FOLLOWER or CANDIDATE.
+    pub state: PeerState,
+}
+
+impl RaftPeer {
+    /// A fresh peer record: term 0, no vote, FOLLOWER.
+    pub fn new(ip: impl Into<String>) -> RaftPeer {
+        RaftPeer {
+            ip: ip.into(),
+            ..RaftPeer::default()
+        }
+    }
+
+    /// `voteFor`, treating `""` like null as Nacos' `StringUtils.isEmpty` does.
+    pub fn vote(&self) -> Option<&str> {
+        self.vote_for.as_deref().filter(|v| !v.is_empty())
+    }
+}
 
 /// Every member's record, sorted by address, and the believed leader. A sorted `Vec` rather than
 /// a map: clusters are small, and the own record — touched on every tick — is found by index.
@@ -119,6 +188,17 @@ impl PeerSet {
         for p in &mut self.list {
             p.vote_for = None;
         }
+    }
+
+    /// Addresses of the records whose `voteFor` is `candidate`.
+    pub(crate) fn voters_for<'a>(
+        &'a self,
+        candidate: &'a str,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        self.list
+            .iter()
+            .filter(move |p| p.vote() == Some(candidate))
+            .map(|p| p.ip.as_str())
     }
 
     /// The tally of `decideLeader`: the most-voted address over every record's `voteFor`, and its

@@ -1,4 +1,4 @@
-//! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (nacos-protocol.md §6),
+//! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (docs/nacos-protocol.md §6),
 //! serialized per node behind Nacos' `OPERATE_LOCK`.
 
 use crate::event::Event;
@@ -6,7 +6,7 @@ use crate::key::{self, KeyKind};
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
 use crate::output::{Origin, Output, Persist, Timer};
-use crate::wire::{Datum, JsonValue, RaftPeer};
+use crate::{Datum, JsonValue, RaftPeer};
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};

@@ -5,18 +5,18 @@
 /// SplitMix64 (Steele, Lea, Flood 2014): one `u64` of state, full period, good enough statistics
 /// for timer jitter and fault injection, and trivially cloneable for simulator checkpoints.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rng {
+pub(crate) struct Rng {
     state: u64,
 }
 
 impl Rng {
     /// A generator whose whole future is determined by `seed`.
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng { state: seed }
     }
 
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -25,7 +25,7 @@ impl Rng {
     }
 
     /// Uniform in `[0, n)`; `0` when `n == 0`. Multiply-shift avoids the modulo bias.
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             return 0;
         }
@@ -33,7 +33,8 @@ impl Rng {
     }
 
     /// Uniform in `[lo, hi]` (inclusive); `lo` when `hi <= lo`.
-    pub fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
+    #[cfg(feature = "sim")]
+    pub(crate) fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
             return lo;
         }
@@ -41,13 +42,9 @@ impl Rng {
     }
 
     /// True with probability `ppm / 1_000_000`.
-    pub fn chance_ppm(&mut self, ppm: u32) -> bool {
+    #[cfg(feature = "sim")]
+    pub(crate) fn chance_ppm(&mut self, ppm: u32) -> bool {
         ppm > 0 && self.below(1_000_000) < ppm as u64
-    }
-
-    /// A new independent generator (for a node created by the simulator, say).
-    pub fn fork(&mut self) -> Rng {
-        Rng::new(self.next_u64())
     }
 }
 
@@ -65,6 +62,7 @@ mod tests {
             assert!(x < 5000);
         }
         assert_eq!(Rng::new(0).below(0), 0);
+        #[cfg(feature = "sim")]
         assert_eq!(Rng::new(0).range_inclusive(5, 5), 5);
     }
 

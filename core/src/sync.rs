@@ -1,5 +1,5 @@
 //! Beat-driven data sync: the second part of `receivedBeat` and its datum-fetch callback
-//! (nacos-protocol.md §7). The leader's key list is authoritative: newer keys are fetched in
+//! (docs/nacos-protocol.md §7). The leader's key list is authoritative: newer keys are fetched in
 //! batches, keys it did not list are deleted at once.
 
 use crate::event::Event;
@@ -7,7 +7,7 @@ use crate::key;
 use crate::message::{Failure, Request, Response};
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
-use crate::wire::{BeatPacket, Datum};
+use crate::{BeatPacket, Datum};
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec;

@@ -462,7 +462,7 @@ fn core_words(reason: &str, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::PeerState;
+    use crate::PeerState;
     use alloc::vec;
     use alloc::vec::Vec;
 

@@ -1,148 +1,20 @@
-//! The JSON shapes of the wire (nacos-protocol.md §3), byte-compatible with what Jackson writes in
+//! The JSON shapes of the wire (docs/nacos-protocol.md §3), byte-compatible with what Jackson writes in
 //! Nacos 1.3/1.4: field names and order, `NON_NULL` omission, and the lenient or strict parsing
 //! each endpoint applies.
 
-use alloc::boxed::Box;
+use crate::datum::{Datum, JsonValue};
+use crate::message::{BeatDatum, BeatPacket};
+use crate::peer::{PeerState, RaftPeer};
 use alloc::string::{String, ToString};
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::value::RawValue;
-
-/// `RaftPeer.State`.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PeerState {
-    /// Sends beats and accepts writes.
-    Leader,
-    /// The initial state.
-    #[default]
-    Follower,
-    /// Asked for votes in its current term.
-    Candidate,
-}
-
-impl PeerState {
-    /// The Java enum name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PeerState::Leader => "LEADER",
-            PeerState::Follower => "FOLLOWER",
-            PeerState::Candidate => "CANDIDATE",
-        }
-    }
-}
-
-impl fmt::Display for PeerState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// `RaftPeer`: a node as one node sees it. Every field is what Nacos puts on the wire, in its
-/// order; `voteFor` is omitted when null (Jackson `NON_NULL`). Parsing is lenient (missing fields
-/// take defaults) as for vote, peer and commit sources; beats use [`BeatPacket::from_json`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RaftPeer {
-    /// Identity: exactly the member address `host:port`.
-    pub ip: String,
-    /// Whom this peer voted for in its current round.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vote_for: Option<String>,
-    /// Current term.
-    pub term: u64,
-    /// Milliseconds left before this peer starts an election.
-    pub leader_due_ms: i64,
-    /// Milliseconds left before this peer's next heartbeat.
-    pub heartbeat_due_ms: i64,
-    /// LEADER, FOLLOWER or CANDIDATE.
-    pub state: PeerState,
-}
+use serde::{Deserialize, Deserializer, Serialize};
 
 impl RaftPeer {
-    /// A fresh peer record: term 0, no vote, FOLLOWER.
-    pub fn new(ip: impl Into<String>) -> RaftPeer {
-        RaftPeer {
-            ip: ip.into(),
-            ..RaftPeer::default()
-        }
-    }
-
-    /// `voteFor`, treating `""` like null as Nacos' `StringUtils.isEmpty` does.
-    pub fn vote(&self) -> Option<&str> {
-        self.vote_for.as_deref().filter(|v| !v.is_empty())
-    }
-
     /// Compact JSON exactly as Jackson writes it.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
-}
-
-/// A datum value: opaque JSON to the protocol (an `Instances`, `Service` or `SwitchDomain` in
-/// Nacos). Kept as the exact text received and shared cheaply between nodes and messages.
-#[derive(Clone)]
-pub struct JsonValue(Arc<RawValue>);
-
-impl JsonValue {
-    /// Validates `text` as one JSON value and keeps it verbatim.
-    pub fn parse(text: &str) -> Result<JsonValue, serde_json::Error> {
-        let raw = RawValue::from_string(text.to_string())?;
-        Ok(JsonValue(Arc::from(raw)))
-    }
-
-    /// The JSON text.
-    pub fn as_str(&self) -> &str {
-        self.0.get()
-    }
-
-    /// A JSON `null` (Nacos treats such a datum as empty).
-    pub fn is_null(&self) -> bool {
-        self.0.get().trim() == "null"
-    }
-}
-
-impl PartialEq for JsonValue {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0.get() == other.0.get()
-    }
-}
-impl Eq for JsonValue {}
-
-impl fmt::Debug for JsonValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.get())
-    }
-}
-
-impl Serialize for JsonValue {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for JsonValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(d)?;
-        Ok(JsonValue(Arc::from(raw)))
-    }
-}
-
-/// `Datum`: one key's whole value and its version counter (`timestamp`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Datum {
-    /// The full key.
-    pub key: String,
-    /// The value; absent in delete messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<JsonValue>,
-    /// Version: 1 on first write, +1 per leader write.
-    pub timestamp: u64,
 }
 
 impl Datum {
@@ -150,24 +22,6 @@ impl Datum {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
-}
-
-/// One element of a beat's `datums`: a brief key and its timestamp.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BeatDatum {
-    /// Brief key (`meta.…` / `iplist.…`).
-    pub key: String,
-    /// The leader's version of that key.
-    pub timestamp: u64,
-}
-
-/// The heartbeat packet `{"peer":<leader RaftPeer>,"datums":[...]}` (§3.3).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BeatPacket {
-    /// The leader as it sent the beat.
-    pub peer: RaftPeer,
-    /// Every key the leader holds (empty with `sendBeatOnly`).
-    pub datums: Vec<BeatDatum>,
 }
 
 /// Why a wire body could not be decoded.

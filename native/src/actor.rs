@@ -263,7 +263,7 @@ impl Actor {
             for o in outs.drain(..) {
                 match o {
                     Output::Persist(p) => {
-                        if !matches!(p, Persist::Term(_)) {
+                        if p.must_sync() {
                             self.issued += 1;
                         }
                         self.batch.push(p);

@@ -17,10 +17,10 @@
 //! encoded) are escaped, which keeps bodies nearly raw and cheap to produce.
 
 use bytes::Bytes;
-use nacos_raft_core::wire::{
-    self, BeatPacket, CommitBody, Datum, ForwardBody, JsonValue, RaftPeer,
+use nacos_raft_core::wire::{self, CommitBody, ForwardBody};
+use nacos_raft_core::{
+    BeatPacket, Datum, Failure, JsonValue, RaftError, RaftPeer, Request, Response,
 };
-use nacos_raft_core::{Failure, RaftError, Request, Response};
 use std::io::{Read, Write};
 
 /// What Java nodes put in `User-Agent`; Nacos' filters let such requests through.

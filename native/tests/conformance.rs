@@ -5,8 +5,8 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Router;
-use nacos_raft_core::wire::{self, BeatPacket, CommitBody};
-use nacos_raft_core::{Datum, JsonValue, PeerState, RaftPeer};
+use nacos_raft_core::wire::{self, CommitBody};
+use nacos_raft_core::{BeatPacket, Datum, JsonValue, PeerState, RaftPeer};
 use nacos_raft_node::codec;
 use nacos_raft_node::testkit::{free_ports, wait_for, Http, NodeProc};
 use std::collections::HashMap;

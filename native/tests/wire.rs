@@ -2,8 +2,8 @@
 //! put on the wire the way a Java 1.3 and a 1.4 sender would, decoded by this node, re-encoded
 //! by this node, decoded again the way Java does, and compared byte for byte.
 
-use nacos_raft_core::wire::{self, BeatPacket, CommitBody, ForwardBody};
-use nacos_raft_core::{Datum, JsonValue, PeerState, RaftError, Request, Response};
+use nacos_raft_core::wire::{self, CommitBody, ForwardBody};
+use nacos_raft_core::{BeatPacket, Datum, JsonValue, PeerState, RaftError, Request, Response};
 use nacos_raft_node::codec::{self, Limits};
 use std::sync::Arc;
 

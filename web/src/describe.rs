@@ -7,11 +7,9 @@
 //! makeLeader) are kept in both languages, as in the article the project started from.
 
 use crate::i18n::{Lang, Texts};
-use nacos_raft_core::event::Event;
-use nacos_raft_core::message::MsgKind;
 use nacos_raft_core::sim::{Action, Fate, Happening, Sim, TimedAction, ViolationKind};
 use nacos_raft_core::text::{self, Ctx};
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::{Event, MsgKind, PeerState};
 
 /// One sentence in `lang`, its two languages written next to each other.
 macro_rules! say {

@@ -2,9 +2,9 @@
 //! state and the playhead, tested on the host.
 
 use crate::model::World;
-use nacos_raft_core::message::MsgKind;
 use nacos_raft_core::sim::{Fate, MsgId};
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::MsgKind;
+use nacos_raft_core::PeerState;
 
 /// Side of the square SVG viewBox.
 pub const VIEW: f64 = 1000.0;

@@ -6,10 +6,10 @@
 //! simulator taken along the way (checkpoints). Acting at a time before the end of what has been
 //! simulated forks a new branch there; the old one is kept and can be switched back to.
 
-use nacos_raft_core::event::Event;
 use nacos_raft_core::sim::{
     Action, Fate, Happening, MsgId, Sim, SimConfig, TimedAction, ViolationKind,
 };
+use nacos_raft_core::Event;
 use std::collections::BTreeMap;
 
 /// Most checkpoints kept; past that, every other one is dropped and the spacing doubles.
@@ -342,7 +342,7 @@ impl World {
     }
 
     fn cfg_latency_mid(&self) -> u64 {
-        let (a, b) = self.cur.net.latency_ms;
+        let (a, b) = self.cur.net().latency_ms;
         ((a + b) / 2).max(1)
     }
 
@@ -445,7 +445,7 @@ impl World {
     }
 
     fn update_latency_bound(&mut self) {
-        self.max_latency = self.max_latency.max(self.cur.net.latency_ms.1);
+        self.max_latency = self.max_latency.max(self.cur.net().latency_ms.1);
     }
 
     fn rescan_flights(&mut self) {
@@ -699,7 +699,7 @@ fn common_prefix(a: &[TimedAction], b: &[TimedAction]) -> usize {
 mod tests {
     use super::*;
     use crate::urlstate::RunSpec;
-    use nacos_raft_core::wire::PeerState;
+    use nacos_raft_core::PeerState;
 
     fn cfg(seed: u64) -> SimConfig {
         RunSpec::new(seed).sim_config()

@@ -2,7 +2,7 @@
 //! and anyone who wants to time the core.
 
 use super::{Action, Sim, SimConfig, TraceMode};
-use crate::config::Config;
+use crate::Config;
 
 /// Virtual time the workload simulates: one hour.
 pub const WORKLOAD_MS: u64 = 3_600_000;

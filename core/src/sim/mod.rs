@@ -10,33 +10,44 @@
 //! leader beliefs, acknowledged writes missing from the leader, data that does not converge,
 //! terms that go down.
 
+// Where what happens, by file: `queue.rs` the event queue and the clock, `transport.rs` the
+// links, `action.rs` what a person does, `observer.rs` the safety and liveness checks,
+// `trace.rs` what is recorded, `summary.rs` the figures of a run, `samples.rs` sample data,
+// `syntax.rs` the text form of actions, `scenario.rs` the preset stories.
 mod action;
 pub mod bench;
 mod net;
 mod observer;
+mod queue;
+mod samples;
 pub mod scenario;
+mod summary;
+mod syntax;
 mod trace;
+mod transport;
 
 pub use action::{Action, TimedAction};
 pub use net::Net;
 pub use observer::{Violation, ViolationKind};
+pub use samples::{instance_value, sample_key, sample_value};
+pub use summary::Summary;
+pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
-use crate::config::{Config, ConfigError};
-use crate::event::Event;
-use crate::message::{Failure, MsgKind, RaftError, Request, Response};
-use crate::node::Node;
-use crate::output::{OpId, Output, Persist, RequestId, Timer};
 use crate::rng::Rng;
-use crate::wire::{Datum, JsonValue, PeerState};
+use crate::{
+    Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist, RaftError,
+};
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cmp::{Ordering, Reverse};
+use core::cmp::Reverse;
 use observer::{AckedWrite, Observer};
+use queue::{Ev, Scheduled};
 use trace::Fnv;
+use transport::{Flight, Inbound, Waiter};
 
 /// How to set up a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,71 +129,6 @@ pub struct SimNode {
     inbound: BTreeMap<MsgId, Inbound>,
 }
 
-#[derive(Clone, Debug)]
-struct Inbound {
-    from: usize,
-    waiter: Waiter,
-    kind: MsgKind,
-}
-
-/// The node waiting for an answer: index, incarnation, request id, and when it sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Waiter {
-    node: usize,
-    inc: u32,
-    req: RequestId,
-    sent_ms: u64,
-}
-
-#[derive(Clone, Debug)]
-enum Body {
-    Request(Request),
-    Reply(Result<Response, RaftError>),
-}
-
-#[derive(Clone, Debug)]
-struct Flight {
-    from: usize,
-    to: usize,
-    kind: MsgKind,
-    body: Body,
-    waiter: Waiter,
-    dropped: bool,
-}
-
-#[derive(Clone, Debug)]
-enum Ev {
-    Tick { node: usize, inc: u32 },
-    Arrive(MsgId),
-    Fail { waiter: Waiter, failure: Failure },
-    Timer { node: usize, inc: u32, timer: Timer },
-    Check,
-}
-
-#[derive(Clone, Debug)]
-struct Scheduled {
-    at: u64,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
-    }
-}
-
 /// A client operation submitted through the simulator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientOp {
@@ -226,8 +172,7 @@ pub struct Sim {
     seq: u64,
     next_msg: MsgId,
     flights: BTreeMap<MsgId, Flight>,
-    /// The network (cuts, latency, loss) as it is now.
-    pub net: Net,
+    net: Net,
     messages: Vec<MsgRecord>,
     events: Vec<TraceEvent>,
     violations: Vec<Violation>,
@@ -315,162 +260,6 @@ impl Sim {
         Ok(sim)
     }
 
-    // ---- time ---------------------------------------------------------------------------
-
-    /// Virtual time now, ms.
-    pub fn now(&self) -> u64 {
-        self.now
-    }
-
-    /// When the next event happens.
-    pub fn next_event_ms(&self) -> Option<u64> {
-        self.queue.peek().map(|s| s.0.at)
-    }
-
-    /// Processes every event up to and including `t`, then sets the clock to `t`.
-    pub fn run_until(&mut self, t: u64) {
-        while self.queue.peek().is_some_and(|s| s.0.at <= t) {
-            self.step();
-        }
-        self.now = self.now.max(t);
-    }
-
-    /// Runs event by event until `done` holds (checked after every step) or `within_ms` of
-    /// virtual time have passed; returns whether `done` held.
-    pub fn run_for(&mut self, within_ms: u64, mut done: impl FnMut(&Sim) -> bool) -> bool {
-        let limit = self.now + within_ms;
-        while !done(self) {
-            match self.next_event_ms() {
-                Some(t) if t <= limit => {
-                    self.step();
-                }
-                _ => {
-                    self.run_until(limit);
-                    return done(self);
-                }
-            }
-        }
-        true
-    }
-
-    /// The cluster leader, if every running node believes in it (its first beat has landed).
-    pub fn settled_leader(&self) -> Option<usize> {
-        let l = self.cluster_leader()?;
-        let a = self.addr(l);
-        (0..self.len())
-            .all(|i| self.node(i).is_none_or(|n| n.leader() == Some(a)))
-            .then_some(l)
-    }
-
-    /// Processes the next event; returns its time.
-    pub fn step(&mut self) -> Option<u64> {
-        let Reverse(s) = self.queue.pop()?;
-        self.now = s.at;
-        self.stats.steps += 1;
-        let (touched, synced) = match s.ev {
-            Ev::Tick { node, inc } => self.on_tick(node, inc),
-            Ev::Arrive(id) => self.on_arrive(id),
-            Ev::Fail { waiter, failure } => self.on_fail(waiter, failure),
-            Ev::Timer { node, inc, timer } => self.on_timer(node, inc, timer),
-            Ev::Check => {
-                self.check_convergence();
-                let hb = self.cfg.timings.heartbeat_ms;
-                self.schedule(self.now + hb, Ev::Check);
-                (None, false)
-            }
-        };
-        self.observe(touched, synced);
-        Some(self.now)
-    }
-
-    fn schedule(&mut self, at: u64, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Reverse(Scheduled {
-            at,
-            seq: self.seq,
-            ev,
-        }));
-    }
-
-    fn on_tick(&mut self, i: usize, inc: u32) -> (Option<usize>, bool) {
-        if self.nodes[i].incarnation != inc || self.nodes[i].node.is_none() {
-            return (None, false);
-        }
-        let tick = self.cfg.timings.tick_ms;
-        self.schedule(self.now + tick, Ev::Tick { node: i, inc });
-        self.with_node(i, |n| n.tick())
-    }
-
-    fn on_timer(&mut self, i: usize, inc: u32, timer: Timer) -> (Option<usize>, bool) {
-        if self.nodes[i].incarnation != inc || self.nodes[i].node.is_none() {
-            return (None, false);
-        }
-        self.with_node(i, |n| n.on_timer(timer))
-    }
-
-    fn on_fail(&mut self, w: Waiter, failure: Failure) -> (Option<usize>, bool) {
-        if self.nodes[w.node].incarnation != w.inc || self.nodes[w.node].node.is_none() {
-            return (None, false);
-        }
-        self.with_node(w.node, |n| n.on_response(w.req, Err(failure)))
-    }
-
-    fn on_arrive(&mut self, id: MsgId) -> (Option<usize>, bool) {
-        let Some(f) = self.flights.remove(&id) else {
-            return (None, false);
-        };
-        if f.dropped {
-            return (None, false);
-        }
-        match f.body {
-            Body::Request(req) => {
-                if self.nodes[f.to].node.is_none() {
-                    self.set_fate(id, Fate::Refused, self.now);
-                    self.stats.messages_dropped += 1;
-                    self.fail_later(f.waiter, f.to, f.from, Failure::Refused);
-                    return (None, false);
-                }
-                self.set_fate(id, Fate::Delivered, self.now);
-                self.nodes[f.to].inbound.insert(
-                    id,
-                    Inbound {
-                        from: f.from,
-                        waiter: f.waiter,
-                        kind: f.kind,
-                    },
-                );
-                self.with_node(f.to, |n| n.on_request(id, req))
-            }
-            Body::Reply(result) => {
-                let w = f.waiter;
-                if self.nodes[w.node].incarnation != w.inc || self.nodes[w.node].node.is_none() {
-                    self.set_fate(id, Fate::Discarded, self.now);
-                    self.stats.messages_dropped += 1;
-                    return (None, false);
-                }
-                self.set_fate(id, Fate::Delivered, self.now);
-                let result = result.map_err(Failure::Status);
-                self.with_node(w.node, |n| n.on_response(w.req, result))
-            }
-        }
-    }
-
-    /// A failure the sender learns after the answer's way back (connection refused), or after
-    /// its read timeout when that way is cut.
-    fn fail_later(&mut self, w: Waiter, at: usize, back_to: usize, failure: Failure) {
-        let when = if self.net.is_cut(at, back_to) {
-            (w.sent_ms + self.cfg.read_timeout_ms).max(self.now)
-        } else {
-            self.now + self.latency()
-        };
-        self.schedule(when, Ev::Fail { waiter: w, failure });
-    }
-
-    fn latency(&mut self) -> u64 {
-        let (lo, hi) = self.net.latency_ms;
-        self.rng.range_inclusive(lo, hi)
-    }
-
     /// Calls into node `i`, then carries out its outputs. Returns the node touched and whether
     /// it applied a synced datum (for the term observer).
     fn with_node(&mut self, i: usize, f: impl FnOnce(&mut Node)) -> (Option<usize>, bool) {
@@ -528,126 +317,6 @@ impl Sim {
         }
     }
 
-    fn send_request(&mut self, from: usize, to: &str, req: RequestId, request: Request) {
-        let inc = self.nodes[from].incarnation;
-        let waiter = Waiter {
-            node: from,
-            inc,
-            req,
-            sent_ms: self.now,
-        };
-        let Some(to) = self.index_of(to) else {
-            self.schedule(
-                self.now,
-                Ev::Fail {
-                    waiter,
-                    failure: Failure::Refused,
-                },
-            );
-            return;
-        };
-        let kind = request.kind();
-        self.launch(from, to, kind, Body::Request(request), waiter, None);
-    }
-
-    fn send_reply(&mut self, from: usize, inbound: MsgId, result: Result<Response, RaftError>) {
-        let Some(ib) = self.nodes[from].inbound.remove(&inbound) else {
-            return;
-        };
-        let kind = ib.kind.reply();
-        self.launch(
-            from,
-            ib.from,
-            kind,
-            Body::Reply(result),
-            ib.waiter,
-            Some(inbound),
-        );
-    }
-
-    /// Puts a message on the wire: it arrives after a latency, or dies on the way (loss, cut),
-    /// in which case its waiter times out.
-    fn launch(
-        &mut self,
-        from: usize,
-        to: usize,
-        kind: MsgKind,
-        body: Body,
-        waiter: Waiter,
-        reply_to: Option<MsgId>,
-    ) {
-        let id = self.next_msg;
-        self.next_msg += 1;
-        self.stats.messages_sent += 1;
-        let latency = self.latency();
-        let fate = if self.net.is_cut(from, to) {
-            Fate::Cut
-        } else if self.rng.chance_ppm(self.net.loss_ppm) {
-            Fate::Lost
-        } else {
-            Fate::InFlight
-        };
-        let arrive_ms = match fate {
-            Fate::InFlight => self.now + latency,
-            Fate::Cut => self.now + latency / 3,
-            _ => self.now + latency / 2,
-        };
-        self.hash
-            .add((self.now, id, from, to, kind, fate, arrive_ms));
-        if self.cfg.trace != TraceMode::Off {
-            let (status, granted) = match &body {
-                Body::Request(_) => (0, None),
-                Body::Reply(Ok(Response::Peer(p))) if kind == MsgKind::VoteReply => {
-                    (200, Some(p.vote() == Some(self.nodes[to].addr.as_str())))
-                }
-                Body::Reply(Ok(_)) => (200, None),
-                Body::Reply(Err(e)) => (e.status, None),
-            };
-            let payload = (self.cfg.trace == TraceMode::Full).then(|| match &body {
-                Body::Request(r) => Payload::Request(r.clone()),
-                Body::Reply(r) => Payload::Reply(r.clone()),
-            });
-            self.messages.push(MsgRecord {
-                id,
-                kind,
-                from,
-                to,
-                sent_ms: self.now,
-                arrive_ms,
-                fate,
-                reply_to,
-                status,
-                granted,
-                payload,
-            });
-        }
-        if fate == Fate::InFlight {
-            self.flights.insert(
-                id,
-                Flight {
-                    from,
-                    to,
-                    kind,
-                    body,
-                    waiter,
-                    dropped: false,
-                },
-            );
-            self.schedule(arrive_ms, Ev::Arrive(id));
-        } else {
-            self.stats.messages_dropped += 1;
-            self.time_out(waiter);
-        }
-    }
-
-    fn set_fate(&mut self, id: MsgId, fate: Fate, at: u64) {
-        if let Some(m) = self.messages.get_mut(id as usize) {
-            debug_assert_eq!(m.id, id);
-            m.fate = fate;
-            m.arrive_ms = at;
-        }
-    }
-
     fn record(&mut self, node: usize, what: Happening) {
         if self.cfg.trace != TraceMode::Off {
             self.events.push(TraceEvent {
@@ -700,253 +369,17 @@ impl Sim {
         );
     }
 
-    // ---- actions --------------------------------------------------------------------------
-
-    /// Applies `action` now and records it for replay. A refused action changes nothing.
-    pub fn apply(&mut self, action: Action) -> Result<(), String> {
-        let n = self.nodes.len();
-        let check = |i: usize| {
-            if i < n {
-                Ok(())
-            } else {
-                Err(format!("there is no node {i} (nodes: {n})"))
-            }
-        };
-        match &action {
-            Action::Crash { node } => {
-                check(*node)?;
-                if self.nodes[*node].node.is_none() {
-                    return Err(format!("{} is already down", self.nodes[*node].addr));
-                }
-            }
-            Action::Restart { node } => {
-                check(*node)?;
-                if self.nodes[*node].node.is_some() {
-                    return Err(format!("{} is running", self.nodes[*node].addr));
-                }
-            }
-            Action::Timeout { node }
-            | Action::Put { node, .. }
-            | Action::Remove { node, .. }
-            | Action::Load { node, .. } => {
-                check(*node)?;
-                if self.nodes[*node].node.is_none() {
-                    return Err(format!("{} is down", self.nodes[*node].addr));
-                }
-            }
-            Action::Isolate { node } => check(*node)?,
-            Action::Cut { from, to, .. } | Action::Heal { from, to, .. } => {
-                check(*from)?;
-                check(*to)?;
-                if from == to {
-                    return Err("a link joins two different nodes".into());
-                }
-            }
-            Action::Partition { groups } => {
-                if groups.len() != n {
-                    return Err(format!(
-                        "a partition names a group for each of the {n} nodes"
-                    ));
-                }
-            }
-            Action::SetLatency { min, max } => {
-                if min > max {
-                    return Err("latency minimum is above the maximum".into());
-                }
-            }
-            Action::SetLoss { ppm } => {
-                if *ppm > 1_000_000 {
-                    return Err("loss must be at most 100%".into());
-                }
-            }
-            Action::Drop { msg } => {
-                if !self.flights.contains_key(msg) {
-                    return Err(format!("message {msg} is not in flight"));
-                }
-            }
-            Action::HealAll => {}
-        }
-        if let Action::Load { count, .. } = &action {
-            if *count > 100_000 {
-                return Err(format!("at most 100000 datums at once, not {count}"));
-            }
-        }
-        let value = match &action {
-            Action::Put { value, .. } => {
-                Some(JsonValue::parse(value).map_err(|e| format!("the value is not JSON: {e}"))?)
-            }
-            _ => None,
-        };
-        self.hash.add(self.now);
-        self.actions.push(TimedAction {
-            at_ms: self.now,
-            action: action.clone(),
-        });
-        let touched = match action.clone() {
-            Action::Crash { node } => {
-                self.crash(node);
-                None
-            }
-            Action::Restart { node } => {
-                self.restart(node);
-                Some(node)
-            }
-            Action::Timeout { node } => self.with_node(node, |n| n.timeout_now()).0,
-            Action::Isolate { node } => {
-                self.net.isolate(node);
-                None
-            }
-            Action::Cut { from, to, both } => {
-                self.net.set_cut(from, to, true);
-                if both {
-                    self.net.set_cut(to, from, true);
-                }
-                None
-            }
-            Action::Heal { from, to, both } => {
-                self.net.set_cut(from, to, false);
-                if both {
-                    self.net.set_cut(to, from, false);
-                }
-                None
-            }
-            Action::Partition { groups } => {
-                self.net.partition(&groups);
-                None
-            }
-            Action::HealAll => {
-                self.net.heal_all();
-                None
-            }
-            Action::SetLoss { ppm } => {
-                self.net.loss_ppm = ppm;
-                None
-            }
-            Action::SetLatency { min, max } => {
-                self.net.latency_ms = (min, max);
-                None
-            }
-            Action::Put { node, key, .. } => {
-                self.submit(node, true, key, value);
-                Some(node)
-            }
-            Action::Remove { node, key } => {
-                self.submit(node, false, key, None);
-                Some(node)
-            }
-            Action::Load { node, first, count } => {
-                for i in first..first.saturating_add(count) {
-                    let v = JsonValue::parse(&sample_value(i, 1)).expect("sample values are JSON");
-                    self.submit(node, true, sample_key(i), Some(v));
-                }
-                Some(node)
-            }
-            Action::Drop { msg } => {
-                self.drop_message(msg);
-                None
-            }
-        };
-        if let Some(node) = action.node() {
-            if !matches!(
-                action,
-                Action::Put { .. } | Action::Remove { .. } | Action::Load { .. }
-            ) {
-                self.record(node, Happening::Acted(action));
-            }
-        }
-        self.quiet(self.now);
-        self.observe(touched, false);
-        Ok(())
-    }
-
-    fn submit(&mut self, node: usize, put: bool, key: String, value: Option<JsonValue>) {
-        let inc = self.nodes[node].incarnation;
-        let seq = self.ops.len() as u64 + 1;
-        self.obs.latest_op.insert(key.clone(), seq);
-        let idx = self.ops.len();
-        self.ops.push(ClientOp {
-            node,
-            put,
-            key: key.clone(),
-            value: value.clone(),
-            submitted_ms: self.now,
-            done: None,
-            seq,
-        });
-        let Some(n) = self.nodes[node].node.as_mut() else {
-            return;
-        };
-        let op = if put {
-            n.put(key.clone(), value.expect("put has a value"))
-        } else {
-            n.remove(key.clone())
-        };
-        self.op_index.insert((node, inc, op), idx);
-        self.record(node, Happening::Submitted { op, put, key });
-        self.with_node(node, |_| {});
-    }
-
-    fn crash(&mut self, i: usize) {
-        let n = &mut self.nodes[i];
-        n.node = None;
-        n.incarnation += 1;
-        // Requests it was still answering (forwards waiting for a majority): connection reset.
-        let waiting: Vec<Inbound> = core::mem::take(&mut n.inbound).into_values().collect();
-        for ib in waiting {
-            self.fail_later(ib.waiter, i, ib.from, Failure::Refused);
-        }
-        self.record(i, Happening::Crashed);
-    }
-
-    fn restart(&mut self, i: usize) {
-        let seed = self.rng.next_u64();
-        let n = &mut self.nodes[i];
-        let node = Node::restore(
-            self.cfg.timings.clone(),
-            &n.addr,
-            &self.members,
-            seed,
-            n.disk.datums.values().cloned(),
-            n.disk.term,
-        )
-        .expect("a configuration that built the cluster restores it");
-        n.node = Some(node);
-        let inc = n.incarnation;
-        let tick = self.cfg.timings.tick_ms;
-        let phase = n.tick_phase;
-        let next = if self.now <= phase {
-            phase
-        } else {
-            phase + (self.now - phase).div_ceil(tick) * tick
-        };
-        self.obs.terms[i] = 0;
-        self.schedule(next, Ev::Tick { node: i, inc });
-        self.record(i, Happening::Restarted);
-    }
-
-    fn drop_message(&mut self, id: MsgId) {
-        let Some(f) = self.flights.get_mut(&id) else {
-            return;
-        };
-        f.dropped = true;
-        let waiter = f.waiter;
-        self.stats.messages_dropped += 1;
-        self.set_fate(id, Fate::Dropped, self.now);
-        self.time_out(waiter);
-    }
-
-    /// A request or its answer died on the way: the sender gives up at its read timeout.
-    fn time_out(&mut self, waiter: Waiter) {
-        let when = (waiter.sent_ms + self.cfg.read_timeout_ms).max(self.now);
-        let failure = Failure::Timeout;
-        self.schedule(when, Ev::Fail { waiter, failure });
-    }
-
     // ---- read access ------------------------------------------------------------------------
 
     /// The configuration.
     pub fn config(&self) -> &SimConfig {
         &self.cfg
+    }
+
+    /// The network (cuts, latency, loss) as it is now. Read-only: change it with an
+    /// [`Action`] through [`Sim::apply`], so that the change is recorded and replays.
+    pub fn net(&self) -> &Net {
+        &self.net
     }
 
     /// Number of nodes.
@@ -1073,87 +506,4 @@ impl Sim {
             None => false,
         }
     }
-
-    /// The figures the `simulate` CLI prints.
-    pub fn summary(&self) -> Summary {
-        let leader = self.cluster_leader();
-        let term = match leader {
-            Some(l) => self.node(l).map(|n| n.local().term).unwrap_or(0),
-            None => (0..self.len())
-                .filter_map(|i| self.node(i).map(|n| n.local().term))
-                .max()
-                .unwrap_or(0),
-        };
-        let datums_at_leader = leader
-            .and_then(|l| self.node(l))
-            .map(|n| n.datum_count())
-            .unwrap_or(0);
-        let datums_min_follower = (0..self.len())
-            .filter(|i| Some(*i) != leader)
-            .filter_map(|i| self.node(i).map(|n| n.datum_count()))
-            .min()
-            .unwrap_or(datums_at_leader);
-        Summary {
-            seed: self.cfg.seed,
-            nodes: self.len(),
-            duration_ms: self.now,
-            leader: leader.map(|l| self.addr(l).to_string()),
-            term,
-            first_leader_ms: self.first_leader_ms,
-            leader_changes: self.stats.leader_changes,
-            messages_sent: self.stats.messages_sent,
-            messages_dropped: self.stats.messages_dropped,
-            violations: self.violations.clone(),
-            datums_at_leader,
-            datums_min_follower,
-            converged: self.converged(),
-            trace_hash: alloc::format!("{:016x}", self.trace_hash()),
-        }
-    }
-}
-
-/// The result of a run, as the `simulate` CLI prints it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Summary {
-    /// The seed.
-    pub seed: u64,
-    /// Node count.
-    pub nodes: usize,
-    /// Virtual time simulated, ms.
-    pub duration_ms: u64,
-    /// The cluster leader at the end (see [`Sim::cluster_leader`]).
-    pub leader: Option<String>,
-    /// Its term (or the highest term when there is no leader).
-    pub term: u64,
-    /// When a node first became LEADER.
-    pub first_leader_ms: Option<u64>,
-    /// How many times a node became LEADER.
-    pub leader_changes: u64,
-    /// Messages sent.
-    pub messages_sent: u64,
-    /// Messages that did not arrive.
-    pub messages_dropped: u64,
-    /// What the observers recorded.
-    pub violations: Vec<Violation>,
-    /// Datums at the leader.
-    pub datums_at_leader: usize,
-    /// Fewest datums at another running node.
-    pub datums_min_follower: usize,
-    /// Whether every running node matches the leader.
-    pub converged: bool,
-    /// The trace hash, hex.
-    pub trace_hash: String,
-}
-
-/// Sample data: the instance-list key of service `svc-<i>` in namespace `public`.
-pub fn sample_key(i: usize) -> String {
-    crate::key::iplist_key("public", &format!("DEFAULT_GROUP@@svc-{i:04}"))
-}
-
-/// Sample data: a one-instance `Instances` value for service `svc-<i>`, version `v`.
-pub fn sample_value(i: usize, v: u64) -> String {
-    let ip = format!("127.0.{}.{}", (i / 250) % 250, i % 250 + 1);
-    format!(
-        r#"{{"instanceList":[{{"instanceId":"{ip}#8080#DEFAULT#DEFAULT_GROUP@@svc-{i:04}","ip":"{ip}","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@svc-{i:04}","metadata":{{"version":"{v}"}}}}]}}"#
-    )
 }

@@ -2,8 +2,7 @@
 //! of a condition once (not every step while it lasts) as a [`Violation`].
 
 use super::Sim;
-use crate::event::Event;
-use crate::wire::{JsonValue, PeerState};
+use crate::{Event, JsonValue, PeerState};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;

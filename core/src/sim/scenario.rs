@@ -4,8 +4,7 @@
 //! replays exactly with [`Sim::replay`].
 
 use super::{Action, Sim, SimConfig, TimedAction, TraceMode};
-use crate::config::Config;
-use crate::wire::PeerState;
+use crate::{Config, PeerState};
 use alloc::vec::Vec;
 
 /// A ready-made run.

@@ -1,13 +1,11 @@
 //! What the simulator records: every message with its timing and fate, and every event.
 
-use crate::event::Event;
-use crate::message::{MsgKind, RaftError, Request, Response};
-use crate::output::OpId;
 use crate::sim::Action;
+use crate::{Event, MsgKind, OpId, RaftError, Request, Response};
 use alloc::string::String;
 use core::hash::{Hash, Hasher};
 
-/// Id of a message in a run (its index in [`Trace::messages`] when the trace is recorded).
+/// Id of a message in a run (its index in [`Sim::messages`](super::Sim::messages) when the trace is recorded).
 pub type MsgId = u64;
 
 /// How much of a run to keep.
@@ -52,6 +50,28 @@ impl Fate {
             Fate::Refused => "refused",
             Fate::Discarded => "discarded",
             Fate::Dropped => "dropped",
+        }
+    }
+
+    /// Whether a message with this fate failed to arrive (lost, cut, refused, discarded,
+    /// dropped); in flight and delivered are not failures.
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Fate::InFlight | Fate::Delivered)
+    }
+
+    /// How far along its way, as a fraction of its latency, a message with this fate dies: a
+    /// lost one half way, a cut one a third of the way, every other at the receiver (1).
+    pub fn failure_point(self) -> f64 {
+        1.0 / self.failure_divisor() as f64
+    }
+
+    /// The simulator's integer form of [`Fate::failure_point`]: a message that dies on the way
+    /// fails `latency / failure_divisor()` ms after it was sent.
+    pub(crate) fn failure_divisor(self) -> u64 {
+        match self {
+            Fate::Lost => 2,
+            Fate::Cut => 3,
+            _ => 1,
         }
     }
 }
@@ -176,5 +196,56 @@ impl Hasher for Fnv {
 impl Fnv {
     pub(crate) fn add(&mut self, v: impl Hash) {
         v.hash(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Action, Sim, SimConfig};
+
+    #[test]
+    fn failures_and_where_they_die() {
+        let all = [
+            Fate::InFlight,
+            Fate::Delivered,
+            Fate::Lost,
+            Fate::Cut,
+            Fate::Refused,
+            Fate::Discarded,
+            Fate::Dropped,
+        ];
+        let failed: alloc::vec::Vec<bool> = all.iter().map(|f| f.is_failure()).collect();
+        assert_eq!(failed, [false, false, true, true, true, true, true]);
+        assert_eq!(Fate::Lost.failure_point(), 0.5);
+        assert_eq!(Fate::Cut.failure_point(), 1.0 / 3.0);
+        assert_eq!(Fate::Refused.failure_point(), 1.0);
+    }
+
+    #[test]
+    fn the_simulator_kills_messages_at_their_failure_point() {
+        // Every message takes 30 ms; a cut one dies after 10, a lost one after 15.
+        let mut s = Sim::new(SimConfig {
+            latency_ms: (30, 30),
+            ..SimConfig::default()
+        })
+        .unwrap();
+        s.apply(Action::Cut {
+            from: 0,
+            to: 1,
+            both: false,
+        })
+        .unwrap();
+        s.apply(Action::SetLoss { ppm: 1_000_000 }).unwrap();
+        s.apply(Action::Timeout { node: 0 }).unwrap();
+        let fates: alloc::vec::Vec<(Fate, u64)> = s
+            .messages()
+            .iter()
+            .map(|m| (m.fate, m.arrive_ms - m.sent_ms))
+            .collect();
+        assert_eq!(fates, [(Fate::Cut, 10), (Fate::Lost, 15)]);
+        for (f, d) in fates {
+            assert_eq!(d as f64, 30.0 * f.failure_point());
+        }
     }
 }

@@ -22,7 +22,7 @@ mod timeline;
 pub use component::App;
 pub use state::{Filter, Msg, PresetInfo, Selection, Tab, WorldRef};
 
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::PeerState;
 
 /// Node state as the DOM contract spells it.
 pub fn state_attr(s: Option<PeerState>) -> &'static str {

@@ -5,9 +5,9 @@ use super::{state_attr, Msg, Selection};
 use crate::describe::{self, letter};
 use crate::i18n::{Lang, Texts};
 use crate::layout::{along, arc_path, d1, points, Scene, CENTER};
-use nacos_raft_core::message::MsgKind;
 use nacos_raft_core::sim::{Fate, Sim};
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::MsgKind;
+use nacos_raft_core::PeerState;
 use yew::prelude::*;
 
 /// What the ring needs.
@@ -204,7 +204,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
     let n = sc.nodes.len();
     let r = sc.radius;
     let tr = p.lang.tr();
-    let net = &p.sim.net;
+    let net = p.sim.net();
 
     let cuts: Vec<bool> = (0..n * n).map(|k| net.is_cut(k / n, k % n)).collect();
     let sel_link = match p.sel {

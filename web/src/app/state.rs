@@ -636,7 +636,7 @@ impl State {
             let s = w.sim();
             layout::links_crossed(s.len(), a, b)
                 .into_iter()
-                .filter(|(x, y)| !(s.net.is_cut(*x, *y) && s.net.is_cut(*y, *x)))
+                .filter(|(x, y)| !(s.net().is_cut(*x, *y) && s.net().is_cut(*y, *x)))
                 .map(|(x, y)| Action::Cut {
                     from: x,
                     to: y,
@@ -847,7 +847,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nacos_raft_core::wire::PeerState;
+    use nacos_raft_core::PeerState;
 
     const PAGE: &str = "http://127.0.0.1:8080/demo/";
 

@@ -5,8 +5,8 @@ use crate::app::ring::msg_shape;
 use crate::app::Msg;
 use crate::describe;
 use crate::i18n::{Lang, Texts};
-use nacos_raft_core::message::MsgKind;
-use nacos_raft_core::wire::PeerState;
+use nacos_raft_core::MsgKind;
+use nacos_raft_core::PeerState;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

@@ -25,7 +25,7 @@ pub fn link_inspector(p: &LinkProps) -> Html {
         return html! {};
     }
     let dir = |x: usize, y: usize| {
-        let cut = s.net.is_cut(x, y);
+        let cut = s.net().is_cut(x, y);
         html! {
             <tr>
                 <th>{ format!("{} → {}", letter(x), letter(y)) }</th>

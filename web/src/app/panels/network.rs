@@ -23,11 +23,11 @@ pub fn network(p: &NetProps) -> Html {
     let tr = p.common.lang.tr();
     let on = &p.common.on;
     let n = s.len();
-    let loss = use_state(|| describe::pct(s.net.loss_ppm));
+    let loss = use_state(|| describe::pct(s.net().loss_ppm));
     let lat = use_state(|| {
         (
-            s.net.latency_ms.0.to_string(),
-            s.net.latency_ms.1.to_string(),
+            s.net().latency_ms.0.to_string(),
+            s.net().latency_ms.1.to_string(),
         )
     });
     let draft: Vec<u8> = if p.draft.len() == n {
@@ -151,21 +151,21 @@ pub fn network(p: &NetProps) -> Html {
             </div>
         }
     };
-    let cuts = s.net.cuts();
+    let cuts = s.net().cuts();
     html! {
         <div class="network" data-testid="network">
             <h3>{ tr.loss }</h3>
             <div class="row">
                 <input type="number" min="0" max="100" step="0.5" value={(*loss).clone()} oninput={set_loss} data-testid="loss" aria-label={tr.loss} />{ " % " }
                 <button onclick={loss_apply} data-action="set-loss">{ tr.apply }</button>
-                <span class="small">{ format!("{}: {}%", tr.loss, describe::pct(s.net.loss_ppm)) }</span>
+                <span class="small">{ format!("{}: {}%", tr.loss, describe::pct(s.net().loss_ppm)) }</span>
             </div>
             <h3>{ tr.latency }</h3>
             <div class="row">
                 <input type="number" min="0" max="60000" value={lat.0.clone()} oninput={set_lat(0)} data-testid="lat-min" aria-label="min" />{ " – " }
                 <input type="number" min="0" max="60000" value={lat.1.clone()} oninput={set_lat(1)} data-testid="lat-max" aria-label="max" />{ " ms " }
                 <button onclick={lat_apply} data-action="set-latency">{ tr.apply }</button>
-                <span class="small">{ format!("{}–{} ms", s.net.latency_ms.0, s.net.latency_ms.1) }</span>
+                <span class="small">{ format!("{}–{} ms", s.net().latency_ms.0, s.net().latency_ms.1) }</span>
             </div>
             <h3>{ tr.partition }</h3>
             <p class="small">{ tr.partition_hint }</p>

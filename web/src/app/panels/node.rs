@@ -50,7 +50,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
     let state = node.map(|n| n.local().state);
     let act = |a: Action| on.reform(move |_| Msg::Act(a.clone()));
     let cut_links: Vec<Action> = (0..s.len())
-        .filter(|j| *j != i && (s.net.is_cut(i, *j) || s.net.is_cut(*j, i)))
+        .filter(|j| *j != i && (s.net().is_cut(i, *j) || s.net().is_cut(*j, i)))
         .map(|j| Action::Heal {
             from: i,
             to: j,

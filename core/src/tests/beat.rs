@@ -1,0 +1,217 @@
+//! §5.3 beats: `sendBeat`, `receivedBeat` (before the sync part) and `makeLeader`.
+
+use super::*;
+use crate::{Failure, RaftError};
+
+#[test]
+fn beat_from_a_lower_term_is_out_of_date() {
+    let mut b = node(1, 3);
+    let mut c = RaftPeer::new(addr(2));
+    c.term = 7;
+    b.on_request(1, Request::Vote(c));
+    skip(&mut b);
+    b.on_request(2, beat(0, 6, &[]));
+    let outs = outputs(
+        &mut b,
+        &[
+            "event beat-rejected A: out of date beat, beat-from-term: 6, beat-to-term: 7",
+            "reply #2 400 out of date beat, beat-from-term: 6, beat-to-term: 7",
+        ],
+    );
+    assert_eq!(
+        the_reply(&outs).unwrap_err().http_body(),
+        "out of date beat, beat-from-term: 6, beat-to-term: 7"
+    );
+    assert_eq!(b.leader(), None);
+}
+
+#[test]
+fn beat_from_a_non_leader_is_invalid_state() {
+    let mut b = node(1, 3);
+    let mut p = leader_peer(0, 3);
+    p.state = PeerState::Follower;
+    b.on_request(
+        1,
+        Request::Beat(Arc::new(BeatPacket {
+            peer: p,
+            datums: Vec::new(),
+        })),
+    );
+    let outs = outputs(
+        &mut b,
+        &[
+            "event beat-rejected A: invalid state from master, state: FOLLOWER",
+            "reply #1 400 invalid state from master, state: FOLLOWER",
+        ],
+    );
+    assert_eq!(
+        the_reply(&outs),
+        Err(RaftError::bad_request(
+            "invalid state from master, state: FOLLOWER"
+        ))
+    );
+}
+
+#[test]
+fn beat_with_equal_term_is_accepted_and_a_candidate_steps_down() {
+    let mut b = node(1, 3);
+    b.timeout_now(); // candidate in term 1
+    skip(&mut b);
+    b.on_request(5, beat(0, 1, &[]));
+    let outs = outputs(
+        &mut b,
+        &[
+            "event stepped-down CANDIDATE accepted-beat A term=1",
+            "event leader-changed A was=-",
+            "event beat-accepted A term=1",
+            "reply #5 200 B FOLLOWER term=1 vote=A",
+        ],
+    );
+    let Ok(Response::Peer(p)) = the_reply(&outs) else {
+        panic!()
+    };
+    assert_eq!(p.heartbeat_due_ms, 5_000);
+    assert_eq!(b.leader(), Some(addr(0).as_str()));
+}
+
+#[test]
+fn followers_do_not_adopt_the_leaders_term_from_beats() {
+    let mut b = node(1, 3);
+    b.on_request(1, beat(0, 305, &[]));
+    outputs(
+        &mut b,
+        &[
+            "event leader-changed A was=-",
+            "event beat-accepted A term=305",
+            "reply #1 200 B FOLLOWER term=0 vote=-",
+        ],
+    );
+    assert_eq!(b.local().term, 0);
+    assert_eq!(b.peer(&addr(0)).unwrap().term, 305);
+}
+
+#[test]
+fn make_leader_refreshes_other_leader_records_and_marks_failures_follower() {
+    let mut b = node(1, 3);
+    b.on_request(1, beat(2, 1, &[])); // C was leader
+    skip(&mut b);
+    assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Leader);
+    b.on_request(2, beat(0, 2, &[])); // now A leads
+    let outs = outputs(
+        &mut b,
+        &[
+            "event leader-changed A was=C",
+            "send C #1 peer",
+            "event beat-accepted A term=2",
+            "reply #2 200 B FOLLOWER term=0 vote=-",
+        ],
+    );
+    b.on_response(send_ids(&outs)[0], Err(Failure::Refused));
+    outputs(&mut b, &["event peer-marked-follower C"]);
+    assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Follower);
+}
+
+#[test]
+fn a_peer_refresh_that_answers_replaces_the_record() {
+    let mut b = node(1, 3);
+    b.on_request(1, beat(2, 1, &[]));
+    b.on_request(2, beat(0, 2, &[]));
+    let outs = b.take_outputs();
+    let mut now = RaftPeer::new(addr(2));
+    now.term = 2;
+    b.on_response(send_ids(&outs)[0], Ok(Response::Peer(now.clone())));
+    outputs(&mut b, &[]);
+    assert_eq!(b.peer(&addr(2)), Some(&now));
+}
+
+#[test]
+fn the_leader_stores_what_followers_answer_to_beats() {
+    let mut a = elected(3);
+    for _ in 0..10 {
+        a.tick();
+    }
+    let ids = send_ids(&a.take_outputs());
+    let mut p = RaftPeer::new(addr(1));
+    p.term = 1;
+    p.vote_for = Some(addr(0));
+    p.leader_due_ms = 16_000;
+    a.on_response(ids[0], Ok(Response::Peer(p.clone())));
+    outputs(&mut a, &[]);
+    assert_eq!(a.peer(&addr(1)), Some(&p));
+    // An answer naming the leader itself changes nothing; a failed beat is only logged.
+    a.on_response(ids[1], Ok(Response::Peer(RaftPeer::new(addr(0)))));
+    outputs(&mut a, &[]);
+    assert_eq!(a.local().state, PeerState::Leader);
+    for _ in 0..10 {
+        a.tick();
+    }
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], Err(Failure::Timeout));
+    outputs(&mut a, &["event request-failed B beat: timed out"]);
+}
+
+#[test]
+fn beat_packet_lists_every_key_in_brief_form_and_resets_the_leader_due() {
+    let mut a = elected(3);
+    a.put(iplist(1), value(r#"{"instanceList":[]}"#));
+    skip(&mut a);
+    for _ in 0..9 {
+        a.tick();
+        outputs(&mut a, &[]);
+    }
+    a.tick();
+    let outs = outputs(
+        &mut a,
+        &[
+            "event beat-sent term=101 keys=1",
+            "send B #5 beat A LEADER term=101 vote=A keys=[iplist.s001:1]",
+            "send C #6 beat A LEADER term=101 vote=A keys=[iplist.s001:1]",
+        ],
+    );
+    let Some(Output::Send {
+        request: Request::Beat(p),
+        ..
+    }) = outs.get(1)
+    else {
+        panic!()
+    };
+    assert_eq!(p.datums[0].key, "iplist.public##DEFAULT_GROUP@@s001");
+    assert_eq!(p.peer.heartbeat_due_ms, 5_000);
+    assert!((15_000..20_000).contains(&p.peer.leader_due_ms));
+}
+
+#[test]
+fn send_beat_only_sends_no_datums_and_receivers_skip_sync() {
+    let cfg = Config {
+        send_beat_only: true,
+        ..Config::default()
+    };
+    let mut b = Node::new(cfg, &addr(1), &members(3), 1).unwrap();
+    b.on_request(1, beat(0, 1, &[]));
+    b.on_request(2, commit(&iplist(1), "{}", 1, 0, 1));
+    skip(&mut b);
+    b.on_request(3, beat(0, 1, &[]));
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "reply #3 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+    assert_eq!(b.datum_count(), 1, "nothing is deleted without sync");
+}
+
+#[test]
+fn a_key_without_brief_form_stops_the_whole_beat() {
+    let mut a = elected(3);
+    // A brief-form meta key: Nacos accepts the write, then cannot abbreviate it in its beat.
+    a.put("meta.x", value("{}"));
+    skip(&mut a);
+    for _ in 0..10 {
+        a.tick();
+    }
+    outputs(
+        &mut a,
+        &["event beat-not-sent: key meta.x has no brief form"],
+    );
+}

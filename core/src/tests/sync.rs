@@ -1,0 +1,271 @@
+//! §7 beat-driven sync: the second part of `receivedBeat` (fetch what is newer, delete what
+//! the beat does not list) and the datum-fetch callback (+100 rule, 200 ms pause).
+
+use super::*;
+use crate::{Datum, Timer};
+
+#[test]
+fn beat_listing_120_newer_keys_fetches_50_50_20() {
+    let mut b = node(1, 3);
+    let briefs: Vec<String> = (0..120).map(brief).collect();
+    let list: Vec<(&str, u64)> = briefs.iter().map(|b| (b.as_str(), 3)).collect();
+    b.on_request(1, beat(0, 1, &list));
+    let outs = outputs(
+        &mut b,
+        &[
+            "event leader-changed A was=-",
+            "event beat-accepted A term=1",
+            "event sync-fetch A keys=50",
+            "send A #1 datum-get keys=50",
+            "event sync-fetch A keys=50",
+            "send A #2 datum-get keys=50",
+            "event sync-fetch A keys=20",
+            "send A #3 datum-get keys=20",
+            "reply #1 200 B FOLLOWER term=0 vote=-",
+        ],
+    );
+    let fetched: Vec<String> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                request: Request::GetDatums(k),
+                ..
+            } => Some(k.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(fetched, (0..120).map(iplist).collect::<Vec<_>>());
+}
+
+#[test]
+fn up_to_date_keys_are_not_fetched_and_the_last_entry_flushes() {
+    let mut b = following(3, 1);
+    for i in 0..3 {
+        b.on_request(10 + i as u64, commit(&iplist(i), "{}", 5, 0, 1));
+    }
+    skip(&mut b);
+    // Key 1 is newer on the leader; keys 0 and 2 (the last) are up to date.
+    let (k0, k1, k2) = (brief(0), brief(1), brief(2));
+    b.on_request(20, beat(0, 1, &[(&k0, 5), (&k1, 6), (&k2, 5)]));
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "event sync-fetch A keys=1",
+            "send A #1 datum-get [iplist.s001]",
+            "reply #20 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+    // All up to date: nothing to fetch.
+    b.on_request(21, beat(0, 1, &[(&k0, 5), (&k1, 5), (&k2, 5)]));
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "reply #21 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+}
+
+#[test]
+fn a_key_missing_from_the_beat_is_deleted_by_the_dead_key_rule() {
+    let mut b = following(3, 1);
+    b.on_request(10, commit(&iplist(1), "{}", 1, 0, 1));
+    b.on_request(11, commit(&iplist(2), "{}", 1, 0, 1));
+    b.on_request(12, commit(key::SWITCH_KEY, "{}", 1, 0, 1));
+    skip(&mut b);
+    b.on_request(20, beat(0, 1, &[(&brief(1), 1)]));
+    // The switch key has no namespace: Nacos keeps its file, so only iplist.s002's goes.
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "event dead-key-deleted switch",
+            "persist remove iplist.s002",
+            "event dead-key-deleted iplist.s002",
+            "reply #20 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+    assert_eq!(
+        b.datums().map(|d| d.key.clone()).collect::<Vec<_>>(),
+        [iplist(1)]
+    );
+}
+
+#[test]
+fn an_empty_beat_deletes_everything() {
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(0), "{}", 1, 0, 1));
+    skip(&mut b);
+    b.on_request(3, beat(0, 1, &[]));
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "persist remove iplist.s000",
+            "event dead-key-deleted iplist.s000",
+            "reply #3 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+    assert_eq!(b.datum_count(), 0);
+}
+
+#[test]
+fn unknown_entries_in_a_beat_are_skipped_and_keys_in_any_order_are_found() {
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(1), "{}", 4, 0, 1));
+    b.on_request(3, commit(&iplist(2), "{}", 4, 0, 1));
+    skip(&mut b);
+    // Java lists keys in hash order; an entry that is neither meta nor iplist is ignored.
+    b.on_request(
+        4,
+        beat(0, 1, &[(&brief(2), 4), ("other.x", 9), (&brief(1), 5)]),
+    );
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "event sync-fetch A keys=1",
+            "send A #1 datum-get [iplist.s001]",
+            "reply #4 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+}
+
+#[test]
+fn fetched_datums_apply_with_the_term_rule_and_are_paced() {
+    let mut b = node(1, 3);
+    let (k0, k1) = (brief(0), brief(1));
+    // Two beats from the leader in term 250, each needing one key.
+    b.on_request(1, beat(0, 250, &[(&k0, 2)]));
+    let f1 = send_ids(&b.take_outputs())[0];
+    b.on_request(2, beat(0, 250, &[(&k0, 2), (&k1, 1)]));
+    let f2 = send_ids(&b.take_outputs())[0];
+    let d0 = Datum {
+        key: iplist(0),
+        value: Some(value(r#"{"instanceList":[]}"#)),
+        timestamp: 2,
+    };
+    b.on_response(f1, Ok(Response::Datums(vec![Some(d0.clone()), None])));
+    // Own term 0 + 100 <= 250: only +100.
+    outputs(
+        &mut b,
+        &[
+            "persist datum iplist.s000 ts=2 {\"instanceList\":[]}",
+            "persist term 100",
+            "event datum-applied iplist.s000 ts=2 from=A term=100",
+            "timer sync-pause 200",
+        ],
+    );
+    assert_eq!(b.local().term, 100);
+    // The second answer waits for the 200 ms pause.
+    let d1 = Datum {
+        key: iplist(1),
+        value: Some(value(r#"{"instanceList":[]}"#)),
+        timestamp: 1,
+    };
+    b.on_response(f2, Ok(Response::Datums(vec![Some(d1)])));
+    outputs(&mut b, &[]);
+    assert_eq!(b.pending_sync(), 1);
+    b.on_timer(Timer::SyncPause);
+    // 100 + 100 <= 250: +100 again, to 200.
+    outputs(
+        &mut b,
+        &[
+            "persist datum iplist.s001 ts=1 {\"instanceList\":[]}",
+            "persist term 200",
+            "event datum-applied iplist.s001 ts=1 from=A term=200",
+            "timer sync-pause 200",
+        ],
+    );
+    // A stale copy is skipped; so is an empty one.
+    b.on_timer(Timer::SyncPause);
+    outputs(&mut b, &[]);
+    b.on_request(3, beat(0, 250, &[(&k0, 9)]));
+    let f3 = send_ids(&b.take_outputs())[0];
+    let old = Datum {
+        timestamp: 1,
+        ..d0.clone()
+    };
+    let empty = Datum {
+        key: iplist(5),
+        value: Some(value("null")),
+        timestamp: 1,
+    };
+    b.on_response(f3, Ok(Response::Datums(vec![Some(old), Some(empty)])));
+    outputs(
+        &mut b,
+        &[
+            "event datum-skipped iplist.s000: not newer than the local copy",
+            "event datum-skipped iplist.s005: empty or untyped datum",
+            "timer sync-pause 200",
+        ],
+    );
+}
+
+#[test]
+fn sync_follows_the_leader_term_when_within_one_step_even_downwards() {
+    // Flaw: the fetch callback sets the term to the beat's term, which may be older.
+    let mut b = following(3, 10);
+    b.on_request(2, beat(0, 10, &[(&brief(0), 1)]));
+    let fetch = send_ids(&b.take_outputs())[0];
+    let mut cand = RaftPeer::new(addr(2));
+    cand.term = 50;
+    b.on_request(3, Request::Vote(cand)); // granted: term 50
+    skip(&mut b);
+    let d = Datum {
+        key: iplist(0),
+        value: Some(value("{}")),
+        timestamp: 1,
+    };
+    b.on_response(fetch, Ok(Response::Datums(vec![Some(d)])));
+    outputs(
+        &mut b,
+        &[
+            "persist datum iplist.s000 ts=1 {}",
+            "persist term 10",
+            "event datum-applied iplist.s000 ts=1 from=A term=10",
+            "timer sync-pause 200",
+        ],
+    );
+    assert_eq!(b.local().term, 10);
+}
+
+#[test]
+fn sync_answers_wait_while_a_write_holds_the_lock() {
+    // Nacos applies each fetched datum under OPERATE_LOCK: a forwarded delete holds it.
+    let mut f = following(3, 1);
+    f.remove(key::meta_key("public", "DEFAULT_GROUP@@s"));
+    let fwd = send_ids(&f.take_outputs())[0];
+    f.on_request(4, beat(0, 1, &[(&brief(0), 1)]));
+    let fetch = send_ids(&f.take_outputs())[0];
+    let d = Datum {
+        key: iplist(0),
+        value: Some(value("{}")),
+        timestamp: 1,
+    };
+    f.on_response(fetch, Ok(Response::Datums(vec![Some(d)])));
+    outputs(&mut f, &[]);
+    assert_eq!(f.pending_sync(), 1);
+    f.on_response(fwd, Ok(Response::Ok));
+    outputs(
+        &mut f,
+        &[
+            "done op#1 ok",
+            "persist datum iplist.s000 ts=1 {}",
+            "persist term 1",
+            "event datum-applied iplist.s000 ts=1 from=A term=1",
+            "timer sync-pause 200",
+        ],
+    );
+}
+
+#[test]
+fn get_datums_answers_null_for_missing_keys() {
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(0), "{}", 1, 0, 1));
+    skip(&mut b);
+    b.on_request(3, Request::GetDatums(vec![iplist(0), iplist(9)]));
+    outputs(&mut b, &["reply #3 200 [iplist.s000:1,null]"]);
+}
