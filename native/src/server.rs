@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, on, put, MethodFilter};
 use axum::Router;
 use nacos_raft_core::key;
-use nacos_raft_core::{Node, RaftError, Request, Response};
+use nacos_raft_core::{RaftError, Request, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -274,7 +274,7 @@ async fn raft_state(State(s): State<AppState>) -> HttpResponse {
             let peers: Vec<String> = n.peers().map(|p| p.to_json()).collect();
             format!(
                 "{{\"services\":{},\"peers\":[{}]}}",
-                service_count(n),
+                n.service_count(),
                 peers.join(",")
             )
         })
@@ -310,11 +310,4 @@ async fn metrics(State(s): State<AppState>) -> HttpResponse {
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     r
-}
-
-/// `/state`'s `services`: the services this node knows, i.e. its meta keys without the switch.
-fn service_count(node: &Node) -> usize {
-    node.datums()
-        .filter(|d| key::is_meta(&d.key) && !key::is_switch(&d.key))
-        .count()
 }

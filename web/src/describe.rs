@@ -485,11 +485,6 @@ pub fn scenario_text(lang: Lang, id: &str, title: &str, caption: &str) -> (Strin
     }
 }
 
-/// Whether `f` is a failed fate (the message did not arrive).
-pub fn is_failure(f: Fate) -> bool {
-    !matches!(f, Fate::InFlight | Fate::Delivered)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

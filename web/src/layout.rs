@@ -190,16 +190,6 @@ pub struct Scene {
     pub radius: f64,
 }
 
-/// How far along its path a failed message dies (the simulator kills lost messages half way,
-/// cut ones a third of the way, in time; refused and discarded ones at the receiver).
-fn death_point(f: Fate) -> f64 {
-    match f {
-        Fate::Lost => 0.5,
-        Fate::Cut => 1.0 / 3.0,
-        _ => 1.0,
-    }
-}
-
 /// The scene at the playhead. `linger_ms` is how long (virtual ms) a failed message stays
 /// visible where it died.
 pub fn scene(w: &World, linger_ms: f64) -> Scene {
@@ -231,12 +221,8 @@ pub fn scene(w: &World, linger_ms: f64) -> Scene {
                         datums: node.datum_count(),
                         pos,
                         votes_for_me: if l.state == PeerState::Candidate {
-                            (0..n)
-                                .map(|j| {
-                                    node.peer(s.addr(j))
-                                        .is_some_and(|r| r.vote() == Some(s.addr(i)))
-                                })
-                                .collect()
+                            let voters: Vec<&str> = node.voters_for(s.addr(i)).collect();
+                            (0..n).map(|j| voters.contains(&s.addr(j))).collect()
                         } else {
                             Vec::new()
                         },
@@ -272,7 +258,7 @@ pub fn scene(w: &World, linger_ms: f64) -> Scene {
         if m.sent_ms > now {
             break;
         }
-        let failed = crate::describe::is_failure(m.fate);
+        let failed = m.fate.is_failure();
         let end = m.arrive_ms as f64;
         let (from, to) = (nodes[m.from].pos, nodes[m.to].pos);
         // How far along the path it is at time `x` (a dropped message keeps the pace it had).
@@ -284,7 +270,7 @@ pub fn scene(w: &World, linger_ms: f64) -> Scene {
             let full = (planned.saturating_sub(m.sent_ms)).max(1) as f64;
             let frac = ((x - m.sent_ms as f64) / full).clamp(0.0, 1.0);
             match m.fate {
-                Fate::Lost | Fate::Cut => frac * death_point(m.fate),
+                Fate::Lost | Fate::Cut => frac * m.fate.failure_point(),
                 _ => frac,
             }
         };
@@ -367,7 +353,7 @@ pub fn lanes(s: &nacos_raft_core::sim::Sim, max: usize) -> (Vec<u64>, Vec<Lane>)
                 sent_row: row(m.sent_ms),
                 end_row: row(m.arrive_ms.min(now)),
                 flying,
-                failed: (!flying && crate::describe::is_failure(m.fate)).then_some(m.fate),
+                failed: (!flying && m.fate.is_failure()).then_some(m.fate),
                 granted: m.granted,
             }
         })

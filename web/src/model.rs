@@ -657,7 +657,7 @@ impl World {
         else {
             return Vec::new();
         };
-        if crate::describe::is_failure(m.fate) {
+        if m.fate.is_failure() {
             return Vec::new();
         }
         let (to, at) = (m.to, m.arrive_ms);

@@ -19,7 +19,7 @@
 //!   ways), `heal:F-T`, `heal2:A-B`, `part:GROUPS` (one base-36 digit per node), `healall`,
 //!   `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`.
 
-use nacos_raft_core::sim::{Action, TimedAction};
+use nacos_raft_core::sim::TimedAction;
 use std::fmt::Write as _;
 
 /// Protocol timings of a run.
@@ -142,12 +142,7 @@ impl RunSpec {
         }
         if !self.actions.is_empty() {
             s.push_str("&actions=");
-            for (i, a) in self.actions.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                s.push_str(&encode_action(a));
-            }
+            s.push_str(&nacos_raft_core::sim::format_actions(&self.actions));
         }
         s
     }
@@ -215,14 +210,8 @@ impl RunSpec {
                 "scenario" => spec.scenario = Some(pct_decode(v)?).filter(|s| !s.is_empty()),
                 "at" => spec.at_ms = Some(v.parse().map_err(|_| format!("at {v:?} is not ms"))?),
                 "actions" => {
-                    spec.actions = v
-                        .split(',')
-                        .filter(|a| !a.is_empty())
-                        .map(decode_action)
-                        .collect::<Result<_, _>>()?;
-                    if spec.actions.windows(2).any(|w| w[0].at_ms > w[1].at_ms) {
-                        return Err("actions must be in time order".into());
-                    }
+                    spec.actions =
+                        nacos_raft_core::sim::parse_actions(v).map_err(|e| e.to_string())?;
                 }
                 _ => {}
             }
@@ -248,132 +237,15 @@ pub fn fmt_speed(s: f64) -> String {
     t
 }
 
-/// One action as `<ms>:<verb>[:<arg>...]`.
+/// One action as `<ms>:<verb>[:<arg>...]` (the syntax is the core's: `TimedAction`'s `Display`).
 pub fn encode_action(t: &TimedAction) -> String {
-    let at = t.at_ms;
-    match &t.action {
-        Action::Crash { node } => format!("{at}:crash:{node}"),
-        Action::Restart { node } => format!("{at}:restart:{node}"),
-        Action::Timeout { node } => format!("{at}:timeout:{node}"),
-        Action::Isolate { node } => format!("{at}:isolate:{node}"),
-        Action::Cut { from, to, both } => {
-            format!("{at}:{}:{from}-{to}", if *both { "cut2" } else { "cut" })
-        }
-        Action::Heal { from, to, both } => {
-            format!("{at}:{}:{from}-{to}", if *both { "heal2" } else { "heal" })
-        }
-        Action::Partition { groups } => {
-            let g: String = groups
-                .iter()
-                .map(|g| char::from_digit(u32::from(*g).min(35), 36).unwrap_or('0'))
-                .collect();
-            format!("{at}:part:{g}")
-        }
-        Action::HealAll => format!("{at}:healall"),
-        Action::SetLoss { ppm } => format!("{at}:loss:{ppm}"),
-        Action::SetLatency { min, max } => format!("{at}:lat:{min}-{max}"),
-        Action::Put { node, key, value } => {
-            format!("{at}:put:{node}:{}:{}", pct_encode(key), pct_encode(value))
-        }
-        Action::Load { node, first, count } => format!("{at}:load:{node}:{first}:{count}"),
-        Action::Remove { node, key } => format!("{at}:rm:{node}:{}", pct_encode(key)),
-        Action::Drop { msg } => format!("{at}:drop:{msg}"),
-    }
+    t.to_string()
 }
 
-fn num<T: std::str::FromStr>(s: Option<&str>, what: &str, whole: &str) -> Result<T, String> {
-    s.and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("action {whole:?}: bad {what}"))
-}
-
-fn link(s: Option<&str>, whole: &str) -> Result<(usize, usize), String> {
-    let s = s.ok_or_else(|| format!("action {whole:?}: missing link"))?;
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| format!("action {whole:?}: a link is FROM-TO"))?;
-    Ok((num(Some(a), "node", whole)?, num(Some(b), "node", whole)?))
-}
-
-/// Parses one action written by [`encode_action`].
+/// Parses one action written by [`encode_action`]; the error names the bad field.
 pub fn decode_action(s: &str) -> Result<TimedAction, String> {
-    let mut it = s.split(':');
-    let at_ms: u64 = num(it.next(), "time", s)?;
-    let verb = it.next().unwrap_or("");
-    let action = match verb {
-        "crash" => Action::Crash {
-            node: num(it.next(), "node", s)?,
-        },
-        "restart" => Action::Restart {
-            node: num(it.next(), "node", s)?,
-        },
-        "timeout" => Action::Timeout {
-            node: num(it.next(), "node", s)?,
-        },
-        "isolate" => Action::Isolate {
-            node: num(it.next(), "node", s)?,
-        },
-        "cut" | "cut2" => {
-            let (from, to) = link(it.next(), s)?;
-            Action::Cut {
-                from,
-                to,
-                both: verb == "cut2",
-            }
-        }
-        "heal" | "heal2" => {
-            let (from, to) = link(it.next(), s)?;
-            Action::Heal {
-                from,
-                to,
-                both: verb == "heal2",
-            }
-        }
-        "part" => {
-            let g = it.next().unwrap_or("");
-            let groups = g
-                .chars()
-                .map(|c| c.to_digit(36).map(|d| d as u8))
-                .collect::<Option<Vec<u8>>>()
-                .ok_or_else(|| format!("action {s:?}: bad groups"))?;
-            Action::Partition { groups }
-        }
-        "healall" => Action::HealAll,
-        "loss" => Action::SetLoss {
-            ppm: num(it.next(), "loss", s)?,
-        },
-        "lat" => {
-            let r = it.next().unwrap_or("");
-            let (a, b) = r
-                .split_once('-')
-                .ok_or_else(|| format!("action {s:?}: latency is MIN-MAX"))?;
-            Action::SetLatency {
-                min: num(Some(a), "latency", s)?,
-                max: num(Some(b), "latency", s)?,
-            }
-        }
-        "put" => Action::Put {
-            node: num(it.next(), "node", s)?,
-            key: pct_decode(it.next().unwrap_or(""))?,
-            value: pct_decode(it.next().unwrap_or(""))?,
-        },
-        "load" => Action::Load {
-            node: num(it.next(), "node", s)?,
-            first: num(it.next(), "first key", s)?,
-            count: num(it.next(), "count", s)?,
-        },
-        "rm" => Action::Remove {
-            node: num(it.next(), "node", s)?,
-            key: pct_decode(it.next().unwrap_or(""))?,
-        },
-        "drop" => Action::Drop {
-            msg: num(it.next(), "message", s)?,
-        },
-        _ => return Err(format!("action {s:?}: unknown verb {verb:?}")),
-    };
-    if it.next().is_some() {
-        return Err(format!("action {s:?}: too many fields"));
-    }
-    Ok(TimedAction { at_ms, action })
+    s.parse()
+        .map_err(|e: nacos_raft_core::sim::ActionSyntaxError| e.to_string())
 }
 
 /// Percent-encodes everything but ASCII letters, digits and `-_.~@`.
@@ -413,7 +285,7 @@ pub fn pct_decode(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nacos_raft_core::sim::{sample_key, sample_value};
+    use nacos_raft_core::sim::{sample_key, sample_value, Action};
 
     fn all_actions() -> Vec<TimedAction> {
         let a = |at_ms, action| TimedAction { at_ms, action };

@@ -63,7 +63,7 @@ pub fn msg_inspector(p: &MsgProps) -> Html {
     };
     let can_drop = m.fate == Fate::InFlight && m.arrive_ms > now;
     // What the receiver will do (or did): its events at the arrival, from the core itself.
-    let arrival: Option<Vec<String>> = (!describe::is_failure(m.fate)).then(|| {
+    let arrival: Option<Vec<String>> = (!m.fate.is_failure()).then(|| {
         w.on_arrival(m.id)
             .iter()
             .map(|e| describe::happening(lang, e.node, &e.what, s.config().timings.term_step))

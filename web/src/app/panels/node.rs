@@ -5,7 +5,7 @@ use super::Common;
 use crate::app::{state_attr, Msg};
 use crate::describe::{self, letter, short_key};
 use crate::i18n::Texts;
-use crate::jsonfmt::{pretty, quote};
+use crate::jsonfmt::pretty;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
@@ -13,16 +13,6 @@ use yew::prelude::*;
 pub struct NodeProps {
     pub common: Common,
     pub node: usize,
-}
-
-/// A persistent instance list with one instance, as Nacos stores it.
-pub fn instance_value(service: &str, ip: &str) -> String {
-    format!(
-        r#"{{"instanceList":[{{"instanceId":{},"ip":{},"port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":{},"metadata":{{}}}}]}}"#,
-        quote(&format!("{ip}#8080#DEFAULT#DEFAULT_GROUP@@{service}")),
-        quote(ip),
-        quote(&format!("DEFAULT_GROUP@@{service}"))
-    )
 }
 
 /// Whether a service name is one Nacos accepts (`[0-9a-zA-Z@.:_-]+`).
@@ -148,7 +138,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         let ipv = (*ip).clone();
         let ok = valid_service(&svc) && !ipv.trim().is_empty();
         let key = nacos_raft_core::key::iplist_key("public", &format!("DEFAULT_GROUP@@{svc}"));
-        let value = instance_value(&svc, ipv.trim());
+        let value = nacos_raft_core::sim::instance_value(&svc, ipv.trim());
         let onclick = on.reform(move |_| {
             Msg::Act(Action::Put {
                 node: i,
