@@ -456,7 +456,7 @@ fn with_key(mut h: Vec<(&'static str, String)>, key: &str) -> Vec<(&'static str,
 /// Reads the answer to `req`: 200 is success (the body parsed for vote, beat, peer and datum
 /// fetches), anything else a failure with the peer's error text.
 pub fn decode_answer(req: &Request, status: u16, body: &[u8]) -> Result<Response, Failure> {
-    let body: std::borrow::Cow<[u8]> = if is_gzip(body) {
+    let body: std::borrow::Cow<'_, [u8]> = if is_gzip(body) {
         match gunzip_capped(body, 256 << 20) {
             Ok(b) => b.into(),
             Err(e) => return Err(Failure::Malformed(e.message)),

@@ -23,6 +23,8 @@ impl Texts for Lang {
 
 /// Every fixed text of the page.
 #[derive(Debug)]
+// One field per fixed text of the page; the field names say which.
+#[allow(missing_docs)]
 pub struct Tr {
     pub title: &'static str,
     pub subtitle: &'static str,

@@ -20,10 +20,16 @@ const FIRST_CHECKPOINT_MS: u64 = 4_000;
 /// Something the timeline marks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MarkKind {
-    /// A node started an election (term).
-    Election { term: u64 },
-    /// A node became LEADER (term).
-    Leader { term: u64 },
+    /// A node started an election.
+    Election {
+        /// The election's term.
+        term: u64,
+    },
+    /// A node became LEADER.
+    Leader {
+        /// Its term.
+        term: u64,
+    },
     /// A node crashed.
     Crash,
     /// A node restarted.
