@@ -55,6 +55,7 @@ mod election;
 pub mod event;
 pub mod key;
 pub mod message;
+pub mod naming;
 mod node;
 pub mod output;
 mod peer;
