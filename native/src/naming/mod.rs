@@ -495,58 +495,8 @@ impl Naming {
         }
     }
 
-    /// One TCP check of `ip:port`, through the egress gate; `None` when the gate refuses.
     async fn probe(&self, ip: &str, port: i32) -> Option<Outcome> {
-        let Ok(port) = u16::try_from(port) else {
-            return Some(Outcome::Failed);
-        };
-        if port == 0 {
-            return Some(Outcome::Failed);
-        }
-        let host = ip.trim_start_matches('[').trim_end_matches(']');
-        let target = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-        if self
-            .inner
-            .refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&target)
-        {
-            return None;
-        }
-        if self.inner.egress.check(&target, "health check").is_err() {
-            // Logged once by the gate; not asked again.
-            self.inner
-                .refused
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(target);
-            return None;
-        }
-        let addr = match target.parse::<std::net::SocketAddr>() {
-            Ok(a) => a,
-            // A host name the instance was registered with (only reachable without
-            // --loopback-only, which refuses names before this point).
-            Err(_) => match tokio::net::lookup_host(target.as_str()).await {
-                Ok(mut it) => match it.next() {
-                    Some(a) => a,
-                    None => return Some(Outcome::Failed),
-                },
-                Err(_) => return Some(Outcome::Failed),
-            },
-        };
-        match tokio::time::timeout(CHECK_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await
-        {
-            Ok(Ok(_stream)) => Some(Outcome::Ok),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                Some(Outcome::Refused)
-            }
-            Ok(Err(_)) | Err(_) => Some(Outcome::Failed),
-        }
+        probe(&self.inner.egress, &self.inner.refused, ip, port).await
     }
 
     // ---- health status sync (leader → members) ---------------------------------------
@@ -727,6 +677,59 @@ impl Naming {
     }
 }
 
+/// One TCP check of `ip:port` through the egress gate; `None` when the gate refuses it (then
+/// remembered in `refused`, so that it is logged once, not every round).
+pub async fn probe(
+    egress: &Egress,
+    refused: &Mutex<HashSet<String>>,
+    ip: &str,
+    port: i32,
+) -> Option<Outcome> {
+    let Ok(port) = u16::try_from(port) else {
+        return Some(Outcome::Failed);
+    };
+    if port == 0 {
+        return Some(Outcome::Failed);
+    }
+    let host = ip.trim_start_matches('[').trim_end_matches(']');
+    let target = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    if refused
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&target)
+    {
+        return None;
+    }
+    if egress.check(&target, "health check").is_err() {
+        refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(target);
+        return None;
+    }
+    let addr = match target.parse::<std::net::SocketAddr>() {
+        Ok(a) => a,
+        // A host name the instance was registered with (only without --loopback-only, which
+        // refuses names before this point).
+        Err(_) => match tokio::net::lookup_host(target.as_str()).await {
+            Ok(mut it) => match it.next() {
+                Some(a) => a,
+                None => return Some(Outcome::Failed),
+            },
+            Err(_) => return Some(Outcome::Failed),
+        },
+    };
+    match tokio::time::timeout(CHECK_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(_stream)) => Some(Outcome::Ok),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(Outcome::Refused),
+        Ok(Err(_)) | Err(_) => Some(Outcome::Failed),
+    }
+}
+
 /// `(iplist key, datum)` of every service that has a meta key (a Java server knows a service
 /// only through its meta key), in key order.
 fn all_services(n: &nacos_raft_core::Node) -> Vec<(String, Option<Datum>)> {
@@ -780,4 +783,57 @@ pub fn check_names(grouped: &str, cluster: Option<&str>) -> Result<(), ApiError>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus_client::metrics::counter::Counter;
+
+    #[tokio::test]
+    async fn checks_connect_refuse_and_stay_behind_the_egress_gate() {
+        let refusals = Counter::default();
+        let gate = Egress::new(true, refusals.clone());
+        let refused = Mutex::new(HashSet::new());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap().port();
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        assert_eq!(
+            probe(&gate, &refused, "127.0.0.1", i32::from(open)).await,
+            Some(Outcome::Ok)
+        );
+        assert_eq!(
+            probe(&gate, &refused, "127.0.0.1", i32::from(closed)).await,
+            Some(Outcome::Refused)
+        );
+        assert_eq!(probe(&gate, &refused, "127.0.0.1", 0).await, Some(Outcome::Failed));
+        assert_eq!(probe(&gate, &refused, "127.0.0.1", 70_000).await, Some(Outcome::Failed));
+        // Outside 127.0.0.0/8, or a name: never contacted, refused once, then skipped quietly.
+        for ip in ["10.0.0.5", "db.example", "::1"] {
+            assert_eq!(probe(&gate, &refused, ip, 80).await, None, "{ip}");
+            assert_eq!(probe(&gate, &refused, ip, 80).await, None, "{ip}");
+        }
+        assert_eq!(refusals.get(), 3);
+        drop(listener);
+    }
+
+    #[test]
+    fn names_and_keys_are_checked() {
+        assert!(check_names("DEFAULT_GROUP@@demo", Some("DEFAULT")).is_ok());
+        assert_eq!(
+            check_names("DEFAULT_GROUP@@a b", None).unwrap_err().body,
+            "dom name can only have these characters: 0-9a-zA-Z-._:, current: DEFAULT_GROUP@@a b"
+        );
+        assert_eq!(
+            check_names("g@@s", Some("a_b")).unwrap_err().body,
+            "cluster name can only have these characters: 0-9a-zA-Z-, current: a_b"
+        );
+        assert!(check_keys("public", "g@@s").is_ok());
+        for ns in ["..", "a/b", "", "a b"] {
+            assert_eq!(check_keys(ns, "g@@s").unwrap_err().status, 400, "{ns:?}");
+        }
+    }
 }
