@@ -283,13 +283,44 @@ impl Naming {
         Ok(())
     }
 
-    /// Deletes `key` through the node's delete path (`Raft remove failed, key:…` on failure).
+    /// Deletes `key` through the leader's delete path (`Raft remove failed, key:…` on
+    /// failure). An instance-list key removed on a follower would only be removed there
+    /// (`RaftConsistencyServiceImpl.remove`); Java removes a deleted service's list on every
+    /// server because each one's `ServiceManager.onDelete` runs, the leader's included, so the
+    /// removal is handed to the leader, whose delete commits reach every member.
     pub async fn remove(&self, key: String) -> Result<(), ApiError> {
-        let r = self
+        let (leading, leader) = self
             .inner
             .node
-            .request(Request::ForwardDelete { key: key.clone() })
-            .await;
+            .inspect(|n| (n.is_leader(), n.leader().map(String::from)))
+            .await
+            .map_err(|e| ApiError::exception(e.message))?;
+        let r: Result<(), String> = if leading || !key.starts_with(key::IPLIST_PREFIX) {
+            self.inner
+                .node
+                .request(Request::ForwardDelete { key: key.clone() })
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else if let Some(leader) = leader {
+            let enc = codec::java_url_encode(&codec::java_url_encode(&key));
+            let out = Outbound {
+                method: "DELETE",
+                path_and_query: format!(
+                    "{}/datum?key={enc}&encoding=UTF-8&nofix=1",
+                    codec::RAFT_BASE
+                ),
+                headers: vec![],
+                body: Bytes::new(),
+            };
+            match self.inner.client.call(&leader, &out).await {
+                Ok((200, _)) => Ok(()),
+                Ok((s, b)) => Err(format!("{s} {}", String::from_utf8_lossy(&b))),
+                Err(f) => Err(f.to_string()),
+            }
+        } else {
+            Err("no leader".into())
+        };
         if let Err(e) = r {
             warn!(%key, error = %e, "naming delete failed");
             return Err(ApiError::nacos_server(format!(
