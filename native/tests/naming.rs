@@ -4,7 +4,7 @@
 //! 10,000 instances. The official SDKs are driven against the same API in `tests/sdk.rs`.
 
 use nacos_raft_core::key;
-use nacos_raft_node::testkit::{wait_for, Cluster, Http, FAST};
+use nacos_raft_node::testkit::{wait_for, Acceptor, Cluster, Http, FAST};
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -158,8 +158,8 @@ async fn register_list_replace_deregister_and_health_on_three_nodes() {
     let addrs = c.addrs();
     let leader = http.wait_leader(&addrs, LIMIT).await;
     let followers: Vec<String> = addrs.iter().filter(|a| **a != leader).cloned().collect();
-    let up = TcpListener::bind("127.0.0.1:0").unwrap();
-    let up_port = up.local_addr().unwrap().port();
+    let up = Acceptor::bind(0).unwrap();
+    let up_port = up.port;
 
     // Registered through a follower with a form body, as Java clients send it.
     let body = format!(
@@ -263,7 +263,7 @@ async fn register_list_replace_deregister_and_health_on_three_nodes() {
         .await;
     assert_eq!(detail.0, 200);
     assert!(detail.1.contains("\"healthy\":false"), "{}", detail.1);
-    let reopened = TcpListener::bind(("127.0.0.1", down_port)).unwrap();
+    let reopened = Acceptor::bind(down_port).unwrap();
     let start = Instant::now();
     for a in &addrs {
         wait_for(&format!("127.0.0.1:{down_port} healthy on {a}"), bound, || async {
@@ -442,8 +442,8 @@ async fn services_java_written_datums_marked_instances_and_metrics() {
     // Datums in the form a Java node writes (no app, derived fields, a marked instance at a
     // closed port), put through the raw datum path: the API reads them, the checker leaves the
     // marked one alone.
-    let up = TcpListener::bind("127.0.0.1:0").unwrap();
-    let up_port = up.local_addr().unwrap().port();
+    let up = Acceptor::bind(0).unwrap();
+    let up_port = up.port;
     let down_port = closed_port();
     let java_meta = r#"{"name":"DEFAULT_GROUP@@legacy","protectThreshold":0.0,"groupName":"DEFAULT_GROUP","metadata":{},"ipDeleteTimeout":30000,"enabled":true,"lastModifiedMillis":0,"resetWeight":false,"selector":{"type":"none"},"owners":[],"clusterMap":{},"namespaceId":"public","checksum":"x","finalizeCount":0,"empty":true}"#;
     let inst = |port: u16, marked: bool| {
