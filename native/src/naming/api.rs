@@ -258,8 +258,8 @@ async fn do_list(r: Req, _: Bytes) -> Answer {
         None => model::instance_list(&svc, None, &q)?,
         Some(m) => {
             let service = parse_service(m)?;
-            let list = r.n.effective(found.iplist.as_ref())?;
-            model::instance_list(&svc, Some((&service, &list)), &q)?
+            let (list, sum) = r.n.with_checksum(&service, m, found.iplist.as_ref())?;
+            model::instance_list(&svc, Some((&service, &list, &sum)), &q)?
         }
     };
     json_answer(answer)
@@ -299,7 +299,7 @@ async fn do_beat(r: Req, _: Bytes) -> Answer {
     let found = r.n.find(&ns, &svc).await?;
     let list = match &found.meta {
         Some(_) => r.n.effective(found.iplist.as_ref())?,
-        None => Vec::new(),
+        None => Default::default(),
     };
     let instance = list
         .iter()

@@ -18,6 +18,7 @@
 //!   whose checksum differs fetches `/nacos/v1/ns/instance/statuses?key=` from it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The outcome of one check.
@@ -95,6 +96,9 @@ impl InstanceHealth {
 #[derive(Default)]
 pub struct HealthTable {
     inner: Mutex<HashMap<String, HashMap<String, InstanceHealth>>>,
+    /// Bumped whenever a verdict appears, changes or goes: answers computed from the table
+    /// are cached under it.
+    generation: AtomicU64,
 }
 
 impl HealthTable {
@@ -102,6 +106,15 @@ impl HealthTable {
         // A panic while holding the lock cannot leave the map half-updated in a way that
         // matters (each entry is replaced whole), so a poisoned lock is used as it is.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current generation (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The verdicts of one service (`datum key → healthy`).
@@ -122,12 +135,16 @@ impl HealthTable {
     ) -> bool {
         let mut all = self.lock();
         let m = all.entry(iplist_key.to_string()).or_default();
-        let mut changed = false;
+        let (mut changed, mut added) = (false, false);
         for (datum_key, stored, outcome) in results {
-            let h = m
-                .entry(datum_key.clone())
-                .or_insert_with(|| InstanceHealth::new(*stored));
+            let h = m.entry(datum_key.clone()).or_insert_with(|| {
+                added = true;
+                InstanceHealth::new(*stored)
+            });
             changed |= h.apply(*outcome, check_times);
+        }
+        if changed || added {
+            self.bump();
         }
         changed
     }
@@ -150,12 +167,16 @@ impl HealthTable {
                 }
             }
         }
+        if changed {
+            self.bump();
+        }
         changed
     }
 
     /// Forgets services and instances that no longer exist (`HealthCheckStatus.remv`).
     pub fn retain(&self, live: &HashMap<String, HashSet<String>>) {
         let mut all = self.lock();
+        let before: usize = all.values().map(HashMap::len).sum();
         all.retain(|k, m| match live.get(k) {
             Some(keys) => {
                 m.retain(|dk, _| keys.contains(dk));
@@ -163,6 +184,9 @@ impl HealthTable {
             }
             None => false,
         });
+        if all.values().map(HashMap::len).sum::<usize>() != before {
+            self.bump();
+        }
     }
 }
 

@@ -98,10 +98,22 @@ struct Inner {
     settings: NamingSettings,
     health: HealthTable,
     cache: Mutex<HashMap<String, (JsonValue, Arc<Vec<Instance>>)>>,
+    views: Mutex<HashMap<String, View>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     sync_now: Notify,
     refused: Mutex<HashSet<String>>,
     pulling: Mutex<HashSet<String>>,
+}
+
+/// A service's instances with this node's health verdicts and its checksum, computed once per
+/// (meta value, list value, health generation).
+#[derive(Clone)]
+struct View {
+    meta: Option<JsonValue>,
+    iplist: Option<JsonValue>,
+    generation: u64,
+    list: Arc<Vec<Instance>>,
+    checksum: Option<Arc<str>>,
 }
 
 /// What one read of a service found in this node's datums.
@@ -158,6 +170,7 @@ impl Naming {
                 settings,
                 health: HealthTable::default(),
                 cache: Mutex::new(HashMap::new()),
+                views: Mutex::new(HashMap::new()),
                 locks: Mutex::new(HashMap::new()),
                 sync_now: Notify::new(),
                 refused: Mutex::new(HashSet::new()),
@@ -238,13 +251,80 @@ impl Naming {
     }
 
     /// The instances of a service with the health this node holds.
-    pub fn effective(&self, iplist: Option<&Datum>) -> Result<Vec<Instance>, ApiError> {
+    pub fn effective(&self, iplist: Option<&Datum>) -> Result<Arc<Vec<Instance>>, ApiError> {
+        Ok(self.view(None, iplist, false)?.list)
+    }
+
+    /// The instances of a service (health applied) and its checksum.
+    pub fn with_checksum(
+        &self,
+        service: &Service,
+        meta: &Datum,
+        iplist: Option<&Datum>,
+    ) -> Result<(Arc<Vec<Instance>>, Arc<str>), ApiError> {
+        let v = self.view(Some((service, meta)), iplist, true)?;
+        let sum = v.checksum.unwrap_or_else(|| Arc::from(""));
+        Ok((v.list, sum))
+    }
+
+    fn view(
+        &self,
+        meta: Option<(&Service, &Datum)>,
+        iplist: Option<&Datum>,
+        want_checksum: bool,
+    ) -> Result<View, ApiError> {
+        let generation = self.inner.health.generation();
+        let list_value = iplist.and_then(|d| d.value.clone());
+        let meta_value = meta.and_then(|(_, d)| d.value.clone());
+        let cache_key = match (iplist, meta) {
+            (Some(d), _) => d.key.clone(),
+            (None, Some((_, m))) => m.key.clone(),
+            (None, None) => return Ok(self.fresh_view(None, None, generation, false)?),
+        };
+        {
+            let views = self.inner.views.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(v) = views.get(&cache_key) {
+                let same = v.generation == generation
+                    && v.iplist == list_value
+                    && (!want_checksum || (v.checksum.is_some() && v.meta == meta_value));
+                if same {
+                    return Ok(v.clone());
+                }
+            }
+        }
+        let v = self.fresh_view(meta, iplist, generation, want_checksum)?;
+        let mut views = self.inner.views.lock().unwrap_or_else(|p| p.into_inner());
+        if views.len() >= PARSE_CACHE_ENTRIES {
+            views.clear();
+        }
+        views.insert(cache_key, v.clone());
+        Ok(v)
+    }
+
+    fn fresh_view(
+        &self,
+        meta: Option<(&Service, &Datum)>,
+        iplist: Option<&Datum>,
+        generation: u64,
+        want_checksum: bool,
+    ) -> Result<View, ApiError> {
         let stored = self.instances(iplist)?;
         let health = match iplist {
             Some(d) => self.inner.health.of(&d.key),
             None => HashMap::new(),
         };
-        Ok(model::effective(&stored, &health))
+        let list = Arc::new(model::effective(&stored, &health));
+        let checksum = match meta {
+            Some((svc, _)) if want_checksum => Some(Arc::from(model::checksum(svc, &list))),
+            _ => None,
+        };
+        Ok(View {
+            meta: meta.and_then(|(_, d)| d.value.clone()),
+            iplist: iplist.and_then(|d| d.value.clone()),
+            generation,
+            list,
+            checksum,
+        })
     }
 
     /// Serialises writes to one service on this node (Java: `synchronized (service)`).
@@ -581,7 +661,7 @@ impl Naming {
             let ns = key::namespace(&m.key).to_string();
             let grouped = key::service(&m.key).to_string();
             let iplist = lists.get(&key::iplist_key(&ns, &grouped)).cloned().flatten();
-            let Ok(list) = self.effective(iplist.as_ref()) else {
+            let Ok((list, sum)) = self.with_checksum(&svc, m, iplist.as_ref()) else {
                 continue;
             };
             if list.is_empty() {
@@ -590,7 +670,7 @@ impl Naming {
             per_ns
                 .entry(ns)
                 .or_default()
-                .insert(grouped, model::checksum(&svc, &list).into());
+                .insert(grouped, sum.to_string().into());
         }
         for (ns, sums) in per_ns {
             let statuses = serde_json::json!({"namespaceId": ns, "serviceName2Checksum": sums});
@@ -625,11 +705,13 @@ impl Naming {
                 continue;
             };
             let Some(meta) = &found.meta else { continue };
-            let (Ok(svc), Ok(list)) = (parse_service(meta), self.effective(found.iplist.as_ref()))
-            else {
+            let Ok(svc) = parse_service(meta) else {
                 continue;
             };
-            if model::checksum(&svc, &list) == remote {
+            let Ok((_, sum)) = self.with_checksum(&svc, meta, found.iplist.as_ref()) else {
+                continue;
+            };
+            if *sum == *remote {
                 continue;
             }
             let full = format!("{namespace}##{grouped}");

@@ -235,13 +235,13 @@ struct WithHosts<'a> {
 
 /// The answer of `GET /nacos/v1/ns/instance/list` (`InstanceController.doSrvIpxt`,
 /// `InstanceController.java:656-816`). `found` is the service with its instances (effective
-/// health); `None` when the service does not exist.
+/// health) and its [`checksum`]; `None` when the service does not exist.
 pub fn instance_list(
     grouped: &str,
-    found: Option<(&Service, &[Instance])>,
+    found: Option<(&Service, &[Instance], &str)>,
     q: &ListQuery,
 ) -> Result<String, ApiError> {
-    let Some((service, instances)) = found else {
+    let Some((service, instances, sum)) = found else {
         return Ok(json(&NoService {
             name: grouped,
             clusters: &q.clusters,
@@ -275,14 +275,13 @@ pub fn instance_list(
     } else {
         nm::service_name(grouped)
     };
-    let sum = checksum(service, instances);
     if served.is_empty() {
         return Ok(json(&NoHosts {
             dom,
             name: grouped,
             cache_millis: q.cache_millis,
             last_ref_time: q.now_ms,
-            checksum: &sum,
+            checksum: sum,
             use_specified_url: false,
             clusters: &q.clusters,
             env: &q.env,
@@ -350,7 +349,7 @@ pub fn instance_list(
         name: grouped,
         cache_millis: q.cache_millis,
         last_ref_time: q.now_ms,
-        checksum: &sum,
+        checksum: sum,
         use_specified_url: false,
         clusters: &q.clusters,
         env: &q.env,
@@ -485,8 +484,8 @@ mod tests {
     fn fields_names_and_order_of_a_listed_instance() {
         let s = service();
         let list = [inst("127.0.0.1", 80, "DEFAULT", true)];
-        let a = instance_list("DEFAULT_GROUP@@demo", Some((&s, &list)), &q(true)).unwrap();
         let sum = checksum(&s, &list);
+        let a = instance_list("DEFAULT_GROUP@@demo", Some((&s, &list, &sum)), &q(true)).unwrap();
         assert_eq!(
             a,
             format!(
@@ -494,7 +493,7 @@ mod tests {
             )
         );
         // Other clients get bare names.
-        let a = instance_list("DEFAULT_GROUP@@demo", Some((&s, &list)), &q(false)).unwrap();
+        let a = instance_list("DEFAULT_GROUP@@demo", Some((&s, &list, &sum)), &q(false)).unwrap();
         let v: serde_json::Value = serde_json::from_str(&a).unwrap();
         assert_eq!(v["dom"], "demo");
         assert_eq!(v["name"], "DEFAULT_GROUP@@demo");
@@ -514,26 +513,26 @@ mod tests {
             },
         ];
         // 2 of 3 healthy > 0: the unhealthy one is listed as such, first; the disabled one not.
-        let h = hosts(&instance_list("g@@s", Some((&s, &list)), &q(true)).unwrap());
+        let h = hosts(&instance_list("g@@s", Some((&s, &list, "c")), &q(true)).unwrap());
         assert_eq!(h.len(), 2);
         assert_eq!((h[0]["ip"].as_str(), h[0]["healthy"].as_bool()), (Some("127.0.0.2"), Some(false)));
         assert_eq!(h[0]["valid"], false);
         assert_eq!(h[1]["ip"], "127.0.0.1");
         let mut ho = q(true);
         ho.healthy_only = true;
-        assert_eq!(hosts(&instance_list("g@@s", Some((&s, &list)), &ho).unwrap()).len(), 1);
+        assert_eq!(hosts(&instance_list("g@@s", Some((&s, &list, "c")), &ho).unwrap()).len(), 1);
         // Threshold 0.7 ≥ 2/3: everyone is served as healthy.
         s.protect_threshold = 0.7;
-        let h = hosts(&instance_list("g@@s", Some((&s, &list)), &q(true)).unwrap());
+        let h = hosts(&instance_list("g@@s", Some((&s, &list, "c")), &q(true)).unwrap());
         assert!(h.iter().all(|x| x["healthy"] == true));
         // With the default 0, all unhealthy also means all served as healthy.
         s.protect_threshold = 0.0;
         let down = [inst("127.0.0.1", 1, "DEFAULT", false)];
-        let h = hosts(&instance_list("g@@s", Some((&s, &down)), &q(true)).unwrap());
+        let h = hosts(&instance_list("g@@s", Some((&s, &down, "c")), &q(true)).unwrap());
         assert_eq!(h[0]["healthy"], true);
         s.enabled = false;
         assert_eq!(
-            instance_list("g@@s", Some((&s, &list)), &q(true)).unwrap_err(),
+            instance_list("g@@s", Some((&s, &list, "c")), &q(true)).unwrap_err(),
             ApiError::exception("service is disabled now.")
         );
     }
@@ -544,16 +543,16 @@ mod tests {
         let list = [inst("127.0.0.1", 1, "A", true), inst("127.0.0.2", 2, "B", true)];
         let mut query = q(true);
         query.clusters = "B,,A".into();
-        let h = hosts(&instance_list("g@@s", Some((&s, &list)), &query).unwrap());
+        let h = hosts(&instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap());
         assert_eq!(h[0]["clusterName"], "B");
         assert_eq!(h[1]["clusterName"], "A");
         query.clusters = "C".into();
-        let a = instance_list("g@@s", Some((&s, &list)), &query).unwrap();
+        let a = instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap();
         assert!(a.starts_with(r#"{"dom":"g@@s","name":"g@@s","cacheMillis":3000,"lastRefTime":7,"checksum":""#), "{a}");
         assert!(a.ends_with(r#","useSpecifiedURL":false,"clusters":"C","env":"","hosts":[],"metadata":{}}"#), "{a}");
         query.clusters = String::new();
         query.is_check = true;
-        assert_eq!(instance_list("g@@s", Some((&s, &list)), &query).unwrap(), "{}");
+        assert_eq!(instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap(), "{}");
     }
 
     #[test]
