@@ -179,7 +179,12 @@ impl Instance {
     /// `getDatumKey`: what an instance is replaced and removed by (`ip:port:unknown:cluster`).
     pub fn datum_key(&self) -> String {
         if self.port > 0 {
-            format!("{}:{}:{LOCALHOST_SITE}:{}", self.ip, self.port, self.cluster())
+            format!(
+                "{}:{}:{LOCALHOST_SITE}:{}",
+                self.ip,
+                self.port,
+                self.cluster()
+            )
         } else {
             format!("{}:{LOCALHOST_SITE}:{}", self.ip, self.cluster())
         }
@@ -734,7 +739,10 @@ mod tests {
         assert_eq!(text, format!("{{\"instanceList\":[{JAVA_INSTANCE}]}}"));
         assert_eq!(i.generate_instance_id(), i.instance_id.clone().unwrap());
         assert_eq!(i.datum_key(), "127.0.0.5:8080:unknown:DEFAULT");
-        assert_eq!(i.java_string(), "127.0.0.5:8080:unknown:DEFAULT_1.0_true_false_DEFAULT");
+        assert_eq!(
+            i.java_string(),
+            "127.0.0.5:8080:unknown:DEFAULT_1.0_true_false_DEFAULT"
+        );
     }
 
     #[test]
@@ -753,7 +761,10 @@ mod tests {
         assert_eq!(i.instance_id_generator(), None);
         let text = serde_json::to_string(&i).unwrap();
         assert!(text.ends_with(r#""instanceHeartBeatInterval":1000,"instanceHeartBeatTimeOut":15000,"ipDeleteTimeout":30000}"#), "{text}");
-        assert!(!text.contains("instanceId\""), "null instanceId is left out: {text}");
+        assert!(
+            !text.contains("instanceId\""),
+            "null instanceId is left out: {text}"
+        );
     }
 
     #[test]
@@ -801,8 +812,11 @@ mod tests {
 
     #[test]
     fn values_decode_by_key_kind() {
-        let sw = decode(KeyKind::Switch, r#"{"name":"x","checkTimes":5,"defaultCacheMillis":null}"#)
-            .unwrap();
+        let sw = decode(
+            KeyKind::Switch,
+            r#"{"name":"x","checkTimes":5,"defaultCacheMillis":null}"#,
+        )
+        .unwrap();
         match sw {
             NamingValue::Switch(s) => {
                 assert_eq!(s.check_times, 5);

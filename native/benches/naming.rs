@@ -82,25 +82,43 @@ async fn request(http: &Http, to: &str, op: Op, client: usize, i: usize, run: us
     let r = match op {
         Op::RawWrite => {
             let k = key::iplist_key("public", &format!("DEFAULT_GROUP@@raw-c{client}"));
-            http.put(to, &k, &instances_json(&format!("raw-c{client}"), 1)).await
+            http.put(to, &k, &instances_json(&format!("raw-c{client}"), 1))
+                .await
         }
         Op::Reregister => {
-            let q = format!("serviceName={svc}&ip=127.0.0.1&port=1&ephemeral=false&weight={}", 1 + i % 7);
-            http.request(to, "POST", &format!("/nacos/v1/ns/instance?{q}"), &[], Vec::new())
-                .await
+            let q = format!(
+                "serviceName={svc}&ip=127.0.0.1&port=1&ephemeral=false&weight={}",
+                1 + i % 7
+            );
+            http.request(
+                to,
+                "POST",
+                &format!("/nacos/v1/ns/instance?{q}"),
+                &[],
+                Vec::new(),
+            )
+            .await
         }
         Op::NewService => {
-            let q = format!(
-                "serviceName=new-r{run}-c{client}-{i}&ip=127.0.0.1&port=1&ephemeral=false"
-            );
-            http.request(to, "POST", &format!("/nacos/v1/ns/instance?{q}"), &[], Vec::new())
-                .await
+            let q =
+                format!("serviceName=new-r{run}-c{client}-{i}&ip=127.0.0.1&port=1&ephemeral=false");
+            http.request(
+                to,
+                "POST",
+                &format!("/nacos/v1/ns/instance?{q}"),
+                &[],
+                Vec::new(),
+            )
+            .await
         }
         Op::RawRead => {
             let k = key::iplist_key("public", "DEFAULT_GROUP@@read-svc");
             http.get(
                 to,
-                &format!("/nacos/v1/ns/raft/datum?{}", nacos_raft_node::codec::keys_query(&[k])),
+                &format!(
+                    "/nacos/v1/ns/raft/datum?{}",
+                    nacos_raft_node::codec::keys_query(&[k])
+                ),
             )
             .await
         }
@@ -119,7 +137,14 @@ async fn request(http: &Http, to: &str, op: Op, client: usize, i: usize, run: us
 }
 
 /// `conc` clients doing `op` against `to` for `secs`: ops/s, p50 and p99 in ms, failures.
-async fn load(http: &Http, to: &str, op: Op, conc: usize, secs: f64, run: usize) -> (f64, f64, f64, usize) {
+async fn load(
+    http: &Http,
+    to: &str,
+    op: Op,
+    conc: usize,
+    secs: f64,
+    run: usize,
+) -> (f64, f64, f64, usize) {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -194,14 +219,20 @@ async fn start_cluster(dir: &Path, extra: &[&'static str]) -> (Cluster, Http, St
     // Followers learn the leader from its first beat.
     wait_for("a first registration", Duration::from_secs(30), || async {
         let q = "/nacos/v1/ns/instance?serviceName=warmup&ip=127.0.0.1&port=1&ephemeral=false";
-        matches!(http.request(&follower, "POST", q, &[], Vec::new()).await, Ok((200, _))).then_some(())
+        matches!(
+            http.request(&follower, "POST", q, &[], Vec::new()).await,
+            Ok((200, _))
+        )
+        .then_some(())
     })
     .await;
     (c, http, leader, follower)
 }
 
 async fn writes(base: &Path, quick: bool) {
-    println!("\n## Registrations through the API vs raw datum writes (3 nodes, sent to the leader)\n");
+    println!(
+        "\n## Registrations through the API vs raw datum writes (3 nodes, sent to the leader)\n"
+    );
     let (_c, http, leader, _) =
         start_cluster(&base.join("writes"), &["--health-check", "none"]).await;
     // Every client's service exists before the re-registrations are timed.
@@ -222,32 +253,62 @@ async fn writes(base: &Path, quick: bool) {
 }
 
 async fn reads(base: &Path, quick: bool) {
-    println!("\n## Reads on a follower: `/instance/list` vs raw datum reads (service of 10 instances)\n");
-    let (_c, http, leader, follower) = start_cluster(&base.join("reads"), &["--health-check", "none"]).await;
+    println!(
+        "\n## Reads on a follower: `/instance/list` vs raw datum reads (service of 10 instances)\n"
+    );
+    let (_c, http, leader, follower) =
+        start_cluster(&base.join("reads"), &["--health-check", "none"]).await;
     for port in 1..=10 {
-        let q = format!("/nacos/v1/ns/instance?serviceName=read-svc&ip=127.0.0.1&port={port}&ephemeral=false");
-        let (s, b) = http.request(&leader, "POST", &q, &[], Vec::new()).await.unwrap();
+        let q = format!(
+            "/nacos/v1/ns/instance?serviceName=read-svc&ip=127.0.0.1&port={port}&ephemeral=false"
+        );
+        let (s, b) = http
+            .request(&leader, "POST", &q, &[], Vec::new())
+            .await
+            .unwrap();
         assert_eq!(s, 200, "{b}");
     }
-    wait_for("10 instances on the follower", Duration::from_secs(30), || async {
-        let (_, b) = http
-            .request(&follower, "GET", "/nacos/v1/ns/instance/list?serviceName=read-svc", &[], Vec::new())
-            .await
-            .ok()?;
-        (b.matches("\"ip\"").count() == 10).then_some(())
-    })
+    wait_for(
+        "10 instances on the follower",
+        Duration::from_secs(30),
+        || async {
+            let (_, b) = http
+                .request(
+                    &follower,
+                    "GET",
+                    "/nacos/v1/ns/instance/list?serviceName=read-svc",
+                    &[],
+                    Vec::new(),
+                )
+                .await
+                .ok()?;
+            (b.matches("\"ip\"").count() == 10).then_some(())
+        },
+    )
     .await;
     let (secs, runs) = if quick { (1.5, 1) } else { (3.0, 3) };
     println!("{runs} run(s) of {secs} s per row, medians; the load generator shares the 2 cores\n");
-    table(&http, &follower, &[Op::RawRead, Op::List], "path", secs, runs).await;
+    table(
+        &http,
+        &follower,
+        &[Op::RawRead, Op::List],
+        "path",
+        secs,
+        runs,
+    )
+    .await;
 }
 
 async fn big(base: &Path, quick: bool) {
     let n = 10_000;
     println!("\n## One service of {n} instances, listed on a follower\n");
-    let (_c, http, leader, follower) = start_cluster(&base.join("big"), &["--health-check", "none"]).await;
+    let (_c, http, leader, follower) =
+        start_cluster(&base.join("big"), &["--health-check", "none"]).await;
     let q = "/nacos/v1/ns/instance?serviceName=big&ip=127.0.0.1&port=1&ephemeral=false";
-    let (s, _) = http.request(&leader, "POST", q, &[], Vec::new()).await.unwrap();
+    let (s, _) = http
+        .request(&leader, "POST", q, &[], Vec::new())
+        .await
+        .unwrap();
     assert_eq!(s, 200);
     let list: Vec<String> = (0..n)
         .map(|i| {
@@ -263,10 +324,17 @@ async fn big(base: &Path, quick: bool) {
     let (s, b) = http.put(&leader, &k, &value).await.unwrap();
     assert_eq!(s, 200, "{b}");
     let path = "/nacos/v1/ns/instance/list?serviceName=big";
-    wait_for("10,000 instances on the follower", Duration::from_secs(30), || async {
-        let (_, b) = http.request(&follower, "GET", path, &[], Vec::new()).await.ok()?;
-        (b.matches("\"ip\"").count() == n).then_some(())
-    })
+    wait_for(
+        "10,000 instances on the follower",
+        Duration::from_secs(30),
+        || async {
+            let (_, b) = http
+                .request(&follower, "GET", path, &[], Vec::new())
+                .await
+                .ok()?;
+            (b.matches("\"ip\"").count() == n).then_some(())
+        },
+    )
     .await;
     let rounds = if quick { 50 } else { 300 };
     let mut rows = Vec::new();
@@ -274,7 +342,10 @@ async fn big(base: &Path, quick: bool) {
         ("API `/instance/list`", path.to_string()),
         (
             "raw `GET /raft/datum`",
-            format!("/nacos/v1/ns/raft/datum?{}", nacos_raft_node::codec::keys_query(&[k.clone()])),
+            format!(
+                "/nacos/v1/ns/raft/datum?{}",
+                nacos_raft_node::codec::keys_query(&[k.clone()])
+            ),
         ),
     ] {
         let mut lat = Vec::new();
@@ -312,7 +383,8 @@ fn main() {
         .filter(|a| *a != "quick")
         .collect();
     let want = |p: &str| parts.is_empty() || parts.contains(&p);
-    let base = Dir(std::env::temp_dir().join(format!("nacos-raft-naming-bench-{}", std::process::id())));
+    let base =
+        Dir(std::env::temp_dir().join(format!("nacos-raft-naming-bench-{}", std::process::id())));
     std::fs::create_dir_all(&base.0).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -321,7 +393,9 @@ fn main() {
         .unwrap();
     println!(
         "# nacos-raft-node naming API benchmarks ({} cores, {})",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
         if quick { "quick" } else { "full" }
     );
     rt.block_on(async {

@@ -19,7 +19,12 @@ const INTERVAL_MS: u64 = 300;
 
 fn args(extra: &[&'static str]) -> Vec<&'static str> {
     let mut a = FAST.to_vec();
-    a.extend(["--publish-timeout-ms", "3000", "--health-check-interval-ms", "300"]);
+    a.extend([
+        "--publish-timeout-ms",
+        "3000",
+        "--health-check-interval-ms",
+        "300",
+    ]);
     a.extend(extra);
     a
 }
@@ -53,7 +58,13 @@ impl Api<'_> {
             .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
     }
 
-    async fn form(&self, addr: &str, method: &'static str, path: &str, body: &str) -> (u16, String) {
+    async fn form(
+        &self,
+        addr: &str,
+        method: &'static str,
+        path: &str,
+        body: &str,
+    ) -> (u16, String) {
         self.http
             .request(
                 addr,
@@ -68,7 +79,12 @@ impl Api<'_> {
 
     async fn list(&self, addr: &str, query: &str, ua: &str) -> serde_json::Value {
         let (s, b) = self
-            .call(addr, "GET", &format!("/nacos/v1/ns/instance/list?{query}"), ua)
+            .call(
+                addr,
+                "GET",
+                &format!("/nacos/v1/ns/instance/list?{query}"),
+                ua,
+            )
             .await;
         assert_eq!(s, 200, "{b}");
         serde_json::from_str(&b).unwrap()
@@ -78,7 +94,12 @@ impl Api<'_> {
     async fn register(&self, addr: &str, query: &str) {
         wait_for(&format!("registration {query}"), LIMIT, || async {
             let (s, b) = self
-                .call(addr, "POST", &format!("/nacos/v1/ns/instance?{query}"), JAVA_UA)
+                .call(
+                    addr,
+                    "POST",
+                    &format!("/nacos/v1/ns/instance?{query}"),
+                    JAVA_UA,
+                )
                 .await;
             (s == 200 && b == "ok").then_some(())
         })
@@ -87,10 +108,12 @@ impl Api<'_> {
 
     async fn raw_value(&self, addr: &str, k: String) -> Option<(String, u64)> {
         let d = self.http.datums(addr, &[k]).await?;
-        d.into_iter()
-            .next()
-            .flatten()
-            .map(|d| (d.value.map(|v| v.as_str().to_string()).unwrap_or_default(), d.timestamp))
+        d.into_iter().next().flatten().map(|d| {
+            (
+                d.value.map(|v| v.as_str().to_string()).unwrap_or_default(),
+                d.timestamp,
+            )
+        })
     }
 }
 
@@ -182,7 +205,10 @@ async fn register_list_replace_deregister_and_health_on_three_nodes() {
             mask_checksum(&mask_field(&m, "lastModifiedMillis")),
             r#"{"name":"DEFAULT_GROUP@@demo","protectThreshold":0.0,"groupName":"DEFAULT_GROUP","metadata":{},"finalizeCount":0,"owners":[],"resetWeight":false,"enabled":true,"selector":{"type":"none"},"namespaceId":"public","ipDeleteTimeout":30000,"lastModifiedMillis":0,"checksum":"X","clusterMap":{},"empty":true}"#
         );
-        let (v, _) = wait_for("the iplist datum", LIMIT, || api.raw_value(a, iplist("demo"))).await;
+        let (v, _) = wait_for("the iplist datum", LIMIT, || {
+            api.raw_value(a, iplist("demo"))
+        })
+        .await;
         assert_eq!(
             mask_last_beat(&v),
             format!(
@@ -244,14 +270,23 @@ async fn register_list_replace_deregister_and_health_on_three_nodes() {
     let start = Instant::now();
     let bound = Duration::from_millis(INTERVAL_MS * 3) + Duration::from_secs(6);
     for a in &addrs {
-        wait_for(&format!("127.0.0.1:{down_port} unhealthy on {a}"), bound, || async {
-            let l = api.list(a, "serviceName=demo", JAVA_UA).await;
-            (health(&l).contains(&(format!("127.0.0.1:{down_port}"), false))).then_some(())
-        })
+        wait_for(
+            &format!("127.0.0.1:{down_port} unhealthy on {a}"),
+            bound,
+            || async {
+                let l = api.list(a, "serviceName=demo", JAVA_UA).await;
+                (health(&l).contains(&(format!("127.0.0.1:{down_port}"), false))).then_some(())
+            },
+        )
         .await;
     }
-    eprintln!("closed port seen unhealthy on all nodes after {:?}", start.elapsed());
-    let only = api.list(&followers[0], "serviceName=demo&healthyOnly=true", JAVA_UA).await;
+    eprintln!(
+        "closed port seen unhealthy on all nodes after {:?}",
+        start.elapsed()
+    );
+    let only = api
+        .list(&followers[0], "serviceName=demo&healthyOnly=true", JAVA_UA)
+        .await;
     assert_eq!(health(&only), vec![(format!("127.0.0.1:{up_port}"), true)]);
     let detail = api
         .call(
@@ -266,13 +301,20 @@ async fn register_list_replace_deregister_and_health_on_three_nodes() {
     let reopened = Acceptor::bind(down_port).unwrap();
     let start = Instant::now();
     for a in &addrs {
-        wait_for(&format!("127.0.0.1:{down_port} healthy on {a}"), bound, || async {
-            let l = api.list(a, "serviceName=demo", JAVA_UA).await;
-            (health(&l).iter().all(|(_, h)| *h)).then_some(())
-        })
+        wait_for(
+            &format!("127.0.0.1:{down_port} healthy on {a}"),
+            bound,
+            || async {
+                let l = api.list(a, "serviceName=demo", JAVA_UA).await;
+                (health(&l).iter().all(|(_, h)| *h)).then_some(())
+            },
+        )
         .await;
     }
-    eprintln!("reopened port seen healthy on all nodes after {:?}", start.elapsed());
+    eprintln!(
+        "reopened port seen healthy on all nodes after {:?}",
+        start.elapsed()
+    );
     drop(reopened);
 
     // Deregister both through the third node: the list is written back even when empty.
@@ -312,9 +354,15 @@ async fn bad_input_gets_javas_answer_and_changes_nothing() {
     let leader = http.wait_leader(&addrs, LIMIT).await;
     let f = addrs.iter().find(|a| **a != leader).unwrap().clone();
     let port = closed_port();
-    api.register(&f, &format!("serviceName=known&ip=127.0.0.1&port={port}&ephemeral=false"))
-        .await;
-    wait_for("the registration on the follower", LIMIT, || api.raw_value(&f, iplist("known"))).await;
+    api.register(
+        &f,
+        &format!("serviceName=known&ip=127.0.0.1&port={port}&ephemeral=false"),
+    )
+    .await;
+    wait_for("the registration on the follower", LIMIT, || {
+        api.raw_value(&f, iplist("known"))
+    })
+    .await;
     let before = api.raw_value(&leader, iplist("known")).await.unwrap();
     let datums = http.metric(&leader, "nacos_raft_datums").await.unwrap();
 
@@ -371,21 +419,47 @@ async fn bad_input_gets_javas_answer_and_changes_nothing() {
     }
     // The unknown-service deregistration is `ok` and writes nothing, as in Java.
     let (s, b) = api
-        .call(&f, "DELETE", &format!("{inst}?serviceName=unknown&{p}&ephemeral=false"), JAVA_UA)
+        .call(
+            &f,
+            "DELETE",
+            &format!("{inst}?serviceName=unknown&{p}&ephemeral=false"),
+            JAVA_UA,
+        )
         .await;
     assert_eq!((s, b.as_str()), (200, "ok"));
     // Beats: a persistent instance is acknowledged and left alone, an unknown one is 20404.
-    let (_, b) = api.call(&f, "PUT", &format!("{inst}/beat?serviceName=known&{p}"), JAVA_UA).await;
-    assert_eq!(b, r#"{"clientBeatInterval":5000,"code":10200,"lightBeatEnabled":true}"#);
     let (_, b) = api
-        .call(&f, "PUT", &format!("{inst}/beat?serviceName=known&ip=127.0.0.1&port=9"), JAVA_UA)
+        .call(
+            &f,
+            "PUT",
+            &format!("{inst}/beat?serviceName=known&{p}"),
+            JAVA_UA,
+        )
+        .await;
+    assert_eq!(
+        b,
+        r#"{"clientBeatInterval":5000,"code":10200,"lightBeatEnabled":true}"#
+    );
+    let (_, b) = api
+        .call(
+            &f,
+            "PUT",
+            &format!("{inst}/beat?serviceName=known&ip=127.0.0.1&port=9"),
+            JAVA_UA,
+        )
         .await;
     assert_eq!(b, r#"{"clientBeatInterval":5000,"code":20404}"#);
 
     // Nothing was written by any of it.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(api.raw_value(&leader, iplist("known")).await.unwrap(), before);
-    assert_eq!(http.metric(&leader, "nacos_raft_datums").await.unwrap(), datums);
+    assert_eq!(
+        api.raw_value(&leader, iplist("known")).await.unwrap(),
+        before
+    );
+    assert_eq!(
+        http.metric(&leader, "nacos_raft_datums").await.unwrap(),
+        datums
+    );
     for a in &addrs {
         assert_eq!(api.raw_value(a, meta("s")).await, None);
         assert_eq!(api.raw_value(a, iplist("s")).await, None);
@@ -421,9 +495,19 @@ async fn services_java_written_datums_marked_instances_and_metrics() {
         api.raw_value(&f, key::meta_key("public", "SHOP@@orders"))
     })
     .await;
-    assert!(v.starts_with(r#"{"name":"SHOP@@orders","protectThreshold":0.5,"metadata":{"team":"blue"}"#), "{v}");
+    assert!(
+        v.starts_with(
+            r#"{"name":"SHOP@@orders","protectThreshold":0.5,"metadata":{"team":"blue"}"#
+        ),
+        "{v}"
+    );
     let (s, b) = api
-        .call(&leader, "GET", "/nacos/v1/ns/service?serviceName=orders&groupName=SHOP", JAVA_UA)
+        .call(
+            &leader,
+            "GET",
+            "/nacos/v1/ns/service?serviceName=orders&groupName=SHOP",
+            JAVA_UA,
+        )
         .await;
     assert_eq!(s, 200);
     assert_eq!(
@@ -435,9 +519,17 @@ async fn services_java_written_datums_marked_instances_and_metrics() {
         .await;
     assert_eq!(s, 200);
     let (_, b) = api
-        .call(&f, "GET", "/nacos/v1/ns/service?serviceName=orders&groupName=SHOP", JAVA_UA)
+        .call(
+            &f,
+            "GET",
+            "/nacos/v1/ns/service?serviceName=orders&groupName=SHOP",
+            JAVA_UA,
+        )
         .await;
-    assert!(b.contains(r#""protectThreshold":0.25,"metadata":{}"#), "{b}");
+    assert!(
+        b.contains(r#""protectThreshold":0.25,"metadata":{}"#),
+        "{b}"
+    );
 
     // Datums in the form a Java node writes (no app, derived fields, a marked instance at a
     // closed port), put through the raw datum path: the API reads them, the checker leaves the
@@ -473,40 +565,76 @@ async fn services_java_written_datums_marked_instances_and_metrics() {
     }
 
     // The service list: name order, group filter, pages, `*` for every group.
-    api.register(&f, &format!("serviceName=a1&ip=127.0.0.1&port={up_port}&ephemeral=false")).await;
+    api.register(
+        &f,
+        &format!("serviceName=a1&ip=127.0.0.1&port={up_port}&ephemeral=false"),
+    )
+    .await;
     let list = |q: &'static str| {
         let api = &api;
         let f = f.clone();
         async move {
-            let (s, b) = api.call(&f, "GET", &format!("/nacos/v1/ns/service/list?{q}"), JAVA_UA).await;
+            let (s, b) = api
+                .call(
+                    &f,
+                    "GET",
+                    &format!("/nacos/v1/ns/service/list?{q}"),
+                    JAVA_UA,
+                )
+                .await;
             assert_eq!(s, 200, "{b}");
             b
         }
     };
     wait_for("a1 listed", LIMIT, || async {
-        (list("pageNo=1&pageSize=10").await == r#"{"doms":["a1","legacy"],"count":2}"#).then_some(())
+        (list("pageNo=1&pageSize=10").await == r#"{"doms":["a1","legacy"],"count":2}"#)
+            .then_some(())
     })
     .await;
-    assert_eq!(list("pageNo=2&pageSize=1").await, r#"{"doms":["legacy"],"count":2}"#);
-    assert_eq!(list("pageNo=3&pageSize=1").await, r#"{"doms":[],"count":2}"#);
-    assert_eq!(list("pageNo=1&pageSize=10&groupName=SHOP").await, r#"{"doms":["orders"],"count":1}"#);
+    assert_eq!(
+        list("pageNo=2&pageSize=1").await,
+        r#"{"doms":["legacy"],"count":2}"#
+    );
+    assert_eq!(
+        list("pageNo=3&pageSize=1").await,
+        r#"{"doms":[],"count":2}"#
+    );
+    assert_eq!(
+        list("pageNo=1&pageSize=10&groupName=SHOP").await,
+        r#"{"doms":["orders"],"count":1}"#
+    );
     assert_eq!(
         list("pageNo=1&pageSize=10&groupName=*").await,
         r#"{"doms":["DEFAULT_GROUP@@a1","DEFAULT_GROUP@@legacy","SHOP@@orders"],"count":3}"#
     );
 
     // Metrics: three services, three instances; the leader is responsible for all.
-    let (s, b) = api.call(&leader, "GET", "/nacos/v1/ns/operator/metrics", JAVA_UA).await;
+    let (s, b) = api
+        .call(&leader, "GET", "/nacos/v1/ns/operator/metrics", JAVA_UA)
+        .await;
     assert_eq!(s, 200);
     let m: serde_json::Value = serde_json::from_str(&b).unwrap();
     assert_eq!(m["status"], "UP");
-    assert_eq!((m["serviceCount"].as_u64(), m["instanceCount"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (m["serviceCount"].as_u64(), m["instanceCount"].as_u64()),
+        (Some(3), Some(3))
+    );
     assert_eq!(m["responsibleServiceCount"], 3);
-    assert!(b.starts_with(r#"{"status":"UP","serviceCount":3,"instanceCount":3,"raftNotifyTaskCount":0,"#), "{b}");
+    assert!(
+        b.starts_with(
+            r#"{"status":"UP","serviceCount":3,"instanceCount":3,"raftNotifyTaskCount":0,"#
+        ),
+        "{b}"
+    );
 
     // Removing a service removes its instance list too.
     let (s, b) = api
-        .call(&f, "DELETE", "/nacos/v1/ns/service?serviceName=legacy", JAVA_UA)
+        .call(
+            &f,
+            "DELETE",
+            "/nacos/v1/ns/service?serviceName=legacy",
+            JAVA_UA,
+        )
         .await;
     assert_eq!((s, b.as_str()), (200, "ok"), "{}", c.logs());
     for a in &addrs {
@@ -517,7 +645,10 @@ async fn services_java_written_datums_marked_instances_and_metrics() {
         })
         .await;
         let l = api.list(a, "serviceName=legacy", JAVA_UA).await;
-        assert_eq!(l.to_string(), r#"{"cacheMillis":3000,"clusters":"","hosts":[],"name":"DEFAULT_GROUP@@legacy"}"#);
+        assert_eq!(
+            l.to_string(),
+            r#"{"cacheMillis":3000,"clusters":"","hosts":[],"name":"DEFAULT_GROUP@@legacy"}"#
+        );
     }
     drop(up);
 }
@@ -537,7 +668,8 @@ async fn a_service_of_ten_thousand_instances_is_listed_by_a_follower() {
     let addrs = c.addrs();
     let leader = http.wait_leader(&addrs, LIMIT).await;
     let f = addrs.iter().find(|a| **a != leader).unwrap().clone();
-    api.register(&f, "serviceName=big&ip=127.0.0.1&port=1&ephemeral=false").await;
+    api.register(&f, "serviceName=big&ip=127.0.0.1&port=1&ephemeral=false")
+        .await;
     let list: Vec<String> = (0..10_000)
         .map(|i| {
             let ip = format!("127.0.{}.{}", i / 250, i % 250 + 1);
@@ -558,12 +690,18 @@ async fn a_service_of_ten_thousand_instances_is_listed_by_a_follower() {
     assert_eq!(l["hosts"][9_999]["ip"], "127.0.39.250");
     let start = Instant::now();
     for _ in 0..5 {
-        let l = api.list(&f, "serviceName=big&clusters=DEFAULT", JAVA_UA).await;
+        let l = api
+            .list(&f, "serviceName=big&clusters=DEFAULT", JAVA_UA)
+            .await;
         assert_eq!(l["hosts"].as_array().unwrap().len(), 10_000);
     }
-    eprintln!("10,000-instance list, debug build: {:?} per answer", start.elapsed() / 5);
+    eprintln!(
+        "10,000-instance list, debug build: {:?} per answer",
+        start.elapsed() / 5
+    );
     // A registration into the big service keeps every other instance.
-    api.register(&f, "serviceName=big&ip=127.0.200.1&port=9&ephemeral=false").await;
+    api.register(&f, "serviceName=big&ip=127.0.200.1&port=9&ephemeral=false")
+        .await;
     let l = api.list(&leader, "serviceName=big", PY_UA).await;
     assert_eq!(l["hosts"].as_array().unwrap().len(), 10_001);
 }

@@ -117,7 +117,10 @@ fn run(sdk: Sdk, log_dir: &Path, cmd: &str, server: &str, args: &Value) -> Resul
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let (out, err) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+    let (out, err) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
     let last = out.lines().last().unwrap_or("").to_string();
     if !status.success() {
         return Err(format!(
@@ -139,7 +142,12 @@ async fn run_ok(sdk: Sdk, log_dir: &Path, cmd: &str, server: &str, args: Value) 
     let mut last = String::new();
     let start = Instant::now();
     for _ in 0..60 {
-        let (d, c, s, a) = (log_dir.to_path_buf(), cmd.to_string(), server.to_string(), args.clone());
+        let (d, c, s, a) = (
+            log_dir.to_path_buf(),
+            cmd.to_string(),
+            server.to_string(),
+            args.clone(),
+        );
         match tokio::task::spawn_blocking(move || run(sdk, &d, &c, &s, &a))
             .await
             .expect("the client thread")
@@ -188,7 +196,11 @@ async fn list_until(
     let start = Instant::now();
     let mut seen = Vec::new();
     while start.elapsed() < limit {
-        let (d, s, a) = (log_dir.to_path_buf(), server.to_string(), json!({ "service": svc }));
+        let (d, s, a) = (
+            log_dir.to_path_buf(),
+            server.to_string(),
+            json!({ "service": svc }),
+        );
         let r = tokio::task::spawn_blocking(move || run(sdk, &d, "list", &s, &a))
             .await
             .expect("the client thread");
@@ -290,7 +302,12 @@ async fn the_official_node_and_python_clients_on_three_nodes() {
     let logs = dir.path().join("sdk-logs");
     std::fs::create_dir_all(&logs).unwrap();
     let mut args = FAST.to_vec();
-    args.extend(["--publish-timeout-ms", "3000", "--health-check-interval-ms", "300"]);
+    args.extend([
+        "--publish-timeout-ms",
+        "3000",
+        "--health-check-interval-ms",
+        "300",
+    ]);
     let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &args);
     c.start_all();
     let http = Http::new();
@@ -324,32 +341,52 @@ async fn the_official_node_and_python_clients_on_three_nodes() {
             }
         }
     }
-    eprintln!("[{:?}] registered through node 1, listed from nodes 2 and 3", started.elapsed());
+    eprintln!(
+        "[{:?}] registered through node 1, listed from nodes 2 and 3",
+        started.elapsed()
+    );
 
     // 3. Subscribers see a second instance within their poll interval.
-    let node_sub = Subscriber::start(Sdk::Node, &logs, &n2, json!({"service": "node-svc", "seconds": 60}));
-    node_sub.wait(LIMIT, "the Node subscriber's first state", |v| hosts(v).len() == 1);
+    let node_sub = Subscriber::start(
+        Sdk::Node,
+        &logs,
+        &n2,
+        json!({"service": "node-svc", "seconds": 60}),
+    );
+    node_sub.wait(LIMIT, "the Node subscriber's first state", |v| {
+        hosts(v).len() == 1
+    });
     let py_sub = Subscriber::start(
         Sdk::Python,
         &logs,
         &n3,
         json!({"service": "py-svc", "seconds": 60, "interval": PY_POLL_S}),
     );
-    py_sub.wait(LIMIT, "the Python subscriber's start", |v| v["subscribed"] == true);
+    py_sub.wait(LIMIT, "the Python subscriber's start", |v| {
+        v["subscribed"] == true
+    });
     // The Python client reports nothing for what it finds on its first poll; let it poll.
     tokio::time::sleep(Duration::from_millis(PY_POLL_S * 1000 * 2 + 500)).await;
     for (sdk, svc) in services {
         run_ok(sdk, &logs, "register", &n1, inst(svc, p2)).await;
     }
     let registered = Instant::now();
-    let (t, _) = node_sub.wait(NODE_POLL + SLACK, "two instances (Node)", |v| hosts(v).len() == 2);
-    eprintln!("Node subscriber saw the second instance {:?} after its registration", t - registered);
+    let (t, _) = node_sub.wait(NODE_POLL + SLACK, "two instances (Node)", |v| {
+        hosts(v).len() == 2
+    });
+    eprintln!(
+        "Node subscriber saw the second instance {:?} after its registration",
+        t - registered
+    );
     let (t, v) = py_sub.wait(
         Duration::from_secs(PY_POLL_S) + SLACK,
         "the ADDED event (Python)",
         |v| v["event"] == "ADDED" && v["instance"]["port"] == p2,
     );
-    eprintln!("Python subscriber saw the second instance {:?} after its registration", t - registered);
+    eprintln!(
+        "Python subscriber saw the second instance {:?} after its registration",
+        t - registered
+    );
     assert_eq!(v["instance"]["healthy"], true);
     drop(node_sub);
     drop(py_sub);
@@ -366,16 +403,25 @@ async fn the_official_node_and_python_clients_on_three_nodes() {
     for server in &survivors {
         for sdk in [Sdk::Node, Sdk::Python] {
             for (_, svc) in services {
-                list_until(sdk, &logs, server, svc, LIMIT, "the instance registered before the kill", |h| {
-                    h.iter().any(|(a, _)| *a == host(p3))
-                })
+                list_until(
+                    sdk,
+                    &logs,
+                    server,
+                    svc,
+                    LIMIT,
+                    "the instance registered before the kill",
+                    |h| h.iter().any(|(a, _)| *a == host(p3)),
+                )
                 .await;
             }
         }
     }
     c.node(&leader).start();
     http.wait_leader(&addrs, LIMIT).await;
-    eprintln!("[{:?}] survived kill -9 of the leader {leader}", started.elapsed());
+    eprintln!(
+        "[{:?}] survived kill -9 of the leader {leader}",
+        started.elapsed()
+    );
 
     // 5. Deregistered through node 3: gone from every node.
     for (sdk, svc) in services {
@@ -403,10 +449,19 @@ async fn the_official_node_and_python_clients_on_three_nodes() {
     http.wait_leader(&addrs, LIMIT).await;
     for (sdk, svc) in services {
         for server in &addrs {
-            list_until(sdk, &logs, server, svc, LIMIT, "the instances after a restart", |h| {
-                let a: Vec<&str> = h.iter().map(|(a, _)| a.as_str()).collect();
-                a == [host(p1).as_str(), host(p3).as_str()] || a == [host(p3).as_str(), host(p1).as_str()]
-            })
+            list_until(
+                sdk,
+                &logs,
+                server,
+                svc,
+                LIMIT,
+                "the instances after a restart",
+                |h| {
+                    let a: Vec<&str> = h.iter().map(|(a, _)| a.as_str()).collect();
+                    a == [host(p1).as_str(), host(p3).as_str()]
+                        || a == [host(p3).as_str(), host(p1).as_str()]
+                },
+            )
             .await;
         }
     }
@@ -419,9 +474,15 @@ async fn the_official_node_and_python_clients_on_three_nodes() {
     for server in &addrs {
         for sdk in [Sdk::Node, Sdk::Python] {
             for (_, svc) in services {
-                list_until(sdk, &logs, server, svc, bound, "the closed port unhealthy", |h| {
-                    h.contains(&(host(p3), false)) && h.contains(&(host(p1), true))
-                })
+                list_until(
+                    sdk,
+                    &logs,
+                    server,
+                    svc,
+                    bound,
+                    "the closed port unhealthy",
+                    |h| h.contains(&(host(p3), false)) && h.contains(&(host(p1), true)),
+                )
                 .await;
             }
         }
@@ -432,9 +493,15 @@ async fn the_official_node_and_python_clients_on_three_nodes() {
     for server in &addrs {
         for sdk in [Sdk::Node, Sdk::Python] {
             for (_, svc) in services {
-                list_until(sdk, &logs, server, svc, bound, "the opened port healthy", |h| {
-                    h.len() == 2 && h.iter().all(|(_, ok)| *ok)
-                })
+                list_until(
+                    sdk,
+                    &logs,
+                    server,
+                    svc,
+                    bound,
+                    "the opened port healthy",
+                    |h| h.len() == 2 && h.iter().all(|(_, ok)| *ok),
+                )
                 .await;
             }
         }

@@ -27,10 +27,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(n: Naming) -> Router<S> {
             post(register).delete(deregister).put(update).get(detail),
         )
         .route(&format!("{BASE}/instance/list"), get(list))
-        .route(
-            &format!("{BASE}/instance/beat"),
-            axum::routing::put(beat),
-        )
+        .route(&format!("{BASE}/instance/beat"), axum::routing::put(beat))
         .route(&format!("{BASE}/instance/statuses"), get(statuses))
         .route(
             &format!("{BASE}/service"),
@@ -63,8 +60,10 @@ fn text(status: StatusCode, body: String) -> Response {
 
 fn json_answer(body: String) -> Answer {
     let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(codec::JSON_UTF8));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(codec::JSON_UTF8),
+    );
     Ok(r)
 }
 
@@ -330,7 +329,10 @@ async fn do_beat(r: Req, _: Bytes) -> Answer {
 async fn do_statuses(r: Req, _: Bytes) -> Answer {
     let key = r.p.request_param("key")?;
     let (ns, svc) = match key.split_once("##") {
-        Some((n, s)) => (n.to_string(), s.split("##").next().unwrap_or("").to_string()),
+        Some((n, s)) => (
+            n.to_string(),
+            s.split("##").next().unwrap_or("").to_string(),
+        ),
         None => (nm::DEFAULT_NAMESPACE.to_string(), key.clone()),
     };
     nm::check_service_name_format(&svc).map_err(ApiError::bad_request)?;
@@ -552,17 +554,16 @@ async fn do_service_list(r: Req, _: Bytes) -> Answer {
     let ns = r.p.namespace();
     let group = r.p.optional("groupName", nm::DEFAULT_GROUP);
     let prefix = format!("{}{ns}##", key::META_PREFIX);
-    let mut names: Vec<String> = r
-        .n
-        .inner
-        .node
-        .inspect(move |n| {
-            n.datums()
-                .filter_map(|d| d.key.strip_prefix(&prefix).map(str::to_string))
-                .collect()
-        })
-        .await
-        .map_err(|e| ApiError::exception(e.message))?;
+    let mut names: Vec<String> =
+        r.n.inner
+            .node
+            .inspect(move |n| {
+                n.datums()
+                    .filter_map(|d| d.key.strip_prefix(&prefix).map(str::to_string))
+                    .collect()
+            })
+            .await
+            .map_err(|e| ApiError::exception(e.message))?;
     #[derive(Serialize)]
     struct Page {
         doms: Vec<String>,
@@ -573,7 +574,9 @@ async fn do_service_list(r: Req, _: Bytes) -> Answer {
         names.retain(|s| s.starts_with(&g));
     }
     let count = names.len();
-    let start = (i64::from(page_no) - 1).saturating_mul(i64::from(page_size)).max(0) as usize;
+    let start = (i64::from(page_no) - 1)
+        .saturating_mul(i64::from(page_size))
+        .max(0) as usize;
     if start >= count {
         return json_answer(json(&Page {
             doms: Vec::new(),
@@ -604,13 +607,12 @@ async fn do_service_status(r: Req, body: Bytes) -> Answer {
         .ok_or_else(|| ApiError::exception("clientIP is missing"))?
         .to_string();
     let f = from.clone();
-    let member = r
-        .n
-        .inner
-        .node
-        .inspect(move |n| n.peer(&f).is_some())
-        .await
-        .unwrap_or(false);
+    let member =
+        r.n.inner
+            .node
+            .inspect(move |n| n.peer(&f).is_some())
+            .await
+            .unwrap_or(false);
     if !member {
         return Err(ApiError::bad_request(format!(
             "ip: {from} is not in serverlist"
@@ -640,20 +642,19 @@ async fn do_service_status(r: Req, body: Bytes) -> Answer {
 /// node serves reads once it has loaded its data, so `status` is always `UP`; the leader, which
 /// health-checks every service, counts all services as its responsibility.
 async fn do_metrics(r: Req, _: Bytes) -> Answer {
-    let (leader, metas, lists) = r
-        .n
-        .inner
-        .node
-        .inspect(|n| {
-            let metas: Vec<nacos_raft_core::Datum> = n
-                .datums()
-                .filter(|d| d.key.starts_with(key::META_PREFIX) && !key::is_switch(&d.key))
-                .cloned()
-                .collect();
-            (n.is_leader(), metas, super::all_services(n))
-        })
-        .await
-        .map_err(|e| ApiError::exception(e.message))?;
+    let (leader, metas, lists) =
+        r.n.inner
+            .node
+            .inspect(|n| {
+                let metas: Vec<nacos_raft_core::Datum> = n
+                    .datums()
+                    .filter(|d| d.key.starts_with(key::META_PREFIX) && !key::is_switch(&d.key))
+                    .cloned()
+                    .collect();
+                (n.is_leader(), metas, super::all_services(n))
+            })
+            .await
+            .map_err(|e| ApiError::exception(e.message))?;
     let mut instances = 0usize;
     for (_, d) in &lists {
         instances += r.n.instances(d.as_ref())?.len();

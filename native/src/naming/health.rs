@@ -216,7 +216,10 @@ mod tests {
         h.apply(Outcome::Ok, 3);
         h.apply(Outcome::Failed, 3);
         h.apply(Outcome::Failed, 3);
-        assert!(h.healthy, "two failures after a success are not three in a row");
+        assert!(
+            h.healthy,
+            "two failures after a success are not three in a row"
+        );
         let mut d = InstanceHealth::new(false);
         d.apply(Outcome::Ok, 3);
         d.apply(Outcome::Ok, 3);
@@ -237,7 +240,10 @@ mod tests {
         let t = HealthTable::default();
         assert!(t.apply(
             "k",
-            &[("a".into(), true, Outcome::Refused), ("b".into(), true, Outcome::Ok)],
+            &[
+                ("a".into(), true, Outcome::Refused),
+                ("b".into(), true, Outcome::Ok)
+            ],
             3
         ));
         assert_eq!(t.of("k").get("a"), Some(&false));

@@ -614,7 +614,10 @@ impl Naming {
 
     async fn status_loop(self) {
         loop {
-            let period = self.switch().await.service_status_synchronization_period_millis;
+            let period = self
+                .switch()
+                .await
+                .service_status_synchronization_period_millis;
             let period = Duration::from_millis(period.clamp(200, 600_000) as u64);
             tokio::select! {
                 _ = tokio::time::sleep(period) => {}
@@ -660,7 +663,10 @@ impl Naming {
             let Ok(svc) = parse_service(m) else { continue };
             let ns = key::namespace(&m.key).to_string();
             let grouped = key::service(&m.key).to_string();
-            let iplist = lists.get(&key::iplist_key(&ns, &grouped)).cloned().flatten();
+            let iplist = lists
+                .get(&key::iplist_key(&ns, &grouped))
+                .cloned()
+                .flatten();
             let Ok((list, sum)) = self.with_checksum(&svc, m, iplist.as_ref()) else {
                 continue;
             };
@@ -674,7 +680,8 @@ impl Naming {
         }
         for (ns, sums) in per_ns {
             let statuses = serde_json::json!({"namespaceId": ns, "serviceName2Checksum": sums});
-            let body = serde_json::json!({"statuses": statuses.to_string(), "clientIP": self.inner.me});
+            let body =
+                serde_json::json!({"statuses": statuses.to_string(), "clientIP": self.inner.me});
             for m in &members {
                 let out = Outbound {
                     method: "POST",
@@ -686,7 +693,9 @@ impl Naming {
                 tokio::spawn(async move {
                     match client.call(&to, &out).await {
                         Ok((200, _)) => {}
-                        Ok((s, b)) => debug!(%to, status = s, body = %String::from_utf8_lossy(&b), "status sync refused"),
+                        Ok((s, b)) => {
+                            debug!(%to, status = s, body = %String::from_utf8_lossy(&b), "status sync refused")
+                        }
                         Err(e) => debug!(%to, error = %e, "status sync failed"),
                     }
                 });
@@ -696,7 +705,12 @@ impl Naming {
 
     /// `ServiceController.serviceStatus` on a receiving member: for every service whose
     /// checksum differs from this node's, fetch the sender's verdicts.
-    pub async fn on_statuses(&self, from: String, namespace: String, sums: HashMap<String, String>) {
+    pub async fn on_statuses(
+        &self,
+        from: String,
+        namespace: String,
+        sums: HashMap<String, String>,
+    ) {
         for (grouped, remote) in sums {
             if grouped.is_empty() || remote.is_empty() {
                 continue;
@@ -861,7 +875,12 @@ fn all_services(n: &nacos_raft_core::Node) -> Vec<(String, Option<Datum>)> {
 fn describe(results: &[(String, bool, Outcome)], now: &HashMap<String, bool>) -> String {
     results
         .iter()
-        .map(|(k, _, o)| format!("{k} {o:?} → healthy={}", now.get(k).copied().unwrap_or(true)))
+        .map(|(k, _, o)| {
+            format!(
+                "{k} {o:?} → healthy={}",
+                now.get(k).copied().unwrap_or(true)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -922,8 +941,14 @@ mod tests {
             probe(&gate, &refused, "127.0.0.1", i32::from(closed)).await,
             Some(Outcome::Refused)
         );
-        assert_eq!(probe(&gate, &refused, "127.0.0.1", 0).await, Some(Outcome::Failed));
-        assert_eq!(probe(&gate, &refused, "127.0.0.1", 70_000).await, Some(Outcome::Failed));
+        assert_eq!(
+            probe(&gate, &refused, "127.0.0.1", 0).await,
+            Some(Outcome::Failed)
+        );
+        assert_eq!(
+            probe(&gate, &refused, "127.0.0.1", 70_000).await,
+            Some(Outcome::Failed)
+        );
         // Outside 127.0.0.0/8, or a name: never contacted, refused once, then skipped quietly.
         for ip in ["10.0.0.5", "db.example", "::1"] {
             assert_eq!(probe(&gate, &refused, ip, 80).await, None, "{ip}");

@@ -28,11 +28,15 @@ pub fn is_java_client_v1(user_agent: &str) -> bool {
         return false;
     }
     let num = |s: &str| -> u64 {
-        s.bytes()
-            .take_while(u8::is_ascii_digit)
-            .fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')))
+        s.bytes().take_while(u8::is_ascii_digit).fold(0u64, |n, d| {
+            n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+        })
     };
-    (num(parts[0]), num(parts[1]), parts.get(2).map_or(0, |p| num(p))) >= (1, 0, 0)
+    (
+        num(parts[0]),
+        num(parts[1]),
+        parts.get(2).map_or(0, |p| num(p)),
+    ) >= (1, 0, 0)
 }
 
 /// The instances of a service with the health this node believes in: the checker's (or the
@@ -515,12 +519,18 @@ mod tests {
         // 2 of 3 healthy > 0: the unhealthy one is listed as such, first; the disabled one not.
         let h = hosts(&instance_list("g@@s", Some((&s, &list, "c")), &q(true)).unwrap());
         assert_eq!(h.len(), 2);
-        assert_eq!((h[0]["ip"].as_str(), h[0]["healthy"].as_bool()), (Some("127.0.0.2"), Some(false)));
+        assert_eq!(
+            (h[0]["ip"].as_str(), h[0]["healthy"].as_bool()),
+            (Some("127.0.0.2"), Some(false))
+        );
         assert_eq!(h[0]["valid"], false);
         assert_eq!(h[1]["ip"], "127.0.0.1");
         let mut ho = q(true);
         ho.healthy_only = true;
-        assert_eq!(hosts(&instance_list("g@@s", Some((&s, &list, "c")), &ho).unwrap()).len(), 1);
+        assert_eq!(
+            hosts(&instance_list("g@@s", Some((&s, &list, "c")), &ho).unwrap()).len(),
+            1
+        );
         // Threshold 0.7 ≥ 2/3: everyone is served as healthy.
         s.protect_threshold = 0.7;
         let h = hosts(&instance_list("g@@s", Some((&s, &list, "c")), &q(true)).unwrap());
@@ -540,7 +550,10 @@ mod tests {
     #[test]
     fn clusters_filter_and_the_empty_answer() {
         let s = service();
-        let list = [inst("127.0.0.1", 1, "A", true), inst("127.0.0.2", 2, "B", true)];
+        let list = [
+            inst("127.0.0.1", 1, "A", true),
+            inst("127.0.0.2", 2, "B", true),
+        ];
         let mut query = q(true);
         query.clusters = "B,,A".into();
         let h = hosts(&instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap());
@@ -548,11 +561,24 @@ mod tests {
         assert_eq!(h[1]["clusterName"], "A");
         query.clusters = "C".into();
         let a = instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap();
-        assert!(a.starts_with(r#"{"dom":"g@@s","name":"g@@s","cacheMillis":3000,"lastRefTime":7,"checksum":""#), "{a}");
-        assert!(a.ends_with(r#","useSpecifiedURL":false,"clusters":"C","env":"","hosts":[],"metadata":{}}"#), "{a}");
+        assert!(
+            a.starts_with(
+                r#"{"dom":"g@@s","name":"g@@s","cacheMillis":3000,"lastRefTime":7,"checksum":""#
+            ),
+            "{a}"
+        );
+        assert!(
+            a.ends_with(
+                r#","useSpecifiedURL":false,"clusters":"C","env":"","hosts":[],"metadata":{}}"#
+            ),
+            "{a}"
+        );
         query.clusters = String::new();
         query.is_check = true;
-        assert_eq!(instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap(), "{}");
+        assert_eq!(
+            instance_list("g@@s", Some((&s, &list, "c")), &query).unwrap(),
+            "{}"
+        );
     }
 
     #[test]
@@ -595,10 +621,18 @@ mod tests {
         // Same ip:port in another cluster is another instance.
         let other = inst("127.0.0.1", 1, "C2", true);
         assert_eq!(
-            update_ips("g@@s", &out, &health, &Change::Add(vec![other.clone()])).unwrap().len(),
+            update_ips("g@@s", &out, &health, &Change::Add(vec![other.clone()]))
+                .unwrap()
+                .len(),
             3
         );
-        let gone = update_ips("g@@s", &out, &health, &Change::Remove(vec![b.clone(), other])).unwrap();
+        let gone = update_ips(
+            "g@@s",
+            &out,
+            &health,
+            &Change::Remove(vec![b.clone(), other]),
+        )
+        .unwrap();
         assert_eq!(gone.len(), 1);
         let empty = update_ips("g@@s", &gone, &health, &Change::Remove(vec![a])).unwrap();
         assert!(empty.is_empty());

@@ -109,9 +109,7 @@ pub fn parse_double(s: &str) -> Result<f64, ApiError> {
         "NaN" => f64::NAN,
         "Infinity" => f64::INFINITY,
         _ => {
-            let core = body
-                .strip_suffix(['f', 'F', 'd', 'D'])
-                .unwrap_or(body);
+            let core = body.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(body);
             let (mant, exp) = match core.find(['e', 'E']) {
                 Some(i) => (&core[..i], Some(&core[i + 1..])),
                 None => (core, None),
@@ -390,7 +388,11 @@ pub fn ip_address(p: &Params, default_ephemeral: bool) -> Result<Instance, ApiEr
 
 /// `InstanceController.parseInstance` (`InstanceController.java:571`): the instance a
 /// registration or an update writes. `now_ms` becomes its `lastBeat`.
-pub fn parse_instance(p: &Params, default_ephemeral: bool, now_ms: i64) -> Result<Instance, ApiError> {
+pub fn parse_instance(
+    p: &Params,
+    default_ephemeral: bool,
+    now_ms: i64,
+) -> Result<Instance, ApiError> {
     let service = p.required("serviceName")?;
     let app = p.optional("app", "DEFAULT");
     let mut i = ip_address(p, default_ephemeral)?;
@@ -482,7 +484,10 @@ mod tests {
     #[test]
     fn service_names_are_grouped_as_the_distro_filter_does() {
         let g = |pairs: &[(&str, &str)]| Params::from_pairs(pairs).grouped_service();
-        assert_eq!(g(&[("serviceName", "demo")]).unwrap(), "DEFAULT_GROUP@@demo");
+        assert_eq!(
+            g(&[("serviceName", "demo")]).unwrap(),
+            "DEFAULT_GROUP@@demo"
+        );
         assert_eq!(
             g(&[("serviceName", " demo "), ("groupName", "G")]).unwrap(),
             "G@@demo"
@@ -564,27 +569,59 @@ mod tests {
 
     #[test]
     fn instance_errors_in_javas_order() {
-        let e = |pairs: &[(&str, &str)]| parse_instance(&Params::from_pairs(pairs), true, 0).unwrap_err().body;
+        let e = |pairs: &[(&str, &str)]| {
+            parse_instance(&Params::from_pairs(pairs), true, 0)
+                .unwrap_err()
+                .body
+        };
         assert_eq!(e(&[("serviceName", "s")]), "Param 'ip' is required.");
-        assert_eq!(e(&[("serviceName", "s"), ("ip", "127.0.0.1")]), "Param 'port' is required.");
         assert_eq!(
-            e(&[("serviceName", "s"), ("ip", "127.0.0.1"), ("port", "x"), ("weight", "y")]),
+            e(&[("serviceName", "s"), ("ip", "127.0.0.1")]),
+            "Param 'port' is required."
+        );
+        assert_eq!(
+            e(&[
+                ("serviceName", "s"),
+                ("ip", "127.0.0.1"),
+                ("port", "x"),
+                ("weight", "y")
+            ]),
             "For input string: \"x\""
         );
         assert_eq!(
-            e(&[("serviceName", "s"), ("ip", "127.0.0.1"), ("port", "1"), ("weight", "y")]),
+            e(&[
+                ("serviceName", "s"),
+                ("ip", "127.0.0.1"),
+                ("port", "1"),
+                ("weight", "y")
+            ]),
             "For input string: \"y\""
         );
         assert_eq!(
-            e(&[("serviceName", "s"), ("ip", "127.0.0.1"), ("port", "1"), ("weight", "10001")]),
+            e(&[
+                ("serviceName", "s"),
+                ("ip", "127.0.0.1"),
+                ("port", "1"),
+                ("weight", "10001")
+            ]),
             "instance format invalid: The weights range from 0.0 to 10000.0"
         );
         assert_eq!(
-            e(&[("serviceName", "s"), ("ip", "127.0.0.1"), ("port", "1"), ("weight", "-1")]),
+            e(&[
+                ("serviceName", "s"),
+                ("ip", "127.0.0.1"),
+                ("port", "1"),
+                ("weight", "-1")
+            ]),
             "instance format invalid: The weights range from 0.0 to 10000.0"
         );
         assert_eq!(
-            e(&[("serviceName", "s"), ("ip", "127.0.0.1"), ("port", "1"), ("weight", "NaN")]),
+            e(&[
+                ("serviceName", "s"),
+                ("ip", "127.0.0.1"),
+                ("port", "1"),
+                ("weight", "NaN")
+            ]),
             "instance format invalid: The weights range from 0.0 to 10000.0"
         );
         assert_eq!(
@@ -596,7 +633,12 @@ mod tests {
             "The IPv4 address(\"127.1\") is incorrect."
         );
         assert_eq!(
-            e(&[("serviceName", "s"), ("ip", "127.0.0.1"), ("port", "1"), ("metadata", "a")]),
+            e(&[
+                ("serviceName", "s"),
+                ("ip", "127.0.0.1"),
+                ("port", "1"),
+                ("metadata", "a")
+            ]),
             "metadata format incorrect:a"
         );
         // Names are not checked, as in Java.
