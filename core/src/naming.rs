@@ -591,8 +591,8 @@ impl Default for SwitchDomain {
 pub enum NamingValue {
     /// The switch.
     Switch(SwitchDomain),
-    /// A service's metadata.
-    Service(Service),
+    /// A service's metadata (boxed: by far the largest).
+    Service(alloc::boxed::Box<Service>),
     /// A service's persistent instances.
     Instances(Instances),
 }
@@ -601,7 +601,7 @@ pub enum NamingValue {
 pub fn decode(kind: KeyKind, value: &str) -> Result<NamingValue, serde_json::Error> {
     Ok(match kind {
         KeyKind::Switch => NamingValue::Switch(serde_json::from_str(value)?),
-        KeyKind::Meta => NamingValue::Service(serde_json::from_str(value)?),
+        KeyKind::Meta => NamingValue::Service(alloc::boxed::Box::new(serde_json::from_str(value)?)),
         KeyKind::Iplist => NamingValue::Instances(serde_json::from_str(value)?),
     })
 }

@@ -344,7 +344,7 @@ async fn big(base: &Path, quick: bool) {
             "raw `GET /raft/datum`",
             format!(
                 "/nacos/v1/ns/raft/datum?{}",
-                nacos_raft_node::codec::keys_query(&[k.clone()])
+                nacos_raft_node::codec::keys_query(std::slice::from_ref(&k))
             ),
         ),
     ] {

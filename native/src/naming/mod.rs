@@ -97,13 +97,16 @@ struct Inner {
     me: String,
     settings: NamingSettings,
     health: HealthTable,
-    cache: Mutex<HashMap<String, (JsonValue, Arc<Vec<Instance>>)>>,
+    cache: Mutex<HashMap<String, Parsed>>,
     views: Mutex<HashMap<String, View>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     sync_now: Notify,
     refused: Mutex<HashSet<String>>,
     pulling: Mutex<HashSet<String>>,
 }
+
+/// An instance-list value and what it parsed to.
+type Parsed = (JsonValue, Arc<Vec<Instance>>);
 
 /// A service's instances with this node's health verdicts and its checksum, computed once per
 /// (meta value, list value, health generation).
@@ -279,7 +282,7 @@ impl Naming {
         let cache_key = match (iplist, meta) {
             (Some(d), _) => d.key.clone(),
             (None, Some((_, m))) => m.key.clone(),
-            (None, None) => return Ok(self.fresh_view(None, None, generation, false)?),
+            (None, None) => return self.fresh_view(None, None, generation, false),
         };
         {
             let views = self.inner.views.lock().unwrap_or_else(|p| p.into_inner());
