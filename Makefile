@@ -3,12 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-web
+.PHONY: help tools demo web cluster test lint test-host test-sdk test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, chromium)
+tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, chromium, the Nacos SDKs)
 	@bash scripts/tools.sh
 
 demo: tools ## build the web app and serve it at http://127.0.0.1:8080
@@ -20,7 +20,7 @@ web: tools ## build the static site into dist/ (works from any sub-path)
 cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops it)
 	@bash scripts/cluster.sh
 
-test: tools lint test-host test-wasm-core test-web e2e ## everything CI runs
+test: tools lint test-host test-sdk test-wasm-core test-web e2e ## everything CI runs
 	@echo "make test: all passed"
 
 lint: ## rustfmt and clippy (host and wasm)
@@ -35,6 +35,9 @@ test-host: ## unit, scenario, property and multi-process tests
 bless: ## rewrite core/tests/golden/*.txt with what the simulator now prints (then review the diff)
 	REWRITE=1 $(CARGO) test -p nacos-raft-core --test golden
 
+test-sdk: ## the official Nacos Node and Python clients against 3 real nodes (installed by make tools)
+	$(CARGO) test -p nacos-raft-node --test sdk -- --ignored
+
 test-wasm-core: ## the core's scenario tests compiled to wasm, in Node and headless Chrome
 	@bash scripts/test-wasm-core.sh
 
@@ -44,7 +47,7 @@ test-web: ## the web crate's component tests in headless Chrome
 e2e: ## the real page in headless Chromium, against the release build served on loopback
 	@bash scripts/e2e.sh
 
-bench: bench-core bench-wasm bench-native bench-web ## every benchmark (prints tables)
+bench: bench-core bench-wasm bench-native bench-naming bench-web ## every benchmark (prints tables)
 
 bench-core: ## simulator throughput (criterion)
 	$(CARGO) bench -p nacos-raft-core --bench sim
@@ -54,6 +57,9 @@ bench-wasm: ## the same simulator workload compiled to wasm, run in Node, with t
 
 bench-native: ## write throughput, catch-up and beat size of real nodes
 	@bash scripts/bench-native.sh
+
+bench-naming: ## naming API registrations/s and list reads/s vs the raw datum path, 10,000-instance list
+	$(CARGO) bench -q -p nacos-raft-node --bench naming
 
 bench-web: ## frame time and size of the release build
 	@bash scripts/bench-web.sh

@@ -56,6 +56,8 @@ leader_of() {
 say "waiting for a leader (Nacos elects after 15-20 s; FAST=1 for ~2 s)"
 say "try: $BIN put --server 127.0.0.1:8849 'com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo' '{\"instanceList\":[]}'"
 say "     $BIN state --server 127.0.0.1:8848   |   curl -s 127.0.0.1:8848/metrics"
+say "     curl -X POST '127.0.0.1:8848/nacos/v1/ns/instance?serviceName=demo&ip=127.0.0.1&port=8080&ephemeral=false'"
+say "     curl '127.0.0.1:8849/nacos/v1/ns/instance/list?serviceName=demo'"
 current=""
 while true; do
   for i in "${!PIDS[@]}"; do

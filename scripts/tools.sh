@@ -59,4 +59,33 @@ if [ -f e2e/package-lock.json ] && [ ! -d e2e/node_modules ]; then
   say "installing the browser-test packages"
   npm ci --prefix e2e --no-audit --no-fund >/dev/null
 fi
+# The official Nacos clients the SDK tests drive (make test-sdk), pinned, in project-local places:
+# npm `nacos` 2.6.3 into sdk-tests/node_modules, PyPI `nacos-sdk-python` 1.0.0 into .venv-sdk/.
+NODE_NACOS=2.6.3
+PY_NACOS=1.0.0
+if ! have node || ! have npm; then
+  say "node and npm are needed for the SDK tests: installing nodejs and npm"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get install -y nodejs npm >/dev/null 2>&1 \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y nodejs npm >/dev/null; }
+fi
+if [ "$(node -p "require('./sdk-tests/node_modules/nacos/package.json').version" 2>/dev/null)" != "$NODE_NACOS" ]; then
+  say "installing the Node client nacos $NODE_NACOS (sdk-tests/node_modules)"
+  npm ci --prefix sdk-tests --no-audit --no-fund >/dev/null
+fi
+if [ "$(.venv-sdk/bin/python -c 'import nacos; print(nacos.__version__)' 2>/dev/null)" != "$PY_NACOS" ]; then
+  say "installing the Python client nacos-sdk-python $PY_NACOS (.venv-sdk)"
+  PY=$(command -v python3 || true)
+  if [ -z "$PY" ] || ! "$PY" -m venv --help >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get install -y python3 python3-venv >/dev/null 2>&1 \
+      || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y python3 python3-venv >/dev/null; }
+    PY=$(command -v python3)
+  fi
+  rm -rf .venv-sdk
+  "$PY" -m venv .venv-sdk
+  .venv-sdk/bin/pip install -q --disable-pip-version-check -r sdk-tests/requirements.txt
+fi
 say "ready: $(trunk --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-pack --version), $(chromium --version 2>/dev/null | head -c 40)"

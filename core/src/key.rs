@@ -168,6 +168,15 @@ pub fn namespace(key: &str) -> &str {
     }
 }
 
+/// The service part after `##` (e.g. `DEFAULT_GROUP@@demo`): the grouped service name of a
+/// meta or instance-list key.
+pub fn service(key: &str) -> &str {
+    match key.find(NAMESPACE_CONNECTOR) {
+        Some(i) => &key[i + NAMESPACE_CONNECTOR.len()..],
+        None => key.rsplit('.').next().unwrap_or(key),
+    }
+}
+
 /// File name Nacos uses for a key: every `:` replaced by `#`.
 pub fn file_name(key: &str) -> String {
     key.replace(':', "#")

@@ -205,6 +205,7 @@ mod rng;
 mod sync;
 
 pub mod key;
+pub mod naming;
 #[cfg(feature = "sim")]
 pub mod sim;
 #[cfg(any(test, feature = "sim"))]

@@ -16,6 +16,8 @@
 //! - [`store`] and [`writer`]: Nacos' on-disk layout, written atomically with group commit;
 //! - [`members`]: member addresses and `cluster.conf`;
 //! - [`metrics`]: the Prometheus exposition;
+//! - [`naming`]: the Nacos naming open API for persistent services (instances, services,
+//!   health checks);
 //! - [`testkit`]: starting clusters of real node processes on loopback (tests, benchmarks).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,6 +29,7 @@ pub mod codec;
 pub mod egress;
 pub mod members;
 pub mod metrics;
+pub mod naming;
 pub mod options;
 pub mod peer_client;
 pub mod run;

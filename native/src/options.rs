@@ -165,6 +165,24 @@ pub struct NodeArgs {
         default_value_t = false
     )]
     pub loopback_only: bool,
+    /// Health checks of persistent instances (naming API): `tcp` connects to each instance's
+    /// ip:port from the leader (3 failures → unhealthy, 3 successes → healthy), `none` keeps the
+    /// stored flags.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_HEALTH_CHECK",
+        value_enum,
+        default_value_t = crate::naming::HealthCheck::Tcp
+    )]
+    pub health_check: crate::naming::HealthCheck,
+    /// Period of a health-check round (each instance is checked once per round).
+    #[arg(
+        long,
+        env = "NACOS_RAFT_HEALTH_CHECK_INTERVAL_MS",
+        value_name = "MS",
+        default_value_t = 2_000
+    )]
+    pub health_check_interval_ms: u64,
 }
 
 /// The client commands.
@@ -248,6 +266,8 @@ pub struct NodeSettings {
     pub seed: u64,
     /// Only connect to 127.0.0.0/8.
     pub loopback_only: bool,
+    /// The naming API's settings.
+    pub naming: crate::naming::NamingSettings,
 }
 
 impl NodeArgs {
@@ -305,6 +325,9 @@ impl NodeArgs {
         if self.max_fetch_url_bytes < 256 {
             return Err("--max-fetch-url-bytes must be at least 256".into());
         }
+        if !(100..=3_600_000).contains(&self.health_check_interval_ms) {
+            return Err("--health-check-interval-ms must be between 100 and 3600000".into());
+        }
         if self.beat_gzip_level > 9 {
             return Err("--beat-gzip-level must be between 0 and 9".into());
         }
@@ -335,6 +358,13 @@ impl NodeArgs {
             },
             seed,
             loopback_only: self.loopback_only,
+            naming: crate::naming::NamingSettings {
+                health_check: self.health_check,
+                health_check_interval: std::time::Duration::from_millis(
+                    self.health_check_interval_ms,
+                ),
+                max_body: self.max_body_bytes,
+            },
         })
     }
 }

@@ -83,10 +83,15 @@ impl PeerClient {
             return Err(Failure::Refused);
         }
         let uri = format!("http://{to}{}", out.path_and_query);
-        let mut b = hyper::Request::builder()
-            .method(out.method)
-            .uri(&uri)
-            .header(hyper::header::USER_AGENT, codec::USER_AGENT);
+        let mut b = hyper::Request::builder().method(out.method).uri(&uri);
+        // Java's agent unless the request names its own (clients played by tests).
+        if !out
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        {
+            b = b.header(hyper::header::USER_AGENT, codec::USER_AGENT);
+        }
         for (k, v) in &out.headers {
             b = b.header(*k, v.as_str());
         }

@@ -70,8 +70,14 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             let _ = egress.check(m, "member listed at start-up");
         }
     }
-    let client = PeerClient::new(s.client.clone()).with_egress(egress);
-    let (handle, task) = actor::spawn(node, store.clone(), client, metrics.clone(), s.tuning);
+    let client = PeerClient::new(s.client.clone()).with_egress(egress.clone());
+    let (handle, task) = actor::spawn(
+        node,
+        store.clone(),
+        client.clone(),
+        metrics.clone(),
+        s.tuning,
+    );
     // The actor holds the only copy of the protocol state: if it dies the node must not keep
     // answering as if it were alive (fail-stop).
     tokio::spawn(async move {
@@ -80,12 +86,20 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             std::process::exit(EXIT_ACTOR);
         }
     });
+    let naming = crate::naming::Naming::start(
+        handle.clone(),
+        client.clone(),
+        egress,
+        s.me.clone(),
+        s.naming.clone(),
+    );
     let app = server::router(AppState {
         node: handle,
         limits: s.limits,
         metrics,
         store,
-    });
+    })
+    .merge(crate::naming::api::router(naming));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

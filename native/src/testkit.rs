@@ -404,3 +404,47 @@ pub fn seed_datums(dir: &Path, count: usize) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// A loopback TCP port that accepts and at once closes every connection (what a health check
+/// needs to see a live instance), until dropped. Without accepting, the kernel's accept queue
+/// fills up and later connects time out.
+pub struct Acceptor {
+    /// The port it listens on.
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Acceptor {
+    /// Listens on `127.0.0.1:port` (0: any free port).
+    pub fn bind(port: u16) -> std::io::Result<Acceptor> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let l = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        l.set_nonblocking(true)?;
+        let port = l.local_addr()?.port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                match l.accept() {
+                    Ok((s, _)) => drop(s),
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Ok(Acceptor {
+            port,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
