@@ -51,8 +51,13 @@ fi
 say "$(etcd --version | head -1), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 
 say "building nacos-raft-node and the harness (release)"
-$CARGO bench -q -p nacos-raft-node --bench vs_etcd --no-run
-TARGET=${CARGO_TARGET_DIR:-target}
-# The bench binary is run directly (not through cargo) so that Ctrl-C reaches it and it can stop
-# every process it started.
-exec $CARGO bench -q -p nacos-raft-node --bench vs_etcd -- "$@"
+# Run the harness binary itself rather than through `cargo bench`, so that a Ctrl-C or a SIGTERM
+# reaches it directly and it stops every process it started.
+BENCH=$($CARGO bench -q -p nacos-raft-node --bench vs_etcd --no-run --message-format=json \
+  | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "vs_etcd" and m.get("executable"):
+        print(m["executable"])')
+[ -x "$BENCH" ] || { say "no harness binary"; exit 1; }
+exec "$BENCH" "$@"

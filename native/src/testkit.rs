@@ -113,7 +113,9 @@ impl NodeProc {
 
     /// How the process ended, if it has (e.g. code 2: it rejected its options).
     pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// The process id while it runs.

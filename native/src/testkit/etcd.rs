@@ -138,7 +138,9 @@ impl EtcdMember {
 
     /// How the process ended, if it has.
     pub fn exit_status(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// The process id while it runs.
@@ -208,7 +210,12 @@ impl EtcdCluster {
 }
 
 /// `POST path` with a JSON body to an etcd client address; status and body text.
-pub async fn post(http: &Http, addr: &str, path: &str, body: String) -> Result<(u16, String), Failure> {
+pub async fn post(
+    http: &Http,
+    addr: &str,
+    path: &str,
+    body: String,
+) -> Result<(u16, String), Failure> {
     http.request(
         addr,
         "POST",
@@ -327,15 +334,27 @@ mod tests {
     #[test]
     fn member_args_name_only_loopback_urls_and_no_discovery() {
         let ports = [(2001, 2002), (2003, 2004), (2005, 2006)];
-        let args = member_args(1, &ports, Path::new("/tmp/d/m1"), "tok", EtcdTimings::default());
+        let args = member_args(
+            1,
+            &ports,
+            Path::new("/tmp/d/m1"),
+            "tok",
+            EtcdTimings::default(),
+        );
         let get = |k: &str| {
-            let i = args.iter().position(|a| a == k).unwrap_or_else(|| panic!("{k} missing"));
+            let i = args
+                .iter()
+                .position(|a| a == k)
+                .unwrap_or_else(|| panic!("{k} missing"));
             args[i + 1].clone()
         };
         assert_eq!(get("--listen-client-urls"), "http://127.0.0.1:2003");
         assert_eq!(get("--advertise-client-urls"), "http://127.0.0.1:2003");
         assert_eq!(get("--listen-peer-urls"), "http://127.0.0.1:2004");
-        assert_eq!(get("--initial-advertise-peer-urls"), "http://127.0.0.1:2004");
+        assert_eq!(
+            get("--initial-advertise-peer-urls"),
+            "http://127.0.0.1:2004"
+        );
         assert_eq!(
             get("--initial-cluster"),
             "m0=http://127.0.0.1:2002,m1=http://127.0.0.1:2004,m2=http://127.0.0.1:2006"

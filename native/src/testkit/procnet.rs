@@ -61,7 +61,9 @@ fn on_loopback(s: &TcpSocket) -> bool {
 fn is_loopback(a: &SocketAddr) -> bool {
     match a.ip() {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -143,7 +145,8 @@ mod tests {
         let port = l.local_addr().unwrap().port();
         let mine = tcp_sockets(std::process::id()).unwrap();
         assert!(
-            mine.iter().any(|s| s.local.port() == port && s.local.ip().is_loopback()),
+            mine.iter()
+                .any(|s| s.local.port() == port && s.local.ip().is_loopback()),
             "{mine:?}"
         );
         assert!(non_loopback(std::process::id())
