@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bench bench-core bench-wasm bench-native bench-web
+.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bench bench-core bench-wasm bench-native bench-web bench-vs-etcd
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ bench-native: ## write throughput, catch-up and beat size of real nodes
 
 bench-web: ## frame time and size of the release build
 	@bash scripts/bench-web.sh
+
+bench-vs-etcd: ## real nodes vs etcd 3.4 side by side: writes/s, p50/p99, failover (installs etcd-server, wrk)
+	@bash scripts/bench-vs-etcd.sh

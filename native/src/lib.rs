@@ -13,7 +13,8 @@
 //! - [`store`] and [`writer`]: Nacos' on-disk layout, written atomically with group commit;
 //! - [`members`]: member addresses and `cluster.conf`;
 //! - [`metrics`]: the Prometheus exposition;
-//! - [`testkit`]: starting clusters of real node processes on loopback (tests, benchmarks).
+//! - [`testkit`]: starting clusters of real node processes on loopback (tests, benchmarks), and
+//!   a 3-member etcd beside them (`make bench-vs-etcd`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1,5 +1,6 @@
 //! Running clusters of real `nacos-raft-node` processes on loopback, for the integration tests
-//! and the benchmarks: free ports, processes killed on drop, an HTTP helper, and bounded waits.
+//! and the benchmarks: free ports, processes killed on drop, an HTTP helper, and bounded waits;
+//! [`etcd`] runs etcd 3.4 beside them and [`procnet`] checks a process's sockets stay on loopback.
 
 use crate::codec::{self, Outbound};
 use crate::egress;
