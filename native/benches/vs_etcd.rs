@@ -402,18 +402,20 @@ impl Running {
         Ok(())
     }
 
-    /// Durable flush rounds so far, summed over the members: etcd's WAL fsyncs, nacos-raft's
-    /// persist batches (each: the files' fsyncs, then one fsync per touched directory).
-    async fn flushes(&self, http: &Http) -> Option<f64> {
+    /// Durable flush rounds so far and the seconds they took, summed over the members: etcd's
+    /// WAL fsyncs, nacos-raft's persist batches (each: the files' fsyncs, then one fsync per
+    /// touched directory).
+    async fn flushes(&self, http: &Http) -> Option<(f64, f64)> {
         let name = match self.kind {
-            Kind::Etcd => "etcd_disk_wal_fsync_duration_seconds_count",
-            Kind::Nacos => "nacos_raft_persist_batch_seconds_count",
+            Kind::Etcd => "etcd_disk_wal_fsync_duration_seconds",
+            Kind::Nacos => "nacos_raft_persist_batch_seconds",
         };
-        let mut sum = 0.0;
+        let (mut count, mut secs) = (0.0, 0.0);
         for a in self.addrs() {
-            sum += http.metric(&a, name).await?;
+            count += http.metric(&a, &format!("{name}_count")).await?;
+            secs += http.metric(&a, &format!("{name}_sum")).await?;
         }
-        Some(sum)
+        Some((count, secs))
     }
 
     /// Keys stored under `prefix` (etcd: counted; nacos-raft: the leader's datum count, which the
@@ -562,6 +564,8 @@ struct Cell {
     keys_ok: bool,
     /// Durable flush rounds (all members) per acknowledged write.
     flushes_per_write: Option<f64>,
+    /// Mean duration of one flush round (ms).
+    flush_ms: Option<f64>,
     wrk: WrkResult,
 }
 
@@ -646,9 +650,12 @@ impl Ctx<'_> {
         };
         // wrk stops with up to `conns` requests in flight, which the server may still apply.
         let keys_ok = stored.is_some_and(|s| s >= ok && s <= ok + conns as u64);
-        let flushes_per_write = match (before.0, after.0) {
-            (Some(b), Some(a)) if ok > 0 => Some((a - b) / ok as f64),
-            _ => None,
+        let (flushes_per_write, flush_ms) = match (before.0, after.0) {
+            (Some(b), Some(a)) if ok > 0 && a.0 > b.0 => (
+                Some((a.0 - b.0) / ok as f64),
+                Some((a.1 - b.1) / (a.0 - b.0) * 1000.0),
+            ),
+            _ => (None, None),
         };
         let secs = res.duration_us as f64 / 1e6;
         Ok(Cell {
@@ -664,6 +671,7 @@ impl Ctx<'_> {
             stored,
             keys_ok,
             flushes_per_write,
+            flush_ms,
             wrk: res,
         })
     }
@@ -801,7 +809,12 @@ impl Ctx<'_> {
 /// `(flush rounds, stored keys)` once the system is idle: wrk stops with requests in flight,
 /// which the server may still carry out after wrk has closed their connections, so the figures
 /// are read until two readings 150 ms apart agree (at most 10 s).
-async fn quiet(r: &Running, http: &Http, leader: &str, prefix: &str) -> (Option<f64>, Option<u64>) {
+async fn quiet(
+    r: &Running,
+    http: &Http,
+    leader: &str,
+    prefix: &str,
+) -> (Option<(f64, f64)>, Option<u64>) {
     let read = || async { (r.flushes(http).await, r.stored(http, leader, prefix).await) };
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut last = read().await;
@@ -1136,6 +1149,11 @@ async fn run(opts: Opts) -> i32 {
                 values: per(&|x| x.flushes_per_write),
                 decimals: 2,
             });
+            rows.push(Row {
+                name: format!("ms per fsync round, {conn}"),
+                values: per(&|x| x.flush_ms),
+                decimals: 2,
+            });
         }
     }
     if plan.failover {
@@ -1307,7 +1325,7 @@ async fn run(opts: Opts) -> i32 {
         "- failover: SIGKILL of the leader, then a new write to each survivor every {} ms by the harness's own HTTP client (hyper), none abandoned (≤ {MAX_PROBES_IN_FLIGHT} pending each); time from the kill to the first accepted write (200; etcd: 200 with a response header); the member is restarted and a write through it accepted, then 1 s of rest, before the next kill",
         plan.probe.as_millis()
     );
-    println!("- fsync rounds per write: summed over the 3 members (etcd: `etcd_disk_wal_fsync_duration_seconds_count`; nacos-raft: `nacos_raft_persist_batch_seconds_count`, each batch = the files' fsyncs + one per directory)");
+    println!("- fsync rounds per write: summed over the 3 members, and the mean time of one round, from the members' own metrics (etcd: `etcd_disk_wal_fsync_duration_seconds`, one fdatasync of the WAL; nacos-raft: `nacos_raft_persist_batch_seconds`, one batch = write, fsync and rename of each file, then one fsync per directory)");
 
     // ---- JSON ----
     let out = opts.out.clone().unwrap_or_else(|| {
