@@ -7,9 +7,9 @@
 # Installs Debian's etcd-server and wrk first if they are missing (needs root or sudo); nothing
 # else in the project needs them, so `make tools` / `make test` never install them.
 #
-#   scripts/bench-vs-etcd.sh                          the full run (~15 min on 2 cores)
-#   SMOKE=1 scripts/bench-vs-etcd.sh                  a few seconds per cell, 2 kills (~2 min)
-#   RUNS=3 scripts/bench-vs-etcd.sh                   each write cell 3 times, medians
+#   scripts/bench-vs-etcd.sh                          the full run (~11 min on 2 cores)
+#   SMOKE=1 scripts/bench-vs-etcd.sh                  2 s per cell, 2 kills (~1-2 min)
+#   RUNS=5 scripts/bench-vs-etcd.sh                   each write cell 5 times (default 3), medians
 #   SECS=20 WARMUP=3 KILLS=30 scripts/bench-vs-etcd.sh
 #   scripts/bench-vs-etcd.sh --variant 'hardened=--rules hardened'   (any harness option, see
 #                                                     --help; the default variants are faithful
