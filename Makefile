@@ -26,6 +26,7 @@ test: tools lint test-host test-wasm-core test-web e2e ## everything CI runs
 lint: ## rustfmt and clippy (host and wasm)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p nacos-raft-node --bench vs_etcd -- -D warnings
 	$(CARGO) clippy -p nacos-raft-web --target wasm32-unknown-unknown --all-targets -- -D warnings
 	$(CARGO) clippy -p nacos-raft-core --no-default-features --target wasm32-unknown-unknown -- -D warnings
 
