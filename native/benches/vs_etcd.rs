@@ -985,18 +985,31 @@ struct Row {
     decimals: usize,
 }
 
+/// The command that reproduces this run, as a shell would take it.
 fn command_line() -> String {
-    let mut env: Vec<String> = ["SMOKE", "RUNS", "SECS", "WARMUP", "KILLS"]
+    // Single quotes around anything a shell would split or expand.
+    let quote = |a: String| {
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_=.,/:@+".contains(c))
+        {
+            a
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
+    };
+    let mut words: Vec<String> = ["SMOKE", "RUNS", "SECS", "WARMUP", "KILLS"]
         .iter()
-        .filter_map(|k| std::env::var(k).ok().map(|v| format!("{k}={v}")))
+        .filter_map(|k| std::env::var(k).ok().map(|v| format!("{k}={}", quote(v))))
         .collect();
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    env.push("scripts/bench-vs-etcd.sh".into());
-    env.extend(args);
-    env.join(" ")
+    words.push("scripts/bench-vs-etcd.sh".into());
+    words.extend(
+        std::env::args()
+            .skip(1)
+            .filter(|a| a != "--bench")
+            .map(quote),
+    );
+    words.join(" ")
 }
 
 fn sh(cmd: &str, args: &[&str]) -> String {
