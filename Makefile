@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster test lint test-host test-sdk test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web
+.PHONY: help tools demo web cluster test lint test-host test-sdk test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -26,6 +26,7 @@ test: tools lint test-host test-sdk test-wasm-core test-web e2e ## everything CI
 lint: ## rustfmt and clippy (host and wasm)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p nacos-raft-node --bench vs_etcd -- -D warnings
 	$(CARGO) clippy -p nacos-raft-web --target wasm32-unknown-unknown --all-targets -- -D warnings
 	$(CARGO) clippy -p nacos-raft-core --no-default-features --target wasm32-unknown-unknown -- -D warnings
 
@@ -63,3 +64,6 @@ bench-naming: ## naming API registrations/s and list reads/s vs the raw datum pa
 
 bench-web: ## frame time and size of the release build
 	@bash scripts/bench-web.sh
+
+bench-vs-etcd: ## real nodes vs etcd 3.4 side by side: writes/s, p50/p99, failover (installs etcd-server, wrk)
+	@bash scripts/bench-vs-etcd.sh

@@ -18,7 +18,8 @@
 //! - [`metrics`]: the Prometheus exposition;
 //! - [`naming`]: the Nacos naming open API for persistent services (instances, services,
 //!   health checks);
-//! - [`testkit`]: starting clusters of real node processes on loopback (tests, benchmarks).
+//! - [`testkit`]: starting clusters of real node processes on loopback (tests, benchmarks), and
+//!   a 3-member etcd beside them (`make bench-vs-etcd`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

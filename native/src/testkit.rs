@@ -1,5 +1,6 @@
 //! Running clusters of real `nacos-raft-node` processes on loopback, for the integration tests
-//! and the benchmarks: free ports, processes killed on drop, an HTTP helper, and bounded waits.
+//! and the benchmarks: free ports, processes killed on drop, an HTTP helper, and bounded waits;
+//! [`etcd`] runs etcd 3.4 beside them and [`procnet`] checks a process's sockets stay on loopback.
 
 use crate::codec::{self, Outbound};
 use crate::egress;
@@ -11,6 +12,9 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod etcd;
+pub mod procnet;
 
 /// Nacos' timings divided by ten: elections within about 2 s, a beat every 500 ms.
 pub const FAST: &[&str] = &[
@@ -106,6 +110,13 @@ impl NodeProc {
             Some(c) => matches!(c.try_wait(), Ok(None)),
             None => false,
         }
+    }
+
+    /// How the process ended, if it has (e.g. code 2: it rejected its options).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// The process id while it runs.
