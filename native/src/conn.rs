@@ -35,7 +35,6 @@ use crate::metrics::{HttpMetrics, TimeoutPhase};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -422,13 +421,35 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
                 }
             };
             let (parts, body) = resp.into_parts();
-            // The guard lives exactly as long as the body hyper is sending.
-            let body = body.map_frame(move |frame| {
-                let _keep = &done;
-                frame
-            });
-            Ok(Response::from_parts(parts, Body::new(body)))
+            Ok(Response::from_parts(parts, Body::new(Tracked { body, _done: done })))
         })
+    }
+}
+
+/// An answer's body that holds the [`Done`] guard, so that the request counts as finished once
+/// hyper drops it; length and end are passed through (answers keep their `Content-Length`).
+struct Tracked {
+    body: Body,
+    _done: Done,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
