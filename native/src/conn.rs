@@ -74,6 +74,12 @@ pub const FD_RESERVE: u64 = 256;
 /// over 8 KiB, so no Java peer sends more).
 pub const MAX_BUF: usize = 64 * 1024;
 
+/// Length of the queue of connections the kernel has completed but the node not yet accepted.
+/// Tomcat's `acceptCount` is 100 and std's listeners use 128; a burst beyond the queue has its
+/// SYNs dropped and retried a second later or more, so a longer queue lets a burst be served or
+/// refused at once instead (Linux caps it at `net.core.somaxconn`, 4096 by default).
+pub const BACKLOG: u32 = 1024;
+
 /// What a refused connection reads before it is closed.
 const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
 content-length: 25\r\nconnection: close\r\n\r\ntoo many open connections";
@@ -262,6 +268,26 @@ pub fn connection_cap(max_connections: usize, open_files: u64) -> usize {
     max_connections.min(usize::try_from(room).unwrap_or(usize::MAX)).max(1)
 }
 
+/// The listening socket of `addr` (`HOST:PORT`, the first address it resolves to that binds),
+/// with a queue of [`BACKLOG`].
+pub fn bind(addr: &str) -> io::Result<TcpListener> {
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to bind");
+    for a in std::net::ToSocketAddrs::to_socket_addrs(addr)? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As std's listeners do: a restarted node can bind while old connections linger.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish (for
 /// at most `limits.handler_timeout`) and returns.
 pub async fn serve(
@@ -305,7 +331,11 @@ pub async fn serve(
             }
         };
         let Some(slot) = gate.try_admit() else {
-            // Best effort, never blocking: a fresh socket's send buffer is empty.
+            // Best effort, never blocking: a fresh socket's send buffer is empty. What the
+            // client already sent is read first, so that the close is a FIN after the answer
+            // rather than a reset that may discard it.
+            let mut sink = [0u8; 2048];
+            let _ = stream.try_read(&mut sink);
             let _ = stream.try_write(REFUSED);
             if let Some(n) = refusals.tick() {
                 tracing::warn!(

@@ -35,7 +35,7 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             "removed temporary files of writes interrupted by a crash"
         );
     }
-    let listener = bind(&s.listen)
+    let listener = conn::bind(&s.listen)
         .map_err(|e| CliError::Env(format!("cannot listen on {}: {e}", s.listen)))?;
     let count = loaded.datums.len();
     let node = Node::restore(
@@ -94,13 +94,6 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
     conn::serve(listener, app, s.server, gate, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The listening socket of `addr` (`HOST:PORT`), handed to tokio.
-fn bind(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    tokio::net::TcpListener::from_std(listener)
 }
 
 async fn shutdown_signal() {
