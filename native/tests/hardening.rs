@@ -186,6 +186,7 @@ async fn a_leader_sheds_2000_half_open_and_200_slow_readers_and_keeps_accepting_
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (base_fds, base_rss) = (fds(pid), rss_kib(pid));
+    let mut peak_rss = base_rss;
     let base_open = metric(&http, &leader, "nacos_raft_http_connections_open").await;
     eprintln!("baseline: {base_fds} descriptors, {base_rss} KiB resident, {base_open} open");
 
@@ -231,6 +232,7 @@ async fn a_leader_sheds_2000_half_open_and_200_slow_readers_and_keeps_accepting_
     let shed_limit = Duration::from_millis(HEADER_MS) + SLACK;
     let shed_after = loop {
         peak_fds = peak_fds.max(fds(pid));
+        peak_rss = peak_rss.max(rss_kib(pid));
         let open = metric(&http, &leader, "nacos_raft_http_connections_open").await;
         peak_open = peak_open.max(open);
         if peak_open > base_open + 100.0 && open <= base_open {
@@ -316,17 +318,23 @@ async fn a_leader_sheds_2000_half_open_and_200_slow_readers_and_keeps_accepting_
     assert!(peak_fds >= base_fds + CAP - 100, "peak {peak_fds}");
 
     // Descriptors and memory come back to their baseline.
+    assert!(peak_rss > base_rss + 4 * 1024, "peak {peak_rss} KiB");
     let (after_fds, after_rss) = wait_for(
         "the leader's descriptors and memory back at their baseline",
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         || async {
             let (f, r) = (fds(pid), rss_kib(pid));
-            eprintln!("{f} {r}");
-            (f <= base_fds + 4 && r <= base_rss + 16 * 1024).then_some((f, r))
+            // Freed memory goes back to the system within about 10 s (jemalloc's decay of dirty
+            // pages, run by its background thread); what stays is the runtime's bookkeeping
+            // grown for a thousand connections (about 2 MiB against 15 MiB added at the peak).
+            (f <= base_fds + 4 && r <= base_rss + (peak_rss - base_rss) / 4).then_some((f, r))
         },
     )
     .await;
-    eprintln!("after: {after_fds} descriptors, {after_rss} KiB resident");
+    eprintln!(
+        "after {:?}: {after_fds} descriptors, {after_rss} KiB resident (peak {peak_rss} KiB)",
+        flood_start.elapsed()
+    );
     // The cluster still works and agrees on the leader.
     assert_eq!(http.wait_leader(&addrs, ELECTION).await, leader);
 }
