@@ -707,6 +707,216 @@ impl AsyncWrite for Guarded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const T: Duration = Duration::from_millis(400);
+
+    /// A server on a free loopback port with every timeout `T` (handler `2 T`) and a cap of
+    /// `cap`: `/ok` answers at once, `/slow` after 10 s, `/big` with 32 MiB, `/gate` with the
+    /// cap the handler sees. Returns its address, metrics, the shutdown trigger and the task.
+    async fn server(
+        cap: usize,
+    ) -> (
+        String,
+        HttpMetrics,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let app = Router::new()
+            .route("/ok", get(|| async { "ok" }))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    "late"
+                }),
+            )
+            .route("/big", get(|| async { vec![b'x'; 32 << 20] }))
+            .route(
+                "/pause",
+                get(|| async {
+                    tokio::time::sleep(T).await;
+                    "done"
+                }),
+            )
+            .route(
+                "/gate",
+                get(|axum::Extension(g): axum::Extension<Gate>| async move {
+                    format!("{} of {}", g.open(), g.cap())
+                }),
+            );
+        let listener = bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let metrics = HttpMetrics::default();
+        let limits = ServerLimits {
+            header_timeout: T,
+            idle_timeout: T,
+            handler_timeout: 2 * T,
+            max_connections: cap,
+        };
+        let gate = Gate::new(cap, metrics.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, app, limits, gate, async {
+            let _ = stopped.await;
+        }));
+        (addr, metrics, stop, task)
+    }
+
+    /// Everything the server sends until it closes (at most 10 s), and when it closed.
+    async fn until_closed(s: &mut TcpStream, start: Instant) -> (String, Duration) {
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got)).await;
+        (String::from_utf8_lossy(&got).into_owned(), start.elapsed())
+    }
+
+    fn within(took: Duration, limit: Duration) -> bool {
+        took >= limit - Duration::from_millis(50) && took < limit + Duration::from_secs(3)
+    }
+
+    #[tokio::test]
+    async fn a_half_sent_head_is_cut_at_the_header_timeout() {
+        let (addr, m, _stop, _task) = server(10).await;
+        let start = Instant::now();
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /ok HTTP/1.1\r\nHo").await.unwrap();
+        let (got, took) = until_closed(&mut s, start).await;
+        assert!(got.is_empty() && within(took, T), "{got:?} {took:?}");
+        assert_eq!(m.timeout(TimeoutPhase::Head).get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_head_sent_a_byte_at_a_time_gains_nothing() {
+        let (addr, m, _stop, _task) = server(10).await;
+        let start = Instant::now();
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        for b in b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n" {
+            if s.write_all(&[*b]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(T / 8).await;
+        }
+        let (got, took) = until_closed(&mut s, start).await;
+        assert!(!got.contains("200 OK"), "{got:?}");
+        assert!(took < T + Duration::from_secs(3), "{took:?}");
+        assert_eq!(m.timeout(TimeoutPhase::Head).get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_is_closed_when_idle_and_answers_before() {
+        let (addr, m, _stop, _task) = server(10).await;
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        // Two requests in a row, each after most of the idle timeout: both answered.
+        for _ in 0..2 {
+            tokio::time::sleep(T * 3 / 4).await;
+            s.write_all(b"GET /gate HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut buf = [0u8; 512];
+            let n = s.read(&mut buf).await.unwrap();
+            let text = String::from_utf8_lossy(&buf[..n]);
+            assert!(text.contains("200 OK") && text.ends_with("1 of 10"), "{text}");
+        }
+        let start = Instant::now();
+        let (got, took) = until_closed(&mut s, start).await;
+        assert!(got.is_empty() && within(took, T), "{got:?} {took:?}");
+        assert_eq!(m.timeout(TimeoutPhase::Idle).get(), 1);
+        assert_eq!(m.timeout(TimeoutPhase::Head).get(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_answer_nobody_reads_is_dropped_at_the_idle_timeout() {
+        let (addr, m, _stop, _task) = server(10).await;
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        let mut s = sock.connect(addr.parse().unwrap()).await.unwrap();
+        s.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(wait(Duration::from_secs(5), || m.open.get() == 1).await);
+        // Read nothing: the kernel buffers fill and the 32 MiB answer stalls.
+        let start = Instant::now();
+        let closed = wait(Duration::from_secs(10), || m.open.get() == 0).await;
+        assert!(closed && within(start.elapsed(), T), "{:?}", start.elapsed());
+        assert_eq!(m.timeout(TimeoutPhase::Write).get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_does_not_finish_answers_503_and_closes() {
+        let (addr, m, _stop, _task) = server(10).await;
+        let start = Instant::now();
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let (got, took) = until_closed(&mut s, start).await;
+        assert!(got.starts_with("HTTP/1.1 503"), "{got}");
+        assert!(got.contains("connection: close"), "{got}");
+        assert!(got.ends_with("caused: the request did not finish within 800 ms;"));
+        assert!(within(took, 2 * T), "{took:?}");
+        assert_eq!(m.handler_timeouts.get(), 1);
+        // A body that never comes is bounded the same way.
+        let start = Instant::now();
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"POST /ok HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n\r\n{")
+            .await
+            .unwrap();
+        let (got, took) = until_closed(&mut s, start).await;
+        assert!(
+            got.is_empty() || got.starts_with("HTTP/1.1 "),
+            "{got:?} {took:?}"
+        );
+        assert!(took < 2 * T + Duration::from_secs(3), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn over_the_cap_a_connection_is_answered_503_at_once_and_counted() {
+        let (addr, m, _stop, _task) = server(2).await;
+        let _a = TcpStream::connect(&addr).await.unwrap();
+        let _b = TcpStream::connect(&addr).await.unwrap();
+        assert!(wait(Duration::from_secs(5), || m.open.get() == 2).await);
+        let start = Instant::now();
+        let mut c = TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let (got, took) = until_closed(&mut c, start).await;
+        assert!(got.starts_with("HTTP/1.1 503"), "{got}");
+        assert!(got.ends_with("too many open connections"), "{got}");
+        assert!(took < Duration::from_secs(1), "{took:?}");
+        assert_eq!((m.refused.get(), m.accepted.get()), (1, 2));
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_a_request_in_progress_finish() {
+        let (addr, m, stop, task) = server(10).await;
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /pause HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(wait(Duration::from_secs(5), || m.open.get() == 1).await);
+        tokio::time::sleep(T / 4).await;
+        stop.send(()).unwrap();
+        let (got, _) = until_closed(&mut s, Instant::now()).await;
+        assert!(got.starts_with("HTTP/1.1 200") && got.ends_with("done"), "{got}");
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("serve returns")
+            .unwrap();
+        assert!(TcpStream::connect(&addr).await.is_err());
+    }
+
+    /// Polls `f` every 20 ms for at most `limit`.
+    async fn wait(limit: Duration, f: impl Fn() -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if f() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        f()
+    }
 
     #[test]
     fn the_cap_leaves_room_for_the_rest() {
