@@ -479,7 +479,9 @@ async fn conns(base: &Path, quick: bool) {
         .and_then(|n| n.pid())
         .unwrap();
     for i in 0..50 {
-        let _ = http.put(&leader, &service_key(i), &instances_value(i)).await;
+        let _ = http
+            .put(&leader, &service_key(i), &instances_value(i))
+            .await;
     }
     println!("each connection sends half a request head and then nothing; the writes (one at a");
     println!("time, on a kept-alive connection) run while they are held\n");

@@ -265,7 +265,9 @@ pub fn connection_cap(max_connections: usize, open_files: u64) -> usize {
     } else {
         open_files / 2
     };
-    max_connections.min(usize::try_from(room).unwrap_or(usize::MAX)).max(1)
+    max_connections
+        .min(usize::try_from(room).unwrap_or(usize::MAX))
+        .max(1)
 }
 
 /// The listening socket of `addr` (`HOST:PORT`, the first address it resolves to that binds),
@@ -451,7 +453,10 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
                 }
             };
             let (parts, body) = resp.into_parts();
-            Ok(Response::from_parts(parts, Body::new(Tracked { body, _done: done })))
+            Ok(Response::from_parts(
+                parts,
+                Body::new(Tracked { body, _done: done }),
+            ))
         })
     }
 }
@@ -580,7 +585,10 @@ impl Guarded {
                 TimeoutPhase::Head,
             ),
             (false, Some(t)) => (t + self.limits.header_timeout, TimeoutPhase::Head),
-            (false, None) => (self.wait_start + self.limits.idle_timeout, TimeoutPhase::Idle),
+            (false, None) => (
+                self.wait_start + self.limits.idle_timeout,
+                TimeoutPhase::Idle,
+            ),
         }
     }
 
@@ -815,7 +823,10 @@ mod tests {
             let mut buf = [0u8; 512];
             let n = s.read(&mut buf).await.unwrap();
             let text = String::from_utf8_lossy(&buf[..n]);
-            assert!(text.contains("200 OK") && text.ends_with("1 of 10"), "{text}");
+            assert!(
+                text.contains("200 OK") && text.ends_with("1 of 10"),
+                "{text}"
+            );
         }
         let start = Instant::now();
         let (got, took) = until_closed(&mut s, start).await;
@@ -837,7 +848,11 @@ mod tests {
         // Read nothing: the kernel buffers fill and the 32 MiB answer stalls.
         let start = Instant::now();
         let closed = wait(Duration::from_secs(10), || m.open.get() == 0).await;
-        assert!(closed && within(start.elapsed(), T), "{:?}", start.elapsed());
+        assert!(
+            closed && within(start.elapsed(), T),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(m.timeout(TimeoutPhase::Write).get(), 1);
     }
 
@@ -898,7 +913,10 @@ mod tests {
         tokio::time::sleep(T / 4).await;
         stop.send(()).unwrap();
         let (got, _) = until_closed(&mut s, Instant::now()).await;
-        assert!(got.starts_with("HTTP/1.1 200") && got.ends_with("done"), "{got}");
+        assert!(
+            got.starts_with("HTTP/1.1 200") && got.ends_with("done"),
+            "{got}"
+        );
         tokio::time::timeout(Duration::from_secs(5), task)
             .await
             .expect("serve returns")

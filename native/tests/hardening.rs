@@ -198,7 +198,9 @@ async fn a_leader_sheds_2000_half_open_and_200_slow_readers_and_keeps_accepting_
             let mut results = Vec::new();
             let mut i = 1_000;
             while !stop.load(Ordering::Relaxed) && results.len() < 1_000 {
-                let r = http.put(&leader, &service_key(i), &instances_value(i)).await;
+                let r = http
+                    .put(&leader, &service_key(i), &instances_value(i))
+                    .await;
                 results.push(r.map(|(s, _)| s));
                 i += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -301,7 +303,10 @@ async fn a_leader_sheds_2000_half_open_and_200_slow_readers_and_keeps_accepting_
     assert!(peak_open >= (CAP - 50) as f64, "peak {peak_open}");
     assert!(refused_seen >= HALF_OPEN + SLOW_BIG + SLOW_SMALL - CAP);
     assert_eq!(refused as usize, refused_seen);
-    assert!(slowest_refusal < Duration::from_secs(2), "{slowest_refusal:?}");
+    assert!(
+        slowest_refusal < Duration::from_secs(2),
+        "{slowest_refusal:?}"
+    );
     // The rest were closed within the header timeout.
     assert!(longest_held < shed_limit, "{longest_held:?}");
     assert!(held
