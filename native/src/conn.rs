@@ -250,10 +250,13 @@ pub fn fit_open_files(max_connections: usize) -> usize {
     cap
 }
 
-/// The soft limit raised to the hard one.
+/// The soft limit raised to the hard one (left as it was, with a warning, if that fails).
 fn raise_open_files() -> io::Result<OpenFiles> {
     let (before, hard) = rlimit::Resource::NOFILE.get()?;
-    let soft = rlimit::increase_nofile_limit(u64::MAX)?;
+    let soft = rlimit::increase_nofile_limit(u64::MAX).unwrap_or_else(|e| {
+        tracing::warn!("cannot raise the open-files limit from {before} to {hard}: {e}");
+        before
+    });
     Ok(OpenFiles { before, soft, hard })
 }
 
