@@ -15,8 +15,9 @@
 //!   the connection, as Tomcat's write timeout does.
 //! - **Handler**: a request whose handler (body read included) has not finished within
 //!   `handler_timeout` is answered `503` and its connection closed.
-//! - **Memory**: a connection's read buffer holds at most [`MAX_BUF`] bytes (an 8 KiB buffer
-//!   for an idle or half-open connection); bodies are capped by `--max-body-bytes`.
+//! - **Memory**: a request head may take at most [`MAX_BUF`] bytes (431 beyond), and hyper keeps
+//!   a connection's read buffer near that size (8 KiB for an idle or half-open connection);
+//!   bodies are capped by `--max-body-bytes`.
 //!
 //! hyper's own `header_read_timeout` cannot do this alone: its timer starts whenever the
 //! connection waits for a head, keep-alive waits included (hyper `proto/h1/conn.rs`,
@@ -70,8 +71,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Descriptors kept for everything but inbound connections: the listener, peer connections,
 /// data files being written (up to 16 at once), the runtime's own.
 pub const FD_RESERVE: u64 = 256;
-/// Largest read buffer of one connection; a request head must fit in it (Tomcat refuses heads
-/// over 8 KiB, so no Java peer sends more).
+/// Largest request head, and the read buffer size hyper keeps a connection near (Tomcat refuses
+/// heads over 8 KiB, so no Java peer sends more).
 pub const MAX_BUF: usize = 64 * 1024;
 
 /// Length of the queue of connections the kernel has completed but the node not yet accepted.
@@ -310,6 +311,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout + limits.idle_timeout)
         .max_buf_size(MAX_BUF)
+        .max_header_size(MAX_BUF)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
     let metrics = gate.metrics.clone();
@@ -794,6 +796,26 @@ mod tests {
         let (got, took) = until_closed(&mut s, start).await;
         assert!(got.is_empty() && within(took, T), "{got:?} {took:?}");
         assert_eq!(m.timeout(TimeoutPhase::Head).get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_head_over_the_cap_is_refused_with_431() {
+        let (addr, _m, _stop, _task) = server(10).await;
+        for (size, status) in [(MAX_BUF - 1024, "200"), (MAX_BUF + 1024, "431")] {
+            let mut s = TcpStream::connect(&addr).await.unwrap();
+            let head = format!(
+                "GET /ok HTTP/1.1\r\nHost: x\r\nx-big: {}\r\n\r\n",
+                "a".repeat(size)
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let mut buf = [0u8; 64];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let got = String::from_utf8_lossy(&buf[..n]);
+            assert!(
+                got.starts_with(&format!("HTTP/1.1 {status}")),
+                "{size}: {got}"
+            );
+        }
     }
 
     #[tokio::test]
