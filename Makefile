@@ -56,7 +56,7 @@ bench-core: ## simulator throughput (criterion)
 bench-wasm: ## the same simulator workload compiled to wasm, run in Node, with the native/wasm ratio
 	@bash scripts/bench-wasm.sh
 
-bench-native: ## write throughput, catch-up and beat size of real nodes
+bench-native: ## write throughput, catch-up, beat size and idle connections of real nodes
 	@bash scripts/bench-native.sh
 
 bench-naming: ## naming API registrations/s and list reads/s vs the raw datum path, 10,000-instance list

@@ -5,9 +5,12 @@
 //! 2. beat size (raw and gzipped) and encode/decode time at 100,000 keys;
 //! 3. catch-up time of a new, empty follower for 10,000 and 100,000 datums (and Nacos' own
 //!    pacing, 50 keys + 200 ms per batch, measured at 10,000);
-//! 4. leader and follower CPU per beat with 0 and 100,000 keys.
+//! 4. leader and follower CPU per beat with 0 and 100,000 keys;
+//! 5. idle (half-open) connections held by a leader with the default limits: memory per
+//!    connection, refusals over the cap, write latency meanwhile, time to shed them, memory after.
 //!
-//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu` to run only those parts;
+//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns` to run only those
+//! parts;
 //! `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
 
 use nacos_raft_core::{BeatDatum, BeatPacket, PeerState, RaftPeer};
@@ -412,6 +415,169 @@ async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f
     );
 }
 
+// ---- 5. idle connections ----------------------------------------------------------------
+
+fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Resident memory in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// One half-open connection: connect, half a request head, wait for the node to close it.
+/// Returns (connected at, closed at, refused with a 503).
+async fn half_open(addr: String) -> Option<(Instant, Instant, bool)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&addr).await.ok()?;
+    let at = Instant::now();
+    let _ = s
+        .write_all(b"POST /nacos/v1/ns/raft/datum HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+        .await;
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(120), s.read_to_end(&mut got)).await;
+    Some((at, Instant::now(), got.starts_with(b"HTTP/1.1 503")))
+}
+
+async fn conns(base: &Path, quick: bool) {
+    let header = Duration::from_millis(nacos_raft_node::conn::DEFAULT_HEADER_TIMEOUT_MS);
+    println!(
+        "\n## Idle connections held by a leader (3 nodes, default limits: header timeout {} s, \
+         cap {})\n",
+        header.as_secs(),
+        nacos_raft_node::conn::DEFAULT_MAX_CONNECTIONS
+    );
+    let (_, hard) = rlimit::Resource::NOFILE.get().unwrap();
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let mut sizes = if quick {
+        vec![1_000, 3_000]
+    } else {
+        vec![1_000, 5_000, 12_000]
+    };
+    sizes.retain(|n| (*n as u64) + 512 <= hard);
+    let dir = base.join("conns");
+    let mut args = FAST.to_vec();
+    args.extend(["--publish-timeout-ms", "5000"]);
+    let mut nodes = three(&dir, &args);
+    for n in &mut nodes {
+        n.start();
+    }
+    let http = Http::new();
+    let all = addrs(&nodes);
+    let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
+    let pid = nodes
+        .iter()
+        .find(|n| n.addr == leader)
+        .and_then(|n| n.pid())
+        .unwrap();
+    for i in 0..50 {
+        let _ = http
+            .put(&leader, &service_key(i), &instances_value(i))
+            .await;
+    }
+    println!("each connection sends half a request head and then nothing; the writes (one at a");
+    println!("time, on a kept-alive connection) run while they are held\n");
+    println!("| connections | held | refused | leader fds | RSS before MiB | RSS held MiB | KiB per connection | write p50 ms held (before) | all closed after s | last close past its deadline ms | RSS 15 s later MiB |");
+    println!("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let mut next_key = 1_000;
+    for n in sizes {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let lat = |v: &mut Vec<f64>| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            percentile(v, 0.5)
+        };
+        let mut before = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            let _ = http
+                .put(&leader, &service_key(next_key), &instances_value(next_key))
+                .await;
+            next_key += 1;
+            before.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (rss0, open0) = (
+            rss_kib(pid),
+            http.metric(&leader, "nacos_raft_http_connections_open")
+                .await
+                .unwrap_or(0.0),
+        );
+        let refused0 = http
+            .metric(&leader, "nacos_raft_http_connections_refused_total")
+            .await
+            .unwrap_or(0.0);
+        let tasks: Vec<_> = (0..n)
+            .map(|_| tokio::spawn(half_open(leader.clone())))
+            .collect();
+        // Held: wait until the node has taken them all (or refused the rest).
+        let mut peak_open = 0.0f64;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            let open = http
+                .metric(&leader, "nacos_raft_http_connections_open")
+                .await
+                .unwrap_or(0.0);
+            let refused = http
+                .metric(&leader, "nacos_raft_http_connections_refused_total")
+                .await
+                .unwrap_or(0.0);
+            peak_open = peak_open.max(open);
+            if open - open0 + refused - refused0 >= n as f64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (rss1, fds1) = (rss_kib(pid), fds(pid));
+        let mut held_lat = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            let _ = http
+                .put(&leader, &service_key(next_key), &instances_value(next_key))
+                .await;
+            next_key += 1;
+            held_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let mut ends = Vec::new();
+        for t in tasks {
+            if let Ok(Some(e)) = t.await {
+                ends.push(e);
+            }
+        }
+        let first = ends.iter().map(|e| e.0).min().unwrap();
+        let held: Vec<_> = ends.iter().filter(|e| !e.2).collect();
+        let refused = ends.len() - held.len();
+        let last_close = held.iter().map(|e| e.1).max().unwrap_or(first);
+        let late = held
+            .iter()
+            .map(|e| e.1.duration_since(e.0).saturating_sub(header))
+            .max()
+            .unwrap_or_default();
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        let rss2 = rss_kib(pid);
+        let per = (rss1.saturating_sub(rss0)) as f64 / held.len().max(1) as f64;
+        let mib = |k: u64| k as f64 / 1024.0;
+        println!(
+            "| {n} | {} | {refused} | {fds1} | {:.1} | {:.1} | {per:.1} | {:.1} ({:.1}) | {:.1} | {} | {:.1} |",
+            held.len(),
+            mib(rss0),
+            mib(rss1),
+            lat(&mut held_lat),
+            lat(&mut before),
+            last_close.duration_since(first).as_secs_f64(),
+            late.as_millis(),
+            mib(rss2),
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -459,6 +625,9 @@ fn main() {
         }
         if want("catchup") || want("cpu") {
             catch_up(&base.0, big, 1, false, true, quick).await;
+        }
+        if want("conns") {
+            conns(&base.0, quick).await;
         }
     });
 }

@@ -9,6 +9,7 @@
 //! - [`run`]: starting a node (disk, port, actor, HTTP) and stopping it on a signal;
 //! - [`client`]: the `put`/`get`/`delete`/`state` client commands;
 //! - [`server`]: the twelve endpoints under `/nacos/v1/ns/raft/` and `/metrics`;
+//! - [`conn`]: the accept loop: connection cap, header/idle/write/handler timeouts, open files;
 //! - [`codec`]: request and answer encodings of Java 1.3 and 1.4, both directions;
 //! - [`actor`]: the task that owns the [`nacos_raft_core::Node`] and carries out its outputs;
 //! - [`egress`]: the gate of every outgoing connection (`--loopback-only`);
@@ -27,6 +28,7 @@ pub mod actor;
 pub mod cli;
 pub mod client;
 pub mod codec;
+pub mod conn;
 pub mod egress;
 pub mod members;
 pub mod metrics;

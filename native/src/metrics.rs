@@ -49,6 +49,8 @@ pub struct Metrics {
     pub files_written: Counter,
     /// Outgoing connections refused by `--loopback-only`.
     pub loopback_refusals: Counter,
+    /// The HTTP server's connections: open, refused over the cap, timed out.
+    pub http: HttpMetrics,
     /// The three members of `state`, looked up once (the actor sets them after every round).
     states: [Gauge; 3],
     registry: std::sync::Arc<Registry>,
@@ -82,6 +84,7 @@ impl Metrics {
             persist_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             files_written: Counter::default(),
             loopback_refusals: Counter::default(),
+            http: HttpMetrics::default(),
             states: Default::default(),
             registry: Default::default(),
         };
@@ -154,6 +157,7 @@ impl Metrics {
             "Outgoing connections refused because --loopback-only is on",
             m.loopback_refusals.clone(),
         );
+        m.http.register(&mut r);
         let states = STATES.map(|s| m.state.get_or_create(&vec![("state", s)]).clone());
         Metrics {
             states,
@@ -178,6 +182,115 @@ impl Metrics {
     }
 }
 
+/// Why the server closed a connection on its own (label `phase` of
+/// `nacos_raft_http_connection_timeouts_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// The request head did not arrive in full within `--header-timeout-ms`.
+    Head,
+    /// Nothing arrived within `--idle-timeout-ms` after the previous answer (keep-alive).
+    Idle,
+    /// The client took none of the answer's bytes for `--idle-timeout-ms`.
+    Write,
+}
+
+impl TimeoutPhase {
+    const ALL: [TimeoutPhase; 3] = [TimeoutPhase::Head, TimeoutPhase::Idle, TimeoutPhase::Write];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeoutPhase::Head => "head",
+            TimeoutPhase::Idle => "idle",
+            TimeoutPhase::Write => "write",
+        }
+    }
+}
+
+/// The HTTP server's connection metrics (see [`crate::conn`]).
+#[derive(Clone, Debug, Default)]
+pub struct HttpMetrics {
+    /// Connections open now (each holds one slot of `--max-connections`).
+    pub open: Gauge,
+    /// The connection cap in force (`--max-connections`, lowered to fit the open-files limit).
+    pub max: Gauge,
+    /// Connections accepted and served.
+    pub accepted: Counter,
+    /// Connections refused because the cap was reached (accepted, answered 503, closed).
+    pub refused: Counter,
+    /// `accept` failures (e.g. the open-files limit reached).
+    pub accept_errors: Counter,
+    /// Connections the server closed by a timeout, by phase.
+    pub timeouts: Family<StateLabels, Counter>,
+    /// Requests answered 503 because the handler did not finish within `--handler-timeout-ms`.
+    pub handler_timeouts: Counter,
+    /// Long-lived streams (event viewers) open now.
+    pub streams_open: Gauge,
+    /// Long-lived streams refused because they would take more than their share of the cap.
+    pub streams_refused: Counter,
+}
+
+impl HttpMetrics {
+    /// The timeout counter of `phase`.
+    pub fn timeout(&self, phase: TimeoutPhase) -> Counter {
+        self.timeouts
+            .get_or_create(&vec![("phase", phase.label())])
+            .clone()
+    }
+
+    fn register(&self, r: &mut Registry) {
+        // Every phase shows from the start, at 0.
+        for p in TimeoutPhase::ALL {
+            self.timeout(p);
+        }
+        r.register(
+            "http_connections_open",
+            "HTTP connections open now",
+            self.open.clone(),
+        );
+        r.register(
+            "http_connections_max",
+            "The cap on open HTTP connections in force",
+            self.max.clone(),
+        );
+        r.register(
+            "http_connections_accepted",
+            "HTTP connections accepted and served",
+            self.accepted.clone(),
+        );
+        r.register(
+            "http_connections_refused",
+            "HTTP connections refused because --max-connections were open",
+            self.refused.clone(),
+        );
+        r.register(
+            "http_accept_errors",
+            "Failed accepts (e.g. the open-files limit reached)",
+            self.accept_errors.clone(),
+        );
+        r.register(
+            "http_connection_timeouts",
+            "HTTP connections closed by the server's header, idle or write timeout",
+            self.timeouts.clone(),
+        );
+        r.register(
+            "http_handler_timeouts",
+            "Requests answered 503 because they did not finish within --handler-timeout-ms",
+            self.handler_timeouts.clone(),
+        );
+        r.register(
+            "http_streams_open",
+            "Long-lived HTTP streams (event viewers) open now",
+            self.streams_open.clone(),
+        );
+        r.register(
+            "http_streams_refused",
+            "Long-lived HTTP streams refused to keep connection slots for the protocol",
+            self.streams_refused.clone(),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +309,10 @@ mod tests {
             "nacos_raft_state{state=\"FOLLOWER\"} 0",
             "nacos_raft_beats_sent_total 1",
             "nacos_raft_publish_latency_seconds_count 1",
+            "nacos_raft_http_connections_refused_total 0",
+            "nacos_raft_http_connection_timeouts_total{phase=\"head\"} 0",
+            "nacos_raft_http_connection_timeouts_total{phase=\"write\"} 0",
+            "nacos_raft_http_connections_open 0",
             "# EOF",
         ] {
             assert!(text.contains(needle), "{needle} missing in\n{text}");

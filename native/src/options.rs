@@ -5,11 +5,13 @@
 
 use crate::actor::Tuning;
 use crate::codec::Limits;
+use crate::conn::{self, ServerLimits};
 use crate::members;
 use crate::peer_client::{ClientConfig, DEFAULT_MAX_FETCH_URL};
 use clap::{Args, Parser, Subcommand};
 use nacos_raft_core::Config;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A Nacos 1.x naming-raft node: the Java wire protocol over HTTP, Nacos' data layout.
 ///
@@ -153,6 +155,42 @@ pub struct NodeArgs {
         default_value_t = 1
     )]
     pub beat_gzip_level: u32,
+    /// Time a client has to send a request head: from accept for a new connection, from its
+    /// first byte on a kept-alive one (Tomcat's connectionTimeout). Progress does not extend it.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_HEADER_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = conn::DEFAULT_HEADER_TIMEOUT_MS
+    )]
+    pub header_timeout_ms: u64,
+    /// Time a kept-alive connection may wait for its next request, and a client may take none
+    /// of an answer's bytes, before the connection is closed (Tomcat's keepAliveTimeout).
+    #[arg(
+        long,
+        env = "NACOS_RAFT_IDLE_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = conn::DEFAULT_IDLE_TIMEOUT_MS
+    )]
+    pub idle_timeout_ms: u64,
+    /// Time a request may take, body read included, before it is answered 503 and its
+    /// connection closed; must exceed --publish-timeout-ms.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_HANDLER_TIMEOUT_MS",
+        value_name = "MS",
+        default_value_t = conn::DEFAULT_HANDLER_TIMEOUT_MS
+    )]
+    pub handler_timeout_ms: u64,
+    /// Open HTTP connections served at once; one more is answered 503 and closed at once
+    /// (counted in /metrics). Lowered at start-up to fit the open-files limit.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = conn::DEFAULT_MAX_CONNECTIONS
+    )]
+    pub max_connections: usize,
     /// Seed of the node's timer jitter [default: from the clock and process id].
     #[arg(long, env = "NACOS_RAFT_SEED", value_name = "N")]
     pub seed: Option<u64>,
@@ -262,6 +300,8 @@ pub struct NodeSettings {
     pub client: ClientConfig,
     /// Runtime tuning.
     pub tuning: Tuning,
+    /// Connection cap and timeouts of the HTTP server.
+    pub server: ServerLimits,
     /// PRNG seed.
     pub seed: u64,
     /// Only connect to 127.0.0.0/8.
@@ -331,6 +371,25 @@ impl NodeArgs {
         if self.beat_gzip_level > 9 {
             return Err("--beat-gzip-level must be between 0 and 9".into());
         }
+        for (name, ms) in [
+            ("--header-timeout-ms", self.header_timeout_ms),
+            ("--idle-timeout-ms", self.idle_timeout_ms),
+            ("--handler-timeout-ms", self.handler_timeout_ms),
+        ] {
+            if ms < 100 {
+                return Err(format!("{name} must be at least 100"));
+            }
+        }
+        if self.handler_timeout_ms <= self.publish_timeout_ms {
+            return Err(format!(
+                "--handler-timeout-ms ({}) must exceed --publish-timeout-ms ({}): every write \
+                 waiting for its majority would be answered 503",
+                self.handler_timeout_ms, self.publish_timeout_ms
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
         let seed = self.seed.unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -355,6 +414,12 @@ impl NodeArgs {
             tuning: Tuning {
                 sync_concurrency: self.sync_concurrency,
                 gzip_level: self.beat_gzip_level,
+            },
+            server: ServerLimits {
+                header_timeout: Duration::from_millis(self.header_timeout_ms),
+                idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+                handler_timeout: Duration::from_millis(self.handler_timeout_ms),
+                max_connections: self.max_connections,
             },
             seed,
             loopback_only: self.loopback_only,

@@ -190,6 +190,60 @@ pub fn split_for_url(keys: &[String], max_url: usize) -> Vec<&[String]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A fake member that accepts, reads the request, writes `head` and then `trickle` one
+    /// byte every 100 ms (for at most 30 s) and never finishes.
+    async fn fake_peer(head: &'static [u8], trickle: u8) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(head).await;
+            for _ in 0..300 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if trickle == 0 || s.write_all(&[trickle]).await.is_err() {
+                    continue;
+                }
+            }
+        });
+        addr
+    }
+
+    /// The connect + answer timeouts bound a peer that never answers and peers that trickle
+    /// bytes (in the head or in the body): the call ends with `Timeout` once they have passed.
+    #[tokio::test]
+    async fn a_silent_or_trickling_peer_is_cut_off_by_the_timeouts() {
+        let client = PeerClient::new(ClientConfig {
+            connect_timeout: Duration::from_millis(300),
+            read_timeout: Duration::from_millis(700),
+            ..ClientConfig::default()
+        });
+        let out = codec::encode_request(&Request::GetPeer, None);
+        for (what, head, trickle) in [
+            ("accepts and never answers", &b""[..], 0),
+            ("trickles its head", &b"HTTP/1.1 200 OK\r\nx-a: "[..], b'a'),
+            (
+                "trickles its body",
+                &b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n"[..],
+                b'{',
+            ),
+        ] {
+            let addr = fake_peer(head, trickle).await;
+            let start = Instant::now();
+            let r = client.call(&addr, &out).await;
+            let took = start.elapsed();
+            assert!(matches!(r, Err(Failure::Timeout)), "{what}: {r:?}");
+            assert!(
+                took >= Duration::from_millis(1000) && took < Duration::from_secs(5),
+                "{what}: {took:?}"
+            );
+        }
+    }
 
     #[test]
     fn fetches_are_split_to_fit_the_request_line() {

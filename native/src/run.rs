@@ -1,5 +1,6 @@
 //! Running a node: open the data directory, load it, bind the port, restore the
-//! [`Node`], start the [`actor`] and serve HTTP until SIGINT or SIGTERM.
+//! [`Node`], start the [`actor`], fit the connection cap to the open-files limit and serve HTTP
+//! ([`conn::serve`]) until SIGINT or SIGTERM.
 //!
 //! Every start-up failure is returned as a [`CliError`] before the node answers anything; once
 //! it serves, only the two fail-stop exits remain (the actor dying, [`EXIT_ACTOR`], and the
@@ -7,6 +8,7 @@
 
 use crate::actor;
 use crate::cli::{CliError, EXIT_ACTOR};
+use crate::conn::{self, Gate};
 use crate::egress::Egress;
 use crate::metrics::Metrics;
 use crate::options::NodeSettings;
@@ -33,7 +35,7 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             "removed temporary files of writes interrupted by a crash"
         );
     }
-    let listener = bind(&s.listen)
+    let listener = conn::bind(&s.listen)
         .map_err(|e| CliError::Env(format!("cannot listen on {}: {e}", s.listen)))?;
     let count = loaded.datums.len();
     let node = Node::restore(
@@ -61,6 +63,9 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
         );
     }
     let metrics = Metrics::new();
+    // Before anything opens many descriptors: the cap must fit in the open-files limit.
+    let cap = conn::fit_open_files(s.server.max_connections);
+    let gate = Gate::new(cap, metrics.http.clone());
     let egress = Egress::new(s.loopback_only, metrics.loopback_refusals.clone());
     if s.loopback_only {
         tracing::info!("--loopback-only: outgoing connections are limited to 127.0.0.0/8");
@@ -100,19 +105,9 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
         store,
     })
     .merge(crate::naming::api::router(naming));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Env(format!("server failed: {e}")))?;
+    conn::serve(listener, app, s.server, gate, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The listening socket of `addr` (`HOST:PORT`), handed to tokio.
-fn bind(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    tokio::net::TcpListener::from_std(listener)
 }
 
 async fn shutdown_signal() {

@@ -52,6 +52,10 @@ fn help_documents_every_option_and_its_environment_variable() {
         "--max-fetch-url-bytes",
         "--seed",
         "--loopback-only",
+        "--header-timeout-ms",
+        "--idle-timeout-ms",
+        "--handler-timeout-ms",
+        "--max-connections",
     ] {
         assert!(text.contains(opt), "{opt} missing in --help");
         let env = format!(
@@ -64,6 +68,20 @@ fn help_documents_every_option_and_its_environment_variable() {
     }
     for sub in ["put", "get", "delete", "state"] {
         assert!(text.contains(sub), "{sub} missing");
+    }
+    // The server's limits default to Tomcat's (see conn.rs for the choice).
+    for (opt, default) in [
+        ("--header-timeout-ms", "20000"),
+        ("--idle-timeout-ms", "20000"),
+        ("--handler-timeout-ms", "30000"),
+        ("--max-connections", "10000"),
+    ] {
+        let section = text.split(opt).nth(1).unwrap();
+        let section = section.split("\n      --").next().unwrap();
+        assert!(
+            section.contains(&format!("[default: {default}]")),
+            "{opt}: {section}"
+        );
     }
 }
 
@@ -95,6 +113,26 @@ fn bad_configuration_exits_non_zero_with_a_clear_message() {
         "invalid timings: heartbeat interval must be shorter than the leader timeout",
     );
     fails(&with(&["--tick-ms", "0"]), 2, "tick must be at least 1 ms");
+    fails(
+        &with(&["--handler-timeout-ms", "5000"]),
+        2,
+        "--handler-timeout-ms (5000) must exceed --publish-timeout-ms (5000)",
+    );
+    fails(
+        &with(&["--max-connections", "0"]),
+        2,
+        "--max-connections must be at least 1",
+    );
+    fails(
+        &with(&["--header-timeout-ms", "50"]),
+        2,
+        "--header-timeout-ms must be at least 100",
+    );
+    fails(
+        &with(&["--idle-timeout-ms", "x"]),
+        2,
+        "invalid value 'x' for '--idle-timeout-ms",
+    );
     fails(
         &with(&["--members", "127.0.0.1:x"]),
         2,
@@ -342,4 +380,48 @@ async fn loopback_only_refuses_and_counts_other_destinations() {
     );
     let caught = std::panic::catch_unwind(|| assert_stayed_on_loopback("this node", &text));
     assert!(caught.is_err(), "the harness check must fail on a refusal");
+}
+
+/// A node whose open-files limit cannot be raised (soft = hard = 1,024) lowers its connection cap
+/// to fit, says so in one line, and shows the cap in force in `/metrics`; the limits also come
+/// from the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_raise_its_open_files_fits_its_cap_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(2);
+    let addr = format!("127.0.0.1:{}", ports[0]);
+    let members = format!("{addr},127.0.0.1:{}", ports[1]);
+    let log_path = dir.path().join("log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    // `ulimit -n` without -S or -H sets both limits.
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -n 1024 && exec \"$0\" \"$@\"", BIN])
+        .args(["--addr", &addr, "--members", &members, "--loopback-only"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("NACOS_RAFT_MAX_CONNECTIONS", "5000")
+        .env("NACOS_RAFT_HEADER_TIMEOUT_MS", "1500")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let http = Http::new();
+    let cap = wait_for("the node's /metrics", Duration::from_secs(20), || {
+        http.metric(&addr, "nacos_raft_http_connections_max")
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(cap, 768.0, "{text}");
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("open-files limit"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].contains("the open-files limit 1024 (hard 1024) is below the 5256 that --max-connections 5000 needs; serving at most 768 connections"),
+        "{text}"
+    );
 }
