@@ -300,7 +300,7 @@ fn failed_vote_requests_are_only_logged() {
         events(&outs),
         vec![Event::RequestFailed {
             to: addr(1),
-            what: "vote",
+            what: "vote".into(),
             failure: "timed out".into()
         }]
     );
@@ -806,7 +806,7 @@ fn fetched_datums_apply_with_the_term_rule_and_are_paced() {
         events(&b.take_outputs()),
         vec![Event::DatumSkipped {
             key: iplist(0),
-            reason: "not newer than the local copy"
+            reason: "not newer than the local copy".into()
         }]
     );
 }
