@@ -49,6 +49,10 @@ pub struct Metrics {
     pub files_written: Counter,
     /// Outgoing connections refused by `--loopback-only`.
     pub loopback_refusals: Counter,
+    /// Viewers connected to the event stream.
+    pub live_viewers: Gauge,
+    /// Records dropped for viewers that fell behind.
+    pub live_dropped: Counter,
     /// The three members of `state`, looked up once (the actor sets them after every round).
     states: [Gauge; 3],
     registry: std::sync::Arc<Registry>,
@@ -82,6 +86,8 @@ impl Metrics {
             persist_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             files_written: Counter::default(),
             loopback_refusals: Counter::default(),
+            live_viewers: Gauge::default(),
+            live_dropped: Counter::default(),
             states: Default::default(),
             registry: Default::default(),
         };
@@ -153,6 +159,16 @@ impl Metrics {
             "loopback_refusals",
             "Outgoing connections refused because --loopback-only is on",
             m.loopback_refusals.clone(),
+        );
+        r.register(
+            "live_viewers",
+            "Viewers connected to /nacos-raft/v1/events",
+            m.live_viewers.clone(),
+        );
+        r.register(
+            "live_dropped",
+            "Event-stream records dropped for viewers that fell behind",
+            m.live_dropped.clone(),
         );
         let states = STATES.map(|s| m.state.get_or_create(&vec![("state", s)]).clone());
         Metrics {

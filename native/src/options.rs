@@ -5,6 +5,7 @@
 
 use crate::actor::Tuning;
 use crate::codec::Limits;
+use crate::live::{self, LiveSettings};
 use crate::members;
 use crate::peer_client::{ClientConfig, DEFAULT_MAX_FETCH_URL};
 use clap::{Args, Parser, Subcommand};
@@ -165,6 +166,34 @@ pub struct NodeArgs {
         default_value_t = false
     )]
     pub loopback_only: bool,
+    /// Allow the fault API (/nacos-raft/v1/faults/...): cut, isolate, loss, latency, crash,
+    /// restart, timeout-now. Off: every fault call is refused with 403.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_FAULTS",
+        value_parser = clap::builder::FalseyValueParser::new(),
+        default_value_t = false
+    )]
+    pub faults: bool,
+    /// A page origin (scheme://host[:port]) allowed to read /nacos-raft/v1/events and call the
+    /// fault API; repeatable, or comma-separated in the variable. Any other Origin gets 403.
+    #[arg(
+        long = "web-origin",
+        env = "NACOS_RAFT_WEB_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        default_values_t = live::DEFAULT_WEB_ORIGINS.map(String::from)
+    )]
+    pub web_origins: Vec<String>,
+    /// Records queued for one viewer of the event stream; a viewer further behind loses records
+    /// (it gets a `gap` and a fresh snapshot) rather than slow the node.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_LIVE_BUFFER",
+        value_name = "RECORDS",
+        default_value_t = live::DEFAULT_BUFFER
+    )]
+    pub live_buffer: usize,
 }
 
 /// The client commands.
@@ -248,6 +277,8 @@ pub struct NodeSettings {
     pub seed: u64,
     /// Only connect to 127.0.0.0/8.
     pub loopback_only: bool,
+    /// The live view (event stream, faults, page origins).
+    pub live: LiveSettings,
 }
 
 impl NodeArgs {
@@ -308,6 +339,14 @@ impl NodeArgs {
         if self.beat_gzip_level > 9 {
             return Err("--beat-gzip-level must be between 0 and 9".into());
         }
+        if !(16..=1 << 20).contains(&self.live_buffer) {
+            return Err("--live-buffer must be between 16 and 1048576 records".into());
+        }
+        let web_origins = self
+            .web_origins
+            .iter()
+            .map(|o| live::check_origin(o.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
         let seed = self.seed.unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -335,6 +374,11 @@ impl NodeArgs {
             },
             seed,
             loopback_only: self.loopback_only,
+            live: LiveSettings {
+                faults: self.faults,
+                web_origins,
+                buffer: self.live_buffer,
+            },
         })
     }
 }
