@@ -76,10 +76,15 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
         limits: s.limits,
         metrics,
         store,
-        live,
+        live: live.clone(),
     });
+    let stop = async move {
+        shutdown_signal().await;
+        // Event streams never end by themselves; the graceful shutdown would wait for them.
+        live.shutdown();
+    };
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(stop)
         .await
         .map_err(|e| CliError::Env(format!("server failed: {e}")))?;
     tracing::info!("stopped");

@@ -313,7 +313,10 @@ pub(super) async fn server_edge(State(live): State<Live>, req: Request, next: Ne
                 }
             }
             drop(req);
-            tokio::time::sleep(hold_time(&live)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(hold_time(&live)) => {}
+                _ = live.closed() => {}
+            }
             reset()
         }
         Verdict::Pass(delay) => {

@@ -110,6 +110,9 @@ struct Inner {
     /// Body caps (to read the sender out of a Java member's request under a cut).
     limits: Limits,
     life: life::Life,
+    /// Set when the node shuts down: streams end and held requests are let go, so that the
+    /// server's graceful shutdown does not wait for them.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// A viewer's end of the hub.
@@ -145,7 +148,20 @@ impl Live {
             drop_timeout,
             limits,
             life: life::Life::default(),
+            closing: tokio::sync::watch::Sender::new(false),
         }))
+    }
+
+    /// Ends every event stream and lets go of every held request (the node is stopping).
+    pub fn shutdown(&self) {
+        self.0.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Live::shutdown`] was called.
+    async fn closed(&self) {
+        let mut rx = self.0.closing.subscribe();
+        // Err: the sender is gone, which only happens with the node itself.
+        let _ = rx.wait_for(|c| *c).await;
     }
 
     /// This node's address.

@@ -27,8 +27,12 @@ pub(super) async fn events(
         seq: 0,
     };
     let stream = futures_util::stream::unfold(state, |mut c| async move {
-        let ev = c.next().await;
-        Some((Ok(ev), c))
+        let live = c.live.clone();
+        tokio::select! {
+            ev = c.next() => Some((Ok(ev), c)),
+            // The node is stopping: the stream ends so that the server can.
+            _ = live.closed() => None,
+        }
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
 }
