@@ -601,9 +601,11 @@ async fn cut_isolate_and_latency_are_seen_by_the_peers() {
         let (status, body) = post(&http, &leader, &format!("cut?peer={f}&dir=out")).await;
         assert_eq!(status, 200, "{body}");
     }
+    let mut sorted = followers.clone();
+    sorted.sort();
     assert_eq!(
         faults_of(&http, &leader).await["cut_out"],
-        serde_json::json!(followers)
+        serde_json::json!(sorted)
     );
     ls.until("a beat cut at the leader's edge", ELECTION, |r| {
         msg(r, "answered", "beat-reply") && r["outcome"] == "cut"
@@ -706,8 +708,10 @@ async fn crash_is_seen_as_refusals_and_restart_reloads_from_disk() {
         })
         .await;
     }
-    let f = addrs.iter().find(|a| **a != leader).unwrap().clone();
-    let mut fs = EventStream::open(&f, ELECTION).await;
+    let mut followers = Vec::new();
+    for f in addrs.iter().filter(|a| **a != leader) {
+        followers.push(EventStream::open(f, ELECTION).await);
+    }
     let mut ls = EventStream::open(&leader, ELECTION).await;
     let (status, body) = post(&http, &leader, "crash").await;
     assert_eq!(status, 200, "{body}");
@@ -724,13 +728,28 @@ async fn crash_is_seen_as_refusals_and_restart_reloads_from_disk() {
         http.get(&leader, "/nacos/v1/ns/raft/peer").await,
         Err(nacos_raft_core::Failure::Refused)
     ));
-    // A follower's requests to it are refused; the other two elect a new leader.
-    fs.until("a refusal from the crashed leader", ELECTION, |r| {
-        msg(r, "answered", "vote-reply")
+    // The followers' requests to it (votes, a /peer refresh, the new leader's beats) are
+    // refused; the other two elect a new leader.
+    let start = Instant::now();
+    let refused = |r: &Value| {
+        is(r, "msg")
+            && r["phase"] == "answered"
             && r["from"] == leader.as_str()
             && r["outcome"] == "refused"
-    })
-    .await;
+    };
+    'seen: loop {
+        assert!(
+            start.elapsed() < ELECTION,
+            "no refusal from the crashed leader"
+        );
+        for s in &mut followers {
+            while let Some(r) = s.next(Duration::from_millis(100)).await {
+                if refused(&r) {
+                    break 'seen;
+                }
+            }
+        }
+    }
     let rest: Vec<String> = addrs.iter().filter(|a| **a != leader).cloned().collect();
     let l2 = http.wait_leader(&rest, ELECTION).await;
     assert_ne!(l2, leader);
