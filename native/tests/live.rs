@@ -662,20 +662,24 @@ async fn loss_starves_a_follower_whose_lost_votes_never_reach_the_peers() {
         ),
         (200, 100.into())
     );
-    // No beat gets in: it starts elections whose votes are lost at its own edge.
-    let recs = fs
-        .until("a vote lost at the follower's edge", ELECTION, |r| {
-            msg(r, "answered", "vote-reply") && r["outcome"] == "lost"
-        })
-        .await;
-    let lost = recs.last().unwrap()["rid"].as_str().unwrap().to_string();
-    let climbed = recs
-        .iter()
-        .filter(|r| is(r, "state"))
-        .filter_map(|r| r["peer"]["term"].as_u64())
-        .max()
-        .unwrap_or(0);
-    assert!(climbed > lt, "term {climbed} vs the leader's {lt}");
+    // No beat gets in: it starts elections (its term climbs past the leader's) whose votes
+    // are lost at its own edge.
+    let (mut lost, mut climbed) = (None, 0);
+    fs.until(
+        "a lost vote and a higher term at the follower",
+        ELECTION,
+        |r| {
+            if msg(r, "answered", "vote-reply") && r["outcome"] == "lost" {
+                lost = r["rid"].as_str().map(str::to_string);
+            }
+            if is(r, "state") {
+                climbed = climbed.max(r["peer"]["term"].as_u64().unwrap_or(0));
+            }
+            lost.is_some() && climbed > lt
+        },
+    )
+    .await;
+    let lost = lost.unwrap();
     // The other follower never received that vote, and still follows the same leader.
     let seen = os
         .until("a few beats at the other follower", ELECTION, |r| {
