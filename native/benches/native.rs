@@ -5,15 +5,18 @@
 //! 2. beat size (raw and gzipped) and encode/decode time at 100,000 keys;
 //! 3. catch-up time of a new, empty follower for 10,000 and 100,000 datums (and Nacos' own
 //!    pacing, 50 keys + 200 ms per batch, measured at 10,000);
-//! 4. leader and follower CPU per beat with 0 and 100,000 keys.
+//! 4. leader and follower CPU per beat with 0 and 100,000 keys;
+//! 5. write throughput and p99 with two live viewers (each reading every node's event stream)
+//!    against none, runs alternated.
 //!
-//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu` to run only those parts;
+//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `live` to run only those parts;
 //! `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
 
 use nacos_raft_core::{BeatDatum, BeatPacket, PeerState, RaftPeer};
 use nacos_raft_node::codec;
 use nacos_raft_node::testkit::{
-    free_ports, instances_value, seed_datums, service_key, wait_for, Http, NodeProc, FAST,
+    free_ports, instances_value, seed_datums, service_key, wait_for, EventStream, Http, NodeProc,
+    FAST,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -412,6 +415,136 @@ async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f
     );
 }
 
+// ---- 5. live viewers -------------------------------------------------------------------
+
+/// One window of `conc` clients writing to `target` for `secs`, over a fixed set of 2,000 keys
+/// (the data set, hence the beats, stay the same size from run to run). Writes/s, p50, p99 (ms)
+/// and failures.
+async fn write_window(http: &Http, target: &str, conc: usize, secs: f64) -> (f64, f64, f64, usize) {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..conc {
+        let (http, target) = (http.clone(), target.to_string());
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut fails, mut i) = (Vec::new(), 0usize, 0usize);
+            while Instant::now() < deadline {
+                let k = service_key(c * 250 + i % 250);
+                let t = Instant::now();
+                match http.put(&target, &k, &instances_value(i)).await {
+                    Ok((200, _)) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                    _ => fails += 1,
+                }
+                i += 1;
+            }
+            (lat, fails)
+        }));
+    }
+    let (mut lat, mut failed) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, f) = t.await.unwrap();
+        lat.extend(l);
+        failed += f;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    (
+        lat.len() as f64 / elapsed,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        failed,
+    )
+}
+
+async fn live_viewers(base: &Path, quick: bool) {
+    println!("\n## Writes with two live viewers vs none (3 nodes, 8 clients to the leader)\n");
+    let mut nodes = three(&base.join("live"), FAST);
+    for n in &mut nodes {
+        n.start();
+    }
+    let http = Http::new();
+    let all = addrs(&nodes);
+    let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
+    wait_for("a first write", Duration::from_secs(30), || async {
+        matches!(
+            http.put(&leader, &service_key(0), &instances_value(0))
+                .await,
+            Ok((200, _))
+        )
+        .then_some(())
+    })
+    .await;
+    // Warm-up: the 2,000 keys exist before anything is measured.
+    write_window(&http, &leader, 8, if quick { 2.0 } else { 5.0 }).await;
+    let (secs, runs) = if quick { (2.0, 2) } else { (5.0, 5) };
+    let mut rows: [(Vec<f64>, Vec<f64>, Vec<f64>, usize, u64); 2] = Default::default();
+    for run in 0..runs {
+        // Alternate which goes first, so that drift of the shared machine hits both alike.
+        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+        for viewers in order {
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut readers = Vec::new();
+            if viewers == 1 {
+                // Two viewers, each watching every node, as two open pages in live mode would.
+                for _ in 0..2 {
+                    for a in &all {
+                        let mut s = EventStream::open(a, Duration::from_secs(10)).await;
+                        let stop = stop.clone();
+                        readers.push(tokio::spawn(async move {
+                            let mut n = 0u64;
+                            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                if s.next(Duration::from_millis(200)).await.is_some() {
+                                    n += 1;
+                                }
+                            }
+                            n
+                        }));
+                    }
+                }
+            }
+            let (t, p50, p99, f) = write_window(&http, &leader, 8, secs).await;
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let mut records = 0;
+            for r in readers {
+                records += r.await.unwrap_or(0);
+            }
+            let row = &mut rows[viewers];
+            row.0.push(t);
+            row.1.push(p50);
+            row.2.push(p99);
+            row.3 += f;
+            row.4 += records;
+        }
+    }
+    let dropped = http
+        .metric(&leader, "nacos_raft_live_dropped_total")
+        .await
+        .unwrap_or(f64::NAN);
+    println!("{runs} alternated runs of {secs} s each; medians of the runs\n");
+    println!("| viewers | writes/s | p50 ms | p99 ms | failed | records read |");
+    println!("|--------:|---------:|-------:|-------:|-------:|-------------:|");
+    let mut med = [(0.0, 0.0, 0.0); 2];
+    for (v, row) in rows.iter().enumerate() {
+        let (t, p50, p99) = (
+            median(row.0.clone()),
+            median(row.1.clone()),
+            median(row.2.clone()),
+        );
+        med[v] = (t, p50, p99);
+        println!(
+            "| {:>7} | {t:>8.0} | {p50:>6.1} | {p99:>6.1} | {:>6} | {:>12} |",
+            if v == 0 { "none" } else { "2" },
+            row.3,
+            row.4
+        );
+    }
+    println!(
+        "\nwith viewers / without: throughput {:.3}, p99 {:.3} (records dropped for slow viewers on the leader: {dropped})",
+        med[1].0 / med[0].0,
+        med[1].2 / med[0].2
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -456,6 +589,9 @@ fn main() {
                 quick,
             )
             .await;
+        }
+        if want("live") {
+            live_viewers(&base.0, quick).await;
         }
         if want("catchup") || want("cpu") {
             catch_up(&base.0, big, 1, false, true, quick).await;
