@@ -477,7 +477,9 @@ async fn live_viewers(base: &Path, quick: bool) {
     // Warm-up: the 2,000 keys exist before anything is measured.
     write_window(&http, &leader, 8, if quick { 2.0 } else { 5.0 }).await;
     let (secs, runs) = if quick { (2.0, 2) } else { (4.0, 9) };
-    let mut rows: [(Vec<f64>, Vec<f64>, Vec<f64>, usize, u64); 2] = Default::default();
+    // Per mode (none, two viewers): writes/s, p50 and p99 of each run; failures; records read.
+    type Row = (Vec<f64>, Vec<f64>, Vec<f64>, usize, u64);
+    let mut rows: [Row; 2] = Default::default();
     for run in 0..runs {
         // Alternate which goes first, so that drift of the shared machine hits both alike.
         let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
