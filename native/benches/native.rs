@@ -480,6 +480,11 @@ async fn live_viewers(base: &Path, quick: bool) {
     // Per mode (none, two viewers): writes/s, p50 and p99 of each run; failures; records read.
     type Row = (Vec<f64>, Vec<f64>, Vec<f64>, usize, u64);
     let mut rows: [Row; 2] = Default::default();
+    // The CPU the three node processes spend per acknowledged write, per mode and run: the
+    // cost of being watched, less disturbed by the machine's other load than throughput.
+    let pids: Vec<u32> = nodes.iter().filter_map(|n| n.pid()).collect();
+    let cpu = || pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
+    let mut cpu_per_write: [Vec<f64>; 2] = Default::default();
     for run in 0..runs {
         // Alternate which goes first, so that drift of the shared machine hits both alike.
         let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
@@ -487,7 +492,9 @@ async fn live_viewers(base: &Path, quick: bool) {
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let mut readers = Vec::new();
             if viewers == 1 {
-                // Two viewers, each watching every node, as two open pages in live mode would.
+                // Two viewers, each watching every node, as two open pages in live mode would;
+                // they read every byte but do not parse it, so that what is measured is the
+                // nodes' cost of being watched rather than this process' JSON parsing.
                 for _ in 0..2 {
                     for a in &all {
                         let mut s = EventStream::open(a, Duration::from_secs(10)).await;
@@ -495,8 +502,9 @@ async fn live_viewers(base: &Path, quick: bool) {
                         readers.push(tokio::spawn(async move {
                             let mut n = 0u64;
                             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                                if s.next(Duration::from_millis(200)).await.is_some() {
-                                    n += 1;
+                                match s.skim(Duration::from_millis(200)).await {
+                                    Some(k) => n += k,
+                                    None => break,
                                 }
                             }
                             n
@@ -504,7 +512,9 @@ async fn live_viewers(base: &Path, quick: bool) {
                     }
                 }
             }
+            let c0 = cpu();
             let (t, p50, p99, f) = write_window(&http, &leader, 8, secs).await;
+            cpu_per_write[viewers].push((cpu() - c0) * 1000.0 / (t * secs).max(1.0));
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             let mut records = 0;
             for r in readers {
@@ -523,8 +533,12 @@ async fn live_viewers(base: &Path, quick: bool) {
         .await
         .unwrap_or(f64::NAN);
     println!("{runs} alternated runs of {secs} s each; medians of the runs\n");
-    println!("| viewers | writes/s | p50 ms | p99 ms | failed | records read |");
-    println!("|--------:|---------:|-------:|-------:|-------:|-------------:|");
+    println!(
+        "| viewers | writes/s | p50 ms | p99 ms | node CPU ms/write | failed | records read |"
+    );
+    println!(
+        "|--------:|---------:|-------:|-------:|------------------:|-------:|-------------:|"
+    );
     let mut med = [(0.0, 0.0, 0.0); 2];
     for (v, row) in rows.iter().enumerate() {
         let (t, p50, p99) = (
@@ -534,8 +548,9 @@ async fn live_viewers(base: &Path, quick: bool) {
         );
         med[v] = (t, p50, p99);
         println!(
-            "| {:>7} | {t:>8.0} | {p50:>6.1} | {p99:>6.1} | {:>6} | {:>12} |",
+            "| {:>7} | {t:>8.0} | {p50:>6.1} | {p99:>6.1} | {:>17.2} | {:>6} | {:>12} |",
             if v == 0 { "none" } else { "2" },
+            median(cpu_per_write[v].clone()),
             row.3,
             row.4
         );
