@@ -801,3 +801,43 @@ async fn crash_is_seen_as_refusals_and_restart_reloads_from_disk() {
     );
     assert!(c.node(&leader).running());
 }
+
+#[test]
+fn bad_live_options_exit_2_with_a_clear_message() {
+    for (args, text) in [
+        (
+            vec!["--web-origin", "127.0.0.1:8080"],
+            "--web-origin \"127.0.0.1:8080\": no scheme",
+        ),
+        (
+            vec!["--web-origin", "http://127.0.0.1:8080/page"],
+            "an origin is scheme://host[:port] with no path",
+        ),
+        (
+            vec!["--live-buffer", "1"],
+            "--live-buffer must be between 16",
+        ),
+    ] {
+        let out = std::process::Command::new(BIN)
+            .args(["--addr", "127.0.0.1:1", "--loopback-only"])
+            .args(&args)
+            .env_remove("NACOS_RAFT_WEB_ORIGIN")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(text), "{args:?}: {err}");
+    }
+    // The variable takes a comma-separated list; a bad entry in it is refused the same way.
+    let out = std::process::Command::new(BIN)
+        .args(["--addr", "127.0.0.1:1", "--loopback-only"])
+        .env("NACOS_RAFT_WEB_ORIGIN", "http://a.example,ftp://b.example")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("\"ftp://b.example\": the scheme must be http or https"),
+        "{err}"
+    );
+}
