@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster test lint test-host test-sdk test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd
+.PHONY: help tools demo web cluster live test lint test-host test-sdk test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ web: tools ## build the static site into dist/ (works from any sub-path)
 
 cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops it)
 	@bash scripts/cluster.sh
+
+live: tools ## 3 fast nodes with --faults and the page, prints the live-mode URL (Ctrl-C stops all)
+	@FAST=1 FAULTS=1 PAGE=1 bash scripts/cluster.sh
 
 test: tools lint test-host test-sdk test-wasm-core test-web e2e ## everything CI runs
 	@echo "make test: all passed"

@@ -3,11 +3,12 @@
 # Markdown tables — write throughput and p50/p99 latency of a 3-node cluster at 1, 8 and 32
 # clients; beat size and encode/decode time at 100,000 keys; catch-up time of a new follower for
 # 10,000 and 100,000 datums (and Nacos' own pacing at 10,000); leader/follower CPU per beat;
-# idle connections held by a leader (memory each, refusals over the cap, time to shed them).
-# Takes about 6 minutes on 2 cores and needs ~1 GB of free disk under $TMPDIR.
+# idle connections held by a leader (memory each, refusals over the cap, time to shed them);
+# writes with two live viewers on every node's event stream vs none.
+# Takes about 7 minutes on 2 cores and needs ~1 GB of free disk under $TMPDIR.
 #
 #   scripts/bench-native.sh              everything
-#   scripts/bench-native.sh writes beat  only some parts (writes, beat, catchup, cpu, conns)
+#   scripts/bench-native.sh writes beat  only some parts (writes, beat, catchup, cpu, conns, live)
 #   scripts/bench-native.sh quick        shorter runs, 20,000 keys instead of 100,000
 set -euo pipefail
 cd "$(dirname "$0")/.."

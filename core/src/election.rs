@@ -136,7 +136,7 @@ impl Node {
     pub(crate) fn request_failed(&mut self, to: &str, what: &'static str, failure: String) {
         self.event(Event::RequestFailed {
             to: to.into(),
-            what,
+            what: what.into(),
             failure,
         });
     }

@@ -3,11 +3,14 @@
 
 use crate::text::{self, Ctx, Lang};
 use crate::PeerState;
+use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
+use serde::{Deserialize, Serialize};
 
-/// Why a node stopped being LEADER or CANDIDATE.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Why a node stopped being LEADER or CANDIDATE. Serialized as `{"kind":"<variant>",..fields}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind")]
 pub enum StepDown {
     /// It granted a vote to a candidate with a higher term.
     GrantedVote {
@@ -25,8 +28,10 @@ pub enum StepDown {
     },
 }
 
-/// One decision of one node.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// One decision of one node. Serialized as `{"kind":"<variant>",..fields}` (the native node's
+/// event stream, docs/live.md).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind")]
 pub enum Event {
     /// `leaderDueMs` ran out: it cleared its view, bumped its term and asks for votes.
     ElectionStarted {
@@ -121,8 +126,8 @@ pub enum Event {
     RequestFailed {
         /// The peer.
         to: String,
-        /// What was asked (`vote`, `beat`, ...).
-        what: &'static str,
+        /// What was asked (`vote`, `beat`, ...). A `Cow` so that a deserialized event owns it.
+        what: Cow<'static, str>,
         /// Why.
         failure: String,
     },
@@ -148,8 +153,8 @@ pub enum Event {
     DatumSkipped {
         /// The key.
         key: String,
-        /// Why.
-        reason: &'static str,
+        /// Why (a `Cow` so that a deserialized event owns it).
+        reason: Cow<'static, str>,
     },
     /// Beat sync: the leader did not list this key, so it was deleted (the dead-key rule).
     DeadKeyDeleted {

@@ -153,7 +153,7 @@ impl Node {
                 if d.timestamp <= old.timestamp {
                     self.event(Event::DatumSkipped {
                         key: d.key,
-                        reason: "not newer than the local copy",
+                        reason: "not newer than the local copy".into(),
                     });
                     continue;
                 }
@@ -164,7 +164,7 @@ impl Node {
             if !typed || d.value.as_ref().is_none_or(|v| v.is_null()) {
                 self.event(Event::DatumSkipped {
                     key: d.key,
-                    reason: "empty or untyped datum",
+                    reason: "empty or untyped datum".into(),
                 });
                 continue;
             }

@@ -641,7 +641,7 @@ mod tests {
             ] {
                 v.push(RequestFailed {
                     to: s("B"),
-                    what,
+                    what: what.into(),
                     failure,
                 });
             }
@@ -649,7 +649,7 @@ mod tests {
         for reason in ["not newer than the local copy", "empty or untyped datum"] {
             v.push(DatumSkipped {
                 key: s("0001"),
-                reason,
+                reason: reason.into(),
             });
         }
         v

@@ -9,14 +9,18 @@
 //! 5. idle (half-open) connections held by a leader with the default limits: memory per
 //!    connection, refusals over the cap, write latency meanwhile, time to shed them, memory after.
 //!
-//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns` to run only those
-//! parts;
+//! 6. write throughput and p99 with two live viewers (each reading every node's event stream)
+//!    against none, runs alternated.
+//!
+//! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns`, `live` to run only
+//! those parts;
 //! `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
 
 use nacos_raft_core::{BeatDatum, BeatPacket, PeerState, RaftPeer};
 use nacos_raft_node::codec;
 use nacos_raft_node::testkit::{
-    free_ports, instances_value, seed_datums, service_key, wait_for, Http, NodeProc, FAST,
+    free_ports, instances_value, seed_datums, service_key, wait_for, EventStream, Http, NodeProc,
+    FAST,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -578,6 +582,158 @@ async fn conns(base: &Path, quick: bool) {
     }
 }
 
+// ---- 6. live viewers -------------------------------------------------------------------
+
+/// One window of `conc` clients writing to `target` for `secs`, over a fixed set of 2,000 keys
+/// (the data set, hence the beats, stay the same size from run to run). Writes/s, p50, p99 (ms)
+/// and failures.
+async fn write_window(http: &Http, target: &str, conc: usize, secs: f64) -> (f64, f64, f64, usize) {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..conc {
+        let (http, target) = (http.clone(), target.to_string());
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut fails, mut i) = (Vec::new(), 0usize, 0usize);
+            while Instant::now() < deadline {
+                let k = service_key(c * 250 + i % 250);
+                let t = Instant::now();
+                match http.put(&target, &k, &instances_value(i)).await {
+                    Ok((200, _)) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                    _ => fails += 1,
+                }
+                i += 1;
+            }
+            (lat, fails)
+        }));
+    }
+    let (mut lat, mut failed) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, f) = t.await.unwrap();
+        lat.extend(l);
+        failed += f;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    (
+        lat.len() as f64 / elapsed,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        failed,
+    )
+}
+
+async fn live_viewers(base: &Path, quick: bool) {
+    println!("\n## Writes with two live viewers vs none (3 nodes, 8 clients to the leader)\n");
+    let mut nodes = three(&base.join("live"), FAST);
+    for n in &mut nodes {
+        n.start();
+    }
+    let http = Http::new();
+    let all = addrs(&nodes);
+    let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
+    wait_for("a first write", Duration::from_secs(30), || async {
+        matches!(
+            http.put(&leader, &service_key(0), &instances_value(0))
+                .await,
+            Ok((200, _))
+        )
+        .then_some(())
+    })
+    .await;
+    // Warm-up: the 2,000 keys exist before anything is measured.
+    write_window(&http, &leader, 8, if quick { 2.0 } else { 5.0 }).await;
+    let (secs, runs) = if quick { (2.0, 2) } else { (4.0, 9) };
+    // Per mode (none, two viewers): writes/s, p50 and p99 of each run; failures; records read.
+    type Row = (Vec<f64>, Vec<f64>, Vec<f64>, usize, u64);
+    let mut rows: [Row; 2] = Default::default();
+    // The CPU the three node processes spend per acknowledged write, per mode and run: the
+    // cost of being watched, less disturbed by the machine's other load than throughput.
+    let pids: Vec<u32> = nodes.iter().filter_map(|n| n.pid()).collect();
+    let cpu = || pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
+    let mut cpu_per_write: [Vec<f64>; 2] = Default::default();
+    for run in 0..runs {
+        // Alternate which goes first, so that drift of the shared machine hits both alike.
+        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+        for viewers in order {
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut readers = Vec::new();
+            if viewers == 1 {
+                // Two viewers, each watching every node, as two open pages in live mode would;
+                // they read every byte but do not parse it, so that what is measured is the
+                // nodes' cost of being watched rather than this process' JSON parsing.
+                for _ in 0..2 {
+                    for a in &all {
+                        let mut s = EventStream::open(a, Duration::from_secs(10)).await;
+                        let stop = stop.clone();
+                        readers.push(tokio::spawn(async move {
+                            let mut n = 0u64;
+                            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                match s.skim(Duration::from_millis(200)).await {
+                                    Some(k) => n += k,
+                                    None => break,
+                                }
+                            }
+                            n
+                        }));
+                    }
+                }
+            }
+            let c0 = cpu();
+            let (t, p50, p99, f) = write_window(&http, &leader, 8, secs).await;
+            cpu_per_write[viewers].push((cpu() - c0) * 1000.0 / (t * secs).max(1.0));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let mut records = 0;
+            for r in readers {
+                records += r.await.unwrap_or(0);
+            }
+            let row = &mut rows[viewers];
+            row.0.push(t);
+            row.1.push(p50);
+            row.2.push(p99);
+            row.3 += f;
+            row.4 += records;
+        }
+    }
+    let dropped = http
+        .metric(&leader, "nacos_raft_live_dropped_total")
+        .await
+        .unwrap_or(f64::NAN);
+    println!("{runs} alternated runs of {secs} s each; medians of the runs\n");
+    println!(
+        "| viewers | writes/s | p50 ms | p99 ms | node CPU ms/write | failed | records read |"
+    );
+    println!(
+        "|--------:|---------:|-------:|-------:|------------------:|-------:|-------------:|"
+    );
+    let mut med = [(0.0, 0.0, 0.0); 2];
+    for (v, row) in rows.iter().enumerate() {
+        let (t, p50, p99) = (
+            median(row.0.clone()),
+            median(row.1.clone()),
+            median(row.2.clone()),
+        );
+        med[v] = (t, p50, p99);
+        println!(
+            "| {:>7} | {t:>8.0} | {p50:>6.1} | {p99:>6.1} | {:>17.2} | {:>6} | {:>12} |",
+            if v == 0 { "none" } else { "2" },
+            median(cpu_per_write[v].clone()),
+            row.3,
+            row.4
+        );
+    }
+    // Each run's pair was measured back to back: the median of the pairs' ratios is the least
+    // disturbed by the shared machine's drift.
+    let ratio = |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(x, y)| x / y).collect());
+    println!(
+        "\nwith viewers / without: throughput {:.3}, p99 {:.3} (ratio of the medians); {:.3}, {:.3} (median of the {runs} paired runs' ratios); records dropped for slow viewers on the leader: {dropped}",
+        med[1].0 / med[0].0,
+        med[1].2 / med[0].2,
+        ratio(&rows[1].0, &rows[0].0),
+        ratio(&rows[1].2, &rows[0].2),
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -622,6 +778,9 @@ fn main() {
                 quick,
             )
             .await;
+        }
+        if want("live") {
+            live_viewers(&base.0, quick).await;
         }
         if want("catchup") || want("cpu") {
             catch_up(&base.0, big, 1, false, true, quick).await;

@@ -12,6 +12,7 @@
 //! order with the datum writes.
 
 use crate::codec;
+use crate::live::{Live, StateWatch};
 use crate::metrics::Metrics;
 use crate::peer_client::PeerClient;
 use crate::store::Store;
@@ -23,7 +24,7 @@ use nacos_raft_core::{
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use tokio::time::MissedTickBehavior;
@@ -80,15 +81,44 @@ pub enum Input {
     Inspect(Inspect),
     /// `datum/reload`: a datum read from disk replaces the one in memory.
     Reload(Datum, oneshot::Sender<()>),
+    /// The fault API's "time out now": the leader due runs out, an election starts.
+    TimeoutNow(oneshot::Sender<()>),
+    /// The fault API's "crash": stop as a killed process would; answered once stopped.
+    Crash(oneshot::Sender<()>),
 }
 
-/// A cheap handle for talking to the actor.
+/// A cheap handle for talking to the actor. Every clone follows [`Handle::replace`], so the
+/// server keeps its handle across a restart by the fault API.
 #[derive(Clone)]
 pub struct Handle {
-    tx: mpsc::Sender<Input>,
+    tx: Arc<RwLock<mpsc::Sender<Input>>>,
 }
 
 impl Handle {
+    fn sender(&self) -> mpsc::Sender<Input> {
+        self.tx
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Points this handle and all its clones at the actor of `fresh` (a restarted node).
+    pub fn replace(&self, fresh: &Handle) {
+        let tx = fresh.sender();
+        *self.tx.write().unwrap_or_else(PoisonError::into_inner) = tx;
+    }
+
+    /// Makes the node's leader due run out now (it starts an election).
+    pub async fn timeout_now(&self) -> Result<(), RaftError> {
+        self.ask(Input::TimeoutNow).await
+    }
+
+    /// Stops the actor as a crash would: its memory, timers and unsent outputs are dropped,
+    /// the batches its writer thread already holds are finished. Returns once stopped.
+    pub async fn crash(&self) -> Result<(), RaftError> {
+        self.ask(Input::Crash).await
+    }
+
     /// Hands a request to the node and waits for its answer.
     pub async fn request(&self, request: Request) -> Result<Response, RaftError> {
         self.ask(|reply| Input::Inbound { request, reply }).await?
@@ -119,7 +149,7 @@ impl Handle {
         input: impl FnOnce(oneshot::Sender<T>) -> Input,
     ) -> Result<T, RaftError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(input(tx)).await.map_err(|_| stopped())?;
+        self.sender().send(input(tx)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())
     }
 }
@@ -154,15 +184,20 @@ struct Actor {
     fetch_queued: HashSet<String>,
     fetch_inflight: usize,
     beat: Option<BeatCache>,
+    live: Live,
+    state_watch: StateWatch,
+    /// Set by [`Input::Crash`]: the loop ends and this is answered once stopped.
+    crash: Option<oneshot::Sender<()>>,
 }
 
-/// Starts the actor (and the persistence thread) for `node`.
+/// Starts the actor (and the persistence thread) for `node`; it reports to `live`.
 pub fn spawn(
     node: Node,
     store: Arc<Store>,
     client: PeerClient,
     metrics: Metrics,
     tuning: Tuning,
+    live: Live,
 ) -> (Handle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(CHANNEL);
     let (durable_tx, durable_rx) = mpsc::unbounded_channel();
@@ -188,9 +223,17 @@ pub fn spawn(
         fetch_queued: HashSet::new(),
         fetch_inflight: 0,
         beat: None,
+        live,
+        state_watch: StateWatch::default(),
+        crash: None,
     };
     let task = tokio::spawn(actor.run());
-    (Handle { tx }, task)
+    (
+        Handle {
+            tx: Arc::new(RwLock::new(tx)),
+        },
+        task,
+    )
 }
 
 impl Actor {
@@ -199,7 +242,7 @@ impl Actor {
         // After a stall, one late tick rather than a burst that would expire every timer at once.
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         self.update_gauges();
-        loop {
+        while self.crash.is_none() {
             tokio::select! {
                 biased;
                 Some(seq) = self.durable_rx.recv() => {
@@ -216,16 +259,30 @@ impl Actor {
                 },
             }
             for _ in 0..ROUND {
+                if self.crash.is_some() {
+                    break;
+                }
                 match self.rx.try_recv() {
                     Ok(input) => self.handle(input),
                     Err(_) => break,
                 }
+            }
+            if self.crash.is_some() {
+                break;
             }
             if !self.batch.is_empty() {
                 self.writer
                     .submit(self.issued, std::mem::take(&mut self.batch));
             }
             self.update_gauges();
+            self.state_watch.check(&self.node, &self.live);
+        }
+        if let Some(done) = self.crash.take() {
+            // A killed process: the unsubmitted batch, held outputs, waiting askers and the
+            // node's memory go; the writer thread finishes what it was handed, then stops.
+            let writer = self.writer;
+            let _ = tokio::task::spawn_blocking(move || writer.finish()).await;
+            let _ = done.send(());
         }
     }
 
@@ -250,6 +307,14 @@ impl Actor {
                 self.node.reload(d);
                 let _ = done.send(());
             }
+            Input::TimeoutNow(done) => {
+                self.node.timeout_now();
+                let _ = done.send(());
+            }
+            Input::Crash(done) => {
+                self.crash = Some(done);
+                return;
+            }
         }
         self.process_outputs();
     }
@@ -263,6 +328,7 @@ impl Actor {
             for o in outs.drain(..) {
                 match o {
                     Output::Persist(p) => {
+                        self.live.on_persist(&p);
                         if p.must_sync() {
                             self.issued += 1;
                         }
@@ -413,6 +479,7 @@ impl Actor {
     }
 
     fn on_event(&mut self, e: &Event) {
+        self.live.on_event(e);
         let me = self.node.me();
         match e {
             Event::ElectionStarted { .. } => {

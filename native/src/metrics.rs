@@ -51,6 +51,10 @@ pub struct Metrics {
     pub loopback_refusals: Counter,
     /// The HTTP server's connections: open, refused over the cap, timed out.
     pub http: HttpMetrics,
+    /// Viewers connected to the event stream.
+    pub live_viewers: Gauge,
+    /// Records dropped for viewers that fell behind.
+    pub live_dropped: Counter,
     /// The three members of `state`, looked up once (the actor sets them after every round).
     states: [Gauge; 3],
     registry: std::sync::Arc<Registry>,
@@ -85,6 +89,8 @@ impl Metrics {
             files_written: Counter::default(),
             loopback_refusals: Counter::default(),
             http: HttpMetrics::default(),
+            live_viewers: Gauge::default(),
+            live_dropped: Counter::default(),
             states: Default::default(),
             registry: Default::default(),
         };
@@ -158,6 +164,16 @@ impl Metrics {
             m.loopback_refusals.clone(),
         );
         m.http.register(&mut r);
+        r.register(
+            "live_viewers",
+            "Viewers connected to /nacos-raft/v1/events",
+            m.live_viewers.clone(),
+        );
+        r.register(
+            "live_dropped",
+            "Event-stream records dropped for viewers that fell behind",
+            m.live_dropped.clone(),
+        );
         let states = STATES.map(|s| m.state.get_or_create(&vec![("state", s)]).clone());
         Metrics {
             states,

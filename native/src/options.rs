@@ -6,6 +6,7 @@
 use crate::actor::Tuning;
 use crate::codec::Limits;
 use crate::conn::{self, ServerLimits};
+use crate::live::{self, LiveSettings};
 use crate::members;
 use crate::peer_client::{ClientConfig, DEFAULT_MAX_FETCH_URL};
 use clap::{Args, Parser, Subcommand};
@@ -221,6 +222,34 @@ pub struct NodeArgs {
         default_value_t = 2_000
     )]
     pub health_check_interval_ms: u64,
+    /// Allow the fault API (/nacos-raft/v1/faults/...): cut, isolate, loss, latency, crash,
+    /// restart, timeout-now. Off: every fault call is refused with 403.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_FAULTS",
+        value_parser = clap::builder::FalseyValueParser::new(),
+        default_value_t = false
+    )]
+    pub faults: bool,
+    /// A page origin (scheme://host[:port]) allowed to read /nacos-raft/v1/events and call the
+    /// fault API; repeatable, or comma-separated in the variable. Any other Origin gets 403.
+    #[arg(
+        long = "web-origin",
+        env = "NACOS_RAFT_WEB_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        default_values_t = live::DEFAULT_WEB_ORIGINS.map(String::from)
+    )]
+    pub web_origins: Vec<String>,
+    /// Records queued for one viewer of the event stream; a viewer further behind loses records
+    /// (it gets a `gap` and a fresh snapshot) rather than slow the node.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_LIVE_BUFFER",
+        value_name = "RECORDS",
+        default_value_t = live::DEFAULT_BUFFER
+    )]
+    pub live_buffer: usize,
 }
 
 /// The client commands.
@@ -308,6 +337,8 @@ pub struct NodeSettings {
     pub loopback_only: bool,
     /// The naming API's settings.
     pub naming: crate::naming::NamingSettings,
+    /// The live view (event stream, faults, page origins).
+    pub live: LiveSettings,
 }
 
 impl NodeArgs {
@@ -390,6 +421,14 @@ impl NodeArgs {
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
+        if !(16..=1 << 20).contains(&self.live_buffer) {
+            return Err("--live-buffer must be between 16 and 1048576 records".into());
+        }
+        let web_origins = self
+            .web_origins
+            .iter()
+            .map(|o| live::check_origin(o.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
         let seed = self.seed.unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -429,6 +468,11 @@ impl NodeArgs {
                     self.health_check_interval_ms,
                 ),
                 max_body: self.max_body_bytes,
+            },
+            live: LiveSettings {
+                faults: self.faults,
+                web_origins,
+                buffer: self.live_buffer,
             },
         })
     }

@@ -3,6 +3,7 @@
 
 use crate::codec::{self, Outbound};
 use crate::egress::Egress;
+use crate::live::Live;
 use crate::store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -47,6 +48,7 @@ pub struct PeerClient {
     http: Client<HttpConnector, Full<Bytes>>,
     cfg: ClientConfig,
     egress: Egress,
+    live: Option<Live>,
 }
 
 impl PeerClient {
@@ -63,7 +65,14 @@ impl PeerClient {
             http,
             cfg,
             egress: Egress::default(),
+            live: None,
         }
+    }
+
+    /// The same client reporting every protocol request to `live` (and subject to its faults).
+    pub fn with_live(mut self, live: Live) -> PeerClient {
+        self.live = Some(live);
+        self
     }
 
     /// The same client with every destination checked by `egress` first.
@@ -123,6 +132,24 @@ impl PeerClient {
         }
     }
 
+    /// [`PeerClient::call`] for a protocol request: numbered, reported and subject to the faults
+    /// of the live view when there is one.
+    async fn exchange(
+        &self,
+        to: &str,
+        req: &Request,
+        mut out: Outbound,
+    ) -> Result<(u16, Bytes), Failure> {
+        let Some(live) = &self.live else {
+            return self.call(to, &out).await;
+        };
+        let tap = live.outbound(to, req, &mut out.headers);
+        tap.gate().await?;
+        let result = self.call(to, &out).await;
+        tap.answered(&result);
+        result
+    }
+
     /// Sends a protocol request and reads the answer. `beat` is the pre-encoded body of a beat.
     pub async fn send(
         &self,
@@ -134,7 +161,7 @@ impl PeerClient {
             return self.fetch(to, keys).await;
         }
         let out = codec::encode_request(req, beat);
-        let (status, body) = self.call(to, &out).await?;
+        let (status, body) = self.exchange(to, req, out).await?;
         codec::decode_answer(req, status, &body)
     }
 
@@ -146,7 +173,7 @@ impl PeerClient {
         for part in split_for_url(keys, self.cfg.max_fetch_url) {
             let req = Request::GetDatums(part.to_vec());
             let out = codec::encode_request(&req, None);
-            let (status, body) = self.call(to, &out).await?;
+            let (status, body) = self.exchange(to, &req, out).await?;
             match codec::decode_answer(&req, status, &body)? {
                 Response::Datums(list) => all.extend(list),
                 _ => return Err(Failure::Malformed("datum answer is not a list".into())),

@@ -6,10 +6,11 @@
 //! it serves, only the two fail-stop exits remain (the actor dying, [`EXIT_ACTOR`], and the
 //! disk refusing a write, [`EXIT_IO_ERROR`](crate::writer::EXIT_IO_ERROR)).
 
-use crate::actor;
+use crate::actor::{self, Handle};
 use crate::cli::{CliError, EXIT_ACTOR};
 use crate::conn::{self, Gate};
 use crate::egress::Egress;
+use crate::live::{Boot, Live};
 use crate::metrics::Metrics;
 use crate::options::NodeSettings;
 use crate::peer_client::PeerClient;
@@ -21,41 +22,9 @@ use std::sync::Arc;
 /// Runs a node until SIGINT or SIGTERM; the error says why it could not start or stopped.
 pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
     let store = Arc::new(Store::open(&s.data_dir).map_err(|e| CliError::Env(e.to_string()))?);
-    let loaded = store.load().map_err(|e| CliError::Env(e.to_string()))?;
-    for (from, to, why) in &loaded.moved_aside {
-        tracing::error!(
-            file = %from.display(),
-            moved_to = %to.display(),
-            "unreadable data file moved aside: {why}"
-        );
-    }
-    if loaded.temp_removed > 0 {
-        tracing::info!(
-            count = loaded.temp_removed,
-            "removed temporary files of writes interrupted by a crash"
-        );
-    }
     let listener = conn::bind(&s.listen)
         .map_err(|e| CliError::Env(format!("cannot listen on {}: {e}", s.listen)))?;
-    let count = loaded.datums.len();
-    let node = Node::restore(
-        s.config.clone(),
-        &s.me,
-        &s.members,
-        s.seed,
-        loaded.datums,
-        loaded.term,
-    )
-    .map_err(|e| CliError::Config(e.to_string()))?;
-    tracing::info!(
-        me = %s.me,
-        members = ?s.members,
-        listen = %s.listen,
-        data_dir = %s.data_dir.display(),
-        datums = count,
-        persisted_term = loaded.term,
-        "cache loaded; starting with term 0 as Nacos 1.3+ does"
-    );
+    let node = load(&s, &store, s.seed)?;
     if s.members.len() == 1 {
         tracing::warn!(
             "this node is the only member: as a Java node in cluster mode it will never elect a \
@@ -75,22 +44,38 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             let _ = egress.check(m, "member listed at start-up");
         }
     }
-    let client = PeerClient::new(s.client.clone()).with_egress(egress.clone());
-    let (handle, task) = actor::spawn(
-        node,
-        store.clone(),
-        client.clone(),
+    let live = Live::new(
+        &s.me,
+        &s.members,
+        &s.config,
+        s.live.clone(),
         metrics.clone(),
-        s.tuning,
+        s.limits,
+        s.client.connect_timeout + s.client.read_timeout,
     );
-    // The actor holds the only copy of the protocol state: if it dies the node must not keep
-    // answering as if it were alive (fail-stop).
-    tokio::spawn(async move {
-        if let Err(e) = task.await {
-            tracing::error!("the node actor stopped unexpectedly: {e}; exiting");
-            std::process::exit(EXIT_ACTOR);
-        }
-    });
+    if s.live.faults {
+        tracing::warn!("--faults: the fault API under /nacos-raft/v1/faults can break this node");
+    }
+    let client = PeerClient::new(s.client.clone())
+        .with_egress(egress.clone())
+        .with_live(live.clone());
+    let handle = start(node, &store, &client, &metrics, &s, &live);
+    // A restart through the fault API takes exactly this start-up path again.
+    let boot: Boot = {
+        let (s, store, client, metrics, live) = (
+            s.clone(),
+            store.clone(),
+            client.clone(),
+            metrics.clone(),
+            live.clone(),
+        );
+        Box::new(move |restarts| {
+            let node =
+                load(&s, &store, s.seed.wrapping_add(restarts)).map_err(|e| e.to_string())?;
+            Ok(start(node, &store, &client, &metrics, &s, &live))
+        })
+    };
+    live.attach(handle.clone(), boot);
     let naming = crate::naming::Naming::start(
         handle.clone(),
         client.clone(),
@@ -98,16 +83,90 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
         s.me.clone(),
         s.naming.clone(),
     );
-    let app = server::router(AppState {
-        node: handle,
-        limits: s.limits,
-        metrics,
-        store,
-    })
-    .merge(crate::naming::api::router(naming));
-    conn::serve(listener, app, s.server, gate, shutdown_signal()).await;
+    let app = server::router(
+        AppState {
+            node: handle,
+            limits: s.limits,
+            metrics,
+            store,
+            live: live.clone(),
+        },
+        crate::naming::api::router(naming),
+    );
+    let stop = async move {
+        shutdown_signal().await;
+        // Event streams never end by themselves; the graceful shutdown would wait for them.
+        live.shutdown();
+    };
+    conn::serve(listener, app, s.server, gate, stop).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reads the data directory (moving unreadable files aside) and builds the node from it with
+/// term 0, as Nacos 1.3+ starts.
+fn load(s: &NodeSettings, store: &Store, seed: u64) -> Result<Node, CliError> {
+    let loaded = store.load().map_err(|e| CliError::Env(e.to_string()))?;
+    for (from, to, why) in &loaded.moved_aside {
+        tracing::error!(
+            file = %from.display(),
+            moved_to = %to.display(),
+            "unreadable data file moved aside: {why}"
+        );
+    }
+    if loaded.temp_removed > 0 {
+        tracing::info!(
+            count = loaded.temp_removed,
+            "removed temporary files of writes interrupted by a crash"
+        );
+    }
+    let count = loaded.datums.len();
+    let node = Node::restore(
+        s.config.clone(),
+        &s.me,
+        &s.members,
+        seed,
+        loaded.datums,
+        loaded.term,
+    )
+    .map_err(|e| CliError::Config(e.to_string()))?;
+    tracing::info!(
+        me = %s.me,
+        members = ?s.members,
+        listen = %s.listen,
+        data_dir = %s.data_dir.display(),
+        datums = count,
+        persisted_term = loaded.term,
+        "cache loaded; starting with term 0 as Nacos 1.3+ does"
+    );
+    Ok(node)
+}
+
+/// Starts the actor that owns `node` and watches it: if it dies (it panicked) the node must not
+/// keep answering as if it were alive (fail-stop). A crash by the fault API ends it normally.
+fn start(
+    node: Node,
+    store: &Arc<Store>,
+    client: &PeerClient,
+    metrics: &Metrics,
+    s: &NodeSettings,
+    live: &Live,
+) -> Handle {
+    let (handle, task) = actor::spawn(
+        node,
+        store.clone(),
+        client.clone(),
+        metrics.clone(),
+        s.tuning.clone(),
+        live.clone(),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            tracing::error!("the node actor stopped unexpectedly: {e}; exiting");
+            std::process::exit(EXIT_ACTOR);
+        }
+    });
+    handle
 }
 
 async fn shutdown_signal() {

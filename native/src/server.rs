@@ -11,16 +11,17 @@
 
 use crate::actor::Handle;
 use crate::codec::{self, Limits, JSON_UTF8};
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, on, put, MethodFilter};
 use axum::Router;
 use nacos_raft_core::key;
-use nacos_raft_core::{RaftError, Request, Response};
+use nacos_raft_core::{MsgKind, RaftError, Request};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,15 +40,19 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The data directory (for `datum/reload`).
     pub store: Arc<Store>,
+    /// The live view (event stream, faults).
+    pub live: Live,
 }
 
 /// The router with every endpoint.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, extra: Router) -> Router {
     let mut raft = Router::new();
     for ep in Endpoint::ALL {
-        let handler = move |State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes| {
-            ask_node(ep, s, q, body)
-        };
+        let handler =
+            move |State(s): State<AppState>,
+                  headers: HeaderMap,
+                  RawQuery(q): RawQuery,
+                  body: Bytes| { ask_node(ep, s, headers, q, body) };
         raft = raft.route(ep.path(), on(ep.method(), handler));
     }
     let raft = raft
@@ -56,13 +61,18 @@ pub fn router(state: AppState) -> Router {
         .route("/leader", get(leader))
         .route("/listeners", get(listeners));
     let limit = state.limits.max_body;
-    Router::new()
+    let live = state.live.clone();
+    let app = Router::new()
         .nest("/nacos/v1/ns/raft", raft.clone())
         .nest("/nacos/nacos/v1/ns/raft", raft.clone())
         .nest("/v1/ns/raft", raft)
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+        .merge(extra);
+    // Last: every route above (the naming API's in `extra` too) goes behind the fault edge, so a
+    // crash by the fault API resets them all; the live routes join beside them.
+    live.wrap(app)
 }
 
 /// The endpoints whose request goes to the node as a [`Request`] (numbered as in
@@ -120,6 +130,19 @@ impl Endpoint {
         }
     }
 
+    /// The message kind, as the live view names it.
+    fn kind(self) -> MsgKind {
+        match self {
+            Endpoint::Vote => MsgKind::Vote,
+            Endpoint::Beat => MsgKind::Beat,
+            Endpoint::Peer => MsgKind::Peer,
+            Endpoint::Publish | Endpoint::Remove => MsgKind::Forward,
+            Endpoint::GetDatums => MsgKind::DatumGet,
+            Endpoint::Commit => MsgKind::Commit,
+            Endpoint::DeleteCommit => MsgKind::DeleteCommit,
+        }
+    }
+
     /// Nacos' datum, state and commit handlers add extra headers to their answers.
     fn extra(self) -> Extra {
         match self {
@@ -169,9 +192,17 @@ impl Endpoint {
 }
 
 /// The one handler of every [`Endpoint`]: decode (on a blocking thread when the body is large),
-/// hand the request to the node, encode its answer.
-async fn ask_node(ep: Endpoint, s: AppState, query: Option<String>, body: Bytes) -> HttpResponse {
+/// hand the request to the node, encode its answer; the live view sees both sides.
+async fn ask_node(
+    ep: Endpoint,
+    s: AppState,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> HttpResponse {
     let start = Instant::now();
+    let mut tap = s.live.inbound(ep.kind(), &headers);
+    let raw = tap.as_ref().map(|_| body.clone());
     let (limits, small) = (s.limits, body.len() < BLOCKING_DECODE_BYTES);
     let decode = move || ep.decode(query.as_deref(), &body, &limits);
     let decoded = if small {
@@ -181,6 +212,13 @@ async fn ask_node(ep: Endpoint, s: AppState, query: Option<String>, body: Bytes)
             .await
             .unwrap_or_else(|e| Err(RaftError::server(format!("decoding failed: {e}"))))
     };
+    if let Some(t) = &mut tap {
+        t.received(
+            decoded
+                .as_ref()
+                .map_err(|_| raw.as_deref().unwrap_or_default()),
+        );
+    }
     let result = match decoded {
         Ok(request) => s.node.request(request).await,
         Err(e) => Err(e),
@@ -193,7 +231,11 @@ async fn ask_node(ep: Endpoint, s: AppState, query: Option<String>, body: Bytes)
             s.metrics.publish_failures.inc();
         }
     }
-    answer(result, ep.extra())
+    let body = result.map(|r| codec::response_body(&r));
+    if let Some(t) = &tap {
+        t.replied(&body);
+    }
+    respond(body, ep.extra())
 }
 
 /// Which answers carry the extra headers of Nacos' `datum`, `state` and `commit` handlers.
@@ -202,10 +244,6 @@ enum Extra {
     None,
     /// `Cache-Control: no-cache` and the (misnamed, not acted upon) `Content-Encode: gzip`.
     DatumHeaders,
-}
-
-fn answer(result: Result<Response, RaftError>, extra: Extra) -> HttpResponse {
-    respond(result.map(|r| codec::response_body(&r)), extra)
 }
 
 /// A 200 with `body`, or the error as Nacos answers it (no extra headers on errors).

@@ -459,3 +459,154 @@ impl Drop for Acceptor {
         }
     }
 }
+
+/// A viewer of a node's event stream (`GET /nacos-raft/v1/events`) over its own connection.
+/// Records are read only when asked for: a viewer that does not call [`EventStream::next`]
+/// stops reading its socket, as a stalled browser tab would.
+pub struct EventStream {
+    body: hyper::body::Incoming,
+    buf: Vec<u8>,
+    conn: tokio::task::JoinHandle<()>,
+    /// The answer's status.
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: hyper::HeaderMap,
+}
+
+impl EventStream {
+    /// Opens the stream of `addr` with extra request `headers`. `recv_buffer` sets the socket's
+    /// receive buffer (a small one makes a stalled viewer fall behind sooner).
+    pub async fn connect(
+        addr: &str,
+        headers: &[(&str, &str)],
+        recv_buffer: Option<u32>,
+    ) -> std::io::Result<EventStream> {
+        use http_body_util::Empty;
+        let sa: std::net::SocketAddr = addr
+            .parse()
+            .map_err(|e| std::io::Error::other(format!("{addr}: {e}")))?;
+        if !matches!(sa.ip(), std::net::IpAddr::V4(v4) if v4.octets()[0] == 127) {
+            return Err(std::io::Error::other("test viewers stay on 127.0.0.0/8"));
+        }
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        if let Some(n) = recv_buffer {
+            socket.set_recv_buffer_size(n)?;
+        }
+        let stream = socket.connect(sa).await?;
+        let (mut send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(std::io::Error::other)?;
+        let conn = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let mut req = hyper::Request::builder()
+            .uri("/nacos-raft/v1/events")
+            .header(hyper::header::HOST, addr);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(Empty::<Bytes>::new())
+            .map_err(std::io::Error::other)?;
+        let resp = send
+            .send_request(req)
+            .await
+            .map_err(std::io::Error::other)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        Ok(EventStream {
+            body: resp.into_body(),
+            buf: Vec::new(),
+            conn,
+            status,
+            headers,
+        })
+    }
+
+    /// Opens the stream of `addr`, retrying while the node is still starting.
+    pub async fn open(addr: &str, limit: Duration) -> EventStream {
+        wait_for(&format!("the event stream of {addr}"), limit, || async {
+            EventStream::connect(addr, &[], None)
+                .await
+                .ok()
+                .filter(|s| s.status == 200)
+        })
+        .await
+    }
+
+    /// The next record (the JSON of one `data:` line), `None` when the stream ended or nothing
+    /// came within `limit`.
+    pub async fn next(&mut self, limit: Duration) -> Option<serde_json::Value> {
+        use http_body_util::BodyExt;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
+                let msg: Vec<u8> = self.buf.drain(..end + 2).collect();
+                let text = String::from_utf8_lossy(&msg);
+                let data: Vec<&str> = text
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                    .collect();
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return serde_json::from_str(&data.join("\n")).ok();
+            }
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buf.extend_from_slice(&data);
+            }
+        }
+    }
+
+    /// Reads whatever comes for up to `limit` without parsing it (a viewer that costs its own
+    /// process next to nothing); the number of records read, `None` when the stream ended.
+    pub async fn skim(&mut self, limit: Duration) -> Option<u64> {
+        use http_body_util::BodyExt;
+        match tokio::time::timeout(limit, self.body.frame()).await {
+            Err(_) => Some(0),
+            Ok(Some(Ok(frame))) => Some(frame.into_data().map_or(0, |d| {
+                d.windows(6).filter(|w| *w == b"data: ").count() as u64
+            })),
+            Ok(_) => None,
+        }
+    }
+
+    /// Every record until `done` holds for one (included) or `limit` passes (then panics with
+    /// `what` and what was seen).
+    pub async fn until(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut done: impl FnMut(&serde_json::Value) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + limit;
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let Some(r) = self.next(left).await else {
+                break;
+            };
+            let stop = done(&r);
+            seen.push(r);
+            if stop {
+                return seen;
+            }
+        }
+        let tail: Vec<String> = seen.iter().rev().take(20).map(|r| r.to_string()).collect();
+        panic!(
+            "timed out after {limit:?} waiting for {what}; last records (newest first):\n{}",
+            tail.join("\n")
+        );
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.conn.abort();
+    }
+}

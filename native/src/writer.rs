@@ -25,6 +25,7 @@ struct Job {
 /// Hands batches to the persistence thread.
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Writer {
@@ -32,7 +33,7 @@ impl Writer {
     /// round.
     pub fn spawn(store: Arc<Store>, done: UnboundedSender<u64>, metrics: Metrics) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("nacos-raft-writer".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
@@ -70,7 +71,13 @@ impl Writer {
                 }
             })
             .expect("spawning the writer thread");
-        Writer { tx }
+        Writer { tx, thread }
+    }
+
+    /// Lets the thread write what it was handed, then waits for it to stop (blocking).
+    pub fn finish(self) {
+        drop(self.tx);
+        let _ = self.thread.join();
     }
 
     /// Queues a batch; `seq` comes back through `done` once it is durable.

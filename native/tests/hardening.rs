@@ -314,7 +314,14 @@ async fn a_leader_sheds_2000_half_open_and_200_slow_readers_and_keeps_accepting_
     // The cap was reached and what was over it refused at once, as /metrics says.
     assert!(peak_open >= (CAP - 50) as f64, "peak {peak_open}");
     assert!(refused_seen >= HALF_OPEN + SLOW_BIG + SLOW_SMALL - CAP);
-    assert_eq!(refused as usize, refused_seen);
+    // /metrics counts every refusal; the half-open clients saw theirs. Under load a few of the
+    // test's other connections (slow readers, the writer's, the /metrics polls) can also arrive
+    // while the cap is full: they are refused too, and counted, but not among `refused_seen`.
+    let others = SLOW_BIG + SLOW_SMALL + writes.len() + 20;
+    assert!(
+        (refused_seen..=refused_seen + others).contains(&(refused as usize)),
+        "/metrics refused {refused}, the half-open clients saw {refused_seen}"
+    );
     assert!(
         slowest_refusal < Duration::from_secs(2),
         "{slowest_refusal:?}"

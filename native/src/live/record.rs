@@ -1,0 +1,330 @@
+//! The records of the event stream (`docs/live.md`), serialized once and shared by every viewer,
+//! and the payload of a message cut to [`PAYLOAD_CAP`] bytes without building more than that.
+
+use nacos_raft_core::{Config, Event, MsgKind, Request};
+use serde::Serialize;
+use std::io;
+
+/// Payloads are cut after this many bytes (and flagged `truncated`).
+pub const PAYLOAD_CAP: usize = 4096;
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Which side of an exchange a `msg` record describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// The sender: the request left.
+    Sent,
+    /// The sender: the answer arrived, or the request failed.
+    Answered,
+    /// The receiver: the request arrived.
+    Received,
+    /// The receiver: it answered.
+    Replied,
+}
+
+/// How an exchange ended (phases `answered` and `replied`; `received` for a request a fault
+/// dropped at the receiver's edge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// A 2xx answer.
+    Ok,
+    /// Another status.
+    Error,
+    /// Connection refused or reset.
+    Refused,
+    /// No answer within the read timeout.
+    Timeout,
+    /// A `--faults` cut dropped it at this node's edge.
+    Cut,
+    /// A `--faults` loss dropped it at this node's edge.
+    Lost,
+}
+
+/// One side of one HTTP exchange.
+#[derive(Serialize)]
+pub struct Msg<'a> {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub at_ms: u64,
+    pub phase: Phase,
+    pub rid: &'a str,
+    pub kind: &'static str,
+    pub from: &'a str,
+    pub to: &'a str,
+    /// The sender is not a member (a client, or a peer this node cannot identify).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub client: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted: Option<bool>,
+    pub payload: &'a str,
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_ms: Option<u64>,
+}
+
+impl<'a> Msg<'a> {
+    /// A record without outcome, payload or answer fields.
+    pub fn new(phase: Phase, rid: &'a str, kind: MsgKind, from: &'a str, to: &'a str) -> Self {
+        Msg {
+            ty: "msg",
+            at_ms: now_ms(),
+            phase,
+            rid,
+            kind: kind.as_str(),
+            from,
+            to,
+            client: false,
+            outcome: None,
+            status: None,
+            granted: None,
+            payload: "",
+            truncated: false,
+            sent_ms: None,
+        }
+    }
+}
+
+/// A protocol decision of this node.
+#[derive(Serialize)]
+pub struct EventRec<'a> {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub at_ms: u64,
+    pub node: &'a str,
+    pub event: &'a Event,
+    pub text: String,
+}
+
+/// This node's own record changed.
+#[derive(Serialize)]
+pub struct StateRec<'a> {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub at_ms: u64,
+    pub peer: &'a nacos_raft_core::RaftPeer,
+    pub leader: Option<&'a str>,
+}
+
+/// A key was written or removed on this node.
+#[derive(Serialize)]
+pub struct DatumRec<'a> {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub at_ms: u64,
+    pub op: &'static str,
+    pub key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+
+/// The viewer fell behind: this many records were dropped for it.
+#[derive(Serialize)]
+pub struct GapRec {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub at_ms: u64,
+    pub dropped: u64,
+}
+
+/// The timings a viewer needs to extrapolate countdowns.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigRec {
+    pub tick_ms: u64,
+    pub leader_timeout_ms: u64,
+    pub random_ms: u64,
+    pub heartbeat_ms: u64,
+    pub publish_timeout_ms: u64,
+    pub term_step: u64,
+}
+
+impl From<&Config> for ConfigRec {
+    fn from(c: &Config) -> Self {
+        ConfigRec {
+            tick_ms: c.tick_ms,
+            leader_timeout_ms: c.leader_timeout_ms,
+            random_ms: c.random_ms,
+            heartbeat_ms: c.heartbeat_ms,
+            publish_timeout_ms: c.publish_timeout_ms,
+            term_step: c.term_step,
+        }
+    }
+}
+
+/// A key and its timestamp, as the snapshot lists them.
+#[derive(Serialize)]
+pub struct DatumKey {
+    pub key: String,
+    pub timestamp: u64,
+}
+
+/// The first record of a connection (and the one after a `gap` or a restart).
+#[derive(Serialize)]
+pub struct Snapshot<'a> {
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub at_ms: u64,
+    pub node: &'a str,
+    pub version: &'static str,
+    pub rules: &'static str,
+    /// `None` while the node is crashed by the fault API.
+    pub peer: Option<nacos_raft_core::RaftPeer>,
+    pub peers: Vec<nacos_raft_core::RaftPeer>,
+    pub leader: Option<String>,
+    pub datums: Vec<DatumKey>,
+    pub config: &'a ConfigRec,
+    pub faults: &'a super::faults::FaultView,
+    pub members: &'a [String],
+}
+
+/// Compact JSON of a record (records are plain structs: serializing cannot fail).
+pub fn to_json<T: Serialize>(rec: &T) -> String {
+    serde_json::to_string(rec).unwrap_or_default()
+}
+
+/// A writer that keeps the first `cap` bytes and then refuses, so that serializing a huge value
+/// stops right there.
+struct Capped {
+    buf: Vec<u8>,
+    cap: usize,
+    over: bool,
+}
+
+impl io::Write for Capped {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let room = self.cap - self.buf.len();
+        if b.len() > room {
+            self.buf.extend_from_slice(&b[..room]);
+            self.over = true;
+            return Err(io::Error::other("payload cap reached"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The longest prefix of `bytes` that is whole UTF-8.
+fn utf8_prefix(mut bytes: Vec<u8>) -> String {
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => {}
+        Err(e) => bytes.truncate(e.valid_up_to()),
+    }
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `value` as JSON, cut after [`PAYLOAD_CAP`] bytes; `true` when cut.
+pub fn capped_json<T: Serialize + ?Sized>(value: &T) -> (String, bool) {
+    let mut w = Capped {
+        buf: Vec::with_capacity(256),
+        cap: PAYLOAD_CAP,
+        over: false,
+    };
+    let _ = serde_json::to_writer(&mut w, value);
+    let over = w.over;
+    (utf8_prefix(w.buf), over)
+}
+
+/// `s` cut after [`PAYLOAD_CAP`] bytes (at a character boundary); `true` when cut.
+pub fn capped_str(s: &str) -> (String, bool) {
+    if s.len() <= PAYLOAD_CAP {
+        return (s.to_string(), false);
+    }
+    let mut end = PAYLOAD_CAP;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (s[..end].to_string(), true)
+}
+
+/// `bytes` as text (lossy), cut after [`PAYLOAD_CAP`] bytes.
+pub fn capped_bytes(bytes: &[u8]) -> (String, bool) {
+    let over = bytes.len() > PAYLOAD_CAP;
+    let head = &bytes[..bytes.len().min(PAYLOAD_CAP)];
+    let text = match std::str::from_utf8(head) {
+        Ok(s) => s.to_string(),
+        // Cut inside a character, or not text at all (a gzip body that failed to decode).
+        Err(e) if e.error_len().is_none() => utf8_prefix(head.to_vec()),
+        Err(_) => String::from_utf8_lossy(head).into_owned(),
+    };
+    (text, over)
+}
+
+/// The payload of a request as the simulator shows it (`Request::wire_json`: the vote
+/// parameter, the inner beat packet, the commit or forward body, the key list), cut after
+/// [`PAYLOAD_CAP`] bytes. A beat of 100,000 keys is not serialized beyond the cap.
+pub fn request_payload(req: &Request) -> (String, bool) {
+    match req {
+        Request::Beat(p) => capped_json(&**p),
+        Request::GetDatums(keys) => {
+            let mut s = String::new();
+            for (i, k) in keys.iter().enumerate() {
+                if s.len() > PAYLOAD_CAP {
+                    break;
+                }
+                if i > 0 {
+                    s.push(',');
+                }
+                s.push_str(k);
+            }
+            capped_str(&s)
+        }
+        other => capped_str(&other.wire_json()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nacos_raft_core::{BeatDatum, BeatPacket, RaftPeer};
+    use std::sync::Arc;
+
+    #[test]
+    fn payloads_are_cut_at_the_cap_on_a_character_boundary() {
+        let (s, cut) = capped_str("short");
+        assert_eq!((s.as_str(), cut), ("short", false));
+        let long = "é".repeat(PAYLOAD_CAP);
+        let (s, cut) = capped_str(&long);
+        assert!(cut && s.len() <= PAYLOAD_CAP && s.len() >= PAYLOAD_CAP - 1);
+        let (s, cut) = capped_bytes(long.as_bytes());
+        assert!(cut && s.chars().all(|c| c == 'é'));
+        let (s, cut) = capped_bytes(&[0x1f, 0x8b, 0xff, 0x00]);
+        assert!(!cut && s.contains('\u{fffd}'));
+    }
+
+    #[test]
+    fn a_huge_beat_is_serialized_only_up_to_the_cap() {
+        let packet = BeatPacket {
+            peer: RaftPeer {
+                ip: "127.0.0.1:8848".into(),
+                ..RaftPeer::default()
+            },
+            datums: (0..100_000)
+                .map(|i| BeatDatum {
+                    key: format!("iplist.public##DEFAULT_GROUP@@svc-{i}"),
+                    timestamp: 1,
+                })
+                .collect(),
+        };
+        let (s, cut) = request_payload(&Request::Beat(Arc::new(packet.clone())));
+        assert!(cut);
+        assert_eq!(s.len(), PAYLOAD_CAP);
+        assert!(packet.to_json().starts_with(&s));
+        let (s, cut) = request_payload(&Request::GetDatums(vec!["a".into(), "b".into()]));
+        assert_eq!((s.as_str(), cut), ("a,b", false));
+    }
+}
