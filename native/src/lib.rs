@@ -9,6 +9,7 @@
 //! - [`codec`]: request and answer encodings of Java 1.3 and 1.4, both directions;
 //! - [`actor`]: the task that owns the [`nacos_raft_core::Node`] and carries out its outputs;
 //! - [`egress`]: the gate of every outgoing connection (`--loopback-only`);
+//! - [`fuzz`]: the harnesses of the fuzz targets in `fuzz/` and of their corpus replay test;
 //! - [`peer_client`]: requests to other members (keep-alive, Java's timeouts);
 //! - [`store`] and [`writer`]: Nacos' on-disk layout, written atomically with group commit;
 //! - [`members`]: member addresses and `cluster.conf`;
@@ -21,6 +22,7 @@ pub mod actor;
 pub mod cli;
 pub mod codec;
 pub mod egress;
+pub mod fuzz;
 pub mod members;
 pub mod metrics;
 pub mod peer_client;
