@@ -3,12 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster test lint test-host test-wasm-core test-web e2e bench bench-core bench-wasm bench-native bench-web
+.PHONY: help tools demo web cluster test lint test-host fuzz fuzz-smoke test-wasm-core test-web e2e bench bench-core bench-wasm bench-native bench-web
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, chromium)
+tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, cargo-fuzz, chromium)
 	@bash scripts/tools.sh
 
 demo: tools ## build the web app and serve it at http://127.0.0.1:8080
@@ -20,7 +20,7 @@ web: tools ## build the static site into dist/ (works from any sub-path)
 cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops it)
 	@bash scripts/cluster.sh
 
-test: tools lint test-host test-wasm-core test-web e2e ## everything CI runs
+test: tools lint test-host fuzz-smoke test-wasm-core test-web e2e ## everything CI runs
 	@echo "make test: all passed"
 
 lint: ## rustfmt and clippy (host and wasm)
@@ -31,6 +31,12 @@ lint: ## rustfmt and clippy (host and wasm)
 
 test-host: ## unit, scenario, property and multi-process tests
 	$(CARGO) test --workspace
+
+fuzz: ## coverage-guided fuzzing of every decoder a peer or client reaches, FUZZ_SECONDS (180) per target
+	@bash scripts/fuzz.sh
+
+fuzz-smoke: ## the same, 12 s per target (part of make test)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-12} bash scripts/fuzz.sh
 
 test-wasm-core: ## the core's scenario tests compiled to wasm, in Node and headless Chrome
 	@bash scripts/test-wasm-core.sh
