@@ -368,6 +368,11 @@ fn build_fixtures() -> Fixtures {
     leader.put(META, value);
     note("leader", leader.take_outputs());
 
+    let kinds: std::collections::HashSet<_> = pending
+        .iter()
+        .map(|(_, _, r)| std::mem::discriminant(r))
+        .collect();
+    assert_eq!(kinds.len(), 8, "every kind of request in flight: {pending:?}");
     Fixtures {
         nodes: vec![
             ("fresh", fresh),
