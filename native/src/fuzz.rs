@@ -372,7 +372,11 @@ fn build_fixtures() -> Fixtures {
         .iter()
         .map(|(_, _, r)| std::mem::discriminant(r))
         .collect();
-    assert_eq!(kinds.len(), 8, "every kind of request in flight: {pending:?}");
+    assert_eq!(
+        kinds.len(),
+        8,
+        "every kind of request in flight: {pending:?}"
+    );
     Fixtures {
         nodes: vec![
             ("fresh", fresh),
