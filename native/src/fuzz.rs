@@ -108,11 +108,11 @@ impl Target {
     /// Feeds one input; panics when a property fails.
     pub fn run(self, data: &[u8]) {
         match self {
-            Target::Vote => vote(data),
-            Target::Beat => beat(data),
-            Target::Commit => commit(data),
-            Target::DeleteCommit => delete_commit(data),
-            Target::Publish => publish(data),
+            Target::Vote
+            | Target::Beat
+            | Target::Commit
+            | Target::DeleteCommit
+            | Target::Publish => requests(self, data),
             Target::DatumKeys => datum_keys(data),
             Target::Answer => answer(data),
             Target::Store => store_files(data),
@@ -122,70 +122,119 @@ impl Target {
 
 // ---- the endpoints ----------------------------------------------------------------------
 
-fn vote(data: &[u8]) {
-    let (query, body) = query_and_body(data);
-    if let Some(req) = decoded(body, |b| codec::decode_vote(query.as_deref(), b)) {
-        offer(Request::Vote(req));
+/// One HTTP request an input of a request target stands for, and what `server.rs` makes of it
+/// before the node: the request it hands to the node (`None` for the reload path, which reads a
+/// file instead), or its refusal. `tests/fuzz_server.rs` sends the refused ones to a real node
+/// and checks that it answers exactly so, which keeps these harnesses true to the handlers.
+#[derive(Debug)]
+pub struct Exchange {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path under [`codec::RAFT_BASE`] and query string.
+    pub path_and_query: String,
+    /// The body as sent.
+    pub body: Vec<u8>,
+    /// The request for the node, or the refusal.
+    pub outcome: Result<Option<Request>, RaftError>,
+}
+
+/// The HTTP requests an input of a request target stands for (none for `answer` and `store`).
+pub fn exchanges(target: Target, data: &[u8]) -> Vec<Exchange> {
+    let exchange = |method, path: &str, query: Option<&str>, body: &[u8], outcome| Exchange {
+        method,
+        path_and_query: match query {
+            Some(q) => format!("{}{path}?{q}", codec::RAFT_BASE),
+            None => format!("{}{path}", codec::RAFT_BASE),
+        },
+        body: body.to_vec(),
+        outcome,
+    };
+    match target {
+        Target::Vote => {
+            let (query, body) = query_and_body(data);
+            let q = query.as_deref();
+            let r = decoded(body, |b| codec::decode_vote(q, b)).map(|p| Some(Request::Vote(p)));
+            vec![exchange("POST", "/vote", q, body, r)]
+        }
+        Target::Beat => {
+            let body = if codec::is_gzip(data) {
+                data.to_vec()
+            } else {
+                codec::gzip(data, 1)
+            };
+            let r = decoded(&body, |b| codec::decode_beat(b, &LIMITS))
+                .map(|p| Some(Request::Beat(p.into())));
+            vec![exchange("POST", "/beat", None, &body, r)]
+        }
+        Target::Commit => {
+            let r =
+                decoded(data, |b| codec::decode_commit(b, &LIMITS)).and_then(|(datum, source)| {
+                    // An unstorable key is refused before the node; an empty one reaches it.
+                    if !datum.key.is_empty() {
+                        store::storable(&datum.key).map_err(RaftError::server)?;
+                    }
+                    Ok(Some(Request::Commit { datum, source }))
+                });
+            vec![exchange("POST", "/datum/commit", None, data, r)]
+        }
+        Target::DeleteCommit => {
+            let r = decoded(data, |b| codec::decode_delete_commit(b, &LIMITS))
+                .map(|(key, source)| Some(Request::DeleteCommit { key, source }));
+            vec![exchange("DELETE", "/datum/commit", None, data, r)]
+        }
+        Target::Publish => {
+            let r =
+                decoded(data, |b| codec::decode_forward(b, &LIMITS)).and_then(|(key, value)| {
+                    client_key(&key)?;
+                    Ok(Some(Request::Forward { key, value }))
+                });
+            vec![exchange("POST", "/datum", None, data, r)]
+        }
+        Target::DatumKeys => {
+            let (query, body) = query_and_body(data);
+            let q = query.as_deref();
+            let get = decoded(body, |b| codec::decode_keys(q, b))
+                .map(|keys| Some(Request::GetDatums(keys)));
+            let delete = decoded(body, |b| codec::decode_key(q, b)).and_then(|key| {
+                client_key(&key)?;
+                Ok(Some(Request::ForwardDelete { key }))
+            });
+            let reload = decoded(body, |b| codec::decode_key(q, b)).map(|_| None);
+            vec![
+                exchange("GET", "/datum", q, body, get),
+                exchange("DELETE", "/datum", q, body, delete),
+                exchange("PUT", "/datum/reload", q, body, reload),
+            ]
+        }
+        Target::Answer | Target::Store => Vec::new(),
     }
 }
 
-fn beat(data: &[u8]) {
-    let gz;
-    let body = if codec::is_gzip(data) {
-        data
-    } else {
-        gz = codec::gzip(data, 1);
-        &gz
-    };
-    if let Some(packet) = decoded(body, |b| codec::decode_beat(b, &LIMITS)) {
-        offer(Request::Beat(packet.into()));
-    }
-}
-
-fn commit(data: &[u8]) {
-    let Some((datum, source)) = decoded(data, |b| codec::decode_commit(b, &LIMITS)) else {
-        return;
-    };
-    // server.rs: an unstorable key is refused before the node; an empty one reaches it.
-    if !datum.key.is_empty() {
-        if let Err(why) = store::storable(&datum.key) {
-            check_refusal(&RaftError::server(why));
-            return;
+/// Checks the refusals and offers the accepted requests to the nodes.
+fn requests(target: Target, data: &[u8]) {
+    for ex in exchanges(target, data) {
+        match ex.outcome {
+            Ok(Some(req)) => offer(req),
+            Ok(None) => {}
+            Err(e) => check_refusal(&e),
         }
     }
-    offer(Request::Commit { datum, source });
 }
 
-fn delete_commit(data: &[u8]) {
-    if let Some((key, source)) = decoded(data, |b| codec::decode_delete_commit(b, &LIMITS)) {
-        offer(Request::DeleteCommit { key, source });
-    }
-}
-
-fn publish(data: &[u8]) {
-    let Some((key, value)) = decoded(data, |b| codec::decode_forward(b, &LIMITS)) else {
-        return;
-    };
-    if let Err(e) = client_key(&key) {
-        check_refusal(&e);
-        return;
-    }
-    offer(Request::Forward { key, value });
-}
-
+/// The key parameters: the laws of the key functions on every decoded key, and the file the
+/// reload path would read; then the three endpoints.
 fn datum_keys(data: &[u8]) {
     let (query, body) = query_and_body(data);
     let q = query.as_deref();
-    if let Some(keys) = decoded(body, |b| codec::decode_keys(q, b)) {
+    if let Ok(keys) = codec::decode_keys(q, body) {
         for k in &keys {
             key_laws(k);
         }
         if let (Some(a), Some(b)) = (keys.first(), keys.last()) {
             joined_laws(a, b);
         }
-        offer(Request::GetDatums(keys));
     }
-    if let Some(k) = decoded(body, |b| codec::decode_key(q, b)) {
+    if let Ok(k) = codec::decode_key(q, body) {
         key_laws(&k);
         // `PUT /datum/reload`: a key without a namespace is read from `data/<file>`.
         if key::namespace(&k).is_empty() {
@@ -197,11 +246,8 @@ fn datum_keys(data: &[u8]) {
                 );
             }
         }
-        match client_key(&k) {
-            Ok(()) => offer(Request::ForwardDelete { key: k }),
-            Err(e) => check_refusal(&e),
-        }
     }
+    requests(Target::DatumKeys, data);
 }
 
 /// `server.rs`'s check of keys written through the client path.
@@ -220,18 +266,18 @@ fn query_and_body(data: &[u8]) -> (Option<String>, &[u8]) {
     (q, body)
 }
 
-/// The body cap (axum's `DefaultBodyLimit`), then the decoder; a refusal is checked and `None`.
-fn decoded<T>(body: &[u8], decode: impl FnOnce(&[u8]) -> Result<T, RaftError>) -> Option<T> {
+/// The body cap (axum's `DefaultBodyLimit`: 413), then the decoder.
+fn decoded<T>(
+    body: &[u8],
+    decode: impl FnOnce(&[u8]) -> Result<T, RaftError>,
+) -> Result<T, RaftError> {
     if body.len() > LIMITS.max_body {
-        return None;
+        return Err(RaftError {
+            status: codec::TOO_LARGE,
+            message: "length limit exceeded".into(),
+        });
     }
-    match decode(body) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            check_refusal(&e);
-            None
-        }
-    }
+    decode(body)
 }
 
 fn check_refusal(e: &RaftError) {
@@ -278,7 +324,7 @@ fn datums() -> Vec<Datum> {
     ]
 }
 
-/// A node that has been told `me` leads with `term`, as its followers see it.
+/// The record of A as a leader at `term`, as a beat carries it.
 fn leader_record(term: u64) -> RaftPeer {
     RaftPeer {
         ip: A.into(),
@@ -600,16 +646,20 @@ fn joined_laws(full: &str, b: &str) {
     }
 }
 
-/// A data directory used only for path computations (nothing is written to it).
+/// A data directory for path computations only: `Store::open` needs the folder, `path_of` does
+/// not, so it is removed again at once.
 fn scratch_store() -> &'static Store {
     static S: OnceLock<Store> = OnceLock::new();
     S.get_or_init(|| {
         let dir = scratch_root().join("paths");
-        Store::open(&dir).expect("scratch data directory")
+        let store = Store::open(&dir).expect("scratch data directory");
+        let _ = fs::remove_dir_all(scratch_root());
+        store
     })
 }
 
-/// A private scratch folder: in memory where `/dev/shm` exists.
+/// This process's scratch folder, in memory where `/dev/shm` exists. Each user removes it when
+/// done, so nothing is left behind unless a property failed.
 fn scratch_root() -> &'static Path {
     static R: OnceLock<PathBuf> = OnceLock::new();
     R.get_or_init(|| {
@@ -619,10 +669,7 @@ fn scratch_root() -> &'static Path {
         } else {
             std::env::temp_dir()
         };
-        let dir = base.join(format!("nacos-raft-fuzz-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("scratch folder");
-        dir
+        base.join(format!("nacos-raft-fuzz-{}", std::process::id()))
     })
 }
 
@@ -775,4 +822,5 @@ fn store_files(data: &[u8]) {
         n.tick();
     }
     check_outputs("restored", &n.take_outputs());
+    let _ = fs::remove_dir_all(scratch_root());
 }
