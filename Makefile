@@ -3,12 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster live test lint test-host test-sdk test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd
+.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, chromium, the Nacos SDKs)
+tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, cargo-fuzz, chromium, the Nacos SDKs)
 	@bash scripts/tools.sh
 
 demo: tools ## build the web app and serve it at http://127.0.0.1:8080
@@ -23,7 +23,7 @@ cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops i
 live: tools ## 3 fast nodes with --faults and the page, prints the live-mode URL (Ctrl-C stops all)
 	@FAST=1 FAULTS=1 PAGE=1 bash scripts/cluster.sh
 
-test: tools lint test-host test-sdk test-wasm-core test-web e2e ## everything CI runs
+test: tools lint test-host test-sdk fuzz-smoke test-wasm-core test-web e2e ## everything CI runs
 	@echo "make test: all passed"
 
 lint: ## rustfmt and clippy (host and wasm)
@@ -41,6 +41,12 @@ bless: ## rewrite core/tests/golden/*.txt with what the simulator now prints (th
 
 test-sdk: ## the official Nacos Node and Python clients against 3 real nodes (installed by make tools)
 	$(CARGO) test -p nacos-raft-node --test sdk -- --ignored
+
+fuzz: ## coverage-guided fuzzing of every decoder a peer or client reaches, FUZZ_SECONDS (180) per target
+	@bash scripts/fuzz.sh
+
+fuzz-smoke: ## the same, 12 s per target (part of make test)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-12} bash scripts/fuzz.sh
 
 test-wasm-core: ## the core's scenario tests compiled to wasm, in Node and headless Chrome
 	@bash scripts/test-wasm-core.sh

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
 WASM_PACK_REQ=0.15
+CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '[tools] %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -54,6 +55,12 @@ case "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" in
   *) say "installing wasm-pack $WASM_PACK_REQ.x"; cargo install -q wasm-pack --version "~$WASM_PACK_REQ" --force ;;
 esac
 
+# cargo-fuzz for make fuzz / fuzz-smoke (run on the pinned stable toolchain with RUSTC_BOOTSTRAP=1).
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about a minute)"
+  cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --force
+fi
+
 # Node packages of the browser tests (playwright-core drives Debian's chromium).
 if [ -f e2e/package-lock.json ] && [ ! -d e2e/node_modules ]; then
   say "installing the browser-test packages"
@@ -88,4 +95,4 @@ if [ "$(.venv-sdk/bin/python -c 'import nacos; print(nacos.__version__)' 2>/dev/
   "$PY" -m venv .venv-sdk
   .venv-sdk/bin/pip install -q --disable-pip-version-check -r sdk-tests/requirements.txt
 fi
-say "ready: $(trunk --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-pack --version), $(chromium --version 2>/dev/null | head -c 40)"
+say "ready: $(trunk --version), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-pack --version), $(cargo fuzz --version), $(chromium --version 2>/dev/null | head -c 40)"

@@ -131,6 +131,17 @@ pub(crate) fn detail_head(brief: &str) -> Option<&'static str> {
     }
 }
 
+/// The full key a beat receiver rebuilds from a brief one (`KeyBuilder.detailServiceName`), or
+/// `None` for an entry Nacos skips; the inverse of [`brief`] for meta and instance-list keys.
+pub fn detail(brief: &str) -> Option<String> {
+    detail_head(brief).map(|head| {
+        let mut s = String::with_capacity(head.len() + brief.len());
+        s.push_str(head);
+        s.push_str(brief);
+        s
+    })
+}
+
 /// Compares `full` with the concatenation `head + tail` without building it.
 pub(crate) fn cmp_joined(full: &str, head: &str, tail: &str) -> core::cmp::Ordering {
     let (f, h) = (full.as_bytes(), head.as_bytes());
@@ -312,6 +323,23 @@ mod tests {
             cmp_joined(META, DETAIL_META_HEAD, "meta.public##DEFAULT_GROUP@@demo"),
             Ordering::Equal
         );
+    }
+
+    // What the fuzz target `datum_keys` checked of these helpers before they became
+    // crate-private: every split of arbitrary (multi-byte, long) strings, including the
+    // word-at-a-time fast path.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn joined_comparison_matches_for_any_split(full in ".{0,40}", b in ".{0,40}") {
+            for (i, _) in b.char_indices() {
+                let (h, t) = b.split_at(i);
+                let joined = alloc::format!("{h}{t}");
+                proptest::prop_assert_eq!(cmp_joined(&full, h, t), full.as_str().cmp(joined.as_str()));
+                proptest::prop_assert_eq!(is_joined(&full, h, t), full == joined);
+                proptest::prop_assert!(is_joined(&joined, h, t));
+            }
+        }
     }
 
     #[test]

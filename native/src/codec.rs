@@ -454,10 +454,22 @@ fn with_key(mut h: Vec<(&'static str, String)>, key: &str) -> Vec<(&'static str,
 }
 
 /// Reads the answer to `req`: 200 is success (the body parsed for vote, beat, peer and datum
-/// fetches), anything else a failure with the peer's error text.
+/// fetches), anything else a failure with the peer's error text. A gzip answer is inflated up
+/// to the default gunzip cap; see [`decode_answer_capped`].
 pub fn decode_answer(req: &Request, status: u16, body: &[u8]) -> Result<Response, Failure> {
+    decode_answer_capped(req, status, body, Limits::default().max_gunzip)
+}
+
+/// [`decode_answer`] with a gzip answer inflated to at most `max_gunzip` bytes (beyond: a
+/// malformed answer), the cap this node applies to request bodies.
+pub fn decode_answer_capped(
+    req: &Request,
+    status: u16,
+    body: &[u8],
+    max_gunzip: usize,
+) -> Result<Response, Failure> {
     let body: std::borrow::Cow<'_, [u8]> = if is_gzip(body) {
-        match gunzip_capped(body, 256 << 20) {
+        match gunzip_capped(body, max_gunzip) {
             Ok(b) => b.into(),
             Err(e) => return Err(Failure::Malformed(e.message)),
         }
@@ -555,6 +567,22 @@ mod tests {
         let e = gunzip_capped(&z, 99_999).unwrap_err();
         assert_eq!(e.status, TOO_LARGE);
         assert!(gunzip_capped(b"\x1f\x8bnot really", 100).is_err());
+    }
+
+    #[test]
+    fn gzip_answers_are_capped_too() {
+        let req = Request::GetDatums(vec!["k".into()]);
+        let z = gzip(&vec![b' '; 100_000], 6);
+        let e = decode_answer_capped(&req, 200, &z, 99_999).unwrap_err();
+        assert!(
+            matches!(&e, Failure::Malformed(m) if m.contains("beyond the limit")),
+            "{e}"
+        );
+        let ok = gzip(b"[null]", 6);
+        assert_eq!(
+            decode_answer_capped(&req, 200, &ok, 1024).unwrap(),
+            Response::Datums(vec![None])
+        );
     }
 
     #[test]

@@ -107,7 +107,8 @@ pub struct NodeArgs {
         default_value_t = 16 << 20
     )]
     pub max_body_bytes: usize,
-    /// Largest size a gzip body may inflate to (bytes); beyond it the request is refused.
+    /// Largest size a gzip body may inflate to (bytes); beyond it the request is refused (and a
+    /// peer's gzip answer is a failure).
     #[arg(
         long,
         env = "NACOS_RAFT_MAX_GUNZIP_BYTES",
@@ -448,6 +449,7 @@ impl NodeArgs {
             },
             client: ClientConfig {
                 max_fetch_url: self.max_fetch_url_bytes,
+                max_gunzip: self.max_gunzip_bytes,
                 ..ClientConfig::default()
             },
             tuning: Tuning {

@@ -27,6 +27,8 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     /// Largest answer body read.
     pub max_answer: usize,
+    /// Largest inflated gzip answer (`--max-gunzip-bytes`, as for request bodies).
+    pub max_gunzip: usize,
     /// Longest path and query of one datum fetch; longer key lists are split.
     pub max_fetch_url: usize,
 }
@@ -37,6 +39,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(10),
             max_answer: 256 << 20,
+            max_gunzip: codec::Limits::default().max_gunzip,
             max_fetch_url: DEFAULT_MAX_FETCH_URL,
         }
     }
@@ -162,7 +165,7 @@ impl PeerClient {
         }
         let out = codec::encode_request(req, beat);
         let (status, body) = self.exchange(to, req, out).await?;
-        codec::decode_answer(req, status, &body)
+        codec::decode_answer_capped(req, status, &body, self.cfg.max_gunzip)
     }
 
     /// A datum fetch, split into several GETs when the key list would make the request line
@@ -174,7 +177,7 @@ impl PeerClient {
             let req = Request::GetDatums(part.to_vec());
             let out = codec::encode_request(&req, None);
             let (status, body) = self.exchange(to, &req, out).await?;
-            match codec::decode_answer(&req, status, &body)? {
+            match codec::decode_answer_capped(&req, status, &body, self.cfg.max_gunzip)? {
                 Response::Datums(list) => all.extend(list),
                 _ => return Err(Failure::Malformed("datum answer is not a list".into())),
             }

@@ -208,7 +208,10 @@ impl Store {
         datums.sort_by(|a, b| a.key.cmp(&b.key));
         out.datums = datums;
         let meta = self.root.join("meta.properties");
-        match fs::read_to_string(&meta) {
+        // `Properties.load` reads ISO 8859-1, where every byte is a character: a file that is
+        // not UTF-8 is read too (and moved aside if it holds no term) instead of stopping
+        // start-up (found by `make fuzz`, fuzz/regressions/store/).
+        match fs::read(&meta).map(|b| b.iter().map(|&c| char::from(c)).collect::<String>()) {
             Ok(text) => match parse_term(&text) {
                 Ok(t) => out.term = t,
                 Err(why) => {
@@ -575,6 +578,21 @@ mod tests {
         assert!(ns.join("README.txt").exists());
         // A second start finds nothing more to move.
         assert!(s.load().unwrap().moved_aside.is_empty());
+    }
+
+    #[test]
+    fn meta_properties_is_read_as_latin1() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let meta = dir.path().join("meta.properties");
+        fs::write(&meta, b"#\xe9t\xe9\nterm=305\n").unwrap();
+        let loaded = s.load().unwrap();
+        assert_eq!((loaded.term, loaded.moved_aside.len()), (305, 0));
+        fs::write(&meta, b"term=\xff\n").unwrap();
+        let loaded = s.load().unwrap();
+        assert_eq!(loaded.term, 0);
+        assert_eq!(loaded.moved_aside.len(), 1, "{:?}", loaded.moved_aside);
+        assert!(!meta.exists());
     }
 
     #[test]

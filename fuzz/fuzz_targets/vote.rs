@@ -1,0 +1,5 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nacos_raft_fuzz::run(
+    nacos_raft_fuzz::Target::Vote,
+    data
+));
