@@ -13,12 +13,8 @@
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nacos_raft_core::sim::campaign::{kind_index, run_seed, shrink, Case, SeedRun, Shrunk, KINDS};
-use nacos_raft_core::sim::{TraceMode, ViolationKind};
-use serde::Serialize;
+use nacos_raft_core::sim::campaign::{run_seed_twice, shrink, Plan, Report, SeedRun, Timing};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::ExitCode;
@@ -59,56 +55,21 @@ struct Args {
     page: String,
 }
 
-/// A seed that panicked or that its rerun did not reproduce.
-#[derive(Clone, Debug, Serialize)]
-struct Failure {
-    seed: u64,
-    nodes: usize,
-    what: String,
-}
-
-/// One seed's outcome in the JSON report.
-#[derive(Clone, Debug, Serialize)]
-struct RunRow {
-    seed: u64,
-    nodes: usize,
-    actions: usize,
-    trace_hash: String,
-    violations: Vec<ViolationKind>,
-}
-
-#[derive(Default)]
-struct Tally {
-    runs: Vec<SeedRun>,
-    failures: Vec<Failure>,
-}
-
 thread_local! {
     static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Runs one seed twice; `Err` says what went wrong (a panic, a refused action, another hash).
 fn check_seed(seed: u64, nodes: usize, until_ms: u64) -> Result<SeedRun, String> {
-    let once = || {
-        catch_unwind(AssertUnwindSafe(|| run_seed(seed, nodes, until_ms))).map_err(|p| {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".into());
-            let at = PANIC.with(|w| w.borrow_mut().take()).unwrap_or_default();
-            format!("panic: {msg}{at}")
-        })?
-    };
-    let a = once()?;
-    let b = once()?;
-    if a != b {
-        return Err(format!(
-            "non-deterministic: trace hash {:016x}, then {:016x} on the rerun",
-            a.hash, b.hash
-        ));
-    }
-    Ok(a)
+    catch_unwind(AssertUnwindSafe(|| run_seed_twice(seed, nodes, until_ms))).map_err(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        let at = PANIC.with(|w| w.borrow_mut().take()).unwrap_or_default();
+        format!("panic: {msg}{at}")
+    })?
 }
 
 fn progress(len: u64, what: &str) -> ProgressBar {
@@ -175,162 +136,12 @@ fn parallel<T: Sync, R: Send>(
         .collect()
 }
 
-/// The campaign table row of one class.
-#[derive(Clone, Debug, Serialize)]
-struct ClassRow {
-    kind: ViolationKind,
-    title: &'static str,
-    seeds: u64,
-    share: f64,
-    by_nodes: BTreeMap<usize, u64>,
-    smallest: Option<Smallest>,
-}
-
-/// The shrunk case of a class, ready to replay.
-#[derive(Clone, Debug, Serialize)]
-struct Smallest {
-    #[serde(flatten)]
-    shrunk: Shrunk,
-    trace_hash: String,
-    page_url: String,
-    simulate: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-struct Report {
-    seeds: u64,
-    first_seed: u64,
-    nodes: Vec<u16>,
-    seeds_by_nodes: BTreeMap<usize, u64>,
-    minutes: u64,
-    timings: &'static str,
-    jobs: usize,
-    wall_s: f64,
-    runs_s: f64,
-    shrink_s: f64,
-    steps: u64,
-    every_seed_rerun: bool,
-    panics: Vec<Failure>,
-    nondeterministic: Vec<Failure>,
-    errors: Vec<Failure>,
-    classes: Vec<ClassRow>,
-    runs: Vec<RunRow>,
-}
-
-fn title(kind: ViolationKind) -> &'static str {
-    match kind {
-        ViolationKind::TwoLeadersSameTerm => "two leaders in a term",
-        ViolationKind::TwoLeaders => "two leaders",
-        ViolationKind::StaleLeader => "stale leader",
-        ViolationKind::LostAckedWrite => "lost acknowledged write",
-        ViolationKind::NotConverged => "not converged",
-        ViolationKind::TermDecreased => "term decreased",
-    }
-}
-
-fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "—".into();
-    }
-    format!("{:.2} %", 100.0 * part as f64 / whole as f64)
-}
-
-fn secs(ms: u64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-/// The table and the shrunk cases, as Markdown.
-fn render(r: &Report) -> String {
-    let mut s = String::new();
-    let sizes: Vec<String> = r
-        .seeds_by_nodes
-        .iter()
-        .map(|(n, c)| format!("{c} with {n} nodes"))
-        .collect();
-    let _ = writeln!(
-        s,
-        "Fault campaign: {} seeds ({}), {} virtual minutes each, Nacos 1.4.1 timings.",
-        r.seeds,
-        sizes.join(", "),
-        r.minutes
-    );
-    let _ = writeln!(
-        s,
-        "{:.0} s on {} threads ({:.0} s of runs, every seed run twice; {:.0} s of shrinking), {:.2e} simulator steps.",
-        r.wall_s, r.jobs, r.runs_s, r.shrink_s, r.steps as f64
-    );
-    let _ = writeln!(
-        s,
-        "Panics: {}. Seeds whose rerun gave another trace hash: {}. Refused actions: {}.",
-        r.panics.len(),
-        r.nondeterministic.len(),
-        r.errors.len()
-    );
-    s.push('\n');
-    let mut head = String::from("| violation | seeds | share |");
-    let mut rule = String::from("|---|--:|--:|");
-    for n in r.seeds_by_nodes.keys() {
-        let _ = write!(head, " {n} nodes |");
-        rule.push_str("--:|");
-    }
-    head.push_str(" smallest case, shrunk |");
-    rule.push_str("---|");
-    let _ = writeln!(s, "{head}\n{rule}");
-    for c in &r.classes {
-        let _ = write!(
-            s,
-            "| {} (`{}`) | {} | {} |",
-            c.title,
-            c.kind.as_str(),
-            c.seeds,
-            pct(c.seeds, r.seeds)
-        );
-        for (n, total) in &r.seeds_by_nodes {
-            let k = c.by_nodes.get(n).copied().unwrap_or(0);
-            let _ = write!(s, " {} |", pct(k, *total));
-        }
-        match &c.smallest {
-            Some(m) => {
-                let _ = writeln!(
-                    s,
-                    " seed {}, {} nodes: {} actions, {} (from {} actions, {}) |",
-                    m.shrunk.case.seed,
-                    m.shrunk.case.nodes,
-                    m.shrunk.case.actions.len(),
-                    secs(m.shrunk.case.until_ms),
-                    m.shrunk.original_actions,
-                    secs(m.shrunk.original_at_ms)
-                );
-            }
-            None => s.push_str(" — |\n"),
-        }
-    }
-    for c in &r.classes {
-        let Some(m) = &c.smallest else { continue };
-        let _ = writeln!(
-            s,
-            "\n{} — {} at {} ms: {}\n  page: {}\n  cli:  {}",
-            c.kind.as_str(),
-            c.title,
-            m.shrunk.violation.at_ms,
-            m.shrunk.violation.detail,
-            m.page_url,
-            m.simulate
-        );
-    }
-    for f in r.panics.iter().chain(&r.nondeterministic).chain(&r.errors) {
-        let _ = writeln!(s, "\nseed {} ({} nodes): {}", f.seed, f.nodes, f.what);
-    }
-    s
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let until_ms = args.minutes * 60_000;
     // Panics are caught per seed and reported in the table; keep their location, not the noise.
     std::panic::set_hook(Box::new(|info| {
         let at = info
@@ -339,144 +150,40 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         PANIC.with(|w| *w.borrow_mut() = Some(at));
     }));
-    let started = Instant::now();
-    let seeds: Vec<(u64, usize)> = (0..args.seeds)
-        .map(|i| {
-            let n = args.nodes[(i % args.nodes.len() as u64) as usize] as usize;
-            (args.first_seed + i, n)
-        })
-        .collect();
-    let results = parallel(&seeds, jobs, "seeds", |&(seed, nodes)| {
-        check_seed(seed, nodes, until_ms)
-    });
-    let runs_s = started.elapsed().as_secs_f64();
-    let mut tally = Tally::default();
-    for ((seed, nodes), r) in seeds.iter().zip(results) {
-        match r {
-            Ok(run) => tally.runs.push(run),
-            Err(what) => tally.failures.push(Failure {
-                seed: *seed,
-                nodes: *nodes,
-                what,
-            }),
-        }
-    }
-    // The smallest failing seeds of each class: fewest actions, then earliest onset.
-    let mut to_shrink: Vec<(ViolationKind, Case)> = Vec::new();
-    for kind in KINDS {
-        let k = kind_index(kind);
-        let mut failing: Vec<&SeedRun> = tally.runs.iter().filter(|r| r.first[k].is_some()).collect();
-        failing.sort_by_key(|r| (r.actions, r.first[k], r.seed));
-        for r in failing.iter().take(args.shrink_candidates as usize) {
-            to_shrink.push((kind, Case::generate(r.seed, r.nodes, until_ms)));
-        }
-    }
-    let shrink_started = Instant::now();
-    let shrunk = parallel(&to_shrink, jobs, "shrinking", |(kind, case)| {
-        shrink(case, *kind, args.shrink_budget)
-    });
-    let shrink_s = shrink_started.elapsed().as_secs_f64();
-    let mut best: BTreeMap<usize, Shrunk> = BTreeMap::new();
-    for s in shrunk.into_iter().flatten() {
-        let k = kind_index(s.kind);
-        let key = |x: &Shrunk| (x.case.actions.len(), x.case.until_ms, x.case.seed);
-        if best.get(&k).is_none_or(|b| key(&s) < key(b)) {
-            best.insert(k, s);
-        }
-    }
-    let mut seeds_by_nodes: BTreeMap<usize, u64> = BTreeMap::new();
-    for (_, n) in &seeds {
-        *seeds_by_nodes.entry(*n).or_default() += 1;
-    }
-    let mut errors = Vec::new();
-    let classes: Vec<ClassRow> = KINDS
-        .iter()
-        .map(|&kind| {
-            let k = kind_index(kind);
-            let mut by_nodes: BTreeMap<usize, u64> =
-                seeds_by_nodes.keys().map(|n| (*n, 0)).collect();
-            let mut count = 0;
-            for r in tally.runs.iter().filter(|r| r.first[k].is_some()) {
-                count += 1;
-                *by_nodes.entry(r.nodes).or_default() += 1;
-            }
-            let smallest = best.remove(&k).and_then(|s| {
-                // What the page runs (full trace) must be the run the campaign saw.
-                let off = s.case.run(TraceMode::Off).ok()?.trace_hash();
-                let full = s.case.run(TraceMode::Full).ok()?.trace_hash();
-                if off != full {
-                    errors.push(Failure {
-                        seed: s.case.seed,
-                        nodes: s.case.nodes,
-                        what: format!(
-                            "the shrunk {} case has trace hash {off:016x} without a trace, {full:016x} with one",
-                            kind.as_str()
-                        ),
-                    });
-                }
-                Some(Smallest {
-                    trace_hash: format!("{off:016x}"),
-                    page_url: format!(
-                        "{}#{}",
-                        args.page,
-                        s.case.page_fragment(Some(s.violation.at_ms))
-                    ),
-                    simulate: s.case.simulate_command(),
-                    shrunk: s,
-                })
-            });
-            ClassRow {
-                kind,
-                title: title(kind),
-                seeds: count,
-                share: count as f64 / args.seeds.max(1) as f64,
-                by_nodes,
-                smallest,
-            }
-        })
-        .collect();
-    let (panics, other): (Vec<Failure>, Vec<Failure>) = tally
-        .failures
-        .into_iter()
-        .partition(|f| f.what.starts_with("panic"));
-    let (nondeterministic, refused): (Vec<Failure>, Vec<Failure>) = other
-        .into_iter()
-        .partition(|f| f.what.starts_with("non-deterministic"));
-    errors.extend(refused);
-    let report = Report {
+    let plan = Plan {
         seeds: args.seeds,
         first_seed: args.first_seed,
-        nodes: args.nodes.clone(),
-        seeds_by_nodes,
+        nodes: args.nodes.iter().map(|n| *n as usize).collect(),
         minutes: args.minutes,
-        timings: "nacos",
+        shrink_candidates: args.shrink_candidates as usize,
+        shrink_budget: args.shrink_budget,
+    };
+    let until_ms = plan.until_ms();
+    let started = Instant::now();
+    let seeds = plan.seeds();
+    let results = parallel(&seeds, jobs, "seeds", |&(seed, nodes)| {
+        (seed, nodes, check_seed(seed, nodes, until_ms))
+    });
+    let runs_s = started.elapsed().as_secs_f64();
+    let ran: Vec<SeedRun> = results
+        .iter()
+        .filter_map(|r| r.2.as_ref().ok().cloned())
+        .collect();
+    let targets = plan.shrink_targets(&ran);
+    let shrink_started = Instant::now();
+    let shrunk = parallel(&targets, jobs, "shrinking", |(kind, case)| {
+        shrink(case, *kind, plan.shrink_budget)
+    });
+    let shrink_s = shrink_started.elapsed().as_secs_f64();
+    let timing = Timing {
         jobs,
-        wall_s: started.elapsed().as_secs_f64(),
         runs_s,
         shrink_s,
-        steps: tally.runs.iter().map(|r| 2 * r.steps).sum(),
-        every_seed_rerun: true,
-        panics,
-        nondeterministic,
-        errors,
-        classes,
-        runs: tally
-            .runs
-            .iter()
-            .map(|r| RunRow {
-                seed: r.seed,
-                nodes: r.nodes,
-                actions: r.actions,
-                trace_hash: format!("{:016x}", r.hash),
-                violations: KINDS
-                    .iter()
-                    .filter(|k| r.first[kind_index(**k)].is_some())
-                    .copied()
-                    .collect(),
-            })
-            .collect(),
+        wall_s: 0.0,
     };
-    print!("{}", render(&report));
+    let mut report = Report::new(plan.clone(), results, shrunk, timing, &args.page);
+    report.timing.wall_s = started.elapsed().as_secs_f64();
+    print!("{}", report.render());
     if let Some(path) = &args.json {
         let text = serde_json::to_string(&report).expect("the report serializes");
         if let Err(e) = std::fs::write(path, text) {
@@ -484,10 +191,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let ok = report.panics.is_empty()
-        && report.nondeterministic.is_empty()
-        && report.errors.is_empty();
-    if ok {
+    if report.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

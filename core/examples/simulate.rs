@@ -112,7 +112,12 @@ fn main() -> ExitCode {
     };
     let mut published = args.datums == 0;
     let mut crashed = args.crash_leader_at_ms.is_none();
-    let mut actions = args.actions.map(|a| a.0).unwrap_or_default().into_iter().peekable();
+    let mut actions = args
+        .actions
+        .map(|a| a.0)
+        .unwrap_or_default()
+        .into_iter()
+        .peekable();
     loop {
         let next = sim.next_event_ms().unwrap_or(u64::MAX);
         // As `Sim::replay` does: an action comes after every event of its millisecond.

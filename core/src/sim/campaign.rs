@@ -10,6 +10,7 @@
 use super::{Action, Sim, SimConfig, TimedAction, TraceMode, Violation, ViolationKind};
 use crate::rng::Rng;
 use crate::Config;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -218,7 +219,8 @@ impl Case {
                     } else {
                         2
                     };
-                    let mut groups: Vec<u8> = (0..nodes).map(|_| d.rng.below(spread) as u8).collect();
+                    let mut groups: Vec<u8> =
+                        (0..nodes).map(|_| d.rng.below(spread) as u8).collect();
                     if groups.iter().all(|g| *g == groups[0]) {
                         let i = d.pick(nodes);
                         groups[i] = (groups[i] + 1) % spread as u8;
@@ -269,10 +271,16 @@ impl Case {
         if cuts {
             d.emit(r, Action::HealAll);
         }
-        if d.out.iter().any(|a| matches!(a.action, Action::SetLoss { .. })) {
+        if d.out
+            .iter()
+            .any(|a| matches!(a.action, Action::SetLoss { .. }))
+        {
             d.emit(r, Action::SetLoss { ppm: 0 });
         }
-        if d.out.iter().any(|a| matches!(a.action, Action::SetLatency { .. })) {
+        if d.out
+            .iter()
+            .any(|a| matches!(a.action, Action::SetLatency { .. }))
+        {
             let (min, max) = base;
             d.emit(r, Action::SetLatency { min, max });
         }
@@ -622,6 +630,406 @@ pub fn shrink(case: &Case, kind: ViolationKind, budget: usize) -> Option<Shrunk>
         original_at_ms,
         replays: s.replays,
     })
+}
+
+/// What a campaign covers: which seeds, on which cluster sizes, for how long, and how hard to
+/// shrink.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// How many seeds.
+    pub seeds: u64,
+    /// The first seed; seeds are `first_seed`, `first_seed + 1`, ...
+    pub first_seed: u64,
+    /// Cluster sizes, used in turn: seed `first_seed + i` runs on `nodes[i % nodes.len()]`.
+    pub nodes: Vec<usize>,
+    /// Virtual minutes per run.
+    pub minutes: u64,
+    /// Failing seeds shrunk per class (the smallest ones).
+    pub shrink_candidates: usize,
+    /// Replays one shrink may spend.
+    pub shrink_budget: usize,
+}
+
+impl Plan {
+    /// Virtual time of one run, ms.
+    pub fn until_ms(&self) -> u64 {
+        self.minutes * 60_000
+    }
+
+    /// Every `(seed, cluster size)` of the campaign, in order.
+    pub fn seeds(&self) -> Vec<(u64, usize)> {
+        (0..self.seeds)
+            .map(|i| {
+                let n = self.nodes[(i % self.nodes.len() as u64) as usize];
+                (self.first_seed + i, n)
+            })
+            .collect()
+    }
+
+    /// The cases to shrink: for each class, the failing seeds with the fewest actions (then
+    /// the earliest onset), at most [`Plan::shrink_candidates`] of them.
+    pub fn shrink_targets(&self, runs: &[SeedRun]) -> Vec<(ViolationKind, Case)> {
+        let mut out = Vec::new();
+        for kind in KINDS {
+            let k = kind_index(kind);
+            let mut failing: Vec<&SeedRun> = runs.iter().filter(|r| r.first[k].is_some()).collect();
+            failing.sort_by_key(|r| (r.actions, r.first[k], r.seed));
+            for r in failing.iter().take(self.shrink_candidates) {
+                out.push((kind, Case::generate(r.seed, r.nodes, self.until_ms())));
+            }
+        }
+        out
+    }
+}
+
+/// Runs the case of `seed` twice: the two runs must agree, trace hash included.
+pub fn run_seed_twice(seed: u64, nodes: usize, until_ms: u64) -> Result<SeedRun, String> {
+    let a = run_seed(seed, nodes, until_ms)?;
+    let b = run_seed(seed, nodes, until_ms)?;
+    if a != b {
+        return Err(format!(
+            "non-deterministic: trace hash {:016x}, then {:016x} on the rerun",
+            a.hash, b.hash
+        ));
+    }
+    Ok(a)
+}
+
+/// A seed the campaign could not judge: it panicked, its rerun differed, or an action of its
+/// schedule was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The seed.
+    pub seed: u64,
+    /// Cluster size.
+    pub nodes: usize,
+    /// What went wrong, in words (`panic: ...`, `non-deterministic: ...`, or the refusal).
+    pub what: String,
+}
+
+/// One seed's outcome in the JSON report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunRow {
+    /// The seed.
+    pub seed: u64,
+    /// Cluster size.
+    pub nodes: usize,
+    /// Actions in its schedule.
+    pub actions: usize,
+    /// Trace hash, hex.
+    pub trace_hash: String,
+    /// The classes it showed.
+    pub violations: Vec<ViolationKind>,
+}
+
+/// The shrunk case of a class, with what replays it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Smallest {
+    /// The shrunk case.
+    #[serde(flatten)]
+    pub shrunk: Shrunk,
+    /// Its trace hash, hex (the same with and without a recorded trace).
+    pub trace_hash: String,
+    /// The page link that replays it, opened at the violation.
+    pub page_url: String,
+    /// The `simulate` command that replays it.
+    pub simulate: String,
+}
+
+/// One row of the campaign table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassRow {
+    /// The class.
+    pub kind: ViolationKind,
+    /// Its name in words.
+    pub title: &'static str,
+    /// Seeds that showed it.
+    pub seeds: u64,
+    /// Their share of all seeds (0 to 1).
+    pub share: f64,
+    /// Seeds that showed it, by cluster size.
+    pub by_nodes: BTreeMap<usize, u64>,
+    /// The smallest case, shrunk.
+    pub smallest: Option<Smallest>,
+}
+
+/// How long a campaign took (measured by its runner).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Timing {
+    /// Worker threads.
+    pub jobs: usize,
+    /// Wall time of the runs (every seed twice), s.
+    pub runs_s: f64,
+    /// Wall time of the shrinking, s.
+    pub shrink_s: f64,
+    /// Wall time of everything, s.
+    pub wall_s: f64,
+}
+
+/// The outcome of a campaign: the table, the shrunk cases, the failures and every seed's run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// What was run.
+    pub plan: Plan,
+    /// Seeds per cluster size.
+    pub seeds_by_nodes: BTreeMap<usize, u64>,
+    /// Protocol timings (always Nacos 1.4.1's).
+    pub timings: &'static str,
+    /// How long it took.
+    pub timing: Timing,
+    /// Simulator steps over every run and rerun.
+    pub steps: u64,
+    /// Seeds that panicked.
+    pub panics: Vec<Failure>,
+    /// Seeds whose rerun gave another trace hash.
+    pub nondeterministic: Vec<Failure>,
+    /// Anything else that went wrong: a refused action, a shrunk case that does not replay.
+    pub errors: Vec<Failure>,
+    /// One row per class, in [`KINDS`] order.
+    pub classes: Vec<ClassRow>,
+    /// Every seed that ran to its end.
+    pub runs: Vec<RunRow>,
+}
+
+/// The name of a class in words.
+pub fn title(kind: ViolationKind) -> &'static str {
+    match kind {
+        ViolationKind::TwoLeadersSameTerm => "two leaders in a term",
+        ViolationKind::TwoLeaders => "two leaders",
+        ViolationKind::StaleLeader => "stale leader",
+        ViolationKind::LostAckedWrite => "lost acknowledged write",
+        ViolationKind::NotConverged => "not converged",
+        ViolationKind::TermDecreased => "term decreased",
+    }
+}
+
+impl Report {
+    /// Builds the report from every seed's result (`Err`: what went wrong, starting with
+    /// `panic` or `non-deterministic` or else a refusal) and the shrunk cases. Each class keeps
+    /// its smallest shrunk case, re-checked here: it must replay strictly to the same class, and
+    /// to the same trace hash with a full trace (what the page records) as without.
+    /// `page` is where the page is served (`http://127.0.0.1:8080/`).
+    pub fn new(
+        plan: Plan,
+        results: Vec<(u64, usize, Result<SeedRun, String>)>,
+        shrunk: Vec<Option<Shrunk>>,
+        timing: Timing,
+        page: &str,
+    ) -> Report {
+        let mut runs = Vec::new();
+        let (mut panics, mut nondeterministic, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        let mut seeds_by_nodes: BTreeMap<usize, u64> = BTreeMap::new();
+        for (seed, nodes, r) in results {
+            *seeds_by_nodes.entry(nodes).or_default() += 1;
+            match r {
+                Ok(run) => runs.push(run),
+                Err(what) => {
+                    let f = Failure { seed, nodes, what };
+                    if f.what.starts_with("panic") {
+                        panics.push(f);
+                    } else if f.what.starts_with("non-deterministic") {
+                        nondeterministic.push(f);
+                    } else {
+                        errors.push(f);
+                    }
+                }
+            }
+        }
+        let mut best: [Option<Shrunk>; 6] = Default::default();
+        let key = |x: &Shrunk| (x.case.actions.len(), x.case.until_ms, x.case.seed);
+        for s in shrunk.into_iter().flatten() {
+            let slot = &mut best[kind_index(s.kind)];
+            if slot.as_ref().is_none_or(|b| key(&s) < key(b)) {
+                *slot = Some(s);
+            }
+        }
+        let total = plan.seeds.max(1);
+        let mut classes = Vec::new();
+        for kind in KINDS {
+            let k = kind_index(kind);
+            let mut by_nodes: BTreeMap<usize, u64> =
+                seeds_by_nodes.keys().map(|n| (*n, 0)).collect();
+            let mut count = 0;
+            for r in runs.iter().filter(|r| r.first[k].is_some()) {
+                count += 1;
+                *by_nodes.entry(r.nodes).or_default() += 1;
+            }
+            let smallest = best[k].take().and_then(|s| {
+                let off = s.case.run(TraceMode::Off);
+                let full = s.case.run(TraceMode::Full);
+                let what = match (&off, &full) {
+                    (Ok(off), Ok(full)) if off.trace_hash() != full.trace_hash() => format!(
+                        "the shrunk {} case has trace hash {:016x} without a trace, {:016x} with one",
+                        kind.as_str(),
+                        off.trace_hash(),
+                        full.trace_hash()
+                    ),
+                    (Ok(off), Ok(_)) if !off.violations().contains(&s.violation) => format!(
+                        "the shrunk {} case does not replay to its violation",
+                        kind.as_str()
+                    ),
+                    (Ok(off), Ok(_)) => {
+                        return Some(Smallest {
+                            trace_hash: format!("{:016x}", off.trace_hash()),
+                            page_url: format!(
+                                "{page}#{}",
+                                s.case.page_fragment(Some(s.violation.at_ms))
+                            ),
+                            simulate: s.case.simulate_command(),
+                            shrunk: s,
+                        })
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        format!("the shrunk {} case does not replay: {e}", kind.as_str())
+                    }
+                };
+                errors.push(Failure {
+                    seed: s.case.seed,
+                    nodes: s.case.nodes,
+                    what,
+                });
+                None
+            });
+            classes.push(ClassRow {
+                kind,
+                title: title(kind),
+                seeds: count,
+                share: count as f64 / total as f64,
+                by_nodes,
+                smallest,
+            });
+        }
+        let steps = runs.iter().map(|r| 2 * r.steps).sum();
+        let rows = runs
+            .iter()
+            .map(|r| RunRow {
+                seed: r.seed,
+                nodes: r.nodes,
+                actions: r.actions,
+                trace_hash: format!("{:016x}", r.hash),
+                violations: KINDS
+                    .iter()
+                    .filter(|k| r.first[kind_index(**k)].is_some())
+                    .copied()
+                    .collect(),
+            })
+            .collect();
+        Report {
+            plan,
+            seeds_by_nodes,
+            timings: "nacos",
+            timing,
+            steps,
+            panics,
+            nondeterministic,
+            errors,
+            classes,
+            runs: rows,
+        }
+    }
+
+    /// Whether the campaign itself went right: no panic, every rerun the same, nothing refused
+    /// and every shrunk case replayed. (Violations are findings about the protocol.)
+    pub fn ok(&self) -> bool {
+        self.panics.is_empty() && self.nondeterministic.is_empty() && self.errors.is_empty()
+    }
+
+    /// The table and the shrunk cases, as Markdown.
+    pub fn render(&self) -> String {
+        let pct = |part: u64, whole: u64| {
+            if whole == 0 {
+                String::from("—")
+            } else {
+                format!("{:.2} %", 100.0 * part as f64 / whole as f64)
+            }
+        };
+        let secs = |ms: u64| format!("{:.1} s", ms as f64 / 1000.0);
+        let mut s = String::new();
+        let sizes: Vec<String> = self
+            .seeds_by_nodes
+            .iter()
+            .map(|(n, c)| format!("{c} with {n} nodes"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "Fault campaign: {} seeds ({}), {} virtual minutes each, Nacos 1.4.1 timings.",
+            self.plan.seeds,
+            sizes.join(", "),
+            self.plan.minutes
+        );
+        let t = &self.timing;
+        let _ = writeln!(
+            s,
+            "{:.0} s on {} threads: {:.0} s of runs (every seed run twice), {:.0} s of shrinking; {} simulator steps.",
+            t.wall_s, t.jobs, t.runs_s, t.shrink_s, self.steps
+        );
+        let _ = writeln!(
+            s,
+            "Panics: {}. Seeds whose rerun gave another trace hash: {}. Other errors: {}.\n",
+            self.panics.len(),
+            self.nondeterministic.len(),
+            self.errors.len()
+        );
+        let mut head = String::from("| violation | seeds | share |");
+        let mut rule = String::from("|---|--:|--:|");
+        for n in self.seeds_by_nodes.keys() {
+            let _ = write!(head, " {n} nodes |");
+            rule.push_str("--:|");
+        }
+        let _ = writeln!(s, "{head} smallest case, shrunk |\n{rule}---|");
+        for c in &self.classes {
+            let _ = write!(
+                s,
+                "| {} (`{}`) | {} | {} |",
+                c.title,
+                c.kind.as_str(),
+                c.seeds,
+                pct(c.seeds, self.plan.seeds)
+            );
+            for (n, total) in &self.seeds_by_nodes {
+                let k = c.by_nodes.get(n).copied().unwrap_or(0);
+                let _ = write!(s, " {} |", pct(k, *total));
+            }
+            match &c.smallest {
+                Some(m) => {
+                    let c = &m.shrunk.case;
+                    let _ = writeln!(
+                        s,
+                        " seed {}, {} nodes: {} actions, {} (from {} actions, {}) |",
+                        c.seed,
+                        c.nodes,
+                        c.actions.len(),
+                        secs(c.until_ms),
+                        m.shrunk.original_actions,
+                        secs(m.shrunk.original_at_ms)
+                    );
+                }
+                None => s.push_str(" — |\n"),
+            }
+        }
+        for c in &self.classes {
+            let Some(m) = &c.smallest else { continue };
+            let _ = writeln!(
+                s,
+                "\n{} ({}) at {} ms: {}\n  page: {}\n  cli:  {}",
+                c.kind.as_str(),
+                c.title,
+                m.shrunk.violation.at_ms,
+                m.shrunk.violation.detail,
+                m.page_url,
+                m.simulate
+            );
+        }
+        for f in self
+            .panics
+            .iter()
+            .chain(&self.nondeterministic)
+            .chain(&self.errors)
+        {
+            let _ = writeln!(s, "\nseed {} ({} nodes): {}", f.seed, f.nodes, f.what);
+        }
+        s
+    }
 }
 
 #[cfg(test)]
