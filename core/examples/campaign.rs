@@ -94,7 +94,7 @@ fn plain_progress(done: usize, total: usize, what: &str, started: Instant) {
         return;
     }
     let step = total.div_ceil(10);
-    if done % step == 0 || done == total {
+    if done.is_multiple_of(step) || done == total {
         eprintln!(
             "{what}: {done}/{total} ({:.0} %), {:.0} s",
             100.0 * done as f64 / total as f64,
