@@ -9,13 +9,13 @@
 //! ```
 //! Exit code 0 when no seed panicked and every seed replayed to the same trace hash (violations
 //! are findings about the protocol, not failures of the campaign), 1 otherwise, 2 on bad
-//! arguments.
+//! arguments or a JSON file that cannot be created (checked before the run).
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nacos_raft_core::sim::campaign::{run_seed_twice, shrink, Plan, Report, SeedRun, Timing};
 use std::cell::RefCell;
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,7 +27,7 @@ use std::time::Instant;
 #[command(name = "campaign", version)]
 struct Args {
     /// How many seeds (one run each, plus its rerun).
-    #[arg(long, env = "SEEDS", default_value_t = 10_000)]
+    #[arg(long, env = "SEEDS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     seeds: u64,
     /// The first seed; seeds are FIRST, FIRST+1, ...
     #[arg(long, default_value_t = 1)]
@@ -150,6 +150,20 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         PANIC.with(|w| *w.borrow_mut() = Some(at));
     }));
+    // A report that cannot be written is known before the run, not after it.
+    let json = match args
+        .json
+        .as_ref()
+        .map(|p| std::fs::File::create(p).map(|f| (p, f)))
+    {
+        Some(Err(e)) => {
+            let p = args.json.as_ref().expect("given").display();
+            eprintln!("error: cannot write {p}: {e}");
+            return ExitCode::from(2);
+        }
+        Some(Ok(f)) => Some(f),
+        None => None,
+    };
     let plan = Plan {
         seeds: args.seeds,
         first_seed: args.first_seed,
@@ -184,9 +198,12 @@ fn main() -> ExitCode {
     let mut report = Report::new(plan.clone(), results, shrunk, timing, &args.page);
     report.timing.wall_s = started.elapsed().as_secs_f64();
     print!("{}", report.render());
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string(&report).expect("the report serializes");
-        if let Err(e) = std::fs::write(path, text) {
+    if let Some((path, file)) = json {
+        let mut w = std::io::BufWriter::new(file);
+        if let Err(e) = serde_json::to_writer(&mut w, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| w.flush())
+        {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
