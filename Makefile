@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd
+.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd campaign
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ test-web: ## the web crate's component tests in headless Chrome
 
 e2e: ## the real page in headless Chromium, against the release build served on loopback
 	@bash scripts/e2e.sh
+
+campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual minutes, 3 and 5 nodes; table, shrunk cases, campaign.json
+	$(CARGO) run --release -p nacos-raft-core --example campaign -- --seeds $(or $(SEEDS),10000) --json $(or $(CAMPAIGN_JSON),campaign.json)
 
 bench: bench-core bench-wasm bench-native bench-naming bench-web ## every benchmark (prints tables)
 

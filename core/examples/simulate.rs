@@ -6,7 +6,9 @@
 //! Exit code 0 unless the arguments are bad (then a message on stderr and exit code 2).
 
 use clap::{Parser, ValueEnum};
-use nacos_raft_core::sim::{sample_key, sample_value, Action, Sim, SimConfig, TraceMode};
+use nacos_raft_core::sim::{
+    parse_actions, sample_key, sample_value, Action, Sim, SimConfig, TimedAction, TraceMode,
+};
 use nacos_raft_core::Config;
 use std::process::ExitCode;
 
@@ -46,6 +48,18 @@ struct Args {
     /// Protocol timings.
     #[arg(long, value_enum, default_value_t = Timings::Nacos)]
     timings: Timings,
+    /// Timed actions in the page's syntax (`1200:crash:2,5300:timeout:1`, as in the page's
+    /// `actions=` field), applied at their virtual times after the events of that millisecond.
+    #[arg(long, value_parser = parse_timed_actions)]
+    actions: Option<ActionList>,
+}
+
+/// The value of `--actions` (a newtype: clap reads a bare `Vec` as a repeated option).
+#[derive(Clone, Debug)]
+struct ActionList(Vec<TimedAction>);
+
+fn parse_timed_actions(s: &str) -> Result<ActionList, String> {
+    parse_actions(s).map(ActionList).map_err(|e| e.to_string())
 }
 
 fn parse_loss(s: &str) -> Result<f64, String> {
@@ -98,8 +112,23 @@ fn main() -> ExitCode {
     };
     let mut published = args.datums == 0;
     let mut crashed = args.crash_leader_at_ms.is_none();
+    let mut actions = args
+        .actions
+        .map(|a| a.0)
+        .unwrap_or_default()
+        .into_iter()
+        .peekable();
     loop {
         let next = sim.next_event_ms().unwrap_or(u64::MAX);
+        // As `Sim::replay` does: an action comes after every event of its millisecond.
+        if let Some(a) = actions.next_if(|a| a.at_ms < next && a.at_ms <= args.duration_ms) {
+            sim.run_until(a.at_ms);
+            if let Err(e) = sim.apply(a.action.clone()) {
+                eprintln!("error: action {a} was refused: {e}");
+                return ExitCode::from(2);
+            }
+            continue;
+        }
         if !crashed {
             let at = args.crash_leader_at_ms.unwrap_or(0);
             if next > at && at <= args.duration_ms {

@@ -724,6 +724,35 @@ mod tests {
     }
 
     #[test]
+    fn a_campaign_link_opens_at_its_violation() {
+        use nacos_raft_core::sim::campaign::Case;
+        use nacos_raft_core::sim::TraceMode;
+        // `make campaign` prints its shrunk cases as links; the first seeds with a violation,
+        // opened the way `State::load` opens a link, must show the run the campaign saw.
+        let mut checked = 0;
+        for seed in 1..40 {
+            let case = Case::generate(seed, [3, 5][seed as usize % 2], 600_000);
+            let run = case.run(TraceMode::Off).unwrap();
+            let Some(v) = run.violations().first().cloned() else {
+                continue;
+            };
+            let spec = RunSpec::parse(&case.page_fragment(Some(v.at_ms)), 0).unwrap();
+            let mut w = World::new(spec.sim_config(), spec.actions.clone()).unwrap();
+            w.prefetch(spec.actions.last().map_or(0, |a| a.at_ms));
+            w.seek(spec.at_ms.unwrap());
+            let direct = Sim::replay(case.config(TraceMode::Off), &case.actions, v.at_ms).unwrap();
+            assert_eq!(w.now(), v.at_ms);
+            assert_eq!(w.sim().trace_hash(), direct.trace_hash(), "seed {seed}");
+            assert!(w.sim().violations().contains(&v), "seed {seed}");
+            checked += 1;
+            if checked == 3 {
+                return;
+            }
+        }
+        panic!("fewer than 3 of the first seeds show a violation");
+    }
+
+    #[test]
     fn scrubbing_back_and_forth_matches_a_straight_replay() {
         let actions = vec![
             TimedAction {

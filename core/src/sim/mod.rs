@@ -13,9 +13,11 @@
 // Where what happens, by file: `queue.rs` the event queue and the clock, `transport.rs` the
 // links, `action.rs` what a person does, `observer.rs` the safety and liveness checks,
 // `trace.rs` what is recorded, `summary.rs` the figures of a run, `samples.rs` sample data,
-// `syntax.rs` the text form of actions, `scenario.rs` the preset stories.
+// `syntax.rs` the text form of actions, `scenario.rs` the preset stories, `campaign.rs` random
+// fault schedules and the shrinking of failing ones.
 mod action;
 pub mod bench;
+pub mod campaign;
 mod net;
 mod observer;
 mod queue;
