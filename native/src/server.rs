@@ -6,11 +6,13 @@
 //! handler, `ask_node`: decode (gunzip, URL-decode, parse) on the request's own task, hand the
 //! typed [`Request`] to the node actor, encode its answer. Anything malformed is answered with
 //! the status Nacos uses (§2.1: 400 with the bare message, 500 with `caused: <msg>;`) before it
-//! reaches the node, so a rejected request never changes state. The operator endpoints
+//! reaches the node, so a rejected request never changes state. With a peer identity configured,
+//! every raft route is behind [`Identity::guard`] (403 without the header). The operator endpoints
 //! (`datum/reload`, `state`, `leader`, `listeners`) and `/metrics` have a handler each.
 
 use crate::actor::Handle;
 use crate::codec::{self, Limits, JSON_UTF8};
+use crate::identity::Identity;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
@@ -42,6 +44,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The live view (event stream, faults).
     pub live: Live,
+    /// The peer identity every raft request must carry, when the cluster uses one.
+    pub identity: Option<Identity>,
 }
 
 /// The router with every endpoint.
@@ -60,6 +64,14 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .route("/state", get(raft_state))
         .route("/leader", get(leader))
         .route("/listeners", get(listeners));
+    // Every raft route, the operator ones included, and any other path under the raft base:
+    // a stranger learns nothing, not even which paths exist.
+    let raft = match state.identity.clone() {
+        Some(id) => raft.layer(axum::middleware::from_fn(move |req, next| {
+            id.clone().guard(req, next)
+        })),
+        None => raft,
+    };
     let limit = state.limits.max_body;
     let live = state.live.clone();
     let app = Router::new()

@@ -89,6 +89,17 @@ fn component_ok(s: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Name of the lock file in the data directory (see [`Store::lock`]).
+pub const LOCK_FILE: &str = "nacos-raft.lock";
+
+/// The data directory held by this process, until it is dropped (or the process ends).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+    /// The holder named by a lock file left behind by a process that no longer runs.
+    pub stale: Option<String>,
+}
+
 /// The data directory.
 #[derive(Debug)]
 pub struct Store {
@@ -119,6 +130,66 @@ impl Store {
             root: root.to_path_buf(),
             data,
         })
+    }
+
+    /// Takes the data directory for this process, as `me`: an exclusive lock on
+    /// `DIR/`[`LOCK_FILE`], which then names this process's pid and address. Refused when another
+    /// running process holds it (two nodes writing one directory would corrupt it; Nacos does
+    /// not check). The lock is the kernel's (`flock`), so it dies with its process: the file a
+    /// killed node leaves behind is taken over, and [`DirLock::stale`] says whose it was.
+    pub fn lock(&self, me: &str) -> Result<DirLock, StoreError> {
+        let path = self.root.join(LOCK_FILE);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| {
+                StoreError(format!("cannot open the lock file {}: {e}", path.display()))
+            })?;
+        let holder = |file: &mut File| {
+            let mut text = String::new();
+            let _ = io::Read::read_to_string(file, &mut text);
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("unknown")
+                    .to_string()
+            };
+            (field("pid"), field("address"))
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let (pid, addr) = holder(&mut file);
+                return Err(StoreError(format!(
+                    "data dir {} is in use by another running node (pid {pid}, address {addr}, \
+                     lock file {}): stop it, or give this node its own --data-dir",
+                    self.root.display(),
+                    path.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(StoreError(format!("cannot lock {}: {e}", path.display())));
+            }
+        }
+        let (pid, addr) = holder(&mut file);
+        let stale = (pid != "unknown").then(|| format!("pid {pid}, address {addr}"));
+        let mine = format!("pid={}\naddress={me}\n", std::process::id());
+        io::Seek::seek(&mut file, io::SeekFrom::Start(0))
+            .and_then(|_| file.set_len(0))
+            .and_then(|_| file.write_all(mine.as_bytes()))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| {
+                StoreError(format!(
+                    "cannot write the lock file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        Ok(DirLock { _file: file, stale })
     }
 
     /// The directory given at start-up.
@@ -482,6 +553,37 @@ mod tests {
     }
 
     const K: &str = "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo";
+
+    #[test]
+    fn a_data_dir_is_held_by_one_lock_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        std::fs::write(
+            dir.path().join(LOCK_FILE),
+            "pid=999999\naddress=127.0.0.9:1\n",
+        )
+        .unwrap();
+        let held = store.lock("127.0.0.1:8848").unwrap();
+        assert_eq!(
+            held.stale.as_deref(),
+            Some("pid 999999, address 127.0.0.9:1")
+        );
+        let text = std::fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(
+            text,
+            format!("pid={}\naddress=127.0.0.1:8848\n", std::process::id())
+        );
+        // A second lock (flock is per open file, so this process stands in for another one).
+        let err = store.lock("127.0.0.1:8849").unwrap_err().to_string();
+        assert!(err.contains("in use by another running node"), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        assert!(err.contains("address 127.0.0.1:8848"), "{err}");
+        drop(held);
+        assert!(store.lock("127.0.0.1:8849").unwrap().stale.is_some());
+    }
 
     #[test]
     fn java_dates() {
