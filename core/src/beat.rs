@@ -147,12 +147,18 @@ impl Node {
         self.peers.update(candidate);
     }
 
+    /// The answer to a `/peer` refresh (RaftPeerSet 236-252): a record replaces the stored one;
+    /// only a non-200 answer marks the peer FOLLOWER. A refused, timed-out or unreadable
+    /// exchange changes nothing (Java's `onError` is empty, and a 200 it cannot parse throws
+    /// inside `onReceive` before `update`), so the record of a crashed leader stays LEADER and is
+    /// asked again at the next beat.
     pub(crate) fn peer_answered(&mut self, to: &str, result: Result<Response, Failure>) {
         match result {
             Ok(Response::Peer(peer)) => {
                 self.peers.update(peer);
             }
-            _ => {
+            Ok(_) | Err(Failure::Timeout | Failure::Refused | Failure::Malformed(_)) => {}
+            Err(Failure::Status(_)) => {
                 if let Some(rec) = self.peers.get_mut(to) {
                     rec.state = PeerState::Follower;
                 }

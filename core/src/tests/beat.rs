@@ -106,7 +106,24 @@ fn make_leader_refreshes_other_leader_records_and_marks_failures_follower() {
             "reply #2 200 B FOLLOWER term=0 vote=-",
         ],
     );
-    b.on_response(send_ids(&outs)[0], Err(Failure::Refused));
+    // Refused, timed out or unreadable: Java's empty onError, nothing changes.
+    let mut ids = send_ids(&outs);
+    for failure in [
+        Failure::Refused,
+        Failure::Timeout,
+        Failure::Malformed("not a peer".into()),
+    ] {
+        b.on_response(ids[0], Err(failure));
+        outputs(&mut b, &[]);
+        assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Leader);
+        // The next beat asks again, as Java's makeLeader does while the record says LEADER.
+        b.on_request(3, beat(0, 2, &[]));
+        let again = b.take_outputs();
+        ids = send_ids(&again);
+        assert_eq!(ids.len(), 1, "{again:?}");
+    }
+    // A non-200 answer marks it FOLLOWER.
+    b.on_response(ids[0], Err(Failure::Status(RaftError::server("boom"))));
     outputs(&mut b, &["event peer-marked-follower C"]);
     assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Follower);
 }
