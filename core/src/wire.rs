@@ -37,6 +37,19 @@ impl fmt::Display for WireError {
 #[cfg(feature = "std")]
 impl std::error::Error for WireError {}
 
+/// Java's text when `RaftPeer.State.valueOf` meets an unknown name (RaftCore 729), followed by
+/// the name.
+pub const NO_SUCH_STATE: &str =
+    "No enum constant com.alibaba.nacos.naming.consistency.persistent.raft.RaftPeer.State.";
+
+impl WireError {
+    /// Whether this is Java's `IllegalArgumentException` from an unknown beat `state`, which
+    /// Nacos answers with 400 and the bare message (every other beat parse error is a 500).
+    pub fn is_unknown_state(&self) -> bool {
+        self.0.starts_with(NO_SUCH_STATE)
+    }
+}
+
 fn werr(e: impl fmt::Display) -> WireError {
     WireError(e.to_string())
 }
@@ -57,7 +70,28 @@ struct StrictPeer {
     term: Option<u64>,
     leader_due_ms: Option<i64>,
     heartbeat_due_ms: Option<i64>,
-    state: Option<PeerState>,
+    #[serde(default, deserialize_with = "present")]
+    state: Option<Option<serde_json::Value>>,
+}
+
+/// `RaftPeer.State.valueOf(peer.get("state").asText())`: a known name, else Java's error with
+/// the text Jackson's `asText` gives (a number or boolean as written, `null`, and an empty text
+/// for an object or array).
+fn state_of(v: &serde_json::Value) -> Result<PeerState, WireError> {
+    use serde_json::Value;
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(_) | Value::Object(_) => String::new(),
+    };
+    match text.as_str() {
+        "FOLLOWER" => Ok(PeerState::Follower),
+        "CANDIDATE" => Ok(PeerState::Candidate),
+        "LEADER" => Ok(PeerState::Leader),
+        _ => Err(WireError(alloc::format!("{NO_SUCH_STATE}{text}"))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -81,8 +115,16 @@ impl BeatPacket {
             .peer
             .ok_or_else(|| WireError("beat packet has no peer".into()))?;
         let missing = |f: &str| WireError(alloc::format!("beat peer has no {f}"));
+        // Java reads ip, then state, then the rest (RaftCore 728-733).
+        let ip = p.ip.ok_or_else(|| missing("ip"))?;
+        let state = state_of(
+            p.state
+                .ok_or_else(|| missing("state"))?
+                .as_ref()
+                .unwrap_or(&serde_json::Value::Null),
+        )?;
         let peer = RaftPeer {
-            ip: p.ip.ok_or_else(|| missing("ip"))?,
+            ip,
             vote_for: Some(
                 p.vote_for
                     .ok_or_else(|| missing("voteFor"))?
@@ -93,7 +135,7 @@ impl BeatPacket {
             heartbeat_due_ms: p
                 .heartbeat_due_ms
                 .ok_or_else(|| missing("heartbeatDueMs"))?,
-            state: p.state.ok_or_else(|| missing("state"))?,
+            state,
         };
         let datums = raw
             .datums
@@ -240,8 +282,23 @@ mod tests {
                 .as_deref(),
             Some("null")
         );
-        let bad_state = text.replace("LEADER", "KING");
-        assert!(BeatPacket::from_json(&bad_state).is_err());
+        // RaftPeer.State.valueOf(asText()): Java's IllegalArgumentException text, whatever the
+        // JSON type; a missing state is another error (Java's NPE).
+        for (state, name) in [
+            (r#""KING""#, "KING"),
+            ("3", "3"),
+            ("null", "null"),
+            ("true", "true"),
+            ("[]", ""),
+            (r#""leader""#, "leader"),
+        ] {
+            let e = BeatPacket::from_json(&text.replace(r#""LEADER""#, state)).unwrap_err();
+            assert!(e.is_unknown_state(), "{state}");
+            assert_eq!(e.0, alloc::format!("{NO_SUCH_STATE}{name}"));
+        }
+        let no_state = text.replace(r#","state":"LEADER""#, "");
+        let e = BeatPacket::from_json(&no_state).unwrap_err();
+        assert!(!e.is_unknown_state(), "{e}");
         let no_ts = text.replace(r#","timestamp":3"#, "");
         assert!(BeatPacket::from_json(&no_ts).is_err());
         assert!(BeatPacket::from_json(r#"{"peer":{"ip":"a","voteFor":"a","term":1,"leaderDueMs":1,"heartbeatDueMs":1,"state":"LEADER"}}"#).is_err());

@@ -262,7 +262,14 @@ pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError
     }
     let plain = gunzip_capped(body, limits.max_gunzip)?;
     let text = body_text(&plain, 2)?;
-    BeatPacket::from_body(&text).map_err(|e| json_error("beat", e))
+    BeatPacket::from_body(&text).map_err(|e| {
+        if e.is_unknown_state() {
+            // Java's IllegalArgumentException: 400 with the bare text.
+            RaftError::bad_request(e.0)
+        } else {
+            json_error("beat", e)
+        }
+    })
 }
 
 /// Endpoint 9: `{"datum":..,"source":..}`, URL-decoded once unless raw.

@@ -138,8 +138,22 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
             "POST",
             "/beat",
             gz(&beat_of(&leader.to_json().replace("LEADER", "KING"))),
-            500,
-            Want::Prefix("caused: cannot parse beat"),
+            400,
+            Want::Exact(
+                "No enum constant com.alibaba.nacos.naming.consistency.persistent.raft.RaftPeer.State.KING"
+                    .into(),
+            ),
+        ),
+        case(
+            "beat with a numeric state",
+            "POST",
+            "/beat",
+            gz(&beat_of(&leader.to_json().replace(r#""LEADER""#, "3"))),
+            400,
+            Want::Exact(
+                "No enum constant com.alibaba.nacos.naming.consistency.persistent.raft.RaftPeer.State.3"
+                    .into(),
+            ),
         ),
         case(
             "beat from a FOLLOWER",
