@@ -231,9 +231,12 @@ async fn ask_node(
                 .map_err(|_| raw.as_deref().unwrap_or_default()),
         );
     }
-    let result = match decoded {
-        Ok(request) => s.node.request(request).await,
-        Err(e) => Err(e),
+    let (result, call) = match decoded {
+        Ok(request) => {
+            let call = ServiceCall::of(&request);
+            (s.node.request(request).await, call)
+        }
+        Err(e) => (Err(e), None),
     };
     if ep == Endpoint::Publish {
         s.metrics
@@ -247,7 +250,91 @@ async fn ask_node(
     if let Some(t) = &tap {
         t.replied(&body);
     }
-    respond(body, ep.extra())
+    match (body, call) {
+        (Err(e), Some(call)) if e.status == 500 => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            call.failed(&e),
+            Extra::None,
+        ),
+        (body, _) => respond(body, ep.extra()),
+    }
+}
+
+/// A call into Java's `RaftConsistencyServiceImpl` (put, remove, onPut, onRemove), which wraps
+/// every failure below it in a `NacosException` answered 500 with its own text alone
+/// (RaftConsistencyServiceImpl 88, 105, 142, 159; ResponseExceptionHandler): the node's reason is
+/// in the log and the live view, not in the answer. Errors found before the service (decoding,
+/// 400s) are not wrapped, as in Java.
+enum ServiceCall {
+    Put { key: String, value: String },
+    Remove { key: String },
+    OnPut { datum: String, source: String },
+    OnRemove { datum: String, source: String },
+}
+
+impl ServiceCall {
+    fn of(request: &Request) -> Option<ServiceCall> {
+        Some(match request {
+            Request::Forward { key, value } => ServiceCall::Put {
+                key: key.clone(),
+                value: value.as_str().to_string(),
+            },
+            Request::ForwardDelete { key } => ServiceCall::Remove { key: key.clone() },
+            Request::Commit { datum, source } => ServiceCall::OnPut {
+                // The controller types the datum by its key; an unknown kind leaves it null.
+                datum: if key::kind(&datum.key).is_some() {
+                    java_datum(&datum.key, datum.timestamp)
+                } else {
+                    "null".into()
+                },
+                source: java_peer(source),
+            },
+            Request::DeleteCommit { key, source } => ServiceCall::OnRemove {
+                datum: java_datum(key, 0),
+                source: java_peer(source),
+            },
+            _ => return None,
+        })
+    }
+
+    /// Java's text; where Java fails with a NullPointerException (no leader known) the real
+    /// reason follows it, since Java's text would not say why.
+    fn failed(&self, e: &RaftError) -> String {
+        let java = match self {
+            ServiceCall::Put { key, value } => format!("Raft put failed, key:{key}, value:{value}"),
+            ServiceCall::Remove { key } => format!("Raft remove failed, key:{key}"),
+            ServiceCall::OnPut { datum, source } => {
+                format!("Raft onPut failed, datum:{datum}, source: {source}")
+            }
+            ServiceCall::OnRemove { datum, source } => {
+                format!("Raft onRemove failed, datum:{datum}, source: {source}")
+            }
+        };
+        if e.message == nacos_raft_core::NO_LEADER {
+            format!("{java}; caused: {}", e.message)
+        } else {
+            java
+        }
+    }
+}
+
+/// `Datum` has no `toString` in Java (it prints `Datum@<identity hash>`); this names the datum
+/// instead (a deviation listed in the README).
+fn java_datum(key: &str, timestamp: u64) -> String {
+    format!("Datum{{key='{key}', timestamp={timestamp}}}")
+}
+
+/// `RaftPeer.toString` (RaftPeer 91-94).
+fn java_peer(p: &nacos_raft_core::RaftPeer) -> String {
+    format!(
+        "RaftPeer{{ip='{}', voteFor='{}', term={}, leaderDueMs={}, heartbeatDueMs={}, state={}}}",
+        p.ip,
+        p.vote_for.as_deref().unwrap_or("null"),
+        p.term,
+        p.leader_due_ms,
+        p.heartbeat_due_ms,
+        p.state.as_str()
+    )
 }
 
 /// Which answers carry the extra headers of Nacos' `datum`, `state` and `commit` handlers.

@@ -214,7 +214,16 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
                 leader.to_json()
             ),
             500,
-            Want::Exact("caused: received empty datum;".into()),
+            // Wrapped by RaftConsistencyServiceImpl.onPut (the reason is only logged).
+            Want::Exact(format!(
+                "Raft onPut failed, datum:Datum{{key='{}', timestamp=9}}, source: RaftPeer{{ip='{}', voteFor='{}', term={}, leaderDueMs={}, heartbeatDueMs={}, state=LEADER}}",
+                service_key(1),
+                leader.ip,
+                leader.vote_for.as_deref().unwrap_or("null"),
+                leader.term,
+                leader.leader_due_ms,
+                leader.heartbeat_due_ms,
+            )),
         ),
         case(
             "commit from a non-leader",
@@ -225,9 +234,10 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
                 service_key(1)
             ),
             500,
-            Want::Exact(
-                "caused: peer(10.9.9.9:8848) tried to publish data but wasn't leader;".into(),
-            ),
+            Want::Exact(format!(
+                "Raft onPut failed, datum:Datum{{key='{}', timestamp=9}}, source: RaftPeer{{ip='10.9.9.9:8848', voteFor='null', term=99999, leaderDueMs=0, heartbeatDueMs=0, state=LEADER}}",
+                service_key(1)
+            )),
         ),
         case(
             "commit of a key that would escape the data directory",
@@ -468,4 +478,50 @@ async fn bad_input_gets_nacos_errors_changes_nothing_and_the_cluster_keeps_worki
     }
     // The path-escaping key never reached the disk.
     assert!(!dir.path().join("etc").exists());
+}
+
+/// Without a leader, a write and a delete fail with RaftConsistencyServiceImpl's texts (put 88,
+/// remove 105), followed by the reason Java's NullPointerException would not give.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_without_a_leader_answer_the_service_texts_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = nacos_raft_node::testkit::free_ports(3);
+    let members: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let members = members.join(",");
+    // Only one of three members runs, with a long leader timeout: it never has a leader.
+    let mut n = nacos_raft_node::testkit::NodeProc::new(
+        Path::new(BIN),
+        &format!("127.0.0.1:{}", ports[0]),
+        dir.path().join("data"),
+        dir.path().join("node.log"),
+        vec![
+            "--members".into(),
+            members,
+            "--leader-timeout-ms".into(),
+            "60000".into(),
+        ],
+    );
+    n.start();
+    let http = Http::new();
+    let addr = n.addr.clone();
+    wait_for("the node to answer", Duration::from_secs(20), || async {
+        let (s, _) = http.get(&addr, &format!("{BASE}/peer")).await.ok()?;
+        (s == 200).then_some(())
+    })
+    .await;
+    let key = service_key(3);
+    let value = instances_value(3);
+    let (status, body) = http.put(&addr, &key, &value).await.unwrap();
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        format!("Raft put failed, key:{key}, value:{value}; caused: no leader is available now")
+    );
+    let (status, body) = http.delete(&addr, &key).await.unwrap();
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        format!("Raft remove failed, key:{key}; caused: no leader is available now")
+    );
+    n.kill();
 }
