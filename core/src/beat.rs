@@ -33,7 +33,7 @@ impl Node {
         }
         self.reset_leader_due();
         let mut datums = Vec::new();
-        if !self.cfg.send_beat_only {
+        if !self.send_beat_only {
             datums.reserve(self.datums.len());
             let mut unabbreviable = None;
             for (k, d) in &self.datums {
@@ -124,7 +124,7 @@ impl Node {
             leader: remote.ip.clone(),
             term: remote.term,
         });
-        if !self.cfg.send_beat_only {
+        if !self.send_beat_only {
             self.sync_from_beat(packet);
         }
         Ok(self.peers.local().clone())

@@ -193,7 +193,34 @@ impl Node {
         existed
     }
 
+    /// Stores a datum, as every path that notifies Nacos' listeners does (publish, commit,
+    /// sync, start-up): the switch datum updates `sendBeatOnly` (`SwitchManager.onChange`).
     pub(crate) fn store_datum(&mut self, d: Datum) {
+        if key::kind(&d.key) == Some(key::KeyKind::Switch) {
+            if let Some(on) = d.value.as_ref().and_then(switch_send_beat_only) {
+                self.send_beat_only = on;
+            }
+        }
         self.datums.insert(d.key.clone(), d);
+    }
+}
+
+/// The `sendBeatOnly` a switch value sets, as `SwitchManager.update` copies it from the parsed
+/// `SwitchDomain`: the field's boolean (Jackson also reads `"true"`/`"false"`), `false` when
+/// absent (the field's default); `None` when the value is not an object Java could parse, so
+/// nothing changes.
+pub(crate) fn switch_send_beat_only(value: &crate::JsonValue) -> Option<bool> {
+    let v: serde_json::Value = serde_json::from_str(value.as_str()).ok()?;
+    let obj = v.as_object()?;
+    match obj.get("sendBeatOnly") {
+        None | Some(serde_json::Value::Null) => Some(false),
+        Some(serde_json::Value::Bool(b)) => Some(*b),
+        Some(serde_json::Value::String(s)) if s == "true" => Some(true),
+        Some(serde_json::Value::String(s)) if s == "false" => Some(false),
+        // Jackson reads an integer as a boolean: 0 is false, anything else true.
+        Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            Some(n.as_i64() != Some(0))
+        }
+        Some(_) => None,
     }
 }

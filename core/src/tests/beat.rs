@@ -218,6 +218,99 @@ fn send_beat_only_sends_no_datums_and_receivers_skip_sync() {
     assert_eq!(b.datum_count(), 1, "nothing is deleted without sync");
 }
 
+/// The keys a beat `outs` sends lists, per receiver.
+fn beat_keys(outs: &[Output]) -> Vec<usize> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                request: Request::Beat(p),
+                ..
+            } => Some(p.datums.len()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A write on leader `a`, acknowledged by every follower.
+fn put_acked(a: &mut Node, k: impl Into<String>, v: JsonValue) {
+    a.put(k, v);
+    for id in send_ids(&a.take_outputs()) {
+        a.on_response(id, Ok(Response::Ok));
+    }
+    skip(a);
+}
+
+/// `sendBeatOnly` comes from the replicated switch datum (RaftCore 632-650, 763;
+/// SwitchManager.update 330): a leader that applies the switch sends empty beats; a follower
+/// that applied it skips the sync (so it deletes nothing); a deleted switch keeps the value, a
+/// reloaded one changes nothing, and a restored one applies from start-up.
+#[test]
+fn send_beat_only_follows_the_switch_datum() {
+    let switch = key::SWITCH_KEY;
+    let mut a = elected(3);
+    put_acked(&mut a, iplist(1), value(r#"{"instanceList":[]}"#));
+    put_acked(
+        &mut a,
+        switch,
+        value(r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","sendBeatOnly":true}"#),
+    );
+    assert!(a.send_beat_only());
+    let beats = |a: &mut Node| {
+        for _ in 0..10 {
+            a.tick();
+        }
+        beat_keys(&a.take_outputs())
+    };
+    assert_eq!(beats(&mut a), vec![0, 0], "empty beats");
+    a.remove(switch);
+    skip(&mut a);
+    assert!(a.datum(switch).is_none());
+    assert!(a.send_beat_only(), "a deleted switch keeps its value");
+    assert_eq!(beats(&mut a), vec![0, 0]);
+    // A switch without the field sets Java's default, false; one Java cannot read changes nothing.
+    put_acked(&mut a, switch, value(r#"{"sendBeatOnly":{}}"#));
+    assert!(a.send_beat_only());
+    put_acked(&mut a, switch, value(r#"{"sendBeatOnly":"false"}"#));
+    assert!(!a.send_beat_only());
+    put_acked(&mut a, switch, value(r#"{"sendBeatOnly":1}"#));
+    assert!(a.send_beat_only());
+    put_acked(&mut a, switch, value(r#"{"name":"x"}"#));
+    assert!(!a.send_beat_only());
+    assert_eq!(beats(&mut a), vec![2, 2], "both keys listed again");
+    a.reload(crate::Datum {
+        key: switch.into(),
+        value: Some(value(r#"{"sendBeatOnly":true}"#)),
+        timestamp: 99,
+    });
+    assert!(!a.send_beat_only(), "reload notifies no listener");
+
+    // A follower that committed the switch skips the sync: the leader's empty key list deletes
+    // nothing.
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(1), "{}", 1, 0, 1));
+    b.on_request(3, commit(switch, r#"{"sendBeatOnly":true}"#, 1, 0, 1));
+    skip(&mut b);
+    assert!(b.send_beat_only());
+    b.on_request(4, beat(0, 1, &[]));
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "reply #4 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+    assert_eq!(b.datum_count(), 2, "nothing is deleted without sync");
+
+    // Restored from disk with the switch on: on from the start.
+    let on = crate::Datum {
+        key: switch.into(),
+        value: Some(value(r#"{"sendBeatOnly":true}"#)),
+        timestamp: 3,
+    };
+    let r = Node::restore(Config::default(), &addr(1), &members(3), 1, [on], 0).unwrap();
+    assert!(r.send_beat_only());
+}
+
 #[test]
 fn a_key_without_brief_form_stops_the_whole_beat() {
     let mut a = elected(3);
