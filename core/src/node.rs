@@ -246,6 +246,12 @@ impl Node {
         self.peers.leader()
     }
 
+    /// The believed leader's record, as `/leader` shows it: a member's record, or the record a
+    /// leader that is not a member sent with its beat (Java stores that one too).
+    pub fn leader_record(&self) -> Option<&RaftPeer> {
+        self.peers.leader_record()
+    }
+
     /// `isLeader()`: whether this node believes it is the leader.
     pub fn is_leader(&self) -> bool {
         self.peers.is_leader(self.peers.me())

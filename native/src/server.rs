@@ -256,7 +256,35 @@ async fn ask_node(
             call.failed(&e),
             Extra::None,
         ),
-        (body, _) => respond(body, ep.extra()),
+        (body, _) => {
+            let mut r = respond(body, ep.extra());
+            if ep.extra() == Extra::DatumHeaders {
+                echo_charset(&mut r, &headers);
+            }
+            r
+        }
+    }
+}
+
+/// RaftController's `Content-Type: application/json; charset=<getAcceptEncoding>` on its datum
+/// and state answers: the first `Accept-Charset` entry without its parameters, `UTF-8` when
+/// absent (RaftController 401-405). Only the label is echoed; the body stays UTF-8 (a
+/// deviation listed in the README). Errors keep the handler's own type, as Spring answers them.
+fn echo_charset(r: &mut HttpResponse, request: &HeaderMap) {
+    if r.status() != StatusCode::OK {
+        return;
+    }
+    let asked = request
+        .get(header::ACCEPT_CHARSET)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty());
+    let Some(asked) = asked else {
+        return;
+    };
+    let first = asked.split(',').next().unwrap_or(asked);
+    let label = first.split(';').next().unwrap_or(first);
+    if let Ok(v) = HeaderValue::from_str(&format!("application/json; charset={label}")) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
 }
 
@@ -388,7 +416,8 @@ async fn reload(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -
 }
 
 async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Result<(), RaftError> {
-    let k = codec::decode_key(query, body)?;
+    // WebUtils.required: the servlet's decoding only, then trimmed (no second decode here).
+    let k = codec::required(query, body, "key")?.trim().to_string();
     if !key::namespace(&k).is_empty() {
         return Ok(());
     }
@@ -404,7 +433,7 @@ async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Res
 }
 
 /// Endpoint 8.
-async fn raft_state(State(s): State<AppState>) -> HttpResponse {
+async fn raft_state(State(s): State<AppState>, headers: HeaderMap) -> HttpResponse {
     let body = s
         .node
         .inspect(|n| {
@@ -416,7 +445,9 @@ async fn raft_state(State(s): State<AppState>) -> HttpResponse {
             )
         })
         .await;
-    respond(body, Extra::DatumHeaders)
+    let mut r = respond(body, Extra::DatumHeaders);
+    echo_charset(&mut r, &headers);
+    r
 }
 
 /// Endpoint 11: the leader's RaftPeer JSON as a string, `"null"` when there is none.
@@ -424,8 +455,7 @@ async fn leader(State(s): State<AppState>) -> HttpResponse {
     let inner = s
         .node
         .inspect(|n| {
-            n.leader()
-                .and_then(|l| n.peer(l))
+            n.leader_record()
                 .map(|p| p.to_json())
                 .unwrap_or_else(|| "null".into())
         })

@@ -525,3 +525,67 @@ async fn writes_without_a_leader_answer_the_service_texts_and_the_reason() {
     );
     n.kill();
 }
+
+/// RaftController's small edges: `keys=a,b,` is split as Java splits (trailing empties dropped),
+/// and datum/state answers name the charset of the first `Accept-Charset` entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_split_as_java_and_the_charset_is_echoed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let port = nacos_raft_node::testkit::free_ports(1)[0];
+    let mut n = nacos_raft_node::testkit::NodeProc::new(
+        Path::new(BIN),
+        &format!("127.0.0.1:{port}"),
+        dir.path().join("data"),
+        dir.path().join("node.log"),
+        vec![],
+    );
+    n.start();
+    let http = Http::new();
+    let addr = n.addr.clone();
+    wait_for("the node to answer", Duration::from_secs(20), || async {
+        let (s, _) = http.get(&addr, &format!("{BASE}/peer")).await.ok()?;
+        (s == 200).then_some(())
+    })
+    .await;
+    let k = codec::java_url_encode(&codec::java_url_encode(&service_key(1)));
+    let (status, body) = http
+        .get(
+            &addr,
+            &format!("{BASE}/datum?keys={k}%252C&encoding=UTF-8&nofix=1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, body.as_str()), (200, "[null]"));
+
+    let head = |path: String, charset: Option<&'static str>| {
+        let addr = addr.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let extra = charset
+                .map(|c| format!("Accept-Charset: {c}\r\n"))
+                .unwrap_or_default();
+            let req = format!(
+                "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: Nacos-Server:1.4.1\r\n{extra}Connection: close\r\n\r\n"
+            );
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = Vec::new();
+            s.read_to_end(&mut out).await.unwrap();
+            let text = String::from_utf8_lossy(&out).to_lowercase();
+            text.lines()
+                .find_map(|l| l.strip_prefix("content-type: ").map(str::to_string))
+                .unwrap()
+        }
+    };
+    let datum = format!("{BASE}/datum?keys={k}");
+    assert_eq!(
+        head(datum.clone(), Some("GBK;q=0.9, UTF-8")).await,
+        "application/json; charset=gbk"
+    );
+    assert_eq!(head(datum, None).await, "application/json; charset=utf-8");
+    assert_eq!(
+        head(format!("{BASE}/state"), Some("ISO-8859-1")).await,
+        "application/json; charset=iso-8859-1"
+    );
+    n.kill();
+}

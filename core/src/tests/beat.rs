@@ -128,6 +128,34 @@ fn make_leader_refreshes_other_leader_records_and_marks_failures_follower() {
     assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Follower);
 }
 
+/// Java accepts a beat from an address that is not a member and stores its record
+/// (`RaftPeerSet.update` puts it), so `/leader` shows it; the member list does not change here.
+#[test]
+fn a_leader_that_is_not_a_member_has_its_record_shown() {
+    let mut b = node(1, 3);
+    let mut stranger = RaftPeer::new("127.0.0.99:8848");
+    stranger.state = PeerState::Leader;
+    stranger.term = 5;
+    stranger.vote_for = Some(stranger.ip.clone());
+    b.on_request(
+        1,
+        Request::Beat(Arc::new(BeatPacket {
+            peer: stranger.clone(),
+            datums: Vec::new(),
+        })),
+    );
+    skip(&mut b);
+    assert_eq!(b.leader(), Some("127.0.0.99:8848"));
+    assert_eq!(b.leader_record(), Some(&stranger));
+    assert!(b.peer("127.0.0.99:8848").is_none(), "not made a member");
+    b.on_request(2, beat(0, 6, &[]));
+    skip(&mut b);
+    assert_eq!(
+        b.leader_record().map(|p| p.ip.as_str()),
+        Some(addr(0).as_str())
+    );
+}
+
 #[test]
 fn a_peer_refresh_that_answers_replaces_the_record() {
     let mut b = node(1, 3);
