@@ -37,6 +37,14 @@ impl Node {
             datums.reserve(self.datums.len());
             let mut unabbreviable = None;
             for (k, d) in &self.datums {
+                if !key::is_meta(k) && !key::is_iplist(k) {
+                    // RaftCore 639-648: such an entry carries its timestamp and no key.
+                    datums.push(BeatDatum {
+                        key: String::new(),
+                        timestamp: d.timestamp,
+                    });
+                    continue;
+                }
                 match key::brief(k) {
                     Some(brief) => datums.push(BeatDatum {
                         key: brief.into(),
@@ -125,7 +133,8 @@ impl Node {
             term: remote.term,
         });
         if !self.send_beat_only {
-            self.sync_from_beat(packet);
+            // A failed sync fails the beat after the leader was accepted, as in Java.
+            self.sync_from_beat(packet)?;
         }
         Ok(self.peers.local().clone())
     }

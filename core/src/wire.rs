@@ -74,6 +74,19 @@ struct StrictPeer {
     state: Option<Option<serde_json::Value>>,
 }
 
+/// Jackson's `asText` of a JSON value: a string as it is, null as `null`, a number or boolean
+/// as written, an array or object as an empty text.
+pub(crate) fn as_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde_json::Value;
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(_) | Value::Object(_) => String::new(),
+    })
+}
+
 /// `RaftPeer.State.valueOf(peer.get("state").asText())`: a known name, else Java's error with
 /// the text Jackson's `asText` gives (a number or boolean as written, `null`, and an empty text
 /// for an object or array).
@@ -108,7 +121,8 @@ struct Outer {
 impl BeatPacket {
     /// Parses the inner packet the way `receivedBeat` reads it: all six peer fields required, a
     /// JSON null `voteFor` becomes the text `"null"`, `state` must be a known name, and every
-    /// datum entry needs `key` and `timestamp`. Errors happen before any state is touched.
+    /// datum entry needs a `timestamp` (an entry without `key` is read with an empty key, which the
+    /// sync then fails on, as Java does). Errors happen before any state is touched.
     pub fn from_json(text: &str) -> Result<BeatPacket, WireError> {
         let raw: RawPacket = serde_json::from_str(text).map_err(werr)?;
         let p = raw
@@ -301,6 +315,16 @@ mod tests {
         assert!(!e.is_unknown_state(), "{e}");
         let no_ts = text.replace(r#","timestamp":3"#, "");
         assert!(BeatPacket::from_json(&no_ts).is_err());
+        // An entry without key (Java's leader sends them) is read, and written back without key.
+        let keyless = text.replace(r#""key":"meta.public##DEFAULT_GROUP@@demo","#, "");
+        let p = BeatPacket::from_json(&keyless).unwrap();
+        assert_eq!(p.datums[0].key, "");
+        assert_eq!(p.to_json(), keyless);
+        let null_key = text.replace(r#""meta.public##DEFAULT_GROUP@@demo""#, "null");
+        assert_eq!(
+            BeatPacket::from_json(&null_key).unwrap().datums[0].key,
+            "null"
+        );
         assert!(BeatPacket::from_json(r#"{"peer":{"ip":"a","voteFor":"a","term":1,"leaderDueMs":1,"heartbeatDueMs":1,"state":"LEADER"}}"#).is_err());
     }
 

@@ -744,3 +744,49 @@ async fn a_follower_with_send_beat_only_on_keeps_its_keys_on_empty_beats() {
     assert!(held.iter().all(Option::is_some), "{held:?}");
     node.kill();
 }
+
+/// Issue #10 item 2: a Java leader lists a datum that is neither meta nor instance list with an
+/// entry without `key`; the node accepts the leader, then fails the sync as Java does (500, empty
+/// body) and deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_beat_entry_without_key_fails_the_sync_after_the_leader_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(2);
+    let (n, a) = (ports[0], ports[1]);
+    let aa = format!("127.0.0.1:{a}");
+    nacos_raft_node::testkit::seed_datums(&dir.path().join("data"), 2).unwrap();
+    let mut node = start_node(dir.path(), n, &[n, a], &["--leader-timeout-ms", "60000"]);
+    let http = Http::new();
+    let na = format!("127.0.0.1:{n}");
+    up(&http, &na).await;
+    let leader = peer(&aa, &aa, 500, PeerState::Leader);
+    // Exactly Java's packet: the entry has a timestamp and no key.
+    let packet = format!(
+        r#"{{"peer":{},"datums":[{{"timestamp":3}}]}}"#,
+        leader.to_json()
+    );
+    let body = serde_json::json!({ "beat": packet }).to_string();
+    let (status, text) = http
+        .request(
+            &na,
+            "POST",
+            &format!("{BASE}/beat"),
+            &[("content-type", codec::JSON_REQUEST)],
+            codec::gzip(body.as_bytes(), 6),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, text.as_str()), (500, ""));
+    assert_eq!(
+        http.leader_of(&na).await.unwrap().ip,
+        aa,
+        "leadership accepted"
+    );
+    let keys: Vec<String> = (0..2).map(nacos_raft_node::testkit::service_key).collect();
+    let held = http.datums(&na, &keys).await.unwrap();
+    assert!(
+        held.iter().all(Option::is_some),
+        "nothing deleted: {held:?}"
+    );
+    node.kill();
+}

@@ -339,6 +339,62 @@ fn send_beat_only_follows_the_switch_datum() {
     assert!(r.send_beat_only());
 }
 
+/// A datum that is neither meta nor instance list (a switch-named key without the meta prefix):
+/// Java's leader still beats, with an entry without key (RaftCore 639-648); a follower accepts
+/// the leader (due reset, leader made), then fails the sync with the NullPointerException's 500
+/// and an empty body, deleting nothing (RaftCore 763-773).
+#[test]
+fn keys_neither_meta_nor_iplist_beat_without_key_and_fail_the_sync_after_the_leader_is_accepted() {
+    let odd = "com.alibaba.nacos.naming.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00";
+    let mut a = elected(3);
+    a.reload(crate::Datum {
+        key: odd.into(),
+        value: Some(value("{}")),
+        timestamp: 4,
+    });
+    let mut sent = Vec::new();
+    for _ in 0..10 {
+        a.tick();
+        sent.extend(a.take_outputs());
+    }
+    let packet = sent
+        .iter()
+        .find_map(|o| match o {
+            Output::Send {
+                request: Request::Beat(p),
+                ..
+            } => Some(p.clone()),
+            _ => None,
+        })
+        .expect("the leader beats");
+    assert_eq!(packet.datums.len(), 1);
+    assert_eq!(packet.datums[0].key, "");
+    assert!(
+        !packet.to_json().contains("\"key\""),
+        "{}",
+        packet.to_json()
+    );
+
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(1), "{}", 1, 0, 1));
+    skip(&mut b);
+    // A new leader C whose beat lists no key for b's datum, then an entry without key.
+    let c = 2;
+    b.on_request(3, beat(c, 2, &[("", 5)]));
+    let outs = outputs(
+        &mut b,
+        &[
+            "event leader-changed C was=A",
+            "send A #1 peer",
+            "event beat-accepted C term=2",
+            "reply #3 500 ",
+        ],
+    );
+    assert_eq!(the_reply(&outs).unwrap_err().http_body(), "");
+    assert_eq!(b.leader(), Some(addr(c).as_str()));
+    assert_eq!(b.datum_count(), 1, "the dead-key pass never ran");
+}
+
 #[test]
 fn a_key_without_brief_form_stops_the_whole_beat() {
     let mut a = elected(3);
