@@ -262,7 +262,7 @@ impl Store {
             if bytes.is_empty() {
                 continue;
             }
-            match parse_datum_file(&bytes) {
+            match parse_datum_file(&bytes).map(|d| migrate_legacy(name, d)) {
                 Ok(d) => match by_key.get(&d.key) {
                     Some(old) if old.timestamp >= d.timestamp => {}
                     _ => {
@@ -478,6 +478,41 @@ pub fn parse_datum_file(bytes: &[u8]) -> Result<Datum, String> {
     Ok(d)
 }
 
+/// Java's start-up reading of an instance-list file written before Instances existed
+/// (RaftStore 196-222): when the file's value is a bare array of instances, the key gets
+/// `DEFAULT_GROUP@@` in front of its service name, the array is wrapped as `{"instanceList":…}`
+/// and every instance is marked `ephemeral: false`. Other datums are returned as they are. The
+/// instances' fields come out in alphabetical order (Java writes its own order either way).
+pub fn migrate_legacy(file_name: &str, d: Datum) -> Datum {
+    if !key::is_iplist(file_name) {
+        return d;
+    }
+    let Some(value) = &d.value else { return d };
+    let Ok(serde_json::Value::Array(mut list)) = serde_json::from_str(value.as_str()) else {
+        return d;
+    };
+    for inst in &mut list {
+        if let Some(o) = inst.as_object_mut() {
+            o.insert("ephemeral".into(), serde_json::Value::Bool(false));
+        }
+    }
+    let wrapped = serde_json::json!({ "instanceList": list }).to_string();
+    let Ok(value) = nacos_raft_core::JsonValue::parse(&wrapped) else {
+        return d;
+    };
+    let service = key::service(&d.key);
+    let at = d.key.len() - service.len();
+    let key = format!("{}{}@@{service}", &d.key[..at], key::DEFAULT_GROUP);
+    if storable(&key).is_err() {
+        return d;
+    }
+    Datum {
+        key,
+        value: Some(value),
+        timestamp: d.timestamp,
+    }
+}
+
 /// `term` from a `java.util.Properties` text (`#`/`!` comments, `=`, `:` or blank separators).
 pub fn parse_term(text: &str) -> Result<u64, String> {
     for line in text.lines() {
@@ -583,6 +618,41 @@ mod tests {
         assert!(err.contains("address 127.0.0.1:8848"), "{err}");
         drop(held);
         assert!(store.lock("127.0.0.1:8849").unwrap().stale.is_some());
+    }
+
+    #[test]
+    fn legacy_instance_arrays_are_wrapped_as_java_loads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ns = dir.path().join("data").join("public");
+        std::fs::create_dir_all(&ns).unwrap();
+        let old_key = "com.alibaba.nacos.naming.iplist.public##legacy";
+        std::fs::write(
+            ns.join(old_key),
+            format!(
+                r#"{{"key":"{old_key}","value":[{{"ip":"127.0.0.1","port":80,"ephemeral":true}},{{"ip":"127.0.0.2","port":81}}],"timestamp":7}}"#
+            ),
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        assert!(loaded.moved_aside.is_empty());
+        assert_eq!(loaded.datums.len(), 1);
+        let d = &loaded.datums[0];
+        assert_eq!(
+            d.key,
+            "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@legacy"
+        );
+        assert_eq!(d.timestamp, 7);
+        assert_eq!(
+            d.value.as_ref().unwrap().as_str(),
+            r#"{"instanceList":[{"ephemeral":false,"ip":"127.0.0.1","port":80},{"ephemeral":false,"ip":"127.0.0.2","port":81}]}"#
+        );
+        // A current file is read as it is.
+        let d = datum(
+            "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@x",
+            3,
+        );
+        assert_eq!(migrate_legacy(&d.key.clone(), d.clone()), d);
     }
 
     #[test]
