@@ -484,6 +484,12 @@ pub fn parse_datum_file(bytes: &[u8]) -> Result<Datum, String> {
 /// and every instance is marked `ephemeral: false`. Other datums are returned as they are. The
 /// instances' fields come out in alphabetical order (Java writes its own order either way).
 pub fn migrate_legacy(file_name: &str, d: Datum) -> Datum {
+    if key::is_switch(file_name) {
+        return d;
+    }
+    if key::is_meta(file_name) {
+        return migrate_meta(d);
+    }
     if !key::is_iplist(file_name) {
         return d;
     }
@@ -510,6 +516,51 @@ pub fn migrate_legacy(file_name: &str, d: Datum) -> Datum {
         key,
         value: Some(value),
         timestamp: d.timestamp,
+    }
+}
+
+/// Java's start-up reading of a service (meta) file (RaftStore 169-193): the value is read with
+/// every backslash removed when that still parses (else as it is), a blank `groupName` becomes
+/// `DEFAULT_GROUP`, and a `name` without `@@` gets `DEFAULT_GROUP@@` in front. A value changed
+/// by any of these is written back with its fields in alphabetical order; an unchanged one is
+/// kept byte for byte. A value without `name` is kept as it is (Java's start-up fails there).
+fn migrate_meta(d: Datum) -> Datum {
+    let Some(value) = &d.value else { return d };
+    let original = value.as_str();
+    let stripped = original.replace('\\', "");
+    let parsed = serde_json::from_str::<serde_json::Value>(&stripped)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .or_else(|| serde_json::from_str(original).ok());
+    let Some(serde_json::Value::Object(mut o)) = parsed else {
+        return d;
+    };
+    let Some(name) = o.get("name").and_then(|n| n.as_str()).map(str::to_string) else {
+        return d;
+    };
+    let group = format!("{}@@", key::DEFAULT_GROUP);
+    let mut changed =
+        stripped != original && serde_json::from_str::<serde_json::Value>(&stripped).is_ok();
+    if o.get("groupName")
+        .and_then(|g| g.as_str())
+        .is_none_or(|g| g.trim().is_empty())
+    {
+        o.insert("groupName".into(), key::DEFAULT_GROUP.into());
+        changed = true;
+    }
+    if !name.contains("@@") {
+        o.insert("name".into(), format!("{group}{name}").into());
+        changed = true;
+    }
+    if !changed {
+        return d;
+    }
+    match nacos_raft_core::JsonValue::parse(&serde_json::Value::Object(o).to_string()) {
+        Ok(value) => Datum {
+            value: Some(value),
+            ..d
+        },
+        Err(_) => d,
     }
 }
 
@@ -647,6 +698,31 @@ mod tests {
             d.value.as_ref().unwrap().as_str(),
             r#"{"instanceList":[{"ephemeral":false,"ip":"127.0.0.1","port":80},{"ephemeral":false,"ip":"127.0.0.2","port":81}]}"#
         );
+        // Service files: default group and name added, backslashes removed; a current one is
+        // kept byte for byte.
+        let meta = |v: &str| {
+            let d = Datum {
+                key: "com.alibaba.nacos.naming.domains.meta.public##legacy".into(),
+                value: Some(nacos_raft_core::JsonValue::parse(v).unwrap()),
+                timestamp: 1,
+            };
+            let key = d.key.clone();
+            migrate_legacy(&key, d).value.unwrap().as_str().to_string()
+        };
+        assert_eq!(
+            meta(r#"{"name":"legacy","token":"a\b"}"#),
+            r#"{"groupName":"DEFAULT_GROUP","name":"DEFAULT_GROUP@@legacy","token":"ab"}"#
+        );
+        let current = r#"{"name":"DEFAULT_GROUP@@x","groupName":"DEFAULT_GROUP","z":1}"#;
+        assert_eq!(meta(current), current);
+        assert_eq!(meta(r#"{"groupName":"g"}"#), r#"{"groupName":"g"}"#);
+        // The switch is never migrated.
+        let sw = Datum {
+            key: key::SWITCH_KEY.into(),
+            value: Some(nacos_raft_core::JsonValue::parse(r#"{"name":"x"}"#).unwrap()),
+            timestamp: 1,
+        };
+        assert_eq!(migrate_legacy(key::SWITCH_KEY, sw.clone()), sw);
         // A current file is read as it is.
         let d = datum(
             "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@x",
