@@ -33,10 +33,18 @@ impl Node {
         }
         self.reset_leader_due();
         let mut datums = Vec::new();
-        if !self.cfg.send_beat_only {
+        if !self.send_beat_only {
             datums.reserve(self.datums.len());
             let mut unabbreviable = None;
             for (k, d) in &self.datums {
+                if !key::is_meta(k) && !key::is_iplist(k) {
+                    // RaftCore 639-648: such an entry carries its timestamp and no key.
+                    datums.push(BeatDatum {
+                        key: String::new(),
+                        timestamp: d.timestamp,
+                    });
+                    continue;
+                }
                 match key::brief(k) {
                     Some(brief) => datums.push(BeatDatum {
                         key: brief.into(),
@@ -124,8 +132,9 @@ impl Node {
             leader: remote.ip.clone(),
             term: remote.term,
         });
-        if !self.cfg.send_beat_only {
-            self.sync_from_beat(packet);
+        if !self.send_beat_only {
+            // A failed sync fails the beat after the leader was accepted, as in Java.
+            self.sync_from_beat(packet)?;
         }
         Ok(self.peers.local().clone())
     }
@@ -147,12 +156,18 @@ impl Node {
         self.peers.update(candidate);
     }
 
+    /// The answer to a `/peer` refresh (RaftPeerSet 236-252): a record replaces the stored one;
+    /// only a non-200 answer marks the peer FOLLOWER. A refused, timed-out or unreadable
+    /// exchange changes nothing (Java's `onError` is empty, and a 200 it cannot parse throws
+    /// inside `onReceive` before `update`), so the record of a crashed leader stays LEADER and is
+    /// asked again at the next beat.
     pub(crate) fn peer_answered(&mut self, to: &str, result: Result<Response, Failure>) {
         match result {
             Ok(Response::Peer(peer)) => {
                 self.peers.update(peer);
             }
-            _ => {
+            Ok(_) | Err(Failure::Timeout | Failure::Refused | Failure::Malformed(_)) => {}
+            Err(Failure::Status(_)) => {
                 if let Some(rec) = self.peers.get_mut(to) {
                     rec.state = PeerState::Follower;
                 }

@@ -24,7 +24,8 @@ pub struct Config {
     pub sync_pause_ms: u64,
     /// `PUBLISH_TERM_INCREASE_COUNT`: the term bump of every applied write (100).
     pub term_step: u64,
-    /// The switch flag `sendBeatOnly`: beats carry no datums (and receivers skip sync).
+    /// The switch flag `sendBeatOnly` until a switch datum sets it: beats carry no datums (and
+    /// receivers skip sync).
     pub send_beat_only: bool,
 }
 

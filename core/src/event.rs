@@ -117,7 +117,8 @@ pub enum Event {
         /// The leader it believed in before.
         previous: Option<String>,
     },
-    /// A peer it still recorded as LEADER did not answer `/peer`: marked FOLLOWER.
+    /// A peer it still recorded as LEADER answered `/peer` with a non-200 status: marked
+    /// FOLLOWER.
     PeerMarkedFollower {
         /// The peer.
         peer: String,

@@ -12,7 +12,14 @@ use serde::{Deserialize, Serialize};
 /// One element of a beat's `datums`: a brief key and its timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BeatDatum {
-    /// Brief key (`meta.…` / `iplist.…`).
+    /// Brief key (`meta.…` / `iplist.…`); empty when the entry has none: Java's `sendBeat` puts
+    /// no `key` in the entry of a datum that is neither meta nor instance list (RaftCore
+    /// 639-648). Read as Jackson's `asText` would give it (null as `null`, numbers as written).
+    #[serde(
+        default,
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "crate::wire::as_text"
+    )]
     pub key: String,
     /// The leader's version of that key.
     pub timestamp: u64,
@@ -106,6 +113,11 @@ impl RaftError {
     /// The HTTP body Nacos' `ResponseExceptionHandler` writes: the bare message for 400, the
     /// `caused: <msg>;` chain for 500.
     pub fn http_body(&self) -> String {
+        if self.message.is_empty() {
+            // Java's getAllExceptionMsg stops at a null message (a NullPointerException): an
+            // empty body.
+            return String::new();
+        }
         if self.status == 400 {
             self.message.clone()
         } else {

@@ -46,6 +46,10 @@ pub struct Node {
     pub(crate) lock: OpLock,
     pub(crate) sync: SyncPacer,
     pub(crate) persisted_term: u64,
+    /// `switchDomain.isSendBeatOnly()`: the configured default until a switch datum is applied,
+    /// then that datum's `sendBeatOnly`; a deleted switch keeps the last value
+    /// (`SwitchManager.onDelete` does nothing).
+    pub(crate) send_beat_only: bool,
     pub(crate) out: Vec<Output>,
 }
 
@@ -65,6 +69,7 @@ impl Node {
         list.sort();
         list.dedup();
         let peers: Vec<RaftPeer> = list.iter().map(|m| fresh_peer(&cfg, &mut rng, m)).collect();
+        let send_beat_only = cfg.send_beat_only;
         Ok(Node {
             peers: PeerSet::new(me.into(), peers),
             cfg,
@@ -77,6 +82,7 @@ impl Node {
             lock: OpLock::default(),
             sync: SyncPacer::default(),
             persisted_term: 0,
+            send_beat_only,
             out: Vec::new(),
         })
     }
@@ -94,7 +100,8 @@ impl Node {
     ) -> Result<Node, ConfigError> {
         let mut n = Node::new(cfg, me, members, seed)?;
         for d in datums {
-            n.datums.insert(d.key.clone(), d);
+            // Java's loadDatums notifies the listeners: the switch applies from start-up.
+            n.store_datum(d);
         }
         n.persisted_term = persisted_term;
         Ok(n)
@@ -187,7 +194,8 @@ impl Node {
     /// `RaftCore.loadDatum` (operator endpoint `datum/reload`): put a datum read from disk into
     /// memory as it is — no timestamp check, no term change, nothing persisted or sent.
     pub fn reload(&mut self, datum: Datum) {
-        self.store_datum(datum);
+        // No listener is notified: a reloaded switch does not change `sendBeatOnly`.
+        self.datums.insert(datum.key.clone(), datum);
     }
 
     /// The member list changed (Nacos 1.4 `changePeers`): the set is rebuilt only when an address
@@ -238,6 +246,12 @@ impl Node {
         self.peers.leader()
     }
 
+    /// The believed leader's record, as `/leader` shows it: a member's record, or the record a
+    /// leader that is not a member sent with its beat (Java stores that one too).
+    pub fn leader_record(&self) -> Option<&RaftPeer> {
+        self.peers.leader_record()
+    }
+
     /// `isLeader()`: whether this node believes it is the leader.
     pub fn is_leader(&self) -> bool {
         self.peers.is_leader(self.peers.me())
@@ -261,6 +275,12 @@ impl Node {
     /// One datum.
     pub fn datum(&self, key: &str) -> Option<&Datum> {
         self.datums.get(key)
+    }
+
+    /// Whether its beats carry no keys and received beats skip the sync (`sendBeatOnly`, from
+    /// the replicated switch datum).
+    pub fn send_beat_only(&self) -> bool {
+        self.send_beat_only
     }
 
     /// How many datums it holds.

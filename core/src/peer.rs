@@ -83,6 +83,9 @@ pub(crate) struct PeerSet {
     list: Vec<RaftPeer>,
     own: usize,
     leader: Option<String>,
+    /// The record of a believed leader that is not a member: Java's `update` puts it in the map
+    /// (so `/leader` shows it); here it is kept aside so the member list does not change.
+    outside_leader: Option<RaftPeer>,
 }
 
 impl PeerSet {
@@ -100,6 +103,7 @@ impl PeerSet {
             list,
             own,
             leader: None,
+            outside_leader: None,
         }
     }
 
@@ -161,7 +165,18 @@ impl PeerSet {
     }
 
     pub(crate) fn set_leader(&mut self, leader: Option<String>) {
+        if self.outside_leader.as_ref().map(|p| &p.ip) != leader.as_ref() {
+            self.outside_leader = None;
+        }
         self.leader = leader;
+    }
+
+    /// The believed leader's record (`getLeader()`): a member's, or the one a non-member leader
+    /// sent.
+    pub(crate) fn leader_record(&self) -> Option<&RaftPeer> {
+        let l = self.leader.as_deref()?;
+        self.get(l)
+            .or_else(|| self.outside_leader.as_ref().filter(|p| p.ip == l))
     }
 
     /// `isLeader(ip)`: is `ip` the leader this node believes in?
@@ -178,13 +193,20 @@ impl PeerSet {
                 self.list[i] = peer;
                 true
             }
-            _ => false,
+            Some(_) => false,
+            None => {
+                if self.is_leader(&peer.ip) {
+                    self.outside_leader = Some(peer);
+                }
+                false
+            }
         }
     }
 
     /// `reset()`: forget the leader and every record's vote (the start of an election).
     pub(crate) fn reset(&mut self) {
         self.leader = None;
+        self.outside_leader = None;
         for p in &mut self.list {
             p.vote_for = None;
         }

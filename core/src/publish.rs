@@ -11,7 +11,7 @@ use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
 
-/// Nacos' text when a publish timed out waiting for a majority.
+/// Nacos' text when a publish timed out waiting for a majority (followed by `, key=<key>`).
 pub const PUBLISH_FAILED: &str = "data publish failed, caused failed to notify majority";
 /// This project's text when a write needs a leader and none is known (Nacos throws a
 /// NullPointerException there, which has no message).
@@ -300,11 +300,13 @@ impl Node {
             return;
         }
         if let Some(Held::Publishing { origin, key, .. }) = self.lock.held.take() {
+            // RaftCore 277: the exception names the key (the event names it already).
+            let error = RaftError::server(format!("{PUBLISH_FAILED}, key={key}"));
             self.event(Event::PublishFailed {
                 key,
                 reason: PUBLISH_FAILED.into(),
             });
-            self.finish(origin, Err(RaftError::server(PUBLISH_FAILED)));
+            self.finish(origin, Err(error));
         }
         self.pump_lock();
     }

@@ -4,7 +4,7 @@
 
 use crate::event::Event;
 use crate::key;
-use crate::message::{Failure, Request, Response};
+use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
 use crate::{BeatPacket, Datum};
@@ -30,7 +30,7 @@ impl Node {
     /// Walks the beat's list. A key is fetched when the local copy is missing or older; batches
     /// go out when they reach `sync_batch` keys or at the last entry, without waiting for the
     /// answers. Then every local key the beat did not list is deleted (the dead-key rule).
-    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) {
+    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) -> Result<(), RaftError> {
         let from = &packet.peer.ip;
         let beat_term = packet.peer.term;
         let total = packet.datums.len();
@@ -47,7 +47,14 @@ impl Node {
         let mut cursor = 0;
         let mut batch: Vec<String> = Vec::new();
         let mut fetches: Vec<Vec<String>> = Vec::new();
+        let mut keyless = false;
         for (i, entry) in packet.datums.iter().enumerate() {
+            if entry.key.is_empty() {
+                // RaftCore 773: `entry.get("key").asText()` throws a NullPointerException: the
+                // batches already flushed were sent, the rest (and the dead-key pass) never run.
+                keyless = true;
+                break;
+            }
             let last = i + 1 == total;
             // Nacos skips ("ignore corrupted key") entries that are neither meta nor iplist.
             let Some(head) = key::detail_head(&entry.key) else {
@@ -84,12 +91,16 @@ impl Node {
                 fetches.push(core::mem::take(&mut batch));
             }
         }
-        let dead: Vec<String> = local
-            .iter()
-            .zip(&seen)
-            .filter(|(_, s)| !**s)
-            .map(|((k, _), _)| String::from(*k))
-            .collect();
+        let dead: Vec<String> = if keyless {
+            Vec::new()
+        } else {
+            local
+                .iter()
+                .zip(&seen)
+                .filter(|(_, s)| !**s)
+                .map(|((k, _), _)| String::from(*k))
+                .collect()
+        };
         for keys in fetches {
             self.event(Event::SyncFetch {
                 from: from.clone(),
@@ -101,6 +112,11 @@ impl Node {
             self.delete_datum(&k);
             self.event(Event::DeadKeyDeleted { key: k });
         }
+        if keyless {
+            // The NullPointerException has no message: Nacos answers 500 with an empty body.
+            return Err(RaftError::server(""));
+        }
+        Ok(())
     }
 
     pub(crate) fn fetch_answered(
@@ -193,7 +209,34 @@ impl Node {
         existed
     }
 
+    /// Stores a datum, as every path that notifies Nacos' listeners does (publish, commit,
+    /// sync, start-up): the switch datum updates `sendBeatOnly` (`SwitchManager.onChange`).
     pub(crate) fn store_datum(&mut self, d: Datum) {
+        if key::kind(&d.key) == Some(key::KeyKind::Switch) {
+            if let Some(on) = d.value.as_ref().and_then(switch_send_beat_only) {
+                self.send_beat_only = on;
+            }
+        }
         self.datums.insert(d.key.clone(), d);
+    }
+}
+
+/// The `sendBeatOnly` a switch value sets, as `SwitchManager.update` copies it from the parsed
+/// `SwitchDomain`: the field's boolean (Jackson also reads `"true"`/`"false"`), `false` when
+/// absent (the field's default); `None` when the value is not an object Java could parse, so
+/// nothing changes.
+pub(crate) fn switch_send_beat_only(value: &crate::JsonValue) -> Option<bool> {
+    let v: serde_json::Value = serde_json::from_str(value.as_str()).ok()?;
+    let obj = v.as_object()?;
+    match obj.get("sendBeatOnly") {
+        None | Some(serde_json::Value::Null) => Some(false),
+        Some(serde_json::Value::Bool(b)) => Some(*b),
+        Some(serde_json::Value::String(s)) if s == "true" => Some(true),
+        Some(serde_json::Value::String(s)) if s == "false" => Some(false),
+        // Jackson reads an integer as a boolean: 0 is false, anything else true.
+        Some(serde_json::Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            Some(n.as_i64() != Some(0))
+        }
+        Some(_) => None,
     }
 }

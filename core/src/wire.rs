@@ -37,6 +37,19 @@ impl fmt::Display for WireError {
 #[cfg(feature = "std")]
 impl std::error::Error for WireError {}
 
+/// Java's text when `RaftPeer.State.valueOf` meets an unknown name (RaftCore 729), followed by
+/// the name.
+pub const NO_SUCH_STATE: &str =
+    "No enum constant com.alibaba.nacos.naming.consistency.persistent.raft.RaftPeer.State.";
+
+impl WireError {
+    /// Whether this is Java's `IllegalArgumentException` from an unknown beat `state`, which
+    /// Nacos answers with 400 and the bare message (every other beat parse error is a 500).
+    pub fn is_unknown_state(&self) -> bool {
+        self.0.starts_with(NO_SUCH_STATE)
+    }
+}
+
 fn werr(e: impl fmt::Display) -> WireError {
     WireError(e.to_string())
 }
@@ -57,7 +70,41 @@ struct StrictPeer {
     term: Option<u64>,
     leader_due_ms: Option<i64>,
     heartbeat_due_ms: Option<i64>,
-    state: Option<PeerState>,
+    #[serde(default, deserialize_with = "present")]
+    state: Option<Option<serde_json::Value>>,
+}
+
+/// Jackson's `asText` of a JSON value: a string as it is, null as `null`, a number or boolean
+/// as written, an array or object as an empty text.
+pub(crate) fn as_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde_json::Value;
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(_) | Value::Object(_) => String::new(),
+    })
+}
+
+/// `RaftPeer.State.valueOf(peer.get("state").asText())`: a known name, else Java's error with
+/// the text Jackson's `asText` gives (a number or boolean as written, `null`, and an empty text
+/// for an object or array).
+fn state_of(v: &serde_json::Value) -> Result<PeerState, WireError> {
+    use serde_json::Value;
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(_) | Value::Object(_) => String::new(),
+    };
+    match text.as_str() {
+        "FOLLOWER" => Ok(PeerState::Follower),
+        "CANDIDATE" => Ok(PeerState::Candidate),
+        "LEADER" => Ok(PeerState::Leader),
+        _ => Err(WireError(alloc::format!("{NO_SUCH_STATE}{text}"))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -74,15 +121,24 @@ struct Outer {
 impl BeatPacket {
     /// Parses the inner packet the way `receivedBeat` reads it: all six peer fields required, a
     /// JSON null `voteFor` becomes the text `"null"`, `state` must be a known name, and every
-    /// datum entry needs `key` and `timestamp`. Errors happen before any state is touched.
+    /// datum entry needs a `timestamp` (an entry without `key` is read with an empty key, which the
+    /// sync then fails on, as Java does). Errors happen before any state is touched.
     pub fn from_json(text: &str) -> Result<BeatPacket, WireError> {
         let raw: RawPacket = serde_json::from_str(text).map_err(werr)?;
         let p = raw
             .peer
             .ok_or_else(|| WireError("beat packet has no peer".into()))?;
         let missing = |f: &str| WireError(alloc::format!("beat peer has no {f}"));
+        // Java reads ip, then state, then the rest (RaftCore 728-733).
+        let ip = p.ip.ok_or_else(|| missing("ip"))?;
+        let state = state_of(
+            p.state
+                .ok_or_else(|| missing("state"))?
+                .as_ref()
+                .unwrap_or(&serde_json::Value::Null),
+        )?;
         let peer = RaftPeer {
-            ip: p.ip.ok_or_else(|| missing("ip"))?,
+            ip,
             vote_for: Some(
                 p.vote_for
                     .ok_or_else(|| missing("voteFor"))?
@@ -93,7 +149,7 @@ impl BeatPacket {
             heartbeat_due_ms: p
                 .heartbeat_due_ms
                 .ok_or_else(|| missing("heartbeatDueMs"))?,
-            state: p.state.ok_or_else(|| missing("state"))?,
+            state,
         };
         let datums = raw
             .datums
@@ -240,10 +296,35 @@ mod tests {
                 .as_deref(),
             Some("null")
         );
-        let bad_state = text.replace("LEADER", "KING");
-        assert!(BeatPacket::from_json(&bad_state).is_err());
+        // RaftPeer.State.valueOf(asText()): Java's IllegalArgumentException text, whatever the
+        // JSON type; a missing state is another error (Java's NPE).
+        for (state, name) in [
+            (r#""KING""#, "KING"),
+            ("3", "3"),
+            ("null", "null"),
+            ("true", "true"),
+            ("[]", ""),
+            (r#""leader""#, "leader"),
+        ] {
+            let e = BeatPacket::from_json(&text.replace(r#""LEADER""#, state)).unwrap_err();
+            assert!(e.is_unknown_state(), "{state}");
+            assert_eq!(e.0, alloc::format!("{NO_SUCH_STATE}{name}"));
+        }
+        let no_state = text.replace(r#","state":"LEADER""#, "");
+        let e = BeatPacket::from_json(&no_state).unwrap_err();
+        assert!(!e.is_unknown_state(), "{e}");
         let no_ts = text.replace(r#","timestamp":3"#, "");
         assert!(BeatPacket::from_json(&no_ts).is_err());
+        // An entry without key (Java's leader sends them) is read, and written back without key.
+        let keyless = text.replace(r#""key":"meta.public##DEFAULT_GROUP@@demo","#, "");
+        let p = BeatPacket::from_json(&keyless).unwrap();
+        assert_eq!(p.datums[0].key, "");
+        assert_eq!(p.to_json(), keyless);
+        let null_key = text.replace(r#""meta.public##DEFAULT_GROUP@@demo""#, "null");
+        assert_eq!(
+            BeatPacket::from_json(&null_key).unwrap().datums[0].key,
+            "null"
+        );
         assert!(BeatPacket::from_json(r#"{"peer":{"ip":"a","voteFor":"a","term":1,"leaderDueMs":1,"heartbeatDueMs":1,"state":"LEADER"}}"#).is_err());
     }
 

@@ -73,7 +73,11 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Env(format!("cannot start the runtime: {e}")))?;
     match cli.command {
-        Some(cmd) => rt.block_on(client::run_client(cmd)),
+        Some(cmd) => {
+            // The client commands talk to the raft endpoints: they carry the identity too.
+            let identity = cli.node.identity().map_err(CliError::Config)?;
+            rt.block_on(client::run_client(cmd, identity))
+        }
         None => {
             let settings = cli.node.settings().map_err(CliError::Config)?;
             rt.block_on(run::run_node(settings))

@@ -4,6 +4,7 @@
 
 use crate::cli::CliError;
 use crate::codec::{self, Outbound};
+use crate::identity::Identity;
 use crate::members;
 use crate::options::ClientCommand;
 use crate::peer_client::{ClientConfig, PeerClient};
@@ -78,11 +79,12 @@ fn request(
 }
 
 /// Runs a client command: prints the node's answer, or says why there is none.
-pub async fn run_client(cmd: ClientCommand) -> Result<(), CliError> {
+pub async fn run_client(cmd: ClientCommand, identity: Option<Identity>) -> Result<(), CliError> {
     let (server, out) = client_request(&cmd).map_err(CliError::Config)?;
     let c = PeerClient::new(ClientConfig {
         // A write answers after the publish timeout at worst; give it room.
         read_timeout: std::time::Duration::from_secs(30),
+        identity,
         ..ClientConfig::default()
     });
     let (status, body) = c

@@ -262,7 +262,14 @@ pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError
     }
     let plain = gunzip_capped(body, limits.max_gunzip)?;
     let text = body_text(&plain, 2)?;
-    BeatPacket::from_body(&text).map_err(|e| json_error("beat", e))
+    BeatPacket::from_body(&text).map_err(|e| {
+        if e.is_unknown_state() {
+            // Java's IllegalArgumentException: 400 with the bare text.
+            RaftError::bad_request(e.0)
+        } else {
+            json_error("beat", e)
+        }
+    })
 }
 
 /// Endpoint 9: `{"datum":..,"source":..}`, URL-decoded once unless raw.
@@ -301,10 +308,20 @@ pub fn decode_forward(body: &[u8], limits: &Limits) -> Result<(String, JsonValue
 pub fn decode_keys(query: Option<&str>, body: &[u8]) -> Result<Vec<String>, RaftError> {
     let v = required(query, body, "keys")?;
     let decoded = java_url_decode(v.as_bytes()).map_err(RaftError::bad_request)?;
-    Ok(String::from_utf8_lossy(&decoded)
-        .split(',')
-        .map(String::from)
-        .collect())
+    Ok(java_split(&String::from_utf8_lossy(&decoded), ','))
+}
+
+/// Java's `String.split` with a one-character separator: trailing empty strings are dropped
+/// (`"a,b,"` gives `a`, `b`; `",,"` gives nothing), but an empty text gives one empty string.
+pub fn java_split(s: &str, sep: char) -> Vec<String> {
+    if s.is_empty() {
+        return vec![String::new()];
+    }
+    let mut parts: Vec<String> = s.split(sep).map(String::from).collect();
+    while parts.last().is_some_and(String::is_empty) {
+        parts.pop();
+    }
+    parts
 }
 
 /// Endpoints 4 and 6: `key`, decoded by the servlet and once more on the delete path.
@@ -598,6 +615,17 @@ mod tests {
             required(None, b"vote=%20", "vote").unwrap_err().message,
             "Param 'vote' is required."
         );
+    }
+
+    #[test]
+    fn keys_split_as_java_splits() {
+        let split = |s| java_split(s, ',');
+        assert_eq!(split("a,b,"), ["a", "b"]);
+        assert_eq!(split("a,,b,,"), ["a", "", "b"]);
+        assert_eq!(split(",a"), ["", "a"]);
+        assert!(split(",,").is_empty());
+        assert_eq!(split(""), [""]);
+        assert_eq!(decode_keys(Some("keys=a%2Cb%2C"), b"").unwrap(), ["a", "b"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`codec`]: request and answer encodings of Java 1.3 and 1.4, both directions;
 //! - [`actor`]: the task that owns the [`nacos_raft_core::Node`] and carries out its outputs;
 //! - [`egress`]: the gate of every outgoing connection (`--loopback-only`);
+//! - [`identity`]: the peer identity header (sent to peers, required on the raft routes);
 //! - [`fuzz`]: the harnesses of the fuzz targets in `fuzz/` and of their corpus replay test;
 //! - [`live`]: the event stream and fault API under `/nacos-raft/v1/` (`docs/live.md`);
 //! - [`peer_client`]: requests to other members (keep-alive, Java's timeouts);
@@ -33,6 +34,7 @@ pub mod codec;
 pub mod conn;
 pub mod egress;
 pub mod fuzz;
+pub mod identity;
 pub mod live;
 pub mod members;
 pub mod metrics;

@@ -6,6 +6,7 @@
 use crate::actor::Tuning;
 use crate::codec::Limits;
 use crate::conn::{self, ServerLimits};
+use crate::identity::{self, Identity};
 use crate::live::{self, LiveSettings};
 use crate::members;
 use crate::peer_client::{ClientConfig, DEFAULT_MAX_FETCH_URL};
@@ -251,6 +252,19 @@ pub struct NodeArgs {
         default_value_t = live::DEFAULT_BUFFER
     )]
     pub live_buffer: usize,
+    /// Name of the header members send each other to prove they belong (Nacos'
+    /// `nacos.core.auth.server.identity.key`). With --identity-value, every request to a peer
+    /// carries it and every /nacos/v1/ns/raft/ request without it is refused with 403.
+    #[arg(long, env = "NACOS_RAFT_IDENTITY_KEY", value_name = "HEADER")]
+    pub identity_key: Option<String>,
+    /// The value of that header (Nacos' `nacos.core.auth.server.identity.value`), the same on
+    /// every member.
+    #[arg(long, env = "NACOS_RAFT_IDENTITY_VALUE", value_name = "VALUE")]
+    pub identity_value: Option<String>,
+    /// A Nacos application.properties: the identity key and value are read from it
+    /// (`nacos.core.auth.server.identity.key`/`.value`) when the options above are not given.
+    #[arg(long, env = "NACOS_RAFT_NACOS_CONF", value_name = "FILE")]
+    pub nacos_conf: Option<PathBuf>,
 }
 
 /// The client commands.
@@ -340,9 +354,45 @@ pub struct NodeSettings {
     pub naming: crate::naming::NamingSettings,
     /// The live view (event stream, faults, page origins).
     pub live: LiveSettings,
+    /// The peer identity header, when the cluster uses one.
+    pub identity: Option<Identity>,
 }
 
 impl NodeArgs {
+    /// The peer identity from the options, else from `--nacos-conf`; `None` when neither sets
+    /// it. A key without a value (or the reverse) is an error: the node would be refused by
+    /// its peers, or refuse them, without saying why.
+    pub fn identity(&self) -> Result<Option<Identity>, String> {
+        let props = match &self.nacos_conf {
+            Some(path) => {
+                identity::read_properties(path).map_err(|e| format!("--nacos-conf: {e}"))?
+            }
+            None => Default::default(),
+        };
+        // Java reads a blank property as unset (`StringUtils.isNotBlank`).
+        let from_file = |name: &str| props.get(name).filter(|v| !v.trim().is_empty()).cloned();
+        let key = self
+            .identity_key
+            .clone()
+            .or_else(|| from_file(identity::KEY_PROPERTY));
+        let value = self
+            .identity_value
+            .clone()
+            .or_else(|| from_file(identity::VALUE_PROPERTY));
+        match (key, value) {
+            (None, None) => Ok(None),
+            (Some(k), Some(v)) => Identity::new(&k, &v)
+                .map(Some)
+                .map_err(|e| format!("--identity-key/--identity-value: {e}")),
+            (Some(_), None) => Err(
+                "--identity-key is set but --identity-value is not (nor in --nacos-conf)".into(),
+            ),
+            (None, Some(_)) => Err(
+                "--identity-value is set but --identity-key is not (nor in --nacos-conf)".into(),
+            ),
+        }
+    }
+
     /// Checks the options and turns them into settings; the error is a message for people.
     pub fn settings(&self) -> Result<NodeSettings, String> {
         let addr = self.addr.as_deref().ok_or(
@@ -430,6 +480,7 @@ impl NodeArgs {
             .iter()
             .map(|o| live::check_origin(o.trim()))
             .collect::<Result<Vec<_>, _>>()?;
+        let identity = self.identity()?;
         let seed = self.seed.unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -450,6 +501,7 @@ impl NodeArgs {
             client: ClientConfig {
                 max_fetch_url: self.max_fetch_url_bytes,
                 max_gunzip: self.max_gunzip_bytes,
+                identity: identity.clone(),
                 ..ClientConfig::default()
             },
             tuning: Tuning {
@@ -476,6 +528,7 @@ impl NodeArgs {
                 web_origins,
                 buffer: self.live_buffer,
             },
+            identity,
         })
     }
 }

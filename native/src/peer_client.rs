@@ -1,8 +1,10 @@
 //! Requests to other members over HTTP/1.1 with keep-alive, with the timeouts of Java's client
-//! (connect 5 s, read 10 s) and `User-Agent: Nacos-Server:1.4.1` on every request.
+//! (connect 5 s, read 10 s), `User-Agent: Nacos-Server:1.4.1` and the peer identity header (when
+//! configured) on every request.
 
 use crate::codec::{self, Outbound};
 use crate::egress::Egress;
+use crate::identity::Identity;
 use crate::live::Live;
 use crate::store;
 use bytes::Bytes;
@@ -31,6 +33,8 @@ pub struct ClientConfig {
     pub max_gunzip: usize,
     /// Longest path and query of one datum fetch; longer key lists are split.
     pub max_fetch_url: usize,
+    /// The peer identity header sent on every request (unless the request names it itself).
+    pub identity: Option<Identity>,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +45,7 @@ impl Default for ClientConfig {
             max_answer: 256 << 20,
             max_gunzip: codec::Limits::default().max_gunzip,
             max_fetch_url: DEFAULT_MAX_FETCH_URL,
+            identity: None,
         }
     }
 }
@@ -103,6 +108,15 @@ impl PeerClient {
             .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
         {
             b = b.header(hyper::header::USER_AGENT, codec::USER_AGENT);
+        }
+        if let Some(id) = &self.cfg.identity {
+            if !out
+                .headers
+                .iter()
+                .any(|(k, _)| id.name().as_str().eq_ignore_ascii_case(k))
+            {
+                b = b.header(id.name(), id.value());
+            }
         }
         for (k, v) in &out.headers {
             b = b.header(*k, v.as_str());

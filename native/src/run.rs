@@ -1,4 +1,4 @@
-//! Running a node: open the data directory, load it, bind the port, restore the
+//! Running a node: open and lock the data directory, load it, bind the port, restore the
 //! [`Node`], start the [`actor`], fit the connection cap to the open-files limit and serve HTTP
 //! ([`conn::serve`]) until SIGINT or SIGTERM.
 //!
@@ -22,6 +22,13 @@ use std::sync::Arc;
 /// Runs a node until SIGINT or SIGTERM; the error says why it could not start or stopped.
 pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
     let store = Arc::new(Store::open(&s.data_dir).map_err(|e| CliError::Env(e.to_string()))?);
+    // Held until this function returns (or the process ends): one node per data directory.
+    let lock = store
+        .lock(&s.me)
+        .map_err(|e| CliError::Env(e.to_string()))?;
+    if let Some(old) = &lock.stale {
+        tracing::info!("took over the data dir lock left by a node that no longer runs ({old})");
+    }
     let listener = conn::bind(&s.listen)
         .map_err(|e| CliError::Env(format!("cannot listen on {}: {e}", s.listen)))?;
     let node = load(&s, &store, s.seed)?;
@@ -53,6 +60,17 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
         s.limits,
         s.client.connect_timeout + s.client.read_timeout,
     );
+    match &s.identity {
+        Some(id) => tracing::info!(
+            "peer identity: every request to a peer carries the {} header, and raft requests \
+             without it are refused",
+            id.name()
+        ),
+        None => tracing::warn!(
+            "no peer identity (--identity-key/--identity-value): the raft endpoints under \
+             /nacos/v1/ns/raft/ are open, anyone who reaches this port can vote, beat and commit"
+        ),
+    }
     if s.live.faults {
         tracing::warn!("--faults: the fault API under /nacos-raft/v1/faults can break this node");
     }
@@ -90,6 +108,7 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             metrics,
             store,
             live: live.clone(),
+            identity: s.identity.clone(),
         },
         crate::naming::api::router(naming),
     );
@@ -100,6 +119,7 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
     };
     conn::serve(listener, app, s.server, gate, stop).await;
     tracing::info!("stopped");
+    drop(lock);
     Ok(())
 }
 

@@ -6,11 +6,13 @@
 //! handler, `ask_node`: decode (gunzip, URL-decode, parse) on the request's own task, hand the
 //! typed [`Request`] to the node actor, encode its answer. Anything malformed is answered with
 //! the status Nacos uses (§2.1: 400 with the bare message, 500 with `caused: <msg>;`) before it
-//! reaches the node, so a rejected request never changes state. The operator endpoints
+//! reaches the node, so a rejected request never changes state. With a peer identity configured,
+//! every raft route is behind [`Identity::guard`] (403 without the header). The operator endpoints
 //! (`datum/reload`, `state`, `leader`, `listeners`) and `/metrics` have a handler each.
 
 use crate::actor::Handle;
 use crate::codec::{self, Limits, JSON_UTF8};
+use crate::identity::Identity;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
@@ -42,6 +44,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The live view (event stream, faults).
     pub live: Live,
+    /// The peer identity every raft request must carry, when the cluster uses one.
+    pub identity: Option<Identity>,
 }
 
 /// The router with every endpoint.
@@ -60,6 +64,14 @@ pub fn router(state: AppState, extra: Router) -> Router {
         .route("/state", get(raft_state))
         .route("/leader", get(leader))
         .route("/listeners", get(listeners));
+    // Every raft route, the operator ones included, and any other path under the raft base:
+    // a stranger learns nothing, not even which paths exist.
+    let raft = match state.identity.clone() {
+        Some(id) => raft.layer(axum::middleware::from_fn(move |req, next| {
+            id.clone().guard(req, next)
+        })),
+        None => raft,
+    };
     let limit = state.limits.max_body;
     let live = state.live.clone();
     let app = Router::new()
@@ -219,9 +231,12 @@ async fn ask_node(
                 .map_err(|_| raw.as_deref().unwrap_or_default()),
         );
     }
-    let result = match decoded {
-        Ok(request) => s.node.request(request).await,
-        Err(e) => Err(e),
+    let (result, call) = match decoded {
+        Ok(request) => {
+            let call = ServiceCall::of(&request);
+            (s.node.request(request).await, call)
+        }
+        Err(e) => (Err(e), None),
     };
     if ep == Endpoint::Publish {
         s.metrics
@@ -235,7 +250,119 @@ async fn ask_node(
     if let Some(t) = &tap {
         t.replied(&body);
     }
-    respond(body, ep.extra())
+    match (body, call) {
+        (Err(e), Some(call)) if e.status == 500 => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            call.failed(&e),
+            Extra::None,
+        ),
+        (body, _) => {
+            let mut r = respond(body, ep.extra());
+            if ep.extra() == Extra::DatumHeaders {
+                echo_charset(&mut r, &headers);
+            }
+            r
+        }
+    }
+}
+
+/// RaftController's `Content-Type: application/json; charset=<getAcceptEncoding>` on its datum
+/// and state answers: the first `Accept-Charset` entry without its parameters, `UTF-8` when
+/// absent (RaftController 401-405). Only the label is echoed; the body stays UTF-8 (a
+/// deviation listed in the README). Errors keep the handler's own type, as Spring answers them.
+fn echo_charset(r: &mut HttpResponse, request: &HeaderMap) {
+    if r.status() != StatusCode::OK {
+        return;
+    }
+    let asked = request
+        .get(header::ACCEPT_CHARSET)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty());
+    let Some(asked) = asked else {
+        return;
+    };
+    let first = asked.split(',').next().unwrap_or(asked);
+    let label = first.split(';').next().unwrap_or(first);
+    if let Ok(v) = HeaderValue::from_str(&format!("application/json; charset={label}")) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+}
+
+/// A call into Java's `RaftConsistencyServiceImpl` (put, remove, onPut, onRemove), which wraps
+/// every failure below it in a `NacosException` answered 500 with its own text alone
+/// (RaftConsistencyServiceImpl 88, 105, 142, 159; ResponseExceptionHandler): the node's reason is
+/// in the log and the live view, not in the answer. Errors found before the service (decoding,
+/// 400s) are not wrapped, as in Java.
+enum ServiceCall {
+    Put { key: String, value: String },
+    Remove { key: String },
+    OnPut { datum: String, source: String },
+    OnRemove { datum: String, source: String },
+}
+
+impl ServiceCall {
+    fn of(request: &Request) -> Option<ServiceCall> {
+        Some(match request {
+            Request::Forward { key, value } => ServiceCall::Put {
+                key: key.clone(),
+                value: value.as_str().to_string(),
+            },
+            Request::ForwardDelete { key } => ServiceCall::Remove { key: key.clone() },
+            Request::Commit { datum, source } => ServiceCall::OnPut {
+                // The controller types the datum by its key; an unknown kind leaves it null.
+                datum: if key::kind(&datum.key).is_some() {
+                    java_datum(&datum.key, datum.timestamp)
+                } else {
+                    "null".into()
+                },
+                source: java_peer(source),
+            },
+            Request::DeleteCommit { key, source } => ServiceCall::OnRemove {
+                datum: java_datum(key, 0),
+                source: java_peer(source),
+            },
+            _ => return None,
+        })
+    }
+
+    /// Java's text; where Java fails with a NullPointerException (no leader known) the real
+    /// reason follows it, since Java's text would not say why.
+    fn failed(&self, e: &RaftError) -> String {
+        let java = match self {
+            ServiceCall::Put { key, value } => format!("Raft put failed, key:{key}, value:{value}"),
+            ServiceCall::Remove { key } => format!("Raft remove failed, key:{key}"),
+            ServiceCall::OnPut { datum, source } => {
+                format!("Raft onPut failed, datum:{datum}, source: {source}")
+            }
+            ServiceCall::OnRemove { datum, source } => {
+                format!("Raft onRemove failed, datum:{datum}, source: {source}")
+            }
+        };
+        if e.message == nacos_raft_core::NO_LEADER {
+            format!("{java}; caused: {}", e.message)
+        } else {
+            java
+        }
+    }
+}
+
+/// `Datum` has no `toString` in Java (it prints `Datum@<identity hash>`); this names the datum
+/// instead (a deviation listed in the README).
+fn java_datum(key: &str, timestamp: u64) -> String {
+    format!("Datum{{key='{key}', timestamp={timestamp}}}")
+}
+
+/// `RaftPeer.toString` (RaftPeer 91-94).
+fn java_peer(p: &nacos_raft_core::RaftPeer) -> String {
+    format!(
+        "RaftPeer{{ip='{}', voteFor='{}', term={}, leaderDueMs={}, heartbeatDueMs={}, state={}}}",
+        p.ip,
+        p.vote_for.as_deref().unwrap_or("null"),
+        p.term,
+        p.leader_due_ms,
+        p.heartbeat_due_ms,
+        p.state.as_str()
+    )
 }
 
 /// Which answers carry the extra headers of Nacos' `datum`, `state` and `commit` handlers.
@@ -289,7 +416,8 @@ async fn reload(State(s): State<AppState>, RawQuery(q): RawQuery, body: Bytes) -
 }
 
 async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Result<(), RaftError> {
-    let k = codec::decode_key(query, body)?;
+    // WebUtils.required: the servlet's decoding only, then trimmed (no second decode here).
+    let k = codec::required(query, body, "key")?.trim().to_string();
     if !key::namespace(&k).is_empty() {
         return Ok(());
     }
@@ -305,7 +433,7 @@ async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Res
 }
 
 /// Endpoint 8.
-async fn raft_state(State(s): State<AppState>) -> HttpResponse {
+async fn raft_state(State(s): State<AppState>, headers: HeaderMap) -> HttpResponse {
     let body = s
         .node
         .inspect(|n| {
@@ -317,7 +445,9 @@ async fn raft_state(State(s): State<AppState>) -> HttpResponse {
             )
         })
         .await;
-    respond(body, Extra::DatumHeaders)
+    let mut r = respond(body, Extra::DatumHeaders);
+    echo_charset(&mut r, &headers);
+    r
 }
 
 /// Endpoint 11: the leader's RaftPeer JSON as a string, `"null"` when there is none.
@@ -325,8 +455,7 @@ async fn leader(State(s): State<AppState>) -> HttpResponse {
     let inner = s
         .node
         .inspect(|n| {
-            n.leader()
-                .and_then(|l| n.peer(l))
+            n.leader_record()
                 .map(|p| p.to_json())
                 .unwrap_or_else(|| "null".into())
         })

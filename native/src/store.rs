@@ -89,6 +89,17 @@ fn component_ok(s: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Name of the lock file in the data directory (see [`Store::lock`]).
+pub const LOCK_FILE: &str = "nacos-raft.lock";
+
+/// The data directory held by this process, until it is dropped (or the process ends).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+    /// The holder named by a lock file left behind by a process that no longer runs.
+    pub stale: Option<String>,
+}
+
 /// The data directory.
 #[derive(Debug)]
 pub struct Store {
@@ -119,6 +130,66 @@ impl Store {
             root: root.to_path_buf(),
             data,
         })
+    }
+
+    /// Takes the data directory for this process, as `me`: an exclusive lock on
+    /// `DIR/`[`LOCK_FILE`], which then names this process's pid and address. Refused when another
+    /// running process holds it (two nodes writing one directory would corrupt it; Nacos does
+    /// not check). The lock is the kernel's (`flock`), so it dies with its process: the file a
+    /// killed node leaves behind is taken over, and [`DirLock::stale`] says whose it was.
+    pub fn lock(&self, me: &str) -> Result<DirLock, StoreError> {
+        let path = self.root.join(LOCK_FILE);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| {
+                StoreError(format!("cannot open the lock file {}: {e}", path.display()))
+            })?;
+        let holder = |file: &mut File| {
+            let mut text = String::new();
+            let _ = io::Read::read_to_string(file, &mut text);
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("unknown")
+                    .to_string()
+            };
+            (field("pid"), field("address"))
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let (pid, addr) = holder(&mut file);
+                return Err(StoreError(format!(
+                    "data dir {} is in use by another running node (pid {pid}, address {addr}, \
+                     lock file {}): stop it, or give this node its own --data-dir",
+                    self.root.display(),
+                    path.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(StoreError(format!("cannot lock {}: {e}", path.display())));
+            }
+        }
+        let (pid, addr) = holder(&mut file);
+        let stale = (pid != "unknown").then(|| format!("pid {pid}, address {addr}"));
+        let mine = format!("pid={}\naddress={me}\n", std::process::id());
+        io::Seek::seek(&mut file, io::SeekFrom::Start(0))
+            .and_then(|_| file.set_len(0))
+            .and_then(|_| file.write_all(mine.as_bytes()))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| {
+                StoreError(format!(
+                    "cannot write the lock file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        Ok(DirLock { _file: file, stale })
     }
 
     /// The directory given at start-up.
@@ -191,7 +262,7 @@ impl Store {
             if bytes.is_empty() {
                 continue;
             }
-            match parse_datum_file(&bytes) {
+            match parse_datum_file(&bytes).map(|d| migrate_legacy(name, d)) {
                 Ok(d) => match by_key.get(&d.key) {
                     Some(old) if old.timestamp >= d.timestamp => {}
                     _ => {
@@ -407,6 +478,92 @@ pub fn parse_datum_file(bytes: &[u8]) -> Result<Datum, String> {
     Ok(d)
 }
 
+/// Java's start-up reading of an instance-list file written before Instances existed
+/// (RaftStore 196-222): when the file's value is a bare array of instances, the key gets
+/// `DEFAULT_GROUP@@` in front of its service name, the array is wrapped as `{"instanceList":…}`
+/// and every instance is marked `ephemeral: false`. Other datums are returned as they are. The
+/// instances' fields come out in alphabetical order (Java writes its own order either way).
+pub fn migrate_legacy(file_name: &str, d: Datum) -> Datum {
+    if key::is_switch(file_name) {
+        return d;
+    }
+    if key::is_meta(file_name) {
+        return migrate_meta(d);
+    }
+    if !key::is_iplist(file_name) {
+        return d;
+    }
+    let Some(value) = &d.value else { return d };
+    let Ok(serde_json::Value::Array(mut list)) = serde_json::from_str(value.as_str()) else {
+        return d;
+    };
+    for inst in &mut list {
+        if let Some(o) = inst.as_object_mut() {
+            o.insert("ephemeral".into(), serde_json::Value::Bool(false));
+        }
+    }
+    let wrapped = serde_json::json!({ "instanceList": list }).to_string();
+    let Ok(value) = nacos_raft_core::JsonValue::parse(&wrapped) else {
+        return d;
+    };
+    let service = key::service(&d.key);
+    let at = d.key.len() - service.len();
+    let key = format!("{}{}@@{service}", &d.key[..at], key::DEFAULT_GROUP);
+    if storable(&key).is_err() {
+        return d;
+    }
+    Datum {
+        key,
+        value: Some(value),
+        timestamp: d.timestamp,
+    }
+}
+
+/// Java's start-up reading of a service (meta) file (RaftStore 169-193): the value is read with
+/// every backslash removed when that still parses (else as it is), a blank `groupName` becomes
+/// `DEFAULT_GROUP`, and a `name` without `@@` gets `DEFAULT_GROUP@@` in front. A value changed
+/// by any of these is written back with its fields in alphabetical order; an unchanged one is
+/// kept byte for byte. A value without `name` is kept as it is (Java's start-up fails there).
+fn migrate_meta(d: Datum) -> Datum {
+    let Some(value) = &d.value else { return d };
+    let original = value.as_str();
+    let stripped = original.replace('\\', "");
+    let parsed = serde_json::from_str::<serde_json::Value>(&stripped)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .or_else(|| serde_json::from_str(original).ok());
+    let Some(serde_json::Value::Object(mut o)) = parsed else {
+        return d;
+    };
+    let Some(name) = o.get("name").and_then(|n| n.as_str()).map(str::to_string) else {
+        return d;
+    };
+    let group = format!("{}@@", key::DEFAULT_GROUP);
+    let mut changed =
+        stripped != original && serde_json::from_str::<serde_json::Value>(&stripped).is_ok();
+    if o.get("groupName")
+        .and_then(|g| g.as_str())
+        .is_none_or(|g| g.trim().is_empty())
+    {
+        o.insert("groupName".into(), key::DEFAULT_GROUP.into());
+        changed = true;
+    }
+    if !name.contains("@@") {
+        o.insert("name".into(), format!("{group}{name}").into());
+        changed = true;
+    }
+    if !changed {
+        return d;
+    }
+    match nacos_raft_core::JsonValue::parse(&serde_json::Value::Object(o).to_string()) {
+        Ok(value) => Datum {
+            value: Some(value),
+            ..d
+        },
+        Err(_) => d,
+    }
+}
+
 /// `term` from a `java.util.Properties` text (`#`/`!` comments, `=`, `:` or blank separators).
 pub fn parse_term(text: &str) -> Result<u64, String> {
     for line in text.lines() {
@@ -482,6 +639,97 @@ mod tests {
     }
 
     const K: &str = "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@demo";
+
+    #[test]
+    fn a_data_dir_is_held_by_one_lock_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        std::fs::write(
+            dir.path().join(LOCK_FILE),
+            "pid=999999\naddress=127.0.0.9:1\n",
+        )
+        .unwrap();
+        let held = store.lock("127.0.0.1:8848").unwrap();
+        assert_eq!(
+            held.stale.as_deref(),
+            Some("pid 999999, address 127.0.0.9:1")
+        );
+        let text = std::fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(
+            text,
+            format!("pid={}\naddress=127.0.0.1:8848\n", std::process::id())
+        );
+        // A second lock (flock is per open file, so this process stands in for another one).
+        let err = store.lock("127.0.0.1:8849").unwrap_err().to_string();
+        assert!(err.contains("in use by another running node"), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        assert!(err.contains("address 127.0.0.1:8848"), "{err}");
+        drop(held);
+        assert!(store.lock("127.0.0.1:8849").unwrap().stale.is_some());
+    }
+
+    #[test]
+    fn legacy_instance_arrays_are_wrapped_as_java_loads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ns = dir.path().join("data").join("public");
+        std::fs::create_dir_all(&ns).unwrap();
+        let old_key = "com.alibaba.nacos.naming.iplist.public##legacy";
+        std::fs::write(
+            ns.join(old_key),
+            format!(
+                r#"{{"key":"{old_key}","value":[{{"ip":"127.0.0.1","port":80,"ephemeral":true}},{{"ip":"127.0.0.2","port":81}}],"timestamp":7}}"#
+            ),
+        )
+        .unwrap();
+        let loaded = store.load().unwrap();
+        assert!(loaded.moved_aside.is_empty());
+        assert_eq!(loaded.datums.len(), 1);
+        let d = &loaded.datums[0];
+        assert_eq!(
+            d.key,
+            "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@legacy"
+        );
+        assert_eq!(d.timestamp, 7);
+        assert_eq!(
+            d.value.as_ref().unwrap().as_str(),
+            r#"{"instanceList":[{"ephemeral":false,"ip":"127.0.0.1","port":80},{"ephemeral":false,"ip":"127.0.0.2","port":81}]}"#
+        );
+        // Service files: default group and name added, backslashes removed; a current one is
+        // kept byte for byte.
+        let meta = |v: &str| {
+            let d = Datum {
+                key: "com.alibaba.nacos.naming.domains.meta.public##legacy".into(),
+                value: Some(nacos_raft_core::JsonValue::parse(v).unwrap()),
+                timestamp: 1,
+            };
+            let key = d.key.clone();
+            migrate_legacy(&key, d).value.unwrap().as_str().to_string()
+        };
+        assert_eq!(
+            meta(r#"{"name":"legacy","token":"a\b"}"#),
+            r#"{"groupName":"DEFAULT_GROUP","name":"DEFAULT_GROUP@@legacy","token":"ab"}"#
+        );
+        let current = r#"{"name":"DEFAULT_GROUP@@x","groupName":"DEFAULT_GROUP","z":1}"#;
+        assert_eq!(meta(current), current);
+        assert_eq!(meta(r#"{"groupName":"g"}"#), r#"{"groupName":"g"}"#);
+        // The switch is never migrated.
+        let sw = Datum {
+            key: key::SWITCH_KEY.into(),
+            value: Some(nacos_raft_core::JsonValue::parse(r#"{"name":"x"}"#).unwrap()),
+            timestamp: 1,
+        };
+        assert_eq!(migrate_legacy(key::SWITCH_KEY, sw.clone()), sw);
+        // A current file is read as it is.
+        let d = datum(
+            "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@x",
+            3,
+        );
+        assert_eq!(migrate_legacy(&d.key.clone(), d.clone()), d);
+    }
 
     #[test]
     fn java_dates() {

@@ -262,6 +262,20 @@ impl Http {
         }
     }
 
+    /// The same helper sending the peer identity header `key: value` on every request, as a
+    /// member of a cluster with `--identity-key`/`--identity-value` does.
+    pub fn with_identity(key: &str, value: &str) -> Http {
+        let identity = crate::identity::Identity::new(key, value).expect("a valid identity");
+        Http {
+            client: PeerClient::new(ClientConfig {
+                connect_timeout: Duration::from_secs(2),
+                read_timeout: Duration::from_secs(30),
+                identity: Some(identity),
+                ..ClientConfig::default()
+            }),
+        }
+    }
+
     /// Any request; the status and body text.
     pub async fn request(
         &self,

@@ -138,8 +138,22 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
             "POST",
             "/beat",
             gz(&beat_of(&leader.to_json().replace("LEADER", "KING"))),
-            500,
-            Want::Prefix("caused: cannot parse beat"),
+            400,
+            Want::Exact(
+                "No enum constant com.alibaba.nacos.naming.consistency.persistent.raft.RaftPeer.State.KING"
+                    .into(),
+            ),
+        ),
+        case(
+            "beat with a numeric state",
+            "POST",
+            "/beat",
+            gz(&beat_of(&leader.to_json().replace(r#""LEADER""#, "3"))),
+            400,
+            Want::Exact(
+                "No enum constant com.alibaba.nacos.naming.consistency.persistent.raft.RaftPeer.State.3"
+                    .into(),
+            ),
         ),
         case(
             "beat from a FOLLOWER",
@@ -200,7 +214,16 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
                 leader.to_json()
             ),
             500,
-            Want::Exact("caused: received empty datum;".into()),
+            // Wrapped by RaftConsistencyServiceImpl.onPut (the reason is only logged).
+            Want::Exact(format!(
+                "Raft onPut failed, datum:Datum{{key='{}', timestamp=9}}, source: RaftPeer{{ip='{}', voteFor='{}', term={}, leaderDueMs={}, heartbeatDueMs={}, state=LEADER}}",
+                service_key(1),
+                leader.ip,
+                leader.vote_for.as_deref().unwrap_or("null"),
+                leader.term,
+                leader.leader_due_ms,
+                leader.heartbeat_due_ms,
+            )),
         ),
         case(
             "commit from a non-leader",
@@ -211,9 +234,10 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
                 service_key(1)
             ),
             500,
-            Want::Exact(
-                "caused: peer(10.9.9.9:8848) tried to publish data but wasn't leader;".into(),
-            ),
+            Want::Exact(format!(
+                "Raft onPut failed, datum:Datum{{key='{}', timestamp=9}}, source: RaftPeer{{ip='10.9.9.9:8848', voteFor='null', term=99999, leaderDueMs=0, heartbeatDueMs=0, state=LEADER}}",
+                service_key(1)
+            )),
         ),
         case(
             "commit of a key that would escape the data directory",
@@ -454,4 +478,114 @@ async fn bad_input_gets_nacos_errors_changes_nothing_and_the_cluster_keeps_worki
     }
     // The path-escaping key never reached the disk.
     assert!(!dir.path().join("etc").exists());
+}
+
+/// Without a leader, a write and a delete fail with RaftConsistencyServiceImpl's texts (put 88,
+/// remove 105), followed by the reason Java's NullPointerException would not give.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_without_a_leader_answer_the_service_texts_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = nacos_raft_node::testkit::free_ports(3);
+    let members: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let members = members.join(",");
+    // Only one of three members runs, with a long leader timeout: it never has a leader.
+    let mut n = nacos_raft_node::testkit::NodeProc::new(
+        Path::new(BIN),
+        &format!("127.0.0.1:{}", ports[0]),
+        dir.path().join("data"),
+        dir.path().join("node.log"),
+        vec![
+            "--members".into(),
+            members,
+            "--leader-timeout-ms".into(),
+            "60000".into(),
+        ],
+    );
+    n.start();
+    let http = Http::new();
+    let addr = n.addr.clone();
+    wait_for("the node to answer", Duration::from_secs(20), || async {
+        let (s, _) = http.get(&addr, &format!("{BASE}/peer")).await.ok()?;
+        (s == 200).then_some(())
+    })
+    .await;
+    let key = service_key(3);
+    let value = instances_value(3);
+    let (status, body) = http.put(&addr, &key, &value).await.unwrap();
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        format!("Raft put failed, key:{key}, value:{value}; caused: no leader is available now")
+    );
+    let (status, body) = http.delete(&addr, &key).await.unwrap();
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        format!("Raft remove failed, key:{key}; caused: no leader is available now")
+    );
+    n.kill();
+}
+
+/// RaftController's small edges: `keys=a,b,` is split as Java splits (trailing empties dropped),
+/// and datum/state answers name the charset of the first `Accept-Charset` entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_split_as_java_and_the_charset_is_echoed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let port = nacos_raft_node::testkit::free_ports(1)[0];
+    let mut n = nacos_raft_node::testkit::NodeProc::new(
+        Path::new(BIN),
+        &format!("127.0.0.1:{port}"),
+        dir.path().join("data"),
+        dir.path().join("node.log"),
+        vec![],
+    );
+    n.start();
+    let http = Http::new();
+    let addr = n.addr.clone();
+    wait_for("the node to answer", Duration::from_secs(20), || async {
+        let (s, _) = http.get(&addr, &format!("{BASE}/peer")).await.ok()?;
+        (s == 200).then_some(())
+    })
+    .await;
+    let k = codec::java_url_encode(&codec::java_url_encode(&service_key(1)));
+    let (status, body) = http
+        .get(
+            &addr,
+            &format!("{BASE}/datum?keys={k}%252C&encoding=UTF-8&nofix=1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, body.as_str()), (200, "[null]"));
+
+    let head = |path: String, charset: Option<&'static str>| {
+        let addr = addr.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let extra = charset
+                .map(|c| format!("Accept-Charset: {c}\r\n"))
+                .unwrap_or_default();
+            let req = format!(
+                "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: Nacos-Server:1.4.1\r\n{extra}Connection: close\r\n\r\n"
+            );
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = Vec::new();
+            s.read_to_end(&mut out).await.unwrap();
+            let text = String::from_utf8_lossy(&out).to_lowercase();
+            text.lines()
+                .find_map(|l| l.strip_prefix("content-type: ").map(str::to_string))
+                .unwrap()
+        }
+    };
+    let datum = format!("{BASE}/datum?keys={k}");
+    assert_eq!(
+        head(datum.clone(), Some("GBK;q=0.9, UTF-8")).await,
+        "application/json; charset=gbk"
+    );
+    assert_eq!(head(datum, None).await, "application/json; charset=utf-8");
+    assert_eq!(
+        head(format!("{BASE}/state"), Some("ISO-8859-1")).await,
+        "application/json; charset=iso-8859-1"
+    );
+    n.kill();
 }

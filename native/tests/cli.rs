@@ -56,6 +56,9 @@ fn help_documents_every_option_and_its_environment_variable() {
         "--idle-timeout-ms",
         "--handler-timeout-ms",
         "--max-connections",
+        "--identity-key",
+        "--identity-value",
+        "--nacos-conf",
     ] {
         assert!(text.contains(opt), "{opt} missing in --help");
         let env = format!(
@@ -148,6 +151,35 @@ fn bad_configuration_exits_non_zero_with_a_clear_message() {
     let mut args = me.to_vec();
     args.extend(["--cluster-conf", conf]);
     fails(&args, 2, "--cluster-conf: cannot read");
+
+    // The peer identity: a key without a value (or the reverse), a bad header name.
+    fails(
+        &with(&["--identity-key", "X-Peer"]),
+        2,
+        "--identity-key is set but --identity-value is not",
+    );
+    fails(
+        &with(&["--identity-value", "s"]),
+        2,
+        "--identity-value is set but --identity-key is not",
+    );
+    fails(
+        &with(&["--identity-key", "X Peer", "--identity-value", "s"]),
+        2,
+        "is not a valid HTTP header name",
+    );
+    let props = dir.path().join("application.properties");
+    std::fs::write(&props, "nacos.core.auth.server.identity.key=X-Peer\n").unwrap();
+    let mut args = me.to_vec();
+    args.extend(["--nacos-conf", props.to_str().unwrap()]);
+    fails(
+        &args,
+        2,
+        "--identity-key is set but --identity-value is not (nor in --nacos-conf)",
+    );
+    let mut args = me.to_vec();
+    args.extend(["--nacos-conf", conf]);
+    fails(&args, 2, "--nacos-conf: ");
 
     // The data directory is a file.
     let file = dir.path().join("file");
@@ -424,4 +456,76 @@ async fn a_node_that_cannot_raise_its_open_files_fits_its_cap_and_says_so() {
         warnings[0].contains("the open-files limit 1024 (hard 1024) is below the 5256 that --max-connections 5000 needs; serving at most 768 connections"),
         "{text}"
     );
+}
+
+/// A data directory held by a running node is refused with a message naming the holder; once
+/// the holder is killed (its lock file left behind), the next node takes the directory over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_dir_in_use_is_refused_and_a_stale_lock_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(3);
+    let data = dir.path().join("data");
+    let start = |port: u16, log: &str| {
+        let mut n = nacos_raft_node::testkit::NodeProc::new(
+            Path::new(BIN),
+            &format!("127.0.0.1:{port}"),
+            data.clone(),
+            dir.path().join(log),
+            FAST.iter().map(|s| s.to_string()).collect(),
+        );
+        n.start();
+        n
+    };
+    let http = Http::new();
+    let mut first = start(ports[0], "first.log");
+    let up = |addr: String| {
+        let http = http.clone();
+        async move {
+            wait_for("the node to answer", Duration::from_secs(20), || async {
+                let (s, _) = http.get(&addr, "/nacos/v1/ns/raft/peer").await.ok()?;
+                (s == 200).then_some(())
+            })
+            .await
+        }
+    };
+    up(first.addr.clone()).await;
+    let pid = first.pid().unwrap();
+    let o = run(
+        &[
+            "--addr",
+            &format!("127.0.0.1:{}", ports[1]),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--loopback-only",
+        ],
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("is in use by another running node"), "{err}");
+    assert!(
+        err.contains(&format!("pid {pid}, address {}", first.addr)),
+        "{err}"
+    );
+    assert!(err.contains("--data-dir"), "{err}");
+    assert!(first.running(), "the holder keeps running");
+
+    first.kill();
+    let lock = data.join("nacos-raft.lock");
+    assert!(lock.exists(), "a killed node leaves its lock file behind");
+    let mut second = start(ports[2], "second.log");
+    up(second.addr.clone()).await;
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert_eq!(
+        text,
+        format!("pid={}\naddress={}\n", second.pid().unwrap(), second.addr)
+    );
+    let log = second.log_text();
+    assert!(
+        log.contains(&format!(
+            "took over the data dir lock left by a node that no longer runs (pid {pid}"
+        )),
+        "{log}"
+    );
+    second.kill();
 }

@@ -687,9 +687,106 @@ async fn leader_of_java_followers() {
     // Both followers refuse a commit: after the publish timeout the write fails with Nacos' text.
     let (s, t) = http.put(&la, K1, &value("refused")).await.unwrap();
     assert_eq!(s, 500);
+    // RaftConsistencyServiceImpl.put wraps the timeout ("data publish failed, caused failed to
+    // notify majority, key=K") in its own text, the only one Java answers.
     assert_eq!(
         t,
-        "caused: data publish failed, caused failed to notify majority;"
+        format!("Raft put failed, key:{K1}, value:{}", value("refused"))
     );
     drop(node);
+}
+
+/// Issue #10 item 1: a Java leader with the switch's `sendBeatOnly` on beats with `datums:[]`;
+/// a node holding that switch (here from its data directory, as Java loads it) skips the sync
+/// and keeps every key, where the dead-key rule would delete them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_with_send_beat_only_on_keeps_its_keys_on_empty_beats() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(2);
+    let (n, a) = (ports[0], ports[1]);
+    let aa = format!("127.0.0.1:{a}");
+    let data = dir.path().join("data");
+    nacos_raft_node::testkit::seed_datums(&data, 3).unwrap();
+    let switch = nacos_raft_core::key::SWITCH_KEY;
+    std::fs::write(
+        data.join("data").join(switch),
+        format!(
+            r#"{{"key":"{switch}","value":{{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","sendBeatOnly":true}},"timestamp":2}}"#
+        ),
+    )
+    .unwrap();
+    let mut node = start_node(dir.path(), n, &[n, a], &["--leader-timeout-ms", "60000"]);
+    let http = Http::new();
+    let na = format!("127.0.0.1:{n}");
+    up(&http, &na).await;
+    let keys: Vec<String> = (0..3)
+        .map(nacos_raft_node::testkit::service_key)
+        .chain([switch.to_string()])
+        .collect();
+    // The Java leader's beat: no datums listed.
+    let leader = peer(&aa, &aa, 500, PeerState::Leader);
+    for _ in 0..2 {
+        let (status, body) = http
+            .request(
+                &na,
+                "POST",
+                &format!("{BASE}/beat"),
+                &[("content-type", codec::JSON_REQUEST)],
+                beat_gzip(&leader, &[]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(http.leader_of(&na).await.unwrap().ip, aa);
+    let held = http.datums(&na, &keys).await.unwrap();
+    assert!(held.iter().all(Option::is_some), "{held:?}");
+    node.kill();
+}
+
+/// Issue #10 item 2: a Java leader lists a datum that is neither meta nor instance list with an
+/// entry without `key`; the node accepts the leader, then fails the sync as Java does (500, empty
+/// body) and deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_beat_entry_without_key_fails_the_sync_after_the_leader_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(2);
+    let (n, a) = (ports[0], ports[1]);
+    let aa = format!("127.0.0.1:{a}");
+    nacos_raft_node::testkit::seed_datums(&dir.path().join("data"), 2).unwrap();
+    let mut node = start_node(dir.path(), n, &[n, a], &["--leader-timeout-ms", "60000"]);
+    let http = Http::new();
+    let na = format!("127.0.0.1:{n}");
+    up(&http, &na).await;
+    let leader = peer(&aa, &aa, 500, PeerState::Leader);
+    // Exactly Java's packet: the entry has a timestamp and no key.
+    let packet = format!(
+        r#"{{"peer":{},"datums":[{{"timestamp":3}}]}}"#,
+        leader.to_json()
+    );
+    let body = serde_json::json!({ "beat": packet }).to_string();
+    let (status, text) = http
+        .request(
+            &na,
+            "POST",
+            &format!("{BASE}/beat"),
+            &[("content-type", codec::JSON_REQUEST)],
+            codec::gzip(body.as_bytes(), 6),
+        )
+        .await
+        .unwrap();
+    assert_eq!((status, text.as_str()), (500, ""));
+    assert_eq!(
+        http.leader_of(&na).await.unwrap().ip,
+        aa,
+        "leadership accepted"
+    );
+    let keys: Vec<String> = (0..2).map(nacos_raft_node::testkit::service_key).collect();
+    let held = http.datums(&na, &keys).await.unwrap();
+    assert!(
+        held.iter().all(Option::is_some),
+        "nothing deleted: {held:?}"
+    );
+    node.kill();
 }

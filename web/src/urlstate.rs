@@ -17,7 +17,8 @@
 //!   character is one that browsers leave alone in a fragment, so links survive copy and paste:
 //!   `crash:N`, `restart:N`, `timeout:N`, `isolate:N`, `cut:F-T` (one way), `cut2:A-B` (both
 //!   ways), `heal:F-T`, `heal2:A-B`, `part:GROUPS` (one base-36 digit per node), `healall`,
-//!   `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`.
+//!   `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`,
+//!   `beatonly:N:on|off` (the switch datum's `sendBeatOnly`).
 
 use nacos_raft_core::sim::TimedAction;
 use std::fmt::Write as _;

@@ -12,7 +12,9 @@ use core::str::FromStr;
 /// (`actions=1200:crash:2,5300:timeout:1`), also meant for command lines and campaign logs:
 /// `crash:N`, `restart:N`, `timeout:N`, `isolate:N`, `cut:F-T` (one way), `cut2:A-B` (both
 /// ways), `heal:F-T`, `heal2:A-B`, `part:GROUPS` (one base-36 digit per node), `healall`,
-/// `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`.
+/// `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`,
+/// and `beatonly:N:on|off`, a write of the switch datum with Nacos' `sendBeatOnly` through node N
+/// (a `put` of exactly that datum prints in this form).
 /// Keys and values are percent-encoded (everything but ASCII letters, digits and `-_.~@`), so
 /// the text never holds `,`, `&`, `#` or a space and survives a URL fragment.
 impl fmt::Display for TimedAction {
@@ -44,6 +46,20 @@ impl fmt::Display for TimedAction {
             Action::HealAll => write!(f, "{at}:healall"),
             Action::SetLoss { ppm } => write!(f, "{at}:loss:{ppm}"),
             Action::SetLatency { min, max } => write!(f, "{at}:lat:{min}-{max}"),
+            Action::Put { node, key, value } if key == crate::key::SWITCH_KEY => {
+                match [SWITCH_BEAT_ONLY_OFF, SWITCH_BEAT_ONLY_ON]
+                    .iter()
+                    .position(|v| v == value)
+                {
+                    Some(on) => write!(f, "{at}:beatonly:{node}:{}", ["off", "on"][on]),
+                    None => write!(
+                        f,
+                        "{at}:put:{node}:{}:{}",
+                        pct_encode(key),
+                        pct_encode(value)
+                    ),
+                }
+            }
             Action::Put { node, key, value } => {
                 write!(
                     f,
@@ -58,6 +74,14 @@ impl fmt::Display for TimedAction {
         }
     }
 }
+
+/// The switch datum `beatonly:N:on` writes through node N: Nacos' `sendBeatOnly` on, every
+/// other switch field at its default.
+pub const SWITCH_BEAT_ONLY_ON: &str =
+    r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","sendBeatOnly":true}"#;
+/// The switch datum `beatonly:N:off` writes.
+pub const SWITCH_BEAT_ONLY_OFF: &str =
+    r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","sendBeatOnly":false}"#;
 
 /// Why a timed action's text did not parse: the whole text, the field that is wrong, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,6 +215,21 @@ impl FromStr for TimedAction {
                 key: f.text_field("key")?,
                 value: f.text_field("value")?,
             },
+            "beatonly" => {
+                let node = f.num("node")?;
+                let value = match f.next("value")? {
+                    "on" => SWITCH_BEAT_ONLY_ON,
+                    "off" => SWITCH_BEAT_ONLY_OFF,
+                    other => {
+                        return Err(f.err("value", format!("value {other:?} is not on or off")))
+                    }
+                };
+                Action::Put {
+                    node,
+                    key: crate::key::SWITCH_KEY.into(),
+                    value: value.into(),
+                }
+            }
             "load" => Action::Load {
                 node: f.num("node")?,
                 first: f.num("first key")?,
@@ -365,6 +404,31 @@ mod tests {
                 },
             ),
             a(15, Action::Drop { msg: 123_456 }),
+            a(
+                16,
+                Action::Put {
+                    node: 1,
+                    key: crate::key::SWITCH_KEY.into(),
+                    value: SWITCH_BEAT_ONLY_ON.into(),
+                },
+            ),
+            a(
+                17,
+                Action::Put {
+                    node: 0,
+                    key: crate::key::SWITCH_KEY.into(),
+                    value: SWITCH_BEAT_ONLY_OFF.into(),
+                },
+            ),
+            // Another switch value keeps the put form.
+            a(
+                18,
+                Action::Put {
+                    node: 0,
+                    key: crate::key::SWITCH_KEY.into(),
+                    value: r#"{"sendBeatOnly":true}"#.into(),
+                },
+            ),
         ]
     }
 
@@ -401,7 +465,10 @@ mod tests {
             [
                 "13:load:3:0:200",
                 "14:rm:2:com.alibaba.nacos.naming.iplist.public%23%23DEFAULT_GROUP@@svc-0001",
-                "15:drop:123456"
+                "15:drop:123456",
+                "16:beatonly:1:on",
+                "17:beatonly:0:off",
+                "18:put:0:com.alibaba.nacos.naming.domains.meta.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00:%7B%22sendBeatOnly%22%3Atrue%7D",
             ]
         );
     }
@@ -428,6 +495,8 @@ mod tests {
         assert_eq!(field("x:crash:1"), "time");
         assert_eq!(field("5"), "verb");
         assert_eq!(field("5:fly:1"), "verb");
+        assert_eq!(field("5:beatonly:1:maybe"), "value");
+        assert_eq!(field("5:beatonly:1"), "value");
         assert_eq!(field("5:crash"), "node");
         assert_eq!(field("5:crash:x"), "node");
         assert_eq!(field("5:cut:1"), "link");

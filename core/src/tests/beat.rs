@@ -106,9 +106,54 @@ fn make_leader_refreshes_other_leader_records_and_marks_failures_follower() {
             "reply #2 200 B FOLLOWER term=0 vote=-",
         ],
     );
-    b.on_response(send_ids(&outs)[0], Err(Failure::Refused));
+    // Refused, timed out or unreadable: Java's empty onError, nothing changes.
+    let mut ids = send_ids(&outs);
+    for failure in [
+        Failure::Refused,
+        Failure::Timeout,
+        Failure::Malformed("not a peer".into()),
+    ] {
+        b.on_response(ids[0], Err(failure));
+        outputs(&mut b, &[]);
+        assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Leader);
+        // The next beat asks again, as Java's makeLeader does while the record says LEADER.
+        b.on_request(3, beat(0, 2, &[]));
+        let again = b.take_outputs();
+        ids = send_ids(&again);
+        assert_eq!(ids.len(), 1, "{again:?}");
+    }
+    // A non-200 answer marks it FOLLOWER.
+    b.on_response(ids[0], Err(Failure::Status(RaftError::server("boom"))));
     outputs(&mut b, &["event peer-marked-follower C"]);
     assert_eq!(b.peer(&addr(2)).unwrap().state, PeerState::Follower);
+}
+
+/// Java accepts a beat from an address that is not a member and stores its record
+/// (`RaftPeerSet.update` puts it), so `/leader` shows it; the member list does not change here.
+#[test]
+fn a_leader_that_is_not_a_member_has_its_record_shown() {
+    let mut b = node(1, 3);
+    let mut stranger = RaftPeer::new("127.0.0.99:8848");
+    stranger.state = PeerState::Leader;
+    stranger.term = 5;
+    stranger.vote_for = Some(stranger.ip.clone());
+    b.on_request(
+        1,
+        Request::Beat(Arc::new(BeatPacket {
+            peer: stranger.clone(),
+            datums: Vec::new(),
+        })),
+    );
+    skip(&mut b);
+    assert_eq!(b.leader(), Some("127.0.0.99:8848"));
+    assert_eq!(b.leader_record(), Some(&stranger));
+    assert!(b.peer("127.0.0.99:8848").is_none(), "not made a member");
+    b.on_request(2, beat(0, 6, &[]));
+    skip(&mut b);
+    assert_eq!(
+        b.leader_record().map(|p| p.ip.as_str()),
+        Some(addr(0).as_str())
+    );
 }
 
 #[test]
@@ -199,6 +244,155 @@ fn send_beat_only_sends_no_datums_and_receivers_skip_sync() {
         ],
     );
     assert_eq!(b.datum_count(), 1, "nothing is deleted without sync");
+}
+
+/// The keys a beat `outs` sends lists, per receiver.
+fn beat_keys(outs: &[Output]) -> Vec<usize> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                request: Request::Beat(p),
+                ..
+            } => Some(p.datums.len()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A write on leader `a`, acknowledged by every follower.
+fn put_acked(a: &mut Node, k: impl Into<String>, v: JsonValue) {
+    a.put(k, v);
+    for id in send_ids(&a.take_outputs()) {
+        a.on_response(id, Ok(Response::Ok));
+    }
+    skip(a);
+}
+
+/// `sendBeatOnly` comes from the replicated switch datum (RaftCore 632-650, 763;
+/// SwitchManager.update 330): a leader that applies the switch sends empty beats; a follower
+/// that applied it skips the sync (so it deletes nothing); a deleted switch keeps the value, a
+/// reloaded one changes nothing, and a restored one applies from start-up.
+#[test]
+fn send_beat_only_follows_the_switch_datum() {
+    let switch = key::SWITCH_KEY;
+    let mut a = elected(3);
+    put_acked(&mut a, iplist(1), value(r#"{"instanceList":[]}"#));
+    put_acked(
+        &mut a,
+        switch,
+        value(r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","sendBeatOnly":true}"#),
+    );
+    assert!(a.send_beat_only());
+    let beats = |a: &mut Node| {
+        for _ in 0..10 {
+            a.tick();
+        }
+        beat_keys(&a.take_outputs())
+    };
+    assert_eq!(beats(&mut a), vec![0, 0], "empty beats");
+    a.remove(switch);
+    skip(&mut a);
+    assert!(a.datum(switch).is_none());
+    assert!(a.send_beat_only(), "a deleted switch keeps its value");
+    assert_eq!(beats(&mut a), vec![0, 0]);
+    // A switch without the field sets Java's default, false; one Java cannot read changes nothing.
+    put_acked(&mut a, switch, value(r#"{"sendBeatOnly":{}}"#));
+    assert!(a.send_beat_only());
+    put_acked(&mut a, switch, value(r#"{"sendBeatOnly":"false"}"#));
+    assert!(!a.send_beat_only());
+    put_acked(&mut a, switch, value(r#"{"sendBeatOnly":1}"#));
+    assert!(a.send_beat_only());
+    put_acked(&mut a, switch, value(r#"{"name":"x"}"#));
+    assert!(!a.send_beat_only());
+    assert_eq!(beats(&mut a), vec![2, 2], "both keys listed again");
+    a.reload(crate::Datum {
+        key: switch.into(),
+        value: Some(value(r#"{"sendBeatOnly":true}"#)),
+        timestamp: 99,
+    });
+    assert!(!a.send_beat_only(), "reload notifies no listener");
+
+    // A follower that committed the switch skips the sync: the leader's empty key list deletes
+    // nothing.
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(1), "{}", 1, 0, 1));
+    b.on_request(3, commit(switch, r#"{"sendBeatOnly":true}"#, 1, 0, 1));
+    skip(&mut b);
+    assert!(b.send_beat_only());
+    b.on_request(4, beat(0, 1, &[]));
+    outputs(
+        &mut b,
+        &[
+            "event beat-accepted A term=1",
+            "reply #4 200 B FOLLOWER term=1 vote=-",
+        ],
+    );
+    assert_eq!(b.datum_count(), 2, "nothing is deleted without sync");
+
+    // Restored from disk with the switch on: on from the start.
+    let on = crate::Datum {
+        key: switch.into(),
+        value: Some(value(r#"{"sendBeatOnly":true}"#)),
+        timestamp: 3,
+    };
+    let r = Node::restore(Config::default(), &addr(1), &members(3), 1, [on], 0).unwrap();
+    assert!(r.send_beat_only());
+}
+
+/// A datum that is neither meta nor instance list (a switch-named key without the meta prefix):
+/// Java's leader still beats, with an entry without key (RaftCore 639-648); a follower accepts
+/// the leader (due reset, leader made), then fails the sync with the NullPointerException's 500
+/// and an empty body, deleting nothing (RaftCore 763-773).
+#[test]
+fn keys_neither_meta_nor_iplist_beat_without_key_and_fail_the_sync_after_the_leader_is_accepted() {
+    let odd = "com.alibaba.nacos.naming.00-00---000-NACOS_SWITCH_DOMAIN-000---00-00";
+    let mut a = elected(3);
+    a.reload(crate::Datum {
+        key: odd.into(),
+        value: Some(value("{}")),
+        timestamp: 4,
+    });
+    let mut sent = Vec::new();
+    for _ in 0..10 {
+        a.tick();
+        sent.extend(a.take_outputs());
+    }
+    let packet = sent
+        .iter()
+        .find_map(|o| match o {
+            Output::Send {
+                request: Request::Beat(p),
+                ..
+            } => Some(p.clone()),
+            _ => None,
+        })
+        .expect("the leader beats");
+    assert_eq!(packet.datums.len(), 1);
+    assert_eq!(packet.datums[0].key, "");
+    assert!(
+        !packet.to_json().contains("\"key\""),
+        "{}",
+        packet.to_json()
+    );
+
+    let mut b = following(3, 1);
+    b.on_request(2, commit(&iplist(1), "{}", 1, 0, 1));
+    skip(&mut b);
+    // A new leader C whose beat lists no key for b's datum, then an entry without key.
+    let c = 2;
+    b.on_request(3, beat(c, 2, &[("", 5)]));
+    let outs = outputs(
+        &mut b,
+        &[
+            "event leader-changed C was=A",
+            "send A #1 peer",
+            "event beat-accepted C term=2",
+            "reply #3 500 ",
+        ],
+    );
+    assert_eq!(the_reply(&outs).unwrap_err().http_body(), "");
+    assert_eq!(b.leader(), Some(addr(c).as_str()));
+    assert_eq!(b.datum_count(), 1, "the dead-key pass never ran");
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn publish_timeout_fails_but_nothing_is_rolled_back() {
     a.on_timer(Timer::PublishTimeout(1));
     outputs(&mut a, &[
         "event publish-failed iplist.s000: data publish failed, caused failed to notify majority",
-        "done op#1 500 data publish failed, caused failed to notify majority",
+        "done op#1 500 data publish failed, caused failed to notify majority, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s000",
     ]);
     assert_eq!(a.datum(&iplist(0)).unwrap().timestamp, 1);
     assert_eq!(a.local().term, 101);
