@@ -24,8 +24,10 @@ const PRUNE_EVERY_MS: f64 = 1_000.0;
 const RESYNC_WAIT_MS: u32 = 3_000;
 /// The shortest drawn line that cuts (shorter: a click).
 const CUT_MIN_LEN: f64 = 40.0;
-/// Log lines rendered.
+/// Log lines rendered (the newest), and while the log's tab is hidden (it is re-rendered every
+/// frame: the DOM contract keeps it in the page).
 const LOG_ROWS: usize = 300;
+const HIDDEN_LOG_ROWS: usize = 40;
 
 /// What the inspector shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,7 +101,8 @@ pub struct LiveApp {
     streams: Vec<Option<Stream>>,
     /// Per node, a generation: events of a replaced stream are ignored.
     gens: Vec<u32>,
-    timers: Vec<Timeout>,
+    /// Per node: its pending reconnect or re-sync check.
+    timers: Vec<Option<Timeout>>,
     /// The display clock (dropped = stopped).
     _clock: dom::FrameLoop,
     _listeners: Vec<dom::Listener>,
@@ -131,6 +134,7 @@ impl LiveApp {
         self.frozen = None;
         self.sel = Sel::None;
         self.gens = vec![0; addrs.len()];
+        self.timers = (0..addrs.len()).map(|_| None).collect();
         self.streams = (0..addrs.len()).map(|_| None).collect();
         if self.via.is_empty() || !addrs.contains(&self.via) {
             self.via = addrs.first().cloned().unwrap_or_default();
@@ -157,15 +161,13 @@ impl LiveApp {
         }
     }
 
-    fn later(&mut self, ctx: &Context<Self>, ms: u32, msg: Msg) {
+    /// Sends `msg` about node `i` after `ms`; a newer one for the same node replaces it (a
+    /// reconnect supersedes a re-sync check, and dropping a `Timeout` cancels it).
+    fn later(&mut self, ctx: &Context<Self>, i: usize, ms: u32, msg: Msg) {
         let link = ctx.link().clone();
-        self.timers.retain(|_| true);
-        // Bounded: one pending reconnect or check per node and event, dropped when fired late.
-        if self.timers.len() > 64 {
-            self.timers.drain(..32);
+        if let Some(slot) = self.timers.get_mut(i) {
+            *slot = Some(Timeout::new(ms, move || link.send_message(msg)));
         }
-        self.timers
-            .push(Timeout::new(ms, move || link.send_message(msg)));
     }
 
     fn toast(&mut self, ctx: &Context<Self>, text: String) {
@@ -283,7 +285,7 @@ impl Component for LiveApp {
                 if self.gens.get(i) == Some(&g)
                     && self.model.apply(i, &r, net::wall_ms()) == super::model::After::Resync
                 {
-                    self.later(ctx, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
+                    self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
                 }
                 false
             }
@@ -302,7 +304,7 @@ impl Component for LiveApp {
                 let tries = self.model.dropped(i, net::wall_ms());
                 // Backoff: 0.5 s, 1 s, 2 s ... at most 8 s.
                 let delay = (500u32 << tries.saturating_sub(1).min(4)).min(8_000);
-                self.later(ctx, delay, Msg::Reconnect(i, g));
+                self.later(ctx, i, delay, Msg::Reconnect(i, g));
                 true
             }
             Msg::Reconnect(i, g) => {
@@ -534,7 +536,7 @@ impl Component for LiveApp {
                             { self.inspector(ctx, m, now) }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Events}>
-                            { event_log(self.lang, m) }
+                            { event_log(self.lang, m, if self.tab == Tab::Events { LOG_ROWS } else { HIDDEN_LOG_ROWS }) }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Data}>
                             { self.data_view(ctx, m) }
@@ -586,9 +588,9 @@ fn safety(lang: Lang, m: &LiveModel) -> Html {
     }
 }
 
-fn event_log(lang: Lang, m: &LiveModel) -> Html {
+fn event_log(lang: Lang, m: &LiveModel, rows: usize) -> Html {
     let start = m.started.unwrap_or(0.0);
-    let rows = m.log.iter().rev().take(LOG_ROWS).map(|l| {
+    let rows = m.log.iter().rev().take(rows).map(|l| {
         let addr = &m.nodes[l.node].addr;
         let name = short(addr);
         let (text, kind) = match &l.item {
@@ -839,7 +841,7 @@ impl LiveApp {
         let t = self.t();
         match &self.sel {
             Sel::Node(i) if *i < m.nodes.len() => self.node_view(ctx, m, *i, now),
-            Sel::Msg(rid, answer) => msg_view(self.lang, m, rid, *answer),
+            Sel::Msg(rid, _) => msg_view(self.lang, m, rid),
             Sel::Link(a, b) if *b < m.nodes.len() => self.link_view(ctx, m, *a, *b),
             _ => html! {
                 <div class="inspector">
@@ -1069,7 +1071,7 @@ impl LiveApp {
     }
 }
 
-fn msg_view(lang: Lang, m: &LiveModel, rid: &str, answer: bool) -> Html {
+fn msg_view(lang: Lang, m: &LiveModel, rid: &str) -> Html {
     let t = texts::tr(lang);
     let tr = lang.tr();
     let side = |f: Option<&super::model::Flight>, title: &'static str| -> Html {
@@ -1097,7 +1099,6 @@ fn msg_view(lang: Lang, m: &LiveModel, rid: &str, answer: bool) -> Html {
             </section>
         }
     };
-    let _ = answer;
     html! {
         <div class="inspector" data-testid="live-msg" data-rid={rid.to_string()}>
             <p class="hint">{ "rid " }{ rid }</p>
