@@ -82,6 +82,19 @@ async function centre(addr) {
   return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
 }
 
+function startNode(n) {
+  n.proc = spawn(bin, n.args, { stdio: ['ignore', 'ignore', fs.openSync(n.log, 'a')] });
+}
+
+async function stopNode(n) {
+  if (n.proc.exitCode !== null || n.proc.signalCode !== null) return;
+  const gone = new Promise((ok) => n.proc.once('exit', ok));
+  n.proc.kill('SIGTERM');
+  const t = setTimeout(() => n.proc.kill('SIGKILL'), 5_000);
+  await gone;
+  clearTimeout(t);
+}
+
 before(async () => {
   assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no build in ${dist}: run trunk build --release`);
   assert.ok(fs.existsSync(bin), `no node binary at ${bin}: cargo build --release -p nacos-raft-node`);
@@ -93,10 +106,11 @@ before(async () => {
   for (const addr of addrs) {
     const dir = path.join(tmp, addr.replace(':', '_'));
     const log = path.join(tmp, `${addr.replace(':', '_')}.log`);
-    const proc = spawn(bin, ['--addr', addr, '--members', addrs.join(','), '--data-dir', dir, '--faults',
-      '--loopback-only', '--health-check', 'none', '--web-origin', origin, ...TIMINGS],
-    { stdio: ['ignore', 'ignore', fs.openSync(log, 'w')] });
-    nodes.push({ addr, dir, proc, log });
+    const args = ['--addr', addr, '--members', addrs.join(','), '--data-dir', dir, '--faults',
+      '--loopback-only', '--health-check', 'none', '--web-origin', origin, ...TIMINGS];
+    const n = { addr, dir, log, args, proc: null };
+    startNode(n);
+    nodes.push(n);
   }
   await until('a leader all three nodes agree on', async () => {
     const l = await Promise.all(addrs.map(apiLeader));
@@ -112,15 +126,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await srv?.close();
-  for (const n of nodes) {
-    if (n.proc.exitCode === null) {
-      const gone = new Promise((ok) => n.proc.once('exit', ok));
-      n.proc.kill('SIGTERM');
-      const t = setTimeout(() => n.proc.kill('SIGKILL'), 5_000);
-      await gone;
-      clearTimeout(t);
-    }
-  }
+  for (const n of nodes) await stopNode(n);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -218,7 +224,23 @@ test('live: a cut drawn across a follower\'s links makes its term climb, on the 
   await until('the follower\'s term to climb on the page', async () => Number(await pageAttr(f, 'data-term')) > termPage0, 10_000);
   await until('the follower\'s term to climb on /state', async () => (await apiTerm(f)) > termApi0, 10_000);
   await page.screenshot({ path: path.join(artifacts, 'live-cut.png') });
-  // Heal it (both ends) so the nodes stop cleanly.
   for (const addr of addrs) await http(addr, '/nacos-raft/v1/faults/heal-all', 'POST');
-  assert.deepEqual(errors, []);
+  await until('the links drawn open again', async () =>
+    (await page.locator('[data-link-state="open"]').count()) === 3, 5_000);
+});
+
+test('live: a stopped process is drawn unreachable (not crashed) and reconnected when it is back', async () => {
+  const n = nodes[2];
+  await stopNode(n);
+  await until('the stopped node drawn unreachable', async () =>
+    (await pageAttr(n.addr, 'data-conn')) !== 'open' && (await pageAttr(n.addr, 'data-state')) === 'DOWN', 5_000);
+  assert.equal(await pageAttr(n.addr, 'data-crashed'), 'false', 'unreachable, not crashed by the fault API');
+  await page.waitForTimeout(1_500);
+  startNode(n);
+  // Reconnection with backoff (at most 8 s between attempts).
+  await until('the restarted process back on the page', async () =>
+    (await pageAttr(n.addr, 'data-conn')) === 'open' && ['FOLLOWER', 'LEADER', 'CANDIDATE'].includes(await pageAttr(n.addr, 'data-state')), 15_000);
+  // The only console errors are the refused stream connections of the stopped process.
+  const others = errors.filter((e) => !/nacos-raft\/v1\/events|ERR_CONNECTION_REFUSED/.test(e));
+  assert.deepEqual(others, []);
 });

@@ -930,7 +930,7 @@ impl LiveApp {
                 if !nd.faults.enabled && nd.synced {
                     <p class="warn" data-testid="live-faults-disabled">{ t.faults_disabled }</p>
                 }
-                <div class="buttons">
+                <div class="actions">
                     { fault(t.crash, "crash", "live-crash") }
                     { fault(t.restart, "restart", "live-restart") }
                     { fault(t.isolate, "isolate", "live-isolate") }
@@ -974,7 +974,7 @@ impl LiveApp {
         html! {
             <div class="inspector" data-testid="live-link">
                 <h3>{ t.select_link }{ ": " }{ format!("{} ↔ {}", na.addr, nb.addr) }</h3>
-                <div class="buttons">
+                <div class="actions">
                     <button onclick={cut} data-testid="live-cut-link" disabled={!na.faults.enabled}>{ t.cut }</button>
                     <button onclick={heal} data-testid="live-heal-link">{ t.heal }</button>
                 </div>
@@ -1010,7 +1010,7 @@ impl LiveApp {
         };
         html! {
             <div class="data-view">
-                <table class="datums" data-testid="live-data">
+                <table class="matrix" data-testid="live-data">
                     <tr>
                         <th>{ tr.peer }</th>
                         { for keys.iter().map(|k| html! { <th title={k.clone()}>{ describe::short_key(k) }</th> }) }
@@ -1019,8 +1019,8 @@ impl LiveApp {
                         <tr data-testid="live-data-row" data-node={n.addr.clone()} data-keys={n.datums.len().to_string()}>
                             <th>{ short(&n.addr) }</th>
                             { for keys.iter().map(|k| match n.datums.get(k) {
-                                Some(ts) => html! { <td data-key={k.clone()} data-ts={ts.to_string()}>{ ts }</td> },
-                                None => html! { <td class="missing">{ "—" }</td> },
+                                Some(ts) => html! { <td class="cell same" data-key={k.clone()} data-ts={ts.to_string()}>{ ts }</td> },
+                                None => html! { <td class="cell missing">{ "—" }</td> },
                             }) }
                         </tr>
                     }) }
@@ -1050,8 +1050,8 @@ impl LiveApp {
             Msg::Connect
         });
         html! {
-            <div class="help-back" data-testid="live-connect-dialog">
-                <form class="help" role="dialog" aria-label={t.connect_title} {onsubmit}>
+            <div class="overlay" role="dialog" aria-modal="true" data-testid="live-connect-dialog">
+                <form class="dialog" aria-label={t.connect_title} {onsubmit}>
                     <h2>{ t.connect_title }</h2>
                     <p>{ t.connect_hint }</p>
                     <input type="text" class="addrs" value={self.addrs_text.clone()} {oninput}
@@ -1059,7 +1059,7 @@ impl LiveApp {
                     if let Some(e) = &self.error {
                         <p class="warn" role="alert" data-testid="url-error">{ e }</p>
                     }
-                    <div class="buttons">
+                    <div class="actions">
                         <button type="submit" data-testid="live-connect">{ t.connect_go }</button>
                         if !self.model.nodes.is_empty() {
                             <button type="button" onclick={link.callback(|_| Msg::Dialog(false))}>{ t.cancel }</button>

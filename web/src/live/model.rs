@@ -863,18 +863,27 @@ impl LiveModel {
                 None
             };
             let start = f.shown_from(req_end);
-            let real = f.end.map_or(now - start, |e| e - start);
-            let span = real.max(MIN_FLIGHT_MS);
             let age = now - start;
-            if age < 0.0 || age > span {
+            if age < 0.0 {
                 continue;
             }
-            let failed = matches!(f.fate, Fate::Failed(_));
-            let progress = if failed && f.end.is_some() {
-                // A failed message stops half-way.
-                (age / span).min(0.5)
+            let (progress, failed) = if matches!(f.fate, Fate::Failed(_)) {
+                // It flies to the middle, and bursts there once its failure is known (a timeout
+                // is known only when the sender gives up), for half a flight.
+                let burst_at = f.end.unwrap_or(start).max(start + MIN_FLIGHT_MS / 2.0);
+                if now > burst_at + MIN_FLIGHT_MS / 2.0 {
+                    continue;
+                }
+                ((age / MIN_FLIGHT_MS).min(0.5), now >= burst_at)
             } else {
-                age / span
+                let span = f
+                    .end
+                    .map_or(MIN_FLIGHT_MS, |e| (e - start).max(MIN_FLIGHT_MS));
+                if age > span {
+                    // Arrived, or still waiting for news of its arrival: off the ring.
+                    continue;
+                }
+                (age / span, false)
             };
             out.push(Shown {
                 key: key.clone(),
@@ -882,7 +891,7 @@ impl LiveModel {
                 from: f.from,
                 to: f.to,
                 progress,
-                failed: failed && progress >= 0.5,
+                failed,
                 granted: f.granted,
                 status: f.status.unwrap_or(0),
             });
