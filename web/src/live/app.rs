@@ -694,12 +694,10 @@ impl LiveApp {
                 }
             })
         };
-        let drawing = self.cut_line.is_some();
-        let onpointermove = link.batch_callback(move |e: PointerEvent| {
-            drawing.then(|| svg_point(&e).map(Msg::CutMove)).flatten()
-        });
-        let onpointerup =
-            link.batch_callback(move |_: PointerEvent| drawing.then_some(Msg::CutEnd));
+        // Moves and the release always go to `update`, which ignores them when no line is being
+        // drawn: a closure made at the last render could be older than the pointer going down.
+        let onpointermove = link.batch_callback(|e: PointerEvent| svg_point(&e).map(Msg::CutMove));
+        let onpointerup = link.callback(|_: PointerEvent| Msg::CutEnd);
 
         let mut links = Vec::new();
         for a in 0..n {

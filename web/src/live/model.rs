@@ -604,7 +604,7 @@ impl LiveModel {
             } => {
                 let t = self.page_time(i, at_ms, now);
                 let n = &mut self.nodes[i];
-                let was_crashed = n.synced && n.faults.crashed;
+                let was_crashed = n.faults.crashed;
                 let had_peer = n.peer.is_some();
                 n.synced = true;
                 n.conn = Conn::Open;
