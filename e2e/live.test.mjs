@@ -153,7 +153,7 @@ test('live: a publish from the page reaches every node\'s Data row and disk', as
   await page.fill('[data-testid=live-publish-service]', 'e2e-live');
   await page.click('[data-testid=live-publish]');
   for (const addr of addrs) {
-    await page.waitForSelector(`[data-testid=live-data-row][data-node="${addr}"] td[data-key*="e2e-live"]`, { timeout: 10_000 });
+    await page.waitForSelector(`[data-testid=live-data-row][data-addr="${addr}"] td[data-key*="e2e-live"]`, { timeout: 10_000 });
   }
   const onDisk = (dir) => {
     const found = [];

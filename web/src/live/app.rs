@@ -606,7 +606,7 @@ fn event_log(lang: Lang, m: &LiveModel, rows: usize) -> Html {
             LogItem::Note(n) => (format!("{name} {}", texts::note(lang, n)), note_kind(n)),
         };
         html! {
-            <li data-kind={kind} data-node={addr.clone()}>
+            <li data-kind={kind} data-addr={addr.clone()}>
                 <span class="at">{ format!("{:.1}s", ((l.at - start) / 1000.0).max(0.0)) }</span>{ " " }{ text }
             </li>
         }
@@ -913,7 +913,7 @@ impl LiveApp {
             active.push(format!("{} {}–{}", t.latency, l.min, l.max));
         }
         html! {
-            <div class="inspector" data-testid="live-node" data-node={nd.addr.clone()}>
+            <div class="inspector" data-testid="live-node" data-addr={nd.addr.clone()}>
                 <h3>{ format!("{} · {}", describe::letter(i), nd.addr) }</h3>
                 <dl>
                     <dt>{ tr.state }</dt><dd>{ describe::state_word(self.lang, nd.state()) }{ " · " }{ texts::conn_word(self.lang, nd.conn) }</dd>
@@ -1014,7 +1014,7 @@ impl LiveApp {
                         { for keys.iter().map(|k| html! { <th title={k.clone()}>{ describe::short_key(k) }</th> }) }
                     </tr>
                     { for m.nodes.iter().map(|n| html! {
-                        <tr data-testid="live-data-row" data-node={n.addr.clone()} data-keys={n.datums.len().to_string()}>
+                        <tr data-testid="live-data-row" data-addr={n.addr.clone()} data-keys={n.datums.len().to_string()}>
                             <th>{ short(&n.addr) }</th>
                             { for keys.iter().map(|k| match n.datums.get(k) {
                                 Some(ts) => html! { <td class="cell same" data-key={k.clone()} data-ts={ts.to_string()}>{ ts }</td> },
