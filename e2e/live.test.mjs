@@ -148,6 +148,42 @@ test('live: three nodes with the leader the nodes report, and messages flowing',
   await page.screenshot({ path: path.join(artifacts, 'live.png') });
 });
 
+test('live: pause freezes the view while the cluster goes on, export saves the recorded session', async () => {
+  const count = async () => Number(await page.getAttribute('[data-testid=live-msg-count]', 'data-count'));
+  await page.click('[data-testid=play]');
+  assert.equal(await page.getAttribute('[data-testid=play]', 'data-playing'), 'false');
+  const frozen = await count();
+  await page.waitForTimeout(1_200);
+  assert.equal(await count(), frozen, 'the view is frozen');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export]')]);
+  const doc = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(doc.format, 'nacos-raft-live-session/1');
+  assert.deepEqual(doc.nodes, addrs);
+  assert.ok(doc.messages > frozen, `recorded while paused: ${doc.messages} > ${frozen}`);
+  assert.ok(doc.records.some((r) => r.record.type === 'snapshot') && doc.records.some((r) => r.record.type === 'msg'));
+  await page.click('[data-testid=play]');
+  await until('the view to move again', async () => (await count()) > doc.messages, 5_000);
+});
+
+test('live: the Connect dialog remembers the addresses and refuses a bad one', async () => {
+  // From the simulation: Live… opens the dialog, prefilled with the last cluster.
+  const p2 = await browser.context.newPage();
+  await p2.goto(`${srv.url}#seed=3&nodes=3`);
+  await p2.waitForSelector('[data-node]');
+  await p2.click('[data-testid=live-open]');
+  await p2.waitForSelector('[data-testid=live-connect-dialog]');
+  assert.equal(await p2.inputValue('[data-testid=live-addrs]'), addrs.join(','));
+  await p2.fill('[data-testid=live-addrs]', '127.0.0.1:99999');
+  await p2.click('[data-testid=live-connect]');
+  assert.match(await p2.textContent('[data-testid=url-error]'), /not a port/);
+  assert.equal(await p2.locator('[data-node]').count(), 0, 'nothing connected');
+  await p2.fill('[data-testid=live-addrs]', addrs.join(', '));
+  await p2.click('[data-testid=live-connect]');
+  await until('three streams open', async () => (await p2.locator('[data-conn="open"]').count()) === 3, 10_000);
+  assert.equal(new URL(p2.url()).hash, `#live=${addrs.join(',')}`);
+  await p2.close();
+});
+
 test('live: a publish from the page reaches every node\'s Data row and disk', async () => {
   await page.click('[data-tab=data]');
   await page.fill('[data-testid=live-publish-service]', 'e2e-live');

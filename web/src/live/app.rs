@@ -136,6 +136,8 @@ impl LiveApp {
         self.gens = vec![0; addrs.len()];
         self.timers = (0..addrs.len()).map(|_| None).collect();
         self.streams = (0..addrs.len()).map(|_| None).collect();
+        // Remembered for the Connect dialog, however the page was connected (hash or dialog).
+        net::store_addrs(&addrs.join(","));
         if self.via.is_empty() || !addrs.contains(&self.via) {
             self.via = addrs.first().cloned().unwrap_or_default();
         }
@@ -429,7 +431,6 @@ impl Component for LiveApp {
             }
             Msg::Connect => match hash::parse_list(&self.addrs_text) {
                 Ok(a) if !a.is_empty() => {
-                    net::store_addrs(&a.join(","));
                     dom::replace_hash(&hash::hash_of(&a));
                     self.error = None;
                     self.dialog = false;
