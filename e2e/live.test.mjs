@@ -265,6 +265,29 @@ test('live: a cut drawn across a follower\'s links makes its term climb, on the 
     (await page.locator('[data-link-state="open"]').count()) === 3, 5_000);
 });
 
+test('live: a node started without --faults has its controls say so', async () => {
+  const addr = `127.0.0.1:${await freePort()}`;
+  const n = {
+    addr, dir: path.join(tmp, 'nofaults'), log: path.join(tmp, 'nofaults.log'),
+    args: ['--addr', addr, '--members', addr, '--data-dir', path.join(tmp, 'nofaults'), '--loopback-only',
+      '--health-check', 'none', '--web-origin', new URL(srv.url).origin, ...TIMINGS],
+  };
+  startNode(n);
+  nodes.push(n);
+  const p3 = await browser.context.newPage();
+  await p3.goto(`${srv.url}#live=${addr}`);
+  await p3.waitForSelector(`[data-node="${addr}"][data-conn="open"]`, { timeout: 15_000 });
+  await p3.click(`[data-node="${addr}"] circle.body`);
+  await p3.waitForSelector('[data-testid=live-faults-disabled]');
+  assert.match(await p3.textContent('[data-testid=live-faults-disabled]'), /--faults/);
+  assert.ok(await p3.isDisabled('[data-testid=live-crash]'));
+  // The node itself refuses: 403 with the text the page shows.
+  const r = await http(addr, '/nacos-raft/v1/faults/crash', 'POST');
+  assert.equal(r.status, 403);
+  await p3.close();
+  await stopNode(n);
+});
+
 test('live: a stopped process is drawn unreachable (not crashed) and reconnected when it is back', async () => {
   const n = nodes[2];
   await stopNode(n);
