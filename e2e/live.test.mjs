@@ -145,6 +145,14 @@ test('live: three nodes with the leader the nodes report, and messages flowing',
   await until('the message count to grow', async () => (await count()) > first + 3, 5_000);
   await page.waitForSelector('[data-msg]', { state: 'attached', timeout: 5_000 });
   assert.equal(await page.getAttribute('[data-testid=violations]', 'data-count'), '0');
+  // Events in words, in both languages.
+  await page.click('[data-tab=events]');
+  await until('beats in words', async () => /receivedBeat/.test(await page.textContent('[data-testid=event-log]')), 5_000);
+  await page.click('[data-testid=lang]');
+  await until('the same log in Chinese', async () => /[\u4e00-\u9fff]/.test(await page.textContent('[data-testid=event-log]')), 5_000);
+  await page.screenshot({ path: path.join(artifacts, 'live-zh.png') });
+  await page.click('[data-testid=lang]');
+  await page.click('[data-tab=inspect]');
   await page.screenshot({ path: path.join(artifacts, 'live.png') });
 });
 
