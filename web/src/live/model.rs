@@ -89,9 +89,6 @@ pub enum Record {
     Snapshot {
         /// Writer's clock.
         at_ms: u64,
-        /// Its address.
-        #[serde(default)]
-        node: String,
         /// Its own record (`null` while crashed).
         peer: Option<RaftPeer>,
         /// Its view of the others.
@@ -108,9 +105,6 @@ pub enum Record {
         /// Its faults.
         #[serde(default)]
         faults: Faults,
-        /// Every member.
-        #[serde(default)]
-        members: Vec<String>,
     },
     /// One side of one exchange.
     Msg(MsgRecord),
@@ -600,7 +594,6 @@ impl LiveModel {
                 datums,
                 config,
                 faults,
-                ..
             } => {
                 let t = self.page_time(i, at_ms, now);
                 let n = &mut self.nodes[i];
@@ -621,7 +614,8 @@ impl LiveModel {
                 } else if was_crashed || (had_peer && self.nodes[i].term() == 0) {
                     self.note(t, i, Note::Restarted);
                 }
-                // A restart starts at term 0: the term observer starts again for it.
+                // The snapshot replaces the term the term observer compares with: a restart at
+                // term 0 is not a term going down.
                 After::Nothing
             }
             Record::State {
