@@ -217,6 +217,7 @@ impl Component for LiveApp {
         let lang = dom::stored_lang()
             .map(|t| Lang::from_tag(&t))
             .unwrap_or_else(|| Lang::from_tag(&dom::browser_lang()));
+        dom::store_lang(lang.tag());
         let link = ctx.link().clone();
         let hashl =
             dom::Listener::window("hashchange", move |_| link.send_message(Msg::HashChanged));
