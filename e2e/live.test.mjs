@@ -169,7 +169,8 @@ test('live: pause freezes the view while the cluster goes on, export saves the r
   assert.deepEqual(doc.nodes, addrs);
   assert.ok(doc.messages > frozen, `recorded while paused: ${doc.messages} > ${frozen}`);
   assert.ok(doc.records.some((r) => r.record.type === 'snapshot') && doc.records.some((r) => r.record.type === 'msg'));
-  await page.click('[data-testid=play]');
+  await page.keyboard.press('Space');
+  assert.equal(await page.getAttribute('[data-testid=play]', 'data-playing'), 'true', 'Space plays again');
   await until('the view to move again', async () => (await count()) > doc.messages, 5_000);
 });
 

@@ -73,6 +73,7 @@ pub enum Msg {
     Published(String, Result<(), String>),
     Input(Field, String),
     Dialog(bool),
+    Escape,
     Connect,
     CutStart((f64, f64)),
     CutMove((f64, f64)),
@@ -222,6 +223,26 @@ impl Component for LiveApp {
         let hashl =
             dom::Listener::window("hashchange", move |_| link.send_message(Msg::HashChanged));
         let link = ctx.link().clone();
+        // The simulation's keys where they mean the same here: Space pauses, L switches the
+        // language, Esc closes the dialog or clears the selection.
+        let keys = dom::Listener::window("keydown", move |e| {
+            use wasm_bindgen::JsCast;
+            let Ok(k) = e.dyn_into::<web_sys::KeyboardEvent>() else {
+                return;
+            };
+            if k.ctrl_key() || k.meta_key() || k.alt_key() || dom::in_text_field(&k) {
+                return;
+            }
+            let msg = match k.key().as_str() {
+                " " => Msg::TogglePause,
+                "l" | "L" => Msg::ToggleLang,
+                "Escape" => Msg::Escape,
+                _ => return,
+            };
+            k.prevent_default();
+            link.send_message(msg);
+        });
+        let link = ctx.link().clone();
         let clock = dom::FrameLoop::start(move |_| {
             link.send_message(Msg::Frame);
             true
@@ -234,7 +255,7 @@ impl Component for LiveApp {
             gens: Vec::new(),
             timers: Vec::new(),
             _clock: clock,
-            _listeners: vec![hashl],
+            _listeners: vec![hashl, keys],
             now: net::wall_ms(),
             last_prune: 0.0,
             lang,
@@ -425,6 +446,14 @@ impl Component for LiveApp {
                     Field::Via => self.via = v,
                 }
                 false
+            }
+            Msg::Escape => {
+                if self.dialog && !self.model.nodes.is_empty() {
+                    self.dialog = false;
+                } else {
+                    self.sel = Sel::None;
+                }
+                true
             }
             Msg::Dialog(open) => {
                 self.dialog = open;
