@@ -784,6 +784,13 @@ impl LiveApp {
                 "end"
             };
             let title = format!("{} · {} · {} {}", nd.addr, word, tr.term, nd.term());
+            let vote_label = nd
+                .peer
+                .as_ref()
+                .and_then(|p| p.vote())
+                .and_then(|v| m.index(v))
+                .map(|j| format!("{}→{}", tr.vote, describe::letter(j)))
+                .unwrap_or_default();
             let leader_due = nd.leader_due(now);
             let beat_due = nd.beat_due(now);
             html! {
@@ -808,6 +815,9 @@ impl LiveApp {
                             r * 0.22, -r * 1.18, r * 0.5, -r * 1.38, r * 0.45, -r * 1.02])} />
                     }
                     <circle class="body" r={d1(r)} stroke-dasharray={unreachable.then_some("6 6")} />
+                    if st == Some(PeerState::Candidate) {
+                        <circle class="cand-ring" r={d1(r - 5.0)} />
+                    }
                     if st.is_none() && !unreachable {
                         <path class="down-x" d={format!("M {a} {a} L {b} {b} M {a} {b} L {b} {a}", a = d1(-r * 0.6), b = d1(r * 0.6))} />
                     }
@@ -817,7 +827,8 @@ impl LiveApp {
                     <g class="label" transform={translate(lx - x, ly - y)}>
                         <text text-anchor={anchor} class="addr">{ nd.addr.clone() }</text>
                         <text text-anchor={anchor} class="sub" y="18">
-                            { if nd.datums.is_empty() { String::new() } else { format!("▤{}", nd.datums.len()) } }
+                            { vote_label }
+                            { if nd.datums.is_empty() { String::new() } else { format!("  ▤{}", nd.datums.len()) } }
                         </text>
                     </g>
                 </g>
