@@ -989,7 +989,7 @@ impl LiveApp {
                 </table>
                 if let Some(p) = &nd.peer {
                     <h3>{ tr.own_peer }</h3>
-                    <pre class="payload">{ serde_json::to_string_pretty(p).unwrap_or_default() }</pre>
+                    <pre class="payload">{ serde_json::to_string(p).ok().and_then(|j| jsonfmt::pretty(&j)).unwrap_or_default() }</pre>
                 }
             </div>
         }

@@ -82,8 +82,7 @@ pub struct DatumKey {
 }
 
 /// One record of a node's stream.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[derive(Clone, Debug)]
 pub enum Record {
     /// Where the node stands.
     Snapshot {
@@ -92,18 +91,14 @@ pub enum Record {
         /// Its own record (`null` while crashed).
         peer: Option<RaftPeer>,
         /// Its view of the others.
-        #[serde(default)]
         peers: Vec<RaftPeer>,
         /// Its leader.
         leader: Option<String>,
         /// Its keys.
-        #[serde(default)]
         datums: Vec<DatumKey>,
         /// Its timings.
-        #[serde(default)]
         config: Timings,
         /// Its faults.
-        #[serde(default)]
         faults: Faults,
     },
     /// One side of one exchange.
@@ -126,14 +121,11 @@ pub enum Record {
     },
     /// A key written or removed.
     Datum {
-        /// Writer's clock.
-        at_ms: u64,
         /// `put` or `remove`.
         op: String,
         /// The key.
         key: String,
         /// Its timestamp (puts).
-        #[serde(default)]
         timestamp: u64,
     },
     /// The faults changed.
@@ -141,7 +133,6 @@ pub enum Record {
         /// Writer's clock.
         at_ms: u64,
         /// The faults.
-        #[serde(flatten)]
         faults: Faults,
     },
     /// The viewer fell behind and lost records.
@@ -150,12 +141,110 @@ pub enum Record {
         dropped: u64,
     },
     /// A record type this page does not know (a newer node): ignored.
-    #[serde(other)]
     Unknown,
 }
 
+/// Every field any record has, flat: one plain derive instead of an internally tagged enum
+/// (whose buffered deserializer costs the page tens of KB of wasm).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Raw {
+    #[serde(rename = "type")]
+    ty: String,
+    at_ms: u64,
+    peer: Option<RaftPeer>,
+    peers: Vec<RaftPeer>,
+    leader: Option<String>,
+    datums: Vec<DatumKey>,
+    config: Timings,
+    faults: Faults,
+    event: Option<Event>,
+    op: String,
+    key: String,
+    timestamp: u64,
+    dropped: u64,
+    // `msg` records.
+    phase: String,
+    rid: String,
+    kind: String,
+    from: String,
+    to: String,
+    payload: String,
+    truncated: bool,
+    outcome: Option<String>,
+    status: Option<u16>,
+    granted: Option<bool>,
+    sent_ms: Option<u64>,
+    // `faults` records (the faults object's fields at the top level).
+    enabled: bool,
+    crashed: bool,
+    cut_out: Vec<String>,
+    cut_in: Vec<String>,
+    loss_pct: u32,
+    latency_ms: Option<Latency>,
+}
+
+impl Record {
+    /// A record from its JSON text (None: not JSON, or a known type without its fields).
+    pub fn parse(json: &str) -> Option<Record> {
+        let r: Raw = serde_json::from_str(json).ok()?;
+        Some(match r.ty.as_str() {
+            "snapshot" => Record::Snapshot {
+                at_ms: r.at_ms,
+                peer: r.peer,
+                peers: r.peers,
+                leader: r.leader,
+                datums: r.datums,
+                config: r.config,
+                faults: r.faults,
+            },
+            "msg" => Record::Msg(MsgRecord {
+                at_ms: r.at_ms,
+                phase: r.phase,
+                rid: r.rid,
+                kind: r.kind,
+                from: r.from,
+                to: r.to,
+                payload: r.payload,
+                truncated: r.truncated,
+                outcome: r.outcome,
+                status: r.status,
+                granted: r.granted,
+                sent_ms: r.sent_ms,
+            }),
+            "event" => Record::Event {
+                at_ms: r.at_ms,
+                event: r.event?,
+            },
+            "state" => Record::State {
+                at_ms: r.at_ms,
+                peer: r.peer?,
+                leader: r.leader,
+            },
+            "datum" => Record::Datum {
+                op: r.op,
+                key: r.key,
+                timestamp: r.timestamp,
+            },
+            "faults" => Record::Faults {
+                at_ms: r.at_ms,
+                faults: Faults {
+                    enabled: r.enabled,
+                    crashed: r.crashed,
+                    cut_out: r.cut_out,
+                    cut_in: r.cut_in,
+                    loss_pct: r.loss_pct,
+                    latency_ms: r.latency_ms,
+                },
+            },
+            "gap" => Record::Gap { dropped: r.dropped },
+            _ => Record::Unknown,
+        })
+    }
+}
+
 /// A `msg` record.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct MsgRecord {
     /// Writer's clock.
     pub at_ms: u64,
@@ -170,10 +259,8 @@ pub struct MsgRecord {
     /// Its receiver.
     pub to: String,
     /// Wire payload.
-    #[serde(default)]
     pub payload: String,
     /// Cut after 4096 bytes.
-    #[serde(default)]
     pub truncated: bool,
     /// How it ended.
     pub outcome: Option<String>,
@@ -572,12 +659,9 @@ impl LiveModel {
             self.records.pop_front();
         }
         self.records.push_back((i, now, json.to_string()));
-        let rec: Record = match serde_json::from_str(json) {
-            Ok(r) => r,
-            Err(_) => {
-                self.bad_records += 1;
-                return After::Nothing;
-            }
+        let Some(rec) = Record::parse(json) else {
+            self.bad_records += 1;
+            return After::Nothing;
         };
         let after = self.record(i, rec, now);
         self.observe(now);
@@ -642,9 +726,7 @@ impl LiveModel {
                 self.push_log(t, i, LogItem::Event(event));
                 After::Nothing
             }
-            Record::Datum {
-                op, key, timestamp, ..
-            } => {
+            Record::Datum { op, key, timestamp } => {
                 let n = &mut self.nodes[i];
                 if op == "remove" {
                     n.datums.remove(&key);
@@ -971,7 +1053,7 @@ impl LiveModel {
         let mut s = String::from("{\n  \"format\": \"nacos-raft-live-session/1\",\n");
         s.push_str(&format!(
             "  \"page\": {},\n  \"nodes\": {},\n  \"messages\": {},\n  \"violations\": {},\n  \"records\": [",
-            serde_json::Value::String(page.to_string()),
+            crate::jsonfmt::quote(page),
             serde_json::to_string(
                 &self.nodes.iter().map(|n| n.addr.clone()).collect::<Vec<_>>()
             )
@@ -983,7 +1065,7 @@ impl LiveModel {
             s.push_str(if k == 0 { "\n    " } else { ",\n    " });
             s.push_str(&format!(
                 "{{\"node\": {}, \"page_ms\": {:.0}, \"record\": {}}}",
-                serde_json::Value::String(self.nodes[*i].addr.clone()),
+                crate::jsonfmt::quote(&self.nodes[*i].addr),
                 t,
                 json
             ));
