@@ -54,7 +54,7 @@ test-wasm-core: ## the core's scenario tests compiled to wasm, in Node and headl
 test-web: ## the web crate's component tests in headless Chrome
 	@bash scripts/test-web.sh
 
-e2e: ## the real page in headless Chromium, against the release build served on loopback
+e2e: ## the real page in headless Chromium, against the release build served on loopback (live mode: on three release nodes)
 	@bash scripts/e2e.sh
 
 campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual minutes, 3 and 5 nodes; table, shrunk cases, campaign.json

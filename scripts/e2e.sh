@@ -7,11 +7,15 @@ cd "$(dirname "$0")/.."
 [ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[e2e] trunk build --release"
 trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-trunk.log; exit 1; }
-expected=$(grep -c "^test('" e2e/page.test.mjs)
-[ "$expected" -gt 0 ] || { echo "[e2e] no tests declared in e2e/page.test.mjs"; exit 1; }
+echo "[e2e] cargo build --release -p nacos-raft-node (for live mode)"
+${CARGO:-cargo} build --release -q -p nacos-raft-node
+export NACOS_RAFT_NODE_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/release/nacos-raft-node"
+FILES=(page.test.mjs live.test.mjs)
+expected=$(cd e2e && cat "${FILES[@]}" | grep -c "^test('")
+[ "$expected" -gt 0 ] || { echo "[e2e] no tests declared in e2e/${FILES[*]}"; exit 1; }
 log=$(mktemp)
-echo "[e2e] node --test e2e/page.test.mjs ($expected tests expected)"
-if ! (cd e2e && node --test --test-reporter=spec page.test.mjs) >"$log" 2>&1; then
+echo "[e2e] node --test ${FILES[*]} ($expected tests expected, one file at a time: live mode has timing budgets)"
+if ! (cd e2e && node --test --test-concurrency=1 --test-reporter=spec "${FILES[@]}") >"$log" 2>&1; then
   cat "$log"; echo "[e2e] FAILED"; exit 1
 fi
 cat "$log"

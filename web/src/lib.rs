@@ -12,6 +12,7 @@ pub mod export;
 pub mod i18n;
 pub mod jsonfmt;
 pub mod layout;
+pub mod live;
 pub mod model;
 pub mod urlstate;
 
@@ -20,5 +21,13 @@ pub mod app;
 /// Mounts the app on `<body>` (the page's entry point).
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
-    yew::Renderer::<app::App>::new().render();
+    // Live mode (`#live=...`) is its own component: the simulator's page is not built at all.
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if live::hash::is_live(&hash) {
+        yew::Renderer::<live::LiveApp>::new().render();
+    } else {
+        yew::Renderer::<app::App>::new().render();
+    }
 }

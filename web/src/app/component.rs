@@ -106,6 +106,11 @@ impl Component for App {
         });
         let link = ctx.link().clone();
         let hash = dom::Listener::window("hashchange", move |_| {
+            // Live mode is another app (crate::live): load the page again into it.
+            if crate::live::hash::is_live(&dom::hash()) {
+                let _ = web_sys::window().map(|w| w.location().reload());
+                return;
+            }
             link.send_message(Msg::HashChanged {
                 hash: dom::hash(),
                 seed: dom::random_seed(),
@@ -257,6 +262,7 @@ impl Component for App {
                         <button onclick={link.callback(|_| Msg::Export)} data-testid="export">{ tr.export }</button>
                         <button onclick={link.callback(|_| Msg::ToggleLang)} data-testid="lang" lang={st.lang.other().tag()}>{ tr.lang_switch }</button>
                         <button onclick={link.callback(|_| Msg::ToggleHelp)} data-testid="help" aria-label={tr.help}>{ "?" }</button>
+                        <a class="button" href="#live=" data-testid="live-open">{ crate::live::texts::tr(st.lang).live_button }</a>
                     </div>
                 </header>
                 if let Some(f) = &st.flash {

@@ -14,7 +14,7 @@ pub mod dom;
 #[cfg(target_arch = "wasm32")]
 mod panels;
 #[cfg(target_arch = "wasm32")]
-mod ring;
+pub(crate) mod ring;
 #[cfg(target_arch = "wasm32")]
 mod timeline;
 

@@ -1,0 +1,1365 @@
+//! What the page knows of a live cluster, built from the nodes' event-stream records
+//! (`docs/live.md`) and nothing else: each node's own record, leader, timings, faults and datums;
+//! the messages between members, paired across two streams by `rid`; the protocol events; and
+//! what the safety observers saw. Pure: records and the page's clock come in as arguments, so
+//! every rule is tested on the host.
+//!
+//! Times: every record carries its writer's wall clock. The page maps a node's clock onto its own
+//! with the smallest `received - at_ms` seen on that node's stream (one-way delay plus skew), so
+//! nodes whose clocks disagree still line up; a request and its answer are ordered by their
+//! pairing (an answer never lands before its request left, whatever the clocks say).
+
+use nacos_raft_core::sim::{Violation, ViolationKind};
+use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
+use serde::Deserialize;
+use std::collections::{BTreeMap, VecDeque};
+
+/// A message flies at least this long on the page (loopback exchanges take a millisecond, too
+/// short to see); its real duration is in the inspector.
+pub const MIN_FLIGHT_MS: f64 = 450.0;
+/// A request nobody reported arriving is dropped from the ring after this long.
+const STALE_FLIGHT_MS: f64 = 20_000.0;
+/// Finished messages kept for the inspector.
+const KEEP_DONE: usize = 400;
+/// Log lines kept.
+const KEEP_LOG: usize = 2_000;
+/// Raw records kept for the export.
+pub const KEEP_RECORDS: usize = 50_000;
+
+/// The node's timings (`snapshot.config`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Timings {
+    /// Tick of the node's timer.
+    pub tick_ms: u64,
+    /// Leader timeout.
+    pub leader_timeout_ms: u64,
+    /// Random part of the leader due.
+    pub random_ms: u64,
+    /// Beat period.
+    pub heartbeat_ms: u64,
+    /// Publish timeout.
+    pub publish_timeout_ms: u64,
+    /// Term increment of an election.
+    pub term_step: u64,
+}
+
+/// Added latency of a node's edge.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Latency {
+    /// Lowest delay.
+    pub min: u64,
+    /// Highest delay.
+    pub max: u64,
+}
+
+/// The active faults of a node (`faults` records and `snapshot.faults`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Whether the node was started with `--faults`.
+    pub enabled: bool,
+    /// Crashed by the fault API.
+    pub crashed: bool,
+    /// Peers it does not send to.
+    pub cut_out: Vec<String>,
+    /// Peers it does not answer.
+    pub cut_in: Vec<String>,
+    /// Loss, percent.
+    pub loss_pct: u32,
+    /// Added latency.
+    pub latency_ms: Option<Latency>,
+}
+
+/// A datum key in a snapshot.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DatumKey {
+    /// Key.
+    pub key: String,
+    /// Its timestamp.
+    #[serde(default)]
+    pub timestamp: u64,
+}
+
+/// One record of a node's stream.
+#[derive(Clone, Debug)]
+pub enum Record {
+    /// Where the node stands.
+    Snapshot {
+        /// Writer's clock.
+        at_ms: u64,
+        /// Its own record (`null` while crashed).
+        peer: Option<RaftPeer>,
+        /// Its view of the others.
+        peers: Vec<RaftPeer>,
+        /// Its leader.
+        leader: Option<String>,
+        /// Its keys.
+        datums: Vec<DatumKey>,
+        /// Its timings.
+        config: Timings,
+        /// Its faults.
+        faults: Faults,
+    },
+    /// One side of one exchange.
+    Msg(MsgRecord),
+    /// A protocol decision.
+    Event {
+        /// Writer's clock.
+        at_ms: u64,
+        /// The decision.
+        event: Event,
+    },
+    /// Its own record changed.
+    State {
+        /// Writer's clock.
+        at_ms: u64,
+        /// The record.
+        peer: RaftPeer,
+        /// Its leader.
+        leader: Option<String>,
+    },
+    /// A key written or removed.
+    Datum {
+        /// `put` or `remove`.
+        op: String,
+        /// The key.
+        key: String,
+        /// Its timestamp (puts).
+        timestamp: u64,
+    },
+    /// The faults changed.
+    Faults {
+        /// Writer's clock.
+        at_ms: u64,
+        /// The faults.
+        faults: Faults,
+    },
+    /// The viewer fell behind and lost records.
+    Gap {
+        /// How many.
+        dropped: u64,
+    },
+    /// A record type this page does not know (a newer node): ignored.
+    Unknown,
+}
+
+/// Every field any record has, flat: one plain derive instead of an internally tagged enum
+/// (whose buffered deserializer costs the page tens of KB of wasm).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Raw {
+    #[serde(rename = "type")]
+    ty: String,
+    at_ms: u64,
+    peer: Option<RaftPeer>,
+    peers: Vec<RaftPeer>,
+    leader: Option<String>,
+    datums: Vec<DatumKey>,
+    config: Timings,
+    faults: Faults,
+    event: Option<Event>,
+    op: String,
+    key: String,
+    timestamp: u64,
+    dropped: u64,
+    // `msg` records.
+    phase: String,
+    rid: String,
+    kind: String,
+    from: String,
+    to: String,
+    payload: String,
+    truncated: bool,
+    outcome: Option<String>,
+    status: Option<u16>,
+    granted: Option<bool>,
+    sent_ms: Option<u64>,
+    // `faults` records (the faults object's fields at the top level).
+    enabled: bool,
+    crashed: bool,
+    cut_out: Vec<String>,
+    cut_in: Vec<String>,
+    loss_pct: u32,
+    latency_ms: Option<Latency>,
+}
+
+impl Record {
+    /// A record from its JSON text (None: not JSON, or a known type without its fields).
+    pub fn parse(json: &str) -> Option<Record> {
+        let r: Raw = serde_json::from_str(json).ok()?;
+        Some(match r.ty.as_str() {
+            "snapshot" => Record::Snapshot {
+                at_ms: r.at_ms,
+                peer: r.peer,
+                peers: r.peers,
+                leader: r.leader,
+                datums: r.datums,
+                config: r.config,
+                faults: r.faults,
+            },
+            "msg" => Record::Msg(MsgRecord {
+                at_ms: r.at_ms,
+                phase: r.phase,
+                rid: r.rid,
+                kind: r.kind,
+                from: r.from,
+                to: r.to,
+                payload: r.payload,
+                truncated: r.truncated,
+                outcome: r.outcome,
+                status: r.status,
+                granted: r.granted,
+                sent_ms: r.sent_ms,
+            }),
+            "event" => Record::Event {
+                at_ms: r.at_ms,
+                event: r.event?,
+            },
+            "state" => Record::State {
+                at_ms: r.at_ms,
+                peer: r.peer?,
+                leader: r.leader,
+            },
+            "datum" => Record::Datum {
+                op: r.op,
+                key: r.key,
+                timestamp: r.timestamp,
+            },
+            "faults" => Record::Faults {
+                at_ms: r.at_ms,
+                faults: Faults {
+                    enabled: r.enabled,
+                    crashed: r.crashed,
+                    cut_out: r.cut_out,
+                    cut_in: r.cut_in,
+                    loss_pct: r.loss_pct,
+                    latency_ms: r.latency_ms,
+                },
+            },
+            "gap" => Record::Gap { dropped: r.dropped },
+            _ => Record::Unknown,
+        })
+    }
+}
+
+/// A `msg` record.
+#[derive(Clone, Debug)]
+pub struct MsgRecord {
+    /// Writer's clock.
+    pub at_ms: u64,
+    /// `sent`, `answered`, `received` or `replied`.
+    pub phase: String,
+    /// Pairs the four records of an exchange.
+    pub rid: String,
+    /// `MsgKind` name.
+    pub kind: String,
+    /// Sender of this message.
+    pub from: String,
+    /// Its receiver.
+    pub to: String,
+    /// Wire payload.
+    pub payload: String,
+    /// Cut after 4096 bytes.
+    pub truncated: bool,
+    /// How it ended.
+    pub outcome: Option<String>,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Vote answers: granted.
+    pub granted: Option<bool>,
+    /// When the request left (answers).
+    pub sent_ms: Option<u64>,
+}
+
+/// `MsgKind` from its DOM name.
+pub fn kind_of(name: &str) -> Option<MsgKind> {
+    use MsgKind::*;
+    [
+        Vote,
+        VoteReply,
+        Beat,
+        BeatReply,
+        Peer,
+        PeerReply,
+        DatumGet,
+        DatumReply,
+        Commit,
+        CommitReply,
+        Forward,
+        ForwardReply,
+        DeleteCommit,
+        DeleteCommitReply,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == name)
+}
+
+/// How the page reaches a node's stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conn {
+    /// Opening.
+    Connecting,
+    /// Records flow.
+    Open,
+    /// The stream dropped or never opened: reconnecting with backoff.
+    Unreachable,
+}
+
+impl Conn {
+    /// The DOM's `data-conn`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conn::Connecting => "connecting",
+            Conn::Open => "open",
+            Conn::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// One watched node.
+#[derive(Clone, Debug)]
+pub struct LiveNode {
+    /// Its address.
+    pub addr: String,
+    /// Its stream.
+    pub conn: Conn,
+    /// Failed connection attempts in a row (the backoff grows with them).
+    pub retries: u32,
+    /// Its own record (None: not known yet, or crashed).
+    pub peer: Option<RaftPeer>,
+    /// Its leader.
+    pub leader: Option<String>,
+    /// Its view of the others.
+    pub peers: Vec<RaftPeer>,
+    /// Page time at which `peer`'s dues were true.
+    pub due_at: f64,
+    /// Its timings (from the last snapshot).
+    pub timings: Timings,
+    /// Its faults.
+    pub faults: Faults,
+    /// Its datum keys and timestamps.
+    pub datums: BTreeMap<String, u64>,
+    /// Page ms minus node ms (smallest seen on this stream).
+    offset: Option<f64>,
+    /// A snapshot arrived on the current connection.
+    pub synced: bool,
+}
+
+impl LiveNode {
+    fn new(addr: String) -> LiveNode {
+        LiveNode {
+            addr,
+            conn: Conn::Connecting,
+            retries: 0,
+            peer: None,
+            leader: None,
+            peers: Vec::new(),
+            due_at: 0.0,
+            timings: Timings::default(),
+            faults: Faults::default(),
+            datums: BTreeMap::new(),
+            offset: None,
+            synced: false,
+        }
+    }
+
+    /// The state as the DOM spells it: DOWN when crashed or not known.
+    pub fn state(&self) -> Option<PeerState> {
+        match self.conn {
+            Conn::Open if !self.faults.crashed => self.peer.as_ref().map(|p| p.state),
+            _ => None,
+        }
+    }
+
+    /// Its term (0 when not known).
+    pub fn term(&self) -> u64 {
+        self.peer.as_ref().map_or(0, |p| p.term)
+    }
+
+    /// The leader due left at page time `now`, as a fraction of its longest value, extrapolated
+    /// from the last report (None when not known).
+    pub fn leader_due(&self, now: f64) -> Option<f64> {
+        let p = self.peer.as_ref()?;
+        let full = (self.timings.leader_timeout_ms + self.timings.random_ms).max(1) as f64;
+        let left = p.leader_due_ms as f64 - (now - self.due_at);
+        Some((left / full).clamp(0.0, 1.0))
+    }
+
+    /// The heartbeat due left at `now`, as a fraction of the beat period.
+    pub fn beat_due(&self, now: f64) -> Option<f64> {
+        let p = self.peer.as_ref()?;
+        let full = self.timings.heartbeat_ms.max(1) as f64;
+        let left = p.heartbeat_due_ms as f64 - (now - self.due_at);
+        Some((left / full).clamp(0.0, 1.0))
+    }
+
+    /// Whether it drops what it sends to `peer` (`cut_out`) — seen from its own faults.
+    pub fn cuts_to(&self, peer: &str) -> bool {
+        self.faults.cut_out.iter().any(|p| p == peer)
+    }
+
+    /// Whether it drops what `peer` sends it.
+    pub fn cuts_from(&self, peer: &str) -> bool {
+        self.faults.cut_in.iter().any(|p| p == peer)
+    }
+}
+
+/// How a message ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Still on its way, or arrived.
+    Fine,
+    /// `cut`, `lost`, `timeout`, `refused` or `error`, as the stream said.
+    Failed(String),
+}
+
+/// One message between two members: a request, or the answer to one.
+#[derive(Clone, Debug)]
+pub struct Flight {
+    /// The exchange's id.
+    pub rid: String,
+    /// Kind.
+    pub kind: MsgKind,
+    /// Sender (a member index).
+    pub from: usize,
+    /// Receiver.
+    pub to: usize,
+    /// Page time it left.
+    pub start: f64,
+    /// Page time it arrived (None: not reported yet).
+    pub end: Option<f64>,
+    /// Wire payload.
+    pub payload: String,
+    /// Payload cut.
+    pub truncated: bool,
+    /// HTTP status of an answer.
+    pub status: Option<u16>,
+    /// Vote answers.
+    pub granted: Option<bool>,
+    /// How it ended.
+    pub fate: Fate,
+    /// Order of arrival on the page (for the inspector and tests).
+    pub n: u64,
+}
+
+impl Flight {
+    /// When the page shows it leaving: answers wait for their request to land.
+    fn shown_from(&self, req_end: Option<f64>) -> f64 {
+        match req_end {
+            Some(e) if e > self.start => e,
+            _ => self.start,
+        }
+    }
+}
+
+/// A message where the ring draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    /// Which flight (key of [`LiveModel::flight`]).
+    pub key: (String, bool),
+    /// Kind.
+    pub kind: MsgKind,
+    /// Sender index.
+    pub from: usize,
+    /// Receiver index.
+    pub to: usize,
+    /// 0 at the sender, 1 at the receiver.
+    pub progress: f64,
+    /// Failed on the way (drawn as a burst).
+    pub failed: bool,
+    /// Vote answers.
+    pub granted: Option<bool>,
+    /// Answer status.
+    pub status: u16,
+}
+
+/// Something the page itself noticed about a stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The stream opened.
+    Connected,
+    /// The stream dropped (or could not open).
+    Unreachable,
+    /// Records were lost; re-synced from a fresh snapshot.
+    Gap(u64),
+    /// A snapshot says it is crashed.
+    Crashed,
+    /// It came back from a crash (a fresh snapshot of a running node).
+    Restarted,
+    /// Its faults changed.
+    FaultsChanged,
+}
+
+/// One line of the log.
+#[derive(Clone, Debug)]
+pub enum LogItem {
+    /// A protocol event of the node.
+    Event(Event),
+    /// The page's own observation.
+    Note(Note),
+}
+
+/// A log line.
+#[derive(Clone, Debug)]
+pub struct LogLine {
+    /// Page time.
+    pub at: f64,
+    /// Member index.
+    pub node: usize,
+    /// What.
+    pub item: LogItem,
+}
+
+/// The live cluster as the page sees it.
+#[derive(Clone, Debug)]
+pub struct LiveModel {
+    /// The watched nodes, in the order of the hash.
+    pub nodes: Vec<LiveNode>,
+    /// Messages by `(rid, is_answer)`.
+    flights: BTreeMap<(String, bool), Flight>,
+    done: VecDeque<(String, bool)>,
+    /// Requests between members seen so far.
+    pub msg_count: u64,
+    /// The log, oldest first.
+    pub log: VecDeque<LogLine>,
+    /// What the observers saw.
+    pub violations: Vec<Violation>,
+    /// Observer state: the leaders of each term, as seen.
+    term_leaders: BTreeMap<u64, Vec<usize>>,
+    leaders_before: usize,
+    /// Raw records for the export: (member index, page time, JSON).
+    pub records: VecDeque<(usize, f64, String)>,
+    /// Records that did not parse.
+    pub bad_records: u64,
+    /// Gaps reported by the nodes.
+    pub gaps: u64,
+    /// Page time of the first record.
+    pub started: Option<f64>,
+    n: u64,
+}
+
+/// What applying a record asks of the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// Nothing.
+    Nothing,
+    /// Reconnect this node's stream to get a fresh snapshot (a gap the node did not follow with
+    /// one).
+    Resync,
+}
+
+impl LiveModel {
+    /// A model of these addresses, every stream connecting.
+    pub fn new(addrs: &[String]) -> LiveModel {
+        LiveModel {
+            nodes: addrs.iter().cloned().map(LiveNode::new).collect(),
+            flights: BTreeMap::new(),
+            done: VecDeque::new(),
+            msg_count: 0,
+            log: VecDeque::new(),
+            violations: Vec::new(),
+            term_leaders: BTreeMap::new(),
+            leaders_before: 0,
+            records: VecDeque::new(),
+            bad_records: 0,
+            gaps: 0,
+            started: None,
+            n: 0,
+        }
+    }
+
+    /// The member index of an address.
+    pub fn index(&self, addr: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.addr == addr)
+    }
+
+    /// A flight by key.
+    pub fn flight(&self, key: &(String, bool)) -> Option<&Flight> {
+        self.flights.get(key)
+    }
+
+    /// The request of an exchange, if seen.
+    pub fn request_of(&self, rid: &str) -> Option<&Flight> {
+        self.flights.get(&(rid.to_string(), false))
+    }
+
+    /// The answer of an exchange, if seen.
+    pub fn answer_of(&self, rid: &str) -> Option<&Flight> {
+        self.flights.get(&(rid.to_string(), true))
+    }
+
+    fn note(&mut self, at: f64, node: usize, note: Note) {
+        self.push_log(at, node, LogItem::Note(note));
+    }
+
+    fn push_log(&mut self, at: f64, node: usize, item: LogItem) {
+        if self.log.len() >= KEEP_LOG {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogLine { at, node, item });
+    }
+
+    /// The stream of node `i` opened.
+    pub fn opened(&mut self, i: usize, now: f64) {
+        let Some(n) = self.nodes.get_mut(i) else {
+            return;
+        };
+        n.conn = Conn::Open;
+        n.retries = 0;
+        n.synced = false;
+        n.offset = None;
+        self.note(now, i, Note::Connected);
+    }
+
+    /// The stream of node `i` dropped; returns the attempt number (for the backoff).
+    pub fn dropped(&mut self, i: usize, now: f64) -> u32 {
+        let Some(n) = self.nodes.get_mut(i) else {
+            return 0;
+        };
+        let was_open = n.conn == Conn::Open;
+        n.conn = Conn::Unreachable;
+        n.retries = n.retries.saturating_add(1);
+        n.synced = false;
+        let r = n.retries;
+        if was_open || r == 1 {
+            self.note(now, i, Note::Unreachable);
+        }
+        self.observe(now);
+        r
+    }
+
+    /// Node `i`'s stream is being opened again.
+    pub fn connecting(&mut self, i: usize) {
+        if let Some(n) = self.nodes.get_mut(i) {
+            n.conn = Conn::Connecting;
+        }
+    }
+
+    fn page_time(&mut self, i: usize, at_ms: u64, now: f64) -> f64 {
+        let n = &mut self.nodes[i];
+        let d = now - at_ms as f64;
+        let off = match n.offset {
+            Some(o) if o <= d => o,
+            _ => {
+                n.offset = Some(d);
+                d
+            }
+        };
+        at_ms as f64 + off
+    }
+
+    /// Applies one record (its JSON text) of node `i`'s stream, received at page time `now`.
+    pub fn apply(&mut self, i: usize, json: &str, now: f64) -> After {
+        if i >= self.nodes.len() {
+            return After::Nothing;
+        }
+        self.started.get_or_insert(now);
+        if self.records.len() >= KEEP_RECORDS {
+            self.records.pop_front();
+        }
+        self.records.push_back((i, now, json.to_string()));
+        let Some(rec) = Record::parse(json) else {
+            self.bad_records += 1;
+            return After::Nothing;
+        };
+        let after = self.record(i, rec, now);
+        self.observe(now);
+        after
+    }
+
+    fn record(&mut self, i: usize, rec: Record, now: f64) -> After {
+        match rec {
+            Record::Snapshot {
+                at_ms,
+                peer,
+                peers,
+                leader,
+                datums,
+                config,
+                faults,
+            } => {
+                let t = self.page_time(i, at_ms, now);
+                let n = &mut self.nodes[i];
+                let was_crashed = n.faults.crashed;
+                let had_peer = n.peer.is_some();
+                n.synced = true;
+                n.conn = Conn::Open;
+                n.peer = peer;
+                n.peers = peers;
+                n.leader = leader;
+                n.due_at = t;
+                n.timings = config;
+                n.datums = datums.into_iter().map(|d| (d.key, d.timestamp)).collect();
+                let crashed = faults.crashed;
+                n.faults = faults;
+                if crashed {
+                    self.note(t, i, Note::Crashed);
+                } else if was_crashed || (had_peer && self.nodes[i].term() == 0) {
+                    self.note(t, i, Note::Restarted);
+                }
+                // The snapshot replaces the term the term observer compares with: a restart at
+                // term 0 is not a term going down.
+                After::Nothing
+            }
+            Record::State {
+                at_ms,
+                peer,
+                leader,
+            } => {
+                let t = self.page_time(i, at_ms, now);
+                let before = self.nodes[i].term();
+                let n = &mut self.nodes[i];
+                if n.peer.is_some() && peer.term < before {
+                    let detail = format!("{} term {before} → {}", n.addr, peer.term);
+                    self.violation(t, ViolationKind::TermDecreased, detail, vec![i]);
+                }
+                let n = &mut self.nodes[i];
+                n.peer = Some(peer);
+                n.leader = leader;
+                n.due_at = t;
+                After::Nothing
+            }
+            Record::Event { at_ms, event } => {
+                let t = self.page_time(i, at_ms, now);
+                self.reset_dues(i, &event, t);
+                self.push_log(t, i, LogItem::Event(event));
+                After::Nothing
+            }
+            Record::Datum { op, key, timestamp } => {
+                let n = &mut self.nodes[i];
+                if op == "remove" {
+                    n.datums.remove(&key);
+                } else {
+                    n.datums.insert(key, timestamp);
+                }
+                After::Nothing
+            }
+            Record::Faults { at_ms, faults } => {
+                let t = self.page_time(i, at_ms, now);
+                let n = &mut self.nodes[i];
+                if n.faults != faults {
+                    n.faults = faults;
+                    self.note(t, i, Note::FaultsChanged);
+                }
+                After::Nothing
+            }
+            Record::Gap { dropped } => {
+                self.gaps += dropped;
+                self.nodes[i].synced = false;
+                self.note(now, i, Note::Gap(dropped));
+                // The node follows a gap with a fresh snapshot; if it does not come, the page
+                // reconnects (the caller decides after a while). Flights of this node may have
+                // lost their ends: they are dropped when stale.
+                After::Resync
+            }
+            Record::Msg(m) => {
+                self.msg(i, m, now);
+                After::Nothing
+            }
+            Record::Unknown => After::Nothing,
+        }
+    }
+
+    /// The core resets a due on these decisions without a `state` record (only state, term,
+    /// vote or leader changes are written): the page resets its countdown the same way, to the
+    /// middle of the random range.
+    fn reset_dues(&mut self, i: usize, e: &Event, t: f64) {
+        let n = &mut self.nodes[i];
+        let tm = n.timings.clone();
+        let elapsed = t - n.due_at;
+        let Some(p) = n.peer.as_mut() else {
+            return;
+        };
+        let leader_due = (tm.leader_timeout_ms + tm.random_ms / 2) as i64;
+        match e {
+            Event::BeatAccepted { .. }
+            | Event::VoteGranted { .. }
+            | Event::ElectionStarted { .. } => {
+                p.leader_due_ms = leader_due;
+                p.heartbeat_due_ms -= elapsed as i64;
+                n.due_at = t;
+            }
+            Event::BeatSent { .. } => {
+                p.heartbeat_due_ms = tm.heartbeat_ms as i64;
+                p.leader_due_ms -= elapsed as i64;
+                n.due_at = t;
+            }
+            _ => {}
+        }
+    }
+
+    fn msg(&mut self, i: usize, m: MsgRecord, now: f64) {
+        let Some(kind) = kind_of(&m.kind) else {
+            return;
+        };
+        let t = self.page_time(i, m.at_ms, now);
+        let (Some(from), Some(to)) = (self.index(&m.from), self.index(&m.to)) else {
+            // A client's request, or a member the page does not watch: not on the ring.
+            return;
+        };
+        let answer = kind.is_reply();
+        let key = (m.rid.clone(), answer);
+        self.n += 1;
+        let n = self.n;
+        let fresh = !self.flights.contains_key(&key);
+        let f = self.flights.entry(key.clone()).or_insert_with(|| Flight {
+            rid: m.rid.clone(),
+            kind,
+            from,
+            to,
+            start: t,
+            end: None,
+            payload: String::new(),
+            truncated: false,
+            status: None,
+            granted: None,
+            fate: Fate::Fine,
+            n,
+        });
+        let failed = |o: &Option<String>| match o.as_deref() {
+            Some("ok") | None => None,
+            Some(other) => Some(other.to_string()),
+        };
+        match m.phase.as_str() {
+            "sent" => {
+                f.start = t;
+                f.payload = m.payload;
+                f.truncated = m.truncated;
+            }
+            "received" => {
+                if fresh {
+                    // The sender's stream is not watched (or not yet): it left about now.
+                    f.start = t;
+                }
+                f.end = Some(t.max(f.start));
+                if f.payload.is_empty() {
+                    f.payload = m.payload;
+                    f.truncated = m.truncated;
+                }
+                if let Some(o) = failed(&m.outcome) {
+                    f.fate = Fate::Failed(o);
+                }
+            }
+            "replied" => {
+                f.start = t;
+                f.payload = m.payload;
+                f.truncated = m.truncated;
+                f.status = m.status;
+                f.granted = m.granted;
+                if let Some(o) = failed(&m.outcome) {
+                    if o == "error" {
+                        f.fate = Fate::Failed(o);
+                    }
+                }
+            }
+            "answered" => {
+                match failed(&m.outcome) {
+                    Some(o) if o != "error" => {
+                        // No answer came back: the request failed on its way (the record is
+                        // written by the sender, from = the peer that did not answer).
+                        self.flights.remove(&key);
+                        let rq = (m.rid.clone(), false);
+                        let sent = m.sent_ms.map(|s| self.page_time(i, s, now));
+                        let r = self.flights.entry(rq.clone()).or_insert_with(|| Flight {
+                            rid: m.rid.clone(),
+                            kind: kind_request(kind),
+                            from: to,
+                            to: from,
+                            start: sent.unwrap_or(t),
+                            end: None,
+                            payload: String::new(),
+                            truncated: false,
+                            status: None,
+                            granted: None,
+                            fate: Fate::Fine,
+                            n,
+                        });
+                        if r.end.is_none() {
+                            r.end = Some(t.max(r.start));
+                        }
+                        r.fate = Fate::Failed(o);
+                        self.finish(rq);
+                        return;
+                    }
+                    other => {
+                        if fresh {
+                            // The receiver is not watched: the answer left when it arrived.
+                            f.start = t;
+                            f.payload = m.payload;
+                            f.truncated = m.truncated;
+                        }
+                        f.status = m.status.or(f.status);
+                        f.granted = m.granted.or(f.granted);
+                        f.end = Some(t.max(f.start));
+                        if let Some(o) = other {
+                            f.fate = Fate::Failed(o);
+                        }
+                    }
+                }
+            }
+            _ => return,
+        }
+        if fresh && !answer {
+            self.msg_count += 1;
+        }
+        let ended = self.flights.get(&key).is_some_and(|f| f.end.is_some());
+        if ended {
+            self.finish(key);
+        }
+    }
+
+    fn finish(&mut self, key: (String, bool)) {
+        self.done.push_back(key);
+        while self.done.len() > KEEP_DONE {
+            if let Some(old) = self.done.pop_front() {
+                self.flights.remove(&old);
+            }
+        }
+    }
+
+    /// Drops requests that never arrived (their answer or failure never came either).
+    pub fn prune(&mut self, now: f64) {
+        self.flights
+            .retain(|_, f| f.end.is_some() || now - f.start < STALE_FLIGHT_MS);
+    }
+
+    /// The messages on the ring at page time `now`.
+    pub fn shown(&self, now: f64) -> Vec<Shown> {
+        let mut out = Vec::new();
+        for (key, f) in &self.flights {
+            let req_end = if key.1 {
+                // The request's shown landing: it left at `start` and flew at least
+                // MIN_FLIGHT_MS.
+                self.flights.get(&(key.0.clone(), false)).map(|r| {
+                    let real = r.end.map_or(0.0, |e| e - r.start);
+                    r.start + real.max(MIN_FLIGHT_MS)
+                })
+            } else {
+                None
+            };
+            let start = f.shown_from(req_end);
+            let age = now - start;
+            if age < 0.0 {
+                continue;
+            }
+            let (progress, failed) = if matches!(f.fate, Fate::Failed(_)) {
+                // It flies to the middle, and bursts there once its failure is known (a timeout
+                // is known only when the sender gives up), for half a flight.
+                let burst_at = f.end.unwrap_or(start).max(start + MIN_FLIGHT_MS / 2.0);
+                if now > burst_at + MIN_FLIGHT_MS / 2.0 {
+                    continue;
+                }
+                ((age / MIN_FLIGHT_MS).min(0.5), now >= burst_at)
+            } else {
+                let span = f
+                    .end
+                    .map_or(MIN_FLIGHT_MS, |e| (e - start).max(MIN_FLIGHT_MS));
+                if age > span {
+                    // Arrived, or still waiting for news of its arrival: off the ring.
+                    continue;
+                }
+                (age / span, false)
+            };
+            out.push(Shown {
+                key: key.clone(),
+                kind: f.kind,
+                from: f.from,
+                to: f.to,
+                progress,
+                failed,
+                granted: f.granted,
+                status: f.status.unwrap_or(0),
+            });
+        }
+        out
+    }
+
+    /// Recent messages, newest first (the inspector's list).
+    pub fn recent(&self, max: usize) -> Vec<&Flight> {
+        let mut v: Vec<&Flight> = self.flights.values().collect();
+        v.sort_by_key(|f| std::cmp::Reverse(f.n));
+        v.truncate(max);
+        v
+    }
+
+    /// The leader each reachable node believes in, and whether they agree.
+    pub fn leaders(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].state() == Some(PeerState::Leader))
+            .collect()
+    }
+
+    /// Every key any node holds.
+    pub fn keys(&self) -> Vec<String> {
+        let mut k: Vec<String> = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.datums.keys().cloned())
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    }
+
+    fn violation(&mut self, at: f64, kind: ViolationKind, detail: String, nodes: Vec<usize>) {
+        self.violations.push(Violation {
+            at_ms: at.max(0.0) as u64,
+            kind,
+            detail,
+            nodes,
+        });
+    }
+
+    /// The observers, on what the streams said: two leaders of one term, two leaders at once
+    /// (as the nodes themselves report, through their open streams), a term going down.
+    fn observe(&mut self, now: f64) {
+        let leaders = self.leaders();
+        for &i in &leaders {
+            let term = self.nodes[i].term();
+            let seen = self.term_leaders.entry(term).or_default();
+            if seen.contains(&i) {
+                continue;
+            }
+            seen.push(i);
+            if let [j, ..] = seen[..] {
+                if j != i {
+                    let detail = format!(
+                        "{} and {} both LEADER in term {term}",
+                        self.nodes[j].addr, self.nodes[i].addr
+                    );
+                    self.violation(now, ViolationKind::TwoLeadersSameTerm, detail, vec![j, i]);
+                }
+            }
+        }
+        if leaders.len() >= 2 && self.leaders_before < 2 {
+            let names: Vec<String> = leaders
+                .iter()
+                .map(|&i| format!("{} (term {})", self.nodes[i].addr, self.nodes[i].term()))
+                .collect();
+            self.violation(
+                now,
+                ViolationKind::TwoLeaders,
+                format!("LEADER at once: {}", names.join(", ")),
+                leaders.clone(),
+            );
+        }
+        self.leaders_before = leaders.len();
+    }
+
+    /// The recorded session as a JSON document (the export): the nodes, then every record as
+    /// its node wrote it, with the page time it arrived.
+    pub fn export(&self, page: &str) -> String {
+        let mut s = String::from("{\n  \"format\": \"nacos-raft-live-session/1\",\n");
+        s.push_str(&format!(
+            "  \"page\": {},\n  \"nodes\": {},\n  \"messages\": {},\n  \"violations\": {},\n  \"records\": [",
+            crate::jsonfmt::quote(page),
+            serde_json::to_string(
+                &self.nodes.iter().map(|n| n.addr.clone()).collect::<Vec<_>>()
+            )
+            .unwrap_or_else(|_| "[]".into()),
+            self.msg_count,
+            serde_json::to_string(&self.violations).unwrap_or_else(|_| "[]".into()),
+        ));
+        for (k, (i, t, json)) in self.records.iter().enumerate() {
+            s.push_str(if k == 0 { "\n    " } else { ",\n    " });
+            s.push_str(&format!(
+                "{{\"node\": {}, \"page_ms\": {:.0}, \"record\": {}}}",
+                crate::jsonfmt::quote(&self.nodes[*i].addr),
+                t,
+                json
+            ));
+        }
+        s.push_str("\n  ]\n}\n");
+        s
+    }
+}
+
+fn kind_request(k: MsgKind) -> MsgKind {
+    use MsgKind::*;
+    match k {
+        VoteReply => Vote,
+        BeatReply => Beat,
+        PeerReply => Peer,
+        DatumReply => DatumGet,
+        CommitReply => Commit,
+        ForwardReply => Forward,
+        DeleteCommitReply => DeleteCommit,
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "127.0.0.1:8848";
+    const B: &str = "127.0.0.1:8849";
+    const C: &str = "127.0.0.1:8850";
+
+    fn model() -> LiveModel {
+        LiveModel::new(&[A.into(), B.into(), C.into()])
+    }
+
+    fn peer(ip: &str, state: &str, term: u64, due: i64) -> String {
+        format!(
+            r#"{{"ip":"{ip}","term":{term},"leaderDueMs":{due},"heartbeatDueMs":500,"state":"{state}"}}"#
+        )
+    }
+
+    fn snapshot(ip: &str, state: &str, term: u64, crashed: bool) -> String {
+        let p = if crashed {
+            "null".to_string()
+        } else {
+            peer(ip, state, term, 1000)
+        };
+        format!(
+            r#"{{"type":"snapshot","seq":1,"at_ms":1000,"node":"{ip}","peer":{p},"peers":[],"leader":null,
+            "datums":[{{"key":"k1","timestamp":3}}],
+            "config":{{"tick_ms":50,"leader_timeout_ms":1500,"random_ms":500,"heartbeat_ms":500,"publish_timeout_ms":500,"term_step":100}},
+            "faults":{{"enabled":true,"crashed":{crashed},"cut_out":[],"cut_in":[],"loss_pct":0,"latency_ms":null}},
+            "members":["{A}","{B}","{C}"]}}"#
+        )
+    }
+
+    fn msg(
+        phase: &str,
+        at: u64,
+        rid: &str,
+        kind: &str,
+        from: &str,
+        to: &str,
+        extra: &str,
+    ) -> String {
+        format!(
+            r#"{{"type":"msg","seq":5,"at_ms":{at},"phase":"{phase}","rid":"{rid}","kind":"{kind}","from":"{from}","to":"{to}","payload":"p-{phase}","truncated":false{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn a_snapshot_sets_the_node_and_a_state_record_moves_it() {
+        let mut m = model();
+        m.opened(0, 0.0);
+        assert_eq!(m.nodes[0].state(), None, "no snapshot yet");
+        m.apply(0, &snapshot(A, "FOLLOWER", 3, false), 1_010.0);
+        let n = &m.nodes[0];
+        assert_eq!((n.state(), n.term()), (Some(PeerState::Follower), 3));
+        assert_eq!(n.datums.get("k1"), Some(&3));
+        assert_eq!(n.timings.leader_timeout_ms, 1500);
+        // Countdown: 1000 ms left of 2000 at the snapshot, 500 ms later 500 left.
+        assert_eq!(n.leader_due(1_010.0), Some(0.5));
+        assert_eq!(n.leader_due(1_510.0), Some(0.25));
+        assert_eq!(n.leader_due(9_000.0), Some(0.0));
+        let st = format!(
+            r#"{{"type":"state","seq":2,"at_ms":1100,"peer":{},"leader":"{A}"}}"#,
+            peer(A, "LEADER", 4, 1800)
+        );
+        m.apply(0, &st, 1_110.0);
+        assert_eq!(m.nodes[0].state(), Some(PeerState::Leader));
+        assert_eq!(m.leaders(), [0]);
+        // A beat accepted resets the countdown without a state record.
+        let ev = r#"{"type":"event","seq":3,"at_ms":1200,"node":"x","event":{"kind":"BeatSent","term":4,"keys":1},"text":"t"}"#;
+        m.apply(0, ev, 1_210.0);
+        assert_eq!(m.nodes[0].beat_due(1_210.0), Some(1.0));
+        assert!(matches!(
+            m.log.back().unwrap().item,
+            LogItem::Event(Event::BeatSent { .. })
+        ));
+        // Datums come and go.
+        m.apply(
+            0,
+            r#"{"type":"datum","seq":4,"at_ms":1300,"op":"put","key":"k2","timestamp":9}"#,
+            1_310.0,
+        );
+        m.apply(
+            0,
+            r#"{"type":"datum","seq":5,"at_ms":1300,"op":"remove","key":"k1"}"#,
+            1_310.0,
+        );
+        assert_eq!(m.keys(), ["k2"]);
+        // Garbage is counted, recorded, ignored; an unknown type is ignored.
+        m.apply(0, "{nope", 1_400.0);
+        m.apply(0, r#"{"type":"future","seq":9}"#, 1_400.0);
+        assert_eq!(m.bad_records, 1);
+        assert_eq!(m.records.len(), 7);
+    }
+
+    #[test]
+    fn crashed_unreachable_and_restarted_are_told_apart() {
+        let mut m = model();
+        m.opened(1, 0.0);
+        m.apply(1, &snapshot(B, "LEADER", 5, false), 1_000.0);
+        m.apply(1, &snapshot(B, "", 0, true), 1_100.0);
+        let n = &m.nodes[1];
+        assert_eq!(
+            (n.state(), n.conn, n.faults.crashed),
+            (None, Conn::Open, true)
+        );
+        m.apply(1, &snapshot(B, "FOLLOWER", 0, false), 1_200.0);
+        assert_eq!(m.nodes[1].state(), Some(PeerState::Follower));
+        let notes: Vec<&Note> = m
+            .log
+            .iter()
+            .filter_map(|l| match &l.item {
+                LogItem::Note(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(notes, [&Note::Connected, &Note::Crashed, &Note::Restarted]);
+        // The stream drops: unreachable, not crashed; the backoff counts attempts.
+        assert_eq!(m.dropped(1, 2_000.0), 1);
+        assert_eq!(m.dropped(1, 3_000.0), 2);
+        let n = &m.nodes[1];
+        assert_eq!(
+            (n.state(), n.conn, n.faults.crashed),
+            (None, Conn::Unreachable, false)
+        );
+        m.connecting(1);
+        m.opened(1, 4_000.0);
+        assert_eq!(m.nodes[1].retries, 0);
+        // A gap asks for a re-sync.
+        let after = m.apply(
+            1,
+            r#"{"type":"gap","seq":40,"at_ms":5000,"dropped":12}"#,
+            5_000.0,
+        );
+        assert_eq!(
+            (after, m.gaps, m.nodes[1].synced),
+            (After::Resync, 12, false)
+        );
+    }
+
+    #[test]
+    fn the_four_sides_of_an_exchange_make_a_request_and_its_answer() {
+        let mut m = model();
+        for i in 0..3 {
+            m.opened(i, 0.0);
+        }
+        let rid = "127.0.0.1:8848/1";
+        m.apply(0, &msg("sent", 10_000, rid, "vote", A, B, ""), 10_000.0);
+        assert_eq!(m.msg_count, 1);
+        // B's clock is 40 ms behind: the request still arrives after it left.
+        m.apply(1, &msg("received", 9_962, rid, "vote", A, B, ""), 10_003.0);
+        m.apply(
+            1,
+            &msg(
+                "replied",
+                9_963,
+                rid,
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","status":200,"granted":true"#,
+            ),
+            10_004.0,
+        );
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_004,
+                rid,
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","status":200,"granted":true,"sent_ms":10000"#,
+            ),
+            10_005.0,
+        );
+        assert_eq!(m.msg_count, 1, "one request");
+        let rq = m.request_of(rid).unwrap();
+        assert_eq!((rq.from, rq.to, rq.kind), (0, 1, MsgKind::Vote));
+        assert!(rq.end.unwrap() >= rq.start);
+        assert_eq!(rq.payload, "p-sent");
+        let an = m.answer_of(rid).unwrap();
+        assert_eq!(
+            (an.from, an.to, an.granted, an.status),
+            (1, 0, Some(true), Some(200))
+        );
+        assert_eq!(an.payload, "p-replied");
+        // On the ring: the request first, over at least MIN_FLIGHT_MS, then the answer.
+        let at = |t: f64| -> Vec<(MsgKind, bool)> {
+            m.shown(t).iter().map(|s| (s.kind, s.failed)).collect()
+        };
+        assert_eq!(at(10_100.0), [(MsgKind::Vote, false)]);
+        assert_eq!(
+            at(10_000.0 + MIN_FLIGHT_MS + 100.0),
+            [(MsgKind::VoteReply, false)]
+        );
+        assert!(at(10_000.0 + 3.0 * MIN_FLIGHT_MS).is_empty());
+    }
+
+    #[test]
+    fn failed_requests_end_in_a_burst_and_clients_stay_off_the_ring() {
+        let mut m = model();
+        let rid = "127.0.0.1:8848/2";
+        m.apply(0, &msg("sent", 1_000, rid, "beat", A, C, ""), 1_000.0);
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                1_000,
+                rid,
+                "beat-reply",
+                C,
+                A,
+                r#","outcome":"cut","sent_ms":1000"#,
+            ),
+            1_000.0,
+        );
+        assert!(m.answer_of(rid).is_none());
+        let rq = m.request_of(rid).unwrap();
+        assert_eq!(rq.fate, Fate::Failed("cut".into()));
+        let s = m.shown(1_000.0 + MIN_FLIGHT_MS * 0.8);
+        assert_eq!(s.len(), 1);
+        assert!(s[0].failed && s[0].progress <= 0.5);
+        // A client's write is not drawn and not counted.
+        m.apply(
+            1,
+            &msg("received", 1_000, "c/in-1", "forward", "client", B, ""),
+            1_000.0,
+        );
+        assert_eq!(m.msg_count, 1);
+        // A request whose arrival is never reported goes stale.
+        m.apply(
+            0,
+            &msg("sent", 2_000, "127.0.0.1:8848/3", "peer", A, B, ""),
+            2_000.0,
+        );
+        m.prune(2_000.0 + STALE_FLIGHT_MS + 1.0);
+        assert!(m.request_of("127.0.0.1:8848/3").is_none());
+        assert!(
+            m.request_of(rid).is_some(),
+            "finished ones stay for the inspector"
+        );
+    }
+
+    #[test]
+    fn observers_see_two_leaders_and_a_falling_term() {
+        let mut m = model();
+        m.opened(0, 0.0);
+        m.opened(1, 0.0);
+        m.apply(0, &snapshot(A, "LEADER", 7, false), 1_000.0);
+        assert!(m.violations.is_empty());
+        m.apply(1, &snapshot(B, "LEADER", 7, false), 1_000.0);
+        let kinds: Vec<ViolationKind> = m.violations.iter().map(|v| v.kind).collect();
+        assert_eq!(
+            kinds,
+            [ViolationKind::TwoLeadersSameTerm, ViolationKind::TwoLeaders]
+        );
+        let st = format!(
+            r#"{{"type":"state","seq":2,"at_ms":1100,"peer":{},"leader":null}}"#,
+            peer(B, "FOLLOWER", 5, 1000)
+        );
+        m.apply(1, &st, 1_100.0);
+        assert_eq!(
+            m.violations.last().unwrap().kind,
+            ViolationKind::TermDecreased
+        );
+        let doc = m.export("http://127.0.0.1:8080/#live=x");
+        let v: serde_json::Value = serde_json::from_str(&doc).expect("the export is JSON");
+        assert_eq!(v["records"].as_array().unwrap().len(), 3);
+        assert_eq!(v["records"][2]["record"]["type"], "state");
+        assert_eq!(v["nodes"][1], B);
+    }
+}
