@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 [ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[e2e] trunk build --release"
 trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-trunk.log; exit 1; }
-expected=$(grep -c "^test('" e2e/page.test.mjs)
-[ "$expected" -gt 0 ] || { echo "[e2e] no tests declared in e2e/page.test.mjs"; exit 1; }
+files="page.test.mjs teach.test.mjs"
+expected=$(cd e2e && cat $files | grep -c "^test('")
+[ "$expected" -gt 0 ] || { echo "[e2e] no tests declared in e2e/{$files}"; exit 1; }
 log=$(mktemp)
-echo "[e2e] node --test e2e/page.test.mjs ($expected tests expected)"
-if ! (cd e2e && node --test --test-reporter=spec page.test.mjs) >"$log" 2>&1; then
+echo "[e2e] node --test e2e/{$files} ($expected tests expected)"
+# One file at a time: each drives its own Chromium, and the machine may have two cores.
+if ! (cd e2e && node --test --test-concurrency=1 --test-reporter=spec $files) >"$log" 2>&1; then
   cat "$log"; echo "[e2e] FAILED"; exit 1
 fi
 cat "$log"

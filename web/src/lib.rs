@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod jsonfmt;
 pub mod layout;
 pub mod model;
+pub mod teach;
 pub mod urlstate;
 
 pub mod app;

@@ -7,6 +7,7 @@ use super::keys;
 use super::panels;
 use super::ring;
 use super::state::{Effect, Msg, PresetInfo, State, Tab, TOAST_MS};
+use super::teach_view;
 use super::timeline;
 use crate::describe;
 use crate::i18n::{Lang, Texts};
@@ -76,6 +77,7 @@ impl App {
             }
             Effect::Download { name, mime, text } => dom::download(&name, mime, &text),
             Effect::StoreLang(l) => dom::store_lang(l.tag()),
+            Effect::StoreStartDismissed => teach_view::store_start_dismissed(),
         }
     }
 }
@@ -120,6 +122,7 @@ impl Component for App {
             _listeners: vec![keys, hash],
             on: ctx.link().callback(|m| m),
         };
+        app.state.start_dismissed = teach_view::start_dismissed();
         app.run(
             ctx,
             Msg::Open {
@@ -225,6 +228,15 @@ impl Component for App {
                     aria-selected={(st.tab == t).to_string()} {onclick}>{ label }</button>
             }
         };
+        // In a story, `[` / `]` and these buttons go from chapter to chapter.
+        let (prev_mark, next_mark) = if st.chapters.is_empty() {
+            (tr.prev_mark, tr.next_mark)
+        } else {
+            (
+                crate::teach::T::chapter_prev(st.lang),
+                crate::teach::T::chapter_next(st.lang),
+            )
+        };
         let wref = st.world.clone();
         let panel_common = panels::Common {
             world: wref.clone(),
@@ -262,6 +274,7 @@ impl Component for App {
                 if let Some(f) = &st.flash {
                     <div class="flash" role="alert">{ f }</div>
                 }
+                { teach_view::url_error(st.lang, &st.url_errors) }
                 if let Some(p) = &st.preset {
                     { caption(st.lang, p) }
                 }
@@ -275,8 +288,8 @@ impl Component for App {
                             </button>
                             <button data-testid="step-back" onclick={link.callback(|_| Msg::StepBack)} title={tr.step_back}>{ icon(ICON_BACK) }{ tr.step_back }</button>
                             <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title={tr.step}>{ icon(ICON_STEP) }{ tr.step }</button>
-                            <button class="mark-nav" data-testid="prev-mark" onclick={link.callback(|_| Msg::Mark(false))} title={tr.prev_mark} aria-label={tr.prev_mark}>{ "◆◂" }</button>
-                            <button class="mark-nav" data-testid="next-mark" onclick={link.callback(|_| Msg::Mark(true))} title={tr.next_mark} aria-label={tr.next_mark}>{ "▸◆" }</button>
+                            <button class="mark-nav" data-testid="prev-mark" onclick={link.callback(|_| Msg::Mark(false))} title={prev_mark} aria-label={prev_mark}>{ "◆◂" }</button>
+                            <button class="mark-nav" data-testid="next-mark" onclick={link.callback(|_| Msg::Mark(true))} title={next_mark} aria-label={next_mark}>{ "▸◆" }</button>
                             <label class="speed">{ tr.speed }{" "}{ speed_slider }<span class="speed-val" data-testid="speed-value">{ st.speed_text() }</span></label>
                             <label class="check" title={tr.slowmo_hint}>
                                 <input type="checkbox" checked={st.spec.slowmo} onchange={link.callback(|_| Msg::ToggleSlowmo)} data-testid="slowmo" />
@@ -285,7 +298,9 @@ impl Component for App {
                             <span class="clock" data-clock-ms={now.to_string()} title={tr.clock}>{ clock_text(now) }</span>
                             <span class="status" data-testid="status" aria-live="polite">{ st.status_line() }</span>
                         </div>
+                        { teach_view::chapter(st) }
                         { ring }
+                        { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
                         <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
                         { violations_box }
                     </section>
@@ -299,6 +314,9 @@ impl Component for App {
                             { tab_button(Tab::Scenarios, tr.tab_scenarios) }
                         </nav>
                         <div class="panel" hidden={st.tab != Tab::Inspect}>
+                            if !st.start_dismissed && st.sel == super::Selection::None {
+                                { teach_view::start_card(st.lang, s, &self.on) }
+                            }
                             <panels::Inspector common={common_for(Tab::Inspect)} sel={st.sel} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
@@ -338,8 +356,8 @@ impl Component for App {
 fn caption(lang: Lang, p: &PresetInfo) -> Html {
     let (title, caption) = describe::scenario_text(lang, p.id, p.title, p.caption);
     html! {
-        <div class="caption" data-testid="caption" data-scenario={p.id}>
-            <strong>{ title }</strong>{ " — " }{ caption }
+        <div class="caption" data-testid="scenario" data-scenario={p.id}>
+            <strong>{ teach_view::linked(&title) }</strong>{ " — " }{ teach_view::linked(&caption) }
         </div>
     }
 }

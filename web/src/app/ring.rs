@@ -220,12 +220,18 @@ pub fn view(p: &RingProps<'_>) -> Html {
     for nv in &sc.nodes {
         if let Some(v) = nv.vote_for {
             if v != nv.index && nv.state != Some(PeerState::Leader) && v < n {
+                // A vote is a record, not a message: a solid pointer with a tick at its end (the
+                // messages are dots), grey when the node voted for is down.
                 let to = sc.nodes[v].pos;
                 let s = along(nv.pos, to, 0.0, r);
                 let e = along(nv.pos, to, 0.28, r);
+                let stale = sc.nodes[v].state.is_none();
                 votes.push(html! {
-                    <line class="vote-arrow" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)}
-                        marker-end="url(#vote-head)" />
+                    <g class={classes!("vote", stale.then_some("stale"))} data-vote-from={nv.index.to_string()} data-vote-to={v.to_string()}>
+                        <line class="vote-arrow" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)}
+                            marker-end="url(#vote-head)" />
+                        <text class="vote-tick" x={fmt(e.0)} y={fmt(e.1 - 14.0)}>{ "✓" }</text>
+                    </g>
                 });
             }
         }
@@ -335,7 +341,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     }
                     <text class="letter" y={fmt(-r * 0.12)} font-size={fmt(fs)}>{ letter(nv.index) }</text>
                     <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
-                    <text class="state-word" y={fmt(r * 0.62)} font-size={fmt(r * 0.2)}>{ describe::state_word(p.lang, nv.state) }</text>
+                    <text class="state-word" y={fmt(r * 0.64)} font-size={fmt(r * 0.25)}>{ describe::state_word(p.lang, nv.state) }</text>
                     <g class="label" transform={translate(lx - x, ly - y)}>
                         <text text-anchor={anchor} class="addr">{ addr_label }</text>
                         <text text-anchor={anchor} class="sub" y="18">

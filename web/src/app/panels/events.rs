@@ -1,6 +1,7 @@
 //! The event log: every decision in plain words, newest first, filtered; a click travels back to it.
 
 use super::Common;
+use crate::app::teach_view::linked;
 use crate::app::{Filter, Msg};
 use crate::describe::{self, letter};
 use crate::i18n::Texts;
@@ -34,7 +35,7 @@ pub fn event_log(p: &LogProps) -> Html {
                 <li class={r.tone.as_str()} data-at-ms={at.to_string()} {onclick}>
                     <span class="t">{ clock_text(at) }</span>
                     <span class="who">{ who }</span>
-                    <span class="what">{ r.text(lang, term_step) }</span>
+                    <span class="what">{ linked(&r.text(lang, term_step)) }</span>
                 </li>
             }
         })

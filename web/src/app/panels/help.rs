@@ -74,6 +74,11 @@ pub fn help(p: &HelpProps) -> Html {
                             }) }
                             <span class="badge down">{ tr.state_down }</span>
                         </p>
+                        <ul class="legend-list" data-testid="legend-glyphs">
+                            { for crate::teach::texts::legend(lang).iter().map(|(g, t)| html! {
+                                <li><code class="glyph">{ *g }</code>{ " " }{ *t }</li>
+                            }) }
+                        </ul>
                     </div>
                 </div>
                 <div class="actions"><button onclick={close}>{ tr.close }</button></div>

@@ -2,10 +2,12 @@
 //! what can be done to it (crash, restart, time out, isolate, reconnect, publish, delete).
 
 use super::Common;
+use crate::app::teach_view::explain;
 use crate::app::{state_attr, Msg};
 use crate::describe::{self, letter, short_key};
 use crate::i18n::Texts;
 use crate::jsonfmt::pretty;
+use crate::teach::Explain;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
@@ -71,7 +73,10 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         </div>
     };
     let disk_line = html! {
-        <p class="small">{ format!("{}: {} = {}, {} {}", tr.disk, tr.disk_term, disk.term, disk.datums.len(), tr.datums) }</p>
+        <>
+            <p class="small">{ format!("{}: {} = {}, {} {}", tr.disk, tr.disk_term, disk.term, disk.datums.len(), tr.datums) }</p>
+            { explain(lang, Explain::DiskTerm) }
+        </>
     };
     let Some(n) = node else {
         return html! {
@@ -178,6 +183,10 @@ pub fn node_inspector(p: &NodeProps) -> Html {
                 { leader.unwrap_or_else(|| tr.none.to_string()) }
                 { format!(" · {}: {}", tr.pending_writes, n.pending_writes()) }
             </p>
+            { explain(lang, Explain::OperateLock) }
+            if local.term > 100 {
+                { explain(lang, Explain::BigTerm) }
+            }
             <details open=true>
                 <summary>{ tr.own_peer }</summary>
                 <pre class="json" data-testid="own-peer">{ own }</pre>

@@ -2,8 +2,8 @@
 
 use super::Common;
 use crate::app::Msg;
-use crate::describe::{self, letters_for_addresses};
-use crate::i18n::Texts;
+use crate::describe;
+use crate::i18n::{Lang, Texts};
 use crate::layout::clock_text;
 use yew::prelude::*;
 
@@ -22,8 +22,9 @@ pub fn safety(p: &SafetyProps) -> Html {
     let on = &p.common.on;
     let v = s.violations();
     let st = s.stats();
+    let comma = if lang == Lang::Zh { "，" } else { ", " };
     let stats = format!(
-        "{} {} · {} {} · {} {}, {} {}",
+        "{} {} · {} {} · {} {}{comma}{} {}",
         tr.stats_first_leader,
         s.first_leader_ms()
             .map(clock_text)
@@ -57,7 +58,8 @@ pub fn safety(p: &SafetyProps) -> Html {
                             <li data-kind={x.kind.as_str()} data-at-ms={at.to_string()} {onclick}>
                                 <span class="t">{ clock_text(at) }</span>
                                 <strong>{ describe::violation_title(lang, x.kind) }</strong>
-                                { ": " }{ letters_for_addresses(&x.detail, s.len()) }
+                                { if lang == Lang::Zh { "：" } else { ": " } }
+                                <span class="detail">{ crate::teach::violation_detail(lang, x, s.len()) }</span>
                             </li>
                         }
                     }) }
