@@ -45,9 +45,6 @@ test('a start card on first load, gone for good once dismissed; a live caption u
   await page.click('[data-testid=play]');
   await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
   await page.waitForFunction(() => /leads in term \d+; its beats list \d+ keys/.test(document.querySelector('[data-testid=caption]').textContent));
-  // The state word inside a node is readable (at least 11 px high on screen).
-  const h = await page.$eval('[data-node] .state-word', (e) => e.getBoundingClientRect().height);
-  assert.ok(h >= 11, `state word ${h}px`);
   await pause(page);
   await page.screenshot({ path: path.join(artifacts, 'start-here.png') });
   await page.click('[data-testid=lang]');
@@ -153,4 +150,41 @@ test('an invalid hash shows which field is bad and keeps every valid one', async
   assert.deepEqual([...errors, ...good.errors], []);
   await page.close();
   await good.page.close();
+});
+
+/** The smallest on-screen font size (px) of each kind of text inside the nodes. */
+const nodeFonts = (page) => page.$$eval('.node text', (l) => {
+  const m = {};
+  for (const e of l) {
+    const px = e.getScreenCTM().a * parseFloat(getComputedStyle(e).fontSize);
+    const c = e.getAttribute('class');
+    m[c] = Math.min(m[c] ?? 1e9, px);
+  }
+  return m;
+});
+
+test('1280×720: the ring uses the space, the text inside a node is at least 11 px', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  const f = await nodeFonts(page);
+  for (const c of ['letter', 'term', 'state-word']) assert.ok(f[c] >= 11, `${c}: ${f[c]}px`);
+  await page.close();
+});
+
+test('phone: no label of the ring outside the screen, at 5 and at 9 nodes', async () => {
+  for (const n of [5, 9]) {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(srv.url + `#seed=7&nodes=${n}&timings=nacos&speed=100`);
+    await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+    // Every label: the address, the vote, the key count.
+    const out = await page.$$eval('.node .label text', (l) => l.map((e) => {
+      const r = e.getBoundingClientRect();
+      return [e.textContent, r.left, r.right];
+    }).filter(([, l, r]) => l < 0 || r > window.innerWidth));
+    assert.deepEqual(out, [], `${n} nodes`);
+    await page.close();
+  }
 });

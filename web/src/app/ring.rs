@@ -274,10 +274,14 @@ pub fn view(p: &RingProps<'_>) -> Html {
             } else {
                 "end"
             };
-            let addr_label = if n <= 7 {
-                nv.addr.clone()
-            } else {
-                nv.addr.trim_start_matches("127.0.0.1").to_string()
+            // The host part is hidden on phones (style.css): the port tells the nodes apart and
+            // the full address would run off a narrow screen.
+            let port = nv.addr.rsplit_once(':').map(|(_, p)| p).unwrap_or_default();
+            let host = nv.addr.strip_suffix(port).and_then(|h| h.strip_suffix(':'));
+            let addr_label = match host {
+                Some(h) if n <= 7 => html! { <><tspan class="host">{ h }</tspan>{ format!(":{port}") }</> },
+                Some(_) => html! { { format!(":{port}") } },
+                None => html! { { nv.addr.clone() } },
             };
             let tally = nv.votes_for_me.iter().filter(|v| **v).count();
             let vote_label = match nv.vote_for {
@@ -341,7 +345,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     }
                     <text class="letter" y={fmt(-r * 0.12)} font-size={fmt(fs)}>{ letter(nv.index) }</text>
                     <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
-                    <text class="state-word" y={fmt(r * 0.64)} font-size={fmt(r * 0.25)}>{ describe::state_word(p.lang, nv.state) }</text>
+                    <text class="state-word" y={fmt(r * 0.64)} font-size={fmt(r * 0.26)}>{ describe::state_word(p.lang, nv.state) }</text>
                     <g class="label" transform={translate(lx - x, ly - y)}>
                         <text text-anchor={anchor} class="addr">{ addr_label }</text>
                         <text text-anchor={anchor} class="sub" y="18">
