@@ -188,3 +188,27 @@ test('phone: no label of the ring outside the screen, at 5 and at 9 nodes', asyn
     await page.close();
   }
 });
+
+test('the Data view decodes values and compares with a node you pick; the delete icon is drawn', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#scenario=two-leaders');
+  await page.waitForSelector('[data-testid=chapter]');
+  const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
+  for (let i = 0; i < count; i++) await page.keyboard.press(']');
+  await page.click('[data-tab=data]');
+  await page.waitForSelector('[data-testid=data-view] td.cell');
+  const stamps = await page.$$eval('[data-testid=data-view] td.cell', (l) => l.map((e) => e.textContent));
+  assert.ok(stamps.some((c) => /^\d+$/.test(c)), stamps.join(' | '));
+  await page.click('[data-testid=data-values]');
+  const cells = await page.$$eval('[data-testid=data-view] td.cell', (l) => l.map((e) => e.textContent));
+  assert.ok(cells.some((c) => /^127\.0\.0\.\d+:\d+ ✓ w1/.test(c)), cells.join(' | '));
+  await page.selectOption('[data-testid=data-against]', '0');
+  assert.equal(await page.textContent('[data-testid=data-view] th.leader'), 'A');
+  // A node with datums: its delete buttons carry an SVG icon, no emoji.
+  const holder = await page.$$eval('[data-node]', (l) => l.find((e) => e.querySelector('.label .sub').textContent.includes('▤')).dataset.node);
+  await page.click(`[data-node="${holder}"] circle.body`);
+  await page.waitForSelector('[data-testid=datum-table]');
+  assert.ok(await page.locator('[data-testid=datum-table] button.mini svg').count() > 0);
+  assert.doesNotMatch(await page.textContent('body'), /🗑/u);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -184,7 +184,9 @@ impl Component for App {
             });
             html! {
                 <select aria-label={tr.nodes} data-testid="nodes" {onchange}>
-                    { for (3..=urlstate::MAX_NODES).map(|n| html! {
+                    // A link may hold 1 or 2 nodes: the menu then offers that count too, so
+                    // that it always shows the number drawn.
+                    { for (s.len().min(3)..=urlstate::MAX_NODES).map(|n| html! {
                         <option value={n.to_string()} selected={n == s.len()}>{ n }</option>
                     }) }
                 </select>

@@ -881,6 +881,12 @@ impl State {
         } else {
             cur.checked_sub(1)
         };
+        let end = self.preset.as_ref().map(|p| p.end_ms).unwrap_or(0);
+        if target.is_none() && forward && now < end {
+            // After the last chapter, `]` goes to the end of the story: what it showed.
+            self.world_mut().seek(end);
+            self.show_toast(teach::T::story_end_reached(self.lang).to_string());
+        }
         if let Some(i) = target {
             let at = self.chapters[i].at_ms;
             self.world_mut().seek(at);
@@ -1192,6 +1198,14 @@ mod tests {
         s.update(Msg::Mark(false));
         assert_eq!(now(&s), 0);
         assert!(s.toast.as_deref().unwrap().starts_with("Previous chapter"));
+        // Past the last chapter, `]` goes to the story's end.
+        for _ in 1..n {
+            s.update(Msg::Mark(true));
+        }
+        assert_eq!(now(&s), s.chapters[n - 1].at_ms);
+        s.update(Msg::Mark(true));
+        assert!(s.story_over());
+        assert_eq!(s.toast.as_deref(), Some("The end of the story"));
         // Played through (violations do not pause here), the story stops at its end.
         s.update(Msg::TogglePauseOnViolation);
         let end = s.preset.as_ref().unwrap().end_ms;

@@ -6,6 +6,7 @@
 
 pub mod links;
 pub mod texts;
+pub mod values;
 
 use crate::describe::{letter, short_key};
 use crate::i18n::Lang;

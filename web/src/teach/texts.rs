@@ -193,3 +193,19 @@ pub fn legend(lang: Lang) -> [(&'static str, &'static str); 7] {
         ],
     }
 }
+
+/// "1 time a node became LEADER", "3 times …".
+pub fn leader_changes(lang: Lang, n: u64) -> String {
+    match (lang, n) {
+        (Lang::En, 1) => "1 time a node became LEADER".to_string(),
+        (Lang::En, _) => format!("{n} times a node became LEADER"),
+        (Lang::Zh, _) => format!("{n} 次有节点成为领导者"),
+    }
+}
+
+texts! {
+    compare_with: "Compare with", "比较对象";
+    the_leader: "the leader", "领导者";
+    show_values: "Show values", "显示值";
+    story_end_reached: "The end of the story", "故事结尾";
+}

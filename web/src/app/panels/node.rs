@@ -133,7 +133,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
                     <td title={key.clone()}>{ short_key(&key) }</td>
                     <td class="num">{ d.timestamp }</td>
                     <td class="val" title={v.clone()}>{ preview }</td>
-                    <td><button class="mini" onclick={del} title={tr.delete}>{ "🗑" }</button></td>
+                    <td><button class="mini" onclick={del} title={tr.delete} aria-label={tr.delete}><svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d={ICON_TRASH} /></svg></button></td>
                 </tr>
             }
         })
@@ -214,3 +214,6 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         </div>
     }
 }
+
+/// A bin (drawn: an emoji needs a font that may be missing).
+const ICON_TRASH: &str = "M6 1h4v1h4v2H2V2h4z M3 5h10l-1 10H4z";

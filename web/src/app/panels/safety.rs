@@ -24,13 +24,12 @@ pub fn safety(p: &SafetyProps) -> Html {
     let st = s.stats();
     let comma = if lang == Lang::Zh { "，" } else { ", " };
     let stats = format!(
-        "{} {} · {} {} · {} {}{comma}{} {}",
+        "{} {} · {} · {} {}{comma}{} {}",
         tr.stats_first_leader,
         s.first_leader_ms()
             .map(clock_text)
             .unwrap_or_else(|| "—".into()),
-        st.leader_changes,
-        tr.stats_leader_changes,
+        crate::teach::texts::leader_changes(lang, st.leader_changes),
         st.messages_sent,
         tr.stats_messages,
         st.messages_dropped,
