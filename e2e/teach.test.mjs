@@ -212,3 +212,37 @@ test('the Data view decodes values and compares with a node you pick; the delete
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a story logs its own actions as what happens, not as "you …"; the help links the primer', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#scenario=leader-crash');
+  await page.waitForSelector('[data-testid=chapter]');
+  const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
+  for (let i = 0; i < count; i++) await page.keyboard.press(']');
+  await page.click('[data-tab=events]');
+  const log = await page.textContent('[data-testid=event-log]');
+  assert.match(log, /[A-E] crashes(?!:)/);
+  assert.doesNotMatch(log, /\byou (crashed|restarted|isolated|split|healed|wrote)/);
+  await page.keyboard.press('?');
+  assert.match(await attr(page, '[data-testid=help-dialog] [data-testid=primer-link]', 'href'), /\/docs\/primer\.md$/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('phone: a tapped node brings the inspector into view, a story brings the ring back', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  await page.waitForSelector('[data-node]');
+  await page.click('[data-node] circle.body');
+  await page.waitForFunction(() => {
+    const r = document.querySelector('[data-testid=node-inspector]')?.getBoundingClientRect();
+    return r && r.top >= -1 && r.top < window.innerHeight;
+  }, null, { timeout: 5_000 });
+  await page.click('[data-tab=scenarios]');
+  await page.click('[data-action=load-two-leaders]');
+  await page.waitForFunction(() => {
+    const r = document.querySelector('svg.ring').getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight;
+  }, null, { timeout: 5_000 });
+  await page.close();
+});

@@ -172,6 +172,14 @@ enum LogWhat<'a> {
 }
 
 impl LogRow<'_> {
+    /// The action the row tells of, if it is one.
+    pub fn action(&self) -> Option<&Action> {
+        match self.what {
+            LogWhat::Action(a) | LogWhat::Happening(Happening::Acted(a)) => Some(a),
+            LogWhat::Happening(_) => None,
+        }
+    }
+
     /// The row's sentence (`term_step`: the run's `Config::term_step`).
     pub fn text(&self, lang: Lang, term_step: u64) -> String {
         match (self.what, self.node) {

@@ -29,6 +29,8 @@ pub struct App {
     toast_timer: Option<Timeout>,
     /// When the current frame's work started (for `window.__nacosRaftFrames`).
     frame_start: Option<f64>,
+    /// What to bring into view after the next render, on a one-column (phone) layout.
+    scroll_to: Option<&'static str>,
     _listeners: Vec<dom::Listener>,
     on: Callback<Msg>,
 }
@@ -119,6 +121,7 @@ impl Component for App {
             interval: None,
             toast_timer: None,
             frame_start: None,
+            scroll_to: None,
             _listeners: vec![keys, hash],
             on: ctx.link().callback(|m| m),
         };
@@ -137,12 +140,22 @@ impl Component for App {
         if matches!(msg, Msg::Frame(_)) {
             self.frame_start = Some(dom::now_ms());
         }
+        // On a phone the inspector is below the ring: show it when something is selected, and
+        // the ring again when a story starts.
+        match &msg {
+            Msg::Select(sel) if *sel != super::Selection::None => self.scroll_to = Some(".side"),
+            Msg::LoadScenario(_) => self.scroll_to = Some(".stage"),
+            _ => {}
+        }
         self.run(ctx, msg)
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
         if let Some(s) = self.frame_start.take() {
             dom::record_frame(dom::now_ms() - s);
+        }
+        if let Some(sel) = self.scroll_to.take() {
+            teach_view::scroll_into_view_if_narrow(sel);
         }
     }
 
@@ -322,7 +335,8 @@ impl Component for App {
                             <panels::Inspector common={common_for(Tab::Inspect)} sel={st.sel} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
-                            <panels::EventLog common={common_for(Tab::Events)} filter={st.filter} />
+                            <panels::EventLog common={common_for(Tab::Events)} filter={st.filter}
+                                story={std::rc::Rc::new(crate::teach::story_actions(&st.chapters))} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Lanes}>
                             if st.tab == Tab::Lanes {

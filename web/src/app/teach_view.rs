@@ -58,6 +58,7 @@ pub fn start_card(lang: Lang, s: &Sim, on: &Callback<Msg>) -> Html {
                 <li><button data-action="start-cut" onclick={cut}>{ T::try_cut(lang) }</button></li>
             </ul>
             <button class="dismiss" data-action="dismiss-start" onclick={on.reform(|_| Msg::DismissStart)}>{ T::dismiss(lang) }</button>
+            { reading(lang) }
         </section>
     }
 }
@@ -137,5 +138,40 @@ pub fn explain(lang: Lang, topic: teach::Explain) -> Html {
             <summary>{ q }</summary>
             <p>{ linked(a) }</p>
         </details>
+    }
+}
+
+/// Links to the primer and the repository.
+pub fn reading(lang: Lang) -> Html {
+    html! {
+        <p class="small reading">
+            <a href={teach::links::primer(lang)} target="_blank" rel="noopener" data-testid="primer-link">{ T::primer(lang) }</a>
+            { " · " }
+            <a href={teach::links::REPOSITORY} target="_blank" rel="noopener">{ T::repository(lang) }</a>
+        </p>
+    }
+}
+
+/// The widest screen with the one-column layout (style.css).
+const ONE_COLUMN_PX: f64 = 1100.0;
+
+/// Scrolls the element `selector` into view when the page has one column.
+pub fn scroll_into_view_if_narrow(selector: &str) {
+    let Some(w) = web_sys::window() else {
+        return;
+    };
+    let narrow = w
+        .inner_width()
+        .ok()
+        .and_then(|v| v.as_f64())
+        .is_some_and(|px| px <= ONE_COLUMN_PX);
+    if !narrow {
+        return;
+    }
+    if let Some(e) = w
+        .document()
+        .and_then(|d| d.query_selector(selector).ok().flatten())
+    {
+        e.scroll_into_view();
     }
 }

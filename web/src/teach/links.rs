@@ -1,6 +1,18 @@
 //! Links from the page's words to their sources: the Nacos issues the stories reproduce, and
 //! the Java methods the sentences are named after, at their line in the Nacos 1.4.1 sources.
 
+/// This project's repository (the workspace's `repository`).
+pub const REPOSITORY: &str = "https://github.com/nacos-raft/nacos-raft";
+
+/// The protocol primer written for this project, in `lang`.
+pub fn primer(lang: crate::i18n::Lang) -> String {
+    let file = match lang {
+        crate::i18n::Lang::En => "primer.md",
+        crate::i18n::Lang::Zh => "primer.zh.md",
+    };
+    format!("{REPOSITORY}/blob/main/docs/{file}")
+}
+
 /// The folder of the naming Raft in the Nacos 1.4.1 sources on GitHub.
 const RAFT: &str = "https://github.com/alibaba/nacos/blob/1.4.1/naming/src/main/java/com/alibaba/nacos/naming/consistency/persistent/raft/";
 
@@ -109,6 +121,13 @@ mod tests {
             vec![("xsendVote and receivedVoteX", None)]
         );
         assert_eq!(segments(""), vec![]);
+    }
+
+    #[test]
+    fn the_repository_is_the_workspace_s() {
+        let manifest = include_str!("../../../Cargo.toml");
+        assert!(manifest.contains(&format!("repository = \"{REPOSITORY}\"")));
+        assert!(primer(crate::i18n::Lang::Zh).ends_with("/docs/primer.zh.md"));
     }
 
     #[test]

@@ -247,6 +247,22 @@ pub fn chapters(w: &World, actions: &[TimedAction], end_ms: u64) -> Vec<Chapter>
     out
 }
 
+/// The story's own actions, as its chapters tell them (the log words them as the story's, not
+/// as "you …").
+pub fn story_actions(ch: &[Chapter]) -> Vec<TimedAction> {
+    ch.iter()
+        .flat_map(|c| {
+            c.beats.iter().filter_map(move |b| match b {
+                Beat::Act(a) => Some(TimedAction {
+                    at_ms: c.at_ms,
+                    action: a.clone(),
+                }),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
 /// The index of the chapter playing at `now` (the last one started).
 pub fn chapter_at(ch: &[Chapter], now: u64) -> usize {
     ch.iter().rposition(|c| c.at_ms <= now).unwrap_or(0)

@@ -93,6 +93,8 @@ fn stories_are_told_in_chapters() {
         b,
         Beat::Violation(ViolationKind::TwoLeaders)
     )));
+    let acts = story_actions(&ch);
+    assert_eq!(acts, p.actions, "every action of the story is in a chapter");
     assert_eq!(chapter_at(&ch, 0), 0);
     assert_eq!(chapter_at(&ch, p.end_ms), ch.len() - 1);
     assert_eq!(chapter_at(&ch, ch[2].at_ms), 2);

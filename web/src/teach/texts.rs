@@ -208,4 +208,6 @@ texts! {
     the_leader: "the leader", "领导者";
     show_values: "Show values", "显示值";
     story_end_reached: "The end of the story", "故事结尾";
+    primer: "A short primer on Nacos' Raft", "Nacos Raft 简明入门";
+    repository: "Source code", "源代码";
 }

@@ -40,6 +40,7 @@ pub fn help(p: &HelpProps) -> Html {
                 <button class="close" onclick={close.clone()} aria-label={tr.close}>{ "×" }</button>
                 <h2>{ tr.title }</h2>
                 <p>{ tr.help_intro }</p>
+                { crate::app::teach_view::reading(lang) }
                 <div class="cols">
                     <div>
                         <h3>{ tr.shortcuts }</h3>

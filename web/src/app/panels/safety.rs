@@ -49,7 +49,7 @@ pub fn safety(p: &SafetyProps) -> Html {
             if v.is_empty() {
                 <p class="small">{ tr.no_violations }</p>
             } else {
-                <ol class="violations">
+                <ol class="violations" reversed=true>
                     { for v.iter().rev().take(30).map(|x| {
                         let at = x.at_ms;
                         let onclick = on.reform(move |_| Msg::Seek(at));
