@@ -205,7 +205,13 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
         },
         SteppedDown { was, why } => {
             let why = step_down_reason(why, lang, ctx);
-            say!(lang, "{w}steps down from {was}: {why}", "{w}不再是 {was}：{why}")
+            // Chinese names the state in words (领导者, …), like the rest of the page.
+            let was_zh = match was {
+                crate::PeerState::Leader => "领导者",
+                crate::PeerState::Follower => "跟随者",
+                crate::PeerState::Candidate => "候选者",
+            };
+            say!(lang, "{w}steps down from {was}: {why}", "{w}不再是{was_zh}：{why}")
         }
         BeatSent { term, keys } => say!(
             lang,

@@ -98,7 +98,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
             html! {
                 <tr class={classes!((r.ip == addr).then_some("me"))}>
                     <td title={r.ip.clone()}>{ idx.map(letter).unwrap_or_else(|| r.ip.clone()) }</td>
-                    <td class={r.state.as_str().to_ascii_lowercase()}>{ r.state.as_str() }</td>
+                    <td class={r.state.as_str().to_ascii_lowercase()} title={r.state.as_str()}>{ describe::state_word(lang, Some(r.state)) }</td>
                     <td>{ r.term }</td>
                     <td>{ r.vote().map(describe::name).unwrap_or_default() }</td>
                     <td class="num">{ r.leader_due_ms }</td>
@@ -194,7 +194,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
             <h3>{ tr.peers_view }</h3>
             <table class="grid">
                 <thead><tr>
-                    <th>{ tr.peer }</th><th>{ "state" }</th><th>{ "term" }</th><th>{ tr.vote_for }</th>
+                    <th>{ tr.peer }</th><th>{ tr.state }</th><th>{ tr.term }</th><th>{ tr.vote_for }</th>
                     <th>{ tr.leader_due }</th><th>{ tr.heartbeat_due }</th>
                 </tr></thead>
                 <tbody>{ peers }</tbody>
