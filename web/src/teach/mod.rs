@@ -366,7 +366,11 @@ fn lettered(t: &str, nodes: usize) -> String {
 pub fn violation_detail(lang: Lang, v: &Violation, nodes: usize) -> String {
     let en = lettered(&v.detail, nodes);
     if lang == Lang::En {
-        return en;
+        // The title already says "Two leaders at once": the list is enough.
+        return match (v.kind, en.strip_prefix("LEADER at once: ")) {
+            (ViolationKind::TwoLeaders, Some(list)) => format!("{list} both believe they lead"),
+            _ => en,
+        };
     }
     zh_detail(v, &en).unwrap_or(en)
 }

@@ -194,6 +194,10 @@ fn every_wording_of_the_monitor_is_translated() {
         "B 从 3000 ms 起一直认定 A 是领导者，但 A 并不是领导者",
         "最后一次变化后又过了三个平静的心跳周期，B（3 个键不同）、C（1 个键不同）仍与领导者 A 不一致",
     ];
+    assert_eq!(
+        violation_detail(Lang::En, &cases[2], 5),
+        "C (term 301), D (term 2) both believe they lead"
+    );
     for (c, w) in cases.iter().zip(want) {
         assert_eq!(violation_detail(Lang::Zh, c, 5), w);
     }
