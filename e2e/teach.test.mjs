@@ -91,6 +91,8 @@ test('the #3652 story in chapters: they advance, ] is announced, the headline na
   assert.match(status, /^two leaders: [A-E] term \d+, [A-E] term \d+$/);
   for (const [, term] of leaders) assert.ok(status.includes(`term ${term}`), status);
   assert.match(await page.textContent('[data-testid=caption]'), /the network is split: [A-E,]+ \| [A-E,]+/);
+  // The split shows on the ring as two groups.
+  assert.equal(await page.$$eval('.group-ring', (l) => new Set(l.map((e) => e.dataset.group)).size), 2);
   await page.waitForTimeout(3_600); // the toast fades
   await page.locator('.stage').screenshot({ path: path.join(artifacts, 'chapter.png') });
   assert.deepEqual(errors, []);
@@ -194,6 +196,9 @@ test('the Data view decodes values and compares with a node you pick; the delete
   await page.waitForSelector('[data-testid=chapter]');
   const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
   for (let i = 0; i < count; i++) await page.keyboard.press(']');
+  // A term above 100 explains itself on hover.
+  const titles = await page.$$eval('[data-node] > title', (l) => l.map((e) => e.textContent));
+  assert.ok(titles.some((t) => /term 10\d[\s\S]*\+100 per write/.test(t)), titles.join(' | '));
   await page.click('[data-tab=data]');
   await page.waitForSelector('[data-testid=data-view] td.cell');
   const stamps = await page.$$eval('[data-testid=data-view] td.cell', (l) => l.map((e) => e.textContent));

@@ -216,6 +216,8 @@ pub fn view(p: &RingProps<'_>) -> Html {
         <Links n={n} cuts={cuts} sel={sel_link} radius={r} positions={positions} />
     };
 
+    // A partition shows as groups on the ring: a coloured rim per side.
+    let groups = crate::teach::groups(p.sim);
     let mut votes = Vec::new();
     for nv in &sc.nodes {
         if let Some(v) = nv.vote_for {
@@ -307,13 +309,19 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     }
                 })
                 .collect();
-            let title = format!(
+            let mut title = format!(
                 "{} · {} · {} {}",
                 nv.addr,
                 describe::state_word(p.lang, nv.state),
                 tr.term,
                 nv.term
             );
+            if nv.term > 100 {
+                // A term like 101 or 20001 looks like a bug; the hover says why it is not.
+                let (q, _) = crate::teach::explain_text(p.lang, crate::teach::Explain::BigTerm);
+                title = format!("{title}\n{q} {}", crate::teach::T::term_hint(p.lang));
+            }
+            let group = groups.iter().position(|g| g.contains(&nv.index));
             let fs = r * 0.5;
             html! {
                 <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
@@ -323,6 +331,9 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     transform={translate(x, y)}>
                     <title>{ title }</title>
                     if hot { <circle class="halo" r={fmt(r + 24.0)} /> }
+                    if let (Some(g), true) = (group, groups.len() > 1) {
+                        <circle class={format!("group-ring g{}", g % 4)} data-group={g.to_string()} r={fmt(r + 30.0)} />
+                    }
                     if selected { <circle class="sel" r={fmt(r + 19.0)} /> }
                     if nv.state.is_some() {
                         <circle class="due-track" r={fmt(r + 8.0)} />

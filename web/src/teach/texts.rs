@@ -171,7 +171,7 @@ pub fn explain_text(lang: Lang, e: Explain) -> (&'static str, &'static str) {
 }
 
 /// The glyphs of the ring and the timeline the message legend does not cover: (glyph, meaning).
-pub fn legend(lang: Lang) -> [(&'static str, &'static str); 7] {
+pub fn legend(lang: Lang) -> [(&'static str, &'static str); 8] {
     match lang {
         Lang::En => [
             ("—✓", "vote arrow: this node's voteFor (a record, not a message); grey when the node voted for is down"),
@@ -181,6 +181,7 @@ pub fn legend(lang: Lang) -> [(&'static str, &'static str); 7] {
             ("| A ✕ ↻ ▲ ◆", "timeline marks (a mark is a moment worth returning to): an election, a new leader, a crash, a restart, a violation, your action; [ / ] jump between them"),
             ("▒", "the shaded band of the timeline: the time already simulated"),
             ("N/M", "a candidate's votes: N of the M it needs"),
+            ("⋯◯", "dotted coloured rims: the sides of a partition, one colour per group"),
         ],
         Lang::Zh => [
             ("—✓", "投票箭头：该节点的 voteFor（一条记录，不是消息）；所投节点宕机时变灰"),
@@ -190,6 +191,7 @@ pub fn legend(lang: Lang) -> [(&'static str, &'static str); 7] {
             ("| A ✕ ↻ ▲ ◆", "时间轴标记（标记是值得回看的时刻）：选举、新领导者、宕机、重启、违规、你的操作；用 [ / ] 在其间跳转"),
             ("▒", "时间轴上的阴影带：已经模拟过的时间"),
             ("N/M", "候选者的票数：已有 N 票，需要 M 票"),
+            ("⋯◯", "彩色点状外圈：网络分区的各方，每组一种颜色"),
         ],
     }
 }
@@ -210,4 +212,5 @@ texts! {
     story_end_reached: "The end of the story", "故事结尾";
     primer: "A short primer on Nacos' Raft", "Nacos Raft 简明入门";
     repository: "Source code", "源代码";
+    term_hint: "+1 per election, +100 per write (Nacos); the inspector explains.", "每次选举 +1，每次写入 +100（Nacos）；查看器中有说明。";
 }
