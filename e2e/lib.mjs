@@ -39,8 +39,8 @@ export async function serve(dir, prefix = '/pages/nacos-raft/') {
   return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Debian's Chromium, headless, with a fresh profile. */
-export async function launch(extraArgs = []) {
+/** Debian's Chromium, headless, with a fresh profile; `options` for the context (e.g. `locale`). */
+export async function launch(extraArgs = [], options = {}) {
   const executablePath = process.env.CHROMIUM || execSync('command -v chromium', { shell: '/bin/bash' }).toString().trim();
   const userDataDir = fs.mkdtempSync('/tmp/nacos-raft-chromium-');
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -52,6 +52,7 @@ export async function launch(extraArgs = []) {
       ...extraArgs,
     ],
     viewport: { width: 1400, height: 1000 },
+    ...options,
   });
   return {
     context,

@@ -154,9 +154,9 @@ test('every scenario loads from the Scenarios tab, with its caption in both lang
     await page.waitForSelector(`[data-testid=caption][data-scenario=${id}]`);
     assert.match(await page.evaluate(() => location.hash), new RegExp(`scenario=${id}`));
   }
-  const en = await page.textContent('[data-testid=caption]');
+  const en = await page.textContent('[data-testid=scenario]');
   await page.click('[data-testid=lang]');
-  const zh = await page.textContent('[data-testid=caption]');
+  const zh = await page.textContent('[data-testid=scenario]');
   assert.notEqual(zh, en);
   assert.match(zh, /死键规则/);
   await page.click('[data-testid=lang]');

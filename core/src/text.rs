@@ -126,14 +126,14 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
         ElectionStarted { term } => say!(
             lang,
             "{wc}leader due ran out → MasterElection.sendVote: term {term}, votes for itself, becomes CANDIDATE and asks every peer",
-            "{wc}leaderDueMs 到期 → MasterElection.sendVote:任期变为 {term},投自己一票,成为候选者并向所有节点拉票"
+            "{wc}leaderDueMs 到期 → MasterElection.sendVote：任期变为 {term}，投自己一票，成为候选者并向所有节点拉票"
         ),
         VoteGranted { candidate, term } => {
             let c = n(candidate);
             say!(
                 lang,
                 "{w}votes for {c} (receivedVote): term {term} is above its own, so it becomes FOLLOWER in term {term}",
-                "{w}投票给 {c}(receivedVote):任期 {term} 高于自己的任期,于是成为跟随者,任期改为 {term}"
+                "{w}投票给 {c}（receivedVote）：任期 {term} 高于自己的任期，于是成为跟随者，任期改为 {term}"
             )
         }
         VoteRefused {
@@ -145,7 +145,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}refuses the vote of {c}: term {candidate_term} is not above {own_term}",
-                "{w}拒绝了 {c} 的投票请求:任期 {candidate_term} 不大于自己的 {own_term}"
+                "{w}拒绝了 {c} 的投票请求：任期 {candidate_term} 不大于自己的 {own_term}"
             )
         }
         VoteFromStranger { candidate } => {
@@ -153,7 +153,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}refuses a vote from {c}: can not find peer (not a member)",
-                "{w}拒绝来自 {c} 的投票:找不到这个节点(它不是集群成员)"
+                "{w}拒绝来自 {c} 的投票：找不到这个节点（它不是集群成员）"
             )
         }
         VoteAnswered {
@@ -165,7 +165,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}hears from {f}: it votes for {v} (term {term})",
-                "{w}收到 {f} 的应答:它投给了 {v}(任期 {term})"
+                "{w}收到 {f} 的应答：它投给了 {v}（任期 {term}）"
             )
         }
         VoteAnswered {
@@ -177,7 +177,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}hears from {f}: no vote (term {term})",
-                "{w}收到 {f} 的应答:没有投票(任期 {term})"
+                "{w}收到 {f} 的应答：没有投票（任期 {term}）"
             )
         }
         LeaderDecided {
@@ -188,7 +188,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             Some((me, _)) if me == leader => say!(
                 lang,
                 "{w}decideLeader: {votes} votes for itself, majority {majority} → it becomes LEADER",
-                "{w}decideLeader:自己得到 {votes} 票,多数为 {majority} → 成为领导者"
+                "{w}decideLeader：自己得到 {votes} 票，多数为 {majority} → 成为领导者"
             ),
             _ => {
                 let l = n(leader);
@@ -199,25 +199,31 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
                 say!(
                     lang,
                     "{w}decideLeader: {l} has {votes} votes, majority {majority} → {l} is the leader in {whose} view",
-                    "{w}decideLeader:{l} 得到 {votes} 票,多数为 {majority} → 在{whose}看来 {l} 是 leader"
+                    "{w}decideLeader：{l} 得到 {votes} 票，多数为 {majority} → 在{whose}看来 {l} 是领导者"
                 )
             }
         },
         SteppedDown { was, why } => {
             let why = step_down_reason(why, lang, ctx);
-            say!(lang, "{w}steps down from {was}: {why}", "{w}不再是 {was}:{why}")
+            // Chinese names the state in words (领导者, …), like the rest of the page.
+            let was_zh = match was {
+                crate::PeerState::Leader => "领导者",
+                crate::PeerState::Follower => "跟随者",
+                crate::PeerState::Candidate => "候选者",
+            };
+            say!(lang, "{w}steps down from {was}: {why}", "{w}不再是{was_zh}：{why}")
         }
         BeatSent { term, keys } => say!(
             lang,
             "{w}HeartBeat.sendBeat: a beat to every peer (term {term}, {keys} keys)",
-            "{w}HeartBeat.sendBeat:向所有节点发送心跳(任期 {term},{keys} 个键)"
+            "{w}HeartBeat.sendBeat：向所有节点发送心跳（任期 {term}，{keys} 个键）"
         ),
         BeatNotSent { reason } => {
             let reason = core_words(reason, lang);
             say!(
                 lang,
                 "{w}cannot send its beat: {reason}",
-                "{w}无法发送心跳:{reason}"
+                "{w}无法发送心跳：{reason}"
             )
         }
         BeatAccepted { leader, term } => {
@@ -225,7 +231,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}receivedBeat from {l} (term {term}): resets its leader due",
-                "{w}receivedBeat:接受 {l} 的心跳(任期 {term}),重置 leaderDueMs"
+                "{w}receivedBeat：接受 {l} 的心跳（任期 {term}），重置 leaderDueMs"
             )
         }
         BeatRejected { from, reason } => {
@@ -233,7 +239,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}rejects the beat of {f}: {reason}",
-                "{w}拒绝 {f} 的心跳:{reason}"
+                "{w}拒绝 {f} 的心跳：{reason}"
             )
         }
         LeaderChanged {
@@ -244,7 +250,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}makeLeader: now follows {l} (was {p})",
-                "{w}makeLeader:现在跟随 {l}(之前是 {p})"
+                "{w}makeLeader：现在跟随 {l}（之前是 {p}）"
             )
         }
         LeaderChanged {
@@ -255,7 +261,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}makeLeader: now follows {l}",
-                "{w}makeLeader:现在跟随 {l}"
+                "{w}makeLeader：现在跟随 {l}"
             )
         }
         PeerMarkedFollower { peer } => {
@@ -263,7 +269,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}marks {p} FOLLOWER: its /peer failed",
-                "{w}把 {p} 标记为跟随者:对它的 /peer 请求失败"
+                "{w}把 {p} 标记为跟随者：对它的 /peer 请求失败"
             )
         }
         RequestFailed { to, what, failure } => {
@@ -273,7 +279,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{wc}{what} to {t} failed: {failure}",
-                "{wc}发往 {t} 的{what}请求失败:{failure}"
+                "{wc}发往 {t} 的{what}请求失败：{failure}"
             )
         }
         SyncFetch { from, keys } => {
@@ -281,7 +287,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}fetches {keys} newer keys from {f} (GET /raft/datum)",
-                "{w}向 {f} 拉取 {keys} 个较新的键(GET /raft/datum)"
+                "{w}向 {f} 拉取 {keys} 个较新的键（GET /raft/datum）"
             )
         }
         DatumApplied {
@@ -294,20 +300,20 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}syncs {k} v{timestamp} from {f}; term now {term}",
-                "{w}从 {f} 同步 {k} v{timestamp};任期变为 {term}"
+                "{w}从 {f} 同步 {k} v{timestamp}；任期变为 {term}"
             )
         }
         DatumSkipped { key: k, reason } => {
             let k = key(k);
             let reason = core_words(reason, lang);
-            say!(lang, "{w}skips {k}: {reason}", "{w}跳过 {k}:{reason}")
+            say!(lang, "{w}skips {k}: {reason}", "{w}跳过 {k}：{reason}")
         }
         DeadKeyDeleted { key: k } => {
             let k = key(k);
             say!(
                 lang,
                 "{w}deletes {k}: the leader's beat did not list it (dead-key rule)",
-                "{w}删除 {k}:leader 的心跳里没有它(死键规则)"
+                "{w}删除 {k}：领导者的心跳里没有它（死键规则）"
             )
         }
         PublishStarted {
@@ -323,7 +329,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}writes {k} v{timestamp} as the leader, {term}, sends commits",
-                "{w}作为 leader 写入 {k} v{timestamp},{term},发出提交"
+                "{w}作为领导者写入 {k} v{timestamp}，{term}，发出提交"
             )
         }
         Published { key: k, timestamp } => {
@@ -339,7 +345,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{wc}the write of {k} failed, and is not rolled back: {reason}",
-                "{wc}写入 {k} 失败,且不会回滚:{reason}"
+                "{wc}写入 {k} 失败，且不会回滚：{reason}"
             )
         }
         Forwarded { key: k, to } => {
@@ -347,7 +353,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}forwards {k} to the leader {t}",
-                "{w}把 {k} 转发给 leader {t}"
+                "{w}把 {k} 转发给领导者 {t}"
             )
         }
         CommitApplied {
@@ -360,7 +366,7 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}applies the commit of {k} v{timestamp} from {f}; term now {term}",
-                "{w}应用来自 {f} 的 {k} v{timestamp};任期变为 {term}"
+                "{w}应用来自 {f} 的 {k} v{timestamp}；任期变为 {term}"
             )
         }
         CommitRejected {
@@ -372,12 +378,12 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "{w}rejects {k} from {f}: {reason}",
-                "{w}拒绝来自 {f} 的 {k}:{reason}"
+                "{w}拒绝来自 {f} 的 {k}：{reason}"
             )
         }
         Deleted { key: k, by } => {
             let (k, b) = (key(k), n(by));
-            say!(lang, "{w}deletes {k} (leader {b})", "{w}删除 {k}(leader {b})")
+            say!(lang, "{w}deletes {k} (leader {b})", "{w}删除 {k}（领导者 {b}）")
         }
     }
 }
@@ -398,7 +404,7 @@ pub fn step_down_reason(why: &StepDown, lang: Lang, ctx: &Ctx<'_>) -> String {
             say!(
                 lang,
                 "it accepted a beat from {l} (term {term})",
-                "它接受了 {l} 的心跳(任期 {term})"
+                "它接受了 {l} 的心跳（任期 {term}）"
             )
         }
     }
@@ -429,7 +435,7 @@ pub fn failure_words(failure: &str, lang: Lang) -> String {
         return failure.to_string();
     }
     if let Some(m) = failure.strip_prefix("malformed answer: ") {
-        return format!("应答格式错误:{m}");
+        return format!("应答格式错误：{m}");
     }
     match failure {
         "timed out" => "超时",
@@ -754,7 +760,7 @@ mod tests {
         );
         assert_eq!(
             event_sentence(&e, Lang::Zh, &b),
-            "B 拒绝了 A 的投票请求:任期 3 不大于自己的 3"
+            "B 拒绝了 A 的投票请求：任期 3 不大于自己的 3"
         );
         // Whether the winner is the node itself is decided on addresses, not on names.
         let won = Event::LeaderDecided {

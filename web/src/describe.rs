@@ -172,6 +172,14 @@ enum LogWhat<'a> {
 }
 
 impl LogRow<'_> {
+    /// The action the row tells of, if it is one.
+    pub fn action(&self) -> Option<&Action> {
+        match self.what {
+            LogWhat::Action(a) | LogWhat::Happening(Happening::Acted(a)) => Some(a),
+            LogWhat::Happening(_) => None,
+        }
+    }
+
     /// The row's sentence (`term_step`: the run's `Config::term_step`).
     pub fn text(&self, lang: Lang, term_step: u64) -> String {
         match (self.what, self.node) {
@@ -240,12 +248,12 @@ pub fn happening(lang: Lang, node: usize, h: &Happening, term_step: u64) -> Stri
         Happening::Crashed => say!(
             lang,
             "{x} crashes: its memory is gone, its disk stays",
-            "{x} 宕机:内存丢失,磁盘保留"
+            "{x} 宕机：内存丢失，磁盘保留"
         ),
         Happening::Restarted => say!(
             lang,
             "{x} restarts from its disk: every datum with its timestamp, but term 0 (Nacos 1.3+ never reads the persisted term back)",
-            "{x} 从磁盘重启:数据及其 timestamp 都恢复了,但任期为 0(Nacos 1.3+ 不会读回持久化的 term)"
+            "{x} 从磁盘重启：数据及其 timestamp 都恢复了，但任期为 0（Nacos 1.3+ 不会读回持久化的 term）"
         ),
         Happening::Submitted { put: true, key, .. } => {
             let k = short_key(key);
@@ -262,7 +270,7 @@ pub fn happening(lang: Lang, node: usize, h: &Happening, term_step: u64) -> Stri
             say!(
                 lang,
                 "{x}: the client's operation on {k} succeeded",
-                "{x}:客户端对 {k} 的操作成功"
+                "{x}：客户端对 {k} 的操作成功"
             )
         }
         Happening::Completed {
@@ -274,7 +282,7 @@ pub fn happening(lang: Lang, node: usize, h: &Happening, term_step: u64) -> Stri
             say!(
                 lang,
                 "{x}: the client's operation on {k} failed: {e}",
-                "{x}:客户端对 {k} 的操作失败:{e}"
+                "{x}：客户端对 {k} 的操作失败：{e}"
             )
         }
         Happening::Acted(a) => action(lang, a),
@@ -347,7 +355,7 @@ pub fn action(lang: Lang, a: &Action) -> String {
         }
         Action::Partition { groups } => {
             let g = group_list(groups);
-            say!(lang, "you split the network: {g}", "你把网络分成:{g}")
+            say!(lang, "you split the network: {g}", "你把网络分成：{g}")
         }
         Action::HealAll => pick(lang, "you healed every link", "你恢复了所有连线").into(),
         Action::SetLoss { ppm } => {
@@ -388,12 +396,12 @@ pub fn pct(ppm: u32) -> String {
 pub fn violation_title(lang: Lang, k: ViolationKind) -> &'static str {
     use ViolationKind::*;
     match k {
-        TwoLeadersSameTerm => pick(lang, "Two leaders in one term", "同一任期出现两个 leader"),
-        TwoLeaders => pick(lang, "Two leaders at once", "同时存在两个 leader"),
+        TwoLeadersSameTerm => pick(lang, "Two leaders in one term", "同一任期出现两个领导者"),
+        TwoLeaders => pick(lang, "Two leaders at once", "同时存在两个领导者"),
         StaleLeader => pick(
             lang,
             "Believes in a leader that is not one",
-            "认定的 leader 其实不是 leader",
+            "认定的领导者其实不是领导者",
         ),
         LostAckedWrite => pick(lang, "Acknowledged write lost", "已确认的写入丢失"),
         NotConverged => pick(lang, "Data did not converge", "数据没有收敛"),
@@ -405,19 +413,19 @@ pub fn violation_title(lang: Lang, k: ViolationKind) -> &'static str {
 pub fn kind_name(lang: Lang, k: MsgKind) -> &'static str {
     use MsgKind::*;
     match k {
-        Vote => pick(lang, "vote request (sendVote)", "投票请求(sendVote)"),
+        Vote => pick(lang, "vote request (sendVote)", "投票请求（sendVote）"),
         VoteReply => pick(lang, "vote answer", "投票应答"),
-        Beat => pick(lang, "heartbeat (sendBeat)", "心跳(sendBeat)"),
+        Beat => pick(lang, "heartbeat (sendBeat)", "心跳（sendBeat）"),
         BeatReply => pick(lang, "beat answer", "心跳应答"),
         Peer => pick(
             lang,
             "peer refresh (makeLeader → getPeer)",
-            "节点刷新(makeLeader → getPeer)",
+            "节点刷新（makeLeader → getPeer）",
         ),
         PeerReply => pick(lang, "peer answer", "节点应答"),
-        DatumGet => pick(lang, "datum fetch (beat sync)", "拉取数据(心跳同步)"),
+        DatumGet => pick(lang, "datum fetch (beat sync)", "拉取数据（心跳同步）"),
         DatumReply => pick(lang, "datums", "数据应答"),
-        Commit => pick(lang, "commit (publish)", "提交(publish)"),
+        Commit => pick(lang, "commit (publish)", "提交（publish）"),
         CommitReply => pick(lang, "commit answer", "提交应答"),
         Forward => pick(lang, "forwarded write or delete", "转发的写入或删除"),
         ForwardReply => pick(lang, "forward answer", "转发应答"),
@@ -433,11 +441,15 @@ pub fn fate_word(lang: Lang, f: Fate) -> &'static str {
         Fate::Delivered => pick(lang, "delivered", "已送达"),
         Fate::Lost => pick(lang, "lost on the way", "途中丢失"),
         Fate::Cut => pick(lang, "blocked by a cut link", "被切断的连线阻挡"),
-        Fate::Refused => pick(lang, "refused: the receiver is down", "被拒绝:接收方已宕机"),
+        Fate::Refused => pick(
+            lang,
+            "refused: the receiver is down",
+            "被拒绝：接收方已宕机",
+        ),
         Fate::Discarded => pick(
             lang,
             "discarded: its requester restarted",
-            "被丢弃:请求方已重启",
+            "被丢弃：请求方已重启",
         ),
         Fate::Dropped => pick(lang, "dropped by you", "被你丢弃"),
     }
@@ -451,31 +463,31 @@ pub fn scenario_text(lang: Lang, id: &str, title: &str, caption: &str) -> (Strin
     let zh = match id {
         "first-election" => Some((
             "首次选举",
-            "每个节点启动时的 leaderDueMs 在 [0, 15 s) 内随机。最先到期的节点成为候选者,任期为 1,向其他节点拉票;它们同意,因为 1 大于它们的 0。获胜约 5 秒后,它的第一次心跳告诉其他节点谁是 leader。",
+            "每个节点启动时的 leaderDueMs 在 [0, 15 s) 内随机。最先到期的节点成为候选者，任期为 1，向其他节点拉票；它们同意，因为 1 大于它们的 0。获胜约 5 秒后，它的第一次心跳告诉其他节点谁是领导者。",
         )),
         "split-vote" => Some((
             "选票分裂",
-            "四个节点中的两个同时超时,都在任期 1。另外两个节点各自同意先到达的请求,于是每个候选者只有 3 票所需中的 2 票。Nacos 不会重试:两者都要等 15–20 秒,由随机抖动决定下一轮。",
+            "四个节点中的两个同时超时，都在任期 1。另外两个节点各自同意先到达的请求，于是每个候选者只有 3 票所需中的 2 票。Nacos 不会重试：两者都要等 15–20 秒，由随机抖动决定下一轮。",
         )),
         "leader-crash" => Some((
-            "leader 宕机",
-            "leader 宕机。跟随者收不到心跳,它们的 leaderDueMs 在 20 秒内到期;最先超时的节点以更高的任期获胜。其他节点一直相信已经宕机的 leader,直到新 leader 的第一次心跳到达。",
+            "领导者宕机",
+            "领导者宕机。跟随者收不到心跳，它们的 leaderDueMs 在 20 秒内到期；最先超时的节点以更高的任期获胜。其他节点一直相信已经宕机的领导者，直到新领导者的第一次心跳到达。",
         )),
         "catch-up" => Some((
             "跟随者追赶 200 条数据",
-            "leader 写入 200 个键时,有一个跟随者宕机。它重启后(任期 0,数据来自磁盘),下一次心跳列出全部 200 个键及其 timestamp:它每次向 leader 拉取 50 个缺失的键,每处理一批应答暂停 200 ms,与 Nacos 一致。",
+            "领导者写入 200 个键时，有一个跟随者宕机。它重启后（任期 0，数据来自磁盘），下一次心跳列出全部 200 个键及其 timestamp：它每次向领导者拉取 50 个缺失的键，每处理一批应答暂停 200 ms，与 Nacos 一致。",
         )),
         "two-leaders" => Some((
-            "网络分区:两个 leader(Nacos #3652)",
-            "leader 和一个跟随者与另外三个节点断开。旧 leader 继续向少数派发送心跳,多数派选出新 leader:同时出现两个领导者。恢复网络后,旧 leader 的任期更低,新 leader 的第一次心跳让它退位。",
+            "网络分区：两个领导者（Nacos #3652）",
+            "领导者和一个跟随者与另外三个节点断开。旧领导者继续向少数派发送心跳，多数派选出新领导者：同时出现两个领导者。恢复网络后，旧领导者的任期更低，新领导者的第一次心跳让它退位。",
         )),
         "dead-key-loss" => Some((
             "死键规则导致数据丢失",
-            "分区期间,新 leader 确认了一次写入(任期 +100),而旧 leader 的两次写入因得不到多数派而失败,但从不回滚,且每次都让任期加 100。恢复网络后,旧 leader 的任期更高:它的心跳获胜,而心跳中没有新 leader 的键,于是每个节点都删除了这条已确认的写入。",
+            "分区期间，新领导者确认了一次写入（任期 +100），而旧领导者的两次写入因得不到多数派而失败，但从不回滚，且每次都让任期加 100。恢复网络后，旧领导者的任期更高：它的心跳获胜，而心跳中没有新领导者的键，于是每个节点都删除了这条已确认的写入。",
         )),
         "stale-node-wins" => Some((
-            "被隔离的节点带着旧数据当选(Nacos #785)",
-            "一个跟随者在两次写入之前被隔离。它独自每 15–20 秒发起一次选举,任期每次加 1,直到超过集群的任期。回到网络后,它的投票请求任期最高,于是它获胜(投票不看数据),它的第一次心跳让每个节点删除了它从未拥有的键。",
+            "被隔离的节点带着旧数据当选（Nacos #785）",
+            "一个跟随者在两次写入之前被隔离。它独自每 15–20 秒发起一次选举，任期每次加 1，直到超过集群的任期。回到网络后，它的投票请求任期最高，于是它获胜（投票不看数据），它的第一次心跳让每个节点删除了它从未拥有的键。",
         )),
         _ => None,
     };
@@ -516,7 +528,7 @@ mod tests {
         );
         assert_eq!(
             happening(Lang::Zh, 1, &h, 100),
-            "B 拒绝了 A 的投票请求:任期 3 不大于自己的 3"
+            "B 拒绝了 A 的投票请求：任期 3 不大于自己的 3"
         );
         assert_eq!(classify(&h), (Topic::Election, Tone::Bad));
         // A write's term step is the run's, and keys are shortened.

@@ -47,7 +47,7 @@ pub fn node_pos(i: usize, n: usize) -> (f64, f64) {
 /// The radius of a node's circle for a cluster of `n`.
 pub fn node_radius(n: usize) -> f64 {
     let chord = 2.0 * RING * sin_cos(std::f64::consts::PI / n.max(2) as f64).0;
-    (chord * 0.36).clamp(30.0, 66.0)
+    (chord * 0.36).clamp(30.0, 90.0)
 }
 
 /// Where along the link `from → to` a message at progress `p` (0 = sender, 1 = receiver) is,

@@ -14,6 +14,7 @@ pub mod jsonfmt;
 pub mod layout;
 pub mod live;
 pub mod model;
+pub mod teach;
 pub mod urlstate;
 
 pub mod app;

@@ -154,6 +154,31 @@ impl RunSpec {
         let hash = hash.strip_prefix('#').unwrap_or(hash);
         for part in hash.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            spec.set_field(k, v)?;
+        }
+        Ok(spec)
+    }
+
+    /// Parses a hash like [`RunSpec::parse`], but a field that cannot be read is left at its
+    /// default instead of failing the whole hash: every valid field is kept, and each bad one
+    /// comes back as `(name, why)`, in the hash's order.
+    pub fn parse_keeping_valid(hash: &str, fallback_seed: u64) -> (RunSpec, Vec<(String, String)>) {
+        let mut spec = RunSpec::new(fallback_seed);
+        let mut bad = Vec::new();
+        let hash = hash.strip_prefix('#').unwrap_or(hash);
+        for part in hash.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            if let Err(e) = spec.set_field(k, v) {
+                bad.push((k.to_string(), e));
+            }
+        }
+        (spec, bad)
+    }
+
+    /// Sets field `k` of the hash to `v`; unchanged if `v` cannot be read.
+    fn set_field(&mut self, k: &str, v: &str) -> Result<(), String> {
+        let spec = self;
+        {
             match k {
                 "seed" => {
                     spec.seed = v
@@ -217,7 +242,7 @@ impl RunSpec {
                 _ => {}
             }
         }
-        Ok(spec)
+        Ok(())
     }
 }
 
@@ -287,6 +312,27 @@ pub fn pct_decode(s: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use nacos_raft_core::sim::{sample_key, sample_value, Action};
+
+    #[test]
+    fn a_bad_field_is_named_and_every_valid_one_kept() {
+        let (spec, bad) =
+            RunSpec::parse_keeping_valid("#seed=7&nodes=abc&timings=fast&speed=x&at=500", 42);
+        assert_eq!(
+            (spec.seed, spec.timings, spec.at_ms),
+            (7, Timings::Fast, Some(500))
+        );
+        assert_eq!((spec.nodes, spec.speed), (DEFAULT_NODES, DEFAULT_SPEED));
+        let names: Vec<&str> = bad.iter().map(|b| b.0.as_str()).collect();
+        assert_eq!(names, ["nodes", "speed"]);
+        assert!(bad[0].1.contains("\"abc\""), "{:?}", bad[0]);
+        let (ok, none) = RunSpec::parse_keeping_valid("seed=7&nodes=3", 1);
+        assert!(none.is_empty());
+        assert_eq!(ok, RunSpec::parse("seed=7&nodes=3", 1).unwrap());
+        // A bad action list keeps none of its actions (they replay as a whole or not at all).
+        let (spec, bad) = RunSpec::parse_keeping_valid("seed=7&actions=10:crash:1,x", 1);
+        assert!(spec.actions.is_empty());
+        assert_eq!(bad[0].0, "actions");
+    }
 
     fn all_actions() -> Vec<TimedAction> {
         let a = |at_ms, action| TimedAction { at_ms, action };

@@ -7,6 +7,7 @@ use super::keys;
 use super::panels;
 use super::ring;
 use super::state::{Effect, Msg, PresetInfo, State, Tab, TOAST_MS};
+use super::teach_view;
 use super::timeline;
 use crate::describe;
 use crate::i18n::{Lang, Texts};
@@ -28,6 +29,8 @@ pub struct App {
     toast_timer: Option<Timeout>,
     /// When the current frame's work started (for `window.__nacosRaftFrames`).
     frame_start: Option<f64>,
+    /// What to bring into view after the next render, on a one-column (phone) layout.
+    scroll_to: Option<&'static str>,
     _listeners: Vec<dom::Listener>,
     on: Callback<Msg>,
 }
@@ -76,6 +79,7 @@ impl App {
             }
             Effect::Download { name, mime, text } => dom::download(&name, mime, &text),
             Effect::StoreLang(l) => dom::store_lang(l.tag()),
+            Effect::StoreStartDismissed => teach_view::store_start_dismissed(),
         }
     }
 }
@@ -122,9 +126,11 @@ impl Component for App {
             interval: None,
             toast_timer: None,
             frame_start: None,
+            scroll_to: None,
             _listeners: vec![keys, hash],
             on: ctx.link().callback(|m| m),
         };
+        app.state.start_dismissed = teach_view::start_dismissed();
         app.run(
             ctx,
             Msg::Open {
@@ -139,12 +145,22 @@ impl Component for App {
         if matches!(msg, Msg::Frame(_)) {
             self.frame_start = Some(dom::now_ms());
         }
+        // On a phone the inspector is below the ring: show it when something is selected, and
+        // the ring again when a story starts.
+        match &msg {
+            Msg::Select(sel) if *sel != super::Selection::None => self.scroll_to = Some(".side"),
+            Msg::LoadScenario(_) => self.scroll_to = Some(".stage"),
+            _ => {}
+        }
         self.run(ctx, msg)
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
         if let Some(s) = self.frame_start.take() {
             dom::record_frame(dom::now_ms() - s);
+        }
+        if let Some(sel) = self.scroll_to.take() {
+            teach_view::scroll_into_view_if_narrow(sel);
         }
     }
 
@@ -186,7 +202,9 @@ impl Component for App {
             });
             html! {
                 <select aria-label={tr.nodes} data-testid="nodes" {onchange}>
-                    { for (3..=urlstate::MAX_NODES).map(|n| html! {
+                    // A link may hold 1 or 2 nodes: the menu then offers that count too, so
+                    // that it always shows the number drawn.
+                    { for (s.len().min(3)..=urlstate::MAX_NODES).map(|n| html! {
                         <option value={n.to_string()} selected={n == s.len()}>{ n }</option>
                     }) }
                 </select>
@@ -230,6 +248,15 @@ impl Component for App {
                     aria-selected={(st.tab == t).to_string()} {onclick}>{ label }</button>
             }
         };
+        // In a story, `[` / `]` and these buttons go from chapter to chapter.
+        let (prev_mark, next_mark) = if st.chapters.is_empty() {
+            (tr.prev_mark, tr.next_mark)
+        } else {
+            (
+                crate::teach::T::chapter_prev(st.lang),
+                crate::teach::T::chapter_next(st.lang),
+            )
+        };
         let wref = st.world.clone();
         let panel_common = panels::Common {
             world: wref.clone(),
@@ -268,6 +295,7 @@ impl Component for App {
                 if let Some(f) = &st.flash {
                     <div class="flash" role="alert">{ f }</div>
                 }
+                { teach_view::url_error(st.lang, &st.url_errors) }
                 if let Some(p) = &st.preset {
                     { caption(st.lang, p) }
                 }
@@ -281,8 +309,8 @@ impl Component for App {
                             </button>
                             <button data-testid="step-back" onclick={link.callback(|_| Msg::StepBack)} title={tr.step_back}>{ icon(ICON_BACK) }{ tr.step_back }</button>
                             <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title={tr.step}>{ icon(ICON_STEP) }{ tr.step }</button>
-                            <button class="mark-nav" data-testid="prev-mark" onclick={link.callback(|_| Msg::Mark(false))} title={tr.prev_mark} aria-label={tr.prev_mark}>{ "◆◂" }</button>
-                            <button class="mark-nav" data-testid="next-mark" onclick={link.callback(|_| Msg::Mark(true))} title={tr.next_mark} aria-label={tr.next_mark}>{ "▸◆" }</button>
+                            <button class="mark-nav" data-testid="prev-mark" onclick={link.callback(|_| Msg::Mark(false))} title={prev_mark} aria-label={prev_mark}>{ "◆◂" }</button>
+                            <button class="mark-nav" data-testid="next-mark" onclick={link.callback(|_| Msg::Mark(true))} title={next_mark} aria-label={next_mark}>{ "▸◆" }</button>
                             <label class="speed">{ tr.speed }{" "}{ speed_slider }<span class="speed-val" data-testid="speed-value">{ st.speed_text() }</span></label>
                             <label class="check" title={tr.slowmo_hint}>
                                 <input type="checkbox" checked={st.spec.slowmo} onchange={link.callback(|_| Msg::ToggleSlowmo)} data-testid="slowmo" />
@@ -291,7 +319,9 @@ impl Component for App {
                             <span class="clock" data-clock-ms={now.to_string()} title={tr.clock}>{ clock_text(now) }</span>
                             <span class="status" data-testid="status" aria-live="polite">{ st.status_line() }</span>
                         </div>
+                        { teach_view::chapter(st) }
                         { ring }
+                        { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
                         <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
                         { violations_box }
                     </section>
@@ -305,10 +335,14 @@ impl Component for App {
                             { tab_button(Tab::Scenarios, tr.tab_scenarios) }
                         </nav>
                         <div class="panel" hidden={st.tab != Tab::Inspect}>
+                            if !st.start_dismissed && st.sel == super::Selection::None {
+                                { teach_view::start_card(st.lang, s, &self.on) }
+                            }
                             <panels::Inspector common={common_for(Tab::Inspect)} sel={st.sel} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
-                            <panels::EventLog common={common_for(Tab::Events)} filter={st.filter} />
+                            <panels::EventLog common={common_for(Tab::Events)} filter={st.filter}
+                                story={std::rc::Rc::new(crate::teach::story_actions(&st.chapters))} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Lanes}>
                             if st.tab == Tab::Lanes {
@@ -344,8 +378,8 @@ impl Component for App {
 fn caption(lang: Lang, p: &PresetInfo) -> Html {
     let (title, caption) = describe::scenario_text(lang, p.id, p.title, p.caption);
     html! {
-        <div class="caption" data-testid="caption" data-scenario={p.id}>
-            <strong>{ title }</strong>{ " — " }{ caption }
+        <div class="caption" data-testid="scenario" data-scenario={p.id}>
+            <strong>{ teach_view::linked(&title) }</strong>{ " — " }{ teach_view::linked(&caption) }
         </div>
     }
 }

@@ -16,6 +16,8 @@ mod panels;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod ring;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod teach_view;
+#[cfg(target_arch = "wasm32")]
 mod timeline;
 
 #[cfg(target_arch = "wasm32")]

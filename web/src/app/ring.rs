@@ -216,16 +216,24 @@ pub fn view(p: &RingProps<'_>) -> Html {
         <Links n={n} cuts={cuts} sel={sel_link} radius={r} positions={positions} />
     };
 
+    // A partition shows as groups on the ring: a coloured rim per side.
+    let groups = crate::teach::groups(p.sim);
     let mut votes = Vec::new();
     for nv in &sc.nodes {
         if let Some(v) = nv.vote_for {
             if v != nv.index && nv.state != Some(PeerState::Leader) && v < n {
+                // A vote is a record, not a message: a solid pointer with a tick at its end (the
+                // messages are dots), grey when the node voted for is down.
                 let to = sc.nodes[v].pos;
                 let s = along(nv.pos, to, 0.0, r);
                 let e = along(nv.pos, to, 0.28, r);
+                let stale = sc.nodes[v].state.is_none();
                 votes.push(html! {
-                    <line class="vote-arrow" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)}
-                        marker-end="url(#vote-head)" />
+                    <g class={classes!("vote", stale.then_some("stale"))} data-vote-from={nv.index.to_string()} data-vote-to={v.to_string()}>
+                        <line class="vote-arrow" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)}
+                            marker-end="url(#vote-head)" />
+                        <text class="vote-tick" x={fmt(e.0)} y={fmt(e.1 - 14.0)}>{ "✓" }</text>
+                    </g>
                 });
             }
         }
@@ -268,10 +276,14 @@ pub fn view(p: &RingProps<'_>) -> Html {
             } else {
                 "end"
             };
-            let addr_label = if n <= 7 {
-                nv.addr.clone()
-            } else {
-                nv.addr.trim_start_matches("127.0.0.1").to_string()
+            // The host part is hidden on phones (style.css): the port tells the nodes apart and
+            // the full address would run off a narrow screen.
+            let port = nv.addr.rsplit_once(':').map(|(_, p)| p).unwrap_or_default();
+            let host = nv.addr.strip_suffix(port).and_then(|h| h.strip_suffix(':'));
+            let addr_label = match host {
+                Some(h) if n <= 7 => html! { <><tspan class="host">{ h }</tspan>{ format!(":{port}") }</> },
+                Some(_) => html! { { format!(":{port}") } },
+                None => html! { { nv.addr.clone() } },
             };
             let tally = nv.votes_for_me.iter().filter(|v| **v).count();
             let vote_label = match nv.vote_for {
@@ -297,13 +309,19 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     }
                 })
                 .collect();
-            let title = format!(
+            let mut title = format!(
                 "{} · {} · {} {}",
                 nv.addr,
                 describe::state_word(p.lang, nv.state),
                 tr.term,
                 nv.term
             );
+            if nv.term > 100 {
+                // A term like 101 or 20001 looks like a bug; the hover says why it is not.
+                let (q, _) = crate::teach::explain_text(p.lang, crate::teach::Explain::BigTerm);
+                title = format!("{title}\n{q} {}", crate::teach::T::term_hint(p.lang));
+            }
+            let group = groups.iter().position(|g| g.contains(&nv.index));
             let fs = r * 0.5;
             html! {
                 <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
@@ -313,6 +331,9 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     transform={translate(x, y)}>
                     <title>{ title }</title>
                     if hot { <circle class="halo" r={fmt(r + 24.0)} /> }
+                    if let (Some(g), true) = (group, groups.len() > 1) {
+                        <circle class={format!("group-ring g{}", g % 4)} data-group={g.to_string()} r={fmt(r + 30.0)} />
+                    }
                     if selected { <circle class="sel" r={fmt(r + 19.0)} /> }
                     if nv.state.is_some() {
                         <circle class="due-track" r={fmt(r + 8.0)} />
@@ -335,7 +356,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     }
                     <text class="letter" y={fmt(-r * 0.12)} font-size={fmt(fs)}>{ letter(nv.index) }</text>
                     <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
-                    <text class="state-word" y={fmt(r * 0.62)} font-size={fmt(r * 0.2)}>{ describe::state_word(p.lang, nv.state) }</text>
+                    <text class="state-word" y={fmt(r * 0.64)} font-size={fmt(r * 0.26)}>{ describe::state_word(p.lang, nv.state) }</text>
                     <g class="label" transform={translate(lx - x, ly - y)}>
                         <text text-anchor={anchor} class="addr">{ addr_label }</text>
                         <text text-anchor={anchor} class="sub" y="18">

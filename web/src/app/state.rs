@@ -6,10 +6,11 @@
 //! effects; the panels only send messages.
 
 use super::keys::{self, Command};
-use crate::describe::{letter, Topic};
+use crate::describe::Topic;
 use crate::i18n::{Lang, Texts};
 use crate::layout;
 use crate::model::World;
+use crate::teach::{self, Chapter};
 use crate::urlstate::{self, RunSpec, Timings};
 use nacos_raft_core::sim::scenario;
 use nacos_raft_core::sim::{Action, MsgId};
@@ -22,6 +23,13 @@ pub const FLIGHT_REAL_MS: f64 = 600.0;
 pub const PANEL_EVERY_MS: f64 = 200.0;
 /// How long a toast stays, real ms.
 pub const TOAST_MS: u32 = 3_500;
+/// Virtual ms after a chapter starts and before the next one during which a story plays at the
+/// chosen speed (what happens around a chapter's moment is worth watching).
+const QUIET_MARGIN_MS: u64 = 1_000;
+/// Real ms a story's quiet stretch between two chapters takes at most.
+const QUIET_REAL_MS: f64 = 6_000.0;
+/// The fastest a quiet stretch runs (virtual ms per real ms).
+const QUIET_MAX_SPEED: f64 = 5_000.0;
 /// The shortest line, in SVG units, that counts as drawing a cut (shorter: a click).
 const CUT_MIN_LEN: f64 = 40.0;
 
@@ -216,6 +224,8 @@ pub enum Msg {
     CutMove(Point),
     /// The pointer went up: cut every link the line crosses.
     CutEnd,
+    /// Close the start card for good.
+    DismissStart,
 }
 
 /// What the browser must do after a change.
@@ -240,6 +250,8 @@ pub enum Effect {
     },
     /// Remember the language (`localStorage`, `<html lang>`).
     StoreLang(Lang),
+    /// Remember that the start card was dismissed (`localStorage`).
+    StoreStartDismissed,
 }
 
 /// What [`State::update`] did.
@@ -291,6 +303,14 @@ pub struct State {
     pub filter: Filter,
     /// The cut line being drawn.
     pub cut_line: Option<(Point, Point)>,
+    /// Whether the start card was dismissed (on this visit or an earlier one).
+    pub start_dismissed: bool,
+    /// The chapters of the preset's story (empty without a preset).
+    pub chapters: Vec<Chapter>,
+    /// The fields of the opened hash that could not be read: (name, why).
+    pub url_errors: Vec<(String, String)>,
+    /// Whether the last frame ran fast through a quiet stretch of a story.
+    pub fast_stretch: bool,
     /// The page's address without the hash (shared links start with it).
     page: String,
     last_panel: f64,
@@ -346,6 +366,10 @@ impl State {
             draft: Vec::new(),
             filter: Filter::All,
             cut_line: None,
+            start_dismissed: false,
+            chapters: Vec::new(),
+            url_errors: Vec::new(),
+            fast_stretch: false,
             page,
             last_panel: 0.0,
             last_slow: 0.0,
@@ -528,6 +552,7 @@ impl State {
                 self.bump();
             }
             Msg::Key(c) => return self.key(c),
+            Msg::Mark(forward) if !self.chapters.is_empty() => self.chapter_step(forward),
             Msg::Mark(forward) => {
                 self.set_playing(false);
                 let now = self.world().now();
@@ -551,6 +576,10 @@ impl State {
                 None => return false,
             },
             Msg::CutEnd => return self.cut_end(),
+            Msg::DismissStart => {
+                self.start_dismissed = true;
+                self.fx.push(Effect::StoreStartDismissed);
+            }
         }
         true
     }
@@ -565,15 +594,23 @@ impl State {
             None => 0.0,
         };
         self.last_ts = Some(ts);
-        let r = self.world_mut().play(
-            dt,
-            self.spec.speed,
-            self.spec.slowmo,
-            FLIGHT_REAL_MS,
-            self.pause_on_violation,
-        );
+        let before = self.world().now();
+        let (speed, slowmo) = match self.quiet_stretch_speed(before) {
+            Some(fast) => (fast, false),
+            None => (self.spec.speed, self.spec.slowmo),
+        };
+        self.fast_stretch = !slowmo && self.spec.slowmo || speed > self.spec.speed;
+        let r = self
+            .world_mut()
+            .play(dt, speed, slowmo, FLIGHT_REAL_MS, self.pause_on_violation);
         self.speed_now = r.speed;
-        if r.new_violation && self.pause_on_violation {
+        let end = self.preset.as_ref().map(|p| p.end_ms);
+        let story_ended = end.is_some_and(|e| before < e && self.world().now() >= e);
+        if story_ended && !r.new_violation {
+            // The story's end: a pause with "what you saw" and "try next" (play goes on).
+            self.fast_stretch = false;
+            self.set_playing(false);
+        } else if r.new_violation && self.pause_on_violation {
             self.set_playing(false);
             self.show_toast(self.lang.tr().paused_violation.to_string());
             self.bump();
@@ -680,16 +717,10 @@ impl State {
         if let Some(p) = scenario_only.and_then(scenario::preset) {
             return preset_spec(&p, keys::story_speed(p.end_ms, urlstate::DEFAULT_SPEED));
         }
-        match RunSpec::parse(h, seed) {
-            Ok(s) => {
-                self.flash = None;
-                s
-            }
-            Err(e) => {
-                self.flash = Some(format!("{}: {e}", self.lang.tr().bad_link));
-                RunSpec::new(seed)
-            }
-        }
+        self.flash = None;
+        let (spec, bad) = RunSpec::parse_keeping_valid(h, seed);
+        self.url_errors = bad;
+        spec
     }
 
     /// Builds the world of `spec` (a fresh default run if the spec is unusable) and plays it.
@@ -710,6 +741,10 @@ impl State {
             // Simulate the story once so that the timeline shows what is coming.
             self.world_mut().prefetch(ahead);
         }
+        self.chapters = match &self.preset {
+            Some(p) => teach::chapters(&self.world(), &spec.actions, p.end_ms),
+            None => Vec::new(),
+        };
         self.playing = true;
         if let Some(at) = spec.at_ms {
             self.world_mut().seek(at);
@@ -799,30 +834,95 @@ impl State {
 
     /// The status line: the cluster's leader and its term.
     pub fn status_line(&self) -> String {
-        let tr = self.lang.tr();
-        let w = self.world();
-        let s = w.sim();
-        match s.cluster_leader() {
-            Some(l) => format!(
-                "{} {} · {} {}",
-                tr.state_leader,
-                letter(l),
-                tr.term,
-                s.node(l).map(|n| n.local().term).unwrap_or(0)
-            ),
-            None => format!("{} —", tr.state_leader),
-        }
+        teach::headline(self.lang, self.world().sim())
     }
 
     /// The speed readout: the chosen speed, and in slow motion the one in use.
     pub fn speed_text(&self) -> String {
         let chosen = urlstate::fmt_speed(self.spec.speed);
-        if self.spec.slowmo && self.playing && (self.speed_now + 1e-9) < self.spec.speed {
-            let now = urlstate::fmt_speed((self.speed_now * 1000.0).round() / 1000.0);
-            format!("{chosen}× → {now}×")
+        // The chosen speed stays; what stretches or skips it is said in words, not as a number
+        // that changes several times a second.
+        if self.playing && self.fast_stretch {
+            format!("{chosen}× · {}", teach::T::fast_stretch(self.lang))
+        } else if self.spec.slowmo && self.playing && (self.speed_now + 1e-9) < self.spec.speed {
+            format!("{chosen}× · {}", teach::T::slowed(self.lang))
         } else {
             format!("{chosen}×")
         }
+    }
+
+    /// The chapter playing now, if a story is told: (index, count).
+    pub fn chapter_now(&self) -> Option<(usize, usize)> {
+        (!self.chapters.is_empty()).then(|| {
+            (
+                teach::chapter_at(&self.chapters, self.world().now()),
+                self.chapters.len(),
+            )
+        })
+    }
+
+    /// Whether the story has reached its end.
+    pub fn story_over(&self) -> bool {
+        self.preset
+            .as_ref()
+            .is_some_and(|p| self.world().now() >= p.end_ms)
+    }
+
+    /// `[` / `]` in a story: pause at the start of the previous or next chapter, announced.
+    fn chapter_step(&mut self, forward: bool) {
+        self.set_playing(false);
+        let now = self.world().now();
+        let cur = teach::chapter_at(&self.chapters, now);
+        let target = if forward {
+            self.chapters.iter().position(|c| c.at_ms > now)
+        } else if self.chapters[cur].at_ms < now {
+            // Inside a chapter, back goes to its start first, as a player's "previous" does.
+            Some(cur)
+        } else {
+            cur.checked_sub(1)
+        };
+        let end = self.preset.as_ref().map(|p| p.end_ms).unwrap_or(0);
+        if target.is_none() && forward && now < end {
+            // After the last chapter, `]` goes to the end of the story: what it showed.
+            self.world_mut().seek(end);
+            self.show_toast(teach::T::story_end_reached(self.lang).to_string());
+        }
+        if let Some(i) = target {
+            let at = self.chapters[i].at_ms;
+            self.world_mut().seek(at);
+            let word = if forward {
+                teach::T::chapter_next(self.lang)
+            } else {
+                teach::T::chapter_prev(self.lang)
+            };
+            let of = teach::texts::chapter_of(self.lang, i + 1, self.chapters.len());
+            self.show_toast(format!("{word} · {of}"));
+        }
+        self.bump();
+    }
+
+    /// In a story, between two chapters and away from both, the speed of the quiet stretch:
+    /// without slow motion, and fast enough to cross it in [`QUIET_REAL_MS`] (never slower than
+    /// the chosen speed); `None` elsewhere. The 200-datum catch-up would otherwise spend minutes
+    /// of slow motion on its writes before the restart that is its point.
+    fn quiet_stretch_speed(&self, now: u64) -> Option<f64> {
+        let p = self.preset.as_ref()?;
+        if now >= p.end_ms {
+            return None;
+        }
+        let i = teach::chapter_at(&self.chapters, now);
+        let from = self.chapters.get(i)?.at_ms + QUIET_MARGIN_MS;
+        let to = self
+            .chapters
+            .get(i + 1)
+            .map(|c| c.at_ms)
+            .unwrap_or(p.end_ms)
+            .saturating_sub(QUIET_MARGIN_MS);
+        if now < from || now >= to {
+            return None;
+        }
+        let fast = (to - from) as f64 / QUIET_REAL_MS;
+        Some(fast.clamp(self.spec.speed, QUIET_MAX_SPEED.max(self.spec.speed)))
     }
 
     /// How long (virtual ms) a failed message lingers where it died, at the speed in use.
@@ -903,14 +1003,14 @@ mod tests {
         );
         assert!(s.flash.is_none());
 
-        let (s, out) = open("seed=x");
-        assert!(s
-            .flash
-            .as_deref()
-            .unwrap()
-            .starts_with(Lang::En.tr().bad_link));
-        assert_eq!(s.spec.seed, 42, "an unreadable link: a fresh run");
-        assert!(hash_of(&out).unwrap().starts_with("seed=42&"));
+        let (s, out) = open("seed=x&nodes=3");
+        assert_eq!(s.url_errors.len(), 1);
+        assert_eq!(s.url_errors[0].0, "seed", "the bad field is named");
+        assert_eq!(s.spec.seed, 42, "an unreadable seed: a random one");
+        assert_eq!(s.spec.nodes, 3, "the valid fields are kept");
+        assert!(hash_of(&out).unwrap().starts_with("seed=42&nodes=3&"));
+        let (s, _) = open("seed=7");
+        assert!(s.url_errors.is_empty());
     }
 
     #[test]
@@ -1081,6 +1181,87 @@ mod tests {
     }
 
     #[test]
+    fn a_story_is_told_in_chapters_and_pauses_at_its_end() {
+        let (mut s, _) = open("scenario=two-leaders");
+        let n = s.chapters.len();
+        assert!(n >= 4, "{:?}", s.chapters);
+        assert_eq!(s.chapter_now(), Some((0, n)));
+        // `]` pauses at the next chapter and says so.
+        s.update(Msg::Key(Command::Mark(true)));
+        assert!(!s.playing);
+        assert_eq!(now(&s), s.chapters[1].at_ms);
+        assert_eq!(s.chapter_now(), Some((1, n)));
+        assert_eq!(
+            s.toast.as_deref(),
+            Some(format!("Next chapter · Chapter 2 of {n}").as_str())
+        );
+        s.update(Msg::Mark(false));
+        assert_eq!(now(&s), 0);
+        assert!(s.toast.as_deref().unwrap().starts_with("Previous chapter"));
+        // Past the last chapter, `]` goes to the story's end.
+        for _ in 1..n {
+            s.update(Msg::Mark(true));
+        }
+        assert_eq!(now(&s), s.chapters[n - 1].at_ms);
+        s.update(Msg::Mark(true));
+        assert!(s.story_over());
+        assert_eq!(s.toast.as_deref(), Some("The end of the story"));
+        // Played through (violations do not pause here), the story stops at its end.
+        s.update(Msg::TogglePauseOnViolation);
+        let end = s.preset.as_ref().unwrap().end_ms;
+        s.update(Msg::Seek(end - 50));
+        s.update(Msg::TogglePlay);
+        let mut ts = 0.0;
+        while s.playing && ts < 100_000.0 {
+            ts += 16.0;
+            s.update(Msg::Frame(ts));
+        }
+        assert!(!s.playing && s.story_over(), "paused at the end");
+        assert!(now(&s) >= end);
+        // Without a story, `]` goes to marks as before.
+        let (s, _) = open("seed=3");
+        assert!(s.chapters.is_empty() && s.chapter_now().is_none());
+    }
+
+    #[test]
+    fn a_story_runs_its_quiet_stretch_fast() {
+        let (mut s, _) = open("scenario=catch-up");
+        let mut ch: Vec<u64> = s.chapters.iter().map(|c| c.at_ms).collect();
+        ch.push(s.preset.as_ref().unwrap().end_ms);
+        // The longest gap between two chapters (or the last one and the end).
+        let (i, gap) = ch
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .enumerate()
+            .max_by_key(|g| g.1)
+            .unwrap();
+        assert!(gap > 5_000, "{ch:?}");
+        s.update(Msg::Seek(ch[i] + QUIET_MARGIN_MS + 1));
+        s.update(Msg::TogglePlay);
+        let t0 = now(&s);
+        s.update(Msg::Frame(0.0));
+        s.update(Msg::Frame(100.0));
+        assert!(s.fast_stretch);
+        assert!(s.speed_text().ends_with("fast through a quiet stretch"));
+        assert!(now(&s) - t0 >= 1_000, "no slow motion: {}", now(&s) - t0);
+        // Near the next chapter the chosen speed is back.
+        s.update(Msg::Seek(ch[i + 1] - 1_000));
+        s.update(Msg::TogglePlay);
+        s.update(Msg::Frame(0.0));
+        s.update(Msg::Frame(16.0));
+        assert!(!s.fast_stretch);
+    }
+
+    #[test]
+    fn the_start_card_is_dismissed_for_good() {
+        let (mut s, _) = open("seed=3");
+        assert!(!s.start_dismissed);
+        let out = s.update(Msg::DismissStart);
+        assert!(s.start_dismissed);
+        assert_eq!(out.effects, vec![Effect::StoreStartDismissed]);
+    }
+
+    #[test]
     fn tabs_list_the_presets_once_opened() {
         let (mut s, _) = open("seed=3");
         assert!(s.presets.is_none());
@@ -1098,7 +1279,7 @@ mod tests {
         let out = s.update(Msg::ToggleLang);
         assert_eq!(s.lang, Lang::Zh);
         assert_eq!(out.effects, vec![Effect::StoreLang(Lang::Zh)]);
-        assert_eq!(s.status_line().split(' ').next(), Some("领导者"));
+        assert_eq!(s.status_line(), "没有领导者");
         s.update(Msg::Key(Command::Lang));
         assert_eq!(s.lang, Lang::En);
     }

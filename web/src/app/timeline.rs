@@ -163,7 +163,7 @@ pub fn timeline(p: &Props) -> Html {
                         let onclick = on.reform(move |_| Msg::SwitchBranch(i));
                         html! {
                             <button class="branch" {onclick} title={format!("{} {}", tr.switch_to, b.number)}>
-                                { format!("#{} · {} {}", b.number, tr.forked_at, clock_text(b.fork_ms)) }
+                                { format!("{} {} ({} {})", tr.branch, b.number, tr.forked_at, clock_text(b.fork_ms)) }
                             </button>
                         }
                     }) }

@@ -1,8 +1,11 @@
-//! The datum matrix: nodes × keys, each cell a timestamp coloured against the leader's.
+//! The datum matrix: nodes × keys, each cell a timestamp (or the value, decoded) coloured
+//! against the reference node's: the leader, or a node the person picks (with two leaders the
+//! choice matters).
 
 use super::Common;
 use crate::describe::{letter, short_key};
 use crate::i18n::Texts;
+use crate::teach::{values, T};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -14,9 +17,13 @@ pub struct DataProps {
 pub fn data_view(p: &DataProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();
-    let tr = p.common.lang.tr();
+    let lang = p.common.lang;
+    let tr = lang.tr();
     let n = s.len();
-    let leader = s.cluster_leader();
+    // `None`: the cluster's leader.
+    let against = use_state(|| None::<usize>);
+    let show_values = use_state(|| false);
+    let leader = (*against).filter(|i| *i < n).or(s.cluster_leader());
     let mut keys: Vec<&str> = Vec::new();
     for i in 0..n {
         if let Some(node) = s.node(i) {
@@ -33,20 +40,29 @@ pub fn data_view(p: &DataProps) -> Html {
         .map(|k| {
             let want = reference.and_then(|r| r.datum(k)).map(|d| d.timestamp);
             let mut differs = false;
+            let shown = |node: &nacos_raft_core::Node, ts: u64| match (*show_values, node.datum(k))
+            {
+                (true, Some(d)) => d
+                    .value
+                    .as_ref()
+                    .map(|v| values::summary(v.as_str()))
+                    .unwrap_or_else(|| "null".into()),
+                _ => ts.to_string(),
+            };
             let cells = (0..n)
                 .map(|i| match s.node(i) {
                     None => ("·".to_string(), "down"),
                     Some(node) => match (node.datum(k).map(|d| d.timestamp), want, reference) {
-                        (Some(ts), Some(w), _) if ts == w => (ts.to_string(), "same"),
+                        (Some(ts), Some(w), _) if ts == w => (shown(node, ts), "same"),
                         (Some(ts), Some(_), _) => {
                             differs = true;
-                            (ts.to_string(), "older")
+                            (shown(node, ts), "older")
                         }
                         (Some(ts), None, Some(_)) => {
                             differs = true;
-                            (ts.to_string(), "extra")
+                            (shown(node, ts), "extra")
                         }
-                        (Some(ts), None, None) => (ts.to_string(), "plain"),
+                        (Some(ts), None, None) => (shown(node, ts), "plain"),
                         (None, _, Some(_)) => {
                             differs = true;
                             ("—".to_string(), "missing")
@@ -89,6 +105,32 @@ pub fn data_view(p: &DataProps) -> Html {
     html! {
         <div class="data-view" data-testid="data-view" data-keys={keys.len().to_string()}>
             <h3>{ tr.data_view }</h3>
+            <div class="row">
+                <label>{ T::compare_with(lang) }{ " " }
+                    <select data-testid="data-against" onchange={{
+                        let against = against.clone();
+                        Callback::from(move |e: Event| {
+                            let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                            against.set(el.value().parse().ok());
+                        })
+                    }}>
+                        <option value="" selected={against.is_none()}>
+                            { match s.cluster_leader() {
+                                Some(l) => format!("{} ({})", T::the_leader(lang), letter(l)),
+                                None => T::the_leader(lang).to_string(),
+                            } }
+                        </option>
+                        { for (0..n).map(|i| html! {
+                            <option value={i.to_string()} selected={*against == Some(i)}>{ letter(i) }</option>
+                        }) }
+                    </select>
+                </label>
+                <label class="check">
+                    <input type="checkbox" data-testid="data-values" checked={*show_values}
+                        onchange={{ let v = show_values.clone(); Callback::from(move |_| v.set(!*v)) }} />
+                    { T::show_values(lang) }
+                </label>
+            </div>
             if leader.is_none() { <p class="small">{ tr.no_leader }</p> }
             <p class="legend small">
                 <span class="cell same">{ "1" }</span>{ format!(" {} ", tr.up_to_date) }

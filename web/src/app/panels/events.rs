@@ -1,6 +1,7 @@
 //! The event log: every decision in plain words, newest first, filtered; a click travels back to it.
 
 use super::Common;
+use crate::app::teach_view::linked;
 use crate::app::{Filter, Msg};
 use crate::describe::{self, letter};
 use crate::i18n::Texts;
@@ -11,6 +12,8 @@ use yew::prelude::*;
 pub struct LogProps {
     pub common: Common,
     pub filter: Filter,
+    /// The story's own actions (told as what happens, not as "you …").
+    pub story: std::rc::Rc<Vec<nacos_raft_core::sim::TimedAction>>,
 }
 
 /// Most events the log shows (the newest first).
@@ -30,11 +33,17 @@ pub fn event_log(p: &LogProps) -> Html {
             let at = r.at_ms;
             let onclick = on.reform(move |_| Msg::Seek(at));
             let who = r.node.map(letter).unwrap_or_else(|| "·".into());
+            let text = match r.action() {
+                Some(a) if p.story.iter().any(|t| t.at_ms == at && &t.action == a) => {
+                    crate::teach::story_action(lang, a)
+                }
+                _ => r.text(lang, term_step),
+            };
             html! {
                 <li class={r.tone.as_str()} data-at-ms={at.to_string()} {onclick}>
                     <span class="t">{ clock_text(at) }</span>
                     <span class="who">{ who }</span>
-                    <span class="what">{ r.text(lang, term_step) }</span>
+                    <span class="what">{ linked(&text) }</span>
                 </li>
             }
         })

@@ -40,6 +40,7 @@ pub fn help(p: &HelpProps) -> Html {
                 <button class="close" onclick={close.clone()} aria-label={tr.close}>{ "×" }</button>
                 <h2>{ tr.title }</h2>
                 <p>{ tr.help_intro }</p>
+                { crate::app::teach_view::reading(lang) }
                 <div class="cols">
                     <div>
                         <h3>{ tr.shortcuts }</h3>
@@ -74,6 +75,11 @@ pub fn help(p: &HelpProps) -> Html {
                             }) }
                             <span class="badge down">{ tr.state_down }</span>
                         </p>
+                        <ul class="legend-list" data-testid="legend-glyphs">
+                            { for crate::teach::texts::legend(lang).iter().map(|(g, t)| html! {
+                                <li><code class="glyph">{ *g }</code>{ " " }{ *t }</li>
+                            }) }
+                        </ul>
                     </div>
                 </div>
                 <div class="actions"><button onclick={close}>{ tr.close }</button></div>

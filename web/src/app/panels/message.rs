@@ -3,6 +3,7 @@
 
 use super::{node_button, Common};
 use crate::app::ring::msg_shape;
+use crate::app::teach_view::linked;
 use crate::app::{Msg, Selection};
 use crate::describe;
 use crate::i18n::Texts;
@@ -81,7 +82,7 @@ pub fn msg_inspector(p: &MsgProps) -> Html {
         <div class="inspector" data-testid="msg-inspector" data-msg-kind={m.kind.as_str()}>
             <h2 class="insp-title">
                 <svg class="legend-shape" viewBox="-14 -14 28 28" width="28" height="28">{ msg_shape(m.kind, 9.0, m.granted, m.status) }</svg>
-                { format!(" {} #{}", describe::kind_name(lang, m.kind), m.id) }
+                { " " }{ linked(describe::kind_name(lang, m.kind)) }{ format!(" #{}", m.id) }
             </h2>
             <table class="kv">
                 <tr><th>{ tr.kind }</th><td><code>{ m.kind.as_str() }</code></td></tr>

@@ -2,10 +2,12 @@
 //! what can be done to it (crash, restart, time out, isolate, reconnect, publish, delete).
 
 use super::Common;
+use crate::app::teach_view::explain;
 use crate::app::{state_attr, Msg};
 use crate::describe::{self, letter, short_key};
 use crate::i18n::Texts;
 use crate::jsonfmt::pretty;
+use crate::teach::Explain;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
@@ -71,7 +73,10 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         </div>
     };
     let disk_line = html! {
-        <p class="small">{ format!("{}: {} = {}, {} {}", tr.disk, tr.disk_term, disk.term, disk.datums.len(), tr.datums) }</p>
+        <>
+            <p class="small">{ format!("{}: {} = {}, {} {}", tr.disk, tr.disk_term, disk.term, disk.datums.len(), tr.datums) }</p>
+            { explain(lang, Explain::DiskTerm) }
+        </>
     };
     let Some(n) = node else {
         return html! {
@@ -93,7 +98,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
             html! {
                 <tr class={classes!((r.ip == addr).then_some("me"))}>
                     <td title={r.ip.clone()}>{ idx.map(letter).unwrap_or_else(|| r.ip.clone()) }</td>
-                    <td class={r.state.as_str().to_ascii_lowercase()}>{ r.state.as_str() }</td>
+                    <td class={r.state.as_str().to_ascii_lowercase()} title={r.state.as_str()}>{ describe::state_word(lang, Some(r.state)) }</td>
                     <td>{ r.term }</td>
                     <td>{ r.vote().map(describe::name).unwrap_or_default() }</td>
                     <td class="num">{ r.leader_due_ms }</td>
@@ -128,7 +133,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
                     <td title={key.clone()}>{ short_key(&key) }</td>
                     <td class="num">{ d.timestamp }</td>
                     <td class="val" title={v.clone()}>{ preview }</td>
-                    <td><button class="mini" onclick={del} title={tr.delete}>{ "🗑" }</button></td>
+                    <td><button class="mini" onclick={del} title={tr.delete} aria-label={tr.delete}><svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d={ICON_TRASH} /></svg></button></td>
                 </tr>
             }
         })
@@ -178,6 +183,10 @@ pub fn node_inspector(p: &NodeProps) -> Html {
                 { leader.unwrap_or_else(|| tr.none.to_string()) }
                 { format!(" · {}: {}", tr.pending_writes, n.pending_writes()) }
             </p>
+            { explain(lang, Explain::OperateLock) }
+            if local.term > 100 {
+                { explain(lang, Explain::BigTerm) }
+            }
             <details open=true>
                 <summary>{ tr.own_peer }</summary>
                 <pre class="json" data-testid="own-peer">{ own }</pre>
@@ -185,7 +194,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
             <h3>{ tr.peers_view }</h3>
             <table class="grid">
                 <thead><tr>
-                    <th>{ tr.peer }</th><th>{ "state" }</th><th>{ "term" }</th><th>{ tr.vote_for }</th>
+                    <th>{ tr.peer }</th><th>{ tr.state }</th><th>{ tr.term }</th><th>{ tr.vote_for }</th>
                     <th>{ tr.leader_due }</th><th>{ tr.heartbeat_due }</th>
                 </tr></thead>
                 <tbody>{ peers }</tbody>
@@ -205,3 +214,6 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         </div>
     }
 }
+
+/// A bin (drawn: an emoji needs a font that may be missing).
+const ICON_TRASH: &str = "M6 1h4v1h4v2H2V2h4z M3 5h10l-1 10H4z";

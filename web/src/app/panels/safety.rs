@@ -2,8 +2,8 @@
 
 use super::Common;
 use crate::app::Msg;
-use crate::describe::{self, letters_for_addresses};
-use crate::i18n::Texts;
+use crate::describe;
+use crate::i18n::{Lang, Texts};
 use crate::layout::clock_text;
 use yew::prelude::*;
 
@@ -22,14 +22,14 @@ pub fn safety(p: &SafetyProps) -> Html {
     let on = &p.common.on;
     let v = s.violations();
     let st = s.stats();
+    let comma = if lang == Lang::Zh { "，" } else { ", " };
     let stats = format!(
-        "{} {} · {} {} · {} {}, {} {}",
+        "{} {} · {} · {} {}{comma}{} {}",
         tr.stats_first_leader,
         s.first_leader_ms()
             .map(clock_text)
             .unwrap_or_else(|| "—".into()),
-        st.leader_changes,
-        tr.stats_leader_changes,
+        crate::teach::texts::leader_changes(lang, st.leader_changes),
         st.messages_sent,
         tr.stats_messages,
         st.messages_dropped,
@@ -49,7 +49,7 @@ pub fn safety(p: &SafetyProps) -> Html {
             if v.is_empty() {
                 <p class="small">{ tr.no_violations }</p>
             } else {
-                <ol class="violations">
+                <ol class="violations" reversed=true>
                     { for v.iter().rev().take(30).map(|x| {
                         let at = x.at_ms;
                         let onclick = on.reform(move |_| Msg::Seek(at));
@@ -57,7 +57,8 @@ pub fn safety(p: &SafetyProps) -> Html {
                             <li data-kind={x.kind.as_str()} data-at-ms={at.to_string()} {onclick}>
                                 <span class="t">{ clock_text(at) }</span>
                                 <strong>{ describe::violation_title(lang, x.kind) }</strong>
-                                { ": " }{ letters_for_addresses(&x.detail, s.len()) }
+                                { if lang == Lang::Zh { "：" } else { ": " } }
+                                <span class="detail">{ crate::teach::violation_detail(lang, x, s.len()) }</span>
                             </li>
                         }
                     }) }
