@@ -261,8 +261,50 @@ pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError
         ));
     }
     let plain = gunzip_capped(body, limits.max_gunzip)?;
+    if let Some(inner) = beat_inner_fast(&plain) {
+        return BeatPacket::from_json(&inner).map_err(|e| json_error("beat", e));
+    }
     let text = body_text(&plain, 2)?;
     BeatPacket::from_body(&text).map_err(|e| json_error("beat", e))
+}
+
+/// The outer body as [`beat_text`] writes it, up to the packet JSON.
+const BEAT_HEAD: &[u8] = b"%257B\"beat\":\"";
+/// ... and after it.
+const BEAT_TAIL: &[u8] = b"\"}";
+
+/// The inner packet JSON of a beat body in exactly the form [`beat_text`] writes, in one pass:
+/// what two rounds of Java's URL decoder and the outer JSON string would give, without the three
+/// intermediate copies. `None` for any other form (a Java sender's raw JSON, other escapes, a
+/// stray quote or control character, bad UTF-8): the caller then takes the general path, which
+/// decides (and fails) exactly as before.
+fn beat_inner_fast(plain: &[u8]) -> Option<String> {
+    let mid = plain.strip_prefix(BEAT_HEAD)?.strip_suffix(BEAT_TAIL)?;
+    let mut out = Vec::with_capacity(mid.len());
+    let mut i = 0;
+    while let Some(off) = mid[i..]
+        .iter()
+        .position(|&c| matches!(c, b'\\' | b'%' | b'+' | b'"') || c < 0x20)
+    {
+        let at = i + off;
+        out.extend_from_slice(&mid[i..at]);
+        let rest = &mid[at..];
+        let (byte, len) = if rest.starts_with(b"\\\"") {
+            (b'"', 2)
+        } else if rest.starts_with(b"\\\\") {
+            (b'\\', 2)
+        } else if rest.starts_with(b"%2525") {
+            (b'%', 5)
+        } else if rest.starts_with(b"%252B") {
+            (b'+', 5)
+        } else {
+            return None;
+        };
+        out.push(byte);
+        i = at + len;
+    }
+    out.extend_from_slice(&mid[i..]);
+    String::from_utf8(out).ok()
 }
 
 /// Endpoint 9: `{"datum":..,"source":..}`, URL-decoded once unless raw.
@@ -353,8 +395,34 @@ pub fn keys_query(keys: &[String]) -> String {
 
 /// The gzip body of a beat: the outer `{"beat":"..."}`, escaped for Java's double decode.
 pub fn beat_body(packet: &BeatPacket, level: u32) -> Bytes {
-    let text = escape_for_java_decoder(&packet.to_body(), 2);
-    Bytes::from(gzip(text.as_bytes(), level))
+    Bytes::from(gzip(&beat_text(packet), level))
+}
+
+/// A beat body before gzip: byte for byte `escape_for_java_decoder(&packet.to_body(), 2)`, built
+/// in one pass over the packet JSON instead of four (JSON, string escape, two URL escapes). The
+/// packet JSON is compact serde output, so it holds no control character and its only
+/// characters that change are `"` and `\` (JSON string escape) and `%` and `+` (escaped for
+/// two decodes); the leading `{` is the outer object's.
+pub fn beat_text(packet: &BeatPacket) -> Vec<u8> {
+    let inner = packet.to_json().into_bytes();
+    let mut out = Vec::with_capacity(inner.len() + inner.len() / 8 + 32);
+    out.extend_from_slice(BEAT_HEAD);
+    let mut last = 0;
+    for (i, &c) in inner.iter().enumerate() {
+        let rep: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'%' => b"%2525",
+            b'+' => b"%252B",
+            _ => continue,
+        };
+        out.extend_from_slice(&inner[last..i]);
+        out.extend_from_slice(rep);
+        last = i + 1;
+    }
+    out.extend_from_slice(&inner[last..]);
+    out.extend_from_slice(BEAT_TAIL);
+    out
 }
 
 /// Builds the HTTP request for `req`. `beat` is the already encoded body of a beat request
@@ -526,6 +594,93 @@ mod tests {
         assert!(java_url_decode(b"%zz1")
             .unwrap_err()
             .contains("Illegal hex characters"));
+    }
+
+    fn odd_packet() -> BeatPacket {
+        use nacos_raft_core::{BeatDatum, PeerState};
+        let keys = [
+            "iplist.public##DEFAULT_GROUP@@plain",
+            "iplist.public##DEFAULT_GROUP@@a+b%25c",
+            "meta.public##g@@quote\"back\\slash",
+            "iplist.public##g@@\u{4e2d}\u{1F600}",
+            "iplist.public##g@@ctl\n\t\u{1}",
+            "meta.public##g@@%2525%252B+",
+        ];
+        BeatPacket {
+            peer: RaftPeer {
+                ip: "127.0.0.1:8848".into(),
+                vote_for: Some("null".into()),
+                term: 7,
+                leader_due_ms: 15_000,
+                heartbeat_due_ms: 5_000,
+                state: PeerState::Leader,
+            },
+            datums: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| BeatDatum {
+                    key: k.to_string(),
+                    timestamp: i as u64 + 1,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_pass_beat_text_is_the_four_pass_text() {
+        for packet in [
+            odd_packet(),
+            BeatPacket {
+                datums: Vec::new(),
+                ..odd_packet()
+            },
+        ] {
+            let reference = escape_for_java_decoder(&packet.to_body(), 2);
+            assert_eq!(String::from_utf8(beat_text(&packet)).unwrap(), reference);
+            // What Java's two decodes and the outer JSON give back, and this node's fast path.
+            let plain = beat_text(&packet);
+            let general = BeatPacket::from_body(&body_text(&plain, 2).unwrap()).unwrap();
+            assert_eq!(general, packet);
+            assert_eq!(beat_inner_fast(&plain).unwrap(), packet.to_json());
+            let limits = Limits::default();
+            assert_eq!(
+                decode_beat(&beat_body(&packet, 1), &limits).unwrap(),
+                packet
+            );
+        }
+    }
+
+    #[test]
+    fn other_beat_forms_leave_the_fast_path() {
+        let packet = odd_packet();
+        let ours = String::from_utf8(beat_text(&packet)).unwrap();
+        let inner_at = BEAT_HEAD.len();
+        let variants = [
+            // Java's raw JSON, a once-encoded body, lower-case hex, a raw `+` (a space for
+            // Java), a stray quote, a JSON escape other than \" and \\, a control character.
+            packet.to_body(),
+            java_url_encode(&packet.to_body()),
+            ours.replacen("%252B", "%252b", 1),
+            format!("{}+{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{}\"{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{}\\n{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{}\u{1}{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{ours} "),
+        ];
+        let limits = Limits::default();
+        for v in variants {
+            assert_eq!(beat_inner_fast(v.as_bytes()), None, "{v}");
+            // Whatever the general path decides stands: the same answer as before this path.
+            let general = body_text(v.as_bytes(), 2)
+                .map_err(|e| e.message)
+                .and_then(|t| BeatPacket::from_body(&t).map_err(|e| e.0));
+            let got = decode_beat(&gzip(v.as_bytes(), 1), &limits);
+            assert_eq!(got.is_ok(), general.is_ok(), "{v}");
+        }
+        // Invalid UTF-8 inside our own form: the general path's lossy reading applies.
+        let mut bad = beat_text(&packet);
+        bad.insert(inner_at + 3, 0xff);
+        assert_eq!(beat_inner_fast(&bad), None);
     }
 
     #[test]
