@@ -280,13 +280,21 @@ const BEAT_TAIL: &[u8] = b"\"}";
 /// decides (and fails) exactly as before.
 fn beat_inner_fast(plain: &[u8]) -> Option<String> {
     let mid = plain.strip_prefix(BEAT_HEAD)?.strip_suffix(BEAT_TAIL)?;
+    // One branch-free sweep (it vectorizes) for bytes this form never holds; a quote is only
+    // allowed as the second byte of `\"`, which the loop below checks.
+    let stray = mid
+        .iter()
+        .fold(false, |acc, &c| acc | (c == b'+') | (c < 0x20));
+    if stray {
+        return None;
+    }
     let mut out = Vec::with_capacity(mid.len());
     let mut i = 0;
-    while let Some(off) = mid[i..]
-        .iter()
-        .position(|&c| matches!(c, b'\\' | b'%' | b'+' | b'"') || c < 0x20)
-    {
-        let at = i + off;
+    for at in memchr::memchr3_iter(b'\\', b'%', b'"', mid) {
+        if at < i {
+            // The second byte of an escape just taken (`\"` or `\\`).
+            continue;
+        }
         out.extend_from_slice(&mid[i..at]);
         let rest = &mid[at..];
         let (byte, len) = if rest.starts_with(b"\\\"") {
@@ -398,31 +406,93 @@ pub fn beat_body(packet: &BeatPacket, level: u32) -> Bytes {
     Bytes::from(gzip(&beat_text(packet), level))
 }
 
-/// A beat body before gzip: byte for byte `escape_for_java_decoder(&packet.to_body(), 2)`, built
-/// in one pass over the packet JSON instead of four (JSON, string escape, two URL escapes). The
-/// packet JSON is compact serde output, so it holds no control character and its only
-/// characters that change are `"` and `\` (JSON string escape) and `%` and `+` (escaped for
-/// two decodes); the leading `{` is the outer object's.
+/// A beat body before gzip: byte for byte `escape_for_java_decoder(&packet.to_body(), 2)`, written
+/// by one serialization of the packet instead of four passes (JSON, string escape, two URL
+/// escapes): [`BeatEscaper`] writes each JSON token already escaped.
 pub fn beat_text(packet: &BeatPacket) -> Vec<u8> {
-    let inner = packet.to_json().into_bytes();
-    let mut out = Vec::with_capacity(inner.len() + inner.len() / 8 + 32);
+    let mut out = Vec::with_capacity(packet.datums.len() * 72 + 256);
     out.extend_from_slice(BEAT_HEAD);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, BeatEscaper);
+    // Serializing into a Vec fails only for types whose Serialize fails; the packet's does not.
+    let _ = serde::Serialize::serialize(packet, &mut ser);
+    out.extend_from_slice(BEAT_TAIL);
+    out
+}
+
+/// serde_json's compact output, with every byte as it reads once put inside the outer JSON
+/// string (`"` → `\"`, `\` → `\\`) and escaped for Java's two URL decodes (`%` → `%2525`,
+/// `+` → `%252B`). Outside strings compact JSON holds none of these bytes (numbers are integers).
+struct BeatEscaper;
+
+impl serde_json::ser::Formatter for BeatEscaper {
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        write_url_escaped(w, fragment.as_bytes())
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        // serde's escape is `\` + a letter (or `\u00XX`); its backslash gets escaped once more.
+        let mut plain = Vec::with_capacity(6);
+        serde_json::ser::CompactFormatter.write_char_escape(&mut plain, escape)?;
+        write_string_escaped(w, &plain)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // A raw JSON fragment goes inside the outer string as serde would escape any text.
+        let quoted = serde_json::to_string(fragment).unwrap_or_default();
+        let inner = quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .unwrap_or_default();
+        write_url_escaped(w, inner.as_bytes())
+    }
+}
+
+/// JSON-string escape of text that holds no control character, then [`write_url_escaped`].
+fn write_string_escaped<W: ?Sized + Write>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
     let mut last = 0;
-    for (i, &c) in inner.iter().enumerate() {
+    for (i, &c) in b.iter().enumerate() {
         let rep: &[u8] = match c {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
-            b'%' => b"%2525",
-            b'+' => b"%252B",
             _ => continue,
         };
-        out.extend_from_slice(&inner[last..i]);
-        out.extend_from_slice(rep);
+        write_url_escaped(w, &b[last..i])?;
+        w.write_all(rep)?;
         last = i + 1;
     }
-    out.extend_from_slice(&inner[last..]);
-    out.extend_from_slice(BEAT_TAIL);
-    out
+    write_url_escaped(w, &b[last..])
+}
+
+/// `%` → `%2525`, `+` → `%252B` (two rounds of [`escape_for_java_decoder`] inside the text).
+fn write_url_escaped<W: ?Sized + Write>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
+    let mut last = 0;
+    while let Some(off) = b[last..].iter().position(|&c| c == b'%' || c == b'+') {
+        let at = last + off;
+        w.write_all(&b[last..at])?;
+        w.write_all(if b[at] == b'%' { b"%2525" } else { b"%252B" })?;
+        last = at + 1;
+    }
+    w.write_all(&b[last..])
 }
 
 /// Builds the HTTP request for `req`. `beat` is the already encoded body of a beat request
