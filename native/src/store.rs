@@ -15,7 +15,8 @@
 
 use nacos_raft_core::key::{self, FILE_PREFIX};
 use nacos_raft_core::{Datum, Persist};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -341,11 +342,12 @@ impl Store {
     fn apply_grouped(&self, work: &[(PathBuf, String, Option<&Datum>)]) -> io::Result<()> {
         let fs_handle = File::open(&self.data)?;
         let start = Instant::now();
+        let present = names_present(work)?;
         in_threads(work, GROUPED_THREADS, write_temp)?;
         let written = start.elapsed();
         flush_temps(&fs_handle, work)?;
         let flushed = start.elapsed();
-        in_threads(work, GROUPED_THREADS, finish_one)?;
+        in_threads(work, GROUPED_THREADS, |w| finish_listed(w, &present))?;
         // Where a large batch's time goes (the flush is one of three parts, not the largest).
         tracing::debug!(
             files = work.len(),
@@ -419,13 +421,56 @@ fn write_temp(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
     }
 }
 
-/// Renames a temporary file written by [`write_temp`] into place, or removes a key's file.
-fn finish_one(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
+/// The file names in each folder of a grouped batch before it, plus those it writes: the legacy
+/// files that can exist. A catch-up then tries one unlink per legacy file present (none on a new
+/// follower) instead of one per datum.
+fn names_present(
+    work: &[(PathBuf, String, Option<&Datum>)],
+) -> io::Result<HashMap<PathBuf, HashSet<OsString>>> {
+    let mut present: HashMap<PathBuf, HashSet<OsString>> = HashMap::new();
+    for (dir, file, datum) in work {
+        if !present.contains_key(dir) {
+            let mut names = HashSet::new();
+            match fs::read_dir(dir) {
+                Ok(entries) => {
+                    for e in entries {
+                        names.insert(e?.file_name());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            present.insert(dir.clone(), names);
+        }
+        if datum.is_some() {
+            if let Some(names) = present.get_mut(dir) {
+                names.insert(OsString::from(file));
+            }
+        }
+    }
+    Ok(present)
+}
+
+/// Renames a temporary file written by [`write_temp`] into place (then unlinks its legacy file
+/// if it can exist), or removes a key's file.
+fn finish_listed(
+    w: &(PathBuf, String, Option<&Datum>),
+    present: &HashMap<PathBuf, HashSet<OsString>>,
+) -> io::Result<()> {
     let (dir, file, datum) = w;
     match datum {
         Some(d) => {
             fs::rename(dir.join(temp_name(file)), dir.join(file))?;
-            remove_legacy(dir, d)
+            match legacy_name(d) {
+                Some(legacy)
+                    if present
+                        .get(dir)
+                        .is_some_and(|n| n.contains(OsStr::new(&legacy))) =>
+                {
+                    remove_if_present(&dir.join(legacy))
+                }
+                _ => Ok(()),
+            }
         }
         None => remove_if_present(&dir.join(file)),
     }
@@ -438,11 +483,18 @@ fn temp_name(file: &str) -> String {
 /// Nacos' migration from the pre-group layout: the old file of the same service without
 /// `DEFAULT_GROUP@@` is deleted after each write.
 fn remove_legacy(dir: &Path, d: &Datum) -> io::Result<()> {
-    let group = format!("{}@@", key::DEFAULT_GROUP);
-    if d.key.contains(&group) {
-        remove_if_present(&dir.join(key::file_name(&d.key.replace(&group, ""))))?;
+    match legacy_name(d) {
+        Some(legacy) => remove_if_present(&dir.join(legacy)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The file name of a `DEFAULT_GROUP@@` key's pre-group form.
+fn legacy_name(d: &Datum) -> Option<String> {
+    let group = format!("{}@@", key::DEFAULT_GROUP);
+    d.key
+        .contains(&group)
+        .then(|| key::file_name(&d.key.replace(&group, "")))
 }
 
 fn remove_if_present(path: &Path) -> io::Result<()> {
