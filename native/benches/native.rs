@@ -27,6 +27,12 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
 
+/// A node binary of another build (e.g. the commit before a change) that the catch-up and
+/// CPU-per-beat parts also run, before this build's, so that both are measured in one run.
+fn baseline_bin() -> Option<PathBuf> {
+    std::env::var_os("BASELINE_BIN").map(PathBuf::from)
+}
+
 struct Dir(PathBuf);
 impl Drop for Dir {
     fn drop(&mut self) {
@@ -51,21 +57,28 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Three nodes on fresh ports with `args`; node i's data in `base/<port>`.
-fn three(base: &Path, args: &[&str]) -> Vec<NodeProc> {
+fn three(bin: &Path, base: &Path, args: &[&str]) -> Vec<NodeProc> {
     let ports = free_ports(3);
     let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     ports
         .iter()
         .zip(&addrs)
-        .map(|(p, a)| node(base, a, *p, &addrs, args))
+        .map(|(p, a)| node(bin, base, a, *p, &addrs, args))
         .collect()
 }
 
-fn node(base: &Path, addr: &str, port: u16, addrs: &[String], args: &[&str]) -> NodeProc {
+fn node(
+    bin: &Path,
+    base: &Path,
+    addr: &str,
+    port: u16,
+    addrs: &[String],
+    args: &[&str],
+) -> NodeProc {
     let mut all = vec!["--members".to_string(), addrs.join(",")];
     all.extend(args.iter().map(|s| s.to_string()));
     NodeProc::new(
-        Path::new(BIN),
+        bin,
         addr,
         base.join(port.to_string()),
         base.join(format!("{port}.log")),
@@ -104,7 +117,7 @@ async fn writes(base: &Path, quick: bool) {
     let dir = base.join("writes");
     let mut args = FAST.to_vec();
     args.extend(["--publish-timeout-ms", "5000"]);
-    let mut nodes = three(&dir, &args);
+    let mut nodes = three(Path::new(BIN), &dir, &args);
     for n in &mut nodes {
         n.start();
     }
@@ -223,15 +236,32 @@ fn beat_size(keys: usize) {
     let java_gz = codec::gzip(outer.as_bytes(), 6);
     let mut enc_ms = Vec::new();
     let mut dec_ms = Vec::new();
+    let (mut enc_old_ms, mut dec_old_ms) = (Vec::new(), Vec::new());
     let mut ours = bytes::Bytes::new();
+    let limits = codec::Limits::default();
     for _ in 0..5 {
         let t = Instant::now();
         ours = codec::beat_body(&packet, 1);
         enc_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
-        let back = codec::decode_beat(&ours, &codec::Limits::default()).unwrap();
+        let back = codec::decode_beat(&ours, &limits).unwrap();
         dec_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(back.datums.len(), keys);
+        // The four-pass encoding and the general decoding path (the code before issue 14), in
+        // the same run: same bytes, same packet.
+        let t = Instant::now();
+        let old = codec::gzip(
+            codec::escape_for_java_decoder(&packet.to_body(), 2).as_bytes(),
+            1,
+        );
+        enc_old_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(old, ours[..], "the one-pass beat must be the same bytes");
+        let t = Instant::now();
+        let plain = codec::gunzip_capped(&old, limits.max_gunzip).unwrap();
+        let text = codec::body_text(&plain, 2).unwrap();
+        let back_old = BeatPacket::from_body(&text).unwrap();
+        dec_old_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(back_old, back);
     }
     let ours6 = codec::gzip(codec::escape_for_java_decoder(&outer, 2).as_bytes(), 6);
     println!("| what | bytes |");
@@ -251,16 +281,21 @@ fn beat_size(keys: usize) {
     );
     println!("| this node's beat, gzip level 6 | {} |", ours6.len());
     println!();
+    let (enc, dec) = (median(enc_ms), median(dec_ms));
+    let (enc_old, dec_old) = (median(enc_old_ms), median(dec_old_ms));
     println!(
-        "encode (JSON + escape + gzip 1): median {:.1} ms; decode on a follower (gunzip + unescape + parse): median {:.1} ms",
-        median(enc_ms),
-        median(dec_ms)
+        "encode (JSON + escape + gzip 1): median {enc:.1} ms, four-pass encoding {enc_old:.1} ms ({:.2}×); decode on a follower (gunzip + unescape + parse): median {dec:.1} ms, general path {dec_old:.1} ms ({:.2}×)",
+        enc / enc_old,
+        dec / dec_old
     );
 }
 
 // ---- 3. catch-up -----------------------------------------------------------------------
 
+#[allow(clippy::too_many_arguments)]
 async fn catch_up(
+    bin: &Path,
+    build: &str,
     base: &Path,
     n: usize,
     runs: usize,
@@ -268,9 +303,9 @@ async fn catch_up(
     measure_cpu: bool,
     quick: bool,
 ) {
-    let dir = base.join(format!("catchup-{n}"));
+    let dir = base.join(format!("catchup-{n}-{build}"));
     let t = Instant::now();
-    let mut nodes = three(&dir, FAST);
+    let mut nodes = three(bin, &dir, FAST);
     for node in &nodes[..2] {
         seed_datums(&node.data_dir, n).unwrap();
     }
@@ -302,7 +337,7 @@ async fn catch_up(
         for _ in 0..r {
             let mut args = FAST.to_vec();
             args.extend(extra.iter().copied());
-            let mut c = node(&dir, &newcomer, port, &all, &args);
+            let mut c = node(bin, &dir, &newcomer, port, &all, &args);
             let _ = std::fs::remove_dir_all(&c.data_dir);
             let start = Instant::now();
             c.start();
@@ -347,7 +382,7 @@ async fn catch_up(
                     &mut trio,
                     &leader,
                     if quick { 4.0 } else { 20.0 },
-                    "after the catch-up",
+                    &format!("{build}, after the catch-up"),
                 )
                 .await;
                 nodes = trio;
@@ -357,7 +392,7 @@ async fn catch_up(
         }
         rows.push((label, median(mem_times), median(times), r, fetches));
     }
-    println!("\n## Catch-up of a new empty follower: {n} datums\n");
+    println!("\n## Catch-up of a new empty follower: {n} datums ({build})\n");
     println!("(data sets written in {seeded:.1} s; times from the new process' start until every datum is in memory, and until every file is written and fsync'd)\n");
     println!("| follower | runs | in memory s | on disk s | datums/s (disk) | fetch GETs |");
     println!("|----------|-----:|------------:|----------:|----------------:|-----------:|");
@@ -470,7 +505,7 @@ async fn conns(base: &Path, quick: bool) {
     let dir = base.join("conns");
     let mut args = FAST.to_vec();
     args.extend(["--publish-timeout-ms", "5000"]);
-    let mut nodes = three(&dir, &args);
+    let mut nodes = three(Path::new(BIN), &dir, &args);
     for n in &mut nodes {
         n.start();
     }
@@ -625,7 +660,7 @@ async fn write_window(http: &Http, target: &str, conc: usize, secs: f64) -> (f64
 
 async fn live_viewers(base: &Path, quick: bool) {
     println!("\n## Writes with two live viewers vs none (3 nodes, 8 clients to the leader)\n");
-    let mut nodes = three(&base.join("live"), FAST);
+    let mut nodes = three(Path::new(BIN), &base.join("live"), FAST);
     for n in &mut nodes {
         n.start();
     }
@@ -770,6 +805,8 @@ fn main() {
         }
         if want("catchup") {
             catch_up(
+                Path::new(BIN),
+                "this build",
                 &base.0,
                 10_000,
                 if quick { 1 } else { 3 },
@@ -783,7 +820,20 @@ fn main() {
             live_viewers(&base.0, quick).await;
         }
         if want("catchup") || want("cpu") {
-            catch_up(&base.0, big, 1, false, true, quick).await;
+            if let Some(b) = baseline_bin() {
+                catch_up(&b, "baseline", &base.0, big, 1, false, true, quick).await;
+            }
+            catch_up(
+                Path::new(BIN),
+                "this build",
+                &base.0,
+                big,
+                1,
+                false,
+                true,
+                quick,
+            )
+            .await;
         }
         if want("conns") {
             conns(&base.0, quick).await;

@@ -65,7 +65,15 @@ pub fn is_gzip(b: &[u8]) -> bool {
 /// Inflates gzip (several members allowed, as `GZIPInputStream` reads them), refusing to produce
 /// more than `cap` bytes.
 pub fn gunzip_capped(b: &[u8], cap: usize) -> Result<Vec<u8>, RaftError> {
-    let mut out = Vec::with_capacity(b.len().saturating_mul(4).min(cap));
+    // A gzip member ends with its inflated size (mod 2^32). Trusted only as a capacity, and
+    // only as far as deflate can inflate (1,032:1): a 7 MB beat is read without regrowing, a
+    // small body that lies about its size reserves little.
+    let claimed = match b.len().checked_sub(4).map(|at| &b[at..]) {
+        Some(&[a, b0, c, d]) => u32::from_le_bytes([a, b0, c, d]) as usize,
+        _ => 0,
+    };
+    let hint = claimed.min(b.len().saturating_mul(1032));
+    let mut out = Vec::with_capacity(hint.max(b.len().saturating_mul(4)).min(cap) + 1);
     let dec = flate2::read::MultiGzDecoder::new(b);
     dec.take(cap as u64 + 1)
         .read_to_end(&mut out)
@@ -261,6 +269,9 @@ pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError
         ));
     }
     let plain = gunzip_capped(body, limits.max_gunzip)?;
+    if let Some(inner) = beat_inner_fast(&plain) {
+        return BeatPacket::from_json(&inner).map_err(|e| json_error("beat", e));
+    }
     let text = body_text(&plain, 2)?;
     BeatPacket::from_body(&text).map_err(|e| {
         if e.is_unknown_state() {
@@ -270,6 +281,53 @@ pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError
             json_error("beat", e)
         }
     })
+}
+
+/// The outer body as [`beat_text`] writes it, up to the packet JSON.
+const BEAT_HEAD: &[u8] = b"%257B\"beat\":\"";
+/// ... and after it.
+const BEAT_TAIL: &[u8] = b"\"}";
+
+/// The inner packet JSON of a beat body in exactly the form [`beat_text`] writes, in one pass:
+/// what two rounds of Java's URL decoder and the outer JSON string would give, without the three
+/// intermediate copies. `None` for any other form (a Java sender's raw JSON, other escapes, a
+/// stray quote or control character, bad UTF-8): the caller then takes the general path, which
+/// decides (and fails) exactly as before.
+fn beat_inner_fast(plain: &[u8]) -> Option<String> {
+    let mid = plain.strip_prefix(BEAT_HEAD)?.strip_suffix(BEAT_TAIL)?;
+    // One branch-free sweep (it vectorizes) for bytes this form never holds; a quote is only
+    // allowed as the second byte of `\"`, which the loop below checks.
+    let stray = mid
+        .iter()
+        .fold(false, |acc, &c| acc | (c == b'+') | (c < 0x20));
+    if stray {
+        return None;
+    }
+    let mut out = Vec::with_capacity(mid.len());
+    let mut i = 0;
+    for at in memchr::memchr3_iter(b'\\', b'%', b'"', mid) {
+        if at < i {
+            // The second byte of an escape just taken (`\"` or `\\`).
+            continue;
+        }
+        out.extend_from_slice(&mid[i..at]);
+        let rest = &mid[at..];
+        let (byte, len) = if rest.starts_with(b"\\\"") {
+            (b'"', 2)
+        } else if rest.starts_with(b"\\\\") {
+            (b'\\', 2)
+        } else if rest.starts_with(b"%2525") {
+            (b'%', 5)
+        } else if rest.starts_with(b"%252B") {
+            (b'+', 5)
+        } else {
+            return None;
+        };
+        out.push(byte);
+        i = at + len;
+    }
+    out.extend_from_slice(&mid[i..]);
+    String::from_utf8(out).ok()
 }
 
 /// Endpoint 9: `{"datum":..,"source":..}`, URL-decoded once unless raw.
@@ -370,8 +428,96 @@ pub fn keys_query(keys: &[String]) -> String {
 
 /// The gzip body of a beat: the outer `{"beat":"..."}`, escaped for Java's double decode.
 pub fn beat_body(packet: &BeatPacket, level: u32) -> Bytes {
-    let text = escape_for_java_decoder(&packet.to_body(), 2);
-    Bytes::from(gzip(text.as_bytes(), level))
+    Bytes::from(gzip(&beat_text(packet), level))
+}
+
+/// A beat body before gzip: byte for byte `escape_for_java_decoder(&packet.to_body(), 2)`, written
+/// by one serialization of the packet instead of four passes (JSON, string escape, two URL
+/// escapes): [`BeatEscaper`] writes each JSON token already escaped.
+pub fn beat_text(packet: &BeatPacket) -> Vec<u8> {
+    let mut out = Vec::with_capacity(packet.datums.len() * 72 + 256);
+    out.extend_from_slice(BEAT_HEAD);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, BeatEscaper);
+    // Serializing into a Vec fails only for types whose Serialize fails; the packet's does not.
+    let _ = serde::Serialize::serialize(packet, &mut ser);
+    out.extend_from_slice(BEAT_TAIL);
+    out
+}
+
+/// serde_json's compact output, with every byte as it reads once put inside the outer JSON
+/// string (`"` → `\"`, `\` → `\\`) and escaped for Java's two URL decodes (`%` → `%2525`,
+/// `+` → `%252B`). Outside strings compact JSON holds none of these bytes (numbers are integers).
+struct BeatEscaper;
+
+impl serde_json::ser::Formatter for BeatEscaper {
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        write_url_escaped(w, fragment.as_bytes())
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        // serde's escape is `\` + a letter (or `\u00XX`); its backslash gets escaped once more.
+        let mut plain = Vec::with_capacity(6);
+        serde_json::ser::CompactFormatter.write_char_escape(&mut plain, escape)?;
+        write_string_escaped(w, &plain)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // A raw JSON fragment goes inside the outer string as serde would escape any text.
+        let quoted = serde_json::to_string(fragment).unwrap_or_default();
+        let inner = quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .unwrap_or_default();
+        write_url_escaped(w, inner.as_bytes())
+    }
+}
+
+/// JSON-string escape of text that holds no control character, then [`write_url_escaped`].
+fn write_string_escaped<W: ?Sized + Write>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
+    let mut last = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let rep: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            _ => continue,
+        };
+        write_url_escaped(w, &b[last..i])?;
+        w.write_all(rep)?;
+        last = i + 1;
+    }
+    write_url_escaped(w, &b[last..])
+}
+
+/// `%` → `%2525`, `+` → `%252B` (two rounds of [`escape_for_java_decoder`] inside the text).
+fn write_url_escaped<W: ?Sized + Write>(w: &mut W, b: &[u8]) -> std::io::Result<()> {
+    let mut last = 0;
+    while let Some(off) = b[last..].iter().position(|&c| c == b'%' || c == b'+') {
+        let at = last + off;
+        w.write_all(&b[last..at])?;
+        w.write_all(if b[at] == b'%' { b"%2525" } else { b"%252B" })?;
+        last = at + 1;
+    }
+    w.write_all(&b[last..])
 }
 
 /// Builds the HTTP request for `req`. `beat` is the already encoded body of a beat request
@@ -543,6 +689,93 @@ mod tests {
         assert!(java_url_decode(b"%zz1")
             .unwrap_err()
             .contains("Illegal hex characters"));
+    }
+
+    fn odd_packet() -> BeatPacket {
+        use nacos_raft_core::{BeatDatum, PeerState};
+        let keys = [
+            "iplist.public##DEFAULT_GROUP@@plain",
+            "iplist.public##DEFAULT_GROUP@@a+b%25c",
+            "meta.public##g@@quote\"back\\slash",
+            "iplist.public##g@@\u{4e2d}\u{1F600}",
+            "iplist.public##g@@ctl\n\t\u{1}",
+            "meta.public##g@@%2525%252B+",
+        ];
+        BeatPacket {
+            peer: RaftPeer {
+                ip: "127.0.0.1:8848".into(),
+                vote_for: Some("null".into()),
+                term: 7,
+                leader_due_ms: 15_000,
+                heartbeat_due_ms: 5_000,
+                state: PeerState::Leader,
+            },
+            datums: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| BeatDatum {
+                    key: k.to_string(),
+                    timestamp: i as u64 + 1,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_pass_beat_text_is_the_four_pass_text() {
+        for packet in [
+            odd_packet(),
+            BeatPacket {
+                datums: Vec::new(),
+                ..odd_packet()
+            },
+        ] {
+            let reference = escape_for_java_decoder(&packet.to_body(), 2);
+            assert_eq!(String::from_utf8(beat_text(&packet)).unwrap(), reference);
+            // What Java's two decodes and the outer JSON give back, and this node's fast path.
+            let plain = beat_text(&packet);
+            let general = BeatPacket::from_body(&body_text(&plain, 2).unwrap()).unwrap();
+            assert_eq!(general, packet);
+            assert_eq!(beat_inner_fast(&plain).unwrap(), packet.to_json());
+            let limits = Limits::default();
+            assert_eq!(
+                decode_beat(&beat_body(&packet, 1), &limits).unwrap(),
+                packet
+            );
+        }
+    }
+
+    #[test]
+    fn other_beat_forms_leave_the_fast_path() {
+        let packet = odd_packet();
+        let ours = String::from_utf8(beat_text(&packet)).unwrap();
+        let inner_at = BEAT_HEAD.len();
+        let variants = [
+            // Java's raw JSON, a once-encoded body, lower-case hex, a raw `+` (a space for
+            // Java), a stray quote, a JSON escape other than \" and \\, a control character.
+            packet.to_body(),
+            java_url_encode(&packet.to_body()),
+            ours.replacen("%252B", "%252b", 1),
+            format!("{}+{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{}\"{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{}\\n{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{}\u{1}{}", &ours[..inner_at], &ours[inner_at..]),
+            format!("{ours} "),
+        ];
+        let limits = Limits::default();
+        for v in variants {
+            assert_eq!(beat_inner_fast(v.as_bytes()), None, "{v}");
+            // Whatever the general path decides stands: the same answer as before this path.
+            let general = body_text(v.as_bytes(), 2)
+                .map_err(|e| e.message)
+                .and_then(|t| BeatPacket::from_body(&t).map_err(|e| e.0));
+            let got = decode_beat(&gzip(v.as_bytes(), 1), &limits);
+            assert_eq!(got.is_ok(), general.is_ok(), "{v}");
+        }
+        // Invalid UTF-8 inside our own form: the general path's lossy reading applies.
+        let mut bad = beat_text(&packet);
+        bad.insert(inner_at + 3, 0xff);
+        assert_eq!(beat_inner_fast(&bad), None);
     }
 
     #[test]
