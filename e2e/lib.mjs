@@ -13,6 +13,8 @@ const TYPES = {
   '.css': 'text/css',
   '.json': 'application/json',
   '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.md': 'text/markdown; charset=utf-8',
 };
 
 /** Serves `dir` at `http://127.0.0.1:<port><prefix>` (prefix like `/demo/sub/`). */

@@ -228,7 +228,12 @@ test('a story logs its own actions as what happens, not as "you …"; the help l
   assert.match(log, /[A-E] crashes(?!:)/);
   assert.doesNotMatch(log, /\byou (crashed|restarted|isolated|split|healed|wrote)/);
   await page.keyboard.press('?');
-  assert.match(await attr(page, '[data-testid=help-dialog] [data-testid=primer-link]', 'href'), /\/docs\/primer\.md$/);
+  // A local build links to the primer Trunk copies beside the page; it must be served there.
+  const primer = await page.$eval('[data-testid=help-dialog] [data-testid=primer-link]', (a) => a.href);
+  assert.match(primer, /\/docs\/primer\.md$/);
+  const served = await page.request.get(primer);
+  assert.equal(served.status(), 200);
+  assert.match(await served.text(), /Nacos/);
   assert.deepEqual(errors, []);
   await page.close();
 });

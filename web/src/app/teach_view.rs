@@ -146,8 +146,10 @@ pub fn reading(lang: Lang) -> Html {
     html! {
         <p class="small reading">
             <a href={teach::links::primer(lang)} target="_blank" rel="noopener" data-testid="primer-link">{ T::primer(lang) }</a>
-            { " · " }
-            <a href={teach::links::REPOSITORY} target="_blank" rel="noopener">{ T::repository(lang) }</a>
+            if let Some(repository) = teach::links::REPOSITORY {
+                { " · " }
+                <a href={repository} target="_blank" rel="noopener">{ T::repository(lang) }</a>
+            }
         </p>
     }
 }

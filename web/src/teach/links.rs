@@ -1,16 +1,22 @@
 //! Links from the page's words to their sources: the Nacos issues the stories reproduce, and
 //! the Java methods the sentences are named after, at their line in the Nacos 1.4.1 sources.
 
-/// This project's repository (the workspace's `repository`).
-pub const REPOSITORY: &str = "https://github.com/nacos-raft/nacos-raft";
+/// This project's repository, when the build knows where it is published: the Pages workflow
+/// sets `NACOS_RAFT_REPOSITORY` to the repository it builds. A local build links to nothing it
+/// cannot vouch for.
+pub const REPOSITORY: Option<&str> = option_env!("NACOS_RAFT_REPOSITORY");
 
-/// The protocol primer written for this project, in `lang`.
+/// The protocol primer written for this project, in `lang`: in the repository when it is known,
+/// else the copy Trunk puts beside the page (`docs/` in `dist/`, see index.html).
 pub fn primer(lang: crate::i18n::Lang) -> String {
     let file = match lang {
         crate::i18n::Lang::En => "primer.md",
         crate::i18n::Lang::Zh => "primer.zh.md",
     };
-    format!("{REPOSITORY}/blob/main/docs/{file}")
+    match REPOSITORY {
+        Some(repository) => format!("{repository}/blob/main/docs/{file}"),
+        None => format!("docs/{file}"),
+    }
 }
 
 /// The folder of the naming Raft in the Nacos 1.4.1 sources on GitHub.
