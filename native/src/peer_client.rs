@@ -31,6 +31,8 @@ pub struct ClientConfig {
     pub max_gunzip: usize,
     /// Longest path and query of one datum fetch; longer key lists are split.
     pub max_fetch_url: usize,
+    /// The local address requests are sent from (`--source-ip`); `None`: the kernel's choice.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +43,7 @@ impl Default for ClientConfig {
             max_answer: 256 << 20,
             max_gunzip: codec::Limits::default().max_gunzip,
             max_fetch_url: DEFAULT_MAX_FETCH_URL,
+            source_ip: None,
         }
     }
 }
@@ -60,6 +63,7 @@ impl PeerClient {
         let mut conn = HttpConnector::new();
         conn.set_connect_timeout(Some(cfg.connect_timeout));
         conn.set_nodelay(true);
+        conn.set_local_address(cfg.source_ip);
         let http = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(128)
