@@ -19,7 +19,7 @@
 
 use nacos_raft_core::sim::{format_actions, Action, Sim, SimConfig, TraceMode};
 use nacos_raft_core::{Config, PeerState};
-use nacos_raft_node::testkit::{instances_value, Http, NodeProc};
+use nacos_raft_node::testkit::{Http, NodeProc};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
 const IN_NETNS: &str = "NACOS_RAFT_PARTITION_TEST_NETNS";
 const IPS: [&str; 3] = ["127.0.0.11", "127.0.0.12", "127.0.0.13"];
+/// Every node listens on this port of its own address (the namespace is the test's alone).
+const PORT: &str = "8848";
 const LIMIT: Duration = Duration::from_secs(30);
 const PUBLISH_TIMEOUT_MS: u64 = 3_000;
 /// Peers give up on a request after 10 s (Java's read timeout, the node's default): waiting this
@@ -116,26 +118,39 @@ impl Firewall {
             &["-f", "-"],
             Some("table inet chaos {\n chain out {\n  type filter hook output priority 0; policy accept;\n }\n}\n"),
         );
-        Firewall
+        let fw = Firewall;
+        fw.heal(); // the rules of an earlier story
+        fw
     }
 
-    /// Drops every packet from node `from`'s address to node `to`'s (one way).
+    /// One way: drops node `from`'s requests to node `to` (packets from `from`'s address to
+    /// `to`'s address and listening port). Dropping every packet of that address pair would cut
+    /// TCP both ways (the answers to `to`'s own connections go the same way); like this, `to`'s
+    /// requests to `from` and their answers still pass.
     fn cut(&self, from: usize, to: usize) {
         run(
             "nft",
             &[
                 "add", "rule", "inet", "chaos", "out", "ip", "saddr", IPS[from], "ip", "daddr",
-                IPS[to], "drop",
+                IPS[to], "tcp", "dport", PORT, "drop",
             ],
             None,
         );
     }
 
-    /// Both ways between `node` and every other node.
+    /// Two ways: every packet between `node` and every other node, whatever the port.
     fn isolate(&self, node: usize) {
         for o in (0..3).filter(|o| *o != node) {
-            self.cut(node, o);
-            self.cut(o, node);
+            for (a, b) in [(node, o), (o, node)] {
+                run(
+                    "nft",
+                    &[
+                        "add", "rule", "inet", "chaos", "out", "ip", "saddr", IPS[a], "ip",
+                        "daddr", IPS[b], "drop",
+                    ],
+                    None,
+                );
+            }
         }
     }
 
@@ -145,11 +160,17 @@ impl Firewall {
 }
 
 fn addr(i: usize) -> String {
-    format!("{}:8848", IPS[i])
+    format!("{}:{PORT}", IPS[i])
 }
 
 fn addrs() -> Vec<String> {
     (0..3).map(addr).collect()
+}
+
+/// A short value (the printed `simulate --actions` line stays readable): an instance list whose
+/// one instance is 127.0.0.<i>.
+fn value(i: usize) -> String {
+    format!("{{\"instanceList\":[{{\"ip\":\"127.0.0.{i}\",\"port\":8080}}]}}")
 }
 
 fn key(name: &str) -> String {
@@ -302,7 +323,7 @@ impl Real {
 
     async fn put(&self, at: usize, name: &str, i: usize) -> u16 {
         self.http
-            .put(&addr(at), &key(name), &instances_value(i))
+            .put(&addr(at), &key(name), &value(i))
             .await
             .map_or(0, |(s, _)| s)
     }
@@ -368,7 +389,7 @@ impl Model {
         self.act(Action::Put {
             node: at,
             key: key(name),
-            value: instances_value(i),
+            value: value(i),
         });
         self.until("answer to the write", 60_000, |s| {
             s.ops().iter().all(|o| o.done.is_some())
@@ -420,7 +441,7 @@ fn show(story: &str, real: &Outcome, sim: &Outcome, sim_actions: &str) {
     for ((name, r), (_, s)) in real.keys.iter().zip(&sim.keys) {
         println!("| key {name} on | {} | {} |", on(r), on(s));
     }
-    println!("simulate --actions {sim_actions}");
+    println!("simulator actions (simulate --actions syntax; the story's timings): {sim_actions}");
 }
 
 fn check(story: &str, real: &Outcome, sim: &Outcome, expected: &Outcome, sim_actions: &str) {
@@ -616,9 +637,10 @@ async fn stale_node_wins() {
     );
 }
 
-/// Story 4: one-way cuts. The leader's packets to both followers are dropped, theirs to it are
-/// delivered: the followers stop hearing beats and elect a new leader, whose beats reach the old
-/// one; it steps down before any heal.
+/// Story 4: one-way cuts. The leader's requests to both followers are dropped, theirs to it
+/// pass: the followers stop hearing beats and elect a new leader (its term is higher: nothing was
+/// written before), whose beats reach the old one, which steps down before any heal. The new
+/// leader's write reaches the old one only after the heal (its fetch is a request it sends).
 async fn one_way_cut() {
     let real = Real::new(FAST);
     let mut sim = Model::new(FAST);
@@ -627,8 +649,6 @@ async fn one_way_cut() {
     sim.until("first leader", 10_000, |s| {
         s.state(old) == Some(PeerState::Leader)
     });
-    assert_eq!(real.put(old, "before", 1).await, 200, "{}", real.logs());
-    sim.put(old, "before", 1);
     for o in (0..3).filter(|o| *o != old) {
         real.fw.cut(old, o);
         sim.act(Action::Cut {
@@ -652,10 +672,12 @@ async fn one_way_cut() {
     sim.until("the old leader to step down while cut", 30_000, |s| {
         s.state(old) != Some(PeerState::Leader)
     });
+    assert_eq!(real.put(new, "after", 1).await, 200, "{}", real.logs());
+    sim.put(new, "after", 1);
     real.fw.heal();
     sim.act(Action::HealAll);
-    let r = real.outcome(&["before"]).await;
-    let s = sim.outcome(&["before"], FAST.beat);
+    let r = real.outcome(&["after"]).await;
+    let s = sim.outcome(&["after"], FAST.beat);
     check(
         &format!(
             "4. one-way cut {} -> others: {} elected, the old leader steps down before the heal, {} ms",
@@ -667,7 +689,7 @@ async fn one_way_cut() {
         &s,
         &Outcome {
             leader: Some(new),
-            keys: vec![("before".into(), ALL)],
+            keys: vec![("after".into(), ALL)],
         },
         &format_actions(sim.0.actions()),
     );
