@@ -334,7 +334,7 @@ impl Real {
         tokio::time::sleep(Duration::from_millis(3 * 500 + 500)).await;
         let keys: Vec<String> = names.iter().map(|n| key(n)).collect();
         let mut on = vec![[false; 3]; names.len()];
-        for node in 0..3 {
+        for node in [0usize, 1, 2] {
             let got = self
                 .http
                 .datums(&addr(node), &keys)
