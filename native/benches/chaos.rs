@@ -8,8 +8,9 @@
 //! with 200 must be on the leader with its value (or a later one that was attempted); a loss is
 //! reported with the protocol rule that caused it, and the simulator replays the schedule the
 //! loss came from (which node led, which node was killed, which node won the next election) to
-//! show the same loss. Exit code 1 on an unexplained loss, a torn or non-JSON file, a node that
-//! does not start, a file in `corrupt/`, or no leader within 30 s.
+//! show the same loss. Exit code 1 on a loss without a rule or that the simulator does not
+//! show, a torn or non-JSON file, a node that does not start, a file in `corrupt/`, or no leader
+//! within 30 s.
 //!
 //! `cargo bench -p nacos-raft-node --bench chaos -- --rounds 100 [--seed N]`
 
@@ -787,11 +788,16 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64) -> i32 {
     for p in &c.problems {
         eprintln!("chaos: {p}");
     }
-    if failure.is_some() || !c.problems.is_empty() || unexplained > 0 {
+    // A rule is only an explanation when the simulator, replaying the schedule, loses the
+    // write too.
+    if failure.is_some() || !c.problems.is_empty() || unexplained > 0 || unreproduced > 0 {
         eprintln!("chaos: FAILED ({unexplained} unexplained losses, {unreproduced} not reproduced by the simulator)");
         return 1;
     }
-    println!("chaos: passed ({unreproduced} explained losses the simulator's replay did not show)");
+    println!(
+        "chaos: passed ({} losses, each named and shown by the simulator)",
+        c.losses.len()
+    );
     0
 }
 
