@@ -158,7 +158,7 @@ async fn writer(sh: Arc<Shared>, w: usize) {
     }
 }
 
-/// One kill: when, whom, whether it led, and who led after.
+/// One kill: when, whom, whether it led, and who led after (the leader the round's check read).
 struct Kill {
     round: u64,
     at: Instant,
@@ -722,7 +722,16 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64) -> i32 {
             }
         }
         let verified = match c.wait_leader().await {
-            Some(l) => c.verify(l).await,
+            Some(l) => {
+                // The leader the check reads from is the one that won: the first one agreed on
+                // may have been the restarted node leading alone for a moment in term 1 (its
+                // refused votes still name it, Nacos' `decideLeader` counts them).
+                leader = l;
+                if let Some(k) = c.kills.last_mut() {
+                    k.leader_after = l;
+                }
+                c.verify(l).await
+            }
             None => Err("no leader to verify against".into()),
         };
         if let Err(e) = verified {
