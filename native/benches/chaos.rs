@@ -16,7 +16,7 @@
 
 use nacos_raft_core::key;
 use nacos_raft_core::sim::{parse_actions, Sim, SimConfig, TraceMode};
-use nacos_raft_core::PeerState;
+use nacos_raft_core::{Config, PeerState};
 use nacos_raft_node::testkit::{free_ports, Http, NodeProc, FAST};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -271,20 +271,29 @@ fn sim_reproduces(leader: usize, winner: usize, older: bool) -> Result<bool, Str
     };
     let (v1, v2) = (enc(&datum_value(0, 0, 1)), enc(&datum_value(0, 0, 2)));
     let kk = enc(&k);
-    let mut acts = format!("1000:timeout:{leader}");
+    let mut acts = format!("100:timeout:{leader}");
     if older {
-        acts += &format!(",20000:put:{leader}:{kk}:{v1}");
+        acts += &format!(",2000:put:{leader}:{kk}:{v1}");
     }
     acts += &format!(
-        ",30000:cut:{leader}-{winner},30100:put:{leader}:{kk}:{v2},31000:crash:{leader},31000:heal:{leader}-{winner},31100:timeout:{winner},33000:restart:{leader}"
+        ",3000:cut:{leader}-{winner},3010:put:{leader}:{kk}:{v2},3100:crash:{leader},3100:heal:{leader}-{winner},3110:timeout:{winner},3300:restart:{leader}"
     );
     let actions = parse_actions(&acts).map_err(|e| e.to_string())?;
     let cfg = SimConfig {
         nodes: 3,
         trace: TraceMode::Off,
+        // The nodes' timings (FAST: Nacos' ÷ 10) and publish timeout.
+        timings: Config {
+            tick_ms: 50,
+            leader_timeout_ms: 1_500,
+            random_ms: 500,
+            heartbeat_ms: 500,
+            publish_timeout_ms: 3_000,
+            ..Config::default()
+        },
         ..SimConfig::default()
     };
-    let sim = Sim::replay(cfg, &actions, 120_000)?;
+    let sim = Sim::replay(cfg, &actions, 20_000)?;
     let Some(l) = sim.cluster_leader() else {
         return Ok(false);
     };
