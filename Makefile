@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd campaign
+.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd campaign chaos partition-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -30,6 +30,7 @@ lint: ## rustfmt and clippy (host and wasm)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p nacos-raft-node --bench vs_etcd -- -D warnings
+	$(CARGO) clippy -p nacos-raft-node --bench chaos -- -D warnings
 	$(CARGO) clippy -p nacos-raft-web --target wasm32-unknown-unknown --all-targets -- -D warnings
 	$(CARGO) clippy -p nacos-raft-core --no-default-features --target wasm32-unknown-unknown -- -D warnings
 
@@ -59,6 +60,12 @@ e2e: ## the real page in headless Chromium, against the release build served on 
 
 campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual minutes, 3 and 5 nodes; table, shrunk cases, campaign.json
 	$(CARGO) run --release -p nacos-raft-core --example campaign -- --seeds $(or $(SEEDS),10000) --json $(or $(CAMPAIGN_JSON),campaign.json)
+
+chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill
+	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED))
+
+partition-test: ## real partitions: 3 nodes in a network namespace cut with nftables, 4 stories beside the simulator (part of make test; skips without namespaces or nft)
+	$(CARGO) test -p nacos-raft-node --test partition -- --nocapture
 
 bench: bench-core bench-wasm bench-native bench-naming bench-web ## every benchmark (prints tables)
 

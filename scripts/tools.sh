@@ -20,12 +20,14 @@ for t in wasm32-unknown-unknown wasm32-wasip1; do
   rustup target list --installed 2>/dev/null | grep -qx "$t" || rustup target add "$t"
 done
 
-# Chromium and ChromeDriver for the browser tests, and a CJK font so that screenshots of the
-# 简体中文 interface show characters rather than boxes (Debian packages).
+# Chromium and ChromeDriver for the browser tests, nftables for the partition test, and a CJK
+# font so that screenshots of the 简体中文 interface show characters rather than boxes (Debian
+# packages).
 apt_need=()
 have chromium || apt_need+=(chromium)
 have chromedriver || apt_need+=(chromium-driver)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || apt_need+=(fonts-wqy-microhei)
+dpkg -s nftables >/dev/null 2>&1 || apt_need+=(nftables)
 if [ ${#apt_need[@]} -gt 0 ]; then
   say "installing ${apt_need[*]}"
   export DEBIAN_FRONTEND=noninteractive

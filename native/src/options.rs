@@ -206,6 +206,11 @@ pub struct NodeArgs {
         default_value_t = false
     )]
     pub loopback_only: bool,
+    /// Local address of every outgoing peer request (votes, beats, commits, fetches, naming
+    /// forwards): with several nodes on one host, a firewall rule can then tell them apart by
+    /// source address (the partition test does). Default: the kernel's choice.
+    #[arg(long, env = "NACOS_RAFT_SOURCE_IP", value_name = "IP")]
+    pub source_ip: Option<std::net::IpAddr>,
     /// Health checks of persistent instances (naming API): `tcp` connects to each instance's
     /// ip:port from the leader (3 failures → unhealthy, 3 successes → healthy), `none` keeps the
     /// stored flags.
@@ -469,6 +474,13 @@ impl NodeArgs {
                 self.handler_timeout_ms, self.publish_timeout_ms
             ));
         }
+        if let Some(ip) = self.source_ip {
+            if self.loopback_only && !ip.is_loopback() {
+                return Err(format!(
+                    "--source-ip {ip} is outside loopback, but --loopback-only is on"
+                ));
+            }
+        }
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
@@ -502,6 +514,7 @@ impl NodeArgs {
                 max_fetch_url: self.max_fetch_url_bytes,
                 max_gunzip: self.max_gunzip_bytes,
                 identity: identity.clone(),
+                source_ip: self.source_ip,
                 ..ClientConfig::default()
             },
             tuning: Tuning {

@@ -35,6 +35,8 @@ pub struct ClientConfig {
     pub max_fetch_url: usize,
     /// The peer identity header sent on every request (unless the request names it itself).
     pub identity: Option<Identity>,
+    /// The local address requests are sent from (`--source-ip`); `None`: the kernel's choice.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for ClientConfig {
@@ -46,6 +48,7 @@ impl Default for ClientConfig {
             max_gunzip: codec::Limits::default().max_gunzip,
             max_fetch_url: DEFAULT_MAX_FETCH_URL,
             identity: None,
+            source_ip: None,
         }
     }
 }
@@ -65,6 +68,7 @@ impl PeerClient {
         let mut conn = HttpConnector::new();
         conn.set_connect_timeout(Some(cfg.connect_timeout));
         conn.set_nodelay(true);
+        conn.set_local_address(cfg.source_ip);
         let http = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(128)

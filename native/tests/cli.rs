@@ -146,6 +146,16 @@ fn bad_configuration_exits_non_zero_with_a_clear_message() {
         2,
         "--addr",
     );
+    fails(
+        &with(&["--source-ip", "10.0.0.1", "--loopback-only"]),
+        2,
+        "--source-ip 10.0.0.1 is outside loopback, but --loopback-only is on",
+    );
+    fails(
+        &with(&["--source-ip", "127.0.0.300"]),
+        2,
+        "invalid value '127.0.0.300' for '--source-ip",
+    );
     let conf = dir.path().join("missing.conf");
     let conf = conf.to_str().unwrap();
     let mut args = me.to_vec();

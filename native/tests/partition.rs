@@ -1,0 +1,718 @@
+//! Real partitions (`make partition-test`): three node processes inside a network namespace this
+//! test creates (`unshare -n`, gone when its last process exits; the host's namespace and its
+//! rules are never touched), on 127.0.0.11, .12 and .13, each sending its peer requests from its
+//! own address (`--source-ip`), cut apart with nftables drop rules inside that namespace. Each
+//! story runs the same steps in the simulator; the test prints both outcomes side by side and
+//! checks that they agree with each other and with the story:
+//!
+//! 1. an isolated old leader steps down on heal (its term is lower);
+//! 2. Nacos #3652: the isolated old leader's failed writes (+100 each) lift its term above the
+//!    new leader's; on heal it takes the cluster back and the new side's acknowledged write is
+//!    deleted everywhere (dead-key rule);
+//! 3. Nacos #785: an isolated follower's term creeps up by one per election until it passes the
+//!    cluster's; on heal it wins and its beat deletes the write it never had;
+//! 4. a one-way cut (the leader's packets to both followers dropped, theirs to it delivered):
+//!    the followers elect a new leader whose beats reach the old one, which steps down at once.
+//!
+//! Skipped, with the reason printed, where the machine cannot create a network namespace or has
+//! no `nft`.
+
+use nacos_raft_core::sim::{format_actions, Action, Sim, SimConfig, TraceMode};
+use nacos_raft_core::{Config, PeerState};
+use nacos_raft_node::testkit::{Http, NodeProc};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
+const IN_NETNS: &str = "NACOS_RAFT_PARTITION_TEST_NETNS";
+const IPS: [&str; 3] = ["127.0.0.11", "127.0.0.12", "127.0.0.13"];
+/// Every node listens on this port of its own address (the namespace is the test's alone).
+const PORT: &str = "8848";
+const LIMIT: Duration = Duration::from_secs(30);
+const PUBLISH_TIMEOUT_MS: u64 = 3_000;
+/// Peers give up on a request after 10 s (Java's read timeout, the node's default): waiting this
+/// long after the last write before healing means no request sent across the cut is still
+/// waiting to be retransmitted, as in the simulator, where a dropped message is gone.
+const DRAIN: Duration = Duration::from_millis(11_000);
+
+#[test]
+fn partition_stories_in_a_network_namespace() {
+    if std::env::var_os(IN_NETNS).is_some() {
+        inside();
+        return;
+    }
+    if Command::new("nft")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        println!(
+            "partition test SKIPPED: no nft (Debian package nftables; make tools installs it)"
+        );
+        return;
+    }
+    // Root can make a network namespace directly; anyone else may inside a user namespace.
+    let unshare = [&["-n"][..], &["-r", "-n"][..]].into_iter().find(|flags| {
+        Command::new("unshare")
+            .args(*flags)
+            .args(["nft", "list", "tables"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    let Some(flags) = unshare else {
+        println!("partition test SKIPPED: this machine cannot create a network namespace with nftables in it (unshare -n and unshare -rn failed)");
+        return;
+    };
+    let exe = std::env::current_exe().expect("the test binary");
+    let status = Command::new("unshare")
+        .args(flags)
+        .arg("--")
+        .arg(exe)
+        .args([
+            "partition_stories_in_a_network_namespace",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(IN_NETNS, "1")
+        .status()
+        .expect("running unshare");
+    assert!(
+        status.success(),
+        "the stories failed inside the namespace: {status}"
+    );
+}
+
+fn run(cmd: &str, args: &[&str], stdin: Option<&str>) {
+    use std::io::Write;
+    let mut c = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    if let Some(s) = stdin {
+        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The drop rules, all in one table of the test's own namespace.
+struct Firewall;
+
+impl Firewall {
+    fn new() -> Firewall {
+        run(
+            "nft",
+            &["-f", "-"],
+            Some("table inet chaos {\n chain out {\n  type filter hook output priority 0; policy accept;\n }\n}\n"),
+        );
+        let fw = Firewall;
+        fw.heal(); // the rules of an earlier story
+        fw
+    }
+
+    /// One way: drops node `from`'s requests to node `to` (packets from `from`'s address to
+    /// `to`'s address and listening port). Dropping every packet of that address pair would cut
+    /// TCP both ways (the answers to `to`'s own connections go the same way); like this, `to`'s
+    /// requests to `from` and their answers still pass.
+    fn cut(&self, from: usize, to: usize) {
+        run(
+            "nft",
+            &[
+                "add", "rule", "inet", "chaos", "out", "ip", "saddr", IPS[from], "ip", "daddr",
+                IPS[to], "tcp", "dport", PORT, "drop",
+            ],
+            None,
+        );
+    }
+
+    /// Two ways: every packet between `node` and every other node, whatever the port.
+    fn isolate(&self, node: usize) {
+        for o in (0..3).filter(|o| *o != node) {
+            for (a, b) in [(node, o), (o, node)] {
+                run(
+                    "nft",
+                    &[
+                        "add", "rule", "inet", "chaos", "out", "ip", "saddr", IPS[a], "ip",
+                        "daddr", IPS[b], "drop",
+                    ],
+                    None,
+                );
+            }
+        }
+    }
+
+    fn heal(&self) {
+        run("nft", &["flush", "chain", "inet", "chaos", "out"], None);
+    }
+}
+
+fn addr(i: usize) -> String {
+    format!("{}:{PORT}", IPS[i])
+}
+
+fn addrs() -> Vec<String> {
+    (0..3).map(addr).collect()
+}
+
+/// A short value (the printed `simulate --actions` line stays readable): an instance list whose
+/// one instance is 127.0.0.<i>.
+fn value(i: usize) -> String {
+    format!("{{\"instanceList\":[{{\"ip\":\"127.0.0.{i}\",\"port\":8080}}]}}")
+}
+
+fn key(name: &str) -> String {
+    nacos_raft_core::key::iplist_key("public", &format!("DEFAULT_GROUP@@{name}"))
+}
+
+/// The timings of a story, on the real nodes and in the simulator alike.
+#[derive(Clone, Copy)]
+struct Timings {
+    tick: u64,
+    leader: u64,
+    random: u64,
+    beat: u64,
+}
+
+/// Nacos' timings divided by ten (the testkit's FAST).
+const FAST: Timings = Timings {
+    tick: 50,
+    leader: 1_500,
+    random: 500,
+    beat: 500,
+};
+/// Elections every ~0.35 s, so that an isolated node's term passes +100 in about 40 s.
+const QUICK: Timings = Timings {
+    tick: 10,
+    leader: 300,
+    random: 100,
+    beat: 50,
+};
+
+impl Timings {
+    fn config(self) -> Config {
+        Config {
+            tick_ms: self.tick,
+            leader_timeout_ms: self.leader,
+            random_ms: self.random,
+            heartbeat_ms: self.beat,
+            publish_timeout_ms: PUBLISH_TIMEOUT_MS,
+            ..Config::default()
+        }
+    }
+}
+
+/// Who leads after the heal and which story keys each node holds.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    leader: Option<usize>,
+    /// For each key: on which nodes it is.
+    keys: Vec<(String, [bool; 3])>,
+}
+
+struct Real {
+    http: Http,
+    nodes: Vec<NodeProc>,
+    fw: Firewall,
+    start: Instant,
+    _dir: tempfile::TempDir,
+}
+
+impl Real {
+    fn new(t: Timings) -> Real {
+        let dir = tempfile::tempdir().unwrap();
+        let members = addrs().join(",");
+        let nodes = (0..3)
+            .map(|i| {
+                let mut n = NodeProc::new(
+                    Path::new(BIN),
+                    &addr(i),
+                    dir.path().join(format!("n{i}")),
+                    dir.path().join(format!("n{i}.log")),
+                    [
+                        "--members",
+                        &members,
+                        "--listen",
+                        &addr(i),
+                        "--source-ip",
+                        IPS[i],
+                        "--tick-ms",
+                        &t.tick.to_string(),
+                        "--leader-timeout-ms",
+                        &t.leader.to_string(),
+                        "--random-ms",
+                        &t.random.to_string(),
+                        "--heartbeat-ms",
+                        &t.beat.to_string(),
+                        "--publish-timeout-ms",
+                        &PUBLISH_TIMEOUT_MS.to_string(),
+                        "--health-check",
+                        "none",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                );
+                n.start();
+                n
+            })
+            .collect();
+        Real {
+            http: Http::new(),
+            nodes,
+            fw: Firewall::new(),
+            start: Instant::now(),
+            _dir: dir,
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let t = n.log_text();
+                let lines: Vec<&str> = t.lines().collect();
+                format!(
+                    "----- {} -----\n{}",
+                    n.addr,
+                    lines[lines.len().saturating_sub(40)..].join("\n")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    async fn state(&self, i: usize) -> Option<(PeerState, u64)> {
+        self.http.peer(&addr(i)).await.map(|p| (p.state, p.term))
+    }
+
+    /// Waits until `among` agree on a leader; its index.
+    async fn leader(&self, among: &[usize]) -> usize {
+        let list: Vec<String> = among.iter().map(|i| addr(*i)).collect();
+        let start = Instant::now();
+        while start.elapsed() < LIMIT {
+            if let Some(l) = self.http.agreed_leader(&list).await {
+                return (0..3).find(|i| addr(*i) == l).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no leader among {list:?} within {LIMIT:?}\n{}", self.logs());
+    }
+
+    async fn until(&self, what: &str, limit: Duration, mut f: impl AsyncFnMut() -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if f().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}\n{}", self.logs());
+    }
+
+    async fn put(&self, at: usize, name: &str, i: usize) -> u16 {
+        self.http
+            .put(&addr(at), &key(name), &value(i))
+            .await
+            .map_or(0, |(s, _)| s)
+    }
+
+    async fn outcome(&self, names: &[&str]) -> Outcome {
+        let leader = Some(self.leader(&[0, 1, 2]).await);
+        // Three beats: dead-key deletions and syncs of the healed cluster are done.
+        tokio::time::sleep(Duration::from_millis(3 * 500 + 500)).await;
+        let keys: Vec<String> = names.iter().map(|n| key(n)).collect();
+        let mut on = vec![[false; 3]; names.len()];
+        for node in [0usize, 1, 2] {
+            let got = self
+                .http
+                .datums(&addr(node), &keys)
+                .await
+                .unwrap_or_else(|| panic!("reading {} failed\n{}", addr(node), self.logs()));
+            for (k, d) in got.iter().enumerate() {
+                on[k][node] = d.is_some();
+            }
+        }
+        Outcome {
+            leader,
+            keys: names.iter().map(|n| n.to_string()).zip(on).collect(),
+        }
+    }
+
+    fn ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+}
+
+/// The simulator, driven step by step as the real run was.
+struct Model(Sim);
+
+impl Model {
+    fn new(t: Timings) -> Model {
+        Model(
+            Sim::new(SimConfig {
+                nodes: 3,
+                seed: 12,
+                timings: t.config(),
+                trace: TraceMode::Off,
+                ..SimConfig::default()
+            })
+            .unwrap(),
+        )
+    }
+
+    fn act(&mut self, a: Action) {
+        self.0.apply(a).unwrap();
+    }
+
+    /// Runs until `f` holds (at most `limit_ms` of virtual time); panics with `what` otherwise.
+    fn until(&mut self, what: &str, limit_ms: u64, f: impl FnMut(&Sim) -> bool) {
+        assert!(self.0.run_for(limit_ms, f), "simulator: no {what}");
+    }
+
+    fn leads(&self, i: usize) -> bool {
+        self.0.state(i) == Some(PeerState::Leader)
+    }
+
+    fn put(&mut self, at: usize, name: &str, i: usize) {
+        self.act(Action::Put {
+            node: at,
+            key: key(name),
+            value: value(i),
+        });
+        self.until("answer to the write", 60_000, |s| {
+            s.ops().iter().all(|o| o.done.is_some())
+        });
+    }
+
+    fn wait(&mut self, d: Duration) {
+        let t = self.0.now() + d.as_millis() as u64;
+        self.0.run_until(t);
+    }
+
+    fn outcome(&mut self, names: &[&str], beat: u64) -> Outcome {
+        self.until("leader after the heal", 60_000, |s| {
+            s.cluster_leader().is_some() && (0..3).all(|i| s.state(i) != Some(PeerState::Candidate))
+        });
+        self.wait(Duration::from_millis(4 * beat.max(500)));
+        let keys = names
+            .iter()
+            .map(|n| {
+                let k = key(n);
+                let on = [0, 1, 2].map(|i| self.0.node(i).is_some_and(|x| x.datum(&k).is_some()));
+                (n.to_string(), on)
+            })
+            .collect();
+        Outcome {
+            leader: self.0.cluster_leader(),
+            keys,
+        }
+    }
+}
+
+fn show(story: &str, real: &Outcome, sim: &Outcome, sim_actions: &str) {
+    let leader = |o: &Outcome| o.leader.map_or("none".into(), addr);
+    let on = |b: &[bool; 3]| {
+        let nodes: Vec<String> = (0..3)
+            .filter(|i| b[*i])
+            .map(|i| IPS[i].to_string())
+            .collect();
+        if nodes.is_empty() {
+            "nowhere".into()
+        } else {
+            nodes.join(" ")
+        }
+    };
+    println!("\n{story}");
+    println!("| | real processes | simulator |");
+    println!("|---|---|---|");
+    println!("| leader after heal | {} | {} |", leader(real), leader(sim));
+    for ((name, r), (_, s)) in real.keys.iter().zip(&sim.keys) {
+        println!("| key {name} on | {} | {} |", on(r), on(s));
+    }
+    println!("simulator actions (simulate --actions syntax; the story's timings): {sim_actions}");
+}
+
+fn check(story: &str, real: &Outcome, sim: &Outcome, expected: &Outcome, sim_actions: &str) {
+    show(story, real, sim, sim_actions);
+    assert_eq!(real, expected, "{story}: the real run");
+    assert_eq!(sim, expected, "{story}: the simulator");
+}
+
+const ALL: [bool; 3] = [true; 3];
+const NONE: [bool; 3] = [false; 3];
+
+/// Story 1: the old leader, isolated, keeps leading alone; the others elect a new leader, which
+/// acknowledges a write (+100); on heal the old leader's term is lower and it steps down.
+async fn isolated_leader_steps_down() {
+    let real = Real::new(FAST);
+    let mut sim = Model::new(FAST);
+    let old = real.leader(&[0, 1, 2]).await;
+    sim.act(Action::Timeout { node: old });
+    sim.until("first leader", 10_000, |s| {
+        s.state(old) == Some(PeerState::Leader)
+    });
+
+    real.fw.isolate(old);
+    sim.act(Action::Isolate { node: old });
+    let others: Vec<usize> = (0..3).filter(|i| *i != old).collect();
+    let new = real.leader(&others).await;
+    sim.act(Action::Timeout { node: new });
+    sim.until("new leader", 10_000, |s| {
+        s.state(new) == Some(PeerState::Leader)
+    });
+    assert_eq!(
+        real.state(old).await.map(|s| s.0),
+        Some(PeerState::Leader),
+        "the isolated old leader still leads alone"
+    );
+    assert!(sim.leads(old));
+
+    assert_eq!(real.put(new, "new-side", 1).await, 200, "{}", real.logs());
+    sim.put(new, "new-side", 1);
+
+    real.fw.heal();
+    sim.act(Action::HealAll);
+    let r = real.outcome(&["new-side"]).await;
+    let s = sim.outcome(&["new-side"], FAST.beat);
+    check(
+        &format!(
+            "1. isolated old leader {} steps down on heal (new leader {}), {} ms",
+            IPS[old],
+            IPS[new],
+            real.ms()
+        ),
+        &r,
+        &s,
+        &Outcome {
+            leader: Some(new),
+            keys: vec![("new-side".into(), ALL)],
+        },
+        &format_actions(sim.0.actions()),
+    );
+}
+
+/// Story 2 (Nacos #3652): as story 1, but the isolated old leader is sent two writes; they fail
+/// (no majority) yet stay applied, and each adds 100 to its term.
+async fn dead_key_after_term_jumps() {
+    let real = Real::new(FAST);
+    let mut sim = Model::new(FAST);
+    let old = real.leader(&[0, 1, 2]).await;
+    sim.act(Action::Timeout { node: old });
+    sim.until("first leader", 10_000, |s| {
+        s.state(old) == Some(PeerState::Leader)
+    });
+
+    real.fw.isolate(old);
+    sim.act(Action::Isolate { node: old });
+    let others: Vec<usize> = (0..3).filter(|i| *i != old).collect();
+    let new = real.leader(&others).await;
+    sim.act(Action::Timeout { node: new });
+    sim.until("new leader", 10_000, |s| {
+        s.state(new) == Some(PeerState::Leader)
+    });
+
+    assert_eq!(real.put(new, "new-side", 1).await, 200, "{}", real.logs());
+    sim.put(new, "new-side", 1);
+    for (name, i) in [("old-side-a", 2), ("old-side-b", 3)] {
+        let status = real.put(old, name, i).await;
+        assert_ne!(
+            status, 200,
+            "a write to the isolated leader cannot reach a majority"
+        );
+        sim.put(old, name, i);
+    }
+    let (told, tnew) = (
+        real.state(old).await.unwrap().1,
+        real.state(new).await.unwrap().1,
+    );
+    assert!(
+        told > tnew,
+        "old leader's term {told} is above the new leader's {tnew}"
+    );
+
+    tokio::time::sleep(DRAIN).await;
+    sim.wait(DRAIN);
+    real.fw.heal();
+    sim.act(Action::HealAll);
+    let names = ["new-side", "old-side-a", "old-side-b"];
+    let r = real.outcome(&names).await;
+    let s = sim.outcome(&names, FAST.beat);
+    check(
+        &format!(
+            "2. Nacos #3652: old leader {} (term {told}) takes the cluster back from {} (term {tnew}); the acknowledged write is deleted, {} ms",
+            IPS[old],
+            IPS[new],
+            real.ms()
+        ),
+        &r,
+        &s,
+        &Outcome {
+            leader: Some(old),
+            keys: vec![
+                ("new-side".into(), NONE),
+                ("old-side-a".into(), ALL),
+                ("old-side-b".into(), ALL),
+            ],
+        },
+        &format_actions(sim.0.actions()),
+    );
+}
+
+/// Story 3 (Nacos #785): a follower is isolated, the leader acknowledges a write (+100); alone,
+/// the follower's term rises by one per election until it passes the cluster's; healed, it wins
+/// and its beat deletes the write everywhere.
+async fn stale_node_wins() {
+    let real = Real::new(QUICK);
+    let mut sim = Model::new(QUICK);
+    let leader = real.leader(&[0, 1, 2]).await;
+    sim.act(Action::Timeout { node: leader });
+    sim.until("first leader", 10_000, |s| {
+        s.state(leader) == Some(PeerState::Leader)
+    });
+    let x = (leader + 1) % 3;
+    real.fw.isolate(x);
+    sim.act(Action::Isolate { node: x });
+    assert_eq!(real.put(leader, "written", 1).await, 200, "{}", real.logs());
+    sim.put(leader, "written", 1);
+
+    // Heal once the isolated node's term passes every other node's (by two elections, so that
+    // the vote request it sends after the heal still carries the highest term).
+    let others: Vec<usize> = (0..3).filter(|i| *i != x).collect();
+    real.until(
+        "the isolated node's term to pass the cluster's",
+        Duration::from_secs(120),
+        async || {
+            let mut top = 0;
+            for o in &others {
+                top = top.max(real.state(*o).await.map_or(u64::MAX, |s| s.1));
+            }
+            real.state(x)
+                .await
+                .is_some_and(|s| s.1 > top.saturating_add(1))
+        },
+    )
+    .await;
+    sim.until(
+        "the isolated node's term to pass the cluster's",
+        600_000,
+        |s| {
+            let top = others
+                .iter()
+                .filter_map(|o| s.node(*o).map(|n| n.local().term))
+                .max()
+                .unwrap_or(0);
+            s.node(x).is_some_and(|n| n.local().term > top + 1)
+        },
+    );
+    let term_x = real.state(x).await.unwrap().1;
+    real.fw.heal();
+    sim.act(Action::HealAll);
+    let r = real.outcome(&["written"]).await;
+    let s = sim.outcome(&["written"], QUICK.beat);
+    check(
+        &format!(
+            "3. Nacos #785: isolated follower {} reaches term {term_x} alone and wins with stale data, {} ms",
+            IPS[x],
+            real.ms()
+        ),
+        &r,
+        &s,
+        &Outcome {
+            leader: Some(x),
+            keys: vec![("written".into(), NONE)],
+        },
+        &format_actions(sim.0.actions()),
+    );
+}
+
+/// Story 4: one-way cuts. The leader's requests to both followers are dropped, theirs to it
+/// pass: the followers stop hearing beats and elect a new leader (its term is higher: nothing was
+/// written before), whose beats reach the old one, which steps down before any heal. The new
+/// leader's write reaches the old one only after the heal (its fetch is a request it sends).
+async fn one_way_cut() {
+    let real = Real::new(FAST);
+    let mut sim = Model::new(FAST);
+    let old = real.leader(&[0, 1, 2]).await;
+    sim.act(Action::Timeout { node: old });
+    sim.until("first leader", 10_000, |s| {
+        s.state(old) == Some(PeerState::Leader)
+    });
+    for o in (0..3).filter(|o| *o != old) {
+        real.fw.cut(old, o);
+        sim.act(Action::Cut {
+            from: old,
+            to: o,
+            both: false,
+        });
+    }
+    let others: Vec<usize> = (0..3).filter(|i| *i != old).collect();
+    let new = real.leader(&others).await;
+    sim.act(Action::Timeout { node: new });
+    sim.until("new leader", 10_000, |s| {
+        s.state(new) == Some(PeerState::Leader)
+    });
+    real.until("the old leader to step down while cut", LIMIT, async || {
+        real.state(old)
+            .await
+            .is_some_and(|s| s.0 != PeerState::Leader)
+    })
+    .await;
+    sim.until("the old leader to step down while cut", 30_000, |s| {
+        s.state(old) != Some(PeerState::Leader)
+    });
+    assert_eq!(real.put(new, "after", 1).await, 200, "{}", real.logs());
+    sim.put(new, "after", 1);
+    real.fw.heal();
+    sim.act(Action::HealAll);
+    let r = real.outcome(&["after"]).await;
+    let s = sim.outcome(&["after"], FAST.beat);
+    check(
+        &format!(
+            "4. one-way cut {} -> others: {} elected, the old leader steps down before the heal, {} ms",
+            IPS[old],
+            IPS[new],
+            real.ms()
+        ),
+        &r,
+        &s,
+        &Outcome {
+            leader: Some(new),
+            keys: vec![("after".into(), ALL)],
+        },
+        &format_actions(sim.0.actions()),
+    );
+}
+
+fn inside() {
+    // Never touch the host: this must be a namespace of its own.
+    let here = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let host = std::fs::read_link("/proc/1/ns/net").ok();
+    assert_ne!(
+        Some(&here),
+        host.as_ref(),
+        "not inside a new network namespace"
+    );
+    run("ip", &["link", "set", "lo", "up"], None);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        isolated_leader_steps_down().await;
+        dead_key_after_term_jumps().await;
+        stale_node_wins().await;
+        one_way_cut().await;
+    });
+}
