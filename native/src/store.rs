@@ -262,7 +262,10 @@ impl Store {
             if bytes.is_empty() {
                 continue;
             }
-            match parse_datum_file(&bytes).map(|d| migrate_legacy(name, d)) {
+            let typed = parse_datum_file(&bytes)
+                .map(|d| migrate_legacy(name, d))
+                .and_then(|d| check_typed(name, d));
+            match typed {
                 Ok(d) => match by_key.get(&d.key) {
                     Some(old) if old.timestamp >= d.timestamp => {}
                     _ => {
@@ -562,6 +565,22 @@ fn migrate_meta(d: Datum) -> Datum {
         },
         Err(_) => d,
     }
+}
+
+/// RaftStore 164-228 reads a file's value as the class its file name's kind names (switch,
+/// meta, instance list), after the migrations above; a value that does not parse throws there
+/// and stops Java's start-up. Here it is an unreadable file like the others (moved aside).
+fn check_typed(file_name: &str, d: Datum) -> Result<Datum, String> {
+    let (Some(kind), Some(value)) = (key::kind(file_name), &d.value) else {
+        return Ok(d);
+    };
+    nacos_raft_core::naming::check_value(
+        kind,
+        value.as_str(),
+        nacos_raft_core::naming::java_class(kind),
+    )
+    .map_err(|e| format!("the value of {} does not parse: {e}", d.key))?;
+    Ok(d)
 }
 
 /// `term` from a `java.util.Properties` text (`#`/`!` comments, `=`, `:` or blank separators).
