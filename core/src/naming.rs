@@ -615,6 +615,11 @@ pub fn java_class(kind: KeyKind) -> &'static str {
     }
 }
 
+/// How [`check_value`]'s errors begin (`NacosDeserializationException`'s message): Nacos throws
+/// them in the controller, before the consistency service, so they are never wrapped in its
+/// `Raft put failed` / `Raft onPut failed` texts.
+pub const DESERIALIZE_FAILED: &str = "errCode: 101, errMsg: Nacos deserialize for class [";
+
 /// Whether Nacos can type `value` as a `kind` value (`JacksonUtils.toObj(value, cls)`); the
 /// error is the message chain Nacos answers for the `NacosDeserializationException` (without
 /// the outer `caused: ` and `;` that [`crate::RaftError::http_body`] adds), naming `class` (the
