@@ -430,7 +430,7 @@ async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Res
         return Ok(());
     };
     let on_disk = match std::fs::read(&path) {
-        Ok(b) if !b.is_empty() => store::parse_datum_file(&b)
+        Ok(b) if !b.is_empty() => store::read_datum_file(&k, &b)
             .map_err(|why| RaftError::server(format!("cannot reload {}: {why}", path.display())))?,
         _ => return Ok(()),
     };

@@ -262,10 +262,7 @@ impl Store {
             if bytes.is_empty() {
                 continue;
             }
-            let typed = parse_datum_file(&bytes)
-                .map(|d| migrate_legacy(name, d))
-                .and_then(|d| check_typed(name, d));
-            match typed {
+            match read_datum_file(name, &bytes) {
                 Ok(d) => match by_key.get(&d.key) {
                     Some(old) if old.timestamp >= d.timestamp => {}
                     _ => {
@@ -565,6 +562,14 @@ fn migrate_meta(d: Datum) -> Datum {
         },
         Err(_) => d,
     }
+}
+
+/// `RaftStore.readDatum`: the file's datum, migrated as Java migrates it, its value typed by
+/// the file name's kind (start-up and `datum/reload` both read files this way).
+pub fn read_datum_file(file_name: &str, bytes: &[u8]) -> Result<Datum, String> {
+    parse_datum_file(bytes)
+        .map(|d| migrate_legacy(file_name, d))
+        .and_then(|d| check_typed(file_name, d))
 }
 
 /// RaftStore 164-228 reads a file's value as the class its file name's kind names (switch,

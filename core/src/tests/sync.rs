@@ -299,11 +299,11 @@ fn a_fetched_datum_java_cannot_type_is_skipped_and_the_rest_applied() {
         value: Some(value(r#"{"instanceList":[]}"#)),
         timestamp: 1,
     };
-    // A switch value as Java writes it (a few of its fields) reads as a Service too.
+    // The switch value a Java node writes (all its fields) reads as a Service too.
     let sw = Datum {
         key: switch.into(),
         value: Some(value(
-            r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","masters":null,"adWeightMap":{},"defaultPushCacheMillis":10000,"clientBeatInterval":5000,"checkTimes":3,"healthCheckEnabled":true,"sendBeatOnly":false,"checksum":null,"enableStandalone":true}"#,
+            r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","masters":null,"adWeightMap":{},"defaultPushCacheMillis":10000,"clientBeatInterval":5000,"defaultCacheMillis":3000,"distroThreshold":0.7,"healthCheckEnabled":true,"autoChangeHealthCheckEnabled":true,"distroEnabled":true,"enableStandalone":true,"pushEnabled":true,"checkTimes":3,"httpHealthParams":{"max":5000,"min":500,"factor":0.85},"tcpHealthParams":{"max":5000,"min":1000,"factor":0.75},"mysqlHealthParams":{"max":3000,"min":2000,"factor":0.65},"incrementalList":[],"serverStatusSynchronizationPeriodMillis":2000,"serviceStatusSynchronizationPeriodMillis":5000,"disableAddIP":false,"sendBeatOnly":false,"lightBeatEnabled":true,"limitedUrlMap":{},"distroServerExpiredMillis":10000,"pushGoVersion":"0.1.0","pushJavaVersion":"0.1.0","pushPythonVersion":"0.4.3","pushCVersion":"1.0.12","enableAuthentication":false,"overriddenServerStatus":null,"defaultInstanceEphemeral":true,"healthCheckWhiteList":[],"checksum":null}"#,
         )),
         timestamp: 3,
     };
