@@ -606,6 +606,36 @@ pub fn decode(kind: KeyKind, value: &str) -> Result<NamingValue, serde_json::Err
     })
 }
 
+/// The class Nacos types a value of `kind` as (`RaftController.publish`, RaftStore 164-228).
+pub fn java_class(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Switch => "com.alibaba.nacos.naming.misc.SwitchDomain",
+        KeyKind::Meta => "com.alibaba.nacos.naming.core.Service",
+        KeyKind::Iplist => "com.alibaba.nacos.naming.core.Instances",
+    }
+}
+
+/// How [`check_value`]'s errors begin (`NacosDeserializationException`'s message): Nacos throws
+/// them in the controller, before the consistency service, so they are never wrapped in its
+/// `Raft put failed` / `Raft onPut failed` texts.
+pub const DESERIALIZE_FAILED: &str = "errCode: 101, errMsg: Nacos deserialize for class [";
+
+/// Whether Nacos can type `value` as a `kind` value (`JacksonUtils.toObj(value, cls)`); the
+/// error is the message chain Nacos answers for the `NacosDeserializationException` (without
+/// the outer `caused: ` and `;` that [`crate::RaftError::http_body`] adds), naming `class` (the
+/// class Java passes: [`java_class`] for a value, an anonymous `TypeReference` for a datum).
+/// A JSON `null` reads as a null object in Java, not as an error: the paths that refuse empty
+/// values do that themselves. The reader is this module's, so a value passes here exactly when
+/// the naming API can read it.
+pub fn check_value(kind: KeyKind, value: &str, class: &str) -> Result<(), String> {
+    if value.trim() == "null" {
+        return Ok(());
+    }
+    decode(kind, value).map(|_| ()).map_err(|e| {
+        format!("errCode: 101, errMsg: Nacos deserialize for class [{class}] failed. ;caused: {e}")
+    })
+}
+
 // ---- names (api/naming/utils/NamingUtils.java) -----------------------------------------
 
 /// Java's `String.split("@@")`: trailing empty parts are dropped.

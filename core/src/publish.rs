@@ -4,6 +4,7 @@
 use crate::event::Event;
 use crate::key::{self, KeyKind};
 use crate::message::{Failure, RaftError, Request, Response};
+use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Origin, Output, Persist, Timer};
 use crate::{Datum, JsonValue, RaftPeer};
@@ -66,13 +67,18 @@ impl Node {
     /// `RaftConsistencyServiceImpl.put` → `signalPublish`. A non-leader forwards to the leader it
     /// believes in (no hop limit, as in Nacos); the leader takes the lock and publishes.
     pub(crate) fn publish_entry(&mut self, origin: Origin, key: String, value: JsonValue) {
-        if key::kind(&key).is_none() {
+        let Some(kind) = key::kind(&key) else {
             return self.finish(
                 origin,
                 Err(RaftError::bad_request(format!(
                     "unknown type publish key: {key}"
                 ))),
             );
+        };
+        // `RaftController.publish` types the value before anything else, on every node, so a
+        // value Java followers could not read is never committed (they would never ack it).
+        if let Err(e) = naming::check_value(kind, value.as_str(), naming::java_class(kind)) {
+            return self.finish(origin, Err(RaftError::server(e)));
         }
         if !self.is_leader() {
             let Some(leader) = self.peers.leader().map(String::from) else {
@@ -230,9 +236,17 @@ impl Node {
         source: RaftPeer,
     ) -> Result<(), RaftError> {
         let (k, ts) = (datum.key.clone(), datum.timestamp);
-        if key::kind(&k).is_none() {
-            // Nacos cannot type the datum and dereferences null.
-            let e = RaftError::server(format!("unknown type publish key: {k}"));
+        // Nacos types the datum by its key before `onPut` (`RaftController.onPublish`): a key of
+        // no kind leaves it null (dereferenced), a value that does not parse fails the request.
+        let typed = match key::kind(&k) {
+            None => Err(format!("unknown type publish key: {k}")),
+            Some(kind) => match datum.value.as_ref() {
+                Some(v) => naming::check_value(kind, v.as_str(), commit_class(kind)),
+                None => Ok(()),
+            },
+        };
+        if let Err(message) = typed {
+            let e = RaftError::server(message);
             self.event(Event::CommitRejected {
                 key: k,
                 from: source.ip,
@@ -423,6 +437,16 @@ impl Node {
 }
 
 /// `RaftProxy`'s text for a failed forward.
+/// The class `RaftController.onPublish` names when a commit's datum does not parse: the anonymous
+/// `TypeReference` subclass of each branch (`RaftController$1`..`$3`, in source order).
+fn commit_class(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Iplist => "com.alibaba.nacos.naming.controllers.RaftController$1",
+        KeyKind::Switch => "com.alibaba.nacos.naming.controllers.RaftController$2",
+        KeyKind::Meta => "com.alibaba.nacos.naming.controllers.RaftController$3",
+    }
+}
+
 fn leader_failed(f: Failure) -> RaftError {
     let cause = match f {
         Failure::Status(e) => e.http_body(),

@@ -5,10 +5,12 @@
 use crate::event::Event;
 use crate::key;
 use crate::message::{Failure, RaftError, Request, Response};
+use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
 use crate::{BeatPacket, Datum};
 use alloc::collections::VecDeque;
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -181,6 +183,22 @@ impl Node {
                 self.event(Event::DatumSkipped {
                     key: d.key,
                     reason: "empty or untyped datum".into(),
+                });
+                continue;
+            }
+            // The value is parsed the same way, meta first: the switch datum (a meta key) is read
+            // as a `Service` here. A value that does not parse throws inside the loop; Nacos logs
+            // "failed to sync datum from leader" and goes on with the next datum.
+            let kind = if key::is_meta(&d.key) {
+                key::KeyKind::Meta
+            } else {
+                key::KeyKind::Iplist
+            };
+            let value = d.value.as_ref().map_or("null", |v| v.as_str());
+            if let Err(e) = naming::check_value(kind, value, naming::java_class(kind)) {
+                self.event(Event::DatumSkipped {
+                    key: d.key,
+                    reason: format!("failed to sync datum from leader: {e}").into(),
                 });
                 continue;
             }

@@ -11,8 +11,9 @@ use crate::peer_client::{ClientConfig, PeerClient};
 use bytes::Bytes;
 use nacos_raft_core::key;
 
-/// The JSON body of a client write, as a Java follower forwards it. The value's text is kept
-/// exactly as given (field order included).
+/// The JSON body of a client write, as a Java follower forwards it, escaped for the one URL
+/// decode the receiver applies (Java's and this node's), so the value's text arrives exactly as
+/// given (field order, `+` and `%` included).
 pub fn put_body(key: &str, value: &str) -> Result<String, String> {
     key::validate_client_key(key)?;
     let v: serde_json::Value =
@@ -21,7 +22,8 @@ pub fn put_body(key: &str, value: &str) -> Result<String, String> {
         return Err("the value must be a JSON object, e.g. '{\"instanceList\":[]}'".into());
     }
     let k = serde_json::to_string(key).map_err(|e| e.to_string())?;
-    Ok(format!("{{\"key\":{k},\"value\":{}}}", value.trim()))
+    let body = format!("{{\"key\":{k},\"value\":{}}}", value.trim());
+    Ok(codec::escape_for_java_decoder(&body, 1))
 }
 
 /// The node to talk to and the request of a client command; the error is a message for people.

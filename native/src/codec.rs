@@ -6,15 +6,16 @@
 //! - gzip is recognised by its magic bytes `1f 8b`, never by `Content-Encoding` (1.3 senders put
 //!   that header on plain commit bodies, 1.4 senders leave it off gzip beats);
 //! - Java URL-decodes raw JSON bodies (beat and delete commit twice, commit and forwarded publish
-//!   once) although Java senders never encode them, which turns `+` into a space. This node is
-//!   lossless instead: a body that starts with `{` is raw JSON and is parsed as it is; anything
-//!   else is decoded exactly as `java.net.URLDecoder` would, the endpoint's number of times;
+//!   once) although Java senders never encode them, which turns `+` into a space. This node does
+//!   the same, exactly as `java.net.URLDecoder` would, the endpoint's number of times, so that
+//!   every member of a mixed cluster holds the same value (a lossless reading here would keep
+//!   `a+b` where the Java members hold `a b`, under the same timestamp, forever);
 //! - form parameters come from the query string or an `x-www-form-urlencoded` body.
 //!
 //! Encoding rule: what this node sends decodes, through Java's decoder applied the endpoint's
 //! number of times, to exactly the JSON it means. Only `%` and `+` (the two characters the
-//! decoder changes) and the leading `{` (so that a receiver like this one sees the body is
-//! encoded) are escaped, which keeps bodies nearly raw and cheap to produce.
+//! decoder changes) and the leading `{` are escaped, which keeps bodies nearly raw and cheap to
+//! produce.
 
 use bytes::Bytes;
 use nacos_raft_core::wire::{self, CommitBody, ForwardBody};
@@ -194,13 +195,11 @@ fn escape_once(s: &str) -> String {
     out
 }
 
-/// A body as text the way the endpoint reads it: raw JSON (starts with `{`) is taken as it is;
-/// otherwise Java's URL decoder is applied `times` times (400 with Java's text on a bad escape).
+/// A body as text the way the endpoint reads it: Java's URL decoder applied `times` times, raw
+/// JSON included (400 with Java's text on a bad escape). A `+` in a raw body becomes a space as
+/// on every Java member, so a mixed cluster holds one value (issue #10 item 6); this node's own
+/// bodies are escaped ([`escape_for_java_decoder`]) and decode to exactly what it means.
 pub fn body_text(raw: &[u8], times: u32) -> Result<String, RaftError> {
-    let start = raw.iter().position(|c| !c.is_ascii_whitespace());
-    if start.is_none_or(|i| raw[i] == b'{') {
-        return Ok(String::from_utf8_lossy(raw).into_owned());
-    }
     let mut cur = raw.to_vec();
     for _ in 0..times {
         cur = java_url_decode(&cur).map_err(RaftError::bad_request)?;

@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, on, put, MethodFilter};
 use axum::Router;
 use nacos_raft_core::key;
+use nacos_raft_core::naming as nm;
 use nacos_raft_core::{MsgKind, RaftError, Request};
 use std::sync::Arc;
 use std::time::Instant;
@@ -251,11 +252,15 @@ async fn ask_node(
         t.replied(&body);
     }
     match (body, call) {
-        (Err(e), Some(call)) if e.status == 500 => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            call.failed(&e),
-            Extra::None,
-        ),
+        (Err(e), Some(call))
+            if e.status == 500 && !e.message.starts_with(nm::DESERIALIZE_FAILED) =>
+        {
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                call.failed(&e),
+                Extra::None,
+            )
+        }
         (body, _) => {
             let mut r = respond(body, ep.extra());
             if ep.extra() == Extra::DatumHeaders {
@@ -425,7 +430,7 @@ async fn reload_from_disk(s: &AppState, query: Option<&str>, body: &[u8]) -> Res
         return Ok(());
     };
     let on_disk = match std::fs::read(&path) {
-        Ok(b) if !b.is_empty() => store::parse_datum_file(&b)
+        Ok(b) if !b.is_empty() => store::read_datum_file(&k, &b)
             .map_err(|why| RaftError::server(format!("cannot reload {}: {why}", path.display())))?,
         _ => return Ok(()),
     };

@@ -270,7 +270,7 @@ impl Store {
             if bytes.is_empty() {
                 continue;
             }
-            match parse_datum_file(&bytes).map(|d| migrate_legacy(name, d)) {
+            match read_datum_file(name, &bytes) {
                 Ok(d) => match by_key.get(&d.key) {
                     Some(old) if old.timestamp >= d.timestamp => {}
                     _ => {
@@ -704,6 +704,30 @@ fn migrate_meta(d: Datum) -> Datum {
     }
 }
 
+/// `RaftStore.readDatum`: the file's datum, migrated as Java migrates it, its value typed by
+/// the file name's kind (start-up and `datum/reload` both read files this way).
+pub fn read_datum_file(file_name: &str, bytes: &[u8]) -> Result<Datum, String> {
+    parse_datum_file(bytes)
+        .map(|d| migrate_legacy(file_name, d))
+        .and_then(|d| check_typed(file_name, d))
+}
+
+/// RaftStore 164-228 reads a file's value as the class its file name's kind names (switch,
+/// meta, instance list), after the migrations above; a value that does not parse throws there
+/// and stops Java's start-up. Here it is an unreadable file like the others (moved aside).
+fn check_typed(file_name: &str, d: Datum) -> Result<Datum, String> {
+    let (Some(kind), Some(value)) = (key::kind(file_name), &d.value) else {
+        return Ok(d);
+    };
+    nacos_raft_core::naming::check_value(
+        kind,
+        value.as_str(),
+        nacos_raft_core::naming::java_class(kind),
+    )
+    .map_err(|e| format!("the value of {} does not parse: {e}", d.key))?;
+    Ok(d)
+}
+
 /// `term` from a `java.util.Properties` text (`#`/`!` comments, `=`, `:` or blank separators).
 pub fn parse_term(text: &str) -> Result<u64, String> {
     for line in text.lines() {
@@ -1007,6 +1031,48 @@ mod tests {
         assert!(ns.join("README.txt").exists());
         // A second start finds nothing more to move.
         assert!(s.load().unwrap().moved_aside.is_empty());
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_as_its_kind_is_moved_aside_at_load() {
+        // RaftStore 164-228 reads each file as its kind's class and fails start-up on a value
+        // that does not parse; here such a file is set aside like any unreadable one.
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let ns = dir.path().join("data/public");
+        fs::create_dir_all(&ns).unwrap();
+        let bad = ns.join("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@bad");
+        fs::write(
+            &bad,
+            br#"{"key":"com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@bad","value":{"instanceList":[{"port":"x"}]},"timestamp":1}"#,
+        )
+        .unwrap();
+        let meta = ns.join("com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@m");
+        fs::write(
+            &meta,
+            br#"{"key":"com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@m","value":{"name":"DEFAULT_GROUP@@m","groupName":"DEFAULT_GROUP","metadata":[1]},"timestamp":1}"#,
+        )
+        .unwrap();
+        let good = br#"{"key":"com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@ok","value":{"instanceList":[],"other":1},"timestamp":1}"#;
+        fs::write(
+            ns.join("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@ok"),
+            good,
+        )
+        .unwrap();
+        let loaded = s.load().unwrap();
+        assert_eq!(loaded.datums.len(), 1, "{:?}", loaded.datums);
+        assert_eq!(
+            loaded.datums[0].value.as_ref().unwrap().as_str(),
+            r#"{"instanceList":[],"other":1}"#,
+            "stored bytes are kept"
+        );
+        assert_eq!(loaded.moved_aside.len(), 2);
+        for (from, _, why) in &loaded.moved_aside {
+            assert!(!from.exists());
+            assert!(why.contains("does not parse: errCode: 101"), "{why}");
+        }
+        assert!(loaded.moved_aside[0].2.contains("core.Service]"));
+        assert!(loaded.moved_aside[1].2.contains("core.Instances]"));
     }
 
     #[test]

@@ -267,6 +267,41 @@ fn cases(member: &str, leader: &RaftPeer, own_term: u64) -> Vec<Case> {
             Want::Prefix("caused: cannot parse delete commit"),
         ),
         case(
+            // RaftController.onPublish types the datum (its first anonymous TypeReference)
+            // before onPut: a 500 with the deserialization text, not the onPut wrapper.
+            "commit of a value Java cannot type",
+            "POST",
+            "/datum/commit",
+            format!(
+                r#"{{"datum":{{"key":"{}","value":{{"instanceList":{{}}}},"timestamp":9}},"source":{}}}"#,
+                service_key(1),
+                leader.to_json()
+            ),
+            500,
+            Want::Prefix("caused: errCode: 101, errMsg: Nacos deserialize for class [com.alibaba.nacos.naming.controllers.RaftController$1] failed. ;caused: invalid type: map"),
+        ),
+        case(
+            // RaftController.publish types the value on every node, before put: a leader
+            // refuses what Java followers would refuse; a follower does not forward it.
+            "write of a value Java cannot type",
+            "POST",
+            "/datum",
+            format!(
+                r#"{{"key":"{}","value":{{"instanceList":[{{"port":"x"}}]}}}}"#,
+                service_key(1)
+            ),
+            500,
+            Want::Prefix("caused: errCode: 101, errMsg: Nacos deserialize for class [com.alibaba.nacos.naming.core.Instances] failed. ;caused: invalid type: string"),
+        ),
+        case(
+            "write of a service Java cannot type",
+            "POST",
+            "/datum",
+            r#"{"key":"com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@x","value":{"protectThreshold":[]}}"#,
+            500,
+            Want::Prefix("caused: errCode: 101, errMsg: Nacos deserialize for class [com.alibaba.nacos.naming.core.Service] failed."),
+        ),
+        case(
             "write of an unknown key type",
             "POST",
             "/datum",

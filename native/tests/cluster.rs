@@ -358,4 +358,26 @@ async fn starts_on_a_data_directory_written_by_java_nacos() {
         (s.timestamp, s.value.as_ref().unwrap().as_str()),
         (4, edited.as_str())
     );
+
+    // A switch file Java cannot read as a SwitchDomain (RaftStore 164-166) fails the reload
+    // with the deserialization text; memory keeps the last good switch.
+    let broken = switch.replace(r#""checkTimes":3"#, r#""checkTimes":"often""#);
+    std::fs::write(
+        root.join("data").join(JAVA_SWITCH),
+        format!(r#"{{"key":"{JAVA_SWITCH}","value":{broken},"timestamp":5}}"#),
+    )
+    .unwrap();
+    let (status, body) = http
+        .request(&me, "PUT", &q, &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains(
+            "Nacos deserialize for class [com.alibaba.nacos.naming.misc.SwitchDomain] failed."
+        ),
+        "{body}"
+    );
+    let got = http.datums(&me, &[JAVA_SWITCH.to_string()]).await.unwrap();
+    assert_eq!(got[0].as_ref().unwrap().timestamp, 4);
 }

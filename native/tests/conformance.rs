@@ -109,6 +109,16 @@ fn value(tag: &str) -> String {
     )
 }
 
+/// A value as a Java leader sends it raw (no `%`: a Java follower would refuse a stray one), and
+/// as every member holds it after Java's URL decode (`+` is a space; issue #10 item 6).
+fn java_raw_value(tag: &str) -> (String, String) {
+    let sent = format!(
+        r#"{{"instanceList":[{{"ip":"127.0.0.5","port":8080,"metadata":{{"tag":"{tag}","expr":"a+b"}}}}]}}"#
+    );
+    let held = sent.replace("a+b", "a b");
+    (sent, held)
+}
+
 fn datum(k: &str, v: &str, ts: u64) -> Datum {
     Datum {
         key: k.into(),
@@ -294,9 +304,10 @@ async fn follower_of_a_java_leader() {
     assert_eq!(s, 200, "{t}");
 
     // Commit, 1.4 form: raw JSON, `key` header.
-    let d1 = datum(K1, &value("one"), 7);
+    let (sent1, held1) = java_raw_value("one");
+    let d1 = datum(K1, &held1, 7);
     let commit = CommitBody {
-        datum: d1.clone(),
+        datum: datum(K1, &sent1, 7),
         source: leader_a.clone(),
     };
     let (s, t) = http
@@ -310,16 +321,17 @@ async fn follower_of_a_java_leader() {
         .await
         .unwrap();
     assert_eq!((s, t.as_str()), (200, "ok"));
-    // On disk in Nacos' layout, exactly the Datum JSON.
+    // On disk in Nacos' layout, exactly the Datum JSON a Java follower holds (`a b`).
     let file = dir.path().join("data/data/public").join(K1);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), d1.to_json());
     let meta = std::fs::read_to_string(dir.path().join("data/meta.properties")).unwrap();
     assert!(meta.starts_with('#') && meta.contains("term="), "{meta}");
 
-    // Commit, 1.3 form: a bogus `Content-Encoding: gzip` on a plain body; `+` and `%` survive.
-    let d2 = datum(K2, &value("two"), 3);
+    // Commit, 1.3 form: a bogus `Content-Encoding: gzip` on a plain body; `+` decoded as Java.
+    let (sent2, held2) = java_raw_value("two");
+    let d2 = datum(K2, &held2, 3);
     let commit = CommitBody {
-        datum: d2.clone(),
+        datum: datum(K2, &sent2, 3),
         source: leader_a.clone(),
     };
     let (s, t) = http

@@ -229,7 +229,7 @@ fn delete_commit_body_of_the_spec_round_trips_through_two_decodes() {
 }
 
 #[test]
-fn plus_and_percent_survive_this_nodes_encoding_but_not_javas_raw_bodies() {
+fn plus_and_percent_survive_this_nodes_encoding_and_raw_bodies_read_as_java_reads_them() {
     let value = r#"{"instanceList":[{"ip":"10.0.0.5","metadata":{"expr":"a+b","ratio":"100%","esc":"%41"}}]}"#;
     let datum = Datum {
         key: IPLIST_KEY.into(),
@@ -251,24 +251,29 @@ fn plus_and_percent_survive_this_nodes_encoding_but_not_javas_raw_bodies() {
     // ...and so does this node.
     let (got, _) = codec::decode_commit(&out.body, &limits()).unwrap();
     assert_eq!(got, datum);
-    // A raw JSON body (how Java sends) is taken losslessly: `+` stays `+`, where a Java receiver
-    // would have turned it into a space.
+    // A raw JSON body (how Java sends) is read as every Java member reads it (issue #10 item 6):
+    // the `+` becomes a space here too, so the mixed cluster holds one value.
     let raw = CommitBody {
         datum: datum.clone(),
         source,
     }
     .to_json();
-    assert_eq!(
-        codec::decode_commit(raw.as_bytes(), &limits()).unwrap().0,
-        datum
-    );
-    let java_raw =
-        String::from_utf8(codec::java_url_decode(raw.replace("100%", "100").as_bytes()).unwrap())
-            .unwrap();
+    let raw_ok = raw.replace("100%", "100").replace("%41", "A");
+    let java_raw = String::from_utf8(codec::java_url_decode(raw_ok.as_bytes()).unwrap()).unwrap();
     assert!(
         java_raw.contains(r#""expr":"a b""#),
         "Java's own corruption of '+': {java_raw}"
     );
+    let (here, _) = codec::decode_commit(raw_ok.as_bytes(), &limits()).unwrap();
+    let here = here.value.unwrap();
+    assert!(here.as_str().contains(r#""expr":"a b""#), "{here:?}");
+    assert!(
+        java_raw.contains(here.as_str()),
+        "same value as Java: {java_raw}"
+    );
+    // A stray `%` in a raw body is Java's 400, not a silent acceptance.
+    let e = codec::decode_commit(raw.as_bytes(), &limits()).unwrap_err();
+    assert_eq!(e.status, 400, "{}", e.message);
     // An encoded body follows Java's rules: `+` is a space, %2B a plus.
     let enc = format!("%7B{}", &raw[1..])
         .replace("a+b", "a%2Bb+c")

@@ -63,6 +63,11 @@ pub(super) fn outputs(n: &mut Node, want: &[&str]) -> Vec<Output> {
     outs
 }
 
+/// The node's outputs rendered one per line (for assertions on part of a long text).
+pub(super) fn rendered(n: &mut Node) -> String {
+    render(&n.take_outputs(), &Names::new(&members(16))).join("\n")
+}
+
 /// Discards the outputs of a setup step that is not the rule under test.
 pub(super) fn skip(n: &mut Node) {
     let _ = n.take_outputs();

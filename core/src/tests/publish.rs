@@ -192,3 +192,41 @@ fn a_non_persistent_key_is_applied_but_not_written() {
         ],
     );
 }
+
+#[test]
+fn values_java_cannot_type_are_refused_before_the_write() {
+    // RaftController.publish types the value by key on every node: a Java follower would refuse
+    // the commit of `{"instanceList":{}}` (an object where a list is due), never acknowledge it
+    // and never converge, so the leader refuses it first; a follower does not forward it.
+    let mut a = elected(3);
+    a.put(iplist(0), value(r#"{"instanceList":{}}"#));
+    let text = rendered(&mut a);
+    assert!(
+        text.starts_with("done op#1 500 errCode: 101, errMsg: Nacos deserialize for class [com.alibaba.nacos.naming.core.Instances] failed. ;caused: invalid type: map"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(a.datum(&iplist(0)).is_none());
+    a.put(
+        key::meta_key("public", "DEFAULT_GROUP@@s000"),
+        value(r#"{"name":["x"]}"#),
+    );
+    let text = rendered(&mut a);
+    assert!(
+        text.contains("[com.alibaba.nacos.naming.core.Service] failed."),
+        "{text}"
+    );
+    let mut f = following(3, 1);
+    f.on_request(
+        2,
+        Request::Forward {
+            key: iplist(0),
+            value: value(r#"{"instanceList":[{"port":"x"}]}"#),
+        },
+    );
+    let text = rendered(&mut f);
+    assert!(text.starts_with("reply #2 500 errCode: 101"), "{text}");
+    // What Java reads is accepted as it is: unknown fields, nulls, the switch's own fields.
+    a.put(iplist(1), value(r#"{"instanceList":null,"x":[1]}"#));
+    assert!(a.datum(&iplist(1)).is_some());
+}

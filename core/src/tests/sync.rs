@@ -269,3 +269,58 @@ fn get_datums_answers_null_for_missing_keys() {
     b.on_request(3, Request::GetDatums(vec![iplist(0), iplist(9)]));
     outputs(&mut b, &["reply #3 200 [iplist.s000:1,null]"]);
 }
+
+#[test]
+fn a_fetched_datum_java_cannot_type_is_skipped_and_the_rest_applied() {
+    // RaftCore 855-876: the value is parsed by key (meta first, so the switch is read as a
+    // Service); a parse failure is caught per datum, logged, and the loop goes on.
+    let mut b = node(1, 3);
+    let switch = key::SWITCH_KEY;
+    b.on_request(
+        1,
+        beat(
+            0,
+            250,
+            &[
+                (&brief(0), 2),
+                (&brief(1), 1),
+                (key::brief(switch).unwrap(), 3),
+            ],
+        ),
+    );
+    let f1 = send_ids(&b.take_outputs())[0];
+    let bad = Datum {
+        key: iplist(0),
+        value: Some(value(r#"{"instanceList":[{"weight":"heavy"}]}"#)),
+        timestamp: 2,
+    };
+    let good = Datum {
+        key: iplist(1),
+        value: Some(value(r#"{"instanceList":[]}"#)),
+        timestamp: 1,
+    };
+    // The switch value a Java node writes (all its fields) reads as a Service too.
+    let sw = Datum {
+        key: switch.into(),
+        value: Some(value(
+            r#"{"name":"00-00---000-NACOS_SWITCH_DOMAIN-000---00-00","masters":null,"adWeightMap":{},"defaultPushCacheMillis":10000,"clientBeatInterval":5000,"defaultCacheMillis":3000,"distroThreshold":0.7,"healthCheckEnabled":true,"autoChangeHealthCheckEnabled":true,"distroEnabled":true,"enableStandalone":true,"pushEnabled":true,"checkTimes":3,"httpHealthParams":{"max":5000,"min":500,"factor":0.85},"tcpHealthParams":{"max":5000,"min":1000,"factor":0.75},"mysqlHealthParams":{"max":3000,"min":2000,"factor":0.65},"incrementalList":[],"serverStatusSynchronizationPeriodMillis":2000,"serviceStatusSynchronizationPeriodMillis":5000,"disableAddIP":false,"sendBeatOnly":false,"lightBeatEnabled":true,"limitedUrlMap":{},"distroServerExpiredMillis":10000,"pushGoVersion":"0.1.0","pushJavaVersion":"0.1.0","pushPythonVersion":"0.4.3","pushCVersion":"1.0.12","enableAuthentication":false,"overriddenServerStatus":null,"defaultInstanceEphemeral":true,"healthCheckWhiteList":[],"checksum":null}"#,
+        )),
+        timestamp: 3,
+    };
+    b.on_response(
+        f1,
+        Ok(Response::Datums(vec![Some(bad), Some(good), Some(sw)])),
+    );
+    let text = rendered(&mut b);
+    assert!(
+        text.starts_with("event datum-skipped iplist.s000: failed to sync datum from leader: errCode: 101, errMsg: Nacos deserialize for class [com.alibaba.nacos.naming.core.Instances] failed. ;caused: invalid type: string"),
+        "{text}"
+    );
+    assert!(
+        text.contains("event datum-applied iplist.s001 ts=1"),
+        "{text}"
+    );
+    assert!(text.contains("event datum-applied"), "{text}");
+    assert!(b.datum(&iplist(0)).is_none());
+    assert!(b.datum(switch).is_some(), "{text}");
+}
