@@ -158,7 +158,8 @@ struct Raw {
     datums: Vec<DatumKey>,
     config: Timings,
     faults: Faults,
-    event: Option<Event>,
+    /// Read by [`super::event_json`], not by a derive (see there why).
+    event: Option<serde_json::Value>,
     op: String,
     key: String,
     timestamp: u64,
@@ -214,7 +215,7 @@ impl Record {
             }),
             "event" => Record::Event {
                 at_ms: r.at_ms,
-                event: r.event?,
+                event: super::event_json::event(r.event.as_ref()?)?,
             },
             "state" => Record::State {
                 at_ms: r.at_ms,
