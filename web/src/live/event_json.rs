@@ -128,7 +128,7 @@ fn opt_str(o: &Map<String, Value>, k: &str) -> Option<Option<String>> {
     }
 }
 
-fn state(v: &Value) -> Option<PeerState> {
+pub(super) fn state(v: &Value) -> Option<PeerState> {
     Some(match v.as_str()? {
         "LEADER" => PeerState::Leader,
         "FOLLOWER" => PeerState::Follower,
