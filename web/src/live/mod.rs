@@ -7,6 +7,7 @@
 //! tested on the host; [`texts`] holds live mode's EN/中文 strings in one block of their own. The
 //! Yew component (`app.rs`) and the browser plumbing (`net.rs`: EventSource, fetch) are wasm only.
 
+mod event_json;
 pub mod hash;
 pub mod model;
 pub mod texts;

@@ -11,7 +11,7 @@
 
 use nacos_raft_core::sim::{Violation, ViolationKind};
 use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
-use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
 
 /// A message flies at least this long on the page (loopback exchanges take a millisecond, too
@@ -27,8 +27,7 @@ const KEEP_LOG: usize = 2_000;
 pub const KEEP_RECORDS: usize = 50_000;
 
 /// The node's timings (`snapshot.config`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timings {
     /// Tick of the node's timer.
     pub tick_ms: u64,
@@ -45,7 +44,7 @@ pub struct Timings {
 }
 
 /// Added latency of a node's edge.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Latency {
     /// Lowest delay.
     pub min: u64,
@@ -54,8 +53,7 @@ pub struct Latency {
 }
 
 /// The active faults of a node (`faults` records and `snapshot.faults`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// Whether the node was started with `--faults`.
     pub enabled: bool,
@@ -72,12 +70,11 @@ pub struct Faults {
 }
 
 /// A datum key in a snapshot.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct DatumKey {
     /// Key.
     pub key: String,
     /// Its timestamp.
-    #[serde(default)]
     pub timestamp: u64,
 }
 
@@ -144,103 +141,144 @@ pub enum Record {
     Unknown,
 }
 
-/// Every field any record has, flat: one plain derive instead of an internally tagged enum
-/// (whose buffered deserializer costs the page tens of KB of wasm).
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct Raw {
-    #[serde(rename = "type")]
-    ty: String,
-    at_ms: u64,
-    peer: Option<RaftPeer>,
-    peers: Vec<RaftPeer>,
-    leader: Option<String>,
-    datums: Vec<DatumKey>,
-    config: Timings,
-    faults: Faults,
-    event: Option<Event>,
-    op: String,
-    key: String,
-    timestamp: u64,
-    dropped: u64,
-    // `msg` records.
-    phase: String,
-    rid: String,
-    kind: String,
-    from: String,
-    to: String,
-    payload: String,
-    truncated: bool,
-    outcome: Option<String>,
-    status: Option<u16>,
-    granted: Option<bool>,
-    sent_ms: Option<u64>,
-    // `faults` records (the faults object's fields at the top level).
-    enabled: bool,
-    crashed: bool,
-    cut_out: Vec<String>,
-    cut_in: Vec<String>,
-    loss_pct: u32,
-    latency_ms: Option<Latency>,
-}
-
 impl Record {
-    /// A record from its JSON text (None: not JSON, or a known type without its fields).
+    /// A record from its JSON text (None: not JSON, or a known type whose fields are missing or
+    /// of the wrong type). Read by hand from a JSON value, like the event object
+    /// ([`super::event_json`]): derived deserializers for the record and its parts cost the page
+    /// more than this. Only the fields of the record's own type are read; absent fields take
+    /// their defaults, as the node's `#[serde(default)]` types would.
     pub fn parse(json: &str) -> Option<Record> {
-        let r: Raw = serde_json::from_str(json).ok()?;
-        Some(match r.ty.as_str() {
+        let v: Value = serde_json::from_str(json).ok()?;
+        let o = v.as_object()?;
+        let at_ms = get(o, "at_ms", Value::as_u64)?.unwrap_or_default();
+        let s = |k: &str| get(o, k, string).map(Option::unwrap_or_default);
+        Some(match get(o, "type", string)?.unwrap_or_default().as_str() {
             "snapshot" => Record::Snapshot {
-                at_ms: r.at_ms,
-                peer: r.peer,
-                peers: r.peers,
-                leader: r.leader,
-                datums: r.datums,
-                config: r.config,
-                faults: r.faults,
+                at_ms,
+                peer: opt(o, "peer", raft_peer)?,
+                peers: get(o, "peers", |v| list(v, raft_peer))?.unwrap_or_default(),
+                leader: opt(o, "leader", string)?,
+                datums: get(o, "datums", |v| list(v, datum_key))?.unwrap_or_default(),
+                config: get(o, "config", timings)?.unwrap_or_default(),
+                faults: get(o, "faults", |v| faults(v.as_object()?))?.unwrap_or_default(),
             },
             "msg" => Record::Msg(MsgRecord {
-                at_ms: r.at_ms,
-                phase: r.phase,
-                rid: r.rid,
-                kind: r.kind,
-                from: r.from,
-                to: r.to,
-                payload: r.payload,
-                truncated: r.truncated,
-                outcome: r.outcome,
-                status: r.status,
-                granted: r.granted,
-                sent_ms: r.sent_ms,
+                at_ms,
+                phase: s("phase")?,
+                rid: s("rid")?,
+                kind: s("kind")?,
+                from: s("from")?,
+                to: s("to")?,
+                payload: s("payload")?,
+                truncated: get(o, "truncated", Value::as_bool)?.unwrap_or_default(),
+                outcome: opt(o, "outcome", string)?,
+                status: opt(o, "status", |v| v.as_u64()?.try_into().ok())?,
+                granted: opt(o, "granted", Value::as_bool)?,
+                sent_ms: opt(o, "sent_ms", Value::as_u64)?,
             }),
             "event" => Record::Event {
-                at_ms: r.at_ms,
-                event: r.event?,
+                at_ms,
+                event: super::event_json::event(o.get("event")?)?,
             },
             "state" => Record::State {
-                at_ms: r.at_ms,
-                peer: r.peer?,
-                leader: r.leader,
+                at_ms,
+                peer: opt(o, "peer", raft_peer)??,
+                leader: opt(o, "leader", string)?,
             },
             "datum" => Record::Datum {
-                op: r.op,
-                key: r.key,
-                timestamp: r.timestamp,
+                op: s("op")?,
+                key: s("key")?,
+                timestamp: get(o, "timestamp", Value::as_u64)?.unwrap_or_default(),
             },
+            // The faults object's fields at the top level.
             "faults" => Record::Faults {
-                at_ms: r.at_ms,
-                faults: Faults {
-                    enabled: r.enabled,
-                    crashed: r.crashed,
-                    cut_out: r.cut_out,
-                    cut_in: r.cut_in,
-                    loss_pct: r.loss_pct,
-                    latency_ms: r.latency_ms,
-                },
+                at_ms,
+                faults: faults(o)?,
             },
-            "gap" => Record::Gap { dropped: r.dropped },
+            "gap" => Record::Gap {
+                dropped: get(o, "dropped", Value::as_u64)?.unwrap_or_default(),
+            },
             _ => Record::Unknown,
         })
     }
+}
+
+/// `o[k]` read by `f`: `Some(None)` when absent, `None` (the record is refused) when present but
+/// not what `f` reads.
+fn get<T>(o: &Map<String, Value>, k: &str, f: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+    match o.get(k) {
+        None => Some(None),
+        Some(v) => f(v).map(Some),
+    }
+}
+
+/// An optional field: as [`get`], and `null` is absent too.
+fn opt<T>(o: &Map<String, Value>, k: &str, f: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+    match o.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(v) => f(v).map(Some),
+    }
+}
+
+fn string(v: &Value) -> Option<String> {
+    v.as_str().map(String::from)
+}
+
+fn list<T>(v: &Value, f: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+    v.as_array()?.iter().map(f).collect()
+}
+
+/// A [`RaftPeer`] as the node writes it (camelCase, every field defaulted).
+fn raft_peer(v: &Value) -> Option<RaftPeer> {
+    let o = v.as_object()?;
+    Some(RaftPeer {
+        ip: get(o, "ip", string)?.unwrap_or_default(),
+        vote_for: opt(o, "voteFor", string)?,
+        term: get(o, "term", Value::as_u64)?.unwrap_or_default(),
+        leader_due_ms: get(o, "leaderDueMs", Value::as_i64)?.unwrap_or_default(),
+        heartbeat_due_ms: get(o, "heartbeatDueMs", Value::as_i64)?.unwrap_or_default(),
+        state: get(o, "state", super::event_json::state)?.unwrap_or_default(),
+    })
+}
+
+fn datum_key(v: &Value) -> Option<DatumKey> {
+    let o = v.as_object()?;
+    Some(DatumKey {
+        key: string(o.get("key")?)?,
+        timestamp: get(o, "timestamp", Value::as_u64)?.unwrap_or_default(),
+    })
+}
+
+fn timings(v: &Value) -> Option<Timings> {
+    let o = v.as_object()?;
+    let n = |k: &str| get(o, k, Value::as_u64).map(Option::unwrap_or_default);
+    Some(Timings {
+        tick_ms: n("tick_ms")?,
+        leader_timeout_ms: n("leader_timeout_ms")?,
+        random_ms: n("random_ms")?,
+        heartbeat_ms: n("heartbeat_ms")?,
+        publish_timeout_ms: n("publish_timeout_ms")?,
+        term_step: n("term_step")?,
+    })
+}
+
+fn faults(o: &Map<String, Value>) -> Option<Faults> {
+    let b = |k: &str| get(o, k, Value::as_bool).map(Option::unwrap_or_default);
+    let names = |k: &str| get(o, k, |v| list(v, string)).map(Option::unwrap_or_default);
+    Some(Faults {
+        enabled: b("enabled")?,
+        crashed: b("crashed")?,
+        cut_out: names("cut_out")?,
+        cut_in: names("cut_in")?,
+        loss_pct: get(o, "loss_pct", |v| v.as_u64()?.try_into().ok())?.unwrap_or_default(),
+        latency_ms: opt(o, "latency_ms", |v| {
+            let l = v.as_object()?;
+            Some(Latency {
+                min: l.get("min")?.as_u64()?,
+                max: l.get("max")?.as_u64()?,
+            })
+        })?,
+    })
 }
 
 /// A `msg` record.
@@ -1099,6 +1137,69 @@ mod tests {
 
     fn model() -> LiveModel {
         LiveModel::new(&[A.into(), B.into(), C.into()])
+    }
+
+    /// The hand-made reader: every field of each record type, defaults for absent fields, and
+    /// a refusal (not a default) for a field of the wrong type.
+    #[test]
+    fn records_parse_field_by_field() {
+        let s = snapshot(A, "LEADER", 7, false);
+        let Some(Record::Snapshot {
+            at_ms,
+            peer,
+            datums,
+            config,
+            faults,
+            ..
+        }) = Record::parse(&s)
+        else {
+            panic!("{s}")
+        };
+        assert_eq!(at_ms, 1000);
+        let p = peer.unwrap();
+        assert_eq!(
+            (p.ip.as_str(), p.term, p.leader_due_ms, p.state),
+            (A, 7, 1000, PeerState::Leader)
+        );
+        assert_eq!((datums[0].key.as_str(), datums[0].timestamp), ("k1", 3));
+        assert_eq!((config.tick_ms, config.term_step), (50, 100));
+        assert!(faults.enabled && faults.latency_ms.is_none());
+        let f = r#"{"type":"faults","at_ms":5,"enabled":true,"cut_out":["x"],"loss_pct":30,"latency_ms":{"min":1,"max":9}}"#;
+        let Some(Record::Faults { at_ms: 5, faults }) = Record::parse(f) else {
+            panic!("{f}")
+        };
+        assert_eq!(
+            faults,
+            Faults {
+                enabled: true,
+                cut_out: vec!["x".into()],
+                loss_pct: 30,
+                latency_ms: Some(Latency { min: 1, max: 9 }),
+                ..Faults::default()
+            }
+        );
+        let m = r#"{"type":"msg","phase":"done","rid":"r","status":200,"granted":null}"#;
+        let Some(Record::Msg(m)) = Record::parse(m) else {
+            panic!("{m}")
+        };
+        assert_eq!(
+            (m.rid.as_str(), m.status, m.granted, m.at_ms),
+            ("r", Some(200), None, 0)
+        );
+        for bad in [
+            "not json",
+            "[1]",
+            r#"{"type":"snapshot","at_ms":"1000"}"#,
+            r#"{"type":"snapshot","peers":[{"ip":1}]}"#,
+            r#"{"type":"snapshot","config":null}"#,
+            r#"{"type":"msg","status":70000}"#,
+            r#"{"type":"faults","latency_ms":{"min":1}}"#,
+            r#"{"type":"state","leader":"a"}"#,
+            r#"{"type":"event","event":{"kind":"BeatSent"}}"#,
+            r#"{"type":"datum","key":null}"#,
+        ] {
+            assert!(Record::parse(bad).is_none(), "{bad}");
+        }
     }
 
     fn peer(ip: &str, state: &str, term: u64, due: i64) -> String {
