@@ -376,7 +376,13 @@ fn build_fixtures() -> Fixtures {
                 })
             })
             .collect();
-        Request::Beat(BeatPacket { peer, datums }.into())
+        Request::Beat(
+            BeatPacket {
+                peer,
+                datums: datums.into(),
+            }
+            .into(),
+        )
     };
     let value = JsonValue::parse(r#"{"instanceList":[]}"#).expect("fixture JSON");
 

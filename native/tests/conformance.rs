@@ -126,7 +126,8 @@ fn beat_gzip(leader: &RaftPeer, datums: &[(&str, u64)]) -> Vec<u8> {
                 key: nacos_raft_core::key::brief(k).unwrap().to_string(),
                 timestamp: *ts,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     };
     // Exactly what Java puts on the wire: gzip of the raw outer JSON.
     codec::gzip(packet.to_body().as_bytes(), 6)
