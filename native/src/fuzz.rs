@@ -366,7 +366,7 @@ fn build_fixtures() -> Fixtures {
         let mut peer = leader_record(term);
         peer.ip = leader.into();
         peer.vote_for = Some(leader.into());
-        let datums = datums()
+        let datums: Vec<_> = datums()
             .iter()
             .filter_map(|d| {
                 let timestamp = d.timestamp + u64::from(Some(d.key.as_str()) == newer);

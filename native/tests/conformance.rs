@@ -658,8 +658,9 @@ async fn leader_of_java_followers() {
                     let outer = java_decode(&codec::gunzip_capped(&b.body, 1 << 20).ok()?, 2);
                     let p = BeatPacket::from_body(&outer).ok()?;
                     p.datums
-                        .into_iter()
+                        .iter()
                         .find(|d| d.key == "iplist.public##DEFAULT_GROUP@@delta")
+                        .cloned()
                 })
         },
     )
