@@ -234,7 +234,7 @@ impl Sim {
                 .obs
                 .stale_since
                 .get(&i)
-                .filter(|e| e.0 == l)
+                .filter(|e| key::same(&e.0, l))
                 .map(|e| e.3);
             let li = match known {
                 Some(li) => li,
