@@ -32,37 +32,19 @@ impl Node {
             return;
         }
         self.reset_leader_due();
-        let mut datums = Vec::new();
-        if !self.send_beat_only {
-            datums.reserve(self.datums.len());
-            let mut unabbreviable = None;
-            for (k, d) in &self.datums {
-                if !key::is_meta(k) && !key::is_iplist(k) {
-                    // RaftCore 639-648: such an entry carries its timestamp and no key.
-                    datums.push(BeatDatum {
-                        key: String::new(),
-                        timestamp: d.timestamp,
+        let datums = if self.send_beat_only {
+            Arc::new(Vec::new())
+        } else {
+            match self.beat_list() {
+                Ok(list) => list,
+                Err(k) => {
+                    self.event(Event::BeatNotSent {
+                        reason: format!("key {k} has no brief form"),
                     });
-                    continue;
-                }
-                match key::brief(k) {
-                    Some(brief) => datums.push(BeatDatum {
-                        key: brief.into(),
-                        timestamp: d.timestamp,
-                    }),
-                    None => {
-                        unabbreviable = Some(k.clone());
-                        break;
-                    }
+                    return;
                 }
             }
-            if let Some(k) = unabbreviable {
-                self.event(Event::BeatNotSent {
-                    reason: format!("key {k} has no brief form"),
-                });
-                return;
-            }
-        }
+        };
         let packet = Arc::new(BeatPacket {
             peer: self.peers.local().clone(),
             datums,
@@ -74,6 +56,38 @@ impl Node {
         for to in self.peers.others() {
             self.send(&to, Request::Beat(packet.clone()), Pending::Beat);
         }
+    }
+
+    /// The beat's list of every key in brief form with its timestamp, or the first key without
+    /// a brief form. Rebuilt only when the map changed since the last beat: the list is a pure
+    /// function of the keys and timestamps, so an unchanged map gives the same (shared) list.
+    fn beat_list(&mut self) -> Result<Arc<Vec<BeatDatum>>, String> {
+        if let Some((version, list)) = &self.beat_list {
+            if *version == self.datums_version {
+                return Ok(list.clone());
+            }
+        }
+        let mut datums = Vec::with_capacity(self.datums.len());
+        for (k, d) in &self.datums {
+            if !key::is_meta(k) && !key::is_iplist(k) {
+                // RaftCore 639-648: such an entry carries its timestamp and no key.
+                datums.push(BeatDatum {
+                    key: String::new(),
+                    timestamp: d.timestamp,
+                });
+                continue;
+            }
+            match key::brief(k) {
+                Some(brief) => datums.push(BeatDatum {
+                    key: brief.into(),
+                    timestamp: d.timestamp,
+                }),
+                None => return Err(k.clone()),
+            }
+        }
+        let list = Arc::new(datums);
+        self.beat_list = Some((self.datums_version, list.clone()));
+        Ok(list)
     }
 
     pub(crate) fn beat_answered(&mut self, to: &str, result: Result<Response, Failure>) {

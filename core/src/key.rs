@@ -153,6 +153,23 @@ pub(crate) fn cmp_joined(full: &str, head: &str, tail: &str) -> core::cmp::Order
     }
 }
 
+/// `a == b` without a call to `memcmp` (a byte loop on wasm).
+#[cfg(feature = "sim")]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// `a.cmp(b)`, with the usual case of equal keys decided by [`same_bytes`] rather than a call to
+/// `memcmp` (a byte loop on wasm; keys share a long prefix).
+#[cfg(feature = "sim")]
+pub(crate) fn cmp_keys(a: &str, b: &str) -> core::cmp::Ordering {
+    if same_bytes(a.as_bytes(), b.as_bytes()) {
+        core::cmp::Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// Whether `full == head + tail`.
 pub(crate) fn is_joined(full: &str, head: &str, tail: &str) -> bool {
     full.len() == head.len() + tail.len() && has_suffix(full, tail) && has_prefix(full, head)

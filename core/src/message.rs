@@ -30,8 +30,19 @@ pub struct BeatDatum {
 pub struct BeatPacket {
     /// The leader as it sent the beat.
     pub peer: RaftPeer,
-    /// Every key the leader holds (empty with `sendBeatOnly`).
-    pub datums: Vec<BeatDatum>,
+    /// Every key the leader holds (empty with `sendBeatOnly`). Shared: a leader whose keys did
+    /// not change since its last beat sends the same list again without rebuilding it, and a
+    /// follower that already checked that very list knows it has nothing to do.
+    #[serde(serialize_with = "serialize_list")]
+    pub datums: Arc<Vec<BeatDatum>>,
+}
+
+/// Serializes the shared list as the plain JSON array it stands for.
+fn serialize_list<S: serde::Serializer>(
+    list: &Arc<Vec<BeatDatum>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    list.as_slice().serialize(s)
 }
 
 /// A request from one node to another.

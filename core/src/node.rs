@@ -2,7 +2,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::event::Event;
-use crate::message::{Failure, RaftError, Request, Response};
+use crate::message::{BeatDatum, Failure, RaftError, Request, Response};
 use crate::output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 use crate::peer::PeerSet;
 use crate::publish::OpLock;
@@ -11,6 +11,7 @@ use crate::sync::SyncPacer;
 use crate::{Datum, JsonValue, PeerState, RaftPeer};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// What an outbound request was for, so that its answer can be routed.
@@ -51,6 +52,16 @@ pub struct Node {
     /// (`SwitchManager.onDelete` does nothing).
     pub(crate) send_beat_only: bool,
     pub(crate) out: Vec<Output>,
+    /// Bumped by every change to `datums` (insert, remove, timestamp bump): the beat caches
+    /// below are valid only for the version they were made at.
+    pub(crate) datums_version: u64,
+    /// The leader's last beat list and the `datums_version` it was built from: an unchanged map
+    /// beats with the same list, so an idle leader does no per-key work.
+    pub(crate) beat_list: Option<(u64, Arc<Vec<BeatDatum>>)>,
+    /// The last beat list this follower synced against with nothing left to fetch, and the
+    /// `datums_version` after that pass: the same list against the same map has nothing to
+    /// fetch and no dead key, so the walk is skipped.
+    pub(crate) synced_list: Option<(u64, Arc<Vec<BeatDatum>>)>,
 }
 
 impl Node {
@@ -84,6 +95,9 @@ impl Node {
             persisted_term: 0,
             send_beat_only,
             out: Vec::new(),
+            datums_version: 0,
+            beat_list: None,
+            synced_list: None,
         })
     }
 
@@ -195,6 +209,7 @@ impl Node {
     /// memory as it is — no timestamp check, no term change, nothing persisted or sent.
     pub fn reload(&mut self, datum: Datum) {
         // No listener is notified: a reloaded switch does not change `sendBeatOnly`.
+        self.datums_version += 1;
         self.datums.insert(datum.key.clone(), datum);
     }
 

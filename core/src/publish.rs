@@ -137,6 +137,7 @@ impl Node {
     fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue) {
         let timestamp = match self.datums.get_mut(&key) {
             Some(old) => {
+                self.datums_version += 1;
                 old.timestamp += 1;
                 old.timestamp
             }

@@ -37,6 +37,13 @@ impl Node {
         let beat_term = packet.peer.term;
         let total = packet.datums.len();
         let limit = self.cfg.sync_batch;
+        // The same list (shared, or equal) against an unchanged map: the last walk of it found
+        // nothing to fetch and already deleted the dead keys, so this one would do nothing.
+        if let Some((version, list)) = &self.synced_list {
+            if *version == self.datums_version && *list == packet.datums {
+                return Ok(());
+            }
+        }
         // A sorted snapshot of the local keys. A leader whose map is ordered like ours lists its
         // keys in our order, so a cursor finds each one in O(1); other orders (Java's hash order)
         // fall back to a binary search. Either way no key is allocated unless it must be fetched.
@@ -103,6 +110,7 @@ impl Node {
                 .map(|((k, _), _)| String::from(*k))
                 .collect()
         };
+        let nothing_to_fetch = fetches.is_empty();
         for keys in fetches {
             self.event(Event::SyncFetch {
                 from: from.clone(),
@@ -113,6 +121,9 @@ impl Node {
         for k in dead {
             self.delete_datum(&k);
             self.event(Event::DeadKeyDeleted { key: k });
+        }
+        if nothing_to_fetch && !keyless {
+            self.synced_list = Some((self.datums_version, packet.datums.clone()));
         }
         if keyless {
             // The NullPointerException has no message: Nacos answers 500 with an empty body.
@@ -221,6 +232,7 @@ impl Node {
     /// `deleteDatum`: drop from memory and, when the key has a namespace, from disk.
     pub(crate) fn delete_datum(&mut self, k: &str) -> bool {
         let existed = self.datums.remove(k).is_some();
+        self.datums_version += existed as u64;
         if existed && !key::namespace(k).is_empty() {
             self.persist(Persist::Remove { key: k.into() });
         }
@@ -235,6 +247,7 @@ impl Node {
                 self.send_beat_only = on;
             }
         }
+        self.datums_version += 1;
         self.datums.insert(d.key.clone(), d);
     }
 }

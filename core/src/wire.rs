@@ -6,6 +6,7 @@ use crate::datum::{Datum, JsonValue};
 use crate::message::{BeatDatum, BeatPacket};
 use crate::peer::{PeerState, RaftPeer};
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -154,7 +155,10 @@ impl BeatPacket {
         let datums = raw
             .datums
             .ok_or_else(|| WireError("beat packet has no datums".into()))?;
-        Ok(BeatPacket { peer, datums })
+        Ok(BeatPacket {
+            peer,
+            datums: Arc::new(datums),
+        })
     }
 
     /// The inner packet as compact JSON.

@@ -229,7 +229,8 @@ fn beat_size(keys: usize) {
                     .to_string(),
                 timestamp: 1 + (i % 7) as u64,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     };
     let inner = packet.to_json();
     let outer = packet.to_body();

@@ -716,7 +716,8 @@ mod tests {
                     key: k.to_string(),
                     timestamp: i as u64 + 1,
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         }
     }
 
@@ -725,7 +726,7 @@ mod tests {
         for packet in [
             odd_packet(),
             BeatPacket {
-                datums: Vec::new(),
+                datums: Default::default(),
                 ..odd_packet()
             },
         ] {

@@ -366,7 +366,7 @@ fn build_fixtures() -> Fixtures {
         let mut peer = leader_record(term);
         peer.ip = leader.into();
         peer.vote_for = Some(leader.into());
-        let datums = datums()
+        let datums: Vec<_> = datums()
             .iter()
             .filter_map(|d| {
                 let timestamp = d.timestamp + u64::from(Some(d.key.as_str()) == newer);
@@ -376,7 +376,13 @@ fn build_fixtures() -> Fixtures {
                 })
             })
             .collect();
-        Request::Beat(BeatPacket { peer, datums }.into())
+        Request::Beat(
+            BeatPacket {
+                peer,
+                datums: datums.into(),
+            }
+            .into(),
+        )
     };
     let value = JsonValue::parse(r#"{"instanceList":[]}"#).expect("fixture JSON");
 

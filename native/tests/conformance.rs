@@ -136,7 +136,8 @@ fn beat_gzip(leader: &RaftPeer, datums: &[(&str, u64)]) -> Vec<u8> {
                 key: nacos_raft_core::key::brief(k).unwrap().to_string(),
                 timestamp: *ts,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     };
     // Exactly what Java puts on the wire: gzip of the raw outer JSON.
     codec::gzip(packet.to_body().as_bytes(), 6)
@@ -669,8 +670,9 @@ async fn leader_of_java_followers() {
                     let outer = java_decode(&codec::gunzip_capped(&b.body, 1 << 20).ok()?, 2);
                     let p = BeatPacket::from_body(&outer).ok()?;
                     p.datums
-                        .into_iter()
+                        .iter()
                         .find(|d| d.key == "iplist.public##DEFAULT_GROUP@@delta")
+                        .cloned()
                 })
         },
     )

@@ -63,7 +63,8 @@ fn forged_requests(key: &str) -> Vec<(&'static str, Outbound)> {
         datums: vec![BeatDatum {
             key: nacos_raft_core::key::brief(key).unwrap().to_string(),
             timestamp: 1,
-        }],
+        }]
+        .into(),
     };
     let datum = Datum {
         key: key.into(),

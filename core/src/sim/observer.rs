@@ -2,11 +2,13 @@
 //! of a condition once (not every step while it lasts) as a [`Violation`].
 
 use super::Sim;
+use crate::key;
 use crate::{Event, JsonValue, PeerState};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
 use serde::Serialize;
 
 /// What an observer noticed.
@@ -232,7 +234,7 @@ impl Sim {
                 .obs
                 .stale_since
                 .get(&i)
-                .filter(|e| e.0 == l)
+                .filter(|e| key::same(&e.0, l))
                 .map(|e| e.3);
             let li = match known {
                 Some(li) => li,
@@ -319,16 +321,32 @@ impl Sim {
             if i == l {
                 continue;
             }
+            // Both maps iterate in key order: one merge walk, one comparison per key (a lookup
+            // per key was ten string comparisons, a fifth of the workload's time in wasm).
             let mut diff = 0;
-            for d in leader.datums() {
-                if node.datum(&d.key).map(|x| x.timestamp) != Some(d.timestamp) {
-                    diff += 1;
+            let mut ours = leader.datums().peekable();
+            let mut theirs = node.datums().peekable();
+            loop {
+                let order = match (ours.peek(), theirs.peek()) {
+                    (None, None) => break,
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (Some(a), Some(b)) => key::cmp_keys(&a.key, &b.key),
+                };
+                match order {
+                    // A key only the leader holds, or only the node.
+                    Ordering::Less => drop(ours.next()),
+                    Ordering::Greater => drop(theirs.next()),
+                    Ordering::Equal => {
+                        let same =
+                            ours.next().map(|d| d.timestamp) == theirs.next().map(|d| d.timestamp);
+                        if same {
+                            continue;
+                        }
+                    }
                 }
+                diff += 1;
             }
-            diff += node
-                .datums()
-                .filter(|d| leader.datum(&d.key).is_none())
-                .count();
             if diff > 0 {
                 out.push((i, diff));
             }

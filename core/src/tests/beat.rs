@@ -34,7 +34,7 @@ fn beat_from_a_non_leader_is_invalid_state() {
         1,
         Request::Beat(Arc::new(BeatPacket {
             peer: p,
-            datums: Vec::new(),
+            datums: Default::default(),
         })),
     );
     let outs = outputs(
@@ -141,7 +141,7 @@ fn a_leader_that_is_not_a_member_has_its_record_shown() {
         1,
         Request::Beat(Arc::new(BeatPacket {
             peer: stranger.clone(),
-            datums: Vec::new(),
+            datums: Default::default(),
         })),
     );
     skip(&mut b);

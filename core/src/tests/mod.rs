@@ -141,7 +141,8 @@ pub(super) fn beat(from: usize, term: u64, datums: &[(&str, u64)]) -> Request {
                 key: (*k).into(),
                 timestamp: *t,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     }))
 }
 

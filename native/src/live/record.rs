@@ -318,7 +318,8 @@ mod tests {
                     key: format!("iplist.public##DEFAULT_GROUP@@svc-{i}"),
                     timestamp: 1,
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         };
         let (s, cut) = request_payload(&Request::Beat(Arc::new(packet.clone())));
         assert!(cut);
