@@ -789,7 +789,8 @@ fn store_files(data: &[u8]) {
         if !direct || !name.starts_with(key::FILE_PREFIX) || bytes.is_empty() {
             continue;
         }
-        if let Ok(d) = store::parse_datum_file(bytes) {
+        // Valid as Java reads it: JSON of a datum whose value parses as its key's kind.
+        if let Ok(d) = store::read_datum_file(name, bytes) {
             let t = newest.entry(d.key).or_insert(0);
             *t = (*t).max(d.timestamp);
         }
