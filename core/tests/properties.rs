@@ -88,7 +88,7 @@ fn run(seed: u64, nodes: usize, actions: &[TimedAction]) -> Run {
                 // A newer version is not a loss: Java's onPublish takes no lock, so a commit of
                 // the same key from a node this one now believes leads can land while its own
                 // publish still waits for acknowledgements (seen with two leaders after a heal).
-                if !held.is_some_and(|t| t >= *timestamp) {
+                if held.is_none_or(|t| t < *timestamp) {
                     missing.push(format!("{key} v{timestamp} at node {} ({held:?})", e.node));
                 }
             }
