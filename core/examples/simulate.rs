@@ -9,7 +9,7 @@ use clap::{Parser, ValueEnum};
 use nacos_raft_core::sim::{
     parse_actions, sample_key, sample_value, Action, Sim, SimConfig, TimedAction, TraceMode,
 };
-use nacos_raft_core::Config;
+use nacos_raft_core::{Config, Rules};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -52,6 +52,15 @@ struct Args {
     /// `actions=` field), applied at their virtual times after the events of that millisecond.
     #[arg(long, value_parser = parse_timed_actions)]
     actions: Option<ActionList>,
+    /// Rule set of every node: `nacos` (Nacos 1.4.1, flaws included), `hardened` (every fix), or
+    /// fixes joined by `+` (`stale-votes+two-leaders`).
+    #[arg(long, default_value = "nacos", value_parser = parse_rules)]
+    rules: Rules,
+}
+
+fn parse_rules(s: &str) -> Result<Rules, String> {
+    s.parse()
+        .map_err(|e: nacos_raft_core::RulesError| e.to_string())
 }
 
 /// The value of `--actions` (a newtype: clap reads a bare `Vec` as a repeated option).
@@ -101,6 +110,7 @@ fn main() -> ExitCode {
         latency_ms: args.latency_ms,
         loss_ppm: (args.loss * 10_000.0).round() as u32,
         trace: TraceMode::Off,
+        rules: args.rules,
         ..SimConfig::default()
     };
     let mut sim = match Sim::new(cfg) {

@@ -3,6 +3,8 @@
 use alloc::string::String;
 use core::fmt;
 
+use crate::Rules;
+
 /// Every constant of the protocol. [`Config::default`] is Nacos 1.4.1; [`Config::fast`] divides
 /// every timing by ten (handy for demos and tests, same shape of behaviour).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +29,8 @@ pub struct Config {
     /// The switch flag `sendBeatOnly` until a switch datum sets it: beats carry no datums (and
     /// receivers skip sync).
     pub send_beat_only: bool,
+    /// The rule set: Nacos 1.4.1's (the default) or fixes of the hardened set (issue #13).
+    pub rules: Rules,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             sync_pause_ms: 200,
             term_step: 100,
             send_beat_only: false,
+            rules: Rules::Nacos141,
         }
     }
 }

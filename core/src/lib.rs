@@ -202,6 +202,7 @@ mod output;
 mod peer;
 mod publish;
 mod rng;
+mod rules;
 mod sync;
 
 pub mod key;
@@ -221,6 +222,7 @@ pub use node::Node;
 pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 pub use peer::{PeerState, RaftPeer};
 pub use publish::{NO_LEADER, PUBLISH_FAILED};
+pub use rules::{Fix, Fixes, Rules, RulesError};
 
 #[cfg(test)]
 mod tests;

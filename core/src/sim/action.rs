@@ -333,7 +333,7 @@ impl Sim {
         let seed = self.rng.next_u64();
         let n = &mut self.nodes[i];
         let node = Node::restore(
-            self.cfg.timings.clone(),
+            self.cfg.node_config(),
             &n.addr,
             &self.members,
             seed,

@@ -38,7 +38,8 @@ pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMod
 
 use crate::rng::Rng;
 use crate::{
-    Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist, RaftError,
+    Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist,
+    RaftError, Rules,
 };
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::format;
@@ -69,6 +70,8 @@ pub struct SimConfig {
     pub read_timeout_ms: u64,
     /// What to record.
     pub trace: TraceMode,
+    /// The rule set of every node; it replaces `timings.rules`.
+    pub rules: Rules,
 }
 
 impl Default for SimConfig {
@@ -81,11 +84,20 @@ impl Default for SimConfig {
             loss_ppm: 0,
             read_timeout_ms: 10_000,
             trace: TraceMode::Full,
+            rules: Rules::Nacos141,
         }
     }
 }
 
 impl SimConfig {
+    /// The configuration every node runs with: the timings under [`SimConfig::rules`].
+    pub fn node_config(&self) -> Config {
+        Config {
+            rules: self.rules,
+            ..self.timings.clone()
+        }
+    }
+
     /// Checks the configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.nodes == 0 || self.nodes > 64 {
@@ -198,7 +210,7 @@ impl Sim {
         let members: Vec<String> = (0..cfg.nodes).map(address).collect();
         let mut nodes = Vec::with_capacity(cfg.nodes);
         for addr in &members {
-            let node = Node::new(cfg.timings.clone(), addr, &members, rng.next_u64())?;
+            let node = Node::new(cfg.node_config(), addr, &members, rng.next_u64())?;
             let tick_phase = rng.below(cfg.timings.tick_ms);
             nodes.push(SimNode {
                 addr: addr.clone(),
