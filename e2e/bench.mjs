@@ -1,5 +1,6 @@
-// Frame time of the release build in headless Chromium, at 9 and 15 nodes with messages in
-// flight, and the page's own work per frame. Run by scripts/bench-web.sh after a release build.
+// Frame time of the release build in headless Chromium, at 9, 15 and 51 nodes with messages in
+// flight and 1,000 datums loaded, and the page's own work per frame. Run by scripts/bench-web.sh
+// after a release build. BENCH_NODES (9,15,51), BENCH_DATUMS (1000), BENCH_SECONDS (10).
 //
 // Two figures per cluster size:
 // - frame time: the interval between animation frames with the frame-rate limit lifted
@@ -13,6 +14,7 @@ import { serve, launch } from './lib.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.DIST || path.join(root, 'dist');
 const seconds = Number(process.env.BENCH_SECONDS || 10);
+const datums = Number(process.env.BENCH_DATUMS || 1000);
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,12 +25,12 @@ const srv = await serve(dist, '/bench/');
 const browser = await launch(['--disable-frame-rate-limit', '--disable-gpu-vsync']);
 const results = [];
 try {
-  for (const nodes of [9, 15]) {
+  for (const nodes of (process.env.BENCH_NODES || "9,15,51").split(",").map(Number)) {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1400, height: 1000 });
-    // Fast timings (a beat every 500 ms) plus 60 sample writes forwarded to the leader: messages
-    // are in flight nearly all the time, slowed down by slow motion so that they are drawn.
-    await page.goto(`${srv.url}#seed=1&nodes=${nodes}&timings=fast&speed=10&actions=6000:load:0:0:60`);
+    // Fast timings (a beat every 500 ms) plus 1,000 sample writes forwarded to the leader:
+    // messages are in flight nearly all the time, slowed down by slow motion so that they are drawn.
+    await page.goto(`${srv.url}#seed=1&nodes=${nodes}&timings=fast&speed=10&actions=6000:load:0:0:${datums}`);
     await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
     const r = await page.evaluate(async (ms) => {
       window.__nacosRaftFrames = [];
@@ -56,6 +58,7 @@ try {
     const withMsgs = r.flying.filter((f) => f > 0).length / Math.max(1, r.flying.length);
     results.push({
       nodes,
+      datums,
       frames: r.intervals.length,
       frame_p50_ms: pct(r.intervals, 50),
       frame_p95_ms: pct(r.intervals, 95),

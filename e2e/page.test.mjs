@@ -191,6 +191,38 @@ test('drawing a line across the ring cuts the links it crosses; the trace export
   await page.close();
 });
 
+test('51 nodes: every node drawn, links clickable and cuttable though drawn as one path', async () => {
+  const { page, errors } = await open(browser.context, srv.url + '#seed=2&nodes=51&timings=fast&speed=10');
+  assert.equal(await page.locator('[data-node]').count(), 51);
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  await page.click('[data-testid=play]'); // pause
+  // Open links are one path, not 1,275 elements.
+  assert.equal(await page.locator('[data-link-state]').count(), 0);
+  assert.equal(await page.locator('svg.ring .links .mesh').count(), 1);
+  // A click just outside the chord between neighbours 10 and 11 (no other link is that near)
+  // selects that link.
+  const r = await page.$eval('svg.ring', (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; });
+  const scale = Math.min(r[2], r[3]) / 1000;
+  const at = (x, y) => [r[0] + (r[2] - 1000 * scale) / 2 + x * scale, r[1] + (r[3] - 1000 * scale) / 2 + y * scale];
+  const pos = (i) => { const a = -Math.PI / 2 + (i * 2 * Math.PI) / 51; return [500 + 360 * Math.cos(a), 500 + 360 * Math.sin(a)]; };
+  const [p, q] = [pos(10), pos(11)];
+  const mid = [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2];
+  const out = Math.hypot(mid[0] - 500, mid[1] - 500);
+  await page.mouse.click(...at(mid[0] + ((mid[0] - 500) / out) * 4, mid[1] + ((mid[1] - 500) / out) * 4));
+  await page.waitForSelector('[data-testid=link-inspector]');
+  assert.equal(await page.locator('[data-link-state]').count(), 1, 'the selected link is drawn on its own');
+  assert.deepEqual(await page.$eval('[data-link-state]', (e) => [e.dataset.a, e.dataset.b]), ['10', '11']);
+  // A line drawn across the ring cuts links: they appear as elements of their own.
+  await page.mouse.move(...at(30, 500));
+  await page.mouse.down();
+  for (const x of [200, 400, 600, 800, 970]) await page.mouse.move(...at(x, 505));
+  await page.mouse.up();
+  await page.waitForSelector('[data-link-state=cut]');
+  assert.ok((await page.locator('[data-link-state=cut]').count()) > 100);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a partition built by dragging nodes between groups', async () => {
   const { page, errors } = await open(browser.context, srv.url + '#seed=3&nodes=5&timings=nacos&speed=10');
   await page.click('[data-testid=play]');

@@ -47,7 +47,10 @@ pub fn node_pos(i: usize, n: usize) -> (f64, f64) {
 /// The radius of a node's circle for a cluster of `n`.
 pub fn node_radius(n: usize) -> f64 {
     let chord = 2.0 * RING * sin_cos(std::f64::consts::PI / n.max(2) as f64).0;
-    (chord * 0.36).clamp(30.0, 90.0)
+    // Up to ~24 nodes the circles keep the 30-unit minimum that their inner texts need; above,
+    // they shrink with the chord so that 64 still fit on the ring without overlapping.
+    let min = if n <= 24 { 30.0 } else { 12.0 };
+    (chord * 0.36).clamp(min, 90.0)
 }
 
 /// Where along the link `from → to` a message at progress `p` (0 = sender, 1 = receiver) is,
@@ -384,6 +387,28 @@ pub fn links_crossed(n: usize, from: (f64, f64), to: (f64, f64)) -> Vec<(usize, 
     out
 }
 
+/// The link (lower index first) nearest to `pt` among those passing within `within` of it: how
+/// a click picks a link in a big cluster, where the open links are drawn as one path.
+pub fn nearest_link(n: usize, pt: (f64, f64), within: f64) -> Option<(usize, usize)> {
+    let dist = |a: (f64, f64), b: (f64, f64)| {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len2 = (dx * dx + dy * dy).max(1e-9);
+        let t = (((pt.0 - a.0) * dx + (pt.1 - a.1) * dy) / len2).clamp(0.0, 1.0);
+        let (x, y) = (a.0 + t * dx - pt.0, a.1 + t * dy - pt.1);
+        (x * x + y * y).sqrt()
+    };
+    let mut best: Option<(f64, (usize, usize))> = None;
+    for a in 0..n {
+        for b in a + 1..n {
+            let d = dist(node_pos(a, n), node_pos(b, n));
+            if d <= within && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, (a, b)));
+            }
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
 /// Picks a "nice" timeline span at least `t` ms long (so that marks do not move every frame).
 pub fn timeline_span(t: u64) -> u64 {
     let mut span = 30_000u64;
@@ -424,6 +449,30 @@ mod tests {
         let (a, b) = (node_pos(0, 15), node_pos(1, 15));
         let d = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
         assert!(d > 2.0 * node_radius(15) + 10.0);
+        // Nor at 51 and 64, where the circles shrink below the small clusters' minimum.
+        for n in [25, 51, 64] {
+            let (a, b) = (node_pos(0, n), node_pos(1, n));
+            let d = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+            assert!(d > 2.0 * node_radius(n) + 8.0, "{n} nodes");
+            assert!(node_radius(n) >= 12.0, "{n} nodes");
+        }
+    }
+
+    #[test]
+    fn a_click_picks_the_nearest_link() {
+        // 4 nodes: top, right, bottom, left. The middle of the top-right link, slightly off it.
+        let (a, b) = (node_pos(0, 4), node_pos(1, 4));
+        let mid = ((a.0 + b.0) / 2.0 + 3.0, (a.1 + b.1) / 2.0);
+        assert_eq!(nearest_link(4, mid, 8.0), Some((0, 1)));
+        // The centre is on both diagonals: the first of the two equally near.
+        assert_eq!(nearest_link(4, CENTER, 8.0), Some((0, 2)));
+        // Far from every link.
+        assert_eq!(nearest_link(4, (0.0, 0.0), 8.0), None);
+        // 51 nodes: a point near the chord between nodes 10 and 30 picks it.
+        let (p, q) = (node_pos(10, 51), node_pos(30, 51));
+        let near = (p.0 + (q.0 - p.0) * 0.31, p.1 + (q.1 - p.1) * 0.31);
+        let got = nearest_link(51, near, 4.0).unwrap();
+        assert_eq!(got, (10, 30));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Fields (all optional; unknown fields are ignored so that older pages open newer links):
 //! - `seed` — u64; missing means "pick a random one";
-//! - `nodes` — 1 to 15 (the page offers 3 to 15; default 5);
+//! - `nodes` — 1 to 64 (the page offers 3 to 64; default 5);
 //! - `timings` — `nacos` (Nacos 1.4.1) or `fast` (every timing divided by ten);
 //! - `speed` — virtual ms per real ms, 0.1 to 1000 (default 10);
 //! - `latency` — `MIN-MAX` ms of one message (default 10-40);
@@ -59,7 +59,7 @@ pub const DEFAULT_LATENCY: (u64, u64) = (10, 40);
 /// Slowest and fastest speed.
 pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
 /// Most nodes the page draws.
-pub const MAX_NODES: usize = 15;
+pub const MAX_NODES: usize = 64;
 
 /// Everything that defines a run, plus how it is being watched.
 #[derive(Clone, Debug, PartialEq)]

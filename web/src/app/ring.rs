@@ -4,7 +4,11 @@
 use super::{state_attr, Msg, Selection};
 use crate::describe::{self, letter};
 use crate::i18n::{Lang, Texts};
-use crate::layout::{along, arc_path, d1, points, Scene, CENTER};
+use crate::layout::{along, arc_path, d1, nearest_link, points, Scene, CENTER};
+
+/// Above this many nodes the ring is drawn sparer: open links as one path, no texts under the
+/// letter and no labels outside (the tooltip, the inspector and the Data view keep them).
+const DENSE: usize = 15;
 use nacos_raft_core::sim::{Fate, Sim};
 use nacos_raft_core::MsgKind;
 use nacos_raft_core::PeerState;
@@ -24,7 +28,7 @@ pub struct RingProps<'a> {
 }
 
 /// Where a pointer event is, in the ring's SVG coordinates (viewBox 0 0 1000 1000, centred).
-fn svg_point(e: &PointerEvent) -> Option<(f64, f64)> {
+fn svg_point(e: &MouseEvent) -> Option<(f64, f64)> {
     // Not `current_target`: Yew listens on its root element and delegates.
     let el = super::dom::closest(e.as_ref(), "svg.ring")?;
     let r = el.get_bounding_client_rect();
@@ -145,7 +149,18 @@ fn cross(a: f64, b: f64) -> String {
 /// The ring.
 pub fn view(p: &RingProps<'_>) -> Html {
     let on = p.on.clone();
-    let onclick = Callback::from(move |e: MouseEvent| on.emit(Msg::Select(click_target(&e))));
+    let n = p.scene.nodes.len();
+    let dense = n > DENSE;
+    let onclick = Callback::from(move |e: MouseEvent| {
+        let mut hit = click_target(&e);
+        if dense && hit == Selection::None {
+            // The open links of a big cluster are one path: pick the link by geometry.
+            if let Some((a, b)) = svg_point(&e).and_then(|pt| nearest_link(n, pt, 8.0)) {
+                hit = Selection::Link(a, b);
+            }
+        }
+        on.emit(Msg::Select(hit))
+    });
     // Drawing a line across the ring (mouse or pen, from an empty spot) cuts the links it crosses.
     let onpointerdown = {
         let on = p.on.clone();
@@ -201,7 +216,6 @@ pub fn view(p: &RingProps<'_>) -> Html {
         })
     };
     let sc = p.scene;
-    let n = sc.nodes.len();
     let r = sc.radius;
     let tr = p.lang.tr();
     let net = p.sim.net();
@@ -213,7 +227,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
     };
     let positions: Vec<(f64, f64)> = sc.nodes.iter().map(|nv| nv.pos).collect();
     let links = html! {
-        <Links n={n} cuts={cuts} sel={sel_link} radius={r} positions={positions} />
+        <Links n={n} cuts={cuts} sel={sel_link} radius={r} positions={positions} dense={dense} />
     };
 
     // A partition shows as groups on the ring: a coloured rim per side.
@@ -322,7 +336,10 @@ pub fn view(p: &RingProps<'_>) -> Html {
                 title = format!("{title}\n{q} {}", crate::teach::T::term_hint(p.lang));
             }
             let group = groups.iter().position(|g| g.contains(&nv.index));
-            let fs = r * 0.5;
+            let fs = if dense { r * 0.7 } else { r * 0.5 };
+            // The rims around a node (due arcs, selection, halo) shrink with small circles so that
+            // neighbours' rims do not overlap.
+            let k = if dense { (r / 30.0).min(1.0) } else { 1.0 };
             html! {
                 <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
                     data-node={nv.addr.clone()} data-state={st} data-term={nv.term.to_string()}
@@ -330,18 +347,18 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     tabindex="0" role="button" aria-label={title.clone()}
                     transform={translate(x, y)}>
                     <title>{ title }</title>
-                    if hot { <circle class="halo" r={fmt(r + 24.0)} /> }
+                    if hot { <circle class="halo" r={fmt(r + 24.0 * k)} /> }
                     if let (Some(g), true) = (group, groups.len() > 1) {
-                        <circle class={format!("group-ring g{}", g % 4)} data-group={g.to_string()} r={fmt(r + 30.0)} />
+                        <circle class={format!("group-ring g{}", g % 4)} data-group={g.to_string()} r={fmt(r + 30.0 * k)} />
                     }
-                    if selected { <circle class="sel" r={fmt(r + 19.0)} /> }
+                    if selected { <circle class="sel" r={fmt(r + 19.0 * k)} /> }
                     if nv.state.is_some() {
-                        <circle class="due-track" r={fmt(r + 8.0)} />
+                        <circle class="due-track" r={fmt(r + 8.0 * k)} />
                         <path class={classes!("due", (nv.leader_due < 0.2).then_some("low"))}
-                            d={arc_path(0.0, 0.0, r + 8.0, nv.leader_due)} />
+                            d={arc_path(0.0, 0.0, r + 8.0 * k, nv.leader_due)} />
                     }
                     if nv.state == Some(PeerState::Leader) {
-                        <path class="beat-due" d={arc_path(0.0, 0.0, r + 15.0, nv.beat_due)} />
+                        <path class="beat-due" d={arc_path(0.0, 0.0, r + 15.0 * k, nv.beat_due)} />
                         <polygon class="crown" points={points(&[
                             -r * 0.45, -r * 1.02, -r * 0.5, -r * 1.38, -r * 0.22, -r * 1.18, 0.0, -r * 1.45,
                             r * 0.22, -r * 1.18, r * 0.5, -r * 1.38, r * 0.45, -r * 1.02])} />
@@ -349,21 +366,23 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     <circle class="body" r={fmt(r)} />
                     if nv.state == Some(PeerState::Candidate) {
                         <circle class="cand-ring" r={fmt(r - 5.0)} />
-                        <g class="tallies" data-votes={tally.to_string()}>{ dots }</g>
+                        <g class="tallies" data-votes={tally.to_string()}>{ if dense { Html::default() } else { dots } }</g>
                     }
                     if nv.state.is_none() {
                         <path class="down-x" d={cross(-r * 0.6, r * 0.6)} />
                     }
                     <text class="letter" y={fmt(-r * 0.12)} font-size={fmt(fs)}>{ letter(nv.index) }</text>
-                    <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
-                    <text class="state-word" y={fmt(r * 0.64)} font-size={fmt(r * 0.26)}>{ describe::state_word(p.lang, nv.state) }</text>
-                    <g class="label" transform={translate(lx - x, ly - y)}>
-                        <text text-anchor={anchor} class="addr">{ addr_label }</text>
-                        <text text-anchor={anchor} class="sub" y="18">
-                            { vote_label }
-                            { if nv.datums > 0 { format!("  ▤{}", nv.datums) } else { String::new() } }
-                        </text>
-                    </g>
+                    if !dense {
+                        <text class="term" y={fmt(r * 0.3)} font-size={fmt(r * 0.27)}>{ format!("{} {}", tr.term, nv.term) }</text>
+                        <text class="state-word" y={fmt(r * 0.64)} font-size={fmt(r * 0.26)}>{ describe::state_word(p.lang, nv.state) }</text>
+                        <g class="label" transform={translate(lx - x, ly - y)}>
+                            <text text-anchor={anchor} class="addr">{ addr_label }</text>
+                            <text text-anchor={anchor} class="sub" y="18">
+                                { vote_label }
+                                { if nv.datums > 0 { format!("  ▤{}", nv.datums) } else { String::new() } }
+                            </text>
+                        </g>
+                    }
                 </g>
             }
         })
@@ -412,7 +431,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
         .filter(|m| matches!(m.failed, Some((f, _)) if f != Fate::Delivered))
         .count();
     html! {
-        <svg class="ring" viewBox="0 0 1000 1000" role="img"
+        <svg class={classes!("ring", dense.then_some("dense"))} viewBox="0 0 1000 1000" role="img"
             aria-label={format!("{} · {}", tr.title, p.sim.len())} {onclick}
             data-flying={flying.to_string()} data-failed={failed_now.to_string()}
             {onpointerdown} {onpointermove} {onpointerup} {onkeydown}>
@@ -441,6 +460,7 @@ struct LinksProps {
     sel: Option<(usize, usize)>,
     radius: f64,
     positions: Vec<(f64, f64)>,
+    dense: bool,
 }
 
 /// The links between nodes: redrawn only when a cut or the selection changes (not every frame).
@@ -449,11 +469,24 @@ fn links(p: &LinksProps) -> Html {
     let (n, r) = (p.n, p.radius);
     let lane = (r * 0.22).clamp(6.0, 12.0);
     let mut out = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    // In a big cluster the open links (1,275 at 51 nodes) are one path: as elements they made
+    // every frame repaint thousands of lines. Cut, one-way and selected links stay elements.
+    let mut mesh = String::new();
     for a in 0..n {
         for b in a + 1..n {
             let (pa, pb) = (p.positions[a], p.positions[b]);
             let (ab, ba) = (p.cuts[a * n + b], p.cuts[b * n + a]);
             let selected = p.sel == Some((a, b));
+            if p.dense && !ab && !ba && !selected {
+                mesh.push_str(&format!(
+                    "M{} {}L{} {}",
+                    fmt(pa.0),
+                    fmt(pa.1),
+                    fmt(pb.0),
+                    fmt(pb.1)
+                ));
+                continue;
+            }
             let state = match (ab, ba) {
                 (false, false) => "open",
                 (true, true) => "cut",
@@ -484,5 +517,10 @@ fn links(p: &LinksProps) -> Html {
             });
         }
     }
-    html! { <g class="links">{ for out }</g> }
+    html! {
+        <g class="links">
+            if !mesh.is_empty() { <path class="mesh" d={mesh} /> }
+            { for out }
+        </g>
+    }
 }
