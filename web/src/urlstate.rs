@@ -474,7 +474,7 @@ mod tests {
         assert_eq!(RunSpec::parse("speed=0.001", 1).unwrap().speed, 0.1);
         for bad in [
             "nodes=0",
-            "nodes=16",
+            "nodes=65",
             "seed=x",
             "timings=slow",
             "latency=9-3",

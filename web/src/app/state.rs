@@ -1296,19 +1296,19 @@ mod tests {
             "same setup, no actions"
         );
         assert!(s.playing && now(&s) == 0);
-        let out = s.update(Msg::SetNodes(40));
+        let out = s.update(Msg::SetNodes(90));
         assert_eq!(
             hash_of(&out),
-            Some("seed=11&nodes=15&timings=fast&speed=50&slowmo=0")
+            Some("seed=11&nodes=64&timings=fast&speed=50&slowmo=0")
         );
         let out = s.update(Msg::SetTimings(Timings::Nacos));
         assert_eq!(
             hash_of(&out),
-            Some("seed=11&nodes=15&timings=nacos&speed=50&slowmo=0")
+            Some("seed=11&nodes=64&timings=nacos&speed=50&slowmo=0")
         );
         assert_eq!(
             s.draft.len(),
-            15,
+            64,
             "the partition draft follows the node count"
         );
     }
