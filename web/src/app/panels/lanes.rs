@@ -28,6 +28,8 @@ pub fn lanes_view(p: &LanesProps) -> Html {
     let (left, width, top, row_h) = (64.0, 420.0, 28.0, 15.0);
     let col = |i: usize| left + 10.0 + (width - left - 20.0) * (i as f64) / ((n.max(2) - 1) as f64);
     let y = |r: usize| top + 8.0 + r as f64 * row_h;
+    // Names ~14 units apart at most: in a big cluster every k-th lane is named.
+    let every = (14.0 / (col(1) - col(0))).ceil().max(1.0) as usize;
     let height = y(times.len().max(1)) + 10.0;
     let onclick = Callback::from(move |e: MouseEvent| on.emit(Msg::Select(click_target(&e))));
     let f = crate::layout::d1;
@@ -38,7 +40,9 @@ pub fn lanes_view(p: &LanesProps) -> Html {
                 { for (0..n).map(|i| html! {
                     <g>
                         <line class="lane-line" x1={f(col(i))} x2={f(col(i))} y1={f(top)} y2={f(height - 4.0)} />
-                        <text class="lane-name" x={f(col(i))} y="16">{ letter(i) }</text>
+                        if i % every == 0 {
+                            <text class="lane-name" x={f(col(i))} y="16">{ letter(i) }</text>
+                        }
                     </g>
                 }) }
                 { for times.iter().enumerate().filter(|(r, _)| r % 2 == 0 || times.len() < 30).map(|(r, t)| html! {
