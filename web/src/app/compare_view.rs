@@ -54,8 +54,8 @@ pub fn view(st: &State, on: &Callback<Msg>, left_ring: Html, left_safety: Html) 
                 { title(compare::right_title(lang), st.right_status_line().unwrap_or_default()) }
                 { right_ring }
                 <panels::Safety common={right_common} pause_on_violation={st.pause_on_violation} />
-                { fixes(st, on) }
             </div>
+            { fixes(st, on) }
         </div>
     }
 }

@@ -323,9 +323,10 @@ impl Component for App {
                         </div>
                         { teach_view::chapter(st) }
                         if st.right.is_some() {
-                            { compare_view::view(st, &self.on, ring, violations_box) }
-                            { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
+                            // The one clock's timeline above the two rings, which are tall.
                             <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
+                            { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
+                            { compare_view::view(st, &self.on, ring, violations_box) }
                         } else {
                             { ring }
                             { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
