@@ -101,6 +101,18 @@ test('compare: scenarios open in compare mode, and a bad rules value is named', 
   await page.click('[data-action=compare-two-leaders]');
   await page.waitForFunction(() => /scenario=two-leaders/.test(location.hash) && /rules=compare/.test(location.hash));
   assert.equal(await page.locator('[data-testid=compare] svg.ring').count(), 2);
+  // Side by side on a wide screen, stacked on a phone.
+  const boxes = async () => Promise.all(['left', 'right'].map((s) => page.locator(`[data-testid=compare-${s}]`).boundingBox()));
+  let [l, r] = await boxes();
+  assert.ok(Math.abs(l.y - r.y) < 2 && r.x > l.x + l.width - 2, JSON.stringify([l, r]));
+  await page.setViewportSize({ width: 390, height: 844 });
+  [l, r] = await boxes();
+  assert.ok(r.y >= l.y + l.height - 2, JSON.stringify([l, r]));
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  // Both titles in Chinese too.
+  await page.click('[data-testid=lang]');
+  assert.match(await page.textContent('[data-testid=compare-right] .compare-title'), /加固版/);
+  await page.click('[data-testid=lang]');
   // The rules menu leaves Compare mode: one ring again.
   await page.selectOption('[data-testid=rules]', 'hardened');
   await page.waitForFunction(() => /rules=hardened/.test(location.hash));
