@@ -5,6 +5,7 @@
 use super::panels;
 use super::ring;
 use super::state::{Msg, State};
+use super::Selection;
 use crate::compare;
 use crate::layout;
 use crate::urlstate::RulesMode;
@@ -17,6 +18,20 @@ pub fn view(st: &State, on: &Callback<Msg>, left_ring: Html, left_safety: Html) 
         return html! { <>{ left_ring }{ left_safety }</> };
     };
     let lang = st.lang;
+    // Nodes and links are the same on both rings, messages are not: the inspector shows the left
+    // world, so a message of the right ring is neither selected nor highlighted.
+    let right_on = {
+        let on = on.clone();
+        Callback::from(move |m: Msg| {
+            if !matches!(m, Msg::Select(Selection::Msg(_))) {
+                on.emit(m);
+            }
+        })
+    };
+    let sel = match st.sel {
+        Selection::Msg(_) => Selection::None,
+        s => s,
+    };
     let right_ring = {
         let w = right.0.borrow();
         let scene = layout::scene(&w, st.linger_ms());
@@ -25,10 +40,10 @@ pub fn view(st: &State, on: &Callback<Msg>, left_ring: Html, left_safety: Html) 
             scene: &scene,
             sim: w.sim(),
             lang,
-            sel: st.sel,
+            sel,
             hot: &hot,
             reduced_motion: st.reduced_motion,
-            on,
+            on: &right_on,
             cut_line: st.cut_line,
         })
     };

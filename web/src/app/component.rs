@@ -274,6 +274,11 @@ impl Component for App {
         let violations_box = html! {
             <panels::Safety common={panel_common.clone()} pause_on_violation={st.pause_on_violation} />
         };
+        // Built once, placed by the layout below (one ring, or Compare mode's two).
+        let caption_line = teach_view::live_caption(st.lang, s, st.preset.as_ref());
+        let timeline_box = html! {
+            <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
+        };
         html! {
             <div class={classes!("app", st.reduced_motion.then_some("reduced"))}>
                 <header class="top">
@@ -324,13 +329,13 @@ impl Component for App {
                         { teach_view::chapter(st) }
                         if st.right.is_some() {
                             // The one clock's timeline above the two rings, which are tall.
-                            <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
-                            { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
+                            { timeline_box }
+                            { caption_line }
                             { compare_view::view(st, &self.on, ring, violations_box) }
                         } else {
                             { ring }
-                            { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
-                            <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
+                            { caption_line }
+                            { timeline_box }
                             { violations_box }
                         }
                     </section>
