@@ -15,6 +15,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.DIST || path.join(root, 'dist');
 const seconds = Number(process.env.BENCH_SECONDS || 10);
 const datums = Number(process.env.BENCH_DATUMS || 1000);
+// More hash fields for the measured page, e.g. `&rules=compare` (two rings).
+const extra = process.env.BENCH_HASH_EXTRA || '';
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +32,7 @@ try {
     await page.setViewportSize({ width: 1400, height: 1000 });
     // Fast timings (a beat every 500 ms) plus 1,000 sample writes forwarded to the leader:
     // messages are in flight nearly all the time, slowed down by slow motion so that they are drawn.
-    await page.goto(`${srv.url}#seed=1&nodes=${nodes}&timings=fast&speed=10&actions=6000:load:0:0:${datums}`);
+    await page.goto(`${srv.url}#seed=1&nodes=${nodes}&timings=fast&speed=10&actions=6000:load:0:0:${datums}${extra}`);
     await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
     const r = await page.evaluate(async (ms) => {
       window.__nacosRaftFrames = [];

@@ -10,7 +10,7 @@ trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-t
 echo "[e2e] cargo build --release -p nacos-raft-node (for live mode)"
 ${CARGO:-cargo} build --release -q -p nacos-raft-node
 export NACOS_RAFT_NODE_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/release/nacos-raft-node"
-FILES=(page.test.mjs teach.test.mjs live.test.mjs)
+FILES=(page.test.mjs teach.test.mjs compare.test.mjs live.test.mjs)
 expected=$(cd e2e && cat "${FILES[@]}" | grep -c "^test('")
 [ "$expected" -gt 0 ] || { echo "[e2e] no tests declared in e2e/${FILES[*]}"; exit 1; }
 log=$(mktemp)

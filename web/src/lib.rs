@@ -7,6 +7,7 @@
 //! state and its reducer in `app::state`) build and test on the host; the Yew components of
 //! `app` are built for wasm32 only.
 
+pub mod compare;
 pub mod describe;
 pub mod export;
 pub mod i18n;

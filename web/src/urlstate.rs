@@ -12,6 +12,11 @@
 //! - `slowmo` — `0` turns off the automatic slow motion while messages fly (default on);
 //! - `scenario` — the id of the preset the run came from (for its caption);
 //! - `at` — virtual ms to open the run at (paused there);
+//! - `rules` — `nacos` (default, not written), `hardened`, fixes joined by `+` (the core's
+//!   [`Rules`] syntax), or `compare`: the run under Nacos 1.4.1 on the left and under `fixes` on
+//!   the right, on one clock;
+//! - `fixes` — in compare mode, the right side's rule set in the same syntax (default
+//!   `hardened`, not written);
 //! - `actions` — the user's actions with their virtual times, comma-separated, each
 //!   `<ms>:<verb>[:<arg>...]` (see [`encode_action`]); strings are percent-encoded. Every
 //!   character is one that browsers leave alone in a fragment, so links survive copy and paste:
@@ -21,6 +26,7 @@
 //!   `beatonly:N:on|off` (the switch datum's `sendBeatOnly`).
 
 use nacos_raft_core::sim::TimedAction;
+use nacos_raft_core::Rules;
 use std::fmt::Write as _;
 
 /// Protocol timings of a run.
@@ -61,6 +67,48 @@ pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
 /// Most nodes the page draws.
 pub const MAX_NODES: usize = 64;
 
+/// Which rules the page runs: one ring under one rule set, or two rings side by side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RulesMode {
+    /// One ring under these rules (`rules=nacos`, the default; `rules=hardened`;
+    /// `rules=stale-votes+...`).
+    One(Rules),
+    /// Two rings: Nacos 1.4.1 on the left, [`RunSpec::right`] on the right (`rules=compare`).
+    Compare,
+}
+
+impl Default for RulesMode {
+    fn default() -> RulesMode {
+        RulesMode::One(Rules::Nacos141)
+    }
+}
+
+impl RulesMode {
+    /// The rules of the single ring, or of the left ring in compare mode.
+    pub fn left(self) -> Rules {
+        match self {
+            RulesMode::One(r) => r,
+            RulesMode::Compare => Rules::Nacos141,
+        }
+    }
+
+    /// Whether two rings are shown.
+    pub fn is_compare(self) -> bool {
+        self == RulesMode::Compare
+    }
+
+    /// `rules=` of the hash.
+    fn parse(v: &str) -> Result<RulesMode, String> {
+        match v {
+            "compare" => Ok(RulesMode::Compare),
+            _ => v
+                .parse::<Rules>()
+                .map(|r| RulesMode::One(r.normalized()))
+                .map_err(|e| format!("rules: {e}, or compare")),
+        }
+    }
+}
+
 /// Everything that defines a run, plus how it is being watched.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
@@ -84,6 +132,10 @@ pub struct RunSpec {
     pub at_ms: Option<u64>,
     /// The recorded actions.
     pub actions: Vec<TimedAction>,
+    /// One ring or two, and under which rules.
+    pub rules: RulesMode,
+    /// The right ring's rules in compare mode (the per-fix switches).
+    pub right: Rules,
 }
 
 impl RunSpec {
@@ -100,12 +152,25 @@ impl RunSpec {
             scenario: None,
             at_ms: None,
             actions: Vec::new(),
+            rules: RulesMode::default(),
+            right: Rules::Hardened,
         }
     }
 
-    /// The simulator configuration of this run (full trace).
+    /// The simulator configuration of this run (full trace): of the single ring, or of the left
+    /// ring in compare mode.
     pub fn sim_config(&self) -> nacos_raft_core::sim::SimConfig {
+        self.sim_config_with(self.rules.left())
+    }
+
+    /// The configuration of the right ring in compare mode: the same run under [`RunSpec::right`].
+    pub fn right_sim_config(&self) -> nacos_raft_core::sim::SimConfig {
+        self.sim_config_with(self.right)
+    }
+
+    fn sim_config_with(&self, rules: Rules) -> nacos_raft_core::sim::SimConfig {
         nacos_raft_core::sim::SimConfig {
+            rules,
             nodes: self.nodes,
             seed: self.seed,
             timings: self.timings.config(),
@@ -134,6 +199,18 @@ impl RunSpec {
         }
         if !self.slowmo {
             s.push_str("&slowmo=0");
+        }
+        match self.rules {
+            RulesMode::One(Rules::Nacos141) => {}
+            RulesMode::One(r) => {
+                let _ = write!(s, "&rules={r}");
+            }
+            RulesMode::Compare => {
+                s.push_str("&rules=compare");
+                if self.right != Rules::Hardened {
+                    let _ = write!(s, "&fixes={}", self.right);
+                }
+            }
         }
         if let Some(id) = &self.scenario {
             let _ = write!(s, "&scenario={}", pct_encode(id));
@@ -234,6 +311,13 @@ impl RunSpec {
                 }
                 "slowmo" => spec.slowmo = v != "0",
                 "scenario" => spec.scenario = Some(pct_decode(v)?).filter(|s| !s.is_empty()),
+                "rules" => spec.rules = RulesMode::parse(v)?,
+                "fixes" => {
+                    spec.right = v
+                        .parse::<Rules>()
+                        .map_err(|e| format!("fixes: {e}"))?
+                        .normalized()
+                }
                 "at" => spec.at_ms = Some(v.parse().map_err(|_| format!("at {v:?} is not ms"))?),
                 "actions" => {
                     spec.actions =
@@ -312,6 +396,71 @@ pub fn pct_decode(s: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use nacos_raft_core::sim::{sample_key, sample_value, Action};
+
+    #[test]
+    fn rules_and_fixes_round_trip_and_nacos_is_not_written() {
+        use nacos_raft_core::{Fix, Fixes};
+        let plain = RunSpec::parse("seed=7&rules=nacos", 1).unwrap();
+        assert_eq!(plain.rules, RulesMode::default());
+        assert!(!plain.to_hash().contains("rules"), "{}", plain.to_hash());
+        assert_eq!(plain.sim_config().rules, Rules::Nacos141);
+
+        let hard = RunSpec::parse("seed=7&rules=hardened", 1).unwrap();
+        assert_eq!(hard.rules, RulesMode::One(Rules::Hardened));
+        assert_eq!(hard.sim_config().rules, Rules::Hardened);
+        assert!(hard.to_hash().contains("&rules=hardened"));
+
+        // Compare: the left ring is Nacos 1.4.1, the right one every fix unless `fixes` says.
+        let cmp = RunSpec::parse("seed=7&rules=compare", 1).unwrap();
+        assert!(cmp.rules.is_compare());
+        assert_eq!(cmp.sim_config().rules, Rules::Nacos141);
+        assert_eq!(cmp.right_sim_config().rules, Rules::Hardened);
+        assert!(
+            cmp.to_hash().ends_with("&rules=compare"),
+            "{}",
+            cmp.to_hash()
+        );
+
+        let some = Fixes::NONE
+            .with(Fix::StaleVotes, true)
+            .with(Fix::DeadKey, true);
+        let h = "seed=7&nodes=5&timings=nacos&speed=10&rules=compare&fixes=stale-votes+dead-key&actions=1200:crash:2";
+        let two = RunSpec::parse(h, 1).unwrap();
+        assert_eq!(two.right, Rules::Custom(some));
+        assert_eq!(two.right_sim_config().rules, Rules::Custom(some));
+        assert_eq!(two.to_hash(), h);
+        // The order of the fix names does not matter; the written one is the fixed order.
+        let back = RunSpec::parse("rules=compare&fixes=dead-key+stale-votes&seed=7", 1).unwrap();
+        assert!(back.to_hash().contains("&fixes=stale-votes+dead-key"));
+        // No fix at all on the right is written too (it is not the default).
+        let none = RunSpec::parse("seed=7&rules=compare&fixes=nacos", 1).unwrap();
+        assert_eq!(none.right, Rules::Nacos141);
+        assert!(none.to_hash().contains("&fixes=nacos"));
+        // Both sides of compare share everything else: seed, nodes, timings, latency, loss.
+        let (l, r) = (two.sim_config(), two.right_sim_config());
+        assert_eq!(
+            (l.seed, l.nodes, l.timings.tick_ms, l.latency_ms, l.loss_ppm),
+            (r.seed, r.nodes, r.timings.tick_ms, r.latency_ms, r.loss_ppm)
+        );
+    }
+
+    #[test]
+    fn bad_rules_or_fixes_are_named_and_the_rest_kept() {
+        let (spec, bad) =
+            RunSpec::parse_keeping_valid("seed=9&rules=raft&fixes=dead-key+nope&nodes=7", 1);
+        assert_eq!((spec.seed, spec.nodes), (9, 7));
+        assert_eq!(spec.rules, RulesMode::default());
+        assert_eq!(spec.right, Rules::Hardened);
+        let names: Vec<&str> = bad.iter().map(|b| b.0.as_str()).collect();
+        assert_eq!(names, ["rules", "fixes"]);
+        assert!(
+            bad[0].1.contains("\"raft\"") && bad[0].1.contains("compare"),
+            "{:?}",
+            bad[0]
+        );
+        assert!(bad[1].1.contains("\"nope\""), "{:?}", bad[1]);
+        assert!(RunSpec::parse("rules=", 1).is_err());
+    }
 
     #[test]
     fn a_bad_field_is_named_and_every_valid_one_kept() {
@@ -458,6 +607,10 @@ mod tests {
             scenario: Some("two-leaders".into()),
             at_ms: Some(61_000),
             actions: all_actions(),
+            rules: RulesMode::Compare,
+            right: Rules::Custom(
+                nacos_raft_core::Fixes::NONE.with(nacos_raft_core::Fix::TwoLeaders, true),
+            ),
         };
         let h = spec.to_hash();
         assert_eq!(RunSpec::parse(&h, 0).unwrap(), spec);

@@ -2,6 +2,7 @@
 //! and carries out the effects of the reducer (`state.rs`). Every change of state is the
 //! reducer's; this file only talks to the browser.
 
+use super::compare_view;
 use super::dom;
 use super::keys;
 use super::panels;
@@ -149,7 +150,7 @@ impl Component for App {
         // the ring again when a story starts.
         match &msg {
             Msg::Select(sel) if *sel != super::Selection::None => self.scroll_to = Some(".side"),
-            Msg::LoadScenario(_) => self.scroll_to = Some(".stage"),
+            Msg::LoadScenario(_) | Msg::CompareScenario(_) => self.scroll_to = Some(".stage"),
             _ => {}
         }
         self.run(ctx, msg)
@@ -273,6 +274,11 @@ impl Component for App {
         let violations_box = html! {
             <panels::Safety common={panel_common.clone()} pause_on_violation={st.pause_on_violation} />
         };
+        // Built once, placed by the layout below (one ring, or Compare mode's two).
+        let caption_line = teach_view::live_caption(st.lang, s, st.preset.as_ref());
+        let timeline_box = html! {
+            <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
+        };
         html! {
             <div class={classes!("app", st.reduced_motion.then_some("reduced"))}>
                 <header class="top">
@@ -283,6 +289,7 @@ impl Component for App {
                     <div class="setup">
                         <label>{ tr.nodes }{" "}{ nodes_select }</label>
                         <label>{ tr.timings }{" "}{ timings_select }</label>
+                        { compare_view::rules_select(st, &self.on) }
                         <label>{ tr.seed }{" "}{ seed_input }</label>
                         <button onclick={link.callback(|_| Msg::NewRun(dom::random_seed()))} data-testid="new-run">{ tr.new_seed }</button>
                         <button onclick={link.callback(|_| Msg::CopyLink)} data-testid="copy-link">{ tr.copy_link }</button>
@@ -320,10 +327,17 @@ impl Component for App {
                             <span class="status" data-testid="status" aria-live="polite">{ st.status_line() }</span>
                         </div>
                         { teach_view::chapter(st) }
-                        { ring }
-                        { teach_view::live_caption(st.lang, s, st.preset.as_ref()) }
-                        <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
-                        { violations_box }
+                        if st.right.is_some() {
+                            // The one clock's timeline above the two rings, which are tall.
+                            { timeline_box }
+                            { caption_line }
+                            { compare_view::view(st, &self.on, ring, violations_box) }
+                        } else {
+                            { ring }
+                            { caption_line }
+                            { timeline_box }
+                            { violations_box }
+                        }
                     </section>
                     <aside class="side">
                         <nav class="tabs" role="tablist">

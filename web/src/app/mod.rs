@@ -8,6 +8,8 @@ pub mod keys;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
+mod compare_view;
+#[cfg(target_arch = "wasm32")]
 mod component;
 #[cfg(target_arch = "wasm32")]
 pub mod dom;

@@ -30,9 +30,12 @@ pub fn scenarios(p: &ScenarioProps) -> Html {
                     let id = s.id;
                     let (title, caption) = describe::scenario_text(lang, s.id, s.title, s.caption);
                     let onclick = on.reform(move |_| Msg::LoadScenario(id));
+                    let compare = on.reform(move |_| Msg::CompareScenario(id));
                     html! {
                         <li class={classes!((p.current == Some(id)).then_some("on"))} data-scenario={id}>
                             <button {onclick} data-action={format!("load-{id}")}>{ tr.load }</button>
+                            <button onclick={compare} data-action={format!("compare-{id}")}
+                                title={crate::compare::compare_button(lang)}>{ crate::compare::compare_button(lang) }</button>
                             <strong>{ title }</strong>
                             <p class="small">{ caption }</p>
                         </li>
