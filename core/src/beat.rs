@@ -94,6 +94,8 @@ impl Node {
         match result {
             // The leader replaces its record of the follower with what the follower says.
             Ok(Response::Peer(peer)) => {
+                // The hardened leader lease counts successful answers (`Fix::TwoLeaders`).
+                self.lease.heard_ms.insert(to.into(), self.now_ms);
                 self.peers.update(peer);
             }
             Ok(_) => self.request_failed(to, "beat", "unexpected answer".into()),

@@ -266,6 +266,14 @@ pub fn event(e: &Event, names: &Names) -> String {
             "vote-refused {} term={candidate_term} own={own_term}",
             n(candidate)
         ),
+        Event::VoteRefusedStaleData {
+            candidate,
+            candidate_version,
+            own_version,
+        } => format!(
+            "vote-refused-stale-data {} version={candidate_version} own={own_version}",
+            n(candidate)
+        ),
         Event::VoteFromStranger { candidate } => format!("vote-from-stranger {}", n(candidate)),
         Event::VoteAnswered {
             from,
@@ -291,6 +299,13 @@ pub fn event(e: &Event, names: &Names) -> String {
             ),
             StepDown::AcceptedBeat { leader, term } => {
                 format!("stepped-down {was} accepted-beat {} term={term}", n(leader))
+            }
+            StepDown::RefusedStaleCandidate { candidate, term } => format!(
+                "stepped-down {was} refused-stale-candidate {} term={term}",
+                n(candidate)
+            ),
+            StepDown::LostMajority { heard, majority } => {
+                format!("stepped-down {was} lost-majority heard={heard} majority={majority}")
             }
         },
         Event::BeatSent { term, keys } => format!("beat-sent term={term} keys={keys}"),
@@ -352,6 +367,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::ElectionStarted { .. } => "election-started",
         Event::VoteGranted { .. } => "vote-granted",
         Event::VoteRefused { .. } => "vote-refused",
+        Event::VoteRefusedStaleData { .. } => "vote-refused-stale-data",
         Event::VoteFromStranger { .. } => "vote-from-stranger",
         Event::VoteAnswered { .. } => "vote-answered",
         Event::LeaderDecided { .. } => "leader-decided",
