@@ -184,9 +184,10 @@ pub fn error(e: &RaftError, names: &Names) -> String {
     format!("{} {}", e.status, names.replace_all(&e.message))
 }
 
-/// A peer record without its timer dues: `A LEADER term=1 vote=A` (`vote=-` when empty).
+/// A peer record without its timer dues: `A LEADER term=1 vote=A` (`vote=-` when empty), and
+/// ` data=7` when it carries the hardened rules' `dataVersion`.
 pub fn peer(p: &RaftPeer, names: &Names) -> String {
-    format!(
+    let mut s = format!(
         "{} {} term={} vote={}",
         names.name(&p.ip),
         p.state,
@@ -194,7 +195,11 @@ pub fn peer(p: &RaftPeer, names: &Names) -> String {
         p.vote()
             .map(|v| names.name(v))
             .unwrap_or_else(|| "-".into())
-    )
+    );
+    if let Some(v) = p.data_version {
+        s.push_str(&format!(" data={v}"));
+    }
+    s
 }
 
 /// A datum: `iplist.s000 ts=1 {"instanceList":[]}` (no value: `-`).
