@@ -84,6 +84,12 @@ impl Node {
         local.term = remote.term;
         let answer = local.clone();
         self.persist_term_change();
+        if self.cfg.rules.has(Fix::TwoLeaders) {
+            // Raft's reading of a vote: the term of the leader it believed in is over. Nacos
+            // keeps believing in it, and a minority candidate that keeps asking keeps this
+            // node's leader due reset, so the belief outlives a leader that stepped down.
+            self.peers.set_leader(None);
+        }
         self.event(Event::VoteGranted {
             candidate: remote.ip.clone(),
             term: remote.term,

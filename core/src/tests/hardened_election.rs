@@ -244,6 +244,30 @@ fn two_leaders_a_leader_answered_by_a_majority_stays() {
 }
 
 #[test]
+fn two_leaders_a_vote_for_a_new_term_forgets_the_old_leader() {
+    // B follows A in term 1, then grants C's term-2 vote: Nacos' B still believes in A, whose
+    // term is over; the fix forgets it until a leader of the new term beats.
+    let mut still = Vec::new();
+    for rules in both(Fix::TwoLeaders) {
+        let mut b = node_under(rules, 1, 3);
+        b.on_request(1, beat(0, 1, &[]));
+        skip(&mut b);
+        let mut c = RaftPeer::new(addr(2));
+        c.term = 2;
+        b.on_request(2, Request::Vote(c));
+        outputs(
+            &mut b,
+            &[
+                "event vote-granted C term=2",
+                "reply #2 200 B FOLLOWER term=2 vote=C",
+            ],
+        );
+        still.push(b.leader().map(String::from));
+    }
+    assert_eq!(still, [Some(addr(0)), None]);
+}
+
+#[test]
 fn first_beat_the_new_leader_beats_when_it_wins() {
     let mut got = Vec::new();
     for rules in both(Fix::FirstBeat) {
