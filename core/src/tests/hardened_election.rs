@@ -290,6 +290,32 @@ fn first_beat_the_new_leader_beats_when_it_wins() {
 }
 
 #[test]
+fn first_beat_a_commit_that_overtakes_the_first_beat_is_taken_as_it() {
+    // B follows A in term 1; C won term 2 and its first commit arrives before its first beat.
+    let mut got = Vec::new();
+    for rules in both(Fix::FirstBeat) {
+        let mut b = node_under(rules, 1, 3);
+        b.on_request(1, beat(0, 1, &[]));
+        skip(&mut b);
+        b.on_request(2, commit(&iplist(0), r#"{"instanceList":[]}"#, 1, 2, 2));
+        got.push(rendered(&mut b));
+    }
+    assert_eq!(
+        got,
+        [
+            "event commit-rejected iplist.s000 from=C: peer(C) tried to publish data but wasn't leader\n\
+             reply #2 500 peer(C) tried to publish data but wasn't leader",
+            "event leader-changed C was=A\n\
+             send A #1 peer\n\
+             persist datum iplist.s000 ts=1 {\"instanceList\":[]}\n\
+             persist term 2\n\
+             event commit-applied iplist.s000 ts=1 from=C term=2\n\
+             reply #2 200 ok",
+        ]
+    );
+}
+
+#[test]
 fn term_on_restart_every_term_change_is_written_and_read_back() {
     let mut got = Vec::new();
     for rules in both(Fix::TermOnRestart) {
