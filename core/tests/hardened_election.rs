@@ -255,3 +255,48 @@ fn first_beat_the_first_write_after_a_failover_is_accepted() {
     // leader", and the write fails at the publish timeout. Fixed: the beat goes first.
     assert_eq!((refused, ok), (20, 20));
 }
+
+/// The violation classes a preset story shows under `rules`, run a minute past its end (a
+/// fix may move the outcome later than the story's Nacos-timed end).
+fn preset_outcome(id: &str, rules: Rules) -> Vec<&'static str> {
+    let p = nacos_raft_core::sim::scenario::preset(id).unwrap();
+    let mut cfg = p.config.clone();
+    cfg.trace = TraceMode::Off;
+    cfg.rules = rules;
+    let sim = Sim::replay(cfg, &p.actions, p.end_ms + 60_000).unwrap();
+    assert!(sim.converged(), "{id} under {rules}");
+    let mut kinds: Vec<&'static str> = sim.violations().iter().map(|v| v.kind.as_str()).collect();
+    kinds.dedup();
+    kinds
+}
+
+#[test]
+fn the_preset_stories_under_each_fix() {
+    let alone = |f: Fix| Rules::Custom(Fixes::NONE.with(f, true));
+    // Two leaders (a cut-off leader keeps leading): gone with two-leaders.
+    assert_eq!(
+        preset_outcome("two-leaders", Rules::Nacos141),
+        ["two_leaders"]
+    );
+    assert!(preset_outcome("two-leaders", alone(Fix::TwoLeaders)).is_empty());
+    // #3652: the old leader's failed writes raise its term in the minority; stepping down
+    // there keeps it from taking the healed cluster back, so the acknowledged write stays.
+    assert_eq!(
+        preset_outcome("dead-key-loss", Rules::Nacos141),
+        ["two_leaders", "lost_acked_write"]
+    );
+    assert!(preset_outcome("dead-key-loss", alone(Fix::TwoLeaders)).is_empty());
+    // #785: the isolated node's vote is refused for its data; a node with the data wins.
+    assert_eq!(
+        preset_outcome("stale-node-wins", Rules::Nacos141),
+        ["two_leaders", "lost_acked_write"]
+    );
+    assert!(preset_outcome("stale-node-wins", alone(Fix::StaleCandidate)).is_empty());
+    for id in ["two-leaders", "dead-key-loss", "stale-node-wins"] {
+        assert!(preset_outcome(id, election_rules()).is_empty(), "{id}");
+    }
+    // The stories without a flaw stay without one.
+    for id in ["first-election", "split-vote", "leader-crash", "catch-up"] {
+        assert!(preset_outcome(id, election_rules()).is_empty(), "{id}");
+    }
+}
