@@ -94,6 +94,8 @@ impl Node {
         match result {
             // The leader replaces its record of the follower with what the follower says.
             Ok(Response::Peer(peer)) => {
+                // The hardened leader lease counts successful answers (`Fix::TwoLeaders`).
+                self.lease.heard_ms.insert(to.into(), self.now_ms);
                 self.peers.update(peer);
             }
             Ok(_) => self.request_failed(to, "beat", "unexpected answer".into()),
@@ -151,6 +153,38 @@ impl Node {
             self.sync_from_beat(packet)?;
         }
         Ok(self.peers.local().clone())
+    }
+
+    /// [`Fix::FirstBeat`](crate::Fix::FirstBeat), follower side: a commit from a LEADER whose
+    /// term is not below its own is taken as that leader's beat (the same test `receivedBeat`
+    /// applies to the same record) before the commit is checked. The new leader beats when it
+    /// wins, but its first commit may still overtake that beat on another connection; Nacos
+    /// refuses it as "not leader" and the write fails at the publish timeout.
+    pub(crate) fn commit_as_beat(&mut self, source: &RaftPeer) {
+        if !self.cfg.rules.has(crate::Fix::FirstBeat)
+            || self.peers.is_leader(&source.ip)
+            || !self.peers.contains(&source.ip)
+            || source.state != PeerState::Leader
+            || source.term < self.peers.local().term
+        {
+            return;
+        }
+        let local = self.peers.local_mut();
+        if local.state != PeerState::Follower {
+            let was = local.state;
+            local.state = PeerState::Follower;
+            local.vote_for = Some(source.ip.clone());
+            self.event(Event::SteppedDown {
+                was,
+                why: StepDown::AcceptedBeat {
+                    leader: source.ip.clone(),
+                    term: source.term,
+                },
+            });
+        }
+        self.reset_leader_due();
+        self.reset_heartbeat_due();
+        self.make_leader(source.clone());
     }
 
     /// `RaftPeerSet.makeLeader`: believe in the beat's sender; ask every other member still

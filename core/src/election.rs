@@ -3,8 +3,9 @@
 
 use crate::event::{Event, StepDown};
 use crate::message::{Failure, RaftError, Request, Response};
-use crate::node::{Node, Pending};
-use crate::{PeerState, RaftPeer};
+use crate::node::{Lease, Node, Pending};
+use crate::output::Persist;
+use crate::{Fix, PeerState, RaftPeer};
 use alloc::format;
 use alloc::string::{String, ToString};
 
@@ -34,7 +35,11 @@ impl Node {
         local.vote_for = Some(me);
         local.state = PeerState::Candidate;
         let term = local.term;
-        let snapshot = local.clone();
+        let mut snapshot = local.clone();
+        self.persist_term_change();
+        if self.cfg.rules.has(Fix::StaleCandidate) {
+            snapshot.data_version = Some(self.data_version());
+        }
         self.event(Event::ElectionStarted { term });
         for to in self.peers.others() {
             self.send(&to, Request::Vote(snapshot.clone()), Pending::Vote);
@@ -68,6 +73,9 @@ impl Node {
             });
             return Ok(answer);
         }
+        if let Some(answer) = self.refuse_stale_candidate(&remote) {
+            return Ok(answer);
+        }
         self.reset_leader_due();
         let local = self.peers.local_mut();
         let was = local.state;
@@ -75,6 +83,13 @@ impl Node {
         local.vote_for = Some(remote.ip.clone());
         local.term = remote.term;
         let answer = local.clone();
+        self.persist_term_change();
+        if self.cfg.rules.has(Fix::TwoLeaders) {
+            // Raft's reading of a vote: the term of the leader it believed in is over. Nacos
+            // keeps believing in it, and a minority candidate that keeps asking keeps this
+            // node's leader due reset, so the belief outlives a leader that stepped down.
+            self.peers.set_leader(None);
+        }
         self.event(Event::VoteGranted {
             candidate: remote.ip.clone(),
             term: remote.term,
@@ -109,9 +124,18 @@ impl Node {
     /// `RaftPeerSet.decideLeader`: store the answer as that member's record, tally `voteFor` over
     /// every record (stale ones included), and if someone — not necessarily this node — has a
     /// majority, mark that record LEADER and believe in it.
+    ///
+    /// Hardened: [`Fix::StaleVotes`] tallies only the records in this node's current term (a
+    /// member votes once per term, so a majority there elects one node only);
+    /// [`Fix::FirstBeat`] makes a node that elects itself beat at once.
     pub(crate) fn decide_leader(&mut self, answer: RaftPeer) {
         self.peers.update(answer);
-        let Some((winner, votes)) = self.peers.tally() else {
+        let tally = if self.cfg.rules.has(Fix::StaleVotes) {
+            self.peers.tally_in(self.peers.local().term)
+        } else {
+            self.peers.tally()
+        };
+        let Some((winner, votes)) = tally else {
             return;
         };
         let majority = self.peers.majority();
@@ -124,13 +148,124 @@ impl Node {
         };
         rec.state = PeerState::Leader;
         if !self.peers.is_leader(&winner) {
+            let me = winner == self.peers.me();
             self.peers.set_leader(Some(winner.clone()));
             self.event(Event::LeaderDecided {
                 leader: winner,
                 votes,
                 majority,
             });
+            if me {
+                self.lease = Lease {
+                    since_ms: self.now_ms,
+                    ..Lease::default()
+                };
+                if self.cfg.rules.has(Fix::FirstBeat) {
+                    // Nacos waits for the heartbeat due (up to a whole interval), so followers
+                    // refuse the new leader's first publish as "not leader" until its first beat.
+                    self.reset_heartbeat_due();
+                    self.send_beat();
+                }
+            }
         }
+    }
+
+    /// How much data this node holds, for [`Fix::StaleCandidate`]: the sum of its datums'
+    /// timestamps. A key's timestamp counts the writes to that key (the leader sets it one above
+    /// its own copy's), so the sum counts the writes this node has applied; a node that missed
+    /// writes has a smaller sum (docs/hardened/stale-candidate.md says what it does not prove).
+    pub(crate) fn data_version(&self) -> u64 {
+        self.datums
+            .values()
+            .fold(0u64, |sum, d| sum.saturating_add(d.timestamp))
+    }
+
+    /// [`Fix::StaleCandidate`] (alibaba/nacos#785): a candidate with a higher term but less data
+    /// than this node is refused. The voter still takes the candidate's term, as Raft does with
+    /// any higher term, and steps down if it led or campaigned: otherwise the stale node, whose
+    /// term is above the leader's, would refuse that leader's beats forever and never catch up.
+    /// A candidate that sends no `dataVersion` (a Java node) is judged by term alone.
+    fn refuse_stale_candidate(&mut self, remote: &RaftPeer) -> Option<RaftPeer> {
+        if !self.cfg.rules.has(Fix::StaleCandidate) {
+            return None;
+        }
+        let theirs = remote.data_version?;
+        let own = self.data_version();
+        if theirs >= own {
+            return None;
+        }
+        self.event(Event::VoteRefusedStaleData {
+            candidate: remote.ip.clone(),
+            candidate_version: theirs,
+            own_version: own,
+        });
+        let local = self.peers.local_mut();
+        let was = local.state;
+        local.state = PeerState::Follower;
+        local.vote_for = None;
+        local.term = remote.term;
+        let answer = local.clone();
+        if was == PeerState::Leader {
+            self.peers.set_leader(None);
+        }
+        self.persist_term_change();
+        if was != PeerState::Follower {
+            self.event(Event::SteppedDown {
+                was,
+                why: StepDown::RefusedStaleCandidate {
+                    candidate: remote.ip.clone(),
+                    term: remote.term,
+                },
+            });
+        }
+        Some(answer)
+    }
+
+    /// [`Fix::TermOnRestart`]: every change of the own term (and so of the vote, which Nacos
+    /// grants only to a strictly higher term) is written, so that [`Node::restore`] can take it
+    /// back. Nacos writes the term only after data writes.
+    fn persist_term_change(&mut self) {
+        if self.cfg.rules.has(Fix::TermOnRestart) {
+            let term = self.peers.local().term;
+            self.persist(Persist::Term(term));
+        }
+    }
+
+    /// [`Fix::TwoLeaders`], run every tick: a leader that has not had a successful beat answer
+    /// from a majority (itself included) within a leader timeout steps down, forgets that it
+    /// leads and waits a leader due before it campaigns. A new leader gets a leader timeout to
+    /// hear from its followers first.
+    pub(crate) fn lease_tick(&mut self) {
+        if !self.cfg.rules.has(Fix::TwoLeaders) || self.state() != PeerState::Leader {
+            return;
+        }
+        let window = self.cfg.leader_timeout_ms;
+        let now = self.now_ms;
+        if now - self.lease.since_ms < window {
+            return;
+        }
+        let heard = 1 + self
+            .peers
+            .others()
+            .iter()
+            .filter(|ip| {
+                self.lease
+                    .heard_ms
+                    .get(ip.as_str())
+                    .is_some_and(|t| now - t <= window)
+            })
+            .count();
+        let majority = self.peers.majority();
+        if heard >= majority {
+            return;
+        }
+        self.peers.local_mut().state = PeerState::Follower;
+        self.peers.set_leader(None);
+        self.reset_leader_due();
+        self.event(Event::SteppedDown {
+            was: PeerState::Leader,
+            why: StepDown::LostMajority { heard, majority },
+        });
     }
 
     pub(crate) fn request_failed(&mut self, to: &str, what: &'static str, failure: String) {

@@ -26,6 +26,23 @@ pub enum StepDown {
         /// The beat's term.
         term: u64,
     },
+    /// Hardened rules ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate)): it refused a
+    /// candidate whose data is older than its own but, as Raft does with any higher term, took
+    /// the candidate's term, so that the old leader's beats no longer hold it.
+    RefusedStaleCandidate {
+        /// The candidate.
+        candidate: String,
+        /// The candidate's (now also its own) term.
+        term: u64,
+    },
+    /// Hardened rules ([`Fix::TwoLeaders`](crate::Fix::TwoLeaders)): as leader it heard
+    /// successful beat answers from fewer than a majority (itself included) for a leader timeout.
+    LostMajority {
+        /// Members heard from within the leader timeout, itself included.
+        heard: usize,
+        /// The majority.
+        majority: usize,
+    },
 }
 
 /// One decision of one node. Serialized as `{"kind":"<variant>",..fields}` (the native node's
@@ -218,6 +235,16 @@ pub enum Event {
         key: String,
         /// The leader in whose name it deleted.
         by: String,
+    },
+    /// Hardened rules ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate)): it refused a vote
+    /// because the candidate's data version is below its own.
+    VoteRefusedStaleData {
+        /// The candidate.
+        candidate: String,
+        /// The candidate's data version (its `dataVersion`).
+        candidate_version: u64,
+        /// Its own data version.
+        own_version: u64,
     },
 }
 

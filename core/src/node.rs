@@ -8,7 +8,7 @@ use crate::peer::PeerSet;
 use crate::publish::OpLock;
 use crate::rng::Rng;
 use crate::sync::SyncPacer;
-use crate::{Datum, JsonValue, PeerState, RaftPeer};
+use crate::{Datum, Fix, JsonValue, PeerState, RaftPeer};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -62,6 +62,20 @@ pub struct Node {
     /// `datums_version` after that pass: the same list against the same map has nothing to
     /// fetch and no dead key, so the walk is skipped.
     pub(crate) synced_list: Option<(u64, Arc<Vec<BeatDatum>>)>,
+    /// Virtual milliseconds since the node started, advanced by every tick: the clock of the
+    /// hardened leader lease ([`Fix::TwoLeaders`](crate::Fix::TwoLeaders)). It makes no output.
+    pub(crate) now_ms: u64,
+    /// As leader under [`Fix::TwoLeaders`](crate::Fix::TwoLeaders): when it became leader and,
+    /// per member, when that member last answered a beat successfully (`now_ms`).
+    pub(crate) lease: Lease,
+}
+
+/// What a hardened leader knows of its majority: since when it leads, and when each member last
+/// answered one of its beats.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lease {
+    pub(crate) since_ms: u64,
+    pub(crate) heard_ms: BTreeMap<String, u64>,
 }
 
 impl Node {
@@ -98,12 +112,16 @@ impl Node {
             datums_version: 0,
             beat_list: None,
             synced_list: None,
+            now_ms: 0,
+            lease: Lease::default(),
         })
     }
 
     /// A member restarted from what it persisted (docs/nacos-protocol.md §8): every datum comes back
     /// with its timestamp, but — as in Nacos 1.3+, where the peer records exist before the store
     /// is loaded — the persisted term never reaches the own record, which starts at 0.
+    /// Under [`Fix::TermOnRestart`](crate::Fix::TermOnRestart) it does: the own record starts at
+    /// the persisted term, so a restarted node never grants a second vote in a term it voted in.
     pub fn restore(
         cfg: Config,
         me: &str,
@@ -118,6 +136,9 @@ impl Node {
             n.store_datum(d);
         }
         n.persisted_term = persisted_term;
+        if n.cfg.rules.has(Fix::TermOnRestart) {
+            n.peers.local_mut().term = persisted_term;
+        }
         Ok(n)
     }
 
@@ -125,8 +146,10 @@ impl Node {
 
     /// One `TICK_PERIOD_MS` has passed: runs the election task, then the heartbeat task.
     pub fn tick(&mut self) {
+        self.now_ms += self.cfg.tick_ms;
         self.election_tick();
         self.heartbeat_tick();
+        self.lease_tick();
     }
 
     /// Makes this node's leader due expire now: it starts an election immediately.
@@ -421,5 +444,6 @@ fn fresh_peer(cfg: &Config, rng: &mut Rng, ip: &str) -> RaftPeer {
         leader_due_ms: rng.below(cfg.leader_timeout_ms) as i64,
         heartbeat_due_ms: rng.below(cfg.heartbeat_ms) as i64,
         state: PeerState::Follower,
+        data_version: None,
     }
 }

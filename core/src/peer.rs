@@ -58,6 +58,12 @@ pub struct RaftPeer {
     pub heartbeat_due_ms: i64,
     /// LEADER, FOLLOWER or CANDIDATE.
     pub state: PeerState,
+    /// Not Nacos': how much data the sender holds, sent by a candidate of the hardened rules in
+    /// its vote request ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate),
+    /// `docs/hardened/stale-candidate.md`). Written last and only when set, so a Nacos 1.4.1
+    /// body is unchanged; Java's Jackson ignores it, and a body without it reads as `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_version: Option<u64>,
 }
 
 impl RaftPeer {
@@ -226,11 +232,20 @@ impl PeerSet {
     /// The tally of `decideLeader`: the most-voted address over every record's `voteFor`, and its
     /// count. Stale votes count too, as in Nacos (no round or term check).
     pub(crate) fn tally(&self) -> Option<(String, usize)> {
+        self.tally_where(|_| true)
+    }
+
+    /// The tally over the records in `term` only (the hardened [`Fix::StaleVotes`](crate::Fix)).
+    pub(crate) fn tally_in(&self, term: u64) -> Option<(String, usize)> {
+        self.tally_where(|p| p.term == term)
+    }
+
+    fn tally_where(&self, counts_in: impl Fn(&RaftPeer) -> bool) -> Option<(String, usize)> {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         let mut best: Option<(&str, usize)> = None;
         // Nacos walks its HashMap and keeps the first address to reach a new maximum; with a
         // majority threshold the winner is unique, so the walk order cannot change the outcome.
-        for p in &self.list {
+        for p in self.list.iter().filter(|p| counts_in(p)) {
             if let Some(v) = p.vote() {
                 let c = counts.entry(v).or_insert(0);
                 *c += 1;

@@ -255,6 +255,7 @@ impl Node {
             });
             return Err(e);
         }
+        self.commit_as_beat(&source);
         match self.on_publish(datum, &source) {
             Ok(()) => {
                 let term = self.peers.local().term;
@@ -405,6 +406,7 @@ impl Node {
         k: &str,
         source: &RaftPeer,
     ) -> Result<(), RaftError> {
+        self.commit_as_beat(source);
         self.on_delete(k, source).inspect_err(|e| {
             self.event(Event::CommitRejected {
                 key: k.into(),

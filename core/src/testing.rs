@@ -184,9 +184,10 @@ pub fn error(e: &RaftError, names: &Names) -> String {
     format!("{} {}", e.status, names.replace_all(&e.message))
 }
 
-/// A peer record without its timer dues: `A LEADER term=1 vote=A` (`vote=-` when empty).
+/// A peer record without its timer dues: `A LEADER term=1 vote=A` (`vote=-` when empty), and
+/// ` data=7` when it carries the hardened rules' `dataVersion`.
 pub fn peer(p: &RaftPeer, names: &Names) -> String {
-    format!(
+    let mut s = format!(
         "{} {} term={} vote={}",
         names.name(&p.ip),
         p.state,
@@ -194,7 +195,11 @@ pub fn peer(p: &RaftPeer, names: &Names) -> String {
         p.vote()
             .map(|v| names.name(v))
             .unwrap_or_else(|| "-".into())
-    )
+    );
+    if let Some(v) = p.data_version {
+        s.push_str(&format!(" data={v}"));
+    }
+    s
 }
 
 /// A datum: `iplist.s000 ts=1 {"instanceList":[]}` (no value: `-`).
@@ -266,6 +271,14 @@ pub fn event(e: &Event, names: &Names) -> String {
             "vote-refused {} term={candidate_term} own={own_term}",
             n(candidate)
         ),
+        Event::VoteRefusedStaleData {
+            candidate,
+            candidate_version,
+            own_version,
+        } => format!(
+            "vote-refused-stale-data {} version={candidate_version} own={own_version}",
+            n(candidate)
+        ),
         Event::VoteFromStranger { candidate } => format!("vote-from-stranger {}", n(candidate)),
         Event::VoteAnswered {
             from,
@@ -291,6 +304,13 @@ pub fn event(e: &Event, names: &Names) -> String {
             ),
             StepDown::AcceptedBeat { leader, term } => {
                 format!("stepped-down {was} accepted-beat {} term={term}", n(leader))
+            }
+            StepDown::RefusedStaleCandidate { candidate, term } => format!(
+                "stepped-down {was} refused-stale-candidate {} term={term}",
+                n(candidate)
+            ),
+            StepDown::LostMajority { heard, majority } => {
+                format!("stepped-down {was} lost-majority heard={heard} majority={majority}")
             }
         },
         Event::BeatSent { term, keys } => format!("beat-sent term={term} keys={keys}"),
@@ -352,6 +372,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::ElectionStarted { .. } => "election-started",
         Event::VoteGranted { .. } => "vote-granted",
         Event::VoteRefused { .. } => "vote-refused",
+        Event::VoteRefusedStaleData { .. } => "vote-refused-stale-data",
         Event::VoteFromStranger { .. } => "vote-from-stranger",
         Event::VoteAnswered { .. } => "vote-answered",
         Event::LeaderDecided { .. } => "leader-decided",

@@ -148,6 +148,18 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
                 "{w}拒绝了 {c} 的投票请求：任期 {candidate_term} 不大于自己的 {own_term}"
             )
         }
+        VoteRefusedStaleData {
+            candidate,
+            candidate_version,
+            own_version,
+        } => {
+            let c = n(candidate);
+            say!(
+                lang,
+                "{w}refuses the vote of {c}: its data version {candidate_version} is below its own {own_version}",
+                "{w}拒绝了 {c} 的投票请求：它的数据版本 {candidate_version} 低于自己的 {own_version}"
+            )
+        }
         VoteFromStranger { candidate } => {
             let c = n(candidate);
             say!(
@@ -407,6 +419,19 @@ pub fn step_down_reason(why: &StepDown, lang: Lang, ctx: &Ctx<'_>) -> String {
                 "它接受了 {l} 的心跳（任期 {term}）"
             )
         }
+        StepDown::RefusedStaleCandidate { candidate, term } => {
+            let c = (ctx.name)(candidate);
+            say!(
+                lang,
+                "it refused {c}, whose data is older, but took its higher term {term}",
+                "它拒绝了数据更旧的 {c}，但采用了它更高的任期 {term}"
+            )
+        }
+        StepDown::LostMajority { heard, majority } => say!(
+            lang,
+            "as leader it heard from only {heard} of the {majority} members a majority needs (itself included) for a leader timeout",
+            "作为 leader，它在一个 leader 超时内只收到了 {heard} 个成员的应答（含自己），不足多数派所需的 {majority} 个"
+        ),
     }
 }
 
@@ -482,6 +507,7 @@ mod tests {
             VoteRefused { .. } => 2,
             VoteFromStranger { .. } => 3,
             VoteAnswered { .. } => 4,
+            VoteRefusedStaleData { .. } => 25,
             LeaderDecided { .. } => 5,
             SteppedDown { .. } => 6,
             BeatSent { .. } => 7,
@@ -504,7 +530,7 @@ mod tests {
             Deleted { .. } => 24,
         }
     }
-    const VARIANTS: usize = 25;
+    const VARIANTS: usize = 26;
 
     /// Nacos' own error texts are quoted verbatim; the samples use a stand-in without letters so
     /// that the test sees only the catalogue's words.
@@ -562,6 +588,25 @@ mod tests {
                     leader: s("B"),
                     term: 4,
                 },
+            },
+            SteppedDown {
+                was: PeerState::Leader,
+                why: StepDown::RefusedStaleCandidate {
+                    candidate: s("B"),
+                    term: 4,
+                },
+            },
+            SteppedDown {
+                was: PeerState::Leader,
+                why: StepDown::LostMajority {
+                    heard: 1,
+                    majority: 2,
+                },
+            },
+            VoteRefusedStaleData {
+                candidate: s("B"),
+                candidate_version: 3,
+                own_version: 5,
             },
             BeatSent { term: 3, keys: 2 },
             BeatNotSent {

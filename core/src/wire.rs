@@ -151,6 +151,8 @@ impl BeatPacket {
                 .heartbeat_due_ms
                 .ok_or_else(|| missing("heartbeatDueMs"))?,
             state,
+            // Java's receivedBeat reads the six fields by name and nothing else.
+            data_version: None,
         };
         let datums = raw
             .datums

@@ -219,6 +219,7 @@ fn beat_size(keys: usize) {
         leader_due_ms: 17_342,
         heartbeat_due_ms: 5_000,
         state: PeerState::Leader,
+        data_version: None,
     };
     let packet = BeatPacket {
         peer: leader,

@@ -708,6 +708,7 @@ mod tests {
                 leader_due_ms: 15_000,
                 heartbeat_due_ms: 5_000,
                 state: PeerState::Leader,
+                data_version: None,
             },
             datums: keys
                 .iter()

@@ -330,6 +330,7 @@ fn leader_record(term: u64) -> RaftPeer {
         leader_due_ms: 17342,
         heartbeat_due_ms: 5000,
         state: PeerState::Leader,
+        data_version: None,
     }
 }
 

@@ -92,6 +92,7 @@ fn peer(ip: &str, vote_for: &str, term: u64, state: PeerState) -> RaftPeer {
         leader_due_ms: 16_000,
         heartbeat_due_ms: 5_000,
         state,
+        data_version: None,
     }
 }
 

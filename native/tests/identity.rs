@@ -55,6 +55,7 @@ fn forged_requests(key: &str) -> Vec<(&'static str, Outbound)> {
         leader_due_ms: 16_000,
         heartbeat_due_ms: 5_000,
         state: PeerState::Leader,
+        data_version: None,
     };
     let mut candidate = usurper.clone();
     candidate.state = PeerState::Candidate;

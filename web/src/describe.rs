@@ -122,7 +122,9 @@ pub fn classify(h: &Happening) -> (Topic, Tone) {
             VoteGranted { .. } | LeaderDecided { .. } | LeaderChanged { .. } => {
                 (Topic::Election, Tone::Good)
             }
-            VoteRefused { .. } | VoteFromStranger { .. } => (Topic::Election, Tone::Bad),
+            VoteRefused { .. } | VoteRefusedStaleData { .. } | VoteFromStranger { .. } => {
+                (Topic::Election, Tone::Bad)
+            }
             SteppedDown { .. } | PeerMarkedFollower { .. } => (Topic::Election, Tone::Info),
             BeatSent { .. } | BeatAccepted { .. } => (Topic::Beat, Tone::Info),
             BeatNotSent { .. } | BeatRejected { .. } | RequestFailed { .. } => {

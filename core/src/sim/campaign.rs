@@ -9,7 +9,7 @@
 
 use super::{Action, Sim, SimConfig, TimedAction, TraceMode, Violation, ViolationKind};
 use crate::rng::Rng;
-use crate::Config;
+use crate::{Config, Rules};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
@@ -61,6 +61,18 @@ pub struct Case {
     /// The actions, in time order; every one is accepted when replayed.
     #[serde(serialize_with = "ser_actions")]
     pub actions: Vec<TimedAction>,
+    /// The rule set of every node (issue #13); written only when it is not Nacos 1.4.1's, so a
+    /// faithful campaign's JSON is unchanged.
+    #[serde(skip_serializing_if = "is_nacos", serialize_with = "ser_rules")]
+    pub rules: Rules,
+}
+
+fn is_nacos(r: &Rules) -> bool {
+    r.normalized() == Rules::Nacos141
+}
+
+fn ser_rules<S: serde::Serializer>(r: &Rules, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(r)
 }
 
 fn ser_actions<S: serde::Serializer>(a: &[TimedAction], s: S) -> Result<S::Ok, S::Error> {
@@ -294,7 +306,15 @@ impl Case {
             nodes,
             until_ms,
             actions: d.out,
+            rules: Rules::Nacos141,
         }
+    }
+
+    /// The same schedule under another rule set: the schedule is drawn from the seed alone, so
+    /// both rule sets meet the same faults at the same times.
+    #[must_use]
+    pub fn with_rules(self, rules: Rules) -> Case {
+        Case { rules, ..self }
     }
 
     /// The simulator configuration of this case: Nacos 1.4.1 timings, the default network
@@ -306,6 +326,7 @@ impl Case {
             seed: self.seed,
             timings: Config::default(),
             trace,
+            rules: self.rules,
             ..SimConfig::default()
         }
     }
@@ -338,6 +359,9 @@ impl Case {
             "seed={}&nodes={}&timings=nacos&speed=10&latency={}-{}&loss={}",
             self.seed, self.nodes, cfg.latency_ms.0, cfg.latency_ms.1, cfg.loss_ppm
         );
+        if !is_nacos(&self.rules) {
+            let _ = write!(s, "&rules={}", self.rules);
+        }
         if let Some(at) = at_ms {
             let _ = write!(s, "&at={at}");
         }
@@ -354,6 +378,9 @@ impl Case {
             "cargo run --release -p nacos-raft-core --example simulate -- --nodes {} --seed {} --duration-ms {}",
             self.nodes, self.seed, self.until_ms
         );
+        if !is_nacos(&self.rules) {
+            let _ = write!(s, " --rules {}", self.rules);
+        }
         if !self.actions.is_empty() {
             let _ = write!(s, " --actions '{}'", super::format_actions(&self.actions));
         }
@@ -1064,6 +1091,7 @@ mod tests {
                 at_ms: 5,
                 action: Action::Crash { node: 1 },
             }],
+            rules: Rules::Nacos141,
         };
         assert_eq!(
             case.page_fragment(Some(900)),
@@ -1073,5 +1101,13 @@ mod tests {
             case.simulate_command(),
             "cargo run --release -p nacos-raft-core --example simulate -- --nodes 5 --seed 9 --duration-ms 1000 --actions '5:crash:1'"
         );
+        let hardened = case.with_rules(Rules::Hardened);
+        assert_eq!(
+            hardened.page_fragment(None),
+            "seed=9&nodes=5&timings=nacos&speed=10&latency=1-5&loss=0&rules=hardened&actions=5:crash:1"
+        );
+        assert!(hardened
+            .simulate_command()
+            .contains(" --rules hardened --actions"));
     }
 }

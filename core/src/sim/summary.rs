@@ -35,6 +35,9 @@ pub struct Summary {
     pub converged: bool,
     /// The trace hash, hex.
     pub trace_hash: String,
+    /// The rule set of every node, as `--rules` names it (`nacos`, `hardened`, or fixes
+    /// joined by `+`).
+    pub rules: String,
 }
 
 impl Sim {
@@ -72,6 +75,7 @@ impl Sim {
             datums_min_follower,
             converged: self.converged(),
             trace_hash: alloc::format!("{:016x}", self.trace_hash()),
+            rules: self.cfg.rules.to_string(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod beat;
 mod commit;
 mod delete;
 mod election;
+mod hardened_election;
 mod publish;
 mod restart;
 mod sync;
@@ -120,6 +121,7 @@ pub(super) fn leader_peer(i: usize, term: u64) -> RaftPeer {
         leader_due_ms: 17_000,
         heartbeat_due_ms: 5_000,
         state: PeerState::Leader,
+        data_version: None,
     }
 }
 

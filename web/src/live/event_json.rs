@@ -26,6 +26,11 @@ pub fn event(v: &Value) -> Option<Event> {
             candidate_term: n("candidate_term")?,
             own_term: n("own_term")?,
         },
+        "VoteRefusedStaleData" => Event::VoteRefusedStaleData {
+            candidate: s("candidate")?,
+            candidate_version: n("candidate_version")?,
+            own_version: n("own_version")?,
+        },
         "VoteFromStranger" => Event::VoteFromStranger {
             candidate: s("candidate")?,
         },
@@ -140,15 +145,24 @@ pub(super) fn state(v: &Value) -> Option<PeerState> {
 fn step_down(v: &Value) -> Option<StepDown> {
     let o = v.as_object()?;
     let s = |k: &str| o.get(k)?.as_str().map(String::from);
-    let term = o.get("term")?.as_u64()?;
+    let term = || o.get("term")?.as_u64();
+    let z = |k: &str| o.get(k)?.as_u64().and_then(|x| usize::try_from(x).ok());
     Some(match o.get("kind")?.as_str()? {
         "GrantedVote" => StepDown::GrantedVote {
             candidate: s("candidate")?,
-            term,
+            term: term()?,
         },
         "AcceptedBeat" => StepDown::AcceptedBeat {
             leader: s("leader")?,
-            term,
+            term: term()?,
+        },
+        "RefusedStaleCandidate" => StepDown::RefusedStaleCandidate {
+            candidate: s("candidate")?,
+            term: term()?,
+        },
+        "LostMajority" => StepDown::LostMajority {
+            heard: z("heard")?,
+            majority: z("majority")?,
         },
         _ => return None,
     })
@@ -172,6 +186,11 @@ mod tests {
                 own_term: 4,
             },
             Event::VoteFromStranger { candidate: s("z") },
+            Event::VoteRefusedStaleData {
+                candidate: s("a"),
+                candidate_version: 3,
+                own_version: 5,
+            },
             Event::VoteAnswered {
                 from: s("b"),
                 vote_for: Some(s("a")),
@@ -199,6 +218,20 @@ mod tests {
                 why: StepDown::AcceptedBeat {
                     leader: s("d"),
                     term: 8,
+                },
+            },
+            Event::SteppedDown {
+                was: PeerState::Follower,
+                why: StepDown::RefusedStaleCandidate {
+                    candidate: s("e"),
+                    term: 9,
+                },
+            },
+            Event::SteppedDown {
+                was: PeerState::Leader,
+                why: StepDown::LostMajority {
+                    heard: 1,
+                    majority: 2,
                 },
             },
             Event::BeatSent { term: 9, keys: 10 },
@@ -316,9 +349,10 @@ mod tests {
             Event::CommitApplied { .. } => 22,
             Event::CommitRejected { .. } => 23,
             Event::Deleted { .. } => 24,
+            Event::VoteRefusedStaleData { .. } => 25,
         };
         let seen: std::collections::BTreeSet<usize> = all().iter().map(index).collect();
-        assert_eq!(seen, (0..25).collect());
+        assert_eq!(seen, (0..26).collect());
     }
 
     #[test]
