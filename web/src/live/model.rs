@@ -23,8 +23,6 @@ const STALE_FLIGHT_MS: f64 = 20_000.0;
 const KEEP_DONE: usize = 400;
 /// Log lines kept.
 const KEEP_LOG: usize = 2_000;
-/// Raw records kept for the export.
-pub const KEEP_RECORDS: usize = 50_000;
 
 /// The node's timings (`snapshot.config`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,6 +95,8 @@ pub enum Record {
         config: Timings,
         /// Its faults.
         faults: Faults,
+        /// The cluster's members, itself included.
+        members: Vec<String>,
     },
     /// One side of one exchange.
     Msg(MsgRecord),
@@ -161,6 +161,7 @@ impl Record {
                 datums: get(o, "datums", |v| list(v, datum_key))?.unwrap_or_default(),
                 config: get(o, "config", timings)?.unwrap_or_default(),
                 faults: get(o, "faults", |v| faults(v.as_object()?))?.unwrap_or_default(),
+                members: get(o, "members", |v| list(v, string))?.unwrap_or_default(),
             },
             "msg" => Record::Msg(MsgRecord {
                 at_ms,
@@ -312,25 +313,7 @@ pub struct MsgRecord {
 
 /// `MsgKind` from its DOM name.
 pub fn kind_of(name: &str) -> Option<MsgKind> {
-    use MsgKind::*;
-    [
-        Vote,
-        VoteReply,
-        Beat,
-        BeatReply,
-        Peer,
-        PeerReply,
-        DatumGet,
-        DatumReply,
-        Commit,
-        CommitReply,
-        Forward,
-        ForwardReply,
-        DeleteCommit,
-        DeleteCommitReply,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == name)
+    MsgKind::ALL.into_iter().find(|k| k.as_str() == name)
 }
 
 /// How the page reaches a node's stream.
@@ -342,6 +325,9 @@ pub enum Conn {
     Open,
     /// The stream dropped or never opened: reconnecting with backoff.
     Unreachable,
+    /// A member with no stream of ours (a Java node, or an address without
+    /// `/nacos-raft/v1/events`): drawn from what the watched nodes send it and hear from it.
+    NoStream,
 }
 
 impl Conn {
@@ -351,6 +337,7 @@ impl Conn {
             Conn::Connecting => "connecting",
             Conn::Open => "open",
             Conn::Unreachable => "unreachable",
+            Conn::NoStream => "none",
         }
     }
 }
@@ -382,6 +369,10 @@ pub struct LiveNode {
     offset: Option<f64>,
     /// A snapshot arrived on the current connection.
     pub synced: bool,
+    /// Its stream was open at some point (its own records, not hearsay, say where it stands).
+    pub ever_open: bool,
+    /// Page time of the newest hearsay about it (what the watched nodes heard from it).
+    heard_at: Option<f64>,
 }
 
 impl LiveNode {
@@ -399,11 +390,32 @@ impl LiveNode {
             datums: BTreeMap::new(),
             offset: None,
             synced: false,
+            ever_open: false,
+            heard_at: None,
+        }
+    }
+
+    /// Whether it is drawn from hearsay: no stream of its own ever opened, and the watched nodes
+    /// heard from it (or it was found in a member list).
+    pub fn no_stream(&self) -> bool {
+        !self.ever_open && (self.conn == Conn::NoStream || self.heard_at.is_some())
+    }
+
+    /// How its stream stands as the page shows it ([`Conn::NoStream`] for a member drawn from
+    /// hearsay, even while its address is still being tried).
+    pub fn shown_conn(&self) -> Conn {
+        if self.no_stream() {
+            Conn::NoStream
+        } else {
+            self.conn
         }
     }
 
     /// The state as the DOM spells it: DOWN when crashed or not known.
     pub fn state(&self) -> Option<PeerState> {
+        if self.no_stream() {
+            return self.peer.as_ref().map(|p| p.state);
+        }
         match self.conn {
             Conn::Open if !self.faults.crashed => self.peer.as_ref().map(|p| p.state),
             _ => None,
@@ -418,6 +430,10 @@ impl LiveNode {
     /// The leader due left at page time `now`, as a fraction of its longest value, extrapolated
     /// from the last report (None when not known).
     pub fn leader_due(&self, now: f64) -> Option<f64> {
+        // Hearsay carries no timings to extrapolate with.
+        if self.no_stream() {
+            return None;
+        }
         let p = self.peer.as_ref()?;
         let full = (self.timings.leader_timeout_ms + self.timings.random_ms).max(1) as f64;
         let left = p.leader_due_ms as f64 - (now - self.due_at);
@@ -426,6 +442,9 @@ impl LiveNode {
 
     /// The heartbeat due left at `now`, as a fraction of the beat period.
     pub fn beat_due(&self, now: f64) -> Option<f64> {
+        if self.no_stream() {
+            return None;
+        }
         let p = self.peer.as_ref()?;
         let full = self.timings.heartbeat_ms.max(1) as f64;
         let left = p.heartbeat_due_ms as f64 - (now - self.due_at);
@@ -566,8 +585,6 @@ pub struct LiveModel {
     /// Observer state: the leaders of each term, as seen.
     term_leaders: BTreeMap<u64, Vec<usize>>,
     leaders_before: usize,
-    /// Raw records for the export: (member index, page time, JSON).
-    pub records: VecDeque<(usize, f64, String)>,
     /// Records that did not parse.
     pub bad_records: u64,
     /// Gaps reported by the nodes.
@@ -599,7 +616,6 @@ impl LiveModel {
             violations: Vec::new(),
             term_leaders: BTreeMap::new(),
             leaders_before: 0,
-            records: VecDeque::new(),
             bad_records: 0,
             gaps: 0,
             started: None,
@@ -644,6 +660,7 @@ impl LiveModel {
             return;
         };
         n.conn = Conn::Open;
+        n.ever_open = true;
         n.retries = 0;
         n.synced = false;
         n.offset = None;
@@ -693,10 +710,6 @@ impl LiveModel {
             return After::Nothing;
         }
         self.started.get_or_insert(now);
-        if self.records.len() >= KEEP_RECORDS {
-            self.records.pop_front();
-        }
-        self.records.push_back((i, now, json.to_string()));
         let Some(rec) = Record::parse(json) else {
             self.bad_records += 1;
             return After::Nothing;
@@ -716,8 +729,23 @@ impl LiveModel {
                 datums,
                 config,
                 faults,
+                members,
             } => {
                 let t = self.page_time(i, at_ms, now);
+                // Members nobody watches join the ring, drawn from hearsay; the node's view of
+                // each (its `peers`) is the first hearsay.
+                for a in &members {
+                    if self.index(a).is_none() {
+                        let mut n = LiveNode::new(a.clone());
+                        n.conn = Conn::NoStream;
+                        self.nodes.push(n);
+                    }
+                }
+                for p in &peers {
+                    if let Some(j) = self.index(&p.ip) {
+                        self.hearsay(j, p.clone(), t);
+                    }
+                }
                 let n = &mut self.nodes[i];
                 let was_crashed = n.faults.crashed;
                 let had_peer = n.peer.is_some();
@@ -836,6 +864,17 @@ impl LiveModel {
             // A client's request, or a member the page does not watch: not on the ring.
             return;
         };
+        // What a member said of itself in what it sent: a vote or beat request names the
+        // sender's RaftPeer, a vote or beat answer is the answerer's.
+        if matches!(m.phase.as_str(), "received" | "answered")
+            && failed_outcome(&m.outcome).is_none()
+        {
+            if let Some(p) = said_of_itself(kind, &m.payload) {
+                if p.ip == m.from {
+                    self.hearsay(from, p, t);
+                }
+            }
+        }
         let answer = kind.is_reply();
         let key = (m.rid.clone(), answer);
         self.n += 1;
@@ -945,6 +984,18 @@ impl LiveModel {
         if ended {
             self.finish(key);
         }
+    }
+
+    /// Member `j`'s record as another node heard it at page time `t`; kept when `j` has no
+    /// stream of its own and it is the newest heard.
+    fn hearsay(&mut self, j: usize, p: RaftPeer, t: f64) {
+        let n = &mut self.nodes[j];
+        if n.ever_open || n.heard_at.is_some_and(|h| h > t) {
+            return;
+        }
+        n.heard_at = Some(t);
+        n.due_at = t;
+        n.peer = Some(p);
     }
 
     fn finish(&mut self, key: (String, bool)) {
@@ -1084,32 +1135,34 @@ impl LiveModel {
         }
         self.leaders_before = leaders.len();
     }
+}
 
-    /// The recorded session as a JSON document (the export): the nodes, then every record as
-    /// its node wrote it, with the page time it arrived.
-    pub fn export(&self, page: &str) -> String {
-        let mut s = String::from("{\n  \"format\": \"nacos-raft-live-session/1\",\n");
-        s.push_str(&format!(
-            "  \"page\": {},\n  \"nodes\": {},\n  \"messages\": {},\n  \"violations\": {},\n  \"records\": [",
-            crate::jsonfmt::quote(page),
-            serde_json::to_string(
-                &self.nodes.iter().map(|n| n.addr.clone()).collect::<Vec<_>>()
-            )
-            .unwrap_or_else(|_| "[]".into()),
-            self.msg_count,
-            serde_json::to_string(&self.violations).unwrap_or_else(|_| "[]".into()),
-        ));
-        for (k, (i, t, json)) in self.records.iter().enumerate() {
-            s.push_str(if k == 0 { "\n    " } else { ",\n    " });
-            s.push_str(&format!(
-                "{{\"node\": {}, \"page_ms\": {:.0}, \"record\": {}}}",
-                crate::jsonfmt::quote(&self.nodes[*i].addr),
-                t,
-                json
-            ));
+/// `ok` or no outcome: None; else the failure.
+fn failed_outcome(o: &Option<String>) -> Option<&str> {
+    match o.as_deref() {
+        Some("ok") | None => None,
+        Some(other) => Some(other),
+    }
+}
+
+/// The RaftPeer a message's sender wrote of itself: the vote parameter, the beat packet's
+/// `peer`, a vote or beat answer's body. A beat cut at the payload cap still names its `peer`
+/// first (the packet's first field), which is read on its own.
+fn said_of_itself(kind: MsgKind, payload: &str) -> Option<RaftPeer> {
+    match kind {
+        MsgKind::Vote | MsgKind::VoteReply | MsgKind::BeatReply => {
+            raft_peer(&serde_json::from_str(payload).ok()?)
         }
-        s.push_str("\n  ]\n}\n");
-        s
+        MsgKind::Beat => match serde_json::from_str::<Value>(payload) {
+            Ok(v) => raft_peer(v.get("peer")?),
+            Err(_) => {
+                // RaftPeer has no nested object: its text ends at the first `}`.
+                let from = payload.find("\"peer\":")? + "\"peer\":".len();
+                let end = from + payload[from..].find('}')? + 1;
+                raft_peer(&serde_json::from_str(&payload[from..end]).ok()?)
+            }
+        },
+        _ => None,
     }
 }
 
@@ -1282,7 +1335,6 @@ mod tests {
         m.apply(0, "{nope", 1_400.0);
         m.apply(0, r#"{"type":"future","seq":9}"#, 1_400.0);
         assert_eq!(m.bad_records, 1);
-        assert_eq!(m.records.len(), 7);
     }
 
     #[test]
@@ -1437,13 +1489,14 @@ mod tests {
 
     #[test]
     fn observers_see_two_leaders_and_a_falling_term() {
-        let mut m = model();
-        m.opened(0, 0.0);
-        m.opened(1, 0.0);
-        m.apply(0, &snapshot(A, "LEADER", 7, false), 1_000.0);
-        assert!(m.violations.is_empty());
-        m.apply(1, &snapshot(B, "LEADER", 7, false), 1_000.0);
-        let kinds: Vec<ViolationKind> = m.violations.iter().map(|v| v.kind).collect();
+        // Through the session, which records what the model takes (for the export).
+        let mut s = super::super::tape::Session::new(&[A.into(), B.into(), C.into()]);
+        s.opened(0, 0.0);
+        s.opened(1, 0.0);
+        s.apply(0, &snapshot(A, "LEADER", 7, false), 1_000.0);
+        assert!(s.live.violations.is_empty());
+        s.apply(1, &snapshot(B, "LEADER", 7, false), 1_000.0);
+        let kinds: Vec<ViolationKind> = s.live.violations.iter().map(|v| v.kind).collect();
         assert_eq!(
             kinds,
             [ViolationKind::TwoLeadersSameTerm, ViolationKind::TwoLeaders]
@@ -1452,15 +1505,132 @@ mod tests {
             r#"{{"type":"state","seq":2,"at_ms":1100,"peer":{},"leader":null}}"#,
             peer(B, "FOLLOWER", 5, 1000)
         );
-        m.apply(1, &st, 1_100.0);
+        s.apply(1, &st, 1_100.0);
         assert_eq!(
-            m.violations.last().unwrap().kind,
+            s.live.violations.last().unwrap().kind,
             ViolationKind::TermDecreased
         );
-        let doc = m.export("http://127.0.0.1:8080/#live=x");
+        let doc = s.export("http://127.0.0.1:8080/#live=x");
         let v: serde_json::Value = serde_json::from_str(&doc).expect("the export is JSON");
         assert_eq!(v["records"].as_array().unwrap().len(), 3);
         assert_eq!(v["records"][2]["record"]["type"], "state");
         assert_eq!(v["nodes"][1], B);
+    }
+
+    /// A Java member (no stream; its requests carry no rid header, so its receiver numbers them
+    /// `<receiver>/in-<n>`) is drawn from what the watched node hears from it: found in the
+    /// member list, its state and term from the beat it sends (also when the beat is cut at the
+    /// payload cap) and from its vote answer, newest first; marked "no stream"; its beat flies on
+    /// the ring. A watched node's own records are never overridden by hearsay.
+    #[test]
+    fn a_member_without_a_stream_is_drawn_from_what_the_others_hear() {
+        const D: &str = "127.0.0.1:8851";
+        let mut m = model();
+        m.opened(0, 0.0);
+        let snap = snapshot(A, "FOLLOWER", 3, false).replace(
+            &format!(r#""members":["{A}","{B}","{C}"]"#),
+            &format!(r#""members":["{A}","{B}","{C}","{D}"]"#),
+        );
+        let snap = snap.replace(
+            r#""peers":[]"#,
+            &format!(r#""peers":[{}]"#, peer(D, "FOLLOWER", 3, 0)),
+        );
+        m.apply(0, &snap, 1_000.0);
+        assert_eq!(m.nodes.len(), 4, "the Java member joins the ring");
+        let d = &m.nodes[3];
+        assert_eq!((d.addr.as_str(), d.shown_conn()), (D, Conn::NoStream));
+        assert_eq!((d.state(), d.term()), (Some(PeerState::Follower), 3));
+        assert_eq!(d.leader_due(1_000.0), None, "no timings to extrapolate");
+        // It wins an election and beats A: the beat names it LEADER of term 5.
+        let beat = format!(r#"{{"peer":{},"datums":[]}}"#, peer(D, "LEADER", 5, 0));
+        let beat = format!(r#""payload":{}"#, serde_json::to_string(&beat).unwrap());
+        let rec = msg("received", 2_000, "127.0.0.1:8848/in-1", "beat", D, A, "")
+            .replace(r#""payload":"p-received""#, &beat);
+        m.apply(0, &rec, 2_001.0);
+        let d = &m.nodes[3];
+        assert_eq!((d.state(), d.term()), (Some(PeerState::Leader), 5));
+        assert_eq!(m.leaders(), [3]);
+        let s = m.shown(2_100.0);
+        assert_eq!(
+            s.iter().map(|x| (x.kind, x.from, x.to)).collect::<Vec<_>>(),
+            [(MsgKind::Beat, 3, 0)]
+        );
+        // A cut beat (a big packet past the cap) still tells: term 6.
+        let cut = format!(
+            r#"{{"peer":{},"datums":[{{"key":"k","#,
+            peer(D, "LEADER", 6, 0)
+        );
+        let rec = msg("received", 2_500, "127.0.0.1:8848/in-2", "beat", D, A, "").replace(
+            r#""payload":"p-received","truncated":false"#,
+            &format!(
+                r#""payload":{},"truncated":true"#,
+                serde_json::to_string(&cut).unwrap()
+            ),
+        );
+        m.apply(0, &rec, 2_501.0);
+        assert_eq!(m.nodes[3].term(), 6);
+        // A asks it for a vote; its answer is its own record: FOLLOWER of term 7.
+        m.apply(
+            0,
+            &msg("sent", 3_000, "127.0.0.1:8848/9", "vote", A, D, ""),
+            3_001.0,
+        );
+        let reply = msg(
+            "answered",
+            3_004,
+            "127.0.0.1:8848/9",
+            "vote-reply",
+            D,
+            A,
+            r#","outcome":"ok","status":200,"granted":true"#,
+        )
+        .replace(
+            r#""payload":"p-answered""#,
+            &format!(
+                r#""payload":{}"#,
+                serde_json::to_string(&peer(D, "FOLLOWER", 7, 0)).unwrap()
+            ),
+        );
+        m.apply(0, &reply, 3_005.0);
+        assert_eq!(
+            (m.nodes[3].state(), m.nodes[3].term()),
+            (Some(PeerState::Follower), 7)
+        );
+        // An older snapshot view does not move it back.
+        let late = snap.replace(r#""at_ms":1000"#, r#""at_ms":900"#);
+        m.apply(0, &late, 3_100.0);
+        assert_eq!(m.nodes[3].term(), 7);
+        // Hearsay about a watched node whose stream is open never overrides its own records.
+        m.opened(1, 3_200.0);
+        m.apply(1, &snapshot(B, "FOLLOWER", 7, false), 3_200.0);
+        let from_b = msg("received", 3_300, "127.0.0.1:8848/in-3", "vote", B, A, "").replace(
+            r#""payload":"p-received""#,
+            &format!(
+                r#""payload":{}"#,
+                serde_json::to_string(&peer(B, "CANDIDATE", 9, 0)).unwrap()
+            ),
+        );
+        m.apply(0, &from_b, 3_301.0);
+        assert_eq!(
+            (m.nodes[1].term(), m.nodes[1].shown_conn()),
+            (7, Conn::Open)
+        );
+        // A listed address whose stream never opens (a Java node in the hash) is drawn from
+        // hearsay too, and marked so, while the page keeps trying it.
+        m.dropped(2, 3_400.0);
+        assert_eq!(m.nodes[2].shown_conn(), Conn::Unreachable);
+        let from_c = msg("received", 3_500, "127.0.0.1:8848/in-4", "vote", C, A, "").replace(
+            r#""payload":"p-received""#,
+            &format!(
+                r#""payload":{}"#,
+                serde_json::to_string(&peer(C, "CANDIDATE", 8, 0)).unwrap()
+            ),
+        );
+        m.apply(0, &from_c, 3_501.0);
+        let c = &m.nodes[2];
+        assert_eq!(
+            (c.shown_conn(), c.state(), c.term()),
+            (Conn::NoStream, Some(PeerState::Candidate), 8)
+        );
     }
 }
