@@ -29,6 +29,8 @@ const CUT_MIN_LEN: f64 = 40.0;
 /// frame: the DOM contract keeps it in the page).
 const LOG_ROWS: usize = 300;
 const HIDDEN_LOG_ROWS: usize = 40;
+/// Messages the space-time diagram shows (as the simulator's).
+const LANE_MSGS: usize = 48;
 
 /// What the inspector shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +52,8 @@ pub enum Tab {
     Inspect,
     /// Event log.
     Events,
+    /// Space-time diagram.
+    Lanes,
     /// Datum matrix and publish.
     Data,
 }
@@ -64,6 +68,8 @@ pub enum Msg {
     CheckSync(usize, u32),
     HashChanged,
     Select(Sel),
+    /// A message of the space-time diagram, by its arrival number.
+    SelectLane(u64),
     SetTab(Tab),
     ToggleLang,
     TogglePause,
@@ -375,6 +381,13 @@ impl Component for LiveApp {
                 }
                 true
             }
+            Msg::SelectLane(n) => {
+                let (m, _) = self.view_model();
+                self.sel = m
+                    .flight_by_n(n)
+                    .map_or(Sel::None, |f| Sel::Msg(f.rid.clone(), f.kind.is_reply()));
+                true
+            }
             Msg::SetTab(t) => {
                 self.tab = t;
                 true
@@ -580,6 +593,7 @@ impl Component for LiveApp {
                         <nav class="tabs" role="tablist">
                             { tab_button(Tab::Inspect, tr.tab_inspect) }
                             { tab_button(Tab::Events, tr.tab_events) }
+                            { tab_button(Tab::Lanes, tr.tab_lanes) }
                             { tab_button(Tab::Data, tr.tab_data) }
                         </nav>
                         <div class="panel" hidden={self.tab != Tab::Inspect}>
@@ -587,6 +601,9 @@ impl Component for LiveApp {
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Events}>
                             { event_log(self.lang, m, if self.tab == Tab::Events { LOG_ROWS } else { HIDDEN_LOG_ROWS }) }
+                        </div>
+                        <div class="panel" hidden={self.tab != Tab::Lanes}>
+                            if self.tab == Tab::Lanes { { self.lanes_view(ctx, m, now) } }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Data}>
                             { self.data_view(ctx, m) }
@@ -718,6 +735,36 @@ fn translate(x: f64, y: f64) -> String {
 }
 
 impl LiveApp {
+    /// The simulator's space-time diagram, fed by the streams.
+    fn lanes_view(&self, ctx: &Context<Self>, m: &LiveModel, now: f64) -> Html {
+        let (times, lanes) = m.lanes(now, LANE_MSGS);
+        let sel = match &self.sel {
+            Sel::Msg(rid, answer) => lanes
+                .iter()
+                .find(|l| {
+                    m.flight_by_n(l.id)
+                        .is_some_and(|f| f.rid == *rid && f.kind.is_reply() == *answer)
+                })
+                .map(|l| l.id),
+            _ => None,
+        };
+        let onclick = ctx.link().callback(|e: MouseEvent| {
+            match dom::closest(e.as_ref(), "[data-msg-id]")
+                .and_then(|el| el.get_attribute("data-msg-id"))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                Some(n) => Msg::SelectLane(n),
+                None => Msg::Select(Sel::None),
+            }
+        });
+        html! {
+            <div class="lanes-view">
+                <p class="small">{ self.lang.tr().lanes_hint }</p>
+                { crate::app::panels::spacetime(m.nodes.len(), &times, &lanes, sel, onclick) }
+            </div>
+        }
+    }
+
     /// The scrubber of the paused page: a slider over the recorded session (page time of
     /// arrival, from the oldest input kept to the newest), and "Live" back to now.
     fn scrubber(&self, ctx: &Context<Self>, at: f64) -> Html {

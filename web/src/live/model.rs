@@ -9,7 +9,8 @@
 //! nodes whose clocks disagree still line up; a request and its answer are ordered by their
 //! pairing (an answer never lands before its request left, whatever the clocks say).
 
-use nacos_raft_core::sim::{Violation, ViolationKind};
+use crate::layout::Lane;
+use nacos_raft_core::sim::{Fate as TraceFate, Violation, ViolationKind};
 use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
@@ -1064,6 +1065,72 @@ impl LiveModel {
         out
     }
 
+    /// The flight a space-time diagram row names (its arrival number [`Flight::n`]).
+    pub fn flight_by_n(&self, n: u64) -> Option<&Flight> {
+        self.flights.values().find(|f| f.n == n)
+    }
+
+    /// The space-time diagram (the simulator's Lanes view) of the latest `max` messages that
+    /// left by page time `now`: rows are the distinct ms (since the first record) at which one
+    /// left or arrived. An answer leaves when its request arrived, whatever the clocks say (the
+    /// pairing orders them); every failure is drawn as one (its kind is in the inspector).
+    pub fn lanes(&self, now: f64, max: usize) -> (Vec<u64>, Vec<Lane>) {
+        let base = self.started.unwrap_or(0.0);
+        let ms = |t: f64| (t - base).max(0.0).round() as u64;
+        let mut chosen: Vec<(f64, Option<f64>, &Flight)> = self
+            .flights
+            .iter()
+            .map(|(key, f)| {
+                let start = if key.1 {
+                    self.flights
+                        .get(&(key.0.clone(), false))
+                        .and_then(|r| r.end)
+                        .map_or(f.start, |e| e.max(f.start))
+                } else {
+                    f.start
+                };
+                (start, f.end.map(|e| e.max(start)), f)
+            })
+            .filter(|x| x.0 <= now)
+            .collect();
+        chosen.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.n.cmp(&b.2.n)));
+        let chosen = &chosen[chosen.len().saturating_sub(max)..];
+        let mut times: Vec<u64> = Vec::with_capacity(chosen.len() * 2);
+        for (start, end, _) in chosen {
+            times.push(ms(*start));
+            times.push(ms(end.unwrap_or(now).min(now)));
+        }
+        times.sort_unstable();
+        times.dedup();
+        let row = |t: f64| times.partition_point(|x| *x < ms(t));
+        let lanes = chosen
+            .iter()
+            .map(|(start, end, f)| {
+                let arrived = end.is_some_and(|e| e <= now);
+                let failed = match &f.fate {
+                    Fate::Failed(o) if arrived => Some(match o.as_str() {
+                        "cut" => TraceFate::Cut,
+                        "refused" => TraceFate::Refused,
+                        _ => TraceFate::Lost,
+                    }),
+                    _ => None,
+                };
+                Lane {
+                    id: f.n,
+                    kind: f.kind,
+                    from: f.from,
+                    to: f.to,
+                    sent_row: row(*start),
+                    end_row: row(end.unwrap_or(now).min(now)),
+                    flying: !arrived,
+                    failed,
+                    granted: f.granted,
+                }
+            })
+            .collect();
+        (times, lanes)
+    }
+
     /// Recent messages, newest first (the inspector's list).
     pub fn recent(&self, max: usize) -> Vec<&Flight> {
         let mut v: Vec<&Flight> = self.flights.values().collect();
@@ -1632,5 +1699,87 @@ mod tests {
             (c.shown_conn(), c.state(), c.term()),
             (Conn::NoStream, Some(PeerState::Candidate), 8)
         );
+    }
+
+    /// The Lanes view fed by the streams: the latest messages in order, the answer leaving
+    /// where its request arrived although the answerer's clock runs 300 ms behind, a message
+    /// still flying ends at now, a failure once known; rows clicked back to their flight.
+    #[test]
+    fn lanes_draw_the_latest_exchanges_in_pairing_order() {
+        let mut m = model();
+        m.apply(0, &msg("sent", 10_000, "a/1", "vote", A, B, ""), 1_000.0);
+        m.apply(1, &msg("received", 9_702, "a/1", "vote", A, B, ""), 1_005.0);
+        m.apply(
+            1,
+            &msg(
+                "replied",
+                9_703,
+                "a/1",
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","granted":true"#,
+            ),
+            1_006.0,
+        );
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_008,
+                "a/1",
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","granted":true,"sent_ms":10000"#,
+            ),
+            1_008.0,
+        );
+        m.apply(0, &msg("sent", 10_100, "a/2", "beat", A, C, ""), 1_100.0);
+        m.apply(0, &msg("sent", 10_200, "a/3", "beat", A, B, ""), 1_200.0);
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_300,
+                "a/3",
+                "beat-reply",
+                B,
+                A,
+                r#","outcome":"timeout","sent_ms":10200"#,
+            ),
+            1_300.0,
+        );
+        let (times, lanes) = m.lanes(1_400.0, 10);
+        let got: Vec<(MsgKind, usize, usize, bool, bool)> = lanes
+            .iter()
+            .map(|l| (l.kind, l.from, l.to, l.flying, l.failed.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (MsgKind::Vote, 0, 1, false, false),
+                (MsgKind::VoteReply, 1, 0, false, false),
+                (MsgKind::Beat, 0, 2, true, false),
+                (MsgKind::Beat, 0, 1, false, true),
+            ]
+        );
+        let (rq, an) = (&lanes[0], &lanes[1]);
+        assert!(
+            an.sent_row >= rq.end_row,
+            "the answer leaves after its request arrived"
+        );
+        assert!(rq.end_row > rq.sent_row && an.end_row > an.sent_row);
+        assert_eq!(times[lanes[2].end_row], 400, "flying: ends at now");
+        assert_eq!(lanes[1].granted, Some(true));
+        assert_eq!(
+            m.flight_by_n(lanes[3].id).map(|f| f.rid.as_str()),
+            Some("a/3")
+        );
+        // Only the latest `max`, and only what had left by `now`.
+        let (_, last) = m.lanes(1_400.0, 2);
+        assert_eq!(last.len(), 2);
+        assert_eq!(last[0].to, 2);
+        assert_eq!(m.lanes(1_050.0, 10).1.len(), 2);
     }
 }
