@@ -137,6 +137,9 @@ pub struct LiveApp {
     port: String,
     via: String,
     cut_line: Option<((f64, f64), (f64, f64))>,
+    /// When the current frame's work started (for `window.__nacosRaftFrames`, read by
+    /// `make bench-live`).
+    frame_start: Option<f64>,
 }
 
 impl LiveApp {
@@ -286,6 +289,7 @@ impl Component for LiveApp {
             port: "9000".into(),
             via: String::new(),
             cut_line: None,
+            frame_start: None,
         };
         match hash::addresses(&dom::hash()) {
             Ok(a) if !a.is_empty() => {
@@ -305,6 +309,9 @@ impl Component for LiveApp {
         match msg {
             Msg::Frame => {
                 self.now = net::wall_ms();
+                if self.frozen.is_none() {
+                    self.frame_start = Some(dom::now_ms());
+                }
                 if self.now - self.last_prune > PRUNE_EVERY_MS {
                     self.last_prune = self.now;
                     self.session.prune(self.now);
@@ -540,6 +547,12 @@ impl Component for LiveApp {
         }
     }
 
+    fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
+        if let Some(s) = self.frame_start.take() {
+            dom::record_frame(dom::now_ms() - s);
+        }
+    }
+
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let tr = self.lang.tr();
@@ -606,7 +619,9 @@ impl Component for LiveApp {
                             if self.tab == Tab::Lanes { { self.lanes_view(ctx, m, now) } }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Data}>
-                            { self.data_view(ctx, m) }
+                            // Built only while shown: a matrix of every key on every node each
+                            // frame would cost more than the ring under a write load.
+                            if self.tab == Tab::Data { { self.data_view(ctx, m) } }
                         </div>
                     </aside>
                 </main>
