@@ -29,6 +29,8 @@ const CUT_MIN_LEN: f64 = 40.0;
 /// frame: the DOM contract keeps it in the page).
 const LOG_ROWS: usize = 300;
 const HIDDEN_LOG_ROWS: usize = 40;
+/// The ring draws one message per this fraction of a link per direction and kind.
+const THIN_GAP: f64 = 0.12;
 /// Messages the space-time diagram shows (as the simulator's).
 const LANE_MSGS: usize = 48;
 
@@ -956,7 +958,11 @@ impl LiveApp {
         });
 
         let size = (r * 0.24).clamp(8.0, 14.0);
-        let shown = m.shown(now);
+        let keep = match &self.sel {
+            Sel::Msg(rid, answer) => Some((rid.clone(), *answer)),
+            _ => None,
+        };
+        let shown = LiveModel::thin(m.shown(now), THIN_GAP, keep.as_ref());
         let msgs = shown.iter().filter(|s| s.from < n && s.to < n).map(|s| {
             let (from, to) = (pos[s.from], pos[s.to]);
             let (x, y) = along(from, to, s.progress.clamp(0.0, 1.0), r);

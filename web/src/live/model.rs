@@ -1131,6 +1131,33 @@ impl LiveModel {
         (times, lanes)
     }
 
+    /// What the ring draws of [`LiveModel::shown`]: on each link, per direction, kind and
+    /// outcome, one message per `gap` of the way (the one furthest along; `keep` always stays).
+    /// Under a write load a link carries a commit every few ms, each drawn for at least
+    /// [`MIN_FLIGHT_MS`]: dozens of glyphs on one spot, which cost frames and show nothing more
+    /// (every one of them is in the Lanes view and the inspector's list).
+    pub fn thin(mut v: Vec<Shown>, gap: f64, keep: Option<&(String, bool)>) -> Vec<Shown> {
+        v.sort_by(|a, b| {
+            (a.from, a.to, a.kind, a.failed)
+                .cmp(&(b.from, b.to, b.kind, b.failed))
+                .then(b.progress.total_cmp(&a.progress))
+        });
+        let mut out: Vec<Shown> = Vec::with_capacity(v.len());
+        let mut last: Option<((usize, usize, MsgKind, bool), f64)> = None;
+        for s in v {
+            let group = (s.from, s.to, s.kind, s.failed);
+            let crowded = matches!(last, Some((g, p)) if g == group && p - s.progress < gap);
+            if crowded && keep != Some(&s.key) {
+                continue;
+            }
+            if !crowded {
+                last = Some((group, s.progress));
+            }
+            out.push(s);
+        }
+        out
+    }
+
     /// Recent messages, newest first (the inspector's list).
     pub fn recent(&self, max: usize) -> Vec<&Flight> {
         let mut v: Vec<&Flight> = self.flights.values().collect();
@@ -1781,5 +1808,55 @@ mod tests {
         assert_eq!(last.len(), 2);
         assert_eq!(last[0].to, 2);
         assert_eq!(m.lanes(1_050.0, 10).1.len(), 2);
+    }
+
+    /// Thinning keeps one glyph per gap of a link per direction, kind and outcome, the one
+    /// furthest along, and always the selected one.
+    #[test]
+    fn a_crowded_link_is_drawn_thinned() {
+        let sh =
+            |rid: &str, from: usize, to: usize, kind: MsgKind, progress: f64, failed: bool| Shown {
+                key: (rid.to_string(), kind.is_reply()),
+                kind,
+                from,
+                to,
+                progress,
+                failed,
+                granted: None,
+                status: 0,
+            };
+        let mut v = Vec::new();
+        // 20 commits 0 → 1, 0.02 apart: 0.39 .. 0.01.
+        for k in 0..20 {
+            v.push(sh(
+                &format!("c{k}"),
+                0,
+                1,
+                MsgKind::Commit,
+                0.01 + 0.02 * k as f64,
+                false,
+            ));
+        }
+        v.push(sh("r", 1, 0, MsgKind::CommitReply, 0.2, false));
+        v.push(sh("b", 0, 1, MsgKind::Beat, 0.2, false));
+        v.push(sh("x", 0, 1, MsgKind::Commit, 0.2, true));
+        let keep = ("c3".to_string(), false);
+        let t = LiveModel::thin(v, 0.09, Some(&keep));
+        let commits: Vec<f64> = t
+            .iter()
+            .filter(|s| s.kind == MsgKind::Commit && !s.failed)
+            .map(|s| (s.progress * 100.0).round())
+            .collect();
+        assert_eq!(
+            commits,
+            [39.0, 29.0, 19.0, 9.0, 7.0],
+            "one per 0.09 (5 steps of 0.02), and the selected c3"
+        );
+        assert_eq!(
+            t.len(),
+            5 + 3,
+            "other kinds, directions and outcomes are their own groups"
+        );
+        assert_eq!(LiveModel::thin(Vec::new(), 0.1, None), Vec::new());
     }
 }
