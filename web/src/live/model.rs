@@ -1612,7 +1612,7 @@ mod tests {
     }
 
     /// A Java member (no stream; its requests carry no rid header, so its receiver numbers them
-    /// `<receiver>/in-<n>`) is drawn from what the watched node hears from it: found in the
+    /// `<sender>/in-<receiver>-<n>`) is drawn from what the watched node hears from it: found in the
     /// member list, its state and term from the beat it sends (also when the beat is cut at the
     /// payload cap) and from its vote answer, newest first; marked "no stream"; its beat flies on
     /// the ring. A watched node's own records are never overridden by hearsay.
@@ -1638,8 +1638,16 @@ mod tests {
         // It wins an election and beats A: the beat names it LEADER of term 5.
         let beat = format!(r#"{{"peer":{},"datums":[]}}"#, peer(D, "LEADER", 5, 0));
         let beat = format!(r#""payload":{}"#, serde_json::to_string(&beat).unwrap());
-        let rec = msg("received", 2_000, "127.0.0.1:8848/in-1", "beat", D, A, "")
-            .replace(r#""payload":"p-received""#, &beat);
+        let rec = msg(
+            "received",
+            2_000,
+            "127.0.0.1:8851/in-127.0.0.1:8848-1",
+            "beat",
+            D,
+            A,
+            "",
+        )
+        .replace(r#""payload":"p-received""#, &beat);
         m.apply(0, &rec, 2_001.0);
         let d = &m.nodes[3];
         assert_eq!((d.state(), d.term()), (Some(PeerState::Leader), 5));
@@ -1654,7 +1662,16 @@ mod tests {
             r#"{{"peer":{},"datums":[{{"key":"k","#,
             peer(D, "LEADER", 6, 0)
         );
-        let rec = msg("received", 2_500, "127.0.0.1:8848/in-2", "beat", D, A, "").replace(
+        let rec = msg(
+            "received",
+            2_500,
+            "127.0.0.1:8851/in-127.0.0.1:8848-2",
+            "beat",
+            D,
+            A,
+            "",
+        )
+        .replace(
             r#""payload":"p-received","truncated":false"#,
             &format!(
                 r#""payload":{},"truncated":true"#,
@@ -1697,7 +1714,16 @@ mod tests {
         // Hearsay about a watched node whose stream is open never overrides its own records.
         m.opened(1, 3_200.0);
         m.apply(1, &snapshot(B, "FOLLOWER", 7, false), 3_200.0);
-        let from_b = msg("received", 3_300, "127.0.0.1:8848/in-3", "vote", B, A, "").replace(
+        let from_b = msg(
+            "received",
+            3_300,
+            "127.0.0.1:8849/in-127.0.0.1:8848-3",
+            "vote",
+            B,
+            A,
+            "",
+        )
+        .replace(
             r#""payload":"p-received""#,
             &format!(
                 r#""payload":{}"#,
@@ -1713,7 +1739,16 @@ mod tests {
         // hearsay too, and marked so, while the page keeps trying it.
         m.dropped(2, 3_400.0);
         assert_eq!(m.nodes[2].shown_conn(), Conn::Unreachable);
-        let from_c = msg("received", 3_500, "127.0.0.1:8848/in-4", "vote", C, A, "").replace(
+        let from_c = msg(
+            "received",
+            3_500,
+            "127.0.0.1:8850/in-127.0.0.1:8848-4",
+            "vote",
+            C,
+            A,
+            "",
+        )
+        .replace(
             r#""payload":"p-received""#,
             &format!(
                 r#""payload":{}"#,
@@ -1858,5 +1893,18 @@ mod tests {
             "other kinds, directions and outcomes are their own groups"
         );
         assert_eq!(LiveModel::thin(Vec::new(), 0.1, None), Vec::new());
+    }
+
+    /// Every kind reads back from its DOM name, and no two share one.
+    #[test]
+    fn every_kind_reads_from_its_name() {
+        for k in MsgKind::ALL {
+            assert_eq!(kind_of(k.as_str()), Some(k));
+        }
+        let mut names: Vec<&str> = MsgKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MsgKind::ALL.len());
+        assert_eq!(kind_of("gossip"), None);
     }
 }
