@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-vs-etcd campaign chaos partition-test
+.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-live bench-vs-etcd campaign chaos partition-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ bench-naming: ## naming API registrations/s and list reads/s vs the raw datum pa
 
 bench-web: ## frame time and size of the release build
 	@bash scripts/bench-web.sh
+
+bench-live: ## live mode's cost: writes with two viewers vs none, page frame time on 5 live nodes at 100 writes/s
+	@bash scripts/bench-live.sh
 
 bench-vs-etcd: ## real nodes vs etcd 3.4 side by side: writes/s, p50/p99, failover (installs etcd-server, wrk)
 	@bash scripts/bench-vs-etcd.sh

@@ -174,6 +174,44 @@ test('live: pause freezes the view while the cluster goes on, export saves the r
   await until('the view to move again', async () => (await count()) > doc.messages, 5_000);
 });
 
+test('live: paused, the scrubber replays the recorded session (ring, log, Lanes); Live jumps back to now', async () => {
+  const count = async () => Number(await page.getAttribute('[data-testid=live-msg-count]', 'data-count'));
+  const scrub = (v) => page.$eval('[data-testid=live-scrub]', (e, v) => {
+    e.value = String(v);
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  }, v);
+  const bound = async (name) => Number(await page.getAttribute('[data-testid=live-scrub]', name));
+  await page.click('[data-testid=play]');
+  await page.waitForSelector('[data-testid=live-scrub]');
+  const frozen = await count();
+  const logLines = () => page.locator('[data-testid=event-log] li').count();
+  const frozenLog = await logLines();
+  // One second into the recording: fewer messages and log lines than at the pause.
+  await scrub((await bound('min')) + 1_000);
+  const early = await count();
+  assert.ok(early < frozen, `scrubbed back: ${early} < ${frozen} messages`);
+  assert.ok(Number(await page.getAttribute('[data-testid=live-scrub]', 'data-at-ms')) <= 1_100);
+  assert.ok((await logLines()) <= frozenLog);
+  assert.equal(await page.locator('[data-node]').count(), 3);
+  // Forward past the pause (the cluster went on and was recorded): more than at the pause.
+  await page.waitForTimeout(1_000);
+  await scrub(await bound('max'));
+  await scrub(await bound('max'));
+  assert.ok((await count()) > frozen, 'recorded while paused, reached by scrubbing forward');
+  // The Lanes view at the scrubbed instant: the latest exchanges; a click selects one.
+  await page.click('[data-tab=lanes]');
+  await page.waitForSelector('[data-testid=spacetime] [data-st-kind="beat"]', { state: 'attached', timeout: 3_000 });
+  await page.$eval('[data-testid=spacetime] [data-st-kind="beat"] .st-hit', (e) => e.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+  await page.waitForSelector('[data-testid=spacetime] .st-msg.selected', { state: 'attached', timeout: 3_000 });
+  await page.screenshot({ path: path.join(artifacts, 'live-lanes.png') });
+  await page.click('[data-tab=inspect]');
+  await page.waitForSelector('[data-testid=live-msg] [data-testid=live-msg-side][data-kind="beat"]');
+  await page.click('[data-testid=live-now]');
+  assert.equal(await page.getAttribute('[data-testid=play]', 'data-playing'), 'true', 'Live plays again');
+  assert.equal(await page.locator('[data-testid=live-scrub]').count(), 0);
+  await until('the view at now', async () => (await count()) > frozen, 5_000);
+});
+
 test('live: the Connect dialog remembers the addresses and refuses a bad one', async () => {
   // From the simulation: Live… opens the dialog, prefilled with the last cluster.
   const p2 = await browser.context.newPage();

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[bench-web] trunk build --release"
-trunk build --release >/tmp/nacos-raft-trunk.log 2>&1 || { cat /tmp/nacos-raft-trunk.log; exit 1; }
+trunk build --release >/tmp/nacos-raft-trunk-bench.log 2>&1 || { cat /tmp/nacos-raft-trunk-bench.log; exit 1; }
 
 total=0
 printf '%-48s %10s %10s\n' file bytes gzip-9

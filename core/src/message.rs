@@ -204,6 +204,24 @@ pub enum MsgKind {
 }
 
 impl MsgKind {
+    /// Every kind, requests before their answers (readers of the DOM names look them up here).
+    pub const ALL: [MsgKind; 14] = [
+        MsgKind::Vote,
+        MsgKind::VoteReply,
+        MsgKind::Beat,
+        MsgKind::BeatReply,
+        MsgKind::Peer,
+        MsgKind::PeerReply,
+        MsgKind::DatumGet,
+        MsgKind::DatumReply,
+        MsgKind::Commit,
+        MsgKind::CommitReply,
+        MsgKind::Forward,
+        MsgKind::ForwardReply,
+        MsgKind::DeleteCommit,
+        MsgKind::DeleteCommitReply,
+    ];
+
     /// The DOM / trace name (`vote`, `vote-reply`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -159,9 +159,12 @@ impl Live {
         })
     }
 
+    /// The id of a request that came without one (a Java member's, a client's): the receiver
+    /// names itself too, since two receivers of the same sender count on their own and the page
+    /// pairs records of every stream by this id.
     fn in_rid(&self, from: &str) -> String {
         let n = self.0.next_in.fetch_add(1, Ordering::Relaxed);
-        format!("{from}/in-{n}")
+        format!("{from}/in-{}-{n}", self.0.me)
     }
 }
 

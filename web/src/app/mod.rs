@@ -14,7 +14,7 @@ mod component;
 #[cfg(target_arch = "wasm32")]
 pub mod dom;
 #[cfg(target_arch = "wasm32")]
-mod panels;
+pub(crate) mod panels;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod ring;
 #[cfg(target_arch = "wasm32")]

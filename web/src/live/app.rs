@@ -6,6 +6,7 @@
 use super::hash;
 use super::model::{Conn, Fate, LiveModel, LogItem, Note};
 use super::net::{self, Stream};
+use super::tape::Session;
 use super::texts::{self, LiveTr};
 use crate::app::dom;
 use crate::app::ring::{kind_class, msg_shape};
@@ -28,6 +29,10 @@ const CUT_MIN_LEN: f64 = 40.0;
 /// frame: the DOM contract keeps it in the page).
 const LOG_ROWS: usize = 300;
 const HIDDEN_LOG_ROWS: usize = 40;
+/// The ring draws one message per this fraction of a link per direction and kind.
+const THIN_GAP: f64 = 0.12;
+/// Messages the space-time diagram shows (as the simulator's).
+const LANE_MSGS: usize = 48;
 
 /// What the inspector shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +54,8 @@ pub enum Tab {
     Inspect,
     /// Event log.
     Events,
+    /// Space-time diagram.
+    Lanes,
     /// Datum matrix and publish.
     Data,
 }
@@ -63,9 +70,15 @@ pub enum Msg {
     CheckSync(usize, u32),
     HashChanged,
     Select(Sel),
+    /// A message of the space-time diagram, by its arrival number.
+    SelectLane(u64),
     SetTab(Tab),
     ToggleLang,
     TogglePause,
+    /// Show the recorded session at this page time (pauses).
+    Scrub(f64),
+    /// Back to now.
+    GoLive,
     Export,
     Fault(usize, String),
     FaultDone(String, net::Answer),
@@ -96,8 +109,9 @@ pub enum Field {
 
 /// The live page.
 pub struct LiveApp {
-    model: LiveModel,
-    /// The view while paused: the model and the page time it froze at.
+    /// The model now, and the tape of what built it (scrubbing, export).
+    session: Session,
+    /// The view while paused: the model at the scrubbed instant, and that page time.
     frozen: Option<(LiveModel, f64)>,
     streams: Vec<Option<Stream>>,
     /// Per node, a generation: events of a replaced stream are ignored.
@@ -125,13 +139,16 @@ pub struct LiveApp {
     port: String,
     via: String,
     cut_line: Option<((f64, f64), (f64, f64))>,
+    /// When the current frame's work started (for `window.__nacosRaftFrames`, read by
+    /// `make bench-live`).
+    frame_start: Option<f64>,
 }
 
 impl LiveApp {
     fn connect_all(&mut self, ctx: &Context<Self>, addrs: &[String]) {
         self.streams.clear();
         self.timers.clear();
-        self.model = LiveModel::new(addrs);
+        self.session = Session::new(addrs);
         self.frozen = None;
         self.sel = Sel::None;
         self.gens = vec![0; addrs.len()];
@@ -150,10 +167,10 @@ impl LiveApp {
     fn open(&mut self, ctx: &Context<Self>, i: usize) {
         self.gens[i] = self.gens[i].wrapping_add(1);
         let g = self.gens[i];
-        self.model.connecting(i);
+        self.session.connecting(i, net::wall_ms());
         let (l1, l2, l3) = (ctx.link().clone(), ctx.link().clone(), ctx.link().clone());
         let s = Stream::open(
-            &self.model.nodes[i].addr,
+            &self.session.live.nodes[i].addr,
             move || l1.send_message(Msg::Opened(i, g)),
             move |r| l2.send_message(Msg::Record(i, g, r)),
             move || l3.send_message(Msg::Dropped(i, g)),
@@ -186,14 +203,14 @@ impl LiveApp {
     }
 
     fn fault_url(&self, i: usize, action: &str) -> Option<String> {
-        let n = self.model.nodes.get(i)?;
+        let n = self.session.live.nodes.get(i)?;
         Some(format!("http://{}/nacos-raft/v1/faults/{action}", n.addr))
     }
 
     fn view_model(&self) -> (&LiveModel, f64) {
         match &self.frozen {
             Some((m, t)) => (m, *t),
-            None => (&self.model, self.now),
+            None => (&self.session.live, self.now),
         }
     }
 }
@@ -249,7 +266,7 @@ impl Component for LiveApp {
         });
         let remembered = net::stored_addrs().unwrap_or_else(|| hash::DEFAULT_ADDRS.to_string());
         let mut app = LiveApp {
-            model: LiveModel::new(&[]),
+            session: Session::new(&[]),
             frozen: None,
             streams: Vec::new(),
             gens: Vec::new(),
@@ -274,6 +291,7 @@ impl Component for LiveApp {
             port: "9000".into(),
             via: String::new(),
             cut_line: None,
+            frame_start: None,
         };
         match hash::addresses(&dom::hash()) {
             Ok(a) if !a.is_empty() => {
@@ -293,28 +311,31 @@ impl Component for LiveApp {
         match msg {
             Msg::Frame => {
                 self.now = net::wall_ms();
+                if self.frozen.is_none() {
+                    self.frame_start = Some(dom::now_ms());
+                }
                 if self.now - self.last_prune > PRUNE_EVERY_MS {
                     self.last_prune = self.now;
-                    self.model.prune(self.now);
+                    self.session.prune(self.now);
                 }
                 self.frozen.is_none()
             }
             Msg::Opened(i, g) => {
                 if self.gens.get(i) == Some(&g) {
-                    self.model.opened(i, net::wall_ms());
+                    self.session.opened(i, net::wall_ms());
                 }
                 false
             }
             Msg::Record(i, g, r) => {
                 if self.gens.get(i) == Some(&g)
-                    && self.model.apply(i, &r, net::wall_ms()) == super::model::After::Resync
+                    && self.session.apply(i, &r, net::wall_ms()) == super::model::After::Resync
                 {
                     self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
                 }
                 false
             }
             Msg::CheckSync(i, g) => {
-                if self.gens.get(i) == Some(&g) && !self.model.nodes[i].synced {
+                if self.gens.get(i) == Some(&g) && !self.session.live.nodes[i].synced {
                     self.streams[i] = None;
                     self.open(ctx, i);
                 }
@@ -325,7 +346,7 @@ impl Component for LiveApp {
                     return false;
                 }
                 self.streams[i] = None;
-                let tries = self.model.dropped(i, net::wall_ms());
+                let tries = self.session.dropped(i, net::wall_ms());
                 // Backoff: 0.5 s, 1 s, 2 s ... at most 8 s.
                 let delay = (500u32 << tries.saturating_sub(1).min(4)).min(8_000);
                 self.later(ctx, i, delay, Msg::Reconnect(i, g));
@@ -345,8 +366,10 @@ impl Component for LiveApp {
                 }
                 match hash::addresses(&h) {
                     Ok(a) if !a.is_empty() => {
-                        let same = a.len() == self.model.nodes.len()
-                            && a.iter().zip(&self.model.nodes).all(|(x, n)| *x == n.addr);
+                        let same = a.len() == self.session.live.nodes.len()
+                            && a.iter()
+                                .zip(&self.session.live.nodes)
+                                .all(|(x, n)| *x == n.addr);
                         if !same {
                             self.addrs_text = a.join(",");
                             self.connect_all(ctx, &a);
@@ -367,6 +390,13 @@ impl Component for LiveApp {
                 }
                 true
             }
+            Msg::SelectLane(n) => {
+                let (m, _) = self.view_model();
+                self.sel = m
+                    .flight_by_n(n)
+                    .map_or(Sel::None, |f| Sel::Msg(f.rid.clone(), f.kind.is_reply()));
+                true
+            }
             Msg::SetTab(t) => {
                 self.tab = t;
                 true
@@ -379,14 +409,24 @@ impl Component for LiveApp {
             Msg::TogglePause => {
                 self.frozen = match self.frozen.take() {
                     Some(_) => None,
-                    None => Some((self.model.clone(), self.now)),
+                    None => Some((self.session.live.clone(), self.now)),
                 };
+                true
+            }
+            Msg::Scrub(t) => {
+                // Never past the newest input: the view is what was recorded.
+                let t = t.min(self.session.end().unwrap_or(self.now));
+                self.frozen = Some((self.session.at(t), t));
+                true
+            }
+            Msg::GoLive => {
+                self.frozen = None;
                 true
             }
             Msg::Export => {
                 let page = dom::href_without_hash() + "#" + &dom::hash();
                 let name = format!("nacos-raft-live-{}.json", self.now as u64);
-                dom::download(&name, "application/json", &self.model.export(&page));
+                dom::download(&name, "application/json", &self.session.export(&page));
                 false
             }
             Msg::Fault(i, action) => {
@@ -394,7 +434,7 @@ impl Component for LiveApp {
                     return false;
                 };
                 let link = ctx.link().clone();
-                let who = self.model.nodes[i].addr.clone();
+                let who = self.session.live.nodes[i].addr.clone();
                 net::post(url, move |a| link.send_message(Msg::FaultDone(who, a)));
                 false
             }
@@ -448,7 +488,7 @@ impl Component for LiveApp {
                 false
             }
             Msg::Escape => {
-                if self.dialog && !self.model.nodes.is_empty() {
+                if self.dialog && !self.session.live.nodes.is_empty() {
                     self.dialog = false;
                 } else {
                     self.sel = Sel::None;
@@ -493,9 +533,9 @@ impl Component for LiveApp {
                 };
                 let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
                 if len >= CUT_MIN_LEN {
-                    let n = self.model.nodes.len();
+                    let n = self.session.live.nodes.len();
                     for (x, y) in crate::layout::links_crossed(n, a, b) {
-                        let peer = self.model.nodes[y].addr.clone();
+                        let peer = self.session.live.nodes[y].addr.clone();
                         ctx.link()
                             .send_message(Msg::Fault(x, format!("cut?peer={peer}&dir=both")));
                     }
@@ -506,6 +546,12 @@ impl Component for LiveApp {
                 self.toast = None;
                 true
             }
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
+        if let Some(s) = self.frame_start.take() {
+            dom::record_frame(dom::now_ms() - s);
         }
     }
 
@@ -553,6 +599,7 @@ impl Component for LiveApp {
                         </div>
                         if paused {
                             <div class="flash" data-testid="live-frozen">{ t.frozen }</div>
+                            { self.scrubber(ctx, now) }
                         }
                         { self.ring(ctx, m, now) }
                         { safety(self.lang, m) }
@@ -561,6 +608,7 @@ impl Component for LiveApp {
                         <nav class="tabs" role="tablist">
                             { tab_button(Tab::Inspect, tr.tab_inspect) }
                             { tab_button(Tab::Events, tr.tab_events) }
+                            { tab_button(Tab::Lanes, tr.tab_lanes) }
                             { tab_button(Tab::Data, tr.tab_data) }
                         </nav>
                         <div class="panel" hidden={self.tab != Tab::Inspect}>
@@ -569,8 +617,13 @@ impl Component for LiveApp {
                         <div class="panel" hidden={self.tab != Tab::Events}>
                             { event_log(self.lang, m, if self.tab == Tab::Events { LOG_ROWS } else { HIDDEN_LOG_ROWS }) }
                         </div>
+                        <div class="panel" hidden={self.tab != Tab::Lanes}>
+                            if self.tab == Tab::Lanes { { self.lanes_view(ctx, m, now) } }
+                        </div>
                         <div class="panel" hidden={self.tab != Tab::Data}>
-                            { self.data_view(ctx, m) }
+                            // Built only while shown: a matrix of every key on every node each
+                            // frame would cost more than the ring under a write load.
+                            if self.tab == Tab::Data { { self.data_view(ctx, m) } }
                         </div>
                     </aside>
                 </main>
@@ -699,6 +752,71 @@ fn translate(x: f64, y: f64) -> String {
 }
 
 impl LiveApp {
+    /// The simulator's space-time diagram, fed by the streams.
+    fn lanes_view(&self, ctx: &Context<Self>, m: &LiveModel, now: f64) -> Html {
+        let (times, lanes) = m.lanes(now, LANE_MSGS);
+        let sel = match &self.sel {
+            Sel::Msg(rid, answer) => lanes
+                .iter()
+                .find(|l| {
+                    m.flight_by_n(l.id)
+                        .is_some_and(|f| f.rid == *rid && f.kind.is_reply() == *answer)
+                })
+                .map(|l| l.id),
+            _ => None,
+        };
+        let onclick = ctx.link().callback(|e: MouseEvent| {
+            match dom::closest(e.as_ref(), "[data-msg-id]")
+                .and_then(|el| el.get_attribute("data-msg-id"))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                Some(n) => Msg::SelectLane(n),
+                None => Msg::Select(Sel::None),
+            }
+        });
+        html! {
+            <div class="lanes-view">
+                <p class="small">{ self.lang.tr().lanes_hint }</p>
+                { crate::app::panels::spacetime(m.nodes.len(), &times, &lanes, sel, onclick) }
+            </div>
+        }
+    }
+
+    /// The scrubber of the paused page: a slider over the recorded session (page time of
+    /// arrival, from the oldest input kept to the newest), and "Live" back to now.
+    fn scrubber(&self, ctx: &Context<Self>, at: f64) -> Html {
+        let link = ctx.link();
+        let t = self.t();
+        let s = &self.session;
+        let (lo, hi) = match (s.start(), s.end()) {
+            (Some(a), Some(b)) => (a, b.max(a)),
+            _ => (at, at),
+        };
+        let base = self.session.live.started.unwrap_or(lo);
+        let oninput = link.callback(|e: InputEvent| {
+            let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+            Msg::Scrub(el.value_as_number())
+        });
+        html! {
+            <div class="transport scrub" data-testid="live-scrubber">
+                <label class="speed">{ t.scrub }
+                    <input type="range" data-testid="live-scrub" aria-label={t.scrub}
+                        min={format!("{lo:.0}")} max={format!("{hi:.0}")} step="1"
+                        value={format!("{:.0}", at.clamp(lo, hi))}
+                        data-at-ms={format!("{:.0}", (at - base).max(0.0))}
+                        data-span-ms={format!("{:.0}", (hi - lo).max(0.0))} {oninput} />
+                </label>
+                <span class="clock">{ crate::layout::clock_text((at - base).max(0.0) as u64) }</span>
+                <button data-testid="live-now" onclick={link.callback(|_| Msg::GoLive)}>{ t.go_live }</button>
+                if s.dropped_records > 0 {
+                    <span class="hint" data-testid="live-trimmed" data-dropped={s.dropped_records.to_string()}>
+                        { format!("{} {}", s.dropped_records, t.trimmed) }
+                    </span>
+                }
+            </div>
+        }
+    }
+
     fn ring(&self, ctx: &Context<Self>, m: &LiveModel, now: f64) -> Html {
         let link = ctx.link();
         let n = m.nodes.len();
@@ -762,11 +880,14 @@ impl LiveApp {
                 Some(PeerState::Candidate) => "candidate",
                 None => "down",
             };
-            let unreachable = nd.conn != Conn::Open;
+            let conn = nd.shown_conn();
+            // A member drawn from hearsay is not unreachable: it is shown as heard, marked.
+            let no_stream = conn == Conn::NoStream;
+            let unreachable = !no_stream && conn != Conn::Open;
             let selected = self.sel == Sel::Node(i);
             let vote = nd.peer.as_ref().and_then(|p| p.vote().map(String::from)).unwrap_or_default();
             let word = if unreachable {
-                texts::conn_word(self.lang, nd.conn)
+                texts::conn_word(self.lang, conn)
             } else if nd.faults.crashed {
                 t.crashed
             } else {
@@ -794,9 +915,9 @@ impl LiveApp {
             let leader_due = nd.leader_due(now);
             let beat_due = nd.beat_due(now);
             html! {
-                <g class={classes!("node", state_class, selected.then_some("selected"), unreachable.then_some("unreachable"))}
+                <g class={classes!("node", state_class, selected.then_some("selected"), unreachable.then_some("unreachable"), no_stream.then_some("no-stream"))}
                     data-node={nd.addr.clone()} data-state={crate::app::state_attr(st)} data-term={nd.term().to_string()}
-                    data-vote-for={vote} data-conn={nd.conn.as_str()} data-crashed={nd.faults.crashed.to_string()}
+                    data-vote-for={vote} data-conn={conn.as_str()} data-crashed={nd.faults.crashed.to_string()}
                     data-leader={nd.leader.clone().unwrap_or_default()}
                     data-hit="node" data-index={i.to_string()} tabindex="0" role="button" aria-label={title.clone()}
                     transform={translate(x, y)}>
@@ -814,7 +935,7 @@ impl LiveApp {
                             -r * 0.45, -r * 1.02, -r * 0.5, -r * 1.38, -r * 0.22, -r * 1.18, 0.0, -r * 1.45,
                             r * 0.22, -r * 1.18, r * 0.5, -r * 1.38, r * 0.45, -r * 1.02])} />
                     }
-                    <circle class="body" r={d1(r)} stroke-dasharray={unreachable.then_some("6 6")} />
+                    <circle class="body" r={d1(r)} stroke-dasharray={unreachable.then_some("6 6").or(no_stream.then_some("2 5"))} />
                     if st == Some(PeerState::Candidate) {
                         <circle class="cand-ring" r={d1(r - 5.0)} />
                     }
@@ -828,6 +949,7 @@ impl LiveApp {
                         <text text-anchor={anchor} class="addr">{ nd.addr.clone() }</text>
                         <text text-anchor={anchor} class="sub" y="18">
                             { vote_label }
+                            { if no_stream { format!("  {}", t.no_stream_tag) } else { String::new() } }
                             { if nd.datums.is_empty() { String::new() } else { format!("  ▤{}", nd.datums.len()) } }
                         </text>
                     </g>
@@ -836,7 +958,11 @@ impl LiveApp {
         });
 
         let size = (r * 0.24).clamp(8.0, 14.0);
-        let shown = m.shown(now);
+        let keep = match &self.sel {
+            Sel::Msg(rid, answer) => Some((rid.clone(), *answer)),
+            _ => None,
+        };
+        let shown = LiveModel::thin(m.shown(now), THIN_GAP, keep.as_ref());
         let msgs = shown.iter().filter(|s| s.from < n && s.to < n).map(|s| {
             let (from, to) = (pos[s.from], pos[s.to]);
             let (x, y) = along(from, to, s.progress.clamp(0.0, 1.0), r);
@@ -958,7 +1084,7 @@ impl LiveApp {
             <div class="inspector" data-testid="live-node" data-addr={nd.addr.clone()}>
                 <h3>{ format!("{} · {}", describe::letter(i), nd.addr) }</h3>
                 <dl>
-                    <dt>{ tr.state }</dt><dd>{ describe::state_word(self.lang, nd.state()) }{ " · " }{ texts::conn_word(self.lang, nd.conn) }</dd>
+                    <dt>{ tr.state }</dt><dd>{ describe::state_word(self.lang, nd.state()) }{ " · " }{ texts::conn_word(self.lang, nd.shown_conn()) }</dd>
                     <dt>{ tr.term }</dt><dd>{ nd.term() }</dd>
                     <dt>{ tr.vote_for }</dt><dd>{ nd.peer.as_ref().and_then(|p| p.vote()).unwrap_or(tr.none) }</dd>
                     <dt>{ tr.believed_leader }</dt><dd>{ nd.leader.clone().unwrap_or_else(|| tr.none.to_string()) }</dd>
@@ -1101,7 +1227,7 @@ impl LiveApp {
                     }
                     <div class="actions">
                         <button type="submit" data-testid="live-connect">{ t.connect_go }</button>
-                        if !self.model.nodes.is_empty() {
+                        if !self.session.live.nodes.is_empty() {
                             <button type="button" onclick={link.callback(|_| Msg::Dialog(false))}>{ t.cancel }</button>
                         }
                     </div>

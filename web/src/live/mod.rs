@@ -10,6 +10,7 @@
 mod event_json;
 pub mod hash;
 pub mod model;
+pub mod tape;
 pub mod texts;
 
 #[cfg(target_arch = "wasm32")]

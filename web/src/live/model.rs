@@ -9,7 +9,8 @@
 //! nodes whose clocks disagree still line up; a request and its answer are ordered by their
 //! pairing (an answer never lands before its request left, whatever the clocks say).
 
-use nacos_raft_core::sim::{Violation, ViolationKind};
+use crate::layout::Lane;
+use nacos_raft_core::sim::{Fate as TraceFate, Violation, ViolationKind};
 use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
@@ -23,8 +24,6 @@ const STALE_FLIGHT_MS: f64 = 20_000.0;
 const KEEP_DONE: usize = 400;
 /// Log lines kept.
 const KEEP_LOG: usize = 2_000;
-/// Raw records kept for the export.
-pub const KEEP_RECORDS: usize = 50_000;
 
 /// The node's timings (`snapshot.config`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,6 +96,8 @@ pub enum Record {
         config: Timings,
         /// Its faults.
         faults: Faults,
+        /// The cluster's members, itself included.
+        members: Vec<String>,
     },
     /// One side of one exchange.
     Msg(MsgRecord),
@@ -161,6 +162,7 @@ impl Record {
                 datums: get(o, "datums", |v| list(v, datum_key))?.unwrap_or_default(),
                 config: get(o, "config", timings)?.unwrap_or_default(),
                 faults: get(o, "faults", |v| faults(v.as_object()?))?.unwrap_or_default(),
+                members: get(o, "members", |v| list(v, string))?.unwrap_or_default(),
             },
             "msg" => Record::Msg(MsgRecord {
                 at_ms,
@@ -313,25 +315,7 @@ pub struct MsgRecord {
 
 /// `MsgKind` from its DOM name.
 pub fn kind_of(name: &str) -> Option<MsgKind> {
-    use MsgKind::*;
-    [
-        Vote,
-        VoteReply,
-        Beat,
-        BeatReply,
-        Peer,
-        PeerReply,
-        DatumGet,
-        DatumReply,
-        Commit,
-        CommitReply,
-        Forward,
-        ForwardReply,
-        DeleteCommit,
-        DeleteCommitReply,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == name)
+    MsgKind::ALL.into_iter().find(|k| k.as_str() == name)
 }
 
 /// How the page reaches a node's stream.
@@ -343,6 +327,9 @@ pub enum Conn {
     Open,
     /// The stream dropped or never opened: reconnecting with backoff.
     Unreachable,
+    /// A member with no stream of ours (a Java node, or an address without
+    /// `/nacos-raft/v1/events`): drawn from what the watched nodes send it and hear from it.
+    NoStream,
 }
 
 impl Conn {
@@ -352,6 +339,7 @@ impl Conn {
             Conn::Connecting => "connecting",
             Conn::Open => "open",
             Conn::Unreachable => "unreachable",
+            Conn::NoStream => "none",
         }
     }
 }
@@ -383,6 +371,10 @@ pub struct LiveNode {
     offset: Option<f64>,
     /// A snapshot arrived on the current connection.
     pub synced: bool,
+    /// Its stream was open at some point (its own records, not hearsay, say where it stands).
+    pub ever_open: bool,
+    /// Page time of the newest hearsay about it (what the watched nodes heard from it).
+    heard_at: Option<f64>,
 }
 
 impl LiveNode {
@@ -400,11 +392,32 @@ impl LiveNode {
             datums: BTreeMap::new(),
             offset: None,
             synced: false,
+            ever_open: false,
+            heard_at: None,
+        }
+    }
+
+    /// Whether it is drawn from hearsay: no stream of its own ever opened, and the watched nodes
+    /// heard from it (or it was found in a member list).
+    pub fn no_stream(&self) -> bool {
+        !self.ever_open && (self.conn == Conn::NoStream || self.heard_at.is_some())
+    }
+
+    /// How its stream stands as the page shows it ([`Conn::NoStream`] for a member drawn from
+    /// hearsay, even while its address is still being tried).
+    pub fn shown_conn(&self) -> Conn {
+        if self.no_stream() {
+            Conn::NoStream
+        } else {
+            self.conn
         }
     }
 
     /// The state as the DOM spells it: DOWN when crashed or not known.
     pub fn state(&self) -> Option<PeerState> {
+        if self.no_stream() {
+            return self.peer.as_ref().map(|p| p.state);
+        }
         match self.conn {
             Conn::Open if !self.faults.crashed => self.peer.as_ref().map(|p| p.state),
             _ => None,
@@ -419,6 +432,10 @@ impl LiveNode {
     /// The leader due left at page time `now`, as a fraction of its longest value, extrapolated
     /// from the last report (None when not known).
     pub fn leader_due(&self, now: f64) -> Option<f64> {
+        // Hearsay carries no timings to extrapolate with.
+        if self.no_stream() {
+            return None;
+        }
         let p = self.peer.as_ref()?;
         let full = (self.timings.leader_timeout_ms + self.timings.random_ms).max(1) as f64;
         let left = p.leader_due_ms as f64 - (now - self.due_at);
@@ -427,6 +444,9 @@ impl LiveNode {
 
     /// The heartbeat due left at `now`, as a fraction of the beat period.
     pub fn beat_due(&self, now: f64) -> Option<f64> {
+        if self.no_stream() {
+            return None;
+        }
         let p = self.peer.as_ref()?;
         let full = self.timings.heartbeat_ms.max(1) as f64;
         let left = p.heartbeat_due_ms as f64 - (now - self.due_at);
@@ -567,8 +587,6 @@ pub struct LiveModel {
     /// Observer state: the leaders of each term, as seen.
     term_leaders: BTreeMap<u64, Vec<usize>>,
     leaders_before: usize,
-    /// Raw records for the export: (member index, page time, JSON).
-    pub records: VecDeque<(usize, f64, String)>,
     /// Records that did not parse.
     pub bad_records: u64,
     /// Gaps reported by the nodes.
@@ -600,7 +618,6 @@ impl LiveModel {
             violations: Vec::new(),
             term_leaders: BTreeMap::new(),
             leaders_before: 0,
-            records: VecDeque::new(),
             bad_records: 0,
             gaps: 0,
             started: None,
@@ -645,6 +662,7 @@ impl LiveModel {
             return;
         };
         n.conn = Conn::Open;
+        n.ever_open = true;
         n.retries = 0;
         n.synced = false;
         n.offset = None;
@@ -694,10 +712,6 @@ impl LiveModel {
             return After::Nothing;
         }
         self.started.get_or_insert(now);
-        if self.records.len() >= KEEP_RECORDS {
-            self.records.pop_front();
-        }
-        self.records.push_back((i, now, json.to_string()));
         let Some(rec) = Record::parse(json) else {
             self.bad_records += 1;
             return After::Nothing;
@@ -717,8 +731,23 @@ impl LiveModel {
                 datums,
                 config,
                 faults,
+                members,
             } => {
                 let t = self.page_time(i, at_ms, now);
+                // Members nobody watches join the ring, drawn from hearsay; the node's view of
+                // each (its `peers`) is the first hearsay.
+                for a in &members {
+                    if self.index(a).is_none() {
+                        let mut n = LiveNode::new(a.clone());
+                        n.conn = Conn::NoStream;
+                        self.nodes.push(n);
+                    }
+                }
+                for p in &peers {
+                    if let Some(j) = self.index(&p.ip) {
+                        self.hearsay(j, p.clone(), t);
+                    }
+                }
                 let n = &mut self.nodes[i];
                 let was_crashed = n.faults.crashed;
                 let had_peer = n.peer.is_some();
@@ -837,6 +866,17 @@ impl LiveModel {
             // A client's request, or a member the page does not watch: not on the ring.
             return;
         };
+        // What a member said of itself in what it sent: a vote or beat request names the
+        // sender's RaftPeer, a vote or beat answer is the answerer's.
+        if matches!(m.phase.as_str(), "received" | "answered")
+            && failed_outcome(&m.outcome).is_none()
+        {
+            if let Some(p) = said_of_itself(kind, &m.payload) {
+                if p.ip == m.from {
+                    self.hearsay(from, p, t);
+                }
+            }
+        }
         let answer = kind.is_reply();
         let key = (m.rid.clone(), answer);
         self.n += 1;
@@ -948,6 +988,18 @@ impl LiveModel {
         }
     }
 
+    /// Member `j`'s record as another node heard it at page time `t`; kept when `j` has no
+    /// stream of its own and it is the newest heard.
+    fn hearsay(&mut self, j: usize, p: RaftPeer, t: f64) {
+        let n = &mut self.nodes[j];
+        if n.ever_open || n.heard_at.is_some_and(|h| h > t) {
+            return;
+        }
+        n.heard_at = Some(t);
+        n.due_at = t;
+        n.peer = Some(p);
+    }
+
     fn finish(&mut self, key: (String, bool)) {
         self.done.push_back(key);
         while self.done.len() > KEEP_DONE {
@@ -1010,6 +1062,99 @@ impl LiveModel {
                 granted: f.granted,
                 status: f.status.unwrap_or(0),
             });
+        }
+        out
+    }
+
+    /// The flight a space-time diagram row names (its arrival number [`Flight::n`]).
+    pub fn flight_by_n(&self, n: u64) -> Option<&Flight> {
+        self.flights.values().find(|f| f.n == n)
+    }
+
+    /// The space-time diagram (the simulator's Lanes view) of the latest `max` messages that
+    /// left by page time `now`: rows are the distinct ms (since the first record) at which one
+    /// left or arrived. An answer leaves when its request arrived, whatever the clocks say (the
+    /// pairing orders them); every failure is drawn as one (its kind is in the inspector).
+    pub fn lanes(&self, now: f64, max: usize) -> (Vec<u64>, Vec<Lane>) {
+        let base = self.started.unwrap_or(0.0);
+        let ms = |t: f64| (t - base).max(0.0).round() as u64;
+        let mut chosen: Vec<(f64, Option<f64>, &Flight)> = self
+            .flights
+            .iter()
+            .map(|(key, f)| {
+                let start = if key.1 {
+                    self.flights
+                        .get(&(key.0.clone(), false))
+                        .and_then(|r| r.end)
+                        .map_or(f.start, |e| e.max(f.start))
+                } else {
+                    f.start
+                };
+                (start, f.end.map(|e| e.max(start)), f)
+            })
+            .filter(|x| x.0 <= now)
+            .collect();
+        chosen.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.n.cmp(&b.2.n)));
+        let chosen = &chosen[chosen.len().saturating_sub(max)..];
+        let mut times: Vec<u64> = Vec::with_capacity(chosen.len() * 2);
+        for (start, end, _) in chosen {
+            times.push(ms(*start));
+            times.push(ms(end.unwrap_or(now).min(now)));
+        }
+        times.sort_unstable();
+        times.dedup();
+        let row = |t: f64| times.partition_point(|x| *x < ms(t));
+        let lanes = chosen
+            .iter()
+            .map(|(start, end, f)| {
+                let arrived = end.is_some_and(|e| e <= now);
+                let failed = match &f.fate {
+                    Fate::Failed(o) if arrived => Some(match o.as_str() {
+                        "cut" => TraceFate::Cut,
+                        "refused" => TraceFate::Refused,
+                        _ => TraceFate::Lost,
+                    }),
+                    _ => None,
+                };
+                Lane {
+                    id: f.n,
+                    kind: f.kind,
+                    from: f.from,
+                    to: f.to,
+                    sent_row: row(*start),
+                    end_row: row(end.unwrap_or(now).min(now)),
+                    flying: !arrived,
+                    failed,
+                    granted: f.granted,
+                }
+            })
+            .collect();
+        (times, lanes)
+    }
+
+    /// What the ring draws of [`LiveModel::shown`]: on each link, per direction, kind and
+    /// outcome, one message per `gap` of the way (the one furthest along; `keep` always stays).
+    /// Under a write load a link carries a commit every few ms, each drawn for at least
+    /// [`MIN_FLIGHT_MS`]: dozens of glyphs on one spot, which cost frames and show nothing more
+    /// (every one of them is in the Lanes view and the inspector's list).
+    pub fn thin(mut v: Vec<Shown>, gap: f64, keep: Option<&(String, bool)>) -> Vec<Shown> {
+        v.sort_by(|a, b| {
+            (a.from, a.to, a.kind, a.failed)
+                .cmp(&(b.from, b.to, b.kind, b.failed))
+                .then(b.progress.total_cmp(&a.progress))
+        });
+        let mut out: Vec<Shown> = Vec::with_capacity(v.len());
+        let mut last: Option<((usize, usize, MsgKind, bool), f64)> = None;
+        for s in v {
+            let group = (s.from, s.to, s.kind, s.failed);
+            let crowded = matches!(last, Some((g, p)) if g == group && p - s.progress < gap);
+            if crowded && keep != Some(&s.key) {
+                continue;
+            }
+            if !crowded {
+                last = Some((group, s.progress));
+            }
+            out.push(s);
         }
         out
     }
@@ -1085,32 +1230,34 @@ impl LiveModel {
         }
         self.leaders_before = leaders.len();
     }
+}
 
-    /// The recorded session as a JSON document (the export): the nodes, then every record as
-    /// its node wrote it, with the page time it arrived.
-    pub fn export(&self, page: &str) -> String {
-        let mut s = String::from("{\n  \"format\": \"nacos-raft-live-session/1\",\n");
-        s.push_str(&format!(
-            "  \"page\": {},\n  \"nodes\": {},\n  \"messages\": {},\n  \"violations\": {},\n  \"records\": [",
-            crate::jsonfmt::quote(page),
-            serde_json::to_string(
-                &self.nodes.iter().map(|n| n.addr.clone()).collect::<Vec<_>>()
-            )
-            .unwrap_or_else(|_| "[]".into()),
-            self.msg_count,
-            serde_json::to_string(&self.violations).unwrap_or_else(|_| "[]".into()),
-        ));
-        for (k, (i, t, json)) in self.records.iter().enumerate() {
-            s.push_str(if k == 0 { "\n    " } else { ",\n    " });
-            s.push_str(&format!(
-                "{{\"node\": {}, \"page_ms\": {:.0}, \"record\": {}}}",
-                crate::jsonfmt::quote(&self.nodes[*i].addr),
-                t,
-                json
-            ));
+/// `ok` or no outcome: None; else the failure.
+fn failed_outcome(o: &Option<String>) -> Option<&str> {
+    match o.as_deref() {
+        Some("ok") | None => None,
+        Some(other) => Some(other),
+    }
+}
+
+/// The RaftPeer a message's sender wrote of itself: the vote parameter, the beat packet's
+/// `peer`, a vote or beat answer's body. A beat cut at the payload cap still names its `peer`
+/// first (the packet's first field), which is read on its own.
+fn said_of_itself(kind: MsgKind, payload: &str) -> Option<RaftPeer> {
+    match kind {
+        MsgKind::Vote | MsgKind::VoteReply | MsgKind::BeatReply => {
+            raft_peer(&serde_json::from_str(payload).ok()?)
         }
-        s.push_str("\n  ]\n}\n");
-        s
+        MsgKind::Beat => match serde_json::from_str::<Value>(payload) {
+            Ok(v) => raft_peer(v.get("peer")?),
+            Err(_) => {
+                // RaftPeer has no nested object: its text ends at the first `}`.
+                let from = payload.find("\"peer\":")? + "\"peer\":".len();
+                let end = from + payload[from..].find('}')? + 1;
+                raft_peer(&serde_json::from_str(&payload[from..end]).ok()?)
+            }
+        },
+        _ => None,
     }
 }
 
@@ -1283,7 +1430,6 @@ mod tests {
         m.apply(0, "{nope", 1_400.0);
         m.apply(0, r#"{"type":"future","seq":9}"#, 1_400.0);
         assert_eq!(m.bad_records, 1);
-        assert_eq!(m.records.len(), 7);
     }
 
     #[test]
@@ -1438,13 +1584,14 @@ mod tests {
 
     #[test]
     fn observers_see_two_leaders_and_a_falling_term() {
-        let mut m = model();
-        m.opened(0, 0.0);
-        m.opened(1, 0.0);
-        m.apply(0, &snapshot(A, "LEADER", 7, false), 1_000.0);
-        assert!(m.violations.is_empty());
-        m.apply(1, &snapshot(B, "LEADER", 7, false), 1_000.0);
-        let kinds: Vec<ViolationKind> = m.violations.iter().map(|v| v.kind).collect();
+        // Through the session, which records what the model takes (for the export).
+        let mut s = super::super::tape::Session::new(&[A.into(), B.into(), C.into()]);
+        s.opened(0, 0.0);
+        s.opened(1, 0.0);
+        s.apply(0, &snapshot(A, "LEADER", 7, false), 1_000.0);
+        assert!(s.live.violations.is_empty());
+        s.apply(1, &snapshot(B, "LEADER", 7, false), 1_000.0);
+        let kinds: Vec<ViolationKind> = s.live.violations.iter().map(|v| v.kind).collect();
         assert_eq!(
             kinds,
             [ViolationKind::TwoLeadersSameTerm, ViolationKind::TwoLeaders]
@@ -1453,15 +1600,312 @@ mod tests {
             r#"{{"type":"state","seq":2,"at_ms":1100,"peer":{},"leader":null}}"#,
             peer(B, "FOLLOWER", 5, 1000)
         );
-        m.apply(1, &st, 1_100.0);
+        s.apply(1, &st, 1_100.0);
         assert_eq!(
-            m.violations.last().unwrap().kind,
+            s.live.violations.last().unwrap().kind,
             ViolationKind::TermDecreased
         );
-        let doc = m.export("http://127.0.0.1:8080/#live=x");
+        let doc = s.export("http://127.0.0.1:8080/#live=x");
         let v: serde_json::Value = serde_json::from_str(&doc).expect("the export is JSON");
         assert_eq!(v["records"].as_array().unwrap().len(), 3);
         assert_eq!(v["records"][2]["record"]["type"], "state");
         assert_eq!(v["nodes"][1], B);
+    }
+
+    /// A Java member (no stream; its requests carry no rid header, so its receiver numbers them
+    /// `<sender>/in-<receiver>-<n>`) is drawn from what the watched node hears from it: found in the
+    /// member list, its state and term from the beat it sends (also when the beat is cut at the
+    /// payload cap) and from its vote answer, newest first; marked "no stream"; its beat flies on
+    /// the ring. A watched node's own records are never overridden by hearsay.
+    #[test]
+    fn a_member_without_a_stream_is_drawn_from_what_the_others_hear() {
+        const D: &str = "127.0.0.1:8851";
+        let mut m = model();
+        m.opened(0, 0.0);
+        let snap = snapshot(A, "FOLLOWER", 3, false).replace(
+            &format!(r#""members":["{A}","{B}","{C}"]"#),
+            &format!(r#""members":["{A}","{B}","{C}","{D}"]"#),
+        );
+        let snap = snap.replace(
+            r#""peers":[]"#,
+            &format!(r#""peers":[{}]"#, peer(D, "FOLLOWER", 3, 0)),
+        );
+        m.apply(0, &snap, 1_000.0);
+        assert_eq!(m.nodes.len(), 4, "the Java member joins the ring");
+        let d = &m.nodes[3];
+        assert_eq!((d.addr.as_str(), d.shown_conn()), (D, Conn::NoStream));
+        assert_eq!((d.state(), d.term()), (Some(PeerState::Follower), 3));
+        assert_eq!(d.leader_due(1_000.0), None, "no timings to extrapolate");
+        // It wins an election and beats A: the beat names it LEADER of term 5.
+        let beat = format!(r#"{{"peer":{},"datums":[]}}"#, peer(D, "LEADER", 5, 0));
+        let beat = format!(r#""payload":{}"#, serde_json::to_string(&beat).unwrap());
+        let rec = msg(
+            "received",
+            2_000,
+            "127.0.0.1:8851/in-127.0.0.1:8848-1",
+            "beat",
+            D,
+            A,
+            "",
+        )
+        .replace(r#""payload":"p-received""#, &beat);
+        m.apply(0, &rec, 2_001.0);
+        let d = &m.nodes[3];
+        assert_eq!((d.state(), d.term()), (Some(PeerState::Leader), 5));
+        assert_eq!(m.leaders(), [3]);
+        let s = m.shown(2_100.0);
+        assert_eq!(
+            s.iter().map(|x| (x.kind, x.from, x.to)).collect::<Vec<_>>(),
+            [(MsgKind::Beat, 3, 0)]
+        );
+        // A cut beat (a big packet past the cap) still tells: term 6.
+        let cut = format!(
+            r#"{{"peer":{},"datums":[{{"key":"k","#,
+            peer(D, "LEADER", 6, 0)
+        );
+        let rec = msg(
+            "received",
+            2_500,
+            "127.0.0.1:8851/in-127.0.0.1:8848-2",
+            "beat",
+            D,
+            A,
+            "",
+        )
+        .replace(
+            r#""payload":"p-received","truncated":false"#,
+            &format!(
+                r#""payload":{},"truncated":true"#,
+                serde_json::to_string(&cut).unwrap()
+            ),
+        );
+        m.apply(0, &rec, 2_501.0);
+        assert_eq!(m.nodes[3].term(), 6);
+        // A asks it for a vote; its answer is its own record: FOLLOWER of term 7.
+        m.apply(
+            0,
+            &msg("sent", 3_000, "127.0.0.1:8848/9", "vote", A, D, ""),
+            3_001.0,
+        );
+        let reply = msg(
+            "answered",
+            3_004,
+            "127.0.0.1:8848/9",
+            "vote-reply",
+            D,
+            A,
+            r#","outcome":"ok","status":200,"granted":true"#,
+        )
+        .replace(
+            r#""payload":"p-answered""#,
+            &format!(
+                r#""payload":{}"#,
+                serde_json::to_string(&peer(D, "FOLLOWER", 7, 0)).unwrap()
+            ),
+        );
+        m.apply(0, &reply, 3_005.0);
+        assert_eq!(
+            (m.nodes[3].state(), m.nodes[3].term()),
+            (Some(PeerState::Follower), 7)
+        );
+        // An older snapshot view does not move it back.
+        let late = snap.replace(r#""at_ms":1000"#, r#""at_ms":900"#);
+        m.apply(0, &late, 3_100.0);
+        assert_eq!(m.nodes[3].term(), 7);
+        // Hearsay about a watched node whose stream is open never overrides its own records.
+        m.opened(1, 3_200.0);
+        m.apply(1, &snapshot(B, "FOLLOWER", 7, false), 3_200.0);
+        let from_b = msg(
+            "received",
+            3_300,
+            "127.0.0.1:8849/in-127.0.0.1:8848-3",
+            "vote",
+            B,
+            A,
+            "",
+        )
+        .replace(
+            r#""payload":"p-received""#,
+            &format!(
+                r#""payload":{}"#,
+                serde_json::to_string(&peer(B, "CANDIDATE", 9, 0)).unwrap()
+            ),
+        );
+        m.apply(0, &from_b, 3_301.0);
+        assert_eq!(
+            (m.nodes[1].term(), m.nodes[1].shown_conn()),
+            (7, Conn::Open)
+        );
+        // A listed address whose stream never opens (a Java node in the hash) is drawn from
+        // hearsay too, and marked so, while the page keeps trying it.
+        m.dropped(2, 3_400.0);
+        assert_eq!(m.nodes[2].shown_conn(), Conn::Unreachable);
+        let from_c = msg(
+            "received",
+            3_500,
+            "127.0.0.1:8850/in-127.0.0.1:8848-4",
+            "vote",
+            C,
+            A,
+            "",
+        )
+        .replace(
+            r#""payload":"p-received""#,
+            &format!(
+                r#""payload":{}"#,
+                serde_json::to_string(&peer(C, "CANDIDATE", 8, 0)).unwrap()
+            ),
+        );
+        m.apply(0, &from_c, 3_501.0);
+        let c = &m.nodes[2];
+        assert_eq!(
+            (c.shown_conn(), c.state(), c.term()),
+            (Conn::NoStream, Some(PeerState::Candidate), 8)
+        );
+    }
+
+    /// The Lanes view fed by the streams: the latest messages in order, the answer leaving
+    /// where its request arrived although the answerer's clock runs 300 ms behind, a message
+    /// still flying ends at now, a failure once known; rows clicked back to their flight.
+    #[test]
+    fn lanes_draw_the_latest_exchanges_in_pairing_order() {
+        let mut m = model();
+        m.apply(0, &msg("sent", 10_000, "a/1", "vote", A, B, ""), 1_000.0);
+        m.apply(1, &msg("received", 9_702, "a/1", "vote", A, B, ""), 1_005.0);
+        m.apply(
+            1,
+            &msg(
+                "replied",
+                9_703,
+                "a/1",
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","granted":true"#,
+            ),
+            1_006.0,
+        );
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_008,
+                "a/1",
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","granted":true,"sent_ms":10000"#,
+            ),
+            1_008.0,
+        );
+        m.apply(0, &msg("sent", 10_100, "a/2", "beat", A, C, ""), 1_100.0);
+        m.apply(0, &msg("sent", 10_200, "a/3", "beat", A, B, ""), 1_200.0);
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_300,
+                "a/3",
+                "beat-reply",
+                B,
+                A,
+                r#","outcome":"timeout","sent_ms":10200"#,
+            ),
+            1_300.0,
+        );
+        let (times, lanes) = m.lanes(1_400.0, 10);
+        let got: Vec<(MsgKind, usize, usize, bool, bool)> = lanes
+            .iter()
+            .map(|l| (l.kind, l.from, l.to, l.flying, l.failed.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (MsgKind::Vote, 0, 1, false, false),
+                (MsgKind::VoteReply, 1, 0, false, false),
+                (MsgKind::Beat, 0, 2, true, false),
+                (MsgKind::Beat, 0, 1, false, true),
+            ]
+        );
+        let (rq, an) = (&lanes[0], &lanes[1]);
+        assert!(
+            an.sent_row >= rq.end_row,
+            "the answer leaves after its request arrived"
+        );
+        assert!(rq.end_row > rq.sent_row && an.end_row > an.sent_row);
+        assert_eq!(times[lanes[2].end_row], 400, "flying: ends at now");
+        assert_eq!(lanes[1].granted, Some(true));
+        assert_eq!(
+            m.flight_by_n(lanes[3].id).map(|f| f.rid.as_str()),
+            Some("a/3")
+        );
+        // Only the latest `max`, and only what had left by `now`.
+        let (_, last) = m.lanes(1_400.0, 2);
+        assert_eq!(last.len(), 2);
+        assert_eq!(last[0].to, 2);
+        assert_eq!(m.lanes(1_050.0, 10).1.len(), 2);
+    }
+
+    /// Thinning keeps one glyph per gap of a link per direction, kind and outcome, the one
+    /// furthest along, and always the selected one.
+    #[test]
+    fn a_crowded_link_is_drawn_thinned() {
+        let sh =
+            |rid: &str, from: usize, to: usize, kind: MsgKind, progress: f64, failed: bool| Shown {
+                key: (rid.to_string(), kind.is_reply()),
+                kind,
+                from,
+                to,
+                progress,
+                failed,
+                granted: None,
+                status: 0,
+            };
+        let mut v = Vec::new();
+        // 20 commits 0 → 1, 0.02 apart: 0.39 .. 0.01.
+        for k in 0..20 {
+            v.push(sh(
+                &format!("c{k}"),
+                0,
+                1,
+                MsgKind::Commit,
+                0.01 + 0.02 * k as f64,
+                false,
+            ));
+        }
+        v.push(sh("r", 1, 0, MsgKind::CommitReply, 0.2, false));
+        v.push(sh("b", 0, 1, MsgKind::Beat, 0.2, false));
+        v.push(sh("x", 0, 1, MsgKind::Commit, 0.2, true));
+        let keep = ("c3".to_string(), false);
+        let t = LiveModel::thin(v, 0.09, Some(&keep));
+        let commits: Vec<f64> = t
+            .iter()
+            .filter(|s| s.kind == MsgKind::Commit && !s.failed)
+            .map(|s| (s.progress * 100.0).round())
+            .collect();
+        assert_eq!(
+            commits,
+            [39.0, 29.0, 19.0, 9.0, 7.0],
+            "one per 0.09 (5 steps of 0.02), and the selected c3"
+        );
+        assert_eq!(
+            t.len(),
+            5 + 3,
+            "other kinds, directions and outcomes are their own groups"
+        );
+        assert_eq!(LiveModel::thin(Vec::new(), 0.1, None), Vec::new());
+    }
+
+    /// Every kind reads back from its DOM name, and no two share one.
+    #[test]
+    fn every_kind_reads_from_its_name() {
+        for k in MsgKind::ALL {
+            assert_eq!(kind_of(k.as_str()), Some(k));
+        }
+        let mut names: Vec<&str> = MsgKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MsgKind::ALL.len());
+        assert_eq!(kind_of("gossip"), None);
     }
 }

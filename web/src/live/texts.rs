@@ -59,6 +59,11 @@ pub struct LiveTr {
     pub note_faults: &'static str,
     pub recent: &'static str,
     pub live_button: &'static str,
+    pub conn_none: &'static str,
+    pub no_stream_tag: &'static str,
+    pub scrub: &'static str,
+    pub go_live: &'static str,
+    pub trimmed: &'static str,
 }
 
 const EN: LiveTr = LiveTr {
@@ -113,6 +118,11 @@ const EN: LiveTr = LiveTr {
     note_faults: "faults changed",
     recent: "Recent messages",
     live_button: "Live…",
+    no_stream_tag: "no stream",
+    conn_none: "no stream (drawn from what the other nodes send it and hear from it)",
+    scrub: "Scrub the recorded session",
+    go_live: "Live",
+    trimmed: "oldest records dropped (the recording is bounded): scrubbing starts here",
 };
 
 const ZH: LiveTr = LiveTr {
@@ -167,6 +177,11 @@ const ZH: LiveTr = LiveTr {
     note_faults: "故障已变更",
     recent: "最近的消息",
     live_button: "实时…",
+    no_stream_tag: "无数据流",
+    conn_none: "无数据流（由其他节点的收发推断）",
+    scrub: "回看录制的会话",
+    go_live: "回到实时",
+    trimmed: "条最早的记录已丢弃（录制有上限），回看从这里开始",
 };
 
 /// Live mode's texts of a language.
@@ -184,6 +199,7 @@ pub fn conn_word(lang: Lang, c: Conn) -> &'static str {
         Conn::Open => t.conn_open,
         Conn::Connecting => t.conn_connecting,
         Conn::Unreachable => t.conn_unreachable,
+        Conn::NoStream => t.conn_none,
     }
 }
 

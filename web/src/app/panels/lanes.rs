@@ -5,7 +5,7 @@ use crate::app::ring::{click_target, kind_class};
 use crate::app::{Msg, Selection};
 use crate::describe::letter;
 use crate::i18n::Texts;
-use crate::layout::clock_text;
+use crate::layout::{clock_text, Lane};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -24,18 +24,36 @@ pub fn lanes_view(p: &LanesProps) -> Html {
     let tr = p.common.lang.tr();
     let on = p.common.on.clone();
     let (times, lanes) = crate::layout::lanes(s, LANE_MSGS);
-    let n = s.len();
+    let onclick = Callback::from(move |e: MouseEvent| on.emit(Msg::Select(click_target(&e))));
+    let sel = match p.sel {
+        Selection::Msg(id) => Some(id),
+        _ => None,
+    };
+    html! {
+        <div class="lanes-view">
+            <p class="small">{ tr.lanes_hint }</p>
+            { spacetime(s.len(), &times, &lanes, sel, onclick) }
+        </div>
+    }
+}
+
+/// The diagram of `n` lanes, `times` the rows' clock (ms), `sel` the selected message: the
+/// simulator's, and live mode's (fed by the nodes' streams).
+pub fn spacetime(
+    n: usize,
+    times: &[u64],
+    lanes: &[Lane],
+    sel: Option<u64>,
+    onclick: Callback<MouseEvent>,
+) -> Html {
     let (left, width, top, row_h) = (64.0, 420.0, 28.0, 15.0);
     let col = |i: usize| left + 10.0 + (width - left - 20.0) * (i as f64) / ((n.max(2) - 1) as f64);
     let y = |r: usize| top + 8.0 + r as f64 * row_h;
     // Names ~14 units apart at most: in a big cluster every k-th lane is named.
     let every = (14.0 / (col(1) - col(0))).ceil().max(1.0) as usize;
     let height = y(times.len().max(1)) + 10.0;
-    let onclick = Callback::from(move |e: MouseEvent| on.emit(Msg::Select(click_target(&e))));
     let f = crate::layout::d1;
     html! {
-        <div class="lanes-view">
-            <p class="small">{ tr.lanes_hint }</p>
             <svg class="spacetime" data-testid="spacetime" viewBox={format!("0 0 {} {}", width as u32, height.ceil() as u32)} {onclick}>
                 { for (0..n).map(|i| html! {
                     <g>
@@ -50,7 +68,7 @@ pub fn lanes_view(p: &LanesProps) -> Html {
                 }) }
                 { for lanes.iter().map(|l| {
                     let (x1, y1, x2, y2) = (col(l.from), y(l.sent_row), col(l.to), y(l.end_row));
-                    let sel = p.sel == Selection::Msg(l.id);
+                    let sel = sel == Some(l.id);
                     html! {
                         <g class={classes!("st-msg", kind_class(l.kind), l.kind.is_reply().then_some("reply"),
                                 l.flying.then_some("flying"), l.failed.is_some().then_some("failed"),
@@ -69,6 +87,5 @@ pub fn lanes_view(p: &LanesProps) -> Html {
                 }) }
                 <line class="st-now" x1={f(left)} x2={f(width)} y1={f(y(times.len().saturating_sub(1)))} y2={f(y(times.len().saturating_sub(1)))} />
             </svg>
-        </div>
     }
 }

@@ -19,7 +19,7 @@ pub use data::DataView;
 pub use events::EventLog;
 pub use help::Help;
 pub use inspector::Inspector;
-pub use lanes::Lanes;
+pub use lanes::{spacetime, Lanes};
 use link::LinkInspector;
 use message::MsgInspector;
 pub use network::Network;
