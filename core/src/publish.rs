@@ -1,5 +1,5 @@
 //! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (docs/nacos-protocol.md §6),
-//! serialized per node behind Nacos' `OPERATE_LOCK`.
+//! serialized per node behind Nacos' `OPERATE_LOCK` (per key under [`Fix::GlobalLock`]).
 
 use crate::event::Event;
 use crate::key::{self, KeyKind};
@@ -7,10 +7,11 @@ use crate::message::{Failure, RaftError, Request, Response};
 use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Origin, Output, Persist, Timer};
-use crate::{Datum, JsonValue, RaftPeer};
+use crate::{Datum, Fix, JsonValue, RaftPeer};
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// Nacos' text when a publish timed out waiting for a majority (followed by `, key=<key>`).
 pub const PUBLISH_FAILED: &str = "data publish failed, caused failed to notify majority";
@@ -30,7 +31,15 @@ pub(crate) enum Held {
     },
     /// A non-leader's forwarded delete waiting for the leader's answer (Nacos holds the lock
     /// during the synchronous proxy call).
-    ForwardingDelete,
+    ForwardingDelete { key: String },
+}
+
+impl Held {
+    fn key(&self) -> &str {
+        match self {
+            Held::Publishing { key, .. } | Held::ForwardingDelete { key } => key,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -46,20 +55,60 @@ pub(crate) enum Waiting {
     },
 }
 
-/// `OPERATE_LOCK`: the write holding it and the writes queued behind it.
+impl Waiting {
+    fn key(&self) -> &str {
+        match self {
+            Waiting::Publish { key, .. } | Waiting::Delete { key, .. } => key,
+        }
+    }
+}
+
+/// `OPERATE_LOCK`: the writes holding it and the writes queued behind them. Nacos 1.4.1 holds
+/// at most one write; under [`Fix::GlobalLock`] it is a lock per key: one write per key at a
+/// time, writes to different keys at once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OpLock {
-    held: Option<Held>,
+    held: Vec<Held>,
     queue: VecDeque<Waiting>,
 }
 
 impl OpLock {
     pub(crate) fn is_held(&self) -> bool {
-        self.held.is_some()
+        !self.held.is_empty()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.queue.len() + usize::from(self.held.is_some())
+        self.queue.len() + self.held.len()
+    }
+
+    fn holds(&self, key: &str) -> bool {
+        self.held.iter().any(|h| h.key() == key)
+    }
+
+    /// Takes the publish `id` out of the held writes.
+    fn take_publish(&mut self, publish: u64) -> Option<Held> {
+        let i = self
+            .held
+            .iter()
+            .position(|h| matches!(h, Held::Publishing { id, .. } if *id == publish))?;
+        Some(self.held.swap_remove(i))
+    }
+
+    /// The next queued write that may start: the first one when the lock is global; per key,
+    /// the first one whose key is neither held nor queued earlier (one key's writes in order).
+    fn next_runnable(&mut self, per_key: bool) -> Option<Waiting> {
+        if !per_key {
+            return if self.held.is_empty() {
+                self.queue.pop_front()
+            } else {
+                None
+            };
+        }
+        let i = (0..self.queue.len()).find(|&i| {
+            let k = self.queue[i].key();
+            !self.holds(k) && !self.queue.iter().take(i).any(|w| w.key() == k)
+        })?;
+        self.queue.remove(i)
     }
 }
 
@@ -115,20 +164,17 @@ impl Node {
         self.pump_lock();
     }
 
-    /// Runs queued writes while the lock is free, then lets waiting sync answers in.
+    /// Runs queued writes while the lock (the key's lock under [`Fix::GlobalLock`]) is free,
+    /// then lets waiting sync answers in.
     pub(crate) fn pump_lock(&mut self) {
-        while self.lock.held.is_none() {
-            let Some(next) = self.lock.queue.pop_front() else {
-                break;
-            };
+        let per_key = self.cfg.rules.has(Fix::GlobalLock);
+        while let Some(next) = self.lock.next_runnable(per_key) {
             match next {
                 Waiting::Publish { origin, key, value } => self.signal_publish(origin, key, value),
                 Waiting::Delete { origin, key } => self.signal_delete(origin, key),
             }
         }
-        if self.lock.held.is_none() {
-            self.pump_sync();
-        }
+        self.pump_sync();
     }
 
     /// The leader half of `signalPublish`, under the lock: timestamp + 1 (bumped in place on the
@@ -181,7 +227,7 @@ impl Node {
             timer: Timer::PublishTimeout(id),
             after_ms: self.cfg.publish_timeout_ms,
         });
-        self.lock.held = Some(Held::Publishing {
+        self.lock.held.push(Held::Publishing {
             id,
             origin,
             key,
@@ -204,12 +250,13 @@ impl Node {
         }
         self.store_datum(datum);
         if self.is_leader() {
-            self.peers.local_mut().term += self.cfg.term_step;
+            if !self.cfg.rules.has(Fix::TermBump) {
+                self.peers.local_mut().term += self.cfg.term_step;
+            }
         } else {
             self.follow_term(source.term);
         }
-        let term = self.peers.local().term;
-        self.persist(Persist::Term(term));
+        self.persist_term();
         Ok(())
     }
 
@@ -287,12 +334,14 @@ impl Node {
             self.request_failed(to, "commit", f.to_string());
             return;
         }
-        let Some(Held::Publishing { id, remaining, .. }) = &mut self.lock.held else {
+        let Some(Held::Publishing { remaining, .. }) = self
+            .lock
+            .held
+            .iter_mut()
+            .find(|h| matches!(h, Held::Publishing { id, .. } if *id == publish))
+        else {
             return;
         };
-        if *id != publish {
-            return;
-        }
         *remaining -= 1;
         if *remaining == 0 {
             if let Some(Held::Publishing {
@@ -300,7 +349,7 @@ impl Node {
                 key,
                 timestamp,
                 ..
-            }) = self.lock.held.take()
+            }) = self.lock.take_publish(publish)
             {
                 self.event(Event::Published { key, timestamp });
                 self.finish(origin, Ok(()));
@@ -311,10 +360,7 @@ impl Node {
 
     /// The publish timeout: the call fails, nothing is rolled back.
     pub(crate) fn publish_timed_out(&mut self, publish: u64) {
-        if !matches!(&self.lock.held, Some(Held::Publishing { id, .. }) if *id == publish) {
-            return;
-        }
-        if let Some(Held::Publishing { origin, key, .. }) = self.lock.held.take() {
+        if let Some(Held::Publishing { origin, key, .. }) = self.lock.take_publish(publish) {
             // RaftCore 277: the exception names the key (the event names it already).
             let error = RaftError::server(format!("{PUBLISH_FAILED}, key={key}"));
             self.event(Event::PublishFailed {
@@ -362,10 +408,13 @@ impl Node {
             });
             self.send(
                 &leader,
-                Request::ForwardDelete { key },
-                Pending::ForwardDelete { origin },
+                Request::ForwardDelete { key: key.clone() },
+                Pending::ForwardDelete {
+                    origin,
+                    key: key.clone(),
+                },
             );
-            self.lock.held = Some(Held::ForwardingDelete);
+            self.lock.held.push(Held::ForwardingDelete { key });
             return;
         }
         let source = self.peers.local().clone();
@@ -390,8 +439,7 @@ impl Node {
         self.delete_datum(k);
         if key::is_meta(k) {
             self.follow_term(source.term);
-            let term = self.peers.local().term;
-            self.persist(Persist::Term(term));
+            self.persist_term();
         }
         self.event(Event::Deleted {
             key: k.into(),
@@ -426,11 +474,17 @@ impl Node {
         &mut self,
         to: &str,
         origin: Origin,
+        key: &str,
         result: Result<Response, Failure>,
     ) {
         let result = self.leader_answer(to, "forward delete", result);
-        if matches!(self.lock.held, Some(Held::ForwardingDelete)) {
-            self.lock.held = None;
+        let held = self
+            .lock
+            .held
+            .iter()
+            .position(|h| matches!(h, Held::ForwardingDelete { key: k } if k == key));
+        if let Some(i) = held {
+            self.lock.held.swap_remove(i);
         }
         self.finish(origin, result);
         self.pump_lock();

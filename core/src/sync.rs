@@ -8,7 +8,7 @@ use crate::message::{Failure, RaftError, Request, Response};
 use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
-use crate::{BeatPacket, Datum};
+use crate::{BeatPacket, Datum, Fix};
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -154,9 +154,12 @@ impl Node {
     }
 
     /// Applies the next waiting fetch answer unless paused or the write lock is held (Nacos
-    /// applies each datum under `OPERATE_LOCK`).
+    /// applies each datum under `OPERATE_LOCK`). Under [`Fix::GlobalLock`] it does not wait:
+    /// a fetched datum is applied only when newer than the local copy, whatever runs meanwhile,
+    /// and a steady stream of writes must not starve the sync.
     pub(crate) fn pump_sync(&mut self) {
-        if self.sync.paused || self.lock.is_held() {
+        let waits = self.lock.is_held() && !self.cfg.rules.has(Fix::GlobalLock);
+        if self.sync.paused || waits {
             return;
         }
         let Some((from, beat_term, list)) = self.sync.queue.pop_front() else {
@@ -218,8 +221,8 @@ impl Node {
             self.store_datum(d);
             self.reset_leader_due();
             self.follow_term(beat_term);
+            self.persist_term();
             let term = self.peers.local().term;
-            self.persist(Persist::Term(term));
             self.event(Event::DatumApplied {
                 key: k,
                 timestamp: ts,

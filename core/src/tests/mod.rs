@@ -12,6 +12,7 @@ mod beat;
 mod commit;
 mod delete;
 mod election;
+mod hardened_data;
 mod publish;
 mod restart;
 mod sync;
