@@ -443,10 +443,12 @@ async fn raft_state(State(s): State<AppState>, headers: HeaderMap) -> HttpRespon
         .node
         .inspect(|n| {
             let peers: Vec<String> = n.peers().map(|p| p.to_json()).collect();
+            // `rules` is this node's own field (Java has none; JSON readers skip it).
             format!(
-                "{{\"services\":{},\"peers\":[{}]}}",
+                "{{\"services\":{},\"peers\":[{}],\"rules\":\"{}\"}}",
                 n.service_count(),
-                peers.join(",")
+                peers.join(","),
+                n.config().rules
             )
         })
         .await;
