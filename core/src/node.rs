@@ -9,7 +9,7 @@ use crate::publish::OpLock;
 use crate::rng::Rng;
 use crate::sync::SyncPacer;
 use crate::{Datum, Fix, JsonValue, PeerState, RaftPeer};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -25,6 +25,7 @@ pub(crate) enum Pending {
     DeleteCommit,
     Forward { origin: Origin },
     ForwardDelete { origin: Origin, key: String },
+    Repair { key: String, timestamp: u64 },
 }
 
 /// One member of a Nacos naming raft cluster, as a pure state machine.
@@ -50,6 +51,12 @@ pub struct Node {
     /// The term of the last `Persist::Term` (skips rewrites of an unchanged term under
     /// [`Fix::TermBump`]).
     pub(crate) last_term_persisted: u64,
+    /// Under [`Fix::DeadKey`]: every key this node deleted by an explicit remove, with the
+    /// timestamp it had then (a later write of the key starts above it).
+    pub(crate) tombstones: BTreeMap<String, u64>,
+    /// Under [`Fix::DeadKey`]: the keys this follower kept against its leader's beat and is
+    /// repairing (one repair in flight per key).
+    pub(crate) repairing: BTreeSet<String>,
     /// `switchDomain.isSendBeatOnly()`: the configured default until a switch datum is applied,
     /// then that datum's `sendBeatOnly`; a deleted switch keeps the last value
     /// (`SwitchManager.onDelete` does nothing).
@@ -97,6 +104,8 @@ impl Node {
             sync: SyncPacer::default(),
             persisted_term: 0,
             last_term_persisted: 0,
+            tombstones: BTreeMap::new(),
+            repairing: BTreeSet::new(),
             send_beat_only,
             out: Vec::new(),
             datums_version: 0,
@@ -162,6 +171,13 @@ impl Node {
             Request::ForwardDelete { key } => {
                 return self.remove_entry(Origin::Inbound(id), key);
             }
+            Request::Repair {
+                key,
+                value,
+                timestamp,
+            } => {
+                return self.repair_entry(Origin::Inbound(id), key, value, timestamp);
+            }
         };
         self.out.push(Output::Reply {
             to: id,
@@ -184,6 +200,9 @@ impl Node {
             Pending::Forward { origin } => self.forward_answered(&to, origin, result),
             Pending::ForwardDelete { origin, key } => {
                 self.forward_delete_answered(&to, origin, &key, result)
+            }
+            Pending::Repair { key, timestamp } => {
+                self.repair_answered(&to, &key, timestamp, result)
             }
         }
     }

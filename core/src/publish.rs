@@ -18,6 +18,11 @@ pub const PUBLISH_FAILED: &str = "data publish failed, caused failed to notify m
 /// This project's text when a write needs a leader and none is known (Nacos throws a
 /// NullPointerException there, which has no message).
 pub const NO_LEADER: &str = "no leader is available now";
+/// A hardened leader's answer to a repair of a key it deleted at or after the repair's timestamp
+/// ([`Fix::DeadKey`]): the follower then deletes its copy.
+pub const REPAIR_DELETED: &str = "repair refused: the key was deleted";
+/// A hardened non-leader's answer to a repair: the follower tries again with its next leader.
+pub const REPAIR_NOT_LEADER: &str = "repair refused: not the leader";
 
 #[derive(Clone, Debug)]
 pub(crate) enum Held {
@@ -48,6 +53,8 @@ pub(crate) enum Waiting {
         origin: Origin,
         key: String,
         value: JsonValue,
+        /// A repair's timestamp ([`Fix::DeadKey`]): the least timestamp the write takes.
+        at: Option<u64>,
     },
     Delete {
         origin: Origin,
@@ -143,9 +150,45 @@ impl Node {
                 Pending::Forward { origin },
             );
         }
-        self.lock
-            .queue
-            .push_back(Waiting::Publish { origin, key, value });
+        self.lock.queue.push_back(Waiting::Publish {
+            origin,
+            key,
+            value,
+            at: None,
+        });
+        self.pump_lock();
+    }
+
+    /// A follower's repair of a key this node's beat did not list ([`Fix::DeadKey`]). Without
+    /// the fix it is what Java makes of it: a plain forwarded write. With it only the leader
+    /// takes it, in the key's turn behind the lock (see [`Node::signal_publish`]).
+    pub(crate) fn repair_entry(
+        &mut self,
+        origin: Origin,
+        key: String,
+        value: JsonValue,
+        timestamp: u64,
+    ) {
+        if !self.cfg.rules.has(Fix::DeadKey) {
+            return self.publish_entry(origin, key, value);
+        }
+        if key::kind(&key).is_none() {
+            return self.finish(
+                origin,
+                Err(RaftError::bad_request(format!(
+                    "unknown type publish key: {key}"
+                ))),
+            );
+        }
+        if !self.is_leader() {
+            return self.finish(origin, Err(RaftError::server(REPAIR_NOT_LEADER)));
+        }
+        self.lock.queue.push_back(Waiting::Publish {
+            origin,
+            key,
+            value,
+            at: Some(timestamp),
+        });
         self.pump_lock();
     }
 
@@ -170,7 +213,12 @@ impl Node {
         let per_key = self.cfg.rules.has(Fix::GlobalLock);
         while let Some(next) = self.lock.next_runnable(per_key) {
             match next {
-                Waiting::Publish { origin, key, value } => self.signal_publish(origin, key, value),
+                Waiting::Publish {
+                    origin,
+                    key,
+                    value,
+                    at,
+                } => self.signal_publish(origin, key, value, at),
                 Waiting::Delete { origin, key } => self.signal_delete(origin, key),
             }
         }
@@ -180,8 +228,22 @@ impl Node {
     /// The leader half of `signalPublish`, under the lock: timestamp + 1 (bumped in place on the
     /// old datum, even if the publish then fails), apply locally first (`onPublish`, term +100),
     /// then commit to every other member and wait for a majority until the publish timeout.
-    fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue) {
-        let timestamp = match self.datums.get_mut(&key) {
+    ///
+    /// Under [`Fix::DeadKey`] a key deleted by an explicit remove starts above its tombstone, and
+    /// a repair (`at`) is taken only if this node neither holds the key at that timestamp or
+    /// newer (answered ok: its beats will list it) nor deleted it at or after it (refused: the
+    /// follower deletes its copy); it keeps the follower's timestamp.
+    fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue, at: Option<u64>) {
+        if let Some(at) = at {
+            if self.tombstones.get(&key).is_some_and(|t| *t >= at) {
+                let e = RaftError::server(format!("{REPAIR_DELETED}, key={key}"));
+                return self.finish(origin, Err(e));
+            }
+            if self.datums.get(&key).is_some_and(|d| d.timestamp >= at) {
+                return self.finish(origin, Ok(()));
+            }
+        }
+        let mut timestamp = match self.datums.get_mut(&key) {
             Some(old) => {
                 self.datums_version += 1;
                 old.timestamp += 1;
@@ -189,6 +251,10 @@ impl Node {
             }
             None => 1,
         };
+        if self.cfg.rules.has(Fix::DeadKey) {
+            let above = self.tombstones.get(&key).map_or(0, |t| t + 1);
+            timestamp = timestamp.max(above).max(at.unwrap_or(0));
+        }
         let datum = Datum {
             key: key.clone(),
             value: Some(value),
@@ -436,6 +502,14 @@ impl Node {
     pub(crate) fn on_delete(&mut self, k: &str, source: &RaftPeer) -> Result<(), RaftError> {
         self.check_source(source)?;
         self.reset_leader_due();
+        if self.cfg.rules.has(Fix::DeadKey) {
+            if let Some(d) = self.datums.get(k) {
+                let ts = d
+                    .timestamp
+                    .max(self.tombstones.get(k).copied().unwrap_or(0));
+                self.tombstones.insert(k.into(), ts);
+            }
+        }
         self.delete_datum(k);
         if key::is_meta(k) {
             self.follow_term(source.term);

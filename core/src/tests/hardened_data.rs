@@ -204,3 +204,142 @@ fn global_lock_a_timed_out_write_frees_only_its_key() {
     ]);
     assert_eq!(a.pending_writes(), 2);
 }
+
+// ---- Fix::DeadKey -----------------------------------------------------------------------
+
+/// alibaba/nacos#3652 on a follower: B holds key 0 (committed by leader A, term 1); C, elected
+/// in term 2 without it, beats an empty list. Nacos deletes the acknowledged write; under the
+/// fix B keeps it and sends it to C as a repair.
+fn stale_leader_beat(rules: Rules) -> String {
+    let mut b = following_under(rules, 1);
+    b.on_request(2, commit(&iplist(0), "{}", 1, 0, 1));
+    skip(&mut b);
+    b.on_request(3, beat(2, 2, &[]));
+    // A second beat while the repair is in flight sends nothing more.
+    b.on_request(4, beat(2, 2, &[]));
+    format!("{}\n{} datums", rendered(&mut b), b.datum_count())
+}
+
+#[test]
+fn dead_key_a_stale_leaders_beat_does_not_delete_an_acknowledged_write() {
+    assert_eq!(
+        stale_leader_beat(Rules::Nacos141),
+        "event leader-changed C was=A\n\
+         send A #1 peer\n\
+         event beat-accepted C term=2\n\
+         persist remove iplist.s000\n\
+         event dead-key-deleted iplist.s000\n\
+         reply #3 200 B FOLLOWER term=1 vote=-\n\
+         send A #2 peer\n\
+         event beat-accepted C term=2\n\
+         reply #4 200 B FOLLOWER term=1 vote=-\n\
+         0 datums"
+    );
+    assert_eq!(
+        stale_leader_beat(only(Fix::DeadKey)),
+        "event leader-changed C was=A\n\
+         send A #1 peer\n\
+         event beat-accepted C term=2\n\
+         send C #2 repair iplist.s000 ts=1 {}\n\
+         reply #3 200 B FOLLOWER term=1 vote=-\n\
+         send A #3 peer\n\
+         event beat-accepted C term=2\n\
+         reply #4 200 B FOLLOWER term=1 vote=-\n\
+         1 datums"
+    );
+}
+
+fn repair(k: &str, ts: u64) -> Request {
+    Request::Repair {
+        key: k.into(),
+        value: value("{}"),
+        timestamp: ts,
+    }
+}
+
+/// The leader's side: a repair of a key it lacks, of a key it deleted, of a key it holds newer.
+fn leader_repairs(rules: Rules) -> String {
+    let mut a = elected_under(rules);
+    for i in [1, 2] {
+        a.put(iplist(i), value("{}"));
+        let ids = send_ids(&a.take_outputs());
+        a.on_response(ids[0], Ok(Response::Ok));
+    }
+    a.put(iplist(2), value("{}"));
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], Ok(Response::Ok));
+    a.remove(iplist(1));
+    skip(&mut a);
+    a.on_request(10, repair(&iplist(0), 4));
+    a.on_request(11, repair(&iplist(1), 1));
+    a.on_request(12, repair(&iplist(2), 2));
+    let first = a.take_outputs();
+    let names = crate::testing::Names::new(&members(16));
+    let mut lines = render(&first, &names);
+    // B acks the first publish: the repairs queued behind it (Nacos' one lock) run.
+    a.on_response(send_ids(&first)[0], Ok(Response::Ok));
+    lines.extend(render(&a.take_outputs(), &names));
+    lines.join("\n")
+}
+
+#[test]
+fn dead_key_the_leader_takes_a_repair_unless_deleted_or_newer() {
+    // Nacos reads a repair as a plain forwarded write: key 0 is published with ts 1 (the
+    // follower's 4 is lost), then the deleted key 1 comes back.
+    assert_eq!(
+        leader_repairs(Rules::Nacos141),
+        "persist datum iplist.s000 ts=1 {}\n\
+         persist term 401\n\
+         event publish-started iplist.s000 ts=1 term=401\n\
+         send B #11 commit iplist.s000 ts=1 {} src=A src.term=301\n\
+         send C #12 commit iplist.s000 ts=1 {} src=A src.term=301\n\
+         timer publish#4 5000\n\
+         event published iplist.s000 ts=1\n\
+         reply #10 200 ok\n\
+         persist datum iplist.s001 ts=1 {}\n\
+         persist term 501\n\
+         event publish-started iplist.s001 ts=1 term=501\n\
+         send B #13 commit iplist.s001 ts=1 {} src=A src.term=401\n\
+         send C #14 commit iplist.s001 ts=1 {} src=A src.term=401\n\
+         timer publish#5 5000"
+    );
+    // The fix: key 0 is taken at the follower's timestamp, the deleted key 1 is refused (the
+    // follower will delete its copy), key 2 (ts 2 here) is not older than the repair: ok, no write.
+    assert_eq!(
+        leader_repairs(only(Fix::DeadKey)),
+        "persist datum iplist.s000 ts=4 {}\n\
+         persist term 401\n\
+         event publish-started iplist.s000 ts=4 term=401\n\
+         send B #11 commit iplist.s000 ts=4 {} src=A src.term=301\n\
+         send C #12 commit iplist.s000 ts=4 {} src=A src.term=301\n\
+         timer publish#4 5000\n\
+         event published iplist.s000 ts=4\n\
+         reply #10 200 ok\n\
+         reply #11 500 repair refused: the key was deleted, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s001\n\
+         reply #12 200 ok"
+    );
+}
+
+#[test]
+fn dead_key_a_refused_repair_deletes_the_copy_and_a_later_write_clears_the_tombstone() {
+    let mut b = following_under(only(Fix::DeadKey), 1);
+    b.on_request(2, commit(&iplist(0), "{}", 3, 0, 1));
+    b.on_request(3, beat(0, 1, &[]));
+    let outs = b.take_outputs();
+    let id = send_ids(&outs)[0];
+    let refused = crate::RaftError::server(format!("{}, key={}", crate::REPAIR_DELETED, iplist(0)));
+    b.on_response(id, Err(crate::Failure::Status(refused)));
+    outputs(
+        &mut b,
+        &[
+            "persist remove iplist.s000",
+            "event dead-key-deleted iplist.s000",
+        ],
+    );
+    assert_eq!(b.datum_count(), 0);
+    // Written again by the leader (above the delete): kept, and the tombstone is history.
+    b.on_request(4, commit(&iplist(0), "{}", 4, 0, 1));
+    skip(&mut b);
+    assert_eq!(b.datum(&iplist(0)).unwrap().timestamp, 4);
+    assert!(b.tombstones.is_empty());
+}
