@@ -226,6 +226,10 @@ fn check_files(dir: &Path, problems: &mut Vec<String>, temps: &mut u64) {
             *temps += 1;
             continue;
         }
+        // The data directory's lock (pid and address, not JSON), left behind by a kill.
+        if rel == nacos_raft_node::store::LOCK_FILE {
+            continue;
+        }
         let text = match std::fs::read_to_string(&f) {
             Ok(t) => t,
             Err(e) => {
