@@ -61,8 +61,8 @@ e2e: ## the real page in headless Chromium, against the release build served on 
 campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual minutes, 3 and 5 nodes; table, shrunk cases, campaign.json
 	$(CARGO) run --release -p nacos-raft-core --example campaign -- --seeds $(or $(SEEDS),10000) --json $(or $(CAMPAIGN_JSON),campaign.json)
 
-chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill
-	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED))
+chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill; RULES=hardened for the hardened rules
+	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED)) $(if $(RULES),--rules $(RULES))
 
 partition-test: ## real partitions: 3 nodes in a network namespace cut with nftables, 4 stories beside the simulator (part of make test; skips without namespaces or nft)
 	$(CARGO) test -p nacos-raft-node --test partition -- --nocapture

@@ -221,7 +221,7 @@ pub use message::{BeatDatum, BeatPacket, Failure, MsgKind, RaftError, Request, R
 pub use node::Node;
 pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 pub use peer::{PeerState, RaftPeer};
-pub use publish::{NO_LEADER, PUBLISH_FAILED};
+pub use publish::{NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER};
 pub use rules::{Fix, Fixes, Rules, RulesError};
 
 #[cfg(test)]

@@ -77,6 +77,18 @@ pub enum Request {
         /// The value.
         value: JsonValue,
     },
+    /// `POST /raft/datum` with the datum's `timestamp`: under [`Fix::DeadKey`](crate::Fix::DeadKey)
+    /// a follower holds the datum but its leader's beat does not list it; the leader takes it
+    /// unless it holds the key at that timestamp or newer, or deleted it at or after it. A Java
+    /// leader reads it as a plain forwarded write.
+    Repair {
+        /// The full key.
+        key: String,
+        /// The follower's value.
+        value: JsonValue,
+        /// The follower's timestamp of it.
+        timestamp: u64,
+    },
     /// `DELETE /raft/datum`: a non-leader forwards a delete to the leader.
     ForwardDelete {
         /// The full key.
@@ -281,7 +293,9 @@ impl Request {
             Request::GetDatums(_) => MsgKind::DatumGet,
             Request::Commit { .. } => MsgKind::Commit,
             Request::DeleteCommit { .. } => MsgKind::DeleteCommit,
-            Request::Forward { .. } | Request::ForwardDelete { .. } => MsgKind::Forward,
+            Request::Forward { .. } | Request::Repair { .. } | Request::ForwardDelete { .. } => {
+                MsgKind::Forward
+            }
         }
     }
 
@@ -294,7 +308,7 @@ impl Request {
             Request::GetDatums(_) => ("GET", "/v1/ns/raft/datum"),
             Request::Commit { .. } => ("POST", "/v1/ns/raft/datum/commit"),
             Request::DeleteCommit { .. } => ("DELETE", "/v1/ns/raft/datum/commit"),
-            Request::Forward { .. } => ("POST", "/v1/ns/raft/datum"),
+            Request::Forward { .. } | Request::Repair { .. } => ("POST", "/v1/ns/raft/datum"),
             Request::ForwardDelete { .. } => ("DELETE", "/v1/ns/raft/datum"),
         }
     }
@@ -325,6 +339,17 @@ impl Request {
             Request::Forward { key, value } => ForwardBody {
                 key: key.clone(),
                 value: value.clone(),
+                timestamp: None,
+            }
+            .to_json(),
+            Request::Repair {
+                key,
+                value,
+                timestamp,
+            } => ForwardBody {
+                key: key.clone(),
+                value: value.clone(),
+                timestamp: Some(*timestamp),
             }
             .to_json(),
             Request::ForwardDelete { key } => key.clone(),

@@ -9,7 +9,7 @@ use crate::publish::OpLock;
 use crate::rng::Rng;
 use crate::sync::SyncPacer;
 use crate::{Datum, Fix, JsonValue, PeerState, RaftPeer};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -24,7 +24,8 @@ pub(crate) enum Pending {
     Commit { publish: u64 },
     DeleteCommit,
     Forward { origin: Origin },
-    ForwardDelete { origin: Origin },
+    ForwardDelete { origin: Origin, key: String },
+    Repair { key: String, timestamp: u64 },
 }
 
 /// One member of a Nacos naming raft cluster, as a pure state machine.
@@ -47,6 +48,15 @@ pub struct Node {
     pub(crate) lock: OpLock,
     pub(crate) sync: SyncPacer,
     pub(crate) persisted_term: u64,
+    /// The term of the last `Persist::Term` (skips rewrites of an unchanged term under
+    /// [`Fix::TermBump`]).
+    pub(crate) last_term_persisted: u64,
+    /// Under [`Fix::DeadKey`]: every key this node deleted by an explicit remove, with the
+    /// timestamp it had then (a later write of the key starts above it).
+    pub(crate) tombstones: BTreeMap<String, u64>,
+    /// Under [`Fix::DeadKey`]: the keys this follower kept against its leader's beat and is
+    /// repairing (one repair in flight per key).
+    pub(crate) repairing: BTreeSet<String>,
     /// `switchDomain.isSendBeatOnly()`: the configured default until a switch datum is applied,
     /// then that datum's `sendBeatOnly`; a deleted switch keeps the last value
     /// (`SwitchManager.onDelete` does nothing).
@@ -107,6 +117,9 @@ impl Node {
             lock: OpLock::default(),
             sync: SyncPacer::default(),
             persisted_term: 0,
+            last_term_persisted: 0,
+            tombstones: BTreeMap::new(),
+            repairing: BTreeSet::new(),
             send_beat_only,
             out: Vec::new(),
             datums_version: 0,
@@ -181,6 +194,13 @@ impl Node {
             Request::ForwardDelete { key } => {
                 return self.remove_entry(Origin::Inbound(id), key);
             }
+            Request::Repair {
+                key,
+                value,
+                timestamp,
+            } => {
+                return self.repair_entry(Origin::Inbound(id), key, value, timestamp);
+            }
         };
         self.out.push(Output::Reply {
             to: id,
@@ -201,7 +221,12 @@ impl Node {
             Pending::Commit { publish } => self.commit_answered(&to, publish, result),
             Pending::DeleteCommit => self.delete_commit_answered(&to, result),
             Pending::Forward { origin } => self.forward_answered(&to, origin, result),
-            Pending::ForwardDelete { origin } => self.forward_delete_answered(&to, origin, result),
+            Pending::ForwardDelete { origin, key } => {
+                self.forward_delete_answered(&to, origin, &key, result)
+            }
+            Pending::Repair { key, timestamp } => {
+                self.repair_answered(&to, &key, timestamp, result)
+            }
         }
     }
 
@@ -401,11 +426,19 @@ impl Node {
     }
 
     /// The +100 rule of followers (onPublish, meta onDelete, beat sync): follow the leader's term
-    /// unless it is more than a step ahead, in which case only step.
+    /// unless it is more than a step ahead, in which case only step. Under [`Fix::TermBump`] a
+    /// term is never stepped: the follower only learns a higher term its leader was elected in.
     pub(crate) fn follow_term(&mut self, leader_term: u64) {
-        let step = self.cfg.term_step;
         let local = self.peers.local().term;
-        if local + step > leader_term {
+        let follows = if self.cfg.rules.has(Fix::TermBump) {
+            if leader_term <= local {
+                return;
+            }
+            true
+        } else {
+            local + self.cfg.term_step > leader_term
+        };
+        if follows {
             // Nacos sets the leader record's term, then copies it; without a leader it throws
             // (NullPointerException) after the datum was already applied.
             let Some(leader) = self.peers.leader().map(String::from) else {
@@ -416,8 +449,20 @@ impl Node {
             }
             self.peers.local_mut().term = leader_term;
         } else {
-            self.peers.local_mut().term = local + step;
+            self.peers.local_mut().term = local + self.cfg.term_step;
         }
+    }
+
+    /// Persists the own term after a write moved it (Nacos rewrites `meta.properties` after
+    /// every applied write; under [`Fix::TermBump`] only when the term changed, since writes no
+    /// longer move it).
+    pub(crate) fn persist_term(&mut self) {
+        let term = self.peers.local().term;
+        if self.cfg.rules.has(Fix::TermBump) && term == self.last_term_persisted {
+            return;
+        }
+        self.last_term_persisted = term;
+        self.persist(Persist::Term(term));
     }
 
     /// Answers or completes an operation.

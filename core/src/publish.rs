@@ -1,5 +1,5 @@
 //! Writes: `signalPublish` / `onPublish` and `signalDelete` / `onDelete` (docs/nacos-protocol.md §6),
-//! serialized per node behind Nacos' `OPERATE_LOCK`.
+//! serialized per node behind Nacos' `OPERATE_LOCK` (per key under [`Fix::GlobalLock`]).
 
 use crate::event::Event;
 use crate::key::{self, KeyKind};
@@ -7,16 +7,22 @@ use crate::message::{Failure, RaftError, Request, Response};
 use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Origin, Output, Persist, Timer};
-use crate::{Datum, JsonValue, RaftPeer};
+use crate::{Datum, Fix, JsonValue, RaftPeer};
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// Nacos' text when a publish timed out waiting for a majority (followed by `, key=<key>`).
 pub const PUBLISH_FAILED: &str = "data publish failed, caused failed to notify majority";
 /// This project's text when a write needs a leader and none is known (Nacos throws a
 /// NullPointerException there, which has no message).
 pub const NO_LEADER: &str = "no leader is available now";
+/// A hardened leader's answer to a repair of a key it deleted at or after the repair's timestamp
+/// ([`Fix::DeadKey`]): the follower then deletes its copy.
+pub const REPAIR_DELETED: &str = "repair refused: the key was deleted";
+/// A hardened non-leader's answer to a repair: the follower tries again with its next leader.
+pub const REPAIR_NOT_LEADER: &str = "repair refused: not the leader";
 
 #[derive(Clone, Debug)]
 pub(crate) enum Held {
@@ -30,7 +36,15 @@ pub(crate) enum Held {
     },
     /// A non-leader's forwarded delete waiting for the leader's answer (Nacos holds the lock
     /// during the synchronous proxy call).
-    ForwardingDelete,
+    ForwardingDelete { key: String },
+}
+
+impl Held {
+    fn key(&self) -> &str {
+        match self {
+            Held::Publishing { key, .. } | Held::ForwardingDelete { key } => key,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +53,8 @@ pub(crate) enum Waiting {
         origin: Origin,
         key: String,
         value: JsonValue,
+        /// A repair's timestamp ([`Fix::DeadKey`]): the least timestamp the write takes.
+        at: Option<u64>,
     },
     Delete {
         origin: Origin,
@@ -46,20 +62,60 @@ pub(crate) enum Waiting {
     },
 }
 
-/// `OPERATE_LOCK`: the write holding it and the writes queued behind it.
+impl Waiting {
+    fn key(&self) -> &str {
+        match self {
+            Waiting::Publish { key, .. } | Waiting::Delete { key, .. } => key,
+        }
+    }
+}
+
+/// `OPERATE_LOCK`: the writes holding it and the writes queued behind them. Nacos 1.4.1 holds
+/// at most one write; under [`Fix::GlobalLock`] it is a lock per key: one write per key at a
+/// time, writes to different keys at once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OpLock {
-    held: Option<Held>,
+    held: Vec<Held>,
     queue: VecDeque<Waiting>,
 }
 
 impl OpLock {
     pub(crate) fn is_held(&self) -> bool {
-        self.held.is_some()
+        !self.held.is_empty()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.queue.len() + usize::from(self.held.is_some())
+        self.queue.len() + self.held.len()
+    }
+
+    fn holds(&self, key: &str) -> bool {
+        self.held.iter().any(|h| h.key() == key)
+    }
+
+    /// Takes the publish `id` out of the held writes.
+    fn take_publish(&mut self, publish: u64) -> Option<Held> {
+        let i = self
+            .held
+            .iter()
+            .position(|h| matches!(h, Held::Publishing { id, .. } if *id == publish))?;
+        Some(self.held.swap_remove(i))
+    }
+
+    /// The next queued write that may start: the first one when the lock is global; per key,
+    /// the first one whose key is neither held nor queued earlier (one key's writes in order).
+    fn next_runnable(&mut self, per_key: bool) -> Option<Waiting> {
+        if !per_key {
+            return if self.held.is_empty() {
+                self.queue.pop_front()
+            } else {
+                None
+            };
+        }
+        let i = (0..self.queue.len()).find(|&i| {
+            let k = self.queue[i].key();
+            !self.holds(k) && !self.queue.iter().take(i).any(|w| w.key() == k)
+        })?;
+        self.queue.remove(i)
     }
 }
 
@@ -94,9 +150,45 @@ impl Node {
                 Pending::Forward { origin },
             );
         }
-        self.lock
-            .queue
-            .push_back(Waiting::Publish { origin, key, value });
+        self.lock.queue.push_back(Waiting::Publish {
+            origin,
+            key,
+            value,
+            at: None,
+        });
+        self.pump_lock();
+    }
+
+    /// A follower's repair of a key this node's beat did not list ([`Fix::DeadKey`]). Without
+    /// the fix it is what Java makes of it: a plain forwarded write. With it only the leader
+    /// takes it, in the key's turn behind the lock (see [`Node::signal_publish`]).
+    pub(crate) fn repair_entry(
+        &mut self,
+        origin: Origin,
+        key: String,
+        value: JsonValue,
+        timestamp: u64,
+    ) {
+        if !self.cfg.rules.has(Fix::DeadKey) {
+            return self.publish_entry(origin, key, value);
+        }
+        if key::kind(&key).is_none() {
+            return self.finish(
+                origin,
+                Err(RaftError::bad_request(format!(
+                    "unknown type publish key: {key}"
+                ))),
+            );
+        }
+        if !self.is_leader() {
+            return self.finish(origin, Err(RaftError::server(REPAIR_NOT_LEADER)));
+        }
+        self.lock.queue.push_back(Waiting::Publish {
+            origin,
+            key,
+            value,
+            at: Some(timestamp),
+        });
         self.pump_lock();
     }
 
@@ -115,27 +207,43 @@ impl Node {
         self.pump_lock();
     }
 
-    /// Runs queued writes while the lock is free, then lets waiting sync answers in.
+    /// Runs queued writes while the lock (the key's lock under [`Fix::GlobalLock`]) is free,
+    /// then lets waiting sync answers in.
     pub(crate) fn pump_lock(&mut self) {
-        while self.lock.held.is_none() {
-            let Some(next) = self.lock.queue.pop_front() else {
-                break;
-            };
+        let per_key = self.cfg.rules.has(Fix::GlobalLock);
+        while let Some(next) = self.lock.next_runnable(per_key) {
             match next {
-                Waiting::Publish { origin, key, value } => self.signal_publish(origin, key, value),
+                Waiting::Publish {
+                    origin,
+                    key,
+                    value,
+                    at,
+                } => self.signal_publish(origin, key, value, at),
                 Waiting::Delete { origin, key } => self.signal_delete(origin, key),
             }
         }
-        if self.lock.held.is_none() {
-            self.pump_sync();
-        }
+        self.pump_sync();
     }
 
     /// The leader half of `signalPublish`, under the lock: timestamp + 1 (bumped in place on the
     /// old datum, even if the publish then fails), apply locally first (`onPublish`, term +100),
     /// then commit to every other member and wait for a majority until the publish timeout.
-    fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue) {
-        let timestamp = match self.datums.get_mut(&key) {
+    ///
+    /// Under [`Fix::DeadKey`] a key deleted by an explicit remove starts above its tombstone, and
+    /// a repair (`at`) is taken only if this node neither holds the key at that timestamp or
+    /// newer (answered ok: its beats will list it) nor deleted it at or after it (refused: the
+    /// follower deletes its copy); it keeps the follower's timestamp.
+    fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue, at: Option<u64>) {
+        if let Some(at) = at {
+            if self.tombstones.get(&key).is_some_and(|t| *t >= at) {
+                let e = RaftError::server(format!("{REPAIR_DELETED}, key={key}"));
+                return self.finish(origin, Err(e));
+            }
+            if self.datums.get(&key).is_some_and(|d| d.timestamp >= at) {
+                return self.finish(origin, Ok(()));
+            }
+        }
+        let mut timestamp = match self.datums.get_mut(&key) {
             Some(old) => {
                 self.datums_version += 1;
                 old.timestamp += 1;
@@ -143,6 +251,10 @@ impl Node {
             }
             None => 1,
         };
+        if self.cfg.rules.has(Fix::DeadKey) {
+            let above = self.tombstones.get(&key).map_or(0, |t| t + 1);
+            timestamp = timestamp.max(above).max(at.unwrap_or(0));
+        }
         let datum = Datum {
             key: key.clone(),
             value: Some(value),
@@ -181,7 +293,7 @@ impl Node {
             timer: Timer::PublishTimeout(id),
             after_ms: self.cfg.publish_timeout_ms,
         });
-        self.lock.held = Some(Held::Publishing {
+        self.lock.held.push(Held::Publishing {
             id,
             origin,
             key,
@@ -204,12 +316,13 @@ impl Node {
         }
         self.store_datum(datum);
         if self.is_leader() {
-            self.peers.local_mut().term += self.cfg.term_step;
+            if !self.cfg.rules.has(Fix::TermBump) {
+                self.peers.local_mut().term += self.cfg.term_step;
+            }
         } else {
             self.follow_term(source.term);
         }
-        let term = self.peers.local().term;
-        self.persist(Persist::Term(term));
+        self.persist_term();
         Ok(())
     }
 
@@ -288,12 +401,14 @@ impl Node {
             self.request_failed(to, "commit", f.to_string());
             return;
         }
-        let Some(Held::Publishing { id, remaining, .. }) = &mut self.lock.held else {
+        let Some(Held::Publishing { remaining, .. }) = self
+            .lock
+            .held
+            .iter_mut()
+            .find(|h| matches!(h, Held::Publishing { id, .. } if *id == publish))
+        else {
             return;
         };
-        if *id != publish {
-            return;
-        }
         *remaining -= 1;
         if *remaining == 0 {
             if let Some(Held::Publishing {
@@ -301,7 +416,7 @@ impl Node {
                 key,
                 timestamp,
                 ..
-            }) = self.lock.held.take()
+            }) = self.lock.take_publish(publish)
             {
                 self.event(Event::Published { key, timestamp });
                 self.finish(origin, Ok(()));
@@ -312,10 +427,7 @@ impl Node {
 
     /// The publish timeout: the call fails, nothing is rolled back.
     pub(crate) fn publish_timed_out(&mut self, publish: u64) {
-        if !matches!(&self.lock.held, Some(Held::Publishing { id, .. }) if *id == publish) {
-            return;
-        }
-        if let Some(Held::Publishing { origin, key, .. }) = self.lock.held.take() {
+        if let Some(Held::Publishing { origin, key, .. }) = self.lock.take_publish(publish) {
             // RaftCore 277: the exception names the key (the event names it already).
             let error = RaftError::server(format!("{PUBLISH_FAILED}, key={key}"));
             self.event(Event::PublishFailed {
@@ -363,10 +475,13 @@ impl Node {
             });
             self.send(
                 &leader,
-                Request::ForwardDelete { key },
-                Pending::ForwardDelete { origin },
+                Request::ForwardDelete { key: key.clone() },
+                Pending::ForwardDelete {
+                    origin,
+                    key: key.clone(),
+                },
             );
-            self.lock.held = Some(Held::ForwardingDelete);
+            self.lock.held.push(Held::ForwardingDelete { key });
             return;
         }
         let source = self.peers.local().clone();
@@ -388,11 +503,18 @@ impl Node {
     pub(crate) fn on_delete(&mut self, k: &str, source: &RaftPeer) -> Result<(), RaftError> {
         self.check_source(source)?;
         self.reset_leader_due();
+        if self.cfg.rules.has(Fix::DeadKey) {
+            if let Some(d) = self.datums.get(k) {
+                let ts = d
+                    .timestamp
+                    .max(self.tombstones.get(k).copied().unwrap_or(0));
+                self.tombstones.insert(k.into(), ts);
+            }
+        }
         self.delete_datum(k);
         if key::is_meta(k) {
             self.follow_term(source.term);
-            let term = self.peers.local().term;
-            self.persist(Persist::Term(term));
+            self.persist_term();
         }
         self.event(Event::Deleted {
             key: k.into(),
@@ -428,11 +550,17 @@ impl Node {
         &mut self,
         to: &str,
         origin: Origin,
+        key: &str,
         result: Result<Response, Failure>,
     ) {
         let result = self.leader_answer(to, "forward delete", result);
-        if matches!(self.lock.held, Some(Held::ForwardingDelete)) {
-            self.lock.held = None;
+        let held = self
+            .lock
+            .held
+            .iter()
+            .position(|h| matches!(h, Held::ForwardingDelete { key: k } if k == key));
+        if let Some(i) = held {
+            self.lock.held.swap_remove(i);
         }
         self.finish(origin, result);
         self.pump_lock();

@@ -8,7 +8,8 @@ use crate::message::{Failure, RaftError, Request, Response};
 use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
-use crate::{BeatPacket, Datum};
+use crate::publish::REPAIR_DELETED;
+use crate::{BeatPacket, Datum, Fix};
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -118,11 +119,19 @@ impl Node {
             });
             self.send(from, Request::GetDatums(keys), Pending::Fetch { beat_term });
         }
-        for k in dead {
-            self.delete_datum(&k);
-            self.event(Event::DeadKeyDeleted { key: k });
+        let kept = self.cfg.rules.has(Fix::DeadKey) && !dead.is_empty();
+        if kept {
+            // The fix: a key the leader did not list may be a write it never got (#3652), or a
+            // delete this node missed. Only the leader can tell (it keeps tombstones): keep the
+            // key and send it there as a repair.
+            self.repair(from, dead);
+        } else {
+            for k in dead {
+                self.delete_datum(&k);
+                self.event(Event::DeadKeyDeleted { key: k });
+            }
         }
-        if nothing_to_fetch && !keyless {
+        if nothing_to_fetch && !keyless && !kept {
             self.synced_list = Some((self.datums_version, packet.datums.clone()));
         }
         if keyless {
@@ -130,6 +139,50 @@ impl Node {
             return Err(RaftError::server(""));
         }
         Ok(())
+    }
+
+    /// Sends each kept key that has no repair in flight to the leader `to` ([`Fix::DeadKey`]).
+    fn repair(&mut self, to: &str, keys: Vec<String>) {
+        for k in keys {
+            let Some(d) = self.datums.get(&k) else {
+                continue;
+            };
+            let (Some(value), timestamp) = (d.value.clone(), d.timestamp) else {
+                continue;
+            };
+            if !self.repairing.insert(k.clone()) {
+                continue;
+            }
+            let request = Request::Repair {
+                key: k.clone(),
+                value,
+                timestamp,
+            };
+            self.send(to, request, Pending::Repair { key: k, timestamp });
+        }
+    }
+
+    /// The leader's answer to a repair: refused because it deleted the key → the copy goes,
+    /// unless it was written again since; anything else → tried again at a later beat.
+    pub(crate) fn repair_answered(
+        &mut self,
+        to: &str,
+        k: &str,
+        timestamp: u64,
+        result: Result<Response, Failure>,
+    ) {
+        self.repairing.remove(k);
+        match result {
+            Ok(_) => {}
+            Err(Failure::Status(e)) if e.message.contains(REPAIR_DELETED) => {
+                if self.datums.get(k).is_some_and(|d| d.timestamp == timestamp) {
+                    self.tombstones.insert(k.into(), timestamp);
+                    self.delete_datum(k);
+                    self.event(Event::DeadKeyDeleted { key: k.into() });
+                }
+            }
+            Err(f) => self.request_failed(to, "repair", f.to_string()),
+        }
     }
 
     pub(crate) fn fetch_answered(
@@ -154,9 +207,12 @@ impl Node {
     }
 
     /// Applies the next waiting fetch answer unless paused or the write lock is held (Nacos
-    /// applies each datum under `OPERATE_LOCK`).
+    /// applies each datum under `OPERATE_LOCK`). Under [`Fix::GlobalLock`] it does not wait:
+    /// a fetched datum is applied only when newer than the local copy, whatever runs meanwhile,
+    /// and a steady stream of writes must not starve the sync.
     pub(crate) fn pump_sync(&mut self) {
-        if self.sync.paused || self.lock.is_held() {
+        let waits = self.lock.is_held() && !self.cfg.rules.has(Fix::GlobalLock);
+        if self.sync.paused || waits {
             return;
         }
         let Some((from, beat_term, list)) = self.sync.queue.pop_front() else {
@@ -218,8 +274,8 @@ impl Node {
             self.store_datum(d);
             self.reset_leader_due();
             self.follow_term(beat_term);
+            self.persist_term();
             let term = self.peers.local().term;
-            self.persist(Persist::Term(term));
             self.event(Event::DatumApplied {
                 key: k,
                 timestamp: ts,
@@ -246,6 +302,14 @@ impl Node {
             if let Some(on) = d.value.as_ref().and_then(switch_send_beat_only) {
                 self.send_beat_only = on;
             }
+        }
+        if self
+            .tombstones
+            .get(&d.key)
+            .is_some_and(|t| *t < d.timestamp)
+        {
+            // Written again after the delete: the tombstone is history.
+            self.tombstones.remove(&d.key);
         }
         self.datums_version += 1;
         self.datums.insert(d.key.clone(), d);

@@ -157,6 +157,11 @@ pub fn request(r: &Request, names: &Names) -> String {
         ),
         Request::Forward { key, value: v } => format!("forward {} {}", short_key(key), value(v)),
         Request::ForwardDelete { key } => format!("forward-delete {}", short_key(key)),
+        Request::Repair {
+            key,
+            value: v,
+            timestamp,
+        } => format!("repair {} ts={timestamp} {}", short_key(key), value(v)),
     }
 }
 

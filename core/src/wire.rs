@@ -211,13 +211,18 @@ impl CommitBody {
     }
 }
 
-/// Body of a forwarded publish (endpoint 5): `{"key":..,"value":{..}}`.
+/// Body of a forwarded publish (endpoint 5): `{"key":..,"value":{..}}`, plus `timestamp` in a
+/// hardened follower's repair of a key its leader lacks ([`Fix::DeadKey`](crate::Fix::DeadKey);
+/// Java's `RaftController.publish` reads only `key` and `value`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForwardBody {
     /// The full key.
     pub key: String,
     /// The value.
     pub value: JsonValue,
+    /// The repaired datum's timestamp; absent in a plain forwarded write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
 }
 
 impl ForwardBody {

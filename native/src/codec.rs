@@ -348,6 +348,15 @@ pub fn decode_delete_commit(body: &[u8], limits: &Limits) -> Result<(String, Raf
 /// Endpoint 5: `{"key":..,"value":{..}}`, URL-decoded once unless raw. The value must be a JSON
 /// object: Java types it as `Instances`, `Service` or `SwitchDomain` and fails otherwise.
 pub fn decode_forward(body: &[u8], limits: &Limits) -> Result<(String, JsonValue), RaftError> {
+    decode_publish(body, limits).map(|(key, value, _)| (key, value))
+}
+
+/// Endpoint 5 as the server reads it: the forward body and, in a hardened follower's repair,
+/// the datum's `timestamp` (`Request::Repair`; a Java leader ignores the field).
+pub fn decode_publish(
+    body: &[u8],
+    limits: &Limits,
+) -> Result<(String, JsonValue, Option<u64>), RaftError> {
     let raw = maybe_gunzip(body, limits)?;
     let text = body_text(&raw, 1)?;
     let f = ForwardBody::from_json(&text).map_err(|e| json_error("publish", e))?;
@@ -358,7 +367,7 @@ pub fn decode_forward(body: &[u8], limits: &Limits) -> Result<(String, JsonValue
             truncate(f.value.as_str(), 80)
         )));
     }
-    Ok((f.key, f.value))
+    Ok((f.key, f.value, f.timestamp))
 }
 
 /// Endpoint 7: `keys`, decoded by the servlet and once more by the controller, split on `,`.
@@ -581,18 +590,13 @@ pub fn encode_request(req: &Request, beat: Option<Bytes>) -> Outbound {
                 body: json(escape_for_java_decoder(&body.to_json(), 2)),
             }
         }
-        Request::Forward { key, value } => {
-            let body = ForwardBody {
-                key: key.clone(),
-                value: value.clone(),
-            };
-            Outbound {
-                method: "POST",
-                path_and_query: path("/datum"),
-                headers: with_key(vec![("content-type", JSON_REQUEST.into())], key),
-                body: json(escape_for_java_decoder(&body.to_json(), 1)),
-            }
-        }
+        Request::Forward { key, .. } | Request::Repair { key, .. } => Outbound {
+            method: "POST",
+            path_and_query: path("/datum"),
+            headers: with_key(vec![("content-type", JSON_REQUEST.into())], key),
+            // The core writes the body (a repair adds its timestamp).
+            body: json(escape_for_java_decoder(&req.wire_json(), 1)),
+        },
         Request::ForwardDelete { key } => Outbound {
             method: "DELETE",
             path_and_query: format!(

@@ -183,11 +183,19 @@ pub fn exchanges(target: Target, data: &[u8]) -> Vec<Exchange> {
             vec![exchange("DELETE", "/datum/commit", None, data, r)]
         }
         Target::Publish => {
-            let r =
-                decoded(data, |b| codec::decode_forward(b, &LIMITS)).and_then(|(key, value)| {
+            let r = decoded(data, |b| codec::decode_publish(b, &LIMITS)).and_then(
+                |(key, value, timestamp)| {
                     client_key(&key)?;
-                    Ok(Some(Request::Forward { key, value }))
-                });
+                    Ok(Some(match timestamp {
+                        None => Request::Forward { key, value },
+                        Some(timestamp) => Request::Repair {
+                            key,
+                            value,
+                            timestamp,
+                        },
+                    }))
+                },
+            );
             vec![exchange("POST", "/datum", None, data, r)]
         }
         Target::DatumKeys => {
@@ -555,8 +563,20 @@ fn request_round_trip(req: &Request) {
             assert_eq!((&got.0, &got.1), (key, source), "{out:?}");
         }
         Request::Forward { key, value } => {
-            let got = codec::decode_forward(&out.body, &limits).unwrap_or_else(|e| fail(e));
-            assert_eq!((&got.0, &got.1), (key, value), "{out:?}");
+            let got = codec::decode_publish(&out.body, &limits).unwrap_or_else(|e| fail(e));
+            assert_eq!((&got.0, &got.1, got.2), (key, value, None), "{out:?}");
+        }
+        Request::Repair {
+            key,
+            value,
+            timestamp,
+        } => {
+            let got = codec::decode_publish(&out.body, &limits).unwrap_or_else(|e| fail(e));
+            assert_eq!(
+                (&got.0, &got.1, got.2),
+                (key, value, Some(*timestamp)),
+                "{out:?}"
+            );
         }
         Request::ForwardDelete { key } => {
             let got = codec::decode_key(query, &out.body).unwrap_or_else(|e| fail(e));

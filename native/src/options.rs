@@ -11,7 +11,7 @@ use crate::live::{self, LiveSettings};
 use crate::members;
 use crate::peer_client::{ClientConfig, DEFAULT_MAX_FETCH_URL};
 use clap::{Args, Parser, Subcommand};
-use nacos_raft_core::Config;
+use nacos_raft_core::{Config, Rules};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -194,6 +194,17 @@ pub struct NodeArgs {
         default_value_t = conn::DEFAULT_MAX_CONNECTIONS
     )]
     pub max_connections: usize,
+    /// Protocol rules: `nacos` (Nacos 1.4.1, flaws included), `hardened` (every fix of
+    /// docs/hardened/), or fixes joined by `+` (e.g. `term-bump+global-lock`). The wire is the
+    /// same; the fixes' guarantees hold when every member is hardened.
+    #[arg(
+        long,
+        env = "NACOS_RAFT_RULES",
+        value_name = "RULES",
+        default_value = "nacos",
+        value_parser = parse_rules
+    )]
+    pub rules: Rules,
     /// Seed of the node's timer jitter [default: from the clock and process id].
     #[arg(long, env = "NACOS_RAFT_SEED", value_name = "N")]
     pub seed: Option<u64>,
@@ -270,6 +281,12 @@ pub struct NodeArgs {
     /// (`nacos.core.auth.server.identity.key`/`.value`) when the options above are not given.
     #[arg(long, env = "NACOS_RAFT_NACOS_CONF", value_name = "FILE")]
     pub nacos_conf: Option<PathBuf>,
+}
+
+/// `--rules`, read as the simulator and the page read it (`Rules::from_str`): an unknown name
+/// is refused with the list of names.
+fn parse_rules(s: &str) -> Result<Rules, String> {
+    s.parse::<Rules>().map_err(|e| e.to_string())
 }
 
 /// The client commands.
@@ -435,6 +452,7 @@ impl NodeArgs {
             publish_timeout_ms: self.publish_timeout_ms,
             sync_batch: self.sync_batch,
             sync_pause_ms: self.sync_pause_ms,
+            rules: self.rules,
             ..Config::default()
         };
         config

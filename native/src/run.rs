@@ -157,6 +157,7 @@ fn load(s: &NodeSettings, store: &Store, seed: u64) -> Result<Node, CliError> {
         data_dir = %s.data_dir.display(),
         datums = count,
         persisted_term = loaded.term,
+        rules = %s.config.rules,
         "cache loaded; starting with term 0 as Nacos 1.3+ does"
     );
     Ok(node)

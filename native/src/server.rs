@@ -178,9 +178,16 @@ impl Endpoint {
             Endpoint::Beat => Request::Beat(Arc::new(codec::decode_beat(body, limits)?)),
             Endpoint::Peer => Request::GetPeer,
             Endpoint::Publish => {
-                let (key, value) = codec::decode_forward(body, limits)?;
+                let (key, value, timestamp) = codec::decode_publish(body, limits)?;
                 client_key(&key)?;
-                Request::Forward { key, value }
+                match timestamp {
+                    None => Request::Forward { key, value },
+                    Some(timestamp) => Request::Repair {
+                        key,
+                        value,
+                        timestamp,
+                    },
+                }
             }
             Endpoint::Remove => {
                 let key = codec::decode_key(query, body)?;
@@ -313,6 +320,9 @@ impl ServiceCall {
                 value: value.as_str().to_string(),
             },
             Request::ForwardDelete { key } => ServiceCall::Remove { key: key.clone() },
+            // A hardened follower's repair is no Java call: its refusal keeps the node's text,
+            // which the follower reads (`REPAIR_DELETED`).
+            Request::Repair { .. } => return None,
             Request::Commit { datum, source } => ServiceCall::OnPut {
                 // The controller types the datum by its key; an unknown kind leaves it null.
                 datum: if key::kind(&datum.key).is_some() {
@@ -443,10 +453,12 @@ async fn raft_state(State(s): State<AppState>, headers: HeaderMap) -> HttpRespon
         .node
         .inspect(|n| {
             let peers: Vec<String> = n.peers().map(|p| p.to_json()).collect();
+            // `rules` is this node's own field (Java has none; JSON readers skip it).
             format!(
-                "{{\"services\":{},\"peers\":[{}]}}",
+                "{{\"services\":{},\"peers\":[{}],\"rules\":\"{}\"}}",
                 n.service_count(),
-                peers.join(",")
+                peers.join(","),
+                n.config().rules
             )
         })
         .await;

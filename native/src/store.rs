@@ -31,8 +31,11 @@ const PARALLEL_FROM: usize = 8;
 const MAX_THREADS: usize = 16;
 /// Datum files in one batch from which they are made durable by one file-system flush
 /// ([`Store::apply_grouped`]) rather than an fsync each. Below, the per-file fsyncs cost less
-/// than flushing whatever else is dirty on the file system.
-const FLUSH_ONCE_FROM: usize = 256;
+/// than flushing whatever else is dirty on the file system. Such batches come from catch-ups
+/// and, under `--rules global-lock`, from concurrent writes to different keys: at 256 a batch of
+/// 32 concurrent writes took 26.8 ms per round of parallel fsyncs, at 8 one flush took 6.5 ms
+/// (`SMOKE=1 make bench-vs-etcd`, 32 connections, ext3 on the 2-core VM; 292 → 1,082 writes/s).
+const FLUSH_ONCE_FROM: usize = 8;
 /// Threads writing and renaming the files of a grouped batch: the work is system-call and JSON
 /// bound, not waiting for the disk, so a few threads are enough.
 const GROUPED_THREADS: usize = 4;

@@ -59,6 +59,7 @@ fn help_documents_every_option_and_its_environment_variable() {
         "--identity-key",
         "--identity-value",
         "--nacos-conf",
+        "--rules",
     ] {
         assert!(text.contains(opt), "{opt} missing in --help");
         let env = format!(
@@ -116,6 +117,15 @@ fn bad_configuration_exits_non_zero_with_a_clear_message() {
         "invalid timings: heartbeat interval must be shorter than the leader timeout",
     );
     fails(&with(&["--tick-ms", "0"]), 2, "tick must be at least 1 ms");
+    // A rule set the core does not know is refused with the names it knows.
+    fails(
+        &with(&["--rules", "raft"]),
+        2,
+        "\"raft\" is not a rule set: nacos, hardened, or fixes joined by + (stale-votes, \
+         term-bump, stale-candidate, dead-key, two-leaders, first-beat, global-lock, \
+         term-on-restart)",
+    );
+    fails(&with(&["--rules", "term-bump+"]), 2, "--rules <RULES>");
     fails(
         &with(&["--handler-timeout-ms", "5000"]),
         2,
@@ -538,4 +548,36 @@ async fn a_data_dir_in_use_is_refused_and_a_stale_lock_taken_over() {
         "{log}"
     );
     second.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rule_set_is_shown_in_state_and_the_start_up_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = FAST.to_vec();
+    args.extend(["--rules", "hardened"]);
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 1, &args);
+    c.start_all();
+    let http = Http::new();
+    let addr = c.addrs()[0].clone();
+    let state = wait_for("/state", Duration::from_secs(20), || async {
+        match http.get(&addr, "/nacos/v1/ns/raft/state").await {
+            Ok((200, body)) => Some(body),
+            _ => None,
+        }
+    })
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(v["rules"], "hardened", "{state}");
+    assert!(c.logs().contains("rules=hardened"), "{}", c.logs());
+    // The environment variable is read the same way.
+    let o = run(
+        &["--addr", "127.0.0.1:1", "--data-dir", "/nonexistent/d"],
+        &[("NACOS_RAFT_RULES", "bogus")],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("\"bogus\" is not a rule set"),
+        "{}",
+        stderr(&o)
+    );
 }

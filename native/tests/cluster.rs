@@ -163,6 +163,16 @@ async fn three_nodes_elect_forward_survive_kill_and_restart_from_disk() {
     for n in &mut c.nodes {
         assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
     }
+    // `NACOS_RAFT_RULES=hardened cargo test --test cluster` runs this story under other rules
+    // (the nodes read the variable): make sure they did.
+    if let Ok(rules) = std::env::var("NACOS_RAFT_RULES") {
+        let canonical = rules.parse::<nacos_raft_core::Rules>().unwrap().to_string();
+        assert!(
+            c.logs().contains(&format!("rules={canonical}")),
+            "{}",
+            c.logs()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

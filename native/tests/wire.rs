@@ -185,6 +185,45 @@ fn forward_body_of_the_spec_round_trips() {
 }
 
 #[test]
+fn a_repair_is_a_forward_with_one_field_more() {
+    // A hardened follower's repair (Fix::DeadKey): the forward endpoint and body, plus the
+    // datum's timestamp, which Java's RaftController.publish never reads.
+    let v = JsonValue::parse(&instances()).unwrap();
+    let out = codec::encode_request(
+        &Request::Repair {
+            key: IPLIST_KEY.into(),
+            value: v.clone(),
+            timestamp: 7,
+        },
+        None,
+    );
+    assert_eq!(
+        (out.method, out.path_and_query.as_str()),
+        ("POST", "/nacos/v1/ns/raft/datum")
+    );
+    let text = java_decode(&out.body, 1);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["timestamp"], 7);
+    assert_eq!(json["key"], IPLIST_KEY);
+    assert_eq!(
+        codec::decode_publish(&out.body, &limits()).unwrap(),
+        (IPLIST_KEY.to_string(), v.clone(), Some(7))
+    );
+    // A plain forward carries no timestamp.
+    let plain = codec::encode_request(
+        &Request::Forward {
+            key: IPLIST_KEY.into(),
+            value: v,
+        },
+        None,
+    );
+    assert_eq!(
+        codec::decode_publish(&plain.body, &limits()).unwrap().2,
+        None
+    );
+}
+
+#[test]
 fn commit_body_of_the_spec_round_trips() {
     let text = commit_body();
     assert_eq!(CommitBody::from_json(&text).unwrap().to_json(), text);

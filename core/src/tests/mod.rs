@@ -12,6 +12,7 @@ mod beat;
 mod commit;
 mod delete;
 mod election;
+mod hardened_data;
 mod hardened_election;
 mod publish;
 mod restart;

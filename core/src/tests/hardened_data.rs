@@ -1,0 +1,345 @@
+//! The data fixes of the hardened rule set (issue #13, `docs/hardened/`): each test runs the
+//! same input under Nacos 1.4.1 and under the one fix, and asserts both output lists.
+
+use super::*;
+use crate::{Fix, Fixes, Rules, Timer};
+
+/// Nacos 1.4.1 with only `fix`.
+fn only(fix: Fix) -> Rules {
+    Rules::Custom(Fixes::NONE.with(fix, true))
+}
+
+/// Member `i` of an `n`-member cluster under `rules`, fresh.
+fn node_under(rules: Rules, i: usize, n: usize) -> Node {
+    let cfg = Config {
+        rules,
+        ..Config::default()
+    };
+    Node::new(cfg, &addr(i), &members(n), 42 + i as u64).unwrap()
+}
+
+/// Member 0 of a 3-member cluster under `rules`, elected in term 1 by member 1.
+fn elected_under(rules: Rules) -> Node {
+    let mut a = node_under(rules, 0, 3);
+    a.timeout_now();
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], voter(1, 1, 0));
+    skip(&mut a);
+    assert!(a.is_leader());
+    a
+}
+
+/// Member 1 of a 3-member cluster under `rules`, following member 0 (term `term`).
+fn following_under(rules: Rules, term: u64) -> Node {
+    let mut f = node_under(rules, 1, 3);
+    f.on_request(1, beat(0, term, &[]));
+    skip(&mut f);
+    f
+}
+
+// ---- Fix::TermBump ----------------------------------------------------------------------
+
+/// Two writes on the leader: Nacos adds 100 to the term per write and rewrites the term file
+/// each time; under the fix the term stays the election's and is not rewritten.
+fn leader_writes_twice(rules: Rules) -> String {
+    let mut a = elected_under(rules);
+    for _ in 0..2 {
+        a.put(iplist(0), value("{}"));
+        let ids = send_ids(&a.take_outputs());
+        a.on_response(ids[0], Ok(Response::Ok));
+        skip(&mut a);
+    }
+    a.put(iplist(0), value("{}"));
+    rendered(&mut a)
+}
+
+#[test]
+fn term_bump_leader_writes_leave_the_term_alone() {
+    assert_eq!(
+        leader_writes_twice(Rules::Nacos141),
+        "persist datum iplist.s000 ts=3 {}\n\
+         persist term 301\n\
+         event publish-started iplist.s000 ts=3 term=301\n\
+         send B #7 commit iplist.s000 ts=3 {} src=A src.term=201\n\
+         send C #8 commit iplist.s000 ts=3 {} src=A src.term=201\n\
+         timer publish#3 5000"
+    );
+    assert_eq!(
+        leader_writes_twice(only(Fix::TermBump)),
+        "persist datum iplist.s000 ts=3 {}\n\
+         event publish-started iplist.s000 ts=3 term=1\n\
+         send B #7 commit iplist.s000 ts=3 {} src=A src.term=1\n\
+         send C #8 commit iplist.s000 ts=3 {} src=A src.term=1\n\
+         timer publish#3 5000"
+    );
+}
+
+/// A follower in term 0 gets two commits from a leader elected in term 250: Nacos steps +100
+/// per commit (100, then 200: terms no election made); under the fix it learns 250 once and
+/// does not rewrite the term file for the second commit.
+fn follower_commits(rules: Rules) -> String {
+    let mut f = following_under(rules, 250);
+    f.on_request(2, commit(&iplist(0), "{}", 1, 0, 250));
+    f.on_request(3, commit(&iplist(1), "{}", 1, 0, 250));
+    rendered(&mut f)
+}
+
+#[test]
+fn term_bump_followers_only_learn_elected_terms() {
+    assert_eq!(
+        follower_commits(Rules::Nacos141),
+        "persist datum iplist.s000 ts=1 {}\n\
+         persist term 100\n\
+         event commit-applied iplist.s000 ts=1 from=A term=100\n\
+         reply #2 200 ok\n\
+         persist datum iplist.s001 ts=1 {}\n\
+         persist term 200\n\
+         event commit-applied iplist.s001 ts=1 from=A term=200\n\
+         reply #3 200 ok"
+    );
+    assert_eq!(
+        follower_commits(only(Fix::TermBump)),
+        "persist datum iplist.s000 ts=1 {}\n\
+         persist term 250\n\
+         event commit-applied iplist.s000 ts=1 from=A term=250\n\
+         reply #2 200 ok\n\
+         persist datum iplist.s001 ts=1 {}\n\
+         event commit-applied iplist.s001 ts=1 from=A term=250\n\
+         reply #3 200 ok"
+    );
+}
+
+// ---- Fix::GlobalLock --------------------------------------------------------------------
+
+/// Three writes at once: keys 0, 1, then 0 again. Nacos runs one at a time; under the fix the
+/// writes to keys 0 and 1 run together and the second write to key 0 waits for the first.
+fn three_writes(rules: Rules) -> (String, String) {
+    let mut a = elected_under(rules);
+    a.put(iplist(0), value("{}"));
+    a.put(iplist(1), value("{}"));
+    a.put(iplist(0), value("{}"));
+    let outs = a.take_outputs();
+    let started = render(&outs, &crate::testing::Names::new(&members(16))).join("\n");
+    let pending = a.pending_writes();
+    // The first commit of key 0 is acked (by B): that write finishes, the next one may start.
+    a.on_response(send_ids(&outs)[0], Ok(Response::Ok));
+    let after = rendered(&mut a);
+    (format!("{pending} pending\n{started}"), after)
+}
+
+#[test]
+fn global_lock_writes_to_different_keys_run_together_one_key_in_order() {
+    let (started, after) = three_writes(Rules::Nacos141);
+    assert_eq!(
+        started,
+        "3 pending\n\
+         persist datum iplist.s000 ts=1 {}\n\
+         persist term 101\n\
+         event publish-started iplist.s000 ts=1 term=101\n\
+         send B #3 commit iplist.s000 ts=1 {} src=A src.term=1\n\
+         send C #4 commit iplist.s000 ts=1 {} src=A src.term=1\n\
+         timer publish#1 5000"
+    );
+    // Nacos: the next write in line (key 1) starts only now.
+    assert_eq!(
+        after,
+        "event published iplist.s000 ts=1\n\
+         done op#1 ok\n\
+         persist datum iplist.s001 ts=1 {}\n\
+         persist term 201\n\
+         event publish-started iplist.s001 ts=1 term=201\n\
+         send B #5 commit iplist.s001 ts=1 {} src=A src.term=101\n\
+         send C #6 commit iplist.s001 ts=1 {} src=A src.term=101\n\
+         timer publish#2 5000"
+    );
+    let (started, after) = three_writes(only(Fix::GlobalLock));
+    // The fix: keys 0 and 1 are published at once, the second write to key 0 waits.
+    assert_eq!(
+        started,
+        "3 pending\n\
+         persist datum iplist.s000 ts=1 {}\n\
+         persist term 101\n\
+         event publish-started iplist.s000 ts=1 term=101\n\
+         send B #3 commit iplist.s000 ts=1 {} src=A src.term=1\n\
+         send C #4 commit iplist.s000 ts=1 {} src=A src.term=1\n\
+         timer publish#1 5000\n\
+         persist datum iplist.s001 ts=1 {}\n\
+         persist term 201\n\
+         event publish-started iplist.s001 ts=1 term=201\n\
+         send B #5 commit iplist.s001 ts=1 {} src=A src.term=101\n\
+         send C #6 commit iplist.s001 ts=1 {} src=A src.term=101\n\
+         timer publish#2 5000"
+    );
+    assert_eq!(
+        after,
+        "event published iplist.s000 ts=1\n\
+         done op#1 ok\n\
+         persist datum iplist.s000 ts=2 {}\n\
+         persist term 301\n\
+         event publish-started iplist.s000 ts=2 term=301\n\
+         send B #7 commit iplist.s000 ts=2 {} src=A src.term=201\n\
+         send C #8 commit iplist.s000 ts=2 {} src=A src.term=201\n\
+         timer publish#3 5000"
+    );
+}
+
+#[test]
+fn global_lock_a_timed_out_write_frees_only_its_key() {
+    let mut a = elected_under(only(Fix::GlobalLock));
+    a.put(iplist(0), value("{}"));
+    a.put(iplist(1), value("{}"));
+    a.put(iplist(0), value("{}"));
+    skip(&mut a);
+    // Key 0's first write times out: key 0's next write starts, key 1's publish goes on.
+    a.on_timer(Timer::PublishTimeout(1));
+    outputs(&mut a, &[
+        "event publish-failed iplist.s000: data publish failed, caused failed to notify majority",
+        "done op#1 500 data publish failed, caused failed to notify majority, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s000",
+        "persist datum iplist.s000 ts=2 {}",
+        "persist term 301",
+        "event publish-started iplist.s000 ts=2 term=301",
+        "send B #7 commit iplist.s000 ts=2 {} src=A src.term=201",
+        "send C #8 commit iplist.s000 ts=2 {} src=A src.term=201",
+        "timer publish#3 5000",
+    ]);
+    assert_eq!(a.pending_writes(), 2);
+}
+
+// ---- Fix::DeadKey -----------------------------------------------------------------------
+
+/// alibaba/nacos#3652 on a follower: B holds key 0 (committed by leader A, term 1); C, elected
+/// in term 2 without it, beats an empty list. Nacos deletes the acknowledged write; under the
+/// fix B keeps it and sends it to C as a repair.
+fn stale_leader_beat(rules: Rules) -> String {
+    let mut b = following_under(rules, 1);
+    b.on_request(2, commit(&iplist(0), "{}", 1, 0, 1));
+    skip(&mut b);
+    b.on_request(3, beat(2, 2, &[]));
+    // A second beat while the repair is in flight sends nothing more.
+    b.on_request(4, beat(2, 2, &[]));
+    format!("{}\n{} datums", rendered(&mut b), b.datum_count())
+}
+
+#[test]
+fn dead_key_a_stale_leaders_beat_does_not_delete_an_acknowledged_write() {
+    assert_eq!(
+        stale_leader_beat(Rules::Nacos141),
+        "event leader-changed C was=A\n\
+         send A #1 peer\n\
+         event beat-accepted C term=2\n\
+         persist remove iplist.s000\n\
+         event dead-key-deleted iplist.s000\n\
+         reply #3 200 B FOLLOWER term=1 vote=-\n\
+         send A #2 peer\n\
+         event beat-accepted C term=2\n\
+         reply #4 200 B FOLLOWER term=1 vote=-\n\
+         0 datums"
+    );
+    assert_eq!(
+        stale_leader_beat(only(Fix::DeadKey)),
+        "event leader-changed C was=A\n\
+         send A #1 peer\n\
+         event beat-accepted C term=2\n\
+         send C #2 repair iplist.s000 ts=1 {}\n\
+         reply #3 200 B FOLLOWER term=1 vote=-\n\
+         send A #3 peer\n\
+         event beat-accepted C term=2\n\
+         reply #4 200 B FOLLOWER term=1 vote=-\n\
+         1 datums"
+    );
+}
+
+fn repair(k: &str, ts: u64) -> Request {
+    Request::Repair {
+        key: k.into(),
+        value: value("{}"),
+        timestamp: ts,
+    }
+}
+
+/// The leader's side: a repair of a key it lacks, of a key it deleted, of a key it holds newer.
+fn leader_repairs(rules: Rules) -> String {
+    let mut a = elected_under(rules);
+    for i in [1, 2] {
+        a.put(iplist(i), value("{}"));
+        let ids = send_ids(&a.take_outputs());
+        a.on_response(ids[0], Ok(Response::Ok));
+    }
+    a.put(iplist(2), value("{}"));
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], Ok(Response::Ok));
+    a.remove(iplist(1));
+    skip(&mut a);
+    a.on_request(10, repair(&iplist(0), 4));
+    a.on_request(11, repair(&iplist(1), 1));
+    a.on_request(12, repair(&iplist(2), 2));
+    let first = a.take_outputs();
+    let names = crate::testing::Names::new(&members(16));
+    let mut lines = render(&first, &names);
+    // B acks the first publish: the repairs queued behind it (Nacos' one lock) run.
+    a.on_response(send_ids(&first)[0], Ok(Response::Ok));
+    lines.extend(render(&a.take_outputs(), &names));
+    lines.join("\n")
+}
+
+#[test]
+fn dead_key_the_leader_takes_a_repair_unless_deleted_or_newer() {
+    // Nacos reads a repair as a plain forwarded write: key 0 is published with ts 1 (the
+    // follower's 4 is lost), then the deleted key 1 comes back.
+    assert_eq!(
+        leader_repairs(Rules::Nacos141),
+        "persist datum iplist.s000 ts=1 {}\n\
+         persist term 401\n\
+         event publish-started iplist.s000 ts=1 term=401\n\
+         send B #11 commit iplist.s000 ts=1 {} src=A src.term=301\n\
+         send C #12 commit iplist.s000 ts=1 {} src=A src.term=301\n\
+         timer publish#4 5000\n\
+         event published iplist.s000 ts=1\n\
+         reply #10 200 ok\n\
+         persist datum iplist.s001 ts=1 {}\n\
+         persist term 501\n\
+         event publish-started iplist.s001 ts=1 term=501\n\
+         send B #13 commit iplist.s001 ts=1 {} src=A src.term=401\n\
+         send C #14 commit iplist.s001 ts=1 {} src=A src.term=401\n\
+         timer publish#5 5000"
+    );
+    // The fix: key 0 is taken at the follower's timestamp, the deleted key 1 is refused (the
+    // follower will delete its copy), key 2 (ts 2 here) is not older than the repair: ok, no write.
+    assert_eq!(
+        leader_repairs(only(Fix::DeadKey)),
+        "persist datum iplist.s000 ts=4 {}\n\
+         persist term 401\n\
+         event publish-started iplist.s000 ts=4 term=401\n\
+         send B #11 commit iplist.s000 ts=4 {} src=A src.term=301\n\
+         send C #12 commit iplist.s000 ts=4 {} src=A src.term=301\n\
+         timer publish#4 5000\n\
+         event published iplist.s000 ts=4\n\
+         reply #10 200 ok\n\
+         reply #11 500 repair refused: the key was deleted, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s001\n\
+         reply #12 200 ok"
+    );
+}
+
+#[test]
+fn dead_key_a_refused_repair_deletes_the_copy_and_a_later_write_clears_the_tombstone() {
+    let mut b = following_under(only(Fix::DeadKey), 1);
+    b.on_request(2, commit(&iplist(0), "{}", 3, 0, 1));
+    b.on_request(3, beat(0, 1, &[]));
+    let outs = b.take_outputs();
+    let id = send_ids(&outs)[0];
+    let refused = crate::RaftError::server(format!("{}, key={}", crate::REPAIR_DELETED, iplist(0)));
+    b.on_response(id, Err(crate::Failure::Status(refused)));
+    outputs(
+        &mut b,
+        &[
+            "persist remove iplist.s000",
+            "event dead-key-deleted iplist.s000",
+        ],
+    );
+    assert_eq!(b.datum_count(), 0);
+    // Written again by the leader (above the delete): kept, and the tombstone is history.
+    b.on_request(4, commit(&iplist(0), "{}", 4, 0, 1));
+    skip(&mut b);
+    assert_eq!(b.datum(&iplist(0)).unwrap().timestamp, 4);
+    assert!(b.tombstones.is_empty());
+}
