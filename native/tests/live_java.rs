@@ -78,6 +78,7 @@ async fn a_java_member_is_seen_through_what_it_sends_and_answers() {
         leader_due_ms: 15_000,
         heartbeat_due_ms: 5_000,
         state: PeerState::Follower,
+        data_version: None,
     }));
     fake_java(ports[1], own.clone()).await;
     let mut args = vec!["--members".to_string(), format!("{node},{java}")];
@@ -139,6 +140,7 @@ async fn a_java_member_is_seen_through_what_it_sends_and_answers() {
         leader_due_ms: 15_000,
         heartbeat_due_ms: 5_000,
         state: PeerState::Candidate,
+        data_version: None,
     };
     let http = Http::new();
     let body = format!("vote={}", codec::java_url_encode(&cand.to_json()));
