@@ -422,11 +422,9 @@ async fn a_follower_killed_during_a_grouped_catch_up_leaves_only_whole_files() {
     }
     c.nodes[2].start();
     wait_for(
-        "the restarted node to persist every datum",
+        "the restarted node to hold every datum",
         Duration::from_secs(120),
-        || async {
-            (http.metric(&newcomer, "nacos_raft_datums").await? == N as f64).then_some(())
-        },
+        || async { (http.metric(&newcomer, "nacos_raft_datums").await? == N as f64).then_some(()) },
     )
     .await;
     wait_for("every file on disk", Duration::from_secs(60), || async {
