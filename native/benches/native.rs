@@ -13,7 +13,8 @@
 //!    against none, runs alternated.
 //!
 //! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns`, `live` to run only
-//! those parts;
+//! those parts; `catchup-big` for the 100,000-datum catch-up alone, `CATCHUP_ROUNDS` rounds
+//! (default 3), each running `BASELINE_BIN` (when set) then this build, with the ratios;
 //! `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
 
 use nacos_raft_core::{BeatDatum, BeatPacket, PeerState, RaftPeer};
@@ -304,7 +305,7 @@ async fn catch_up(
     nacos_pacing: bool,
     measure_cpu: bool,
     quick: bool,
-) {
+) -> f64 {
     let dir = base.join(format!("catchup-{n}-{build}"));
     let t = Instant::now();
     let mut nodes = three(bin, &dir, FAST);
@@ -398,6 +399,7 @@ async fn catch_up(
     println!("(data sets written in {seeded:.1} s; times from the new process' start until every datum is in memory, and until every file is written and fsync'd)\n");
     println!("| follower | runs | in memory s | on disk s | datums/s (disk) | fetch GETs |");
     println!("|----------|-----:|------------:|----------:|----------------:|-----------:|");
+    let on_disk = rows.first().map_or(f64::NAN, |r| r.2);
     for (label, mem, secs, r, fetches) in rows {
         println!(
             "| {label} | {r} | {mem:.1} | {secs:.1} | {:.0} | {fetches:.0} |",
@@ -408,6 +410,44 @@ async fn catch_up(
         "\nNacos' own follower: {n} / 50 batches × 200 ms = {:.0} s of sleeping alone.",
         n as f64 / 50.0 * 0.2
     );
+    on_disk
+}
+
+/// The 100,000-datum catch-up alone, alternating the baseline build and this one round by round
+/// so that both see the same load on a shared machine; prints each round's ratio and the medians.
+async fn catch_up_rounds(base: &Path, n: usize, rounds: usize) {
+    let baseline = baseline_bin();
+    let mut table = Vec::new();
+    for round in 0..rounds {
+        let dir = base.join(format!("round-{round}"));
+        let before = match &baseline {
+            Some(b) => catch_up(b, "baseline", &dir, n, 1, false, false, false).await,
+            None => f64::NAN,
+        };
+        let this = catch_up(
+            Path::new(BIN),
+            "this build",
+            &dir,
+            n,
+            1,
+            false,
+            false,
+            false,
+        )
+        .await;
+        let _ = std::fs::remove_dir_all(&dir);
+        table.push((before, this));
+    }
+    println!("\n## Catch-up of {n} datums on disk, baseline vs this build, {rounds} rounds\n");
+    println!("| round | baseline s | this build s | ratio |");
+    println!("|------:|-----------:|-------------:|------:|");
+    for (i, (b, t)) in table.iter().enumerate() {
+        println!("| {} | {b:.1} | {t:.1} | {:.2} |", i + 1, t / b);
+    }
+    let b = median(table.iter().map(|r| r.0).collect());
+    let t = median(table.iter().map(|r| r.1).collect());
+    let r = median(table.iter().map(|r| r.1 / r.0).collect());
+    println!("| median | {b:.1} | {t:.1} | {r:.2} |");
 }
 
 // ---- 4. CPU per beat -------------------------------------------------------------------
@@ -820,6 +860,13 @@ fn main() {
         }
         if want("live") {
             live_viewers(&base.0, quick).await;
+        }
+        if parts.contains(&"catchup-big") {
+            let rounds = std::env::var("CATCHUP_ROUNDS")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(3);
+            catch_up_rounds(&base.0, big, rounds).await;
         }
         if want("catchup") || want("cpu") {
             if let Some(b) = baseline_bin() {

@@ -20,7 +20,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Longest file name written (the temporary name adds 5 bytes to it; most file systems stop at 255).
 const MAX_FILE_NAME: usize = 250;
@@ -407,27 +407,43 @@ impl Store {
         })
     }
 
-    /// A large batch with one flush for all its files instead of one fsync each (a catch-up
-    /// brings thousands at a time): every temporary file is written, then one `syncfs` makes
-    /// them all durable, then they are renamed into place; the caller fsyncs each directory
-    /// once. Each file is still durable before its rename and the renames before any reply,
-    /// in two flushes for the whole batch. `syncfs` also flushes other programs' dirty data
-    /// on the same file system, hence only from [`FLUSH_ONCE_FROM`] files on.
+    /// A large batch with one flush per chunk of files instead of one fsync each (a catch-up
+    /// brings thousands at a time). A chunk's files are written first — a key without a file
+    /// yet as an unnamed file in its folder (`O_TMPFILE`), any other as a named temporary file —
+    /// then one `syncfs` makes them all durable, then each gets its name (`linkat` for an
+    /// unnamed file, `rename` for a temporary one); the caller fsyncs each directory once. A
+    /// name thus only ever points at a whole, durable file. A new follower's files are all
+    /// new: one directory entry each instead of a temporary entry plus a rename, which is what
+    /// the time went to (README, issue 14). Chunks bound the files held open at once. `syncfs`
+    /// also flushes other programs' dirty data on the same file system, hence only from
+    /// [`FLUSH_ONCE_FROM`] files on.
     fn apply_grouped(&self, work: &[(PathBuf, String, Option<&Datum>)]) -> io::Result<()> {
         let fs_handle = File::open(&self.data)?;
         let start = Instant::now();
-        let present = names_present(work)?;
-        in_threads(work, GROUPED_THREADS, write_temp)?;
-        let written = start.elapsed();
-        flush_temps(&fs_handle, work)?;
-        let flushed = start.elapsed();
-        in_threads(work, GROUPED_THREADS, |w| finish_listed(w, &present))?;
-        // Where a large batch's time goes (the flush is one of three parts, not the largest).
+        let (present, existed) = names_present(work)?;
+        let chunk = open_files_per_chunk();
+        let (mut staging, mut flushing) = (Duration::ZERO, Duration::ZERO);
+        for (part, existed) in work.chunks(chunk).zip(existed.chunks(chunk)) {
+            let t = Instant::now();
+            let items: Vec<_> = part.iter().zip(existed.iter().copied()).collect();
+            let staged =
+                map_in_threads(&items, GROUPED_THREADS, |(w, existed)| stage(w, *existed))?;
+            let written = t.elapsed();
+            flush_temps(&fs_handle, part)?;
+            staging += written;
+            flushing += t.elapsed() - written;
+            let done: Vec<_> = part.iter().zip(staged).collect();
+            in_threads(&done, GROUPED_THREADS, |(w, staged)| {
+                finish_staged(w, staged, &present)
+            })?;
+        }
+        // Where a large batch's time goes.
         tracing::debug!(
             files = work.len(),
-            temp_files_ms = written.as_millis() as u64,
-            flush_ms = (flushed - written).as_millis() as u64,
-            renames_ms = (start.elapsed() - flushed).as_millis() as u64,
+            chunk,
+            staging_ms = staging.as_millis() as u64,
+            flush_ms = flushing.as_millis() as u64,
+            naming_ms = (start.elapsed() - staging - flushing).as_millis() as u64,
             "grouped write"
         );
         Ok(())
@@ -487,21 +503,66 @@ fn in_threads<T: Sync>(
     })
 }
 
-/// Writes a datum's temporary file without fsync (see [`Store::apply_grouped`]).
-fn write_temp(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
-    match w {
-        (dir, file, Some(d)) => fs::write(dir.join(temp_name(file)), d.to_json()),
-        (_, _, None) => Ok(()),
+/// [`in_threads`], keeping each item's result, in order.
+fn map_in_threads<T: Sync, R: Send>(
+    work: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> io::Result<R> + Sync,
+) -> io::Result<Vec<R>> {
+    let chunk = work.len().div_ceil(threads.max(1)).max(1);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<io::Result<Vec<R>>>()))
+            .collect();
+        let mut out = Vec::with_capacity(work.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")))?,
+            );
+        }
+        Ok(out)
+    })
+}
+
+/// A grouped write's file between its writing and its naming (see [`Store::apply_grouped`]).
+enum Staged {
+    /// Written, not yet linked into its folder.
+    Unnamed(File),
+    /// Written as the temporary sibling.
+    Temporary,
+    /// A removal: nothing written.
+    Nothing,
+}
+
+/// Writes a datum's content without fsync: unnamed when its file did not exist (and the file
+/// system allows it), else as its temporary sibling.
+fn stage(w: &(PathBuf, String, Option<&Datum>), existed: bool) -> io::Result<Staged> {
+    let (dir, file, Some(d)) = w else {
+        return Ok(Staged::Nothing);
+    };
+    let json = d.to_json();
+    if !existed {
+        if let Some(mut f) = open_unnamed(dir)? {
+            f.write_all(json.as_bytes())?;
+            return Ok(Staged::Unnamed(f));
+        }
     }
+    fs::write(dir.join(temp_name(file)), json)?;
+    Ok(Staged::Temporary)
 }
 
 /// The file names in each folder of a grouped batch before it, plus those it writes: the legacy
 /// files that can exist. A catch-up then tries one unlink per legacy file present (none on a new
-/// follower) instead of one per datum.
+/// follower) instead of one per datum. Also, for each item, whether its file existed before.
+#[allow(clippy::type_complexity)]
 fn names_present(
     work: &[(PathBuf, String, Option<&Datum>)],
-) -> io::Result<HashMap<PathBuf, HashSet<OsString>>> {
+) -> io::Result<(HashMap<PathBuf, HashSet<OsString>>, Vec<bool>)> {
     let mut present: HashMap<PathBuf, HashSet<OsString>> = HashMap::new();
+    let mut existed = Vec::with_capacity(work.len());
     for (dir, file, datum) in work {
         if !present.contains_key(dir) {
             let mut names = HashSet::new();
@@ -516,38 +577,108 @@ fn names_present(
             }
             present.insert(dir.clone(), names);
         }
+        let names = present.get_mut(dir).expect("inserted above");
+        existed.push(names.contains(OsStr::new(file)));
         if datum.is_some() {
-            if let Some(names) = present.get_mut(dir) {
-                names.insert(OsString::from(file));
-            }
+            names.insert(OsString::from(file));
         }
     }
-    Ok(present)
+    Ok((present, existed))
 }
 
-/// Renames a temporary file written by [`write_temp`] into place (then unlinks its legacy file
-/// if it can exist), or removes a key's file.
-fn finish_listed(
+/// Names a file staged by [`stage`] once it is durable (then unlinks its legacy file if it can
+/// exist), or removes a key's file.
+fn finish_staged(
     w: &(PathBuf, String, Option<&Datum>),
+    staged: &Staged,
     present: &HashMap<PathBuf, HashSet<OsString>>,
 ) -> io::Result<()> {
     let (dir, file, datum) = w;
-    match datum {
-        Some(d) => {
-            fs::rename(dir.join(temp_name(file)), dir.join(file))?;
-            match legacy_name(d) {
-                Some(legacy)
-                    if present
-                        .get(dir)
-                        .is_some_and(|n| n.contains(OsStr::new(&legacy))) =>
-                {
-                    remove_if_present(&dir.join(legacy))
-                }
-                _ => Ok(()),
-            }
-        }
-        None => remove_if_present(&dir.join(file)),
+    let Some(d) = datum else {
+        return remove_if_present(&dir.join(file));
+    };
+    match staged {
+        Staged::Unnamed(f) => link_unnamed(f, dir, file, d)?,
+        Staged::Temporary => fs::rename(dir.join(temp_name(file)), dir.join(file))?,
+        Staged::Nothing => return Err(io::Error::other("a datum without its staged file")),
     }
+    match legacy_name(d) {
+        Some(legacy)
+            if present
+                .get(dir)
+                .is_some_and(|n| n.contains(OsStr::new(&legacy))) =>
+        {
+            remove_if_present(&dir.join(legacy))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Files held open at once by a grouped write: a quarter of the descriptors allowed, the rest
+/// stays for connections (the node raises its limit at start-up).
+fn open_files_per_chunk() -> usize {
+    let soft = rlimit::Resource::NOFILE
+        .get()
+        .map_or(1024, |(soft, _)| soft);
+    usize::try_from(soft / 4)
+        .unwrap_or(usize::MAX)
+        .clamp(64, 8192)
+}
+
+/// An unnamed file in `dir` (`O_TMPFILE`): it gets a name only once written and durable, and
+/// disappears by itself if the process dies first. `None` when the file system cannot make one
+/// or no descriptor is left: the caller then uses a temporary file.
+#[cfg(target_os = "linux")]
+fn open_unnamed(dir: &Path) -> io::Result<Option<File>> {
+    use rustix::fs::{Mode, OFlags, CWD};
+    match rustix::fs::openat(
+        CWD,
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o666),
+    ) {
+        Ok(fd) => Ok(Some(File::from(fd))),
+        Err(
+            rustix::io::Errno::OPNOTSUPP
+            | rustix::io::Errno::ISDIR
+            | rustix::io::Errno::INVAL
+            | rustix::io::Errno::MFILE
+            | rustix::io::Errno::NFILE,
+        ) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_unnamed(_dir: &Path) -> io::Result<Option<File>> {
+    Ok(None)
+}
+
+/// Gives a durable unnamed file its name. `linkat` never replaces: if the name appeared in the
+/// meantime (or `/proc` is missing), the datum is written the slow way instead.
+#[cfg(target_os = "linux")]
+fn link_unnamed(f: &File, dir: &Path, file: &str, d: &Datum) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let from = format!("/proc/self/fd/{}", f.as_raw_fd());
+    let to = dir.join(file);
+    match rustix::fs::linkat(
+        rustix::fs::CWD,
+        from.as_str(),
+        rustix::fs::CWD,
+        &to,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    ) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOENT) => {
+            write_atomic(dir, file, d.to_json().as_bytes())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_unnamed(_f: &File, dir: &Path, file: &str, d: &Datum) -> io::Result<()> {
+    write_atomic(dir, file, d.to_json().as_bytes())
 }
 
 fn temp_name(file: &str) -> String {
