@@ -112,7 +112,7 @@ impl Node {
         }
     }
 
-    /// [`Fix::StaleCandidate`]: a member refused this leader's beat for a higher term (a node
+    /// [`Fix::StaleCandidate`] with [`Fix::TermBump`]: a member refused this leader's beat for a higher term (a node
     /// that campaigned alone while cut off). It refuses every beat until an election at a term
     /// above its own, and its own next campaign is a leader due away and is refused for its
     /// data, so it would stay apart for one or two election timeouts. The leader, which has the
@@ -120,7 +120,10 @@ impl Node {
     /// term. Nacos ignores the refusal (the node catches up only after its own campaigns).
     fn campaign_above(&mut self, term: u64) {
         let local = self.peers.local();
-        if !self.cfg.rules.has(Fix::StaleCandidate)
+        // Only where terms move by elections alone: under Nacos' +100 rule a member's higher
+        // term may be a write's, and a campaign one above it can meet a leader already there.
+        let rules = self.cfg.rules;
+        if !(rules.has(Fix::StaleCandidate) && rules.has(Fix::TermBump))
             || local.state != PeerState::Leader
             || term <= local.term
         {
