@@ -259,9 +259,10 @@ impl Node {
 }
 
 /// The refusing member's term in `receivedBeat`'s "out of date beat" refusal (the message Java
-/// sends too, so no new field is needed).
+/// sends too, as a 400 with the bare message, so no new field is needed).
 fn refused_for_term(message: &str) -> Option<u64> {
-    let rest = message.strip_prefix("out of date beat")?;
+    // Found anywhere: a 500 body would wrap it as `caused: ...;`.
+    let rest = &message[message.find("out of date beat")?..];
     let at = rest.find("beat-to-term: ")? + "beat-to-term: ".len();
     let digits: &str = &rest[at..];
     let end = digits

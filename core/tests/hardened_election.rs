@@ -318,7 +318,11 @@ fn the_hardened_rules_lose_no_acknowledged_write_on_the_same_schedules() {
         ViolationKind::LostAckedWrite,
         ViolationKind::NotConverged,
     ] {
-        assert_eq!(hardened.runs_with[kind_index(kind)], 0, "{kind:?}: {report}");
+        assert_eq!(
+            hardened.runs_with[kind_index(kind)],
+            0,
+            "{kind:?}: {report}"
+        );
     }
     assert!(hardened.late.is_empty(), "{:?}\n{report}", hardened.late);
     assert!(hardened.heals >= seeds as usize, "{report}");
