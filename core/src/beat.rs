@@ -5,7 +5,7 @@ use crate::event::{Event, StepDown};
 use crate::key;
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::node::{Node, Pending};
-use crate::{BeatDatum, BeatPacket, PeerState, RaftPeer};
+use crate::{BeatDatum, BeatPacket, Fix, PeerState, RaftPeer};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -99,8 +99,41 @@ impl Node {
                 self.peers.update(peer);
             }
             Ok(_) => self.request_failed(to, "beat", "unexpected answer".into()),
-            Err(f) => self.request_failed(to, "beat", f.to_string()),
+            Err(f) => {
+                let higher = match &f {
+                    Failure::Status(e) => refused_for_term(&e.message),
+                    _ => None,
+                };
+                self.request_failed(to, "beat", f.to_string());
+                if let Some(term) = higher {
+                    self.campaign_above(term);
+                }
+            }
         }
+    }
+
+    /// [`Fix::StaleCandidate`] with [`Fix::TermBump`]: a member refused this leader's beat for a higher term (a node
+    /// that campaigned alone while cut off). It refuses every beat until an election at a term
+    /// above its own, and its own next campaign is a leader due away and is refused for its
+    /// data, so it would stay apart for one or two election timeouts. The leader, which has the
+    /// data, campaigns at once above that term instead, as a Raft leader steps down on a higher
+    /// term. Nacos ignores the refusal (the node catches up only after its own campaigns).
+    fn campaign_above(&mut self, term: u64) {
+        let local = self.peers.local();
+        // Only where terms move by elections alone: under Nacos' +100 rule a member's higher
+        // term may be a write's, and a campaign one above it can meet a leader already there.
+        let rules = self.cfg.rules;
+        if !(rules.has(Fix::StaleCandidate) && rules.has(Fix::TermBump))
+            || local.state != PeerState::Leader
+            || term <= local.term
+        {
+            return;
+        }
+        // `send_vote` takes the term one above.
+        self.peers.local_mut().term = term;
+        self.reset_leader_due();
+        self.reset_heartbeat_due();
+        self.send_vote();
     }
 
     /// `RaftCore.receivedBeat`: refuse non-LEADER senders and lower terms (equal terms are
@@ -223,4 +256,17 @@ impl Node {
             }
         }
     }
+}
+
+/// The refusing member's term in `receivedBeat`'s "out of date beat" refusal (the message Java
+/// sends too, as a 400 with the bare message, so no new field is needed).
+fn refused_for_term(message: &str) -> Option<u64> {
+    // Found anywhere: a 500 body would wrap it as `caused: ...;`.
+    let rest = &message[message.find("out of date beat")?..];
+    let at = rest.find("beat-to-term: ")? + "beat-to-term: ".len();
+    let digits: &str = &rest[at..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
 }

@@ -58,6 +58,9 @@ impl Node {
         let mut batch: Vec<String> = Vec::new();
         let mut fetches: Vec<Vec<String>> = Vec::new();
         let mut keyless = false;
+        // Under [`Fix::DeadKey`]: keys this node holds newer than the beat lists them.
+        let mut ahead: Vec<String> = Vec::new();
+        let repairs = self.cfg.rules.has(Fix::DeadKey);
         for (i, entry) in packet.datums.iter().enumerate() {
             if entry.key.is_empty() {
                 // RaftCore 773: `entry.get("key").asText()` throws a NullPointerException: the
@@ -85,6 +88,12 @@ impl Node {
                 seen[j] = true;
             }
             let up_to_date = found.is_some_and(|j| local[j].1 >= entry.timestamp);
+            if let Some(j) = found.filter(|j| repairs && local[*j].1 > entry.timestamp) {
+                // A write the leader never got (it was elected without it, or the commit reached
+                // this node only): the leader's list will never fetch it here, so without a
+                // repair the two copies differ for ever. The newest write of a key wins.
+                ahead.push(String::from(local[j].0));
+            }
             if up_to_date && !last {
                 continue;
             }
@@ -119,12 +128,13 @@ impl Node {
             });
             self.send(from, Request::GetDatums(keys), Pending::Fetch { beat_term });
         }
-        let kept = self.cfg.rules.has(Fix::DeadKey) && !dead.is_empty();
+        let kept = repairs && !(dead.is_empty() && ahead.is_empty());
         if kept {
             // The fix: a key the leader did not list may be a write it never got (#3652), or a
             // delete this node missed. Only the leader can tell (it keeps tombstones): keep the
-            // key and send it there as a repair.
-            self.repair(from, dead);
+            // key and send it there as a repair, as every key held newer than the leader's.
+            ahead.extend(dead);
+            self.repair(from, ahead);
         } else {
             for k in dead {
                 self.delete_datum(&k);

@@ -300,3 +300,30 @@ fn the_preset_stories_under_each_fix() {
         assert!(preset_outcome(id, election_rules()).is_empty(), "{id}");
     }
 }
+
+/// Every fix together (`Rules::Hardened`, the election half with the data half) on the same
+/// schedules: no two leaders in one term, no acknowledged write lost, every run converged after
+/// its fault-free window, and an agreed leader within the election bound after every heal.
+#[test]
+fn the_hardened_rules_lose_no_acknowledged_write_on_the_same_schedules() {
+    let seeds: u64 = std::env::var("HARDENED_SEEDS")
+        .ok()
+        .map(|s| s.parse().expect("HARDENED_SEEDS is a number"))
+        .unwrap_or(1_000);
+    let hardened = campaign(seeds, Rules::Hardened);
+    let report = table("hardened", &hardened);
+    println!("{report}");
+    for kind in [
+        ViolationKind::TwoLeadersSameTerm,
+        ViolationKind::LostAckedWrite,
+        ViolationKind::NotConverged,
+    ] {
+        assert_eq!(
+            hardened.runs_with[kind_index(kind)],
+            0,
+            "{kind:?}: {report}"
+        );
+    }
+    assert!(hardened.late.is_empty(), "{:?}\n{report}", hardened.late);
+    assert!(hardened.heals >= seeds as usize, "{report}");
+}

@@ -343,3 +343,33 @@ fn dead_key_a_refused_repair_deletes_the_copy_and_a_later_write_clears_the_tombs
     assert_eq!(b.datum(&iplist(0)).unwrap().timestamp, 4);
     assert!(b.tombstones.is_empty());
 }
+
+/// B holds key 0 at ts 3 (a write leader A got to B only); C, elected without it, beats the
+/// key at ts 1. Nacos fetches only older keys, so the two copies differ for ever; under the fix
+/// B sends its newer copy to C as a repair (the newest write of a key wins).
+fn newer_than_the_beat(rules: Rules) -> String {
+    let mut b = following_under(rules, 1);
+    b.on_request(2, commit(&iplist(0), "{}", 3, 0, 1));
+    skip(&mut b);
+    b.on_request(3, beat(2, 2, &[(&brief(0), 1)]));
+    rendered(&mut b)
+}
+
+#[test]
+fn dead_key_a_key_held_newer_than_the_beat_lists_it_is_repaired() {
+    assert_eq!(
+        newer_than_the_beat(Rules::Nacos141),
+        "event leader-changed C was=A\n\
+         send A #1 peer\n\
+         event beat-accepted C term=2\n\
+         reply #3 200 B FOLLOWER term=1 vote=-"
+    );
+    assert_eq!(
+        newer_than_the_beat(only(Fix::DeadKey)),
+        "event leader-changed C was=A\n\
+         send A #1 peer\n\
+         event beat-accepted C term=2\n\
+         send C #2 repair iplist.s000 ts=3 {}\n\
+         reply #3 200 B FOLLOWER term=1 vote=-"
+    );
+}

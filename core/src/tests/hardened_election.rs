@@ -397,3 +397,55 @@ fn hardened_applies_every_election_fix_at_once() {
         |o| matches!(o, Output::Send { request: Request::Vote(p), .. } if p.data_version == Some(2))
     ));
 }
+
+/// Leader A's beat is refused by C for C's higher term 6 (C campaigned alone while cut off).
+fn beat_refused_for_term(rules: Rules) -> String {
+    let mut a = elected_under(rules, 3);
+    let beat = loop {
+        a.tick();
+        let outs = a.take_outputs();
+        let beats: Vec<u64> = outs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send {
+                    id,
+                    request: Request::Beat(_),
+                    ..
+                } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        if let Some(id) = beats.last() {
+            break *id;
+        }
+    };
+    let refusal =
+        crate::RaftError::bad_request("out of date beat, beat-from-term: 1, beat-to-term: 6");
+    a.on_response(beat, Err(crate::Failure::Status(refusal)));
+    rendered(&mut a)
+}
+
+#[test]
+fn stale_candidate_a_leader_refused_for_a_higher_term_campaigns_above_it() {
+    let refused =
+        "event request-failed C beat: 400: out of date beat, beat-from-term: 1, beat-to-term: 6";
+    // Nacos, and the fix without term-bump (a higher term may be a write's +100): nothing more.
+    assert_eq!(beat_refused_for_term(Rules::Nacos141), refused);
+    let alone = Rules::Custom(Fixes::NONE.with(Fix::StaleCandidate, true));
+    assert_eq!(beat_refused_for_term(alone), refused);
+    let with = Rules::Custom(
+        Fixes::NONE
+            .with(Fix::StaleCandidate, true)
+            .with(Fix::TermBump, true),
+    );
+    // The fix: A campaigns at once one above C's term, with its data version.
+    assert_eq!(
+        beat_refused_for_term(with),
+        format!(
+            "{refused}\n\
+             event election-started term=7\n\
+             send B #5 vote A CANDIDATE term=7 vote=A data=0\n\
+             send C #6 vote A CANDIDATE term=7 vote=A data=0"
+        )
+    );
+}
