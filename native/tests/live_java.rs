@@ -71,10 +71,13 @@ async fn a_java_member_is_seen_through_what_it_sends_and_answers() {
         format!("127.0.0.1:{}", ports[0]),
         format!("127.0.0.1:{}", ports[1]),
     );
+    // A term no candidate reaches: the Java member refuses every vote until the stream is
+    // watched, so the vote this test looks for cannot happen before it subscribes (it did, once,
+    // on a loaded CI machine).
     let own: Own = Arc::new(Mutex::new(RaftPeer {
         ip: java.clone(),
         vote_for: None,
-        term: 0,
+        term: 1_000_000,
         leader_due_ms: 15_000,
         heartbeat_due_ms: 5_000,
         state: PeerState::Follower,
@@ -101,6 +104,7 @@ async fn a_java_member_is_seen_through_what_it_sends_and_answers() {
         .filter_map(Value::as_str)
         .collect();
     assert!(members.contains(&java.as_str()), "{first}");
+    own.lock().unwrap().term = 0;
 
     // The node wins the Java member's vote and beats it: both answers come back as the Java
     // member's own record, attributed to it.
