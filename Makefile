@@ -64,7 +64,7 @@ campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual 
 chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill; RULES=hardened for the hardened rules
 	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED)) $(if $(RULES),--rules $(RULES))
 
-partition-test: ## real partitions: 3 nodes in a network namespace cut with nftables, 4 stories beside the simulator (part of make test; skips without namespaces or nft)
+partition-test: ## real partitions: 3 nodes in a network namespace cut with nftables, 4 stories beside the simulator, faithful and hardened (part of make test; skips without namespaces or nft)
 	$(CARGO) test -p nacos-raft-node --test partition -- --nocapture
 
 bench: bench-core bench-wasm bench-native bench-naming bench-web ## every benchmark (prints tables)
