@@ -1,30 +1,12 @@
 // End-to-end: Compare mode (issue #13), the same seed and actions under Nacos 1.4.1 and the
 // hardened rules, two rings on one clock. Run by scripts/e2e.sh or `node --test compare.test.mjs`
 // in this folder after `trunk build --release`.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve, launch, open } from './lib.mjs';
+import { open, pageSuite, artifacts } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = process.env.DIST || path.join(root, 'dist');
-const artifacts = path.join(root, 'artifacts');
-let srv;
-let browser;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no build in ${dist}: run trunk build --release`);
-  fs.mkdirSync(artifacts, { recursive: true });
-  srv = await serve(dist, '/compare/');
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const suite = pageSuite('/compare/');
 
 const clock = (page) => page.$eval('[data-clock-ms]', (e) => Number(e.dataset.clockMs));
 /** Each node's state on one side: { A: 'LEADER', ... }. */
@@ -38,8 +20,8 @@ async function pause(page) {
 }
 
 test('compare: two rings, two monitors, one clock, an action applied to both', async () => {
-  const { page, errors } = await open(browser.context,
-    srv.url + '#seed=7&nodes=5&timings=fast&speed=100&rules=compare');
+  const { page, errors } = await open(suite.context,
+    suite.url + '#seed=7&nodes=5&timings=fast&speed=100&rules=compare');
   await page.waitForSelector('[data-testid=compare]');
   for (const side of ['left', 'right']) {
     assert.equal(await page.locator(`[data-testid=compare-${side}] svg.ring`).count(), 1, side);
@@ -79,8 +61,8 @@ test('compare: two rings, two monitors, one clock, an action applied to both', a
 });
 
 test('compare: Nacos 1.4.1 against itself gives the same rings at every moment', async () => {
-  const { page, errors } = await open(browser.context,
-    srv.url + '#seed=11&nodes=5&timings=fast&speed=100&rules=compare&fixes=nacos&actions=2000:part:00111,6000:healall');
+  const { page, errors } = await open(suite.context,
+    suite.url + '#seed=11&nodes=5&timings=fast&speed=100&rules=compare&fixes=nacos&actions=2000:part:00111,6000:healall');
   await page.waitForSelector('[data-testid=compare]');
   await page.waitForFunction(() => document.querySelector('[data-clock-ms]').dataset.clockMs > 8000, null, { timeout: 60_000 });
   await pause(page);
@@ -94,7 +76,7 @@ test('compare: Nacos 1.4.1 against itself gives the same rings at every moment',
 });
 
 test('compare: scenarios open in compare mode, and a bad rules value is named', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#scenario=dead-key-loss&rules=compare');
+  const { page, errors } = await open(suite.context, suite.url + '#scenario=dead-key-loss&rules=compare');
   await page.waitForSelector('[data-testid=compare]');
   await page.waitForSelector('[data-testid=scenario][data-scenario="dead-key-loss"]');
   await page.click('[role=tab][data-tab=scenarios]');
@@ -120,7 +102,7 @@ test('compare: scenarios open in compare mode, and a bad rules value is named', 
   assert.match(await page.textContent('[data-testid=status]'), /Hardened/);
   await page.close();
 
-  const bad = await open(browser.context, srv.url + '#seed=5&nodes=4&rules=bogus');
+  const bad = await open(suite.context, suite.url + '#seed=5&nodes=4&rules=bogus');
   await bad.page.waitForSelector('[data-testid=url-error][data-field=rules]');
   assert.equal(await bad.page.locator('[data-node]').count(), 4);
   assert.equal(await bad.page.locator('[data-testid=compare]').count(), 0);

@@ -4,7 +4,16 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The release build the page tests open (`DIST=` for another). */
+export const dist = process.env.DIST || path.join(root, 'dist');
+/** Where the tests leave their screenshots. */
+export const artifacts = path.join(root, 'artifacts');
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -74,4 +83,28 @@ export async function open(context, url) {
   await page.goto(url);
   await page.waitForSelector('[data-node]', { timeout: 30_000 });
   return { page, errors };
+}
+
+/**
+ * The set-up every page test file shares: before its tests, `dist/` served under `prefix` and one
+ * headless Chromium; after them, both stopped. Returns an object whose `url` (the page's address)
+ * and `context` (the browser context) are filled in once the tests start.
+ */
+export function pageSuite(prefix) {
+  const suite = { url: undefined, context: undefined };
+  let srv;
+  let browser;
+  before(async () => {
+    assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no build in ${dist}: run trunk build --release`);
+    fs.mkdirSync(artifacts, { recursive: true });
+    srv = await serve(dist, prefix);
+    browser = await launch();
+    suite.url = srv.url;
+    suite.context = browser.context;
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+  return suite;
 }

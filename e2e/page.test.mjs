@@ -1,29 +1,12 @@
 // End-to-end: the release build (dist/) served from a sub-path on 127.0.0.1, in Debian's headless
 // Chromium. Run by scripts/e2e.sh (which builds dist/ first) or `node --test` in this folder.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve, launch, open } from './lib.mjs';
+import { open, pageSuite, artifacts } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = process.env.DIST || path.join(root, 'dist');
-const artifacts = path.join(root, 'artifacts');
-let srv;
-let browser;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no build in ${dist}: run trunk build --release`);
-  fs.mkdirSync(artifacts, { recursive: true });
-  srv = await serve(dist, '/some/sub/path/nacos-raft/');
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const suite = pageSuite('/some/sub/path/nacos-raft/');
 
 const clock = (page) => page.$eval('[data-clock-ms]', (e) => Number(e.dataset.clockMs));
 const leaders = (page) => page.$$eval('[data-state="LEADER"]', (l) => l.map((e) => e.dataset.node));
@@ -47,7 +30,7 @@ async function leaderMarks(page, t) {
 }
 
 test('the page loads from a sub-path and elects a leader', async () => {
-  const { page, errors } = await open(browser.context, srv.url);
+  const { page, errors } = await open(suite.context, suite.url);
   // No hash: a random seed, written back into the URL.
   await page.waitForFunction(() => /seed=\d+/.test(location.hash));
   assert.equal(await page.locator('[data-node]').count(), 5);
@@ -62,7 +45,7 @@ test('the page loads from a sub-path and elects a leader', async () => {
 });
 
 test('crashing the leader through the UI leads to a new leader', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=7&nodes=5&timings=nacos&speed=100');
   await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
   const [old] = await leaders(page);
   await page.click(`[data-node="${old}"] circle.body`);
@@ -85,10 +68,10 @@ test('crashing the leader through the UI leads to a new leader', async () => {
 });
 
 test('a shared URL replays the same leaders and terms', async () => {
-  const url = srv.url + '#seed=11&nodes=5&timings=nacos&speed=1000&actions=20000:timeout:1,45000:crash:0,70000:timeout:3';
+  const url = suite.url + '#seed=11&nodes=5&timings=nacos&speed=1000&actions=20000:timeout:1,45000:crash:0,70000:timeout:3';
   const runs = [];
   for (let i = 0; i < 2; i++) {
-    const { page, errors } = await open(browser.context, url);
+    const { page, errors } = await open(suite.context, url);
     await playUntil(page, 100_000);
     runs.push(await leaderMarks(page, 100_000));
     assert.deepEqual(errors, []);
@@ -99,8 +82,8 @@ test('a shared URL replays the same leaders and terms', async () => {
 });
 
 test('scrubbing the timeline travels back and forth, deterministically', async () => {
-  const url = srv.url + '#seed=11&nodes=5&timings=nacos&speed=1000';
-  const { page, errors } = await open(browser.context, url);
+  const url = suite.url + '#seed=11&nodes=5&timings=nacos&speed=1000';
+  const { page, errors } = await open(suite.context, url);
   await playUntil(page, 60_000);
   await page.click('[data-testid=play]');
   const span = await page.$eval('[data-testid=timeline]', (e) => Number(e.dataset.spanMs));
@@ -115,7 +98,7 @@ test('scrubbing the timeline travels back and forth, deterministically', async (
   assert.ok(Math.abs(t - span * 0.25) <= span / 200, `clock ${t}, expected about ${span * 0.25}`);
   const states = await page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.state, e.dataset.term, e.dataset.voteFor]));
   // The same moment opened from scratch looks the same.
-  const fresh = await open(browser.context, url + `&at=${t}`);
+  const fresh = await open(suite.context, url + `&at=${t}`);
   assert.equal(await clock(fresh.page), t);
   const states2 = await fresh.page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.state, e.dataset.term, e.dataset.voteFor]));
   assert.deepEqual(states2, states);
@@ -125,8 +108,8 @@ test('scrubbing the timeline travels back and forth, deterministically', async (
 });
 
 test('copy link gives a URL that reopens the same moment', async () => {
-  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(srv.url).origin });
-  const { page, errors } = await open(browser.context, srv.url + '#seed=5&nodes=3&timings=fast&speed=100');
+  await suite.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(suite.url).origin });
+  const { page, errors } = await open(suite.context, suite.url + '#seed=5&nodes=3&timings=fast&speed=100');
   await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
   await page.click('[data-testid=play]'); // pause: the link then holds this moment
   const t = await clock(page);
@@ -135,7 +118,7 @@ test('copy link gives a URL that reopens the same moment', async () => {
   await page.waitForSelector('[data-testid=toast]');
   const link = await page.evaluate(() => navigator.clipboard.readText());
   assert.match(link, new RegExp(`#seed=5&nodes=3&timings=fast&speed=100.*&at=${t}`));
-  const again = await open(browser.context, link);
+  const again = await open(suite.context, link);
   assert.equal(await clock(again.page), t);
   const states2 = await again.page.$$eval('[data-node]', (l) => l.map((e) => [e.dataset.node, e.dataset.state, e.dataset.term]));
   assert.deepEqual(states2, states);
@@ -145,7 +128,7 @@ test('copy link gives a URL that reopens the same moment', async () => {
 });
 
 test('every scenario loads from the Scenarios tab, with its caption in both languages', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#seed=1&nodes=5&timings=nacos&speed=10');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=1&nodes=5&timings=nacos&speed=10');
   await page.click('[data-tab=scenarios]');
   const ids = await page.$$eval('[data-testid=scenarios] li', (l) => l.map((e) => e.dataset.scenario));
   assert.deepEqual(ids, ['first-election', 'split-vote', 'leader-crash', 'catch-up', 'two-leaders', 'dead-key-loss', 'stale-node-wins']);
@@ -165,7 +148,7 @@ test('every scenario loads from the Scenarios tab, with its caption in both lang
 });
 
 test('drawing a line across the ring cuts the links it crosses; the trace exports as JSON', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#seed=3&nodes=5&timings=nacos&speed=10');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=3&nodes=5&timings=nacos&speed=10');
   await page.click('[data-testid=play]'); // pause
   const r = await page.$eval('svg.ring', (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; });
   const scale = Math.min(r[2], r[3]) / 1000;
@@ -192,7 +175,7 @@ test('drawing a line across the ring cuts the links it crosses; the trace export
 });
 
 test('51 nodes: every node drawn, links clickable and cuttable though drawn as one path', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#seed=2&nodes=51&timings=fast&speed=10');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=2&nodes=51&timings=fast&speed=10');
   assert.equal(await page.locator('[data-node]').count(), 51);
   await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
   await page.click('[data-testid=play]'); // pause
@@ -224,7 +207,7 @@ test('51 nodes: every node drawn, links clickable and cuttable though drawn as o
 });
 
 test('a partition built by dragging nodes between groups', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#seed=3&nodes=5&timings=nacos&speed=10');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=3&nodes=5&timings=nacos&speed=10');
   await page.click('[data-testid=play]');
   await page.click('[data-tab=network]');
   await page.dragAndDrop('[data-chip="3"]', '.lane.g1');
@@ -238,11 +221,11 @@ test('a partition built by dragging nodes between groups', async () => {
 });
 
 test('a phone-sized screen shows the whole ring without sideways scrolling', async () => {
-  const page = await browser.context.newPage();
+  const page = await suite.context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(srv.url + '#seed=3&nodes=9&timings=nacos&speed=10');
+  await page.goto(suite.url + '#seed=3&nodes=9&timings=nacos&speed=10');
   await page.waitForSelector('[data-node]');
   const ring = await page.$eval('svg.ring', (e) => e.getBoundingClientRect().width);
   const scroll = await page.evaluate(() => document.scrollingElement.scrollWidth);
@@ -254,9 +237,9 @@ test('a phone-sized screen shows the whole ring without sideways scrolling', asy
 });
 
 test('reduced motion: the page still runs, without decorative animation', async () => {
-  const page = await browser.context.newPage();
+  const page = await suite.context.newPage();
   await page.emulateMedia({ reducedMotion: 'reduce' });
-  await page.goto(srv.url + '#seed=7&nodes=5&timings=fast&speed=20');
+  await page.goto(suite.url + '#seed=7&nodes=5&timings=fast&speed=20');
   await page.waitForSelector('.app.reduced');
   await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
   assert.equal(await page.locator('.tail').count(), 0);

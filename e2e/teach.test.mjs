@@ -2,30 +2,12 @@
 // the chapters of a story, the headline with two leaders, the Chinese violation list and the
 // notice of a bad link. Like page.test.mjs: the release build (dist/) on 127.0.0.1, Debian's
 // headless Chromium; run by scripts/e2e.sh. Screenshots land in artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve, launch, open } from './lib.mjs';
+import { launch, open, pageSuite, artifacts } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = process.env.DIST || path.join(root, 'dist');
-const artifacts = path.join(root, 'artifacts');
-let srv;
-let browser;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no build in ${dist}: run trunk build --release`);
-  fs.mkdirSync(artifacts, { recursive: true });
-  srv = await serve(dist, '/teach/nacos-raft/');
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.close();
-});
+const suite = pageSuite('/teach/nacos-raft/');
 
 const attr = (page, sel, name) => page.$eval(sel, (e, n) => e.getAttribute(n), name);
 const pause = async (page) => {
@@ -34,7 +16,7 @@ const pause = async (page) => {
 
 test('a start card on first load, gone for good once dismissed; a live caption under the ring', async () => {
   // Opened paused at the start (at=0): no leader yet.
-  const { page, errors } = await open(browser.context, srv.url + '#seed=7&nodes=5&timings=nacos&speed=100&at=0');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=7&nodes=5&timings=nacos&speed=100&at=0');
   await page.waitForSelector('[data-testid=start-here]');
   const card = await page.textContent('[data-testid=start-here]');
   assert.match(card, /Start here/);
@@ -55,7 +37,7 @@ test('a start card on first load, gone for good once dismissed; a live caption u
   assert.equal(await page.locator('[data-testid=start-here]').count(), 0);
   await page.close();
   // Remembered: a new page of the same profile has no card.
-  const again = await open(browser.context, srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  const again = await open(suite.context, suite.url + '#seed=7&nodes=5&timings=nacos&speed=100');
   await again.page.waitForSelector('[data-testid=caption]');
   assert.equal(await again.page.locator('[data-testid=start-here]').count(), 0);
   assert.deepEqual([...errors, ...again.errors], []);
@@ -63,7 +45,7 @@ test('a start card on first load, gone for good once dismissed; a live caption u
 });
 
 test('the #3652 story in chapters: they advance, ] is announced, the headline names both leaders', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#scenario=two-leaders');
+  const { page, errors } = await open(suite.context, suite.url + '#scenario=two-leaders');
   await page.waitForSelector('[data-testid=chapter]');
   assert.equal(await attr(page, '[data-testid=chapter]', 'data-index'), '1');
   const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
@@ -100,7 +82,7 @@ test('the #3652 story in chapters: they advance, ] is announced, the headline na
 });
 
 test('a story pauses at its end with what you saw and what to try next', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#scenario=first-election');
+  const { page, errors } = await open(suite.context, suite.url + '#scenario=first-election');
   await page.waitForSelector('[data-testid=chapter]');
   await page.waitForSelector('[data-testid=chapter][data-over=true]', { timeout: 90_000 });
   assert.equal(await attr(page, '[data-testid=play]', 'data-playing'), 'false');
@@ -114,7 +96,7 @@ test('a story pauses at its end with what you saw and what to try next', async (
 test('zh-CN: the violation list reads in Chinese, with full-width punctuation', async () => {
   const zh = await launch(['--lang=zh-CN'], { locale: 'zh-CN' });
   try {
-    const { page, errors } = await open(zh.context, srv.url + '#scenario=dead-key-loss');
+    const { page, errors } = await open(zh.context, suite.url + '#scenario=dead-key-loss');
     await page.waitForSelector('[data-testid=chapter]');
     assert.match(await page.textContent('[data-testid=chapter]'), /^第 1 章，共 \d+ 章/);
     const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
@@ -139,7 +121,7 @@ test('zh-CN: the violation list reads in Chinese, with full-width punctuation', 
 });
 
 test('an invalid hash shows which field is bad and keeps every valid one', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#seed=7&nodes=abc&timings=fast&speed=100');
+  const { page, errors } = await open(suite.context, suite.url + '#seed=7&nodes=abc&timings=fast&speed=100');
   await page.waitForSelector('[data-testid=url-error]');
   assert.equal(await attr(page, '[data-testid=url-error]', 'data-field'), 'nodes');
   assert.match(await page.textContent('[data-testid=url-error]'), /nodes "abc" is not a number/);
@@ -147,7 +129,7 @@ test('an invalid hash shows which field is bad and keeps every valid one', async
   assert.match(hash, /^#seed=7&nodes=5&timings=fast&speed=100/);
   assert.equal(await page.locator('[data-node]').count(), 5);
   // A good link has no notice.
-  const good = await open(browser.context, srv.url + '#seed=7&nodes=3');
+  const good = await open(suite.context, suite.url + '#seed=7&nodes=3');
   assert.equal(await good.page.locator('[data-testid=url-error]').count(), 0);
   assert.deepEqual([...errors, ...good.errors], []);
   await page.close();
@@ -166,9 +148,9 @@ const nodeFonts = (page) => page.$$eval('.node text', (l) => {
 });
 
 test('1280×720: the ring uses the space, the text inside a node is at least 11 px', async () => {
-  const page = await browser.context.newPage();
+  const page = await suite.context.newPage();
   await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto(srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  await page.goto(suite.url + '#seed=7&nodes=5&timings=nacos&speed=100');
   await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
   const f = await nodeFonts(page);
   for (const c of ['letter', 'term', 'state-word']) assert.ok(f[c] >= 11, `${c}: ${f[c]}px`);
@@ -177,9 +159,9 @@ test('1280×720: the ring uses the space, the text inside a node is at least 11 
 
 test('phone: no label of the ring outside the screen, at 5 and at 9 nodes', async () => {
   for (const n of [5, 9]) {
-    const page = await browser.context.newPage();
+    const page = await suite.context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(srv.url + `#seed=7&nodes=${n}&timings=nacos&speed=100`);
+    await page.goto(suite.url + `#seed=7&nodes=${n}&timings=nacos&speed=100`);
     await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
     // Every label: the address, the vote, the key count.
     const out = await page.$$eval('.node .label text', (l) => l.map((e) => {
@@ -192,7 +174,7 @@ test('phone: no label of the ring outside the screen, at 5 and at 9 nodes', asyn
 });
 
 test('the Data view decodes values and compares with a node you pick; the delete icon is drawn', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#scenario=two-leaders');
+  const { page, errors } = await open(suite.context, suite.url + '#scenario=two-leaders');
   await page.waitForSelector('[data-testid=chapter]');
   const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
   for (let i = 0; i < count; i++) await page.keyboard.press(']');
@@ -219,7 +201,7 @@ test('the Data view decodes values and compares with a node you pick; the delete
 });
 
 test('a story logs its own actions as what happens, not as "you …"; the help links the primer', async () => {
-  const { page, errors } = await open(browser.context, srv.url + '#scenario=leader-crash');
+  const { page, errors } = await open(suite.context, suite.url + '#scenario=leader-crash');
   await page.waitForSelector('[data-testid=chapter]');
   const count = Number(await attr(page, '[data-testid=chapter]', 'data-count'));
   for (let i = 0; i < count; i++) await page.keyboard.press(']');
@@ -239,9 +221,9 @@ test('a story logs its own actions as what happens, not as "you …"; the help l
 });
 
 test('phone: a tapped node brings the inspector into view, a story brings the ring back', async () => {
-  const page = await browser.context.newPage();
+  const page = await suite.context.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(srv.url + '#seed=7&nodes=5&timings=nacos&speed=100');
+  await page.goto(suite.url + '#seed=7&nodes=5&timings=nacos&speed=100');
   await page.waitForSelector('[data-node]');
   await page.click('[data-node] circle.body');
   await page.waitForFunction(() => {
