@@ -75,8 +75,24 @@ async fn states(http: &Http, addrs: &[String]) -> Vec<(String, PeerState)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_elect_forward_survive_kill_and_restart_from_disk() {
+    kill_and_restart_story(None).await;
+}
+
+/// The same story with `--rules hardened` (issue 13): every acknowledged write survives the
+/// kill -9 and the restarts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hardened_nodes_survive_kill_and_restart_from_disk() {
+    kill_and_restart_story(Some("hardened")).await;
+}
+
+/// `rules`: the nodes' `--rules`; `None` leaves them to `NACOS_RAFT_RULES` (default `nacos`).
+async fn kill_and_restart_story(rules: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &args());
+    let mut a = args();
+    if let Some(r) = rules {
+        a.extend(["--rules", r]);
+    }
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &a);
     c.start_all();
     let http = Http::new();
     let addrs = c.addrs();
@@ -165,7 +181,10 @@ async fn three_nodes_elect_forward_survive_kill_and_restart_from_disk() {
     }
     // `NACOS_RAFT_RULES=hardened cargo test --test cluster` runs this story under other rules
     // (the nodes read the variable): make sure they did.
-    if let Ok(rules) = std::env::var("NACOS_RAFT_RULES") {
+    if let Some(rules) = rules
+        .map(String::from)
+        .or_else(|| std::env::var("NACOS_RAFT_RULES").ok())
+    {
         let canonical = rules.parse::<nacos_raft_core::Rules>().unwrap().to_string();
         assert!(
             c.logs().contains(&format!("rules={canonical}")),
