@@ -35,7 +35,7 @@ pub fn data_view(p: &DataProps) -> Html {
     let reference = leader.and_then(|l| s.node(l));
     // (key, cells, differs)
     type Row<'a> = (&'a str, Vec<(String, &'static str)>, bool);
-    let mut rows: Vec<Row> = keys
+    let rows: Vec<Row> = keys
         .iter()
         .map(|k| {
             let want = reference.and_then(|r| r.datum(k)).map(|d| d.timestamp);
@@ -74,7 +74,10 @@ pub fn data_view(p: &DataProps) -> Html {
             (*k, cells, differs)
         })
         .collect();
-    rows.sort_by_key(|r| !r.2);
+    // Differing rows first, each part in key order: a stable partition, not a sort by `!differs`,
+    // which put a whole stable-sort copy for this row type into the page (issue 14).
+    let (mut rows, same): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| r.2);
+    rows.extend(same);
     let limit = 60;
     let same_hidden = rows.iter().skip(limit).filter(|r| !r.2).count();
     let behind: Vec<(usize, usize)> = leader.map(|l| s.nodes_behind(l)).unwrap_or_default();
