@@ -582,6 +582,8 @@ pub struct LiveModel {
     pub msg_count: u64,
     /// The log, oldest first.
     pub log: VecDeque<LogLine>,
+    /// Lines ever added to the log (the page redraws the log only when this moves).
+    pub logged: u64,
     /// What the observers saw.
     pub violations: Vec<Violation>,
     /// Observer state: the leaders of each term, as seen.
@@ -615,6 +617,7 @@ impl LiveModel {
             done: VecDeque::new(),
             msg_count: 0,
             log: VecDeque::new(),
+            logged: 0,
             violations: Vec::new(),
             term_leaders: BTreeMap::new(),
             leaders_before: 0,
@@ -654,6 +657,7 @@ impl LiveModel {
             self.log.pop_front();
         }
         self.log.push_back(LogLine { at, node, item });
+        self.logged += 1;
     }
 
     /// The stream of node `i` opened.
