@@ -37,6 +37,10 @@ const LANE_MSGS: usize = 48;
 /// The [`MemoCache`] slots.
 const LOG_SLOT: usize = 0;
 const SAFETY_SLOT: usize = 1;
+const RECENT_SLOT: usize = 2;
+/// Real ms between redraws of the inspector's list of recent messages: under a write load it
+/// changed every frame, faster than anyone reads, and its text cost paint and raster each time.
+const RECENT_EVERY_MS: f64 = 250.0;
 /// Records waiting in the inbox that make the page apply them before the next frame (a hidden
 /// tab gets no frames, and the inbox must not grow without bound).
 const INBOX_FLUSH: usize = 256;
@@ -247,6 +251,16 @@ impl LiveApp {
     fn fault_url(&self, i: usize, action: &str) -> Option<String> {
         let n = self.session.live.nodes.get(i)?;
         Some(format!("http://{}/nacos-raft/v1/faults/{action}", n.addr))
+    }
+
+    /// What every memoised panel depends on: the session, the language, live or which recorded
+    /// instant.
+    fn memo_base(&self) -> u64 {
+        memo::version(&[
+            self.epoch,
+            self.lang as u64,
+            self.frozen.as_ref().map_or(u64::MAX, |(_, t)| t.to_bits()),
+        ])
     }
 
     fn view_model(&self) -> (&LiveModel, f64) {
@@ -602,13 +616,7 @@ impl Component for LiveApp {
         let (m, now) = self.view_model();
         let paused = self.frozen.is_some();
         let since = m.started.map_or(0.0, |s| (now - s).max(0.0));
-        // What every memoised panel depends on: the session, the language, live or which
-        // recorded instant.
-        let base = memo::version(&[
-            self.epoch,
-            self.lang as u64,
-            self.frozen.as_ref().map_or(u64::MAX, |(_, t)| t.to_bits()),
-        ]);
+        let base = self.memo_base();
         let log_rows = if self.tab == Tab::Events {
             LOG_ROWS
         } else {
@@ -1072,17 +1080,19 @@ impl LiveApp {
                     <p class="hint">{ t.select_node }</p>
                     <p class="hint">{ t.draw_hint }</p>
                     <h3>{ t.recent }</h3>
-                    <ul class="recent">
-                        { for m.recent(12).into_iter().map(|f| {
-                            let key = (f.rid.clone(), f.kind.is_reply());
-                            let onclick = ctx.link().callback(move |_| Msg::Select(Sel::Msg(key.0.clone(), key.1)));
-                            html! {
-                                <li><button class="linkish" {onclick} data-testid="live-recent">
-                                    { format!("{} {} → {}", f.kind.as_str(), short(&m.nodes[f.from].addr), short(&m.nodes[f.to].addr)) }
-                                </button></li>
-                            }
-                        }) }
-                    </ul>
+                    { self.memo.get(RECENT_SLOT, memo::version(&[self.memo_base(), m.msg_count.min(1), (now / RECENT_EVERY_MS) as u64]), || html! {
+                        <ul class="recent">
+                            { for m.recent(12).into_iter().map(|f| {
+                                let key = (f.rid.clone(), f.kind.is_reply());
+                                let onclick = ctx.link().callback(move |_| Msg::Select(Sel::Msg(key.0.clone(), key.1)));
+                                html! {
+                                    <li><button class="linkish" {onclick} data-testid="live-recent">
+                                        { format!("{} {} → {}", f.kind.as_str(), short(&m.nodes[f.from].addr), short(&m.nodes[f.to].addr)) }
+                                    </button></li>
+                                }
+                            }) }
+                        </ul>
+                    }) }
                 </div>
             },
         }
