@@ -1291,6 +1291,25 @@ mod tests {
         LiveModel::new(&[A.into(), B.into(), C.into()])
     }
 
+    /// `logged` counts every line ever added, also once the log is trimmed to its last
+    /// KEEP_LOG lines: the page redraws the log when it moves, so it must move on each line.
+    #[test]
+    fn logged_counts_lines_past_the_trim() {
+        let mut m = model();
+        assert_eq!(m.logged, 0);
+        m.opened(0, 1.0);
+        assert_eq!((m.log.len(), m.logged), (1, 1));
+        for k in 0..KEEP_LOG + 5 {
+            m.opened(1, 2.0 + k as f64);
+        }
+        assert_eq!(m.log.len(), KEEP_LOG);
+        assert_eq!(m.logged, (KEEP_LOG + 6) as u64);
+        // A record that adds no line leaves it alone.
+        let before = m.logged;
+        m.apply(0, "not json", 10_000.0);
+        assert_eq!(m.logged, before);
+    }
+
     /// The hand-made reader: every field of each record type, defaults for absent fields, and
     /// a refusal (not a default) for a field of the wrong type.
     #[test]
