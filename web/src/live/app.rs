@@ -134,7 +134,8 @@ pub struct LiveApp {
     inbox: Inbox,
     /// Counts connections (each makes a new session): part of every memo version.
     epoch: u64,
-    /// The panels drawn only when what they show changed (slots: [`LOG_SLOT`], [`SAFETY_SLOT`]).
+    /// The panels drawn only when what they show changed (slots: [`LOG_SLOT`], [`SAFETY_SLOT`],
+    /// [`RECENT_SLOT`]).
     memo: MemoCache,
     /// Per node, a generation: events of a replaced stream are ignored.
     gens: Vec<u32>,
