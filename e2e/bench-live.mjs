@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serve, launch } from './lib.mjs';
+import { serve, launch, traceFrames } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.DIST || path.join(root, 'dist');
@@ -23,6 +23,9 @@ const bin = process.env.NACOS_RAFT_NODE_BIN
 const seconds = Number(process.env.BENCH_SECONDS || 15);
 const RATE = Number(process.env.BENCH_WRITES_PER_S || 100);
 const NODES = Number(process.env.BENCH_NODES || 5);
+// BENCH_TRACE=1: after the measurement, a 5 s Chrome trace under the same load (where the frames
+// go: script, style, layout, paint, commit, raster), printed to stderr.
+const TRACE = Boolean(process.env.BENCH_TRACE);
 const TIMINGS = ['--tick-ms', '50', '--leader-timeout-ms', '1500', '--random-ms', '500',
   '--heartbeat-ms', '500', '--publish-timeout-ms', '500'];
 
@@ -124,6 +127,7 @@ try {
     };
   }, seconds * 1000);
   const writesPerS = (acked - acked0) / ((Date.now() - t0) / 1000);
+  if (TRACE) console.error(JSON.stringify(await traceFrames(browser.context, page, 5_000), null, 1));
   stop = true;
   await writer;
   result = {

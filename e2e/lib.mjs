@@ -108,3 +108,54 @@ export function pageSuite(prefix) {
   });
   return suite;
 }
+
+/**
+ * Where `page`'s frames go: a Chrome trace (devtools.timeline) over `ms` of animation frames,
+ * durations summed by event name, per frame: the renderer's main thread (the one that fires the
+ * animation frames: script, style, layout, paint, commit, GC) and any thread's raster and
+ * compositing work. The largest 20, in ms per frame; and `cpu_ms_per_s`: the thread CPU time
+ * (`tdur`, not stretched by other processes on a busy machine) of the main thread's tasks and of
+ * raster, per second of the trace.
+ */
+export async function traceFrames(context, page, ms) {
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const complete = new Promise((ok) => cdp.once('Tracing.tracingComplete', ok));
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute',
+    transferMode: 'ReportEvents',
+  });
+  const t0 = performance.now();
+  const frames = await page.evaluate(async (span) => {
+    let n = 0;
+    const end = performance.now() + span;
+    await new Promise((ok) => {
+      const tick = (ts) => { n++; if (ts < end) requestAnimationFrame(tick); else ok(); };
+      requestAnimationFrame(tick);
+    });
+    return n;
+  }, ms);
+  const secs = (performance.now() - t0) / 1000;
+  await cdp.send('Tracing.end');
+  await complete;
+  await cdp.detach();
+  const main = events.find((e) => e.name === 'FireAnimationFrame');
+  const sums = {};
+  const cpu = { main_tasks: 0, raster: 0 };
+  for (const e of events) {
+    if (e.ph !== 'X' || !e.dur) continue;
+    const onMain = main && e.pid === main.pid && e.tid === main.tid;
+    if (!onMain && !/Raster|Composit|Draw/.test(e.name)) continue;
+    if (onMain && e.name === 'RunTask') cpu.main_tasks += (e.tdur ?? e.dur) / 1000;
+    if (e.name === 'RasterTask') cpu.raster += (e.tdur ?? e.dur) / 1000;
+    const k = `${onMain ? 'main' : 'other'} ${e.name}`;
+    sums[k] = (sums[k] || 0) + (e.tdur ?? e.dur) / 1000;
+  }
+  const top = Object.entries(sums).sort((a, b) => b[1] - a[1]).slice(0, 20);
+  return {
+    frames,
+    cpu_ms_per_s: { main_tasks: +(cpu.main_tasks / secs).toFixed(1), raster: +(cpu.raster / secs).toFixed(1) },
+    ms_per_frame: Object.fromEntries(top.map(([k, v]) => [k, +(v / frames).toFixed(2)])),
+  };
+}

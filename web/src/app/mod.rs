@@ -14,6 +14,8 @@ mod component;
 #[cfg(target_arch = "wasm32")]
 pub mod dom;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod memo;
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod panels;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod ring;

@@ -397,7 +397,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
             if let Some((fate, f)) = m.failed {
                 let k = size * (1.0 + f);
                 return html! {
-                    <g class="burst" data-msg-failed={m.kind.as_str()} data-fate={fate.as_str()}
+                    <g key={m.id} class="burst" data-msg-failed={m.kind.as_str()} data-fate={fate.as_str()}
                         transform={translate(x, y)} opacity={fmt(1.0 - f)}>
                         <circle r={fmt(k)} />
                         <path d={cross(-k * 0.7, k * 0.7)} />
@@ -408,17 +408,18 @@ pub fn view(p: &RingProps<'_>) -> Html {
             let to = sc.nodes[m.to].pos;
             let tail = along(from, to, (m.progress - 0.06).max(0.0), r);
             let selected = p.sel == Selection::Msg(m.id);
+            // Keyed, and drawn around its own origin: from one frame to the next a message
+            // changes only its `transform` (its tail too, once longer than the gap it left), so
+            // the browser moves what it painted instead of painting it again.
             html! {
-                <g class={classes!("msg", selected.then_some("selected"))} data-msg={m.kind.as_str()}
-                    data-msg-id={m.id.to_string()} data-hit="msg">
+                <g key={m.id} class={classes!("msg", selected.then_some("selected"))} data-msg={m.kind.as_str()}
+                    data-msg-id={m.id.to_string()} data-hit="msg" transform={translate(x, y)}>
                     if !p.reduced_motion {
-                        <line class={classes!("tail", kind_class(m.kind))} x1={fmt(tail.0)} y1={fmt(tail.1)} x2={fmt(x)} y2={fmt(y)} />
+                        <line class={classes!("tail", kind_class(m.kind))} x1={fmt(tail.0 - x)} y1={fmt(tail.1 - y)} x2="0" y2="0" />
                     }
-                    <g transform={translate(x, y)}>
-                        <circle class="msg-hit" r={fmt(size * 2.0)} />
-                        if selected { <circle class="msg-sel" r={fmt(size * 1.9)} /> }
-                        { msg_shape(m.kind, size, m.granted, m.status) }
-                    </g>
+                    <circle class="msg-hit" r={fmt(size * 2.0)} />
+                    if selected { <circle class="msg-sel" r={fmt(size * 1.9)} /> }
+                    { msg_shape(m.kind, size, m.granted, m.status) }
                 </g>
             }
         })

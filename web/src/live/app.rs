@@ -9,6 +9,7 @@ use super::net::{self, Stream};
 use super::tape::Session;
 use super::texts::{self, LiveTr};
 use crate::app::dom;
+use crate::app::memo::{self, MemoCache};
 use crate::app::ring::{kind_class, msg_shape};
 use crate::describe;
 use crate::i18n::{Lang, Texts};
@@ -33,6 +34,21 @@ const HIDDEN_LOG_ROWS: usize = 40;
 const THIN_GAP: f64 = 0.12;
 /// Messages the space-time diagram shows (as the simulator's).
 const LANE_MSGS: usize = 48;
+/// The [`MemoCache`] slots.
+const LOG_SLOT: usize = 0;
+const SAFETY_SLOT: usize = 1;
+const RECENT_SLOT: usize = 2;
+/// Real ms between redraws of the inspector's list of recent messages: under a write load it
+/// changed every frame, faster than anyone reads, and its text cost paint and raster each time.
+const RECENT_EVERY_MS: f64 = 250.0;
+/// Records waiting in the inbox that make the page apply them before the next frame (a hidden
+/// tab gets no frames, and the inbox must not grow without bound).
+const INBOX_FLUSH: usize = 256;
+
+/// Stream records as they arrive, applied in one batch per animation frame (or when
+/// [`INBOX_FLUSH`] wait): one Yew update per record cost more than the record itself under a
+/// write load. Each: node, stream generation, the record, page time of arrival.
+type Inbox = std::rc::Rc<std::cell::RefCell<Vec<(usize, u32, String, f64)>>>;
 
 /// What the inspector shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +80,8 @@ pub enum Tab {
 pub enum Msg {
     Frame,
     Opened(usize, u32),
-    Record(usize, u32, String),
+    /// Apply the records waiting in the inbox now (it is full).
+    Flush,
     Dropped(usize, u32),
     Reconnect(usize, u32),
     CheckSync(usize, u32),
@@ -114,6 +131,12 @@ pub struct LiveApp {
     /// The view while paused: the model at the scrubbed instant, and that page time.
     frozen: Option<(LiveModel, f64)>,
     streams: Vec<Option<Stream>>,
+    inbox: Inbox,
+    /// Counts connections (each makes a new session): part of every memo version.
+    epoch: u64,
+    /// The panels drawn only when what they show changed (slots: [`LOG_SLOT`], [`SAFETY_SLOT`],
+    /// [`RECENT_SLOT`]).
+    memo: MemoCache,
     /// Per node, a generation: events of a replaced stream are ignored.
     gens: Vec<u32>,
     /// Per node: its pending reconnect or re-sync check.
@@ -148,6 +171,9 @@ impl LiveApp {
     fn connect_all(&mut self, ctx: &Context<Self>, addrs: &[String]) {
         self.streams.clear();
         self.timers.clear();
+        // Records of the streams being replaced must not reach the new session.
+        self.inbox.borrow_mut().clear();
+        self.epoch += 1;
         self.session = Session::new(addrs);
         self.frozen = None;
         self.sel = Sel::None;
@@ -169,10 +195,17 @@ impl LiveApp {
         let g = self.gens[i];
         self.session.connecting(i, net::wall_ms());
         let (l1, l2, l3) = (ctx.link().clone(), ctx.link().clone(), ctx.link().clone());
+        let inbox = self.inbox.clone();
         let s = Stream::open(
             &self.session.live.nodes[i].addr,
             move || l1.send_message(Msg::Opened(i, g)),
-            move |r| l2.send_message(Msg::Record(i, g, r)),
+            move |r| {
+                let mut q = inbox.borrow_mut();
+                q.push((i, g, r, net::wall_ms()));
+                if q.len() == INBOX_FLUSH {
+                    l2.send_message(Msg::Flush);
+                }
+            },
             move || l3.send_message(Msg::Dropped(i, g)),
         );
         match s {
@@ -187,6 +220,20 @@ impl LiveApp {
         let link = ctx.link().clone();
         if let Some(slot) = self.timers.get_mut(i) {
             *slot = Some(Timeout::new(ms, move || link.send_message(msg)));
+        }
+    }
+
+    /// Applies the records that arrived since the last call, in arrival order. Called before
+    /// every message is handled, so a stream's drop, reconnect or re-sync check sees every record
+    /// that came before it, as when each record was a message of its own.
+    fn drain(&mut self, ctx: &Context<Self>) {
+        let batch = std::mem::take(&mut *self.inbox.borrow_mut());
+        for (i, g, r, at) in batch {
+            if self.gens.get(i) == Some(&g)
+                && self.session.apply(i, &r, at) == super::model::After::Resync
+            {
+                self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
+            }
         }
     }
 
@@ -205,6 +252,16 @@ impl LiveApp {
     fn fault_url(&self, i: usize, action: &str) -> Option<String> {
         let n = self.session.live.nodes.get(i)?;
         Some(format!("http://{}/nacos-raft/v1/faults/{action}", n.addr))
+    }
+
+    /// What every memoised panel depends on: the session, the language, live or which recorded
+    /// instant.
+    fn memo_base(&self) -> u64 {
+        memo::version(&[
+            self.epoch,
+            self.lang as u64,
+            self.frozen.as_ref().map_or(u64::MAX, |(_, t)| t.to_bits()),
+        ])
     }
 
     fn view_model(&self) -> (&LiveModel, f64) {
@@ -269,6 +326,9 @@ impl Component for LiveApp {
             session: Session::new(&[]),
             frozen: None,
             streams: Vec::new(),
+            inbox: Inbox::default(),
+            epoch: 0,
+            memo: MemoCache::default(),
             gens: Vec::new(),
             timers: Vec::new(),
             _clock: clock,
@@ -308,12 +368,14 @@ impl Component for LiveApp {
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        // A frame's work includes applying the records that arrived since the last one.
+        if matches!(msg, Msg::Frame) && self.frozen.is_none() {
+            self.frame_start = Some(dom::now_ms());
+        }
+        self.drain(ctx);
         match msg {
             Msg::Frame => {
                 self.now = net::wall_ms();
-                if self.frozen.is_none() {
-                    self.frame_start = Some(dom::now_ms());
-                }
                 if self.now - self.last_prune > PRUNE_EVERY_MS {
                     self.last_prune = self.now;
                     self.session.prune(self.now);
@@ -326,14 +388,7 @@ impl Component for LiveApp {
                 }
                 false
             }
-            Msg::Record(i, g, r) => {
-                if self.gens.get(i) == Some(&g)
-                    && self.session.apply(i, &r, net::wall_ms()) == super::model::After::Resync
-                {
-                    self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
-                }
-                false
-            }
+            Msg::Flush => false,
             Msg::CheckSync(i, g) => {
                 if self.gens.get(i) == Some(&g) && !self.session.live.nodes[i].synced {
                     self.streams[i] = None;
@@ -562,6 +617,12 @@ impl Component for LiveApp {
         let (m, now) = self.view_model();
         let paused = self.frozen.is_some();
         let since = m.started.map_or(0.0, |s| (now - s).max(0.0));
+        let base = self.memo_base();
+        let log_rows = if self.tab == Tab::Events {
+            LOG_ROWS
+        } else {
+            HIDDEN_LOG_ROWS
+        };
         let tab_button = |tb: Tab, label: &'static str| {
             html! {
                 <button role="tab" data-tab={format!("{tb:?}").to_ascii_lowercase()}
@@ -602,7 +663,7 @@ impl Component for LiveApp {
                             { self.scrubber(ctx, now) }
                         }
                         { self.ring(ctx, m, now) }
-                        { safety(self.lang, m) }
+                        { self.memo.get(SAFETY_SLOT, memo::version(&[base, m.violations.len() as u64]), || safety(self.lang, m)) }
                     </section>
                     <aside class="side">
                         <nav class="tabs" role="tablist">
@@ -615,7 +676,8 @@ impl Component for LiveApp {
                             { self.inspector(ctx, m, now) }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Events}>
-                            { event_log(self.lang, m, if self.tab == Tab::Events { LOG_ROWS } else { HIDDEN_LOG_ROWS }) }
+                            { self.memo.get(LOG_SLOT, memo::version(&[base, log_rows as u64, m.logged, m.started.map_or(u64::MAX, f64::to_bits)]),
+                                || event_log(self.lang, m, log_rows)) }
                         </div>
                         <div class="panel" hidden={self.tab != Tab::Lanes}>
                             if self.tab == Tab::Lanes { { self.lanes_view(ctx, m, now) } }
@@ -745,6 +807,11 @@ fn click_target(e: &MouseEvent) -> Sel {
         },
         _ => Sel::None,
     }
+}
+
+/// A message's key among the ring's messages: its `rid`, and whether the answer.
+fn key_of(k: &(String, bool)) -> String {
+    format!("{}{}", k.0, if k.1 { "<" } else { ">" })
 }
 
 fn translate(x: f64, y: f64) -> String {
@@ -969,7 +1036,7 @@ impl LiveApp {
             if s.failed {
                 let k = size * 1.5;
                 return html! {
-                    <g class="burst" data-msg-failed={s.kind.as_str()} transform={translate(x, y)}>
+                    <g key={key_of(&s.key)} class="burst" data-msg-failed={s.kind.as_str()} transform={translate(x, y)}>
                         <circle r={d1(k)} />
                         <path d={format!("M {a} {a} L {b} {b} M {a} {b} L {b} {a}", a = d1(-k * 0.7), b = d1(k * 0.7))} />
                     </g>
@@ -977,15 +1044,15 @@ impl LiveApp {
             }
             let tail = along(from, to, (s.progress - 0.06).max(0.0), r);
             let selected = self.sel == Sel::Msg(s.key.0.clone(), s.key.1);
+            // Keyed, and drawn around its own origin, as the simulation's ring: from one frame to
+            // the next a message changes only its `transform`.
             html! {
-                <g class={classes!("msg", selected.then_some("selected"))} data-msg={s.kind.as_str()}
-                    data-rid={s.key.0.clone()} data-answer={s.key.1.to_string()} data-hit="msg">
-                    <line class={classes!("tail", kind_class(s.kind))} x1={d1(tail.0)} y1={d1(tail.1)} x2={d1(x)} y2={d1(y)} />
-                    <g transform={translate(x, y)}>
-                        <circle class="msg-hit" r={d1(size * 2.0)} />
-                        if selected { <circle class="msg-sel" r={d1(size * 1.9)} /> }
-                        { msg_shape(s.kind, size, s.granted, s.status) }
-                    </g>
+                <g key={key_of(&s.key)} class={classes!("msg", selected.then_some("selected"))} data-msg={s.kind.as_str()}
+                    data-rid={s.key.0.clone()} data-answer={s.key.1.to_string()} data-hit="msg" transform={translate(x, y)}>
+                    <line class={classes!("tail", kind_class(s.kind))} x1={d1(tail.0 - x)} y1={d1(tail.1 - y)} x2="0" y2="0" />
+                    <circle class="msg-hit" r={d1(size * 2.0)} />
+                    if selected { <circle class="msg-sel" r={d1(size * 1.9)} /> }
+                    { msg_shape(s.kind, size, s.granted, s.status) }
                 </g>
             }
         });
@@ -1014,17 +1081,19 @@ impl LiveApp {
                     <p class="hint">{ t.select_node }</p>
                     <p class="hint">{ t.draw_hint }</p>
                     <h3>{ t.recent }</h3>
-                    <ul class="recent">
-                        { for m.recent(12).into_iter().map(|f| {
-                            let key = (f.rid.clone(), f.kind.is_reply());
-                            let onclick = ctx.link().callback(move |_| Msg::Select(Sel::Msg(key.0.clone(), key.1)));
-                            html! {
-                                <li><button class="linkish" {onclick} data-testid="live-recent">
-                                    { format!("{} {} → {}", f.kind.as_str(), short(&m.nodes[f.from].addr), short(&m.nodes[f.to].addr)) }
-                                </button></li>
-                            }
-                        }) }
-                    </ul>
+                    { self.memo.get(RECENT_SLOT, memo::version(&[self.memo_base(), m.msg_count.min(1), (now / RECENT_EVERY_MS) as u64]), || html! {
+                        <ul class="recent">
+                            { for m.recent(12).into_iter().map(|f| {
+                                let key = (f.rid.clone(), f.kind.is_reply());
+                                let onclick = ctx.link().callback(move |_| Msg::Select(Sel::Msg(key.0.clone(), key.1)));
+                                html! {
+                                    <li><button class="linkish" {onclick} data-testid="live-recent">
+                                        { format!("{} {} → {}", f.kind.as_str(), short(&m.nodes[f.from].addr), short(&m.nodes[f.to].addr)) }
+                                    </button></li>
+                                }
+                            }) }
+                        </ul>
+                    }) }
                 </div>
             },
         }

@@ -582,6 +582,8 @@ pub struct LiveModel {
     pub msg_count: u64,
     /// The log, oldest first.
     pub log: VecDeque<LogLine>,
+    /// Lines ever added to the log (the page redraws the log only when this moves).
+    pub logged: u64,
     /// What the observers saw.
     pub violations: Vec<Violation>,
     /// Observer state: the leaders of each term, as seen.
@@ -615,6 +617,7 @@ impl LiveModel {
             done: VecDeque::new(),
             msg_count: 0,
             log: VecDeque::new(),
+            logged: 0,
             violations: Vec::new(),
             term_leaders: BTreeMap::new(),
             leaders_before: 0,
@@ -654,6 +657,7 @@ impl LiveModel {
             self.log.pop_front();
         }
         self.log.push_back(LogLine { at, node, item });
+        self.logged += 1;
     }
 
     /// The stream of node `i` opened.
@@ -1285,6 +1289,25 @@ mod tests {
 
     fn model() -> LiveModel {
         LiveModel::new(&[A.into(), B.into(), C.into()])
+    }
+
+    /// `logged` counts every line ever added, also once the log is trimmed to its last
+    /// KEEP_LOG lines: the page redraws the log when it moves, so it must move on each line.
+    #[test]
+    fn logged_counts_lines_past_the_trim() {
+        let mut m = model();
+        assert_eq!(m.logged, 0);
+        m.opened(0, 1.0);
+        assert_eq!((m.log.len(), m.logged), (1, 1));
+        for k in 0..KEEP_LOG + 5 {
+            m.opened(1, 2.0 + k as f64);
+        }
+        assert_eq!(m.log.len(), KEEP_LOG);
+        assert_eq!(m.logged, (KEEP_LOG + 6) as u64);
+        // A record that adds no line leaves it alone.
+        let before = m.logged;
+        m.apply(0, "not json", 10_000.0);
+        assert_eq!(m.logged, before);
     }
 
     /// The hand-made reader: every field of each record type, defaults for absent fields, and
