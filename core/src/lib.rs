@@ -200,6 +200,7 @@ mod message;
 mod node;
 mod output;
 mod peer;
+mod position;
 mod publish;
 mod rng;
 mod rules;
@@ -221,6 +222,7 @@ pub use message::{BeatDatum, BeatPacket, Failure, MsgKind, RaftError, Request, R
 pub use node::Node;
 pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 pub use peer::{PeerState, RaftPeer};
+pub use position::COMMIT_OUT_OF_ORDER;
 pub use publish::{NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER};
 pub use rules::{Fix, Fixes, Rules, RulesError};
 

@@ -25,6 +25,16 @@ pub enum Persist {
     },
     /// Rewrite `meta.properties` with `term=<n>` (no fsync in Nacos).
     Term(u64),
+    /// Not Nacos': the hardened log position ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate),
+    /// `docs/hardened/stale-candidate.md`). Durable before what follows: a follower's commit
+    /// answer counts on it, and a restarted voter that forgot it could elect a node without
+    /// the write.
+    Position {
+        /// The term of the leader whose writes it counts.
+        term: u64,
+        /// That leader's last write held here.
+        index: u64,
+    },
 }
 
 impl Persist {

@@ -33,7 +33,10 @@ impl Node {
     /// Walks the beat's list. A key is fetched when the local copy is missing or older; batches
     /// go out when they reach `sync_batch` keys or at the last entry, without waiting for the
     /// answers. Then every local key the beat did not list is deleted (the dead-key rule).
-    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) -> Result<(), RaftError> {
+    ///
+    /// `Ok(true)`: this node already held every listed key at the listed timestamp (nothing to
+    /// fetch, nothing held newer, nothing kept), so it holds what the leader held at the beat.
+    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) -> Result<bool, RaftError> {
         let from = &packet.peer.ip;
         let beat_term = packet.peer.term;
         let total = packet.datums.len();
@@ -42,7 +45,7 @@ impl Node {
         // nothing to fetch and already deleted the dead keys, so this one would do nothing.
         if let Some((version, list)) = &self.synced_list {
             if *version == self.datums_version && *list == packet.datums {
-                return Ok(());
+                return Ok(true);
             }
         }
         // A sorted snapshot of the local keys. A leader whose map is ordered like ours lists its
@@ -60,6 +63,8 @@ impl Node {
         let mut keyless = false;
         // Under [`Fix::DeadKey`]: keys this node holds newer than the beat lists them.
         let mut ahead: Vec<String> = Vec::new();
+        // Whether some key is held newer here than listed (a different write of it).
+        let mut newer_here = false;
         let repairs = self.cfg.rules.has(Fix::DeadKey);
         for (i, entry) in packet.datums.iter().enumerate() {
             if entry.key.is_empty() {
@@ -88,6 +93,7 @@ impl Node {
                 seen[j] = true;
             }
             let up_to_date = found.is_some_and(|j| local[j].1 >= entry.timestamp);
+            newer_here |= found.is_some_and(|j| local[j].1 > entry.timestamp);
             if let Some(j) = found.filter(|j| repairs && local[*j].1 > entry.timestamp) {
                 // A write the leader never got (it was elected without it, or the commit reached
                 // this node only): the leader's list will never fetch it here, so without a
@@ -141,14 +147,14 @@ impl Node {
                 self.event(Event::DeadKeyDeleted { key: k });
             }
         }
-        if nothing_to_fetch && !keyless && !kept {
+        if nothing_to_fetch && !keyless && !kept && !newer_here {
             self.synced_list = Some((self.datums_version, packet.datums.clone()));
         }
         if keyless {
             // The NullPointerException has no message: Nacos answers 500 with an empty body.
             return Err(RaftError::server(""));
         }
-        Ok(())
+        Ok(nothing_to_fetch && !kept && !newer_here)
     }
 
     /// Sends each kept key that has no repair in flight to the leader `to` ([`Fix::DeadKey`]).
