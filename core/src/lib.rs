@@ -78,6 +78,10 @@
 //!                             files.remove(&key);
 //!                         }
 //!                         Persist::Term(t) => *term = t,
+//!                         // Written only under the hardened rules (`Fix::StaleCandidate`); a
+//!                         // runtime that runs them keeps it and restores it with
+//!                         // `Node::with_position`. This one runs Nacos 1.4.1's.
+//!                         Persist::Position { .. } => {}
 //!                     }
 //!                 }
 //!                 Output::Send { to, id, request } => {
