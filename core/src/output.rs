@@ -40,7 +40,8 @@ pub enum Persist {
 impl Persist {
     /// Whether this write must be durable (fsync'd) before any later send, reply or completion
     /// is released — the `Ready.MustSync` of etcd's raft. Datum files and their removal must:
-    /// Nacos writes them before it commits to followers or answers. The term file need not:
+    /// Nacos writes them before it commits to followers or answers; so must the hardened
+    /// position, which a follower's commit answer counts on. The term file need not:
     /// Nacos writes `meta.properties` without fsync, and a restarted node starts at term 0
     /// anyway (docs/nacos-protocol.md §8), so a lost term write changes nothing.
     pub fn must_sync(&self) -> bool {
