@@ -917,7 +917,7 @@ pub fn parse_term(text: &str) -> Result<u64, String> {
 
 /// The hardened rules' log position (`Persist::Position`): `<term> <index>`, one line. Not a
 /// Nacos file: Java never reads it.
-const POSITION_FILE: &str = "position";
+pub const POSITION_FILE: &str = "position";
 
 /// The two numbers of a `position` file.
 pub fn parse_position(text: &str) -> Result<(u64, u64), String> {
