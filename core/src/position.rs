@@ -6,7 +6,8 @@
 //! property Java ignores). A follower's *position* is the highest `(term, index)` up to which
 //! it holds every write of that leader and everything that leader held when it was elected: it
 //! moves by one for a commit numbered one above it, or to a beat's position once the follower
-//! has synced every key of that beat. A follower acknowledges a commit only once its position
+//! holds every key of that beat as new as listed (at once, or when the beat's fetches are
+//! applied). A follower acknowledges a commit only once its position
 //! covers it; a commit that arrives out of order (parallel writes to different keys travel on
 //! different connections) is applied at once and answered when the gap closes. A voter refuses a
 //! candidate whose position is below its own, so that — as in Raft — a node elected after a
@@ -39,6 +40,10 @@ pub(crate) struct Position {
     pub(crate) held: BTreeMap<u64, Vec<InboundId>>,
     /// Number of held commits.
     pub(crate) held_count: usize,
+    /// Beats numbered for their fetches.
+    pub(crate) beats: u64,
+    /// The last beat that had keys to fetch: its number, position and fetches not yet applied.
+    pub(crate) adopting: Option<(u64, (u64, u64), usize)>,
 }
 
 impl Node {
@@ -115,6 +120,43 @@ impl Node {
         }
         self.set_position(at);
         self.advance();
+    }
+
+    /// A beat of a leader at `at` sends `fetches` fetches (`blocked`: it keeps or holds keys
+    /// newer than listed, so fetching does not bring this node to the beat). Returns the beat's
+    /// number for its fetches; a later beat replaces an earlier one's wait.
+    pub(crate) fn position_fetching(
+        &mut self,
+        at: Option<(u64, u64)>,
+        fetches: usize,
+        blocked: bool,
+    ) -> u64 {
+        self.position.beats += 1;
+        let beat = self.position.beats;
+        self.position.adopting = match at {
+            Some(at) if self.positions_on() && fetches > 0 && !blocked => Some((beat, at, fetches)),
+            _ => None,
+        };
+        beat
+    }
+
+    /// One fetch of beat `beat` was applied (`whole`: every datum is held at least as new) or
+    /// failed: after the last one this node holds what the leader held at that beat.
+    pub(crate) fn position_fetched(&mut self, beat: u64, whole: bool) {
+        let Some((b, at, left)) = self.position.adopting else {
+            return;
+        };
+        if b != beat {
+            return;
+        }
+        if !whole {
+            self.position.adopting = None;
+        } else if left > 1 {
+            self.position.adopting = Some((b, at, left - 1));
+        } else {
+            self.position.adopting = None;
+            self.position_synced(at);
+        }
     }
 
     /// Moves the position over the indexes applied just above it, then answers the commits it

@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SyncPacer {
     paused: bool,
-    queue: VecDeque<(String, u64, Vec<Option<Datum>>)>,
+    queue: VecDeque<(String, u64, u64, Vec<Option<Datum>>)>,
 }
 
 impl SyncPacer {
@@ -127,14 +127,25 @@ impl Node {
                 .collect()
         };
         let nothing_to_fetch = fetches.is_empty();
+        // `Fix::StaleCandidate`: once these fetches are applied this node holds what the leader
+        // held at the beat, unless it keeps or holds newer keys (then only a later beat tells).
+        let beat = self.position_fetching(
+            packet.peer.position,
+            fetches.len(),
+            keyless || kept_any(repairs, &dead, &ahead) || newer_here,
+        );
         for keys in fetches {
             self.event(Event::SyncFetch {
                 from: from.clone(),
                 keys: keys.len(),
             });
-            self.send(from, Request::GetDatums(keys), Pending::Fetch { beat_term });
+            self.send(
+                from,
+                Request::GetDatums(keys),
+                Pending::Fetch { beat_term, beat },
+            );
         }
-        let kept = repairs && !(dead.is_empty() && ahead.is_empty());
+        let kept = kept_any(repairs, &dead, &ahead);
         if kept {
             // The fix: a key the leader did not list may be a write it never got (#3652), or a
             // delete this node missed. Only the leader can tell (it keeps tombstones): keep the
@@ -205,15 +216,24 @@ impl Node {
         &mut self,
         from: &str,
         beat_term: u64,
+        beat: u64,
         result: Result<Response, Failure>,
     ) {
         match result {
             Ok(Response::Datums(list)) => {
-                self.sync.queue.push_back((from.into(), beat_term, list));
+                self.sync
+                    .queue
+                    .push_back((from.into(), beat_term, beat, list));
                 self.pump_sync();
             }
-            Ok(_) => self.request_failed(from, "datum fetch", "unexpected answer".into()),
-            Err(f) => self.request_failed(from, "datum fetch", f.to_string()),
+            Ok(_) => {
+                self.position_fetched(beat, false);
+                self.request_failed(from, "datum fetch", "unexpected answer".into())
+            }
+            Err(f) => {
+                self.position_fetched(beat, false);
+                self.request_failed(from, "datum fetch", f.to_string())
+            }
         }
     }
 
@@ -231,10 +251,11 @@ impl Node {
         if self.sync.paused || waits {
             return;
         }
-        let Some((from, beat_term, list)) = self.sync.queue.pop_front() else {
+        let Some((from, beat_term, beat, list)) = self.sync.queue.pop_front() else {
             return;
         };
-        self.apply_fetched(&from, beat_term, list);
+        let whole = self.apply_fetched(&from, beat_term, list);
+        self.position_fetched(beat, whole);
         if self.cfg.sync_pause_ms > 0 {
             self.sync.paused = true;
             self.out.push(Output::SetTimer {
@@ -248,8 +269,15 @@ impl Node {
 
     /// The fetch callback: per datum, skip it unless newer than the local copy and non-empty;
     /// otherwise write it, reset the leader due and apply the +100 rule against the beat's term.
-    fn apply_fetched(&mut self, from: &str, beat_term: u64, list: Vec<Option<Datum>>) {
-        for d in list.into_iter().flatten() {
+    /// Whether every datum is now held at least as new (none skipped as empty, untyped or
+    /// unparsable, none missing from the answer).
+    fn apply_fetched(&mut self, from: &str, beat_term: u64, list: Vec<Option<Datum>>) -> bool {
+        let mut whole = true;
+        for d in list {
+            let Some(d) = d else {
+                whole = false;
+                continue;
+            };
             if let Some(old) = self.datums.get(&d.key) {
                 if d.timestamp <= old.timestamp {
                     self.event(Event::DatumSkipped {
@@ -263,6 +291,7 @@ impl Node {
             // and null values are "receive null datum".
             let typed = key::is_meta(&d.key) || key::is_iplist(&d.key);
             if !typed || d.value.as_ref().is_none_or(|v| v.is_null()) {
+                whole = false;
                 self.event(Event::DatumSkipped {
                     key: d.key,
                     reason: "empty or untyped datum".into(),
@@ -279,6 +308,7 @@ impl Node {
             };
             let value = d.value.as_ref().map_or("null", |v| v.as_str());
             if let Err(e) = naming::check_value(kind, value, naming::java_class(kind)) {
+                whole = false;
                 self.event(Event::DatumSkipped {
                     key: d.key,
                     reason: format!("failed to sync datum from leader: {e}").into(),
@@ -299,6 +329,7 @@ impl Node {
                 term,
             });
         }
+        whole
     }
 
     /// `deleteDatum`: drop from memory and, when the key has a namespace, from disk.
@@ -330,6 +361,11 @@ impl Node {
         self.datums_version += 1;
         self.datums.insert(d.key.clone(), d);
     }
+}
+
+/// Whether the beat pass keeps keys against the leader's list (repairs under [`Fix::DeadKey`]).
+fn kept_any(repairs: bool, dead: &[String], ahead: &[String]) -> bool {
+    repairs && !(dead.is_empty() && ahead.is_empty())
 }
 
 /// The `sendBeatOnly` a switch value sets, as `SwitchManager.update` copies it from the parsed

@@ -554,3 +554,30 @@ fn stale_candidate_a_voter_refuses_a_candidate_below_its_log_position() {
     b.on_request(8, Request::Vote(c));
     assert!(rendered(&mut b).starts_with("event vote-granted C term=10"));
 }
+
+#[test]
+fn stale_candidate_a_follower_takes_a_beats_position_once_its_fetches_are_applied() {
+    let rules = Rules::Custom(Fixes::NONE.with(Fix::StaleCandidate, true));
+    let mut b = node_under(rules, 1, 3);
+    // The beat lists a key B lacks: no position yet, one fetch.
+    let mut packet = BeatPacket {
+        peer: leader_peer(0, 1),
+        datums: Arc::new(vec![BeatDatum {
+            key: brief(0),
+            timestamp: 2,
+        }]),
+    };
+    packet.peer.position = Some((1, 4));
+    b.on_request(1, Request::Beat(Arc::new(packet)));
+    let outs = b.take_outputs();
+    assert!(!outs
+        .iter()
+        .any(|o| matches!(o, Output::Persist(Persist::Position { .. }))));
+    let fetch = send_ids(&outs)[0];
+    b.on_response(fetch, Ok(Response::Datums(vec![Some(datum(0, 2))])));
+    let outs = b.take_outputs();
+    assert!(
+        outs.contains(&Output::Persist(Persist::Position { term: 1, index: 4 })),
+        "{outs:?}"
+    );
+}
