@@ -45,10 +45,10 @@ impl Node {
                 }
             }
         };
-        let packet = Arc::new(BeatPacket {
-            peer: self.peers.local().clone(),
-            datums,
-        });
+        let mut peer = self.peers.local().clone();
+        // What a follower holds once it has synced this list (`Fix::StaleCandidate`).
+        peer.position = self.own_position();
+        let packet = Arc::new(BeatPacket { peer, datums });
         self.event(Event::BeatSent {
             term: packet.peer.term,
             keys: packet.datums.len(),
@@ -183,7 +183,11 @@ impl Node {
         });
         if !self.send_beat_only {
             // A failed sync fails the beat after the leader was accepted, as in Java.
-            self.sync_from_beat(packet)?;
+            if self.sync_from_beat(packet)? {
+                if let Some(at) = remote.position {
+                    self.position_synced(at);
+                }
+            }
         }
         Ok(self.peers.local().clone())
     }

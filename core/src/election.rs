@@ -39,6 +39,7 @@ impl Node {
         self.persist_term_change();
         if self.cfg.rules.has(Fix::StaleCandidate) {
             snapshot.data_version = Some(self.data_version());
+            snapshot.position = self.own_position();
         }
         self.event(Event::ElectionStarted { term });
         for to in self.peers.others() {
@@ -156,6 +157,8 @@ impl Node {
                 majority,
             });
             if me {
+                let term = self.peers.local().term;
+                self.position_elected(term);
                 self.lease = Lease {
                     since_ms: self.now_ms,
                     ..Lease::default()
@@ -189,16 +192,34 @@ impl Node {
         if !self.cfg.rules.has(Fix::StaleCandidate) {
             return None;
         }
-        let theirs = remote.data_version?;
-        let own = self.data_version();
-        if theirs >= own {
-            return None;
+        let own_at = self.position.at;
+        match remote.position.map(|at| at.cmp(&own_at)) {
+            // Raft's election restriction: a candidate whose log position is below this
+            // node's may lack a write this node acknowledged.
+            Some(core::cmp::Ordering::Less) => {
+                let at = remote.position.unwrap_or_default();
+                self.event(Event::VoteRefusedStaleLog {
+                    candidate: remote.ip.clone(),
+                    candidate_at: at,
+                    own_at,
+                });
+            }
+            // Holds every write this node counted: the sum below is no order between logs.
+            Some(core::cmp::Ordering::Greater) => return None,
+            // The same position (or a candidate without one): the candidate with more data.
+            _ => {
+                let theirs = remote.data_version?;
+                let own = self.data_version();
+                if theirs >= own {
+                    return None;
+                }
+                self.event(Event::VoteRefusedStaleData {
+                    candidate: remote.ip.clone(),
+                    candidate_version: theirs,
+                    own_version: own,
+                });
+            }
         }
-        self.event(Event::VoteRefusedStaleData {
-            candidate: remote.ip.clone(),
-            candidate_version: theirs,
-            own_version: own,
-        });
         let local = self.peers.local_mut();
         let was = local.state;
         local.state = PeerState::Follower;

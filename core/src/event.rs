@@ -246,6 +246,16 @@ pub enum Event {
         /// Its own data version.
         own_version: u64,
     },
+    /// Hardened rules ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate)): it refused a vote
+    /// because the candidate's log position `(term, index)` is below its own.
+    VoteRefusedStaleLog {
+        /// The candidate.
+        candidate: String,
+        /// The candidate's position (its `position`).
+        candidate_at: (u64, u64),
+        /// Its own position.
+        own_at: (u64, u64),
+    },
 }
 
 /// The clause of the English catalogue ([`crate::text`]), addresses as they are.

@@ -78,6 +78,10 @@
 //!                             files.remove(&key);
 //!                         }
 //!                         Persist::Term(t) => *term = t,
+//!                         // Written only under the hardened rules (`Fix::StaleCandidate`); a
+//!                         // runtime that runs them keeps it and restores it with
+//!                         // `Node::with_position`. This one runs Nacos 1.4.1's.
+//!                         Persist::Position { .. } => {}
 //!                     }
 //!                 }
 //!                 Output::Send { to, id, request } => {
@@ -200,6 +204,7 @@ mod message;
 mod node;
 mod output;
 mod peer;
+mod position;
 mod publish;
 mod rng;
 mod rules;
@@ -221,6 +226,7 @@ pub use message::{BeatDatum, BeatPacket, Failure, MsgKind, RaftError, Request, R
 pub use node::Node;
 pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 pub use peer::{PeerState, RaftPeer};
+pub use position::COMMIT_OUT_OF_ORDER;
 pub use publish::{NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER};
 pub use rules::{Fix, Fixes, Rules, RulesError};
 

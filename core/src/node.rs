@@ -20,7 +20,7 @@ pub(crate) enum Pending {
     Vote,
     Beat,
     Peer,
-    Fetch { beat_term: u64 },
+    Fetch { beat_term: u64, beat: u64 },
     Commit { publish: u64 },
     DeleteCommit,
     Forward { origin: Origin },
@@ -78,6 +78,8 @@ pub struct Node {
     /// As leader under [`Fix::TwoLeaders`](crate::Fix::TwoLeaders): when it became leader and,
     /// per member, when that member last answered a beat successfully (`now_ms`).
     pub(crate) lease: Lease,
+    /// The hardened log position ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate)).
+    pub(crate) position: crate::position::Position,
 }
 
 /// What a hardened leader knows of its majority: since when it leads, and when each member last
@@ -126,6 +128,7 @@ impl Node {
             beat_list: None,
             synced_list: None,
             now_ms: 0,
+            position: Default::default(),
             lease: Lease::default(),
         })
     }
@@ -155,6 +158,14 @@ impl Node {
         Ok(n)
     }
 
+    /// A restarted member's persisted log position ([`Persist::Position`]), given after
+    /// [`Node::restore`]; `(0, 0)` when none was written.
+    #[must_use]
+    pub fn with_position(mut self, term: u64, index: u64) -> Node {
+        self.restore_position((term, index));
+        self
+    }
+
     // ---- inputs -------------------------------------------------------------------------
 
     /// One `TICK_PERIOD_MS` has passed: runs the election task, then the heartbeat task.
@@ -182,9 +193,11 @@ impl Node {
             Request::GetDatums(keys) => Ok(Response::Datums(
                 keys.iter().map(|k| self.datums.get(k).cloned()).collect(),
             )),
-            Request::Commit { datum, source } => {
-                self.received_commit(datum, source).map(|_| Response::Ok)
-            }
+            Request::Commit { datum, source } => match self.received_commit(id, datum, source) {
+                Some(result) => result.map(|_| Response::Ok),
+                // Answered when the log position reaches it (`Fix::StaleCandidate`).
+                None => return,
+            },
             Request::DeleteCommit { key, source } => self
                 .received_delete_commit(&key, &source)
                 .map(|_| Response::Ok),
@@ -217,7 +230,7 @@ impl Node {
             Pending::Vote => self.vote_answered(&to, result),
             Pending::Beat => self.beat_answered(&to, result),
             Pending::Peer => self.peer_answered(&to, result),
-            Pending::Fetch { beat_term } => self.fetch_answered(&to, beat_term, result),
+            Pending::Fetch { beat_term, beat } => self.fetch_answered(&to, beat_term, beat, result),
             Pending::Commit { publish } => self.commit_answered(&to, publish, result),
             Pending::DeleteCommit => self.delete_commit_answered(&to, result),
             Pending::Forward { origin } => self.forward_answered(&to, origin, result),
@@ -490,5 +503,6 @@ fn fresh_peer(cfg: &Config, rng: &mut Rng, ip: &str) -> RaftPeer {
         heartbeat_due_ms: rng.below(cfg.heartbeat_ms) as i64,
         state: PeerState::Follower,
         data_version: None,
+        position: None,
     }
 }

@@ -25,12 +25,23 @@ pub enum Persist {
     },
     /// Rewrite `meta.properties` with `term=<n>` (no fsync in Nacos).
     Term(u64),
+    /// Not Nacos': the hardened log position ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate),
+    /// `docs/hardened/stale-candidate.md`). Durable before what follows: a follower's commit
+    /// answer counts on it, and a restarted voter that forgot it could elect a node without
+    /// the write.
+    Position {
+        /// The term of the leader whose writes it counts.
+        term: u64,
+        /// That leader's last write held here.
+        index: u64,
+    },
 }
 
 impl Persist {
     /// Whether this write must be durable (fsync'd) before any later send, reply or completion
     /// is released — the `Ready.MustSync` of etcd's raft. Datum files and their removal must:
-    /// Nacos writes them before it commits to followers or answers. The term file need not:
+    /// Nacos writes them before it commits to followers or answers; so must the hardened
+    /// position, which a follower's commit answer counts on. The term file need not:
     /// Nacos writes `meta.properties` without fsync, and a restarted node starts at term 0
     /// anyway (docs/nacos-protocol.md §8), so a lost term write changes nothing.
     pub fn must_sync(&self) -> bool {

@@ -64,6 +64,12 @@ pub struct RaftPeer {
     /// body is unchanged; Java's Jackson ignores it, and a body without it reads as `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_version: Option<u64>,
+    /// Not Nacos': the sender's log position `[term, index]` under the hardened rules
+    /// ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate), `docs/hardened/stale-candidate.md`):
+    /// on a vote the candidate's, on a commit's source the write's, on a beat the leader's.
+    /// Written last and only when set, like `dataVersion`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<(u64, u64)>,
 }
 
 impl RaftPeer {

@@ -199,7 +199,18 @@ impl Node {
             let source = self.peers.leader().and_then(|l| self.peers.get(l)).cloned();
             let result = match source {
                 None => Err(RaftError::server(NO_LEADER)),
-                Some(source) => self.on_delete(&key, &source),
+                Some(source) => {
+                    // Nacos' onDelete resets the leader due as if the leader had spoken; under
+                    // [`Fix::TwoLeaders`] a client's delete does not keep the belief in a leader
+                    // alive (a follower whose leader died would not campaign while clients
+                    // delete).
+                    let due = self.peers.local().leader_due_ms;
+                    let result = self.on_delete(&key, &source);
+                    if self.cfg.rules.has(Fix::TwoLeaders) {
+                        self.peers.local_mut().leader_due_ms = due;
+                    }
+                    result
+                }
             };
             return self.finish(origin, result);
         }
@@ -261,7 +272,7 @@ impl Node {
             timestamp,
         };
         // Nacos 1.3+ snapshots the source before onPublish: it carries the pre-increment term.
-        let source = self.peers.local().clone();
+        let mut source = self.peers.local().clone();
         if let Err(e) = self.on_publish(datum.clone(), &source) {
             self.event(Event::PublishFailed {
                 key,
@@ -269,6 +280,8 @@ impl Node {
             });
             return self.finish(origin, Err(e));
         }
+        // The write's number (`Fix::StaleCandidate`): followers count it only in order.
+        source.position = self.position_next_write();
         let term = self.peers.local().term;
         self.event(Event::PublishStarted {
             key: key.clone(),
@@ -344,11 +357,14 @@ impl Node {
         Ok(())
     }
 
+    /// A commit from the leader. `None`: applied, answered later (when the log position of
+    /// [`Fix::StaleCandidate`] reaches the write's number).
     pub(crate) fn received_commit(
         &mut self,
+        id: crate::InboundId,
         datum: Datum,
         source: RaftPeer,
-    ) -> Result<(), RaftError> {
+    ) -> Option<Result<(), RaftError>> {
         let (k, ts) = (datum.key.clone(), datum.timestamp);
         // Nacos types the datum by its key before `onPut` (`RaftController.onPublish`): a key of
         // no kind leaves it null (dereferenced), a value that does not parse fails the request.
@@ -366,7 +382,7 @@ impl Node {
                 from: source.ip,
                 reason: e.message.clone(),
             });
-            return Err(e);
+            return Some(Err(e));
         }
         self.commit_as_beat(&source);
         match self.on_publish(datum, &source) {
@@ -378,7 +394,12 @@ impl Node {
                     from: source.ip,
                     term,
                 });
-                Ok(())
+                match source.position {
+                    Some(at) if self.cfg.rules.has(Fix::StaleCandidate) => {
+                        self.position_committed(id, at)
+                    }
+                    _ => Some(Ok(())),
+                }
             }
             Err(e) => {
                 self.event(Event::CommitRejected {
@@ -386,7 +407,7 @@ impl Node {
                     from: source.ip,
                     reason: e.message.clone(),
                 });
-                Err(e)
+                Some(Err(e))
             }
         }
     }

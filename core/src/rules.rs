@@ -19,7 +19,8 @@ pub enum Fix {
     /// followers copy terms from publishes and beats. Fixed: terms move only by elections.
     TermBump,
     /// A candidate with stale data wins (alibaba/nacos#785). Fixed: a voter refuses a candidate
-    /// whose data is older than its own.
+    /// whose log position (the leader's write numbers, acked by followers in order) is below its
+    /// own, or, at the same position, whose data is older.
     StaleCandidate,
     /// The dead-key rule deletes acknowledged writes (alibaba/nacos#3652). Fixed: a follower
     /// never deletes a key it holds newer than the leader's view.

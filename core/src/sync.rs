@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SyncPacer {
     paused: bool,
-    queue: VecDeque<(String, u64, Vec<Option<Datum>>)>,
+    queue: VecDeque<(String, u64, u64, Vec<Option<Datum>>)>,
 }
 
 impl SyncPacer {
@@ -33,7 +33,10 @@ impl Node {
     /// Walks the beat's list. A key is fetched when the local copy is missing or older; batches
     /// go out when they reach `sync_batch` keys or at the last entry, without waiting for the
     /// answers. Then every local key the beat did not list is deleted (the dead-key rule).
-    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) -> Result<(), RaftError> {
+    ///
+    /// `Ok(true)`: this node already held every listed key at the listed timestamp (nothing to
+    /// fetch, nothing held newer, nothing kept), so it holds what the leader held at the beat.
+    pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) -> Result<bool, RaftError> {
         let from = &packet.peer.ip;
         let beat_term = packet.peer.term;
         let total = packet.datums.len();
@@ -42,7 +45,7 @@ impl Node {
         // nothing to fetch and already deleted the dead keys, so this one would do nothing.
         if let Some((version, list)) = &self.synced_list {
             if *version == self.datums_version && *list == packet.datums {
-                return Ok(());
+                return Ok(true);
             }
         }
         // A sorted snapshot of the local keys. A leader whose map is ordered like ours lists its
@@ -60,6 +63,8 @@ impl Node {
         let mut keyless = false;
         // Under [`Fix::DeadKey`]: keys this node holds newer than the beat lists them.
         let mut ahead: Vec<String> = Vec::new();
+        // Whether some key is held newer here than listed (a different write of it).
+        let mut newer_here = false;
         let repairs = self.cfg.rules.has(Fix::DeadKey);
         for (i, entry) in packet.datums.iter().enumerate() {
             if entry.key.is_empty() {
@@ -88,6 +93,7 @@ impl Node {
                 seen[j] = true;
             }
             let up_to_date = found.is_some_and(|j| local[j].1 >= entry.timestamp);
+            newer_here |= found.is_some_and(|j| local[j].1 > entry.timestamp);
             if let Some(j) = found.filter(|j| repairs && local[*j].1 > entry.timestamp) {
                 // A write the leader never got (it was elected without it, or the commit reached
                 // this node only): the leader's list will never fetch it here, so without a
@@ -121,14 +127,25 @@ impl Node {
                 .collect()
         };
         let nothing_to_fetch = fetches.is_empty();
+        // `Fix::StaleCandidate`: once these fetches are applied this node holds what the leader
+        // held at the beat, unless it keeps or holds newer keys (then only a later beat tells).
+        let beat = self.position_fetching(
+            packet.peer.position,
+            fetches.len(),
+            keyless || kept_any(repairs, &dead, &ahead) || newer_here,
+        );
         for keys in fetches {
             self.event(Event::SyncFetch {
                 from: from.clone(),
                 keys: keys.len(),
             });
-            self.send(from, Request::GetDatums(keys), Pending::Fetch { beat_term });
+            self.send(
+                from,
+                Request::GetDatums(keys),
+                Pending::Fetch { beat_term, beat },
+            );
         }
-        let kept = repairs && !(dead.is_empty() && ahead.is_empty());
+        let kept = kept_any(repairs, &dead, &ahead);
         if kept {
             // The fix: a key the leader did not list may be a write it never got (#3652), or a
             // delete this node missed. Only the leader can tell (it keeps tombstones): keep the
@@ -141,14 +158,14 @@ impl Node {
                 self.event(Event::DeadKeyDeleted { key: k });
             }
         }
-        if nothing_to_fetch && !keyless && !kept {
+        if nothing_to_fetch && !keyless && !kept && !newer_here {
             self.synced_list = Some((self.datums_version, packet.datums.clone()));
         }
         if keyless {
             // The NullPointerException has no message: Nacos answers 500 with an empty body.
             return Err(RaftError::server(""));
         }
-        Ok(())
+        Ok(nothing_to_fetch && !kept && !newer_here)
     }
 
     /// Sends each kept key that has no repair in flight to the leader `to` ([`Fix::DeadKey`]).
@@ -199,15 +216,24 @@ impl Node {
         &mut self,
         from: &str,
         beat_term: u64,
+        beat: u64,
         result: Result<Response, Failure>,
     ) {
         match result {
             Ok(Response::Datums(list)) => {
-                self.sync.queue.push_back((from.into(), beat_term, list));
+                self.sync
+                    .queue
+                    .push_back((from.into(), beat_term, beat, list));
                 self.pump_sync();
             }
-            Ok(_) => self.request_failed(from, "datum fetch", "unexpected answer".into()),
-            Err(f) => self.request_failed(from, "datum fetch", f.to_string()),
+            Ok(_) => {
+                self.position_fetched(beat, false);
+                self.request_failed(from, "datum fetch", "unexpected answer".into())
+            }
+            Err(f) => {
+                self.position_fetched(beat, false);
+                self.request_failed(from, "datum fetch", f.to_string())
+            }
         }
     }
 
@@ -225,10 +251,11 @@ impl Node {
         if self.sync.paused || waits {
             return;
         }
-        let Some((from, beat_term, list)) = self.sync.queue.pop_front() else {
+        let Some((from, beat_term, beat, list)) = self.sync.queue.pop_front() else {
             return;
         };
-        self.apply_fetched(&from, beat_term, list);
+        let whole = self.apply_fetched(&from, beat_term, list);
+        self.position_fetched(beat, whole);
         if self.cfg.sync_pause_ms > 0 {
             self.sync.paused = true;
             self.out.push(Output::SetTimer {
@@ -242,8 +269,15 @@ impl Node {
 
     /// The fetch callback: per datum, skip it unless newer than the local copy and non-empty;
     /// otherwise write it, reset the leader due and apply the +100 rule against the beat's term.
-    fn apply_fetched(&mut self, from: &str, beat_term: u64, list: Vec<Option<Datum>>) {
-        for d in list.into_iter().flatten() {
+    /// Whether every datum is now held at least as new (none skipped as empty, untyped or
+    /// unparsable, none missing from the answer).
+    fn apply_fetched(&mut self, from: &str, beat_term: u64, list: Vec<Option<Datum>>) -> bool {
+        let mut whole = true;
+        for d in list {
+            let Some(d) = d else {
+                whole = false;
+                continue;
+            };
             if let Some(old) = self.datums.get(&d.key) {
                 if d.timestamp <= old.timestamp {
                     self.event(Event::DatumSkipped {
@@ -257,6 +291,7 @@ impl Node {
             // and null values are "receive null datum".
             let typed = key::is_meta(&d.key) || key::is_iplist(&d.key);
             if !typed || d.value.as_ref().is_none_or(|v| v.is_null()) {
+                whole = false;
                 self.event(Event::DatumSkipped {
                     key: d.key,
                     reason: "empty or untyped datum".into(),
@@ -273,6 +308,7 @@ impl Node {
             };
             let value = d.value.as_ref().map_or("null", |v| v.as_str());
             if let Err(e) = naming::check_value(kind, value, naming::java_class(kind)) {
+                whole = false;
                 self.event(Event::DatumSkipped {
                     key: d.key,
                     reason: format!("failed to sync datum from leader: {e}").into(),
@@ -293,6 +329,7 @@ impl Node {
                 term,
             });
         }
+        whole
     }
 
     /// `deleteDatum`: drop from memory and, when the key has a namespace, from disk.
@@ -324,6 +361,11 @@ impl Node {
         self.datums_version += 1;
         self.datums.insert(d.key.clone(), d);
     }
+}
+
+/// Whether the beat pass keeps keys against the leader's list (repairs under [`Fix::DeadKey`]).
+fn kept_any(repairs: bool, dead: &[String], ahead: &[String]) -> bool {
+    repairs && !(dead.is_empty() && ahead.is_empty())
 }
 
 /// The `sendBeatOnly` a switch value sets, as `SwitchManager.update` copies it from the parsed

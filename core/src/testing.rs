@@ -98,6 +98,9 @@ pub fn output(o: &Output, names: &Names) -> String {
         Output::Persist(Persist::Datum(d)) => format!("persist datum {}", datum(d)),
         Output::Persist(Persist::Remove { key }) => format!("persist remove {}", short_key(key)),
         Output::Persist(Persist::Term(t)) => format!("persist term {t}"),
+        Output::Persist(Persist::Position { term, index }) => {
+            format!("persist position {term}.{index}")
+        }
         Output::Send { to, id, request } => {
             format!(
                 "send {} #{id} {}",
@@ -190,7 +193,7 @@ pub fn error(e: &RaftError, names: &Names) -> String {
 }
 
 /// A peer record without its timer dues: `A LEADER term=1 vote=A` (`vote=-` when empty), and
-/// ` data=7` when it carries the hardened rules' `dataVersion`.
+/// ` data=7` when it carries the hardened rules' `dataVersion`, ` at=3.4` their `position`.
 pub fn peer(p: &RaftPeer, names: &Names) -> String {
     let mut s = format!(
         "{} {} term={} vote={}",
@@ -203,6 +206,9 @@ pub fn peer(p: &RaftPeer, names: &Names) -> String {
     );
     if let Some(v) = p.data_version {
         s.push_str(&format!(" data={v}"));
+    }
+    if let Some((t, i)) = p.position {
+        s.push_str(&format!(" at={t}.{i}"));
     }
     s
 }
@@ -283,6 +289,18 @@ pub fn event(e: &Event, names: &Names) -> String {
         } => format!(
             "vote-refused-stale-data {} version={candidate_version} own={own_version}",
             n(candidate)
+        ),
+        Event::VoteRefusedStaleLog {
+            candidate,
+            candidate_at,
+            own_at,
+        } => format!(
+            "vote-refused-stale-log {} at={}.{} own={}.{}",
+            n(candidate),
+            candidate_at.0,
+            candidate_at.1,
+            own_at.0,
+            own_at.1
         ),
         Event::VoteFromStranger { candidate } => format!("vote-from-stranger {}", n(candidate)),
         Event::VoteAnswered {
@@ -378,6 +396,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::VoteGranted { .. } => "vote-granted",
         Event::VoteRefused { .. } => "vote-refused",
         Event::VoteRefusedStaleData { .. } => "vote-refused-stale-data",
+        Event::VoteRefusedStaleLog { .. } => "vote-refused-stale-log",
         Event::VoteFromStranger { .. } => "vote-from-stranger",
         Event::VoteAnswered { .. } => "vote-answered",
         Event::LeaderDecided { .. } => "leader-decided",

@@ -160,6 +160,19 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
                 "{w}拒绝了 {c} 的投票请求：它的数据版本 {candidate_version} 低于自己的 {own_version}"
             )
         }
+        VoteRefusedStaleLog {
+            candidate,
+            candidate_at,
+            own_at,
+        } => {
+            let c = n(candidate);
+            let (ct, ci, ot, oi) = (candidate_at.0, candidate_at.1, own_at.0, own_at.1);
+            say!(
+                lang,
+                "{w}refuses the vote of {c}: its log position {ct}.{ci} is below its own {ot}.{oi}",
+                "{w}拒绝了 {c} 的投票请求：它的日志位置 {ct}.{ci} 低于自己的 {ot}.{oi}"
+            )
+        }
         VoteFromStranger { candidate } => {
             let c = n(candidate);
             say!(
@@ -508,6 +521,7 @@ mod tests {
             VoteFromStranger { .. } => 3,
             VoteAnswered { .. } => 4,
             VoteRefusedStaleData { .. } => 25,
+            VoteRefusedStaleLog { .. } => 26,
             LeaderDecided { .. } => 5,
             SteppedDown { .. } => 6,
             BeatSent { .. } => 7,
@@ -530,7 +544,7 @@ mod tests {
             Deleted { .. } => 24,
         }
     }
-    const VARIANTS: usize = 26;
+    const VARIANTS: usize = 27;
 
     /// Nacos' own error texts are quoted verbatim; the samples use a stand-in without letters so
     /// that the test sees only the catalogue's words.
@@ -607,6 +621,11 @@ mod tests {
                 candidate: s("B"),
                 candidate_version: 3,
                 own_version: 5,
+            },
+            VoteRefusedStaleLog {
+                candidate: s("B"),
+                candidate_at: (3, 4),
+                own_at: (3, 5),
             },
             BeatSent { term: 3, keys: 2 },
             BeatNotSent {

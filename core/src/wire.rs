@@ -73,6 +73,9 @@ struct StrictPeer {
     heartbeat_due_ms: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     state: Option<Option<serde_json::Value>>,
+    /// Not read by Java: the hardened leader's log position (`RaftPeer::position`).
+    #[serde(default)]
+    position: Option<(u64, u64)>,
 }
 
 /// Jackson's `asText` of a JSON value: a string as it is, null as `null`, a number or boolean
@@ -151,8 +154,10 @@ impl BeatPacket {
                 .heartbeat_due_ms
                 .ok_or_else(|| missing("heartbeatDueMs"))?,
             state,
-            // Java's receivedBeat reads the six fields by name and nothing else.
+            // Java's receivedBeat reads the six fields by name and nothing else; a hardened
+            // follower also reads the leader's log position.
             data_version: None,
+            position: p.position,
         };
         let datums = raw
             .datums

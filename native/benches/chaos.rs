@@ -197,8 +197,8 @@ fn ms(d: Option<Duration>) -> String {
     d.map_or("-".into(), |d| format!("{} ms", d.as_millis()))
 }
 
-/// Every file of a data directory that must be whole: `meta.properties` is `term=N`, every
-/// datum file is JSON with a `key` and a `value`. Temporary `.tmp` siblings (a write the kill
+/// Every file of a data directory that must be whole: `meta.properties` is `term=N`, the hardened
+/// rules' `position` two numbers, every datum file is JSON with a `key` and a `value`. Temporary `.tmp` siblings (a write the kill
 /// interrupted before its rename) are counted, not judged: the loader deletes them.
 fn check_files(dir: &Path, problems: &mut Vec<String>, temps: &mut u64) {
     fn walk(p: &Path, out: &mut Vec<PathBuf>) {
@@ -244,6 +244,13 @@ fn check_files(dir: &Path, problems: &mut Vec<String>, temps: &mut u64) {
             });
             if !ok {
                 problems.push(format!("{}: no term=N line: {text:?}", f.display()));
+            }
+            continue;
+        }
+        // The hardened log position (`--rules hardened`): two numbers, whole after any kill.
+        if rel == nacos_raft_node::store::POSITION_FILE {
+            if let Err(e) = nacos_raft_node::store::parse_position(&text) {
+                problems.push(format!("{}: {e}", f.display()));
             }
             continue;
         }

@@ -221,6 +221,7 @@ fn beat_size(keys: usize) {
         heartbeat_due_ms: 5_000,
         state: PeerState::Leader,
         data_version: None,
+        position: None,
     };
     let packet = BeatPacket {
         peer: leader,

@@ -713,6 +713,7 @@ mod tests {
                 heartbeat_due_ms: 5_000,
                 state: PeerState::Leader,
                 data_version: None,
+                position: None,
             },
             datums: keys
                 .iter()

@@ -339,6 +339,7 @@ fn leader_record(term: u64) -> RaftPeer {
         heartbeat_due_ms: 5000,
         state: PeerState::Leader,
         data_version: None,
+        position: None,
     }
 }
 

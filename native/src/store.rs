@@ -59,6 +59,8 @@ pub struct Loaded {
     pub datums: Vec<Datum>,
     /// `term` from `meta.properties` (0 when absent).
     pub term: u64,
+    /// The hardened log position from `DIR/position` (`(0, 0)` when absent).
+    pub position: (u64, u64),
     /// Files moved aside: from, to, why.
     pub moved_aside: Vec<(PathBuf, PathBuf, String)>,
     /// Leftover temporary files removed (a crash during a write).
@@ -306,6 +308,23 @@ impl Store {
                 return Err(StoreError(format!("cannot read {}: {e}", meta.display())));
             }
         }
+        let position = self.root.join(POSITION_FILE);
+        match fs::read_to_string(&position) {
+            Ok(text) => match parse_position(&text) {
+                Ok(at) => out.position = at,
+                Err(why) => {
+                    let to = self.move_aside(&position)?;
+                    out.moved_aside.push((position, to, why));
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError(format!(
+                    "cannot read {}: {e}",
+                    position.display()
+                )));
+            }
+        }
         Ok(out)
     }
 
@@ -343,6 +362,7 @@ impl Store {
     pub fn apply(&self, ops: &[Persist]) -> io::Result<Applied> {
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut term = None;
+        let mut position = None;
         for (i, op) in ops.iter().enumerate() {
             match op {
                 Persist::Datum(d) => {
@@ -352,6 +372,7 @@ impl Store {
                     last.insert(key.as_str(), i);
                 }
                 Persist::Term(t) => term = Some(*t),
+                Persist::Position { term, index } => position = Some((*term, *index)),
             }
         }
         let mut work: Vec<(PathBuf, String, Option<&Datum>)> = Vec::new();
@@ -360,7 +381,7 @@ impl Store {
             let (k, datum) = match op {
                 Persist::Datum(d) => (d.key.as_str(), Some(d)),
                 Persist::Remove { key } => (key.as_str(), None),
-                Persist::Term(_) => continue,
+                Persist::Term(_) | Persist::Position { .. } => continue,
             };
             if last.get(k) != Some(&i) {
                 continue;
@@ -396,6 +417,16 @@ impl Store {
             let tmp = self.root.join(".meta.properties.tmp");
             fs::write(&tmp, meta_properties(t))?;
             fs::rename(&tmp, self.root.join("meta.properties"))?;
+        }
+        if let Some((t, i)) = position {
+            // Not Nacos': durable before the answers that count on it (a restarted voter that
+            // forgot its position could elect a node without a write it acknowledged).
+            let tmp = self.root.join(".position.tmp");
+            let mut f = File::create(&tmp)?;
+            f.write_all(format!("{t} {i}\n").as_bytes())?;
+            f.sync_all()?;
+            fs::rename(&tmp, self.root.join(POSITION_FILE))?;
+            dirs.insert(self.root.clone());
         }
         for d in &dirs {
             File::open(d)?.sync_all()?;
@@ -884,6 +915,19 @@ pub fn parse_term(text: &str) -> Result<u64, String> {
     Ok(0)
 }
 
+/// The hardened rules' log position (`Persist::Position`): `<term> <index>`, one line. Not a
+/// Nacos file: Java never reads it.
+pub const POSITION_FILE: &str = "position";
+
+/// The two numbers of a `position` file.
+pub fn parse_position(text: &str) -> Result<(u64, u64), String> {
+    let mut parts = text.split_whitespace().map(str::parse::<u64>);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(t)), Some(Ok(i)), None) => Ok((t, i)),
+        _ => Err(format!("position: {text:?} is not two numbers")),
+    }
+}
+
 /// `meta.properties` as `Properties.store` writes it: a date comment, then `term=<n>`.
 pub fn meta_properties(term: u64) -> String {
     let secs = SystemTime::now()
@@ -1042,6 +1086,10 @@ mod tests {
         assert_eq!(parse_term("term : 7").unwrap(), 7);
         assert_eq!(parse_term("# only a comment").unwrap(), 0);
         assert!(parse_term("term=abc").is_err());
+        assert_eq!(parse_position("3 17\n"), Ok((3, 17)));
+        assert!(parse_position("3").is_err());
+        assert!(parse_position("3 x").is_err());
+        assert!(parse_position("1 2 3").is_err());
     }
 
     #[test]
@@ -1073,6 +1121,7 @@ mod tests {
             key: format!("{K}4"),
         });
         ops.push(Persist::Term(400));
+        ops.push(Persist::Position { term: 3, index: 7 });
         ops.push(Persist::Datum(datum(key::SWITCH_KEY, 2)));
         let applied = s.apply(&ops).unwrap();
         assert_eq!((applied.written, applied.removed), (20, 1));
@@ -1083,6 +1132,7 @@ mod tests {
         assert!(dir.path().join("data").join(key::SWITCH_KEY).is_file());
         let loaded = s.load().unwrap();
         assert_eq!(loaded.term, 400);
+        assert_eq!(loaded.position, (3, 7));
         assert_eq!(loaded.datums.len(), 20);
         let d3 = loaded
             .datums

@@ -93,6 +93,7 @@ fn peer(ip: &str, vote_for: &str, term: u64, state: PeerState) -> RaftPeer {
         heartbeat_due_ms: 5_000,
         state,
         data_version: None,
+        position: None,
     }
 }
 

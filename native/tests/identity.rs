@@ -56,6 +56,7 @@ fn forged_requests(key: &str) -> Vec<(&'static str, Outbound)> {
         heartbeat_due_ms: 5_000,
         state: PeerState::Leader,
         data_version: None,
+        position: None,
     };
     let mut candidate = usurper.clone();
     candidate.state = PeerState::Candidate;

@@ -82,6 +82,7 @@ async fn a_java_member_is_seen_through_what_it_sends_and_answers() {
         heartbeat_due_ms: 5_000,
         state: PeerState::Follower,
         data_version: None,
+        position: None,
     }));
     fake_java(ports[1], own.clone()).await;
     let mut args = vec!["--members".to_string(), format!("{node},{java}")];
@@ -145,6 +146,7 @@ async fn a_java_member_is_seen_through_what_it_sends_and_answers() {
         heartbeat_due_ms: 5_000,
         state: PeerState::Candidate,
         data_version: None,
+        position: None,
     };
     let http = Http::new();
     let body = format!("vote={}", codec::java_url_encode(&cand.to_json()));

@@ -122,9 +122,10 @@ pub fn classify(h: &Happening) -> (Topic, Tone) {
             VoteGranted { .. } | LeaderDecided { .. } | LeaderChanged { .. } => {
                 (Topic::Election, Tone::Good)
             }
-            VoteRefused { .. } | VoteRefusedStaleData { .. } | VoteFromStranger { .. } => {
-                (Topic::Election, Tone::Bad)
-            }
+            VoteRefused { .. }
+            | VoteRefusedStaleData { .. }
+            | VoteRefusedStaleLog { .. }
+            | VoteFromStranger { .. } => (Topic::Election, Tone::Bad),
             SteppedDown { .. } | PeerMarkedFollower { .. } => (Topic::Election, Tone::Info),
             BeatSent { .. } | BeatAccepted { .. } => (Topic::Beat, Tone::Info),
             BeatNotSent { .. } | BeatRejected { .. } | RequestFailed { .. } => {

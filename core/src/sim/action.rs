@@ -340,7 +340,8 @@ impl Sim {
             n.disk.datums.values().cloned(),
             n.disk.term,
         )
-        .expect("a configuration that built the cluster restores it");
+        .expect("a configuration that built the cluster restores it")
+        .with_position(n.disk.position.0, n.disk.position.1);
         n.node = Some(node);
         let inc = n.incarnation;
         let tick = self.cfg.timings.tick_ms;

@@ -128,6 +128,8 @@ pub struct Disk {
     pub datums: BTreeMap<String, Datum>,
     /// `meta.properties`' term.
     pub term: u64,
+    /// The hardened log position (`Persist::Position`).
+    pub position: (u64, u64),
 }
 
 /// One simulated member.
@@ -307,6 +309,7 @@ impl Sim {
                         disk.datums.remove(&key);
                     }
                     Persist::Term(t) => disk.term = t,
+                    Persist::Position { term, index } => disk.position = (term, index),
                 }
             }
             Output::Send { to, id, request } => self.send_request(i, &to, id, request),
@@ -362,6 +365,7 @@ impl Sim {
         o.done = Some((now, result.clone()));
         let (key, seq, put, value) = (o.key.clone(), o.seq, o.put, o.value.clone());
         if let (true, Ok(()), Some(value)) = (put, &result, value) {
+            let term = self.obs.published_term.get(&key).copied().unwrap_or(0);
             self.obs.acked.insert(
                 key.clone(),
                 AckedWrite {
@@ -369,6 +373,7 @@ impl Sim {
                     value,
                     node,
                     at_ms: now,
+                    term,
                 },
             );
         }

@@ -63,6 +63,8 @@ pub(crate) struct AckedWrite {
     pub(crate) value: JsonValue,
     pub(crate) node: usize,
     pub(crate) at_ms: u64,
+    /// The term of the leader whose publish of it reached a majority (0: unknown).
+    pub(crate) term: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -75,6 +77,8 @@ pub(crate) struct Observer {
     pub(crate) unique_leader: Option<usize>,
     pub(crate) latest_op: BTreeMap<String, u64>,
     pub(crate) acked: BTreeMap<String, AckedWrite>,
+    /// Per key, the term of the leader at its last `Published` event.
+    pub(crate) published_term: BTreeMap<String, u64>,
     pub(crate) lost_reported: BTreeSet<u64>,
     pub(crate) quiet_since: u64,
     pub(crate) converged_checked: bool,
@@ -171,6 +175,12 @@ impl Sim {
 
     /// After a protocol event at `node`: a key change at the only leader may lose an acked write.
     pub(crate) fn observe_event(&mut self, node: usize, e: &Event) {
+        if let Event::Published { key, .. } = e {
+            if let Some(n) = self.nodes[node].node.as_ref() {
+                let term = n.local().term;
+                self.obs.published_term.insert(key.clone(), term);
+            }
+        }
         if self.obs.unique_leader != Some(node) {
             return;
         }
@@ -190,6 +200,15 @@ impl Sim {
         let Some(node) = self.nodes[leader].node.as_ref() else {
             return;
         };
+        // Raft's leader completeness is about leaders of later terms: a leader of an earlier
+        // term than the one that acknowledged the write (cut off in a minority, still within
+        // its `two-leaders` lease for a few ms after forced elections depose the newer one)
+        // cannot commit, its beats and commits are refused by every node of a newer term, and
+        // its position is below theirs, so it can neither spread nor keep its stale copy
+        // (docs/hardened/stale-candidate.md). Only where terms count elections (`term-bump`):
+        // under Nacos' +100 rule a term says nothing about elections and every leader counts.
+        let own_term = node.local().term;
+        let elections = self.cfg.rules.has(crate::Fix::TermBump);
         let mut lost = Vec::new();
         let candidates: Vec<(&String, &AckedWrite)> = match only {
             Some(k) => self.obs.acked.get_key_value(k).into_iter().collect(),
@@ -198,6 +217,7 @@ impl Sim {
         for (key, w) in candidates {
             if self.obs.latest_op.get(key) != Some(&w.seq)
                 || self.obs.lost_reported.contains(&w.seq)
+                || (elections && own_term < w.term)
             {
                 continue;
             }

@@ -110,15 +110,18 @@ fn stale_candidate_rides_on_the_vote_body_in_a_field_java_ignores() {
             assert_eq!(me.data_version, None);
             assert!(!json.contains("dataVersion"), "{json}");
         } else {
-            // The sum of its timestamps, written last: Java reads the six fields it knows.
+            // The sum of its timestamps and its log position, written last: Java reads the
+            // six fields it knows.
             assert_eq!(me.data_version, Some(7));
+            assert_eq!(me.position, Some((0, 0)));
             assert!(
-                json.ends_with(r#""state":"CANDIDATE","dataVersion":7}"#),
+                json.ends_with(r#""state":"CANDIDATE","dataVersion":7,"position":[0,0]}"#),
                 "{json}"
             );
         }
-        // The own record keeps no version: beats and commits carry Nacos' six fields.
+        // The own record keeps neither: beats and commits add only the position.
         assert_eq!(b.local().data_version, None);
+        assert_eq!(b.local().position, None);
         assert_eq!(crate::wire::peer_from_json(&json).unwrap(), *me);
     }
 }
@@ -389,8 +392,8 @@ fn hardened_applies_every_election_fix_at_once() {
         &[
             "persist term 1",
             "event election-started term=1",
-            "send B #1 vote A CANDIDATE term=1 vote=A data=2",
-            "send C #2 vote A CANDIDATE term=1 vote=A data=2",
+            "send B #1 vote A CANDIDATE term=1 vote=A data=2 at=0.0",
+            "send C #2 vote A CANDIDATE term=1 vote=A data=2 at=0.0",
         ],
     );
     assert!(outs.iter().any(
@@ -444,8 +447,137 @@ fn stale_candidate_a_leader_refused_for_a_higher_term_campaigns_above_it() {
         format!(
             "{refused}\n\
              event election-started term=7\n\
-             send B #5 vote A CANDIDATE term=7 vote=A data=0\n\
-             send C #6 vote A CANDIDATE term=7 vote=A data=0"
+             send B #5 vote A CANDIDATE term=7 vote=A data=0 at=1.0\n\
+             send C #6 vote A CANDIDATE term=7 vote=A data=0 at=1.0"
         )
+    );
+}
+
+/// A commit of member 0 in term 1 numbered `(1, index)`.
+fn numbered_commit(i: usize, index: u64) -> Request {
+    match commit(&iplist(i), r#"{"instanceList":[]}"#, 1, 0, 1) {
+        Request::Commit { datum, mut source } => {
+            source.position = Some((1, index));
+            Request::Commit { datum, source }
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn stale_candidate_a_follower_answers_commits_in_log_order() {
+    let rules = Rules::Custom(Fixes::NONE.with(Fix::StaleCandidate, true));
+    let mut b = node_under(rules, 1, 3);
+    // The leader's first beat: nothing to fetch, so B takes its position (1, 0).
+    let mut first = BeatPacket {
+        peer: leader_peer(0, 1),
+        datums: Arc::new(Vec::new()),
+    };
+    first.peer.position = Some((1, 0));
+    b.on_request(1, Request::Beat(Arc::new(first)));
+    let outs = b.take_outputs();
+    assert!(outs.contains(&Output::Persist(Persist::Position { term: 1, index: 0 })));
+    // Write 2 overtakes write 1: applied at once, answered only when 1 has come.
+    b.on_request(2, numbered_commit(1, 2));
+    let outs = b.take_outputs();
+    assert!(
+        !outs.iter().any(|o| matches!(o, Output::Reply { .. })),
+        "{outs:?}"
+    );
+    assert!(b.datum(&iplist(1)).is_some());
+    b.on_request(3, numbered_commit(0, 1));
+    let outs = b.take_outputs();
+    let replies: Vec<u64> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Reply { to, result: Ok(_) } => Some(*to),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replies, [2, 3]);
+    // The position is written before either answer.
+    let persisted = outs
+        .iter()
+        .position(|o| *o == Output::Persist(Persist::Position { term: 1, index: 2 }))
+        .unwrap();
+    let first_reply = outs
+        .iter()
+        .position(|o| matches!(o, Output::Reply { .. }))
+        .unwrap();
+    assert!(persisted < first_reply, "{outs:?}");
+    // A new leader's commit ends the wait of the old one's: refused, not counted.
+    b.on_request(4, numbered_commit(2, 4));
+    b.on_request(6, beat(2, 2, &[]));
+    skip(&mut b);
+    let mut next = leader_peer(2, 2);
+    next.position = Some((2, 1));
+    b.on_request(
+        5,
+        Request::Commit {
+            datum: datum(3, 1),
+            source: next,
+        },
+    );
+    let outs = b.take_outputs();
+    assert!(
+        outs.iter().any(|o| matches!(o, Output::Reply { to: 4, result: Err(e) } if e.message == crate::COMMIT_OUT_OF_ORDER)),
+        "{outs:?}"
+    );
+    // Without the fix a numbered commit is answered at once (Nacos ignores the field).
+    let mut b = node_under(Rules::Nacos141, 1, 3);
+    b.on_request(1, beat(0, 1, &[]));
+    skip(&mut b);
+    b.on_request(2, numbered_commit(1, 2));
+    assert!(the_reply(&b.take_outputs()).is_ok());
+}
+
+#[test]
+fn stale_candidate_a_voter_refuses_a_candidate_below_its_log_position() {
+    let rules = Rules::Custom(Fixes::NONE.with(Fix::StaleCandidate, true));
+    let mut b = node_under(rules, 1, 3).with_position(3, 5);
+    let mut c = RaftPeer::new(addr(2));
+    c.vote_for = Some(addr(2));
+    c.term = 9;
+    c.state = PeerState::Candidate;
+    // More data by the sum, an older position: refused (the sum is no order between logs).
+    c.data_version = Some(100);
+    c.position = Some((3, 4));
+    b.on_request(7, Request::Vote(c.clone()));
+    assert_eq!(
+        rendered(&mut b),
+        "event vote-refused-stale-log C at=3.4 own=3.5\nreply #7 200 B FOLLOWER term=9 vote=-"
+    );
+    // A later term's position wins over a lower sum.
+    c.term = 10;
+    c.data_version = Some(0);
+    c.position = Some((4, 0));
+    b.on_request(8, Request::Vote(c));
+    assert!(rendered(&mut b).starts_with("event vote-granted C term=10"));
+}
+
+#[test]
+fn stale_candidate_a_follower_takes_a_beats_position_once_its_fetches_are_applied() {
+    let rules = Rules::Custom(Fixes::NONE.with(Fix::StaleCandidate, true));
+    let mut b = node_under(rules, 1, 3);
+    // The beat lists a key B lacks: no position yet, one fetch.
+    let mut packet = BeatPacket {
+        peer: leader_peer(0, 1),
+        datums: Arc::new(vec![BeatDatum {
+            key: brief(0),
+            timestamp: 2,
+        }]),
+    };
+    packet.peer.position = Some((1, 4));
+    b.on_request(1, Request::Beat(Arc::new(packet)));
+    let outs = b.take_outputs();
+    assert!(!outs
+        .iter()
+        .any(|o| matches!(o, Output::Persist(Persist::Position { .. }))));
+    let fetch = send_ids(&outs)[0];
+    b.on_response(fetch, Ok(Response::Datums(vec![Some(datum(0, 2))])));
+    let outs = b.take_outputs();
+    assert!(
+        outs.contains(&Output::Persist(Persist::Position { term: 1, index: 4 })),
+        "{outs:?}"
     );
 }

@@ -123,6 +123,7 @@ pub(super) fn leader_peer(i: usize, term: u64) -> RaftPeer {
         heartbeat_due_ms: 5_000,
         state: PeerState::Leader,
         data_version: None,
+        position: None,
     }
 }
 

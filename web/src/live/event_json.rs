@@ -31,6 +31,11 @@ pub fn event(v: &Value) -> Option<Event> {
             candidate_version: n("candidate_version")?,
             own_version: n("own_version")?,
         },
+        "VoteRefusedStaleLog" => Event::VoteRefusedStaleLog {
+            candidate: s("candidate")?,
+            candidate_at: pair(o.get("candidate_at")?)?,
+            own_at: pair(o.get("own_at")?)?,
+        },
         "VoteFromStranger" => Event::VoteFromStranger {
             candidate: s("candidate")?,
         },
@@ -124,6 +129,14 @@ pub fn event(v: &Value) -> Option<Event> {
     })
 }
 
+/// A `(u64, u64)` as serde writes it: a two-element array.
+fn pair(v: &Value) -> Option<(u64, u64)> {
+    match v.as_array()?.as_slice() {
+        [a, b] => Some((a.as_u64()?, b.as_u64()?)),
+        _ => None,
+    }
+}
+
 /// An optional string field: `Some(None)` when absent or `null`, `None` when of another type.
 fn opt_str(o: &Map<String, Value>, k: &str) -> Option<Option<String>> {
     match o.get(k) {
@@ -190,6 +203,11 @@ mod tests {
                 candidate: s("a"),
                 candidate_version: 3,
                 own_version: 5,
+            },
+            Event::VoteRefusedStaleLog {
+                candidate: s("a"),
+                candidate_at: (3, 4),
+                own_at: (3, 5),
             },
             Event::VoteAnswered {
                 from: s("b"),
@@ -350,9 +368,10 @@ mod tests {
             Event::CommitRejected { .. } => 23,
             Event::Deleted { .. } => 24,
             Event::VoteRefusedStaleData { .. } => 25,
+            Event::VoteRefusedStaleLog { .. } => 26,
         };
         let seen: std::collections::BTreeSet<usize> = all().iter().map(index).collect();
-        assert_eq!(seen, (0..26).collect());
+        assert_eq!(seen, (0..27).collect());
     }
 
     #[test]

@@ -241,6 +241,7 @@ fn raft_peer(v: &Value) -> Option<RaftPeer> {
         heartbeat_due_ms: get(o, "heartbeatDueMs", Value::as_i64)?.unwrap_or_default(),
         state: get(o, "state", super::event_json::state)?.unwrap_or_default(),
         data_version: None,
+        position: None,
     })
 }
 
