@@ -20,9 +20,10 @@
 use bytes::Bytes;
 use nacos_raft_core::wire::{self, CommitBody, ForwardBody};
 use nacos_raft_core::{
-    BeatPacket, Datum, Failure, JsonValue, RaftError, RaftPeer, Request, Response,
+    BeatDatum, BeatPacket, Datum, Failure, JsonValue, RaftError, RaftPeer, Request, Response,
 };
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 /// What Java nodes put in `User-Agent`; Nacos' filters let such requests through.
 pub const USER_AGENT: &str = "Nacos-Server:1.4.1";
@@ -66,6 +67,14 @@ pub fn is_gzip(b: &[u8]) -> bool {
 /// Inflates gzip (several members allowed, as `GZIPInputStream` reads them), refusing to produce
 /// more than `cap` bytes.
 pub fn gunzip_capped(b: &[u8], cap: usize) -> Result<Vec<u8>, RaftError> {
+    let mut out = Vec::new();
+    gunzip_into(b, cap, &mut out)?;
+    Ok(out)
+}
+
+/// [`gunzip_capped`] into `out` (cleared first), whose capacity a caller may keep from one body
+/// to the next.
+fn gunzip_into(b: &[u8], cap: usize, out: &mut Vec<u8>) -> Result<(), RaftError> {
     // A gzip member ends with its inflated size (mod 2^32). Trusted only as a capacity, and
     // only as far as deflate can inflate (1,032:1): a 7 MB beat is read without regrowing, a
     // small body that lies about its size reserves little.
@@ -74,10 +83,11 @@ pub fn gunzip_capped(b: &[u8], cap: usize) -> Result<Vec<u8>, RaftError> {
         _ => 0,
     };
     let hint = claimed.min(b.len().saturating_mul(1032));
-    let mut out = Vec::with_capacity(hint.max(b.len().saturating_mul(4)).min(cap) + 1);
+    out.clear();
+    out.reserve(hint.max(b.len().saturating_mul(4)).min(cap) + 1);
     let dec = flate2::read::MultiGzDecoder::new(b);
     dec.take(cap as u64 + 1)
-        .read_to_end(&mut out)
+        .read_to_end(out)
         .map_err(|e| RaftError::server(format!("cannot gunzip the body: {e}")))?;
     if out.len() > cap {
         return Err(RaftError {
@@ -85,7 +95,7 @@ pub fn gunzip_capped(b: &[u8], cap: usize) -> Result<Vec<u8>, RaftError> {
             message: format!("gzip body inflates beyond the limit of {cap} bytes"),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Gzip at `level` (0-9).
@@ -260,18 +270,110 @@ pub fn decode_vote(query: Option<&str>, body: &[u8]) -> Result<RaftPeer, RaftErr
 }
 
 /// Endpoint 2: gunzip (required, as in Java), URL-decode twice unless raw JSON, then the outer
-/// `{"beat":"..."}` and the strict inner packet.
+/// `{"beat":"..."}` and the strict inner packet. Through one process-wide [`BeatDecoder`]: a
+/// follower gets the same key list from its leader beat after beat.
 pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError> {
-    if !is_gzip(body) {
-        return Err(RaftError::server(
-            "beat body is not gzip (Nacos gunzips every beat)",
-        ));
+    static LAST: std::sync::Mutex<BeatDecoder> = std::sync::Mutex::new(BeatDecoder::new());
+    let mut decoder = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    decoder.decode(body, limits)
+}
+
+/// Decodes beats, remembering the last key list it parsed: a beat whose `datums` text is byte
+/// for byte the last one's gets that list again (shared), and only its small `peer` part is
+/// parsed. At 100,000 keys that skips unescaping and parsing 6.5 MB and 100,000 allocations per
+/// beat while the leader's keys do not change (issue 14). Parsing is a pure function of the
+/// bytes, so the packet is the one a full decode gives; any other form takes the full decode.
+pub struct BeatDecoder {
+    /// The inflated body; its capacity is kept from beat to beat (a fresh 6.5 MB buffer costs
+    /// a page fault per 4 KiB page).
+    plain: Vec<u8>,
+    /// The escaped `datums` text of the last beat decoded in full, and its list.
+    last: Option<(Vec<u8>, Arc<Vec<BeatDatum>>)>,
+}
+
+/// A buffer kept between beats above this capacity is given back (a body near the gunzip cap
+/// must not pin 256 MB).
+const KEEP_BUFFER: usize = 64 << 20;
+
+impl BeatDecoder {
+    /// A decoder that remembers nothing yet.
+    pub const fn new() -> BeatDecoder {
+        BeatDecoder {
+            plain: Vec::new(),
+            last: None,
+        }
     }
-    let plain = gunzip_capped(body, limits.max_gunzip)?;
-    if let Some(inner) = beat_inner_fast(&plain) {
-        return BeatPacket::from_json(&inner).map_err(|e| json_error("beat", e));
+
+    /// [`decode_beat`] with this decoder's memory.
+    pub fn decode(&mut self, body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError> {
+        if !is_gzip(body) {
+            return Err(RaftError::server(
+                "beat body is not gzip (Nacos gunzips every beat)",
+            ));
+        }
+        let inflated = gunzip_into(body, limits.max_gunzip, &mut self.plain);
+        let packet = inflated.and_then(|()| self.decode_plain());
+        if self.plain.capacity() > KEEP_BUFFER {
+            self.plain = Vec::new();
+        }
+        packet
     }
-    let text = body_text(&plain, 2)?;
+
+    fn decode_plain(&mut self) -> Result<BeatPacket, RaftError> {
+        let plain = &self.plain;
+        let Some(mid) = beat_mid(plain) else {
+            return decode_beat_general(plain);
+        };
+        let split = split_packet(mid);
+        if let (Some((peer, datums)), Some((last, list))) = (&split, &self.last) {
+            if datums == last {
+                let text = format!("{{\"peer\":{peer},\"datums\":[]}}");
+                if let Ok(mut packet) = BeatPacket::from_json(&text) {
+                    packet.datums = list.clone();
+                    return Ok(packet);
+                }
+            }
+        }
+        let Some(inner) = unescape_fast(mid) else {
+            return decode_beat_general(plain);
+        };
+        let packet = BeatPacket::from_json(&inner).map_err(|e| json_error("beat", e))?;
+        if let Some((_, datums)) = split {
+            let mut keep = self.last.take().map(|(b, _)| b).unwrap_or_default();
+            keep.clear();
+            keep.extend_from_slice(datums);
+            self.last = Some((keep, packet.datums.clone()));
+        }
+        Ok(packet)
+    }
+}
+
+impl Default for BeatDecoder {
+    fn default() -> Self {
+        BeatDecoder::new()
+    }
+}
+
+/// The inner packet of an escaped beat ([`beat_mid`]) as `{"peer":X,"datums":D}`: X unescaped,
+/// and D still escaped. Only when X unescapes in the fast form and is one whole JSON value: then
+/// the packet's parse is X's parse and D's, each independent of the other, and D's can be reused.
+fn split_packet(mid: &[u8]) -> Option<(String, &[u8])> {
+    const PEER: &[u8] = b"{\\\"peer\\\":";
+    // `,` is never part of an escape: the match starts on a token boundary.
+    const DATUMS: &[u8] = b",\\\"datums\\\":";
+    let rest = mid.strip_prefix(PEER)?;
+    let at = memchr::memmem::find(rest, DATUMS)?;
+    let datums = rest[at + DATUMS.len()..].strip_suffix(b"}")?;
+    let peer = unescape_fast(&rest[..at])?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&peer).ok()?;
+    Some((peer, datums))
+}
+
+/// Java's two URL decodes, then the outer JSON and the packet: any form of beat.
+fn decode_beat_general(plain: &[u8]) -> Result<BeatPacket, RaftError> {
+    let text = body_text(plain, 2)?;
     BeatPacket::from_body(&text).map_err(|e| {
         if e.is_unknown_state() {
             // Java's IllegalArgumentException: 400 with the bare text.
@@ -292,8 +394,19 @@ const BEAT_TAIL: &[u8] = b"\"}";
 /// intermediate copies. `None` for any other form (a Java sender's raw JSON, other escapes, a
 /// stray quote or control character, bad UTF-8): the caller then takes the general path, which
 /// decides (and fails) exactly as before.
+#[cfg(test)]
 fn beat_inner_fast(plain: &[u8]) -> Option<String> {
-    let mid = plain.strip_prefix(BEAT_HEAD)?.strip_suffix(BEAT_TAIL)?;
+    unescape_fast(beat_mid(plain)?)
+}
+
+/// A beat body in [`beat_text`]'s form without its head and tail: the packet JSON, escaped.
+fn beat_mid(plain: &[u8]) -> Option<&[u8]> {
+    plain.strip_prefix(BEAT_HEAD)?.strip_suffix(BEAT_TAIL)
+}
+
+/// What the escaped packet text (or a piece of it that starts and ends on a token boundary)
+/// stands for, or `None` for any other escape.
+fn unescape_fast(mid: &[u8]) -> Option<String> {
     // One branch-free sweep (it vectorizes) for bytes this form never holds; a quote is only
     // allowed as the second byte of `\"`, which the loop below checks.
     let stray = mid
@@ -782,6 +895,60 @@ mod tests {
         let mut bad = beat_text(&packet);
         bad.insert(inner_at + 3, 0xff);
         assert_eq!(beat_inner_fast(&bad), None);
+    }
+
+    #[test]
+    fn a_repeated_key_list_is_reused_and_decodes_as_a_fresh_decoder_would() {
+        let limits = Limits::default();
+        let packet = odd_packet();
+        let mut decoder = BeatDecoder::new();
+        let first = decoder.decode(&beat_body(&packet, 1), &limits).unwrap();
+        assert_eq!(first, packet);
+        // The next beat: another peer record, the same list. Shared, not parsed again.
+        let mut next = packet.clone();
+        next.peer.term = 8;
+        next.peer.ip = "127.0.0.2:8848".into();
+        next.peer.vote_for = Some("q\"uote,\"datums\":[%+".into());
+        let second = decoder.decode(&beat_body(&next, 1), &limits).unwrap();
+        assert_eq!(second, next);
+        assert!(Arc::ptr_eq(&second.datums, &first.datums));
+        // A changed list is parsed again and remembered in its place.
+        let mut changed = next.clone();
+        changed.datums = vec![BeatDatum {
+            key: "meta.public##g@@x".into(),
+            timestamp: 9,
+        }]
+        .into();
+        assert_eq!(
+            decoder.decode(&beat_body(&changed, 1), &limits).unwrap(),
+            changed
+        );
+        decoder.decode(&beat_body(&packet, 1), &limits).unwrap();
+        // Bodies built around the remembered list text that are not a plain packet: each
+        // decodes exactly as with a decoder that remembers nothing.
+        let ours = String::from_utf8(beat_text(&packet)).unwrap();
+        let at = ours.find(",\\\"datums\\\":").unwrap();
+        let (head, tail) = ours.split_at(at);
+        let variants = [
+            // A peer that is not one whole value, so the list text is no longer the list.
+            format!("{}[{tail}", &head[..head.len() - 1]),
+            format!("{head},\\\"x\\\":[1{tail}"),
+            format!("{head}{{{tail}"),
+            // A second `datums` before the list, a peer missing fields, an unknown state.
+            format!("{head}{tail}").replacen("{\\\"peer", "{\\\"datums\\\":[],\\\"peer", 1),
+            format!("{}\\\"peer\\\":{{}}{tail}", "%257B\"beat\":\"{"),
+            ours.replacen("LEADER", "BOSS", 1),
+            ours.replacen("LEADER", "FOLLOWER", 1),
+            // Whitespace around the peer, a `+` in it (a space for Java).
+            format!("{} {tail}", head),
+            ours.replacen("127.0.0.1", "127.0.0.1+", 1),
+        ];
+        for v in variants {
+            let body = gzip(v.as_bytes(), 1);
+            let fresh = BeatDecoder::new().decode(&body, &limits);
+            decoder.decode(&beat_body(&packet, 1), &limits).unwrap();
+            assert_eq!(decoder.decode(&body, &limits), fresh, "{v}");
+        }
     }
 
     #[test]
