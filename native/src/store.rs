@@ -116,6 +116,8 @@ pub struct DirLock {
 pub struct Store {
     root: PathBuf,
     data: PathBuf,
+    /// Whether term writes are fsync'd ([`Store::with_durable_term`]).
+    durable_term: bool,
 }
 
 impl Store {
@@ -140,7 +142,17 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             data,
+            durable_term: false,
         })
+    }
+
+    /// Makes every term write durable (the file and its directory fsync'd) before the batch
+    /// that holds it is reported done. Needed under `term-on-restart`, where a restarted node
+    /// takes its term back from `meta.properties`: a vote granted in a term the disk lost could
+    /// be granted a second time after a crash.
+    pub fn with_durable_term(mut self, durable: bool) -> Store {
+        self.durable_term = durable;
+        self
     }
 
     /// Takes the data directory for this process, as `me`: an exclusive lock on
@@ -341,6 +353,18 @@ impl Store {
     /// atomically (several threads for large batches), every touched directory is fsync'd once,
     /// and the last term replaces `meta.properties` (atomically, without fsync, as in Nacos).
     pub fn apply(&self, ops: &[Persist]) -> io::Result<Applied> {
+        self.apply_as(ops, true)
+    }
+
+    /// [`Store::apply`] without fsync of the datum files and their directories (the term is
+    /// written as by `apply`): for writes already durable in the write-ahead log
+    /// ([`crate::wal`]), made durable later by [`Store::flush_all`]. Each file is still replaced
+    /// atomically (temporary sibling and rename).
+    pub fn apply_unsynced(&self, ops: &[Persist]) -> io::Result<Applied> {
+        self.apply_as(ops, false)
+    }
+
+    fn apply_as(&self, ops: &[Persist], durable: bool) -> io::Result<Applied> {
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut term = None;
         for (i, op) in ops.iter().enumerate() {
@@ -381,7 +405,10 @@ impl Store {
         }
         let written = work.iter().filter(|w| w.2.is_some()).count();
         let removed = work.len() - written;
-        if written >= FLUSH_ONCE_FROM {
+        if !durable {
+            work.iter().try_for_each(apply_one_unsynced)?;
+            dirs.clear();
+        } else if written >= FLUSH_ONCE_FROM {
             self.apply_grouped(&work)?;
         } else if work.len() >= PARALLEL_FROM {
             let threads = work.len().div_ceil(4).min(MAX_THREADS);
@@ -390,12 +417,7 @@ impl Store {
             work.iter().try_for_each(apply_one)?;
         }
         if let Some(t) = term {
-            // Nacos does not fsync the term and the core does not need it durable (a restarted
-            // node starts at term 0 anyway): replaced atomically, but without the two fsyncs
-            // that would double the cost of every write.
-            let tmp = self.root.join(".meta.properties.tmp");
-            fs::write(&tmp, meta_properties(t))?;
-            fs::rename(&tmp, self.root.join("meta.properties"))?;
+            self.write_term(t)?;
         }
         for d in &dirs {
             File::open(d)?.sync_all()?;
@@ -405,6 +427,53 @@ impl Store {
             removed,
             skipped,
         })
+    }
+
+    /// Replaces `meta.properties`. Under the faithful rules Nacos does not fsync the term and a
+    /// restarted node starts at term 0 anyway: replaced atomically, without the two fsyncs
+    /// that would double the cost of every write. With [`Store::with_durable_term`], fsync'd
+    /// with its directory.
+    fn write_term(&self, t: u64) -> io::Result<()> {
+        if self.durable_term {
+            write_atomic(&self.root, "meta.properties", meta_properties(t).as_bytes())?;
+            return File::open(&self.root)?.sync_all();
+        }
+        let tmp = self.root.join(".meta.properties.tmp");
+        fs::write(&tmp, meta_properties(t))?;
+        fs::rename(&tmp, self.root.join("meta.properties"))
+    }
+
+    /// Makes everything written to the data directory durable: on Linux one `syncfs(2)` of its
+    /// file system through `fs_handle` ([`Store::open_fs_handle`], opened before the writes: see
+    /// [`flush_temps`] for the errors it reports), elsewhere an fsync of every file and folder.
+    /// The write-ahead log's checkpoint.
+    pub fn flush_all(&self, fs_handle: &File) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            rustix::fs::syncfs(fs_handle).map_err(io::Error::from)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            fn sync_tree(dir: &Path) -> io::Result<()> {
+                for e in fs::read_dir(dir)? {
+                    let e = e?;
+                    if e.file_type()?.is_dir() {
+                        sync_tree(&e.path())?;
+                    } else {
+                        File::open(e.path())?.sync_all()?;
+                    }
+                }
+                File::open(dir)?.sync_all()
+            }
+            let _ = fs_handle;
+            sync_tree(&self.data)?;
+            File::open(&self.root)?.sync_all()
+        }
+    }
+
+    /// A descriptor of the data directory for [`Store::flush_all`].
+    pub fn open_fs_handle(&self) -> io::Result<File> {
+        File::open(&self.data)
     }
 
     /// A large batch with one flush per chunk of files instead of one fsync each (a catch-up
@@ -476,6 +545,20 @@ fn apply_one(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
     match datum {
         Some(d) => {
             write_atomic(dir, file, d.to_json().as_bytes())?;
+            remove_legacy(dir, d)
+        }
+        None => remove_if_present(&dir.join(file)),
+    }
+}
+
+/// [`apply_one`] without fsync: temporary sibling and rename, for [`Store::apply_unsynced`].
+fn apply_one_unsynced(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
+    let (dir, file, datum) = w;
+    match datum {
+        Some(d) => {
+            let tmp = dir.join(temp_name(file));
+            fs::write(&tmp, d.to_json())?;
+            fs::rename(&tmp, dir.join(file))?;
             remove_legacy(dir, d)
         }
         None => remove_if_present(&dir.join(file)),

@@ -7,8 +7,10 @@
 //! the batch's sequence number comes back.
 
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Applied, Store};
+use crate::wal::{Wal, LOG_BELOW};
 use nacos_raft_core::Persist;
+use std::io;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +24,40 @@ struct Job {
     ops: Vec<Persist>,
 }
 
+/// The node promised durability before answering; when the disk refuses, it cannot keep that
+/// promise any more, so it stops rather than lie.
+fn fail_stop(store: &Store, e: &std::io::Error) -> ! {
+    tracing::error!(
+        dir = %store.root().display(),
+        error = %e,
+        "cannot write to the data directory; stopping"
+    );
+    std::process::exit(EXIT_IO_ERROR);
+}
+
+/// Makes one merged batch durable: through the log when there is one and the batch is not a
+/// catch-up (one append and `fdatasync`, then the files without fsync), else file by file. A
+/// batch that skips the log comes after a checkpoint, so that replaying the log at start-up
+/// never writes an older value over it.
+fn write_batch(store: &Store, wal: Option<&mut Wal>, ops: &[Persist]) -> io::Result<Applied> {
+    if let Some(wal) = wal {
+        let datums = ops.iter().filter(|p| p.must_sync()).count();
+        if datums < LOG_BELOW {
+            if wal.append(ops)? {
+                return store.apply_unsynced(ops);
+            }
+            // Full: make the files durable, empty the log, try again.
+            wal.checkpoint(store)?;
+            if wal.append(ops)? {
+                return store.apply_unsynced(ops);
+            }
+        } else if !wal.is_empty() {
+            wal.checkpoint(store)?;
+        }
+    }
+    store.apply(ops)
+}
+
 /// Hands batches to the persistence thread.
 pub struct Writer {
     tx: mpsc::Sender<Job>,
@@ -30,12 +66,22 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the thread. `done` receives the highest sequence number made durable after each
-    /// round.
-    pub fn spawn(store: Arc<Store>, done: UnboundedSender<u64>, metrics: Metrics) -> Writer {
+    /// round. With `log`, batches are made durable through the write-ahead log ([`crate::wal`]);
+    /// call [`crate::wal::recover`] before reading the data directory, and before this.
+    pub fn spawn(
+        store: Arc<Store>,
+        done: UnboundedSender<u64>,
+        metrics: Metrics,
+        log: bool,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("nacos-raft-writer".into())
             .spawn(move || {
+                let mut wal = match log.then(|| Wal::open(&store)).transpose() {
+                    Ok(w) => w,
+                    Err(e) => fail_stop(&store, &e),
+                };
                 while let Ok(first) = rx.recv() {
                     let mut seq = first.seq;
                     let mut ops = first.ops;
@@ -44,7 +90,7 @@ impl Writer {
                         ops.extend(more.ops);
                     }
                     let start = Instant::now();
-                    match store.apply(&ops) {
+                    match write_batch(&store, wal.as_mut(), &ops) {
                         Ok(applied) => {
                             metrics
                                 .persist_latency
@@ -54,16 +100,7 @@ impl Writer {
                                 tracing::error!("not persisted, the key cannot be stored: {k}");
                             }
                         }
-                        Err(e) => {
-                            // The node promised durability before answering; it cannot keep
-                            // that promise any more, so it stops rather than lie (fail-stop).
-                            tracing::error!(
-                                dir = %store.root().display(),
-                                error = %e,
-                                "cannot write to the data directory; stopping"
-                            );
-                            std::process::exit(EXIT_IO_ERROR);
-                        }
+                        Err(e) => fail_stop(&store, &e),
                     }
                     if done.send(seq).is_err() {
                         break;
