@@ -35,27 +35,46 @@ fn fail_stop(store: &Store, e: &std::io::Error) -> ! {
     std::process::exit(EXIT_IO_ERROR);
 }
 
-/// Makes one merged batch durable: through the log when there is one and the batch is not a
-/// catch-up (one append and `fdatasync`, then the files without fsync), else file by file. A
-/// batch that skips the log comes after a checkpoint, so that replaying the log at start-up
-/// never writes an older value over it.
-fn write_batch(store: &Store, wal: Option<&mut Wal>, ops: &[Persist]) -> io::Result<Applied> {
+/// Makes one merged batch durable and calls `durable` as soon as it is. Through the log when
+/// there is one and the batch is not a catch-up: one append and `fdatasync`, `durable`, then the
+/// files without fsync (off the acknowledgement's path: a crash before they are written leaves
+/// them to the replay at start-up). A batch with a term write reports only once that is written
+/// too (it is fsync'd under `term-on-restart`, and not logged). Otherwise file by file; such a
+/// batch comes after a checkpoint, so that replaying the log at start-up never writes an older
+/// value over it.
+fn write_batch(
+    store: &Store,
+    wal: Option<&mut Wal>,
+    ops: &[Persist],
+    durable: &mut dyn FnMut(),
+) -> io::Result<Applied> {
     if let Some(wal) = wal {
         let datums = ops.iter().filter(|p| p.must_sync()).count();
         if datums < LOG_BELOW {
-            if wal.append(ops)? {
-                return store.apply_unsynced(ops);
+            let mut logged = wal.append(ops)?;
+            if !logged {
+                // Full: make the files durable, empty the log, try again.
+                wal.checkpoint(store)?;
+                logged = wal.append(ops)?;
             }
-            // Full: make the files durable, empty the log, try again.
-            wal.checkpoint(store)?;
-            if wal.append(ops)? {
-                return store.apply_unsynced(ops);
+            if logged {
+                let term = ops.iter().any(|p| !p.must_sync());
+                if !term {
+                    durable();
+                }
+                let applied = store.apply_unsynced(ops)?;
+                if term {
+                    durable();
+                }
+                return Ok(applied);
             }
         } else if !wal.is_empty() {
             wal.checkpoint(store)?;
         }
     }
-    store.apply(ops)
+    let applied = store.apply(ops)?;
+    durable();
+    Ok(applied)
 }
 
 /// Hands batches to the persistence thread.
@@ -90,11 +109,15 @@ impl Writer {
                         ops.extend(more.ops);
                     }
                     let start = Instant::now();
-                    match write_batch(&store, wal.as_mut(), &ops) {
+                    let mut open = true;
+                    let mut durable = || {
+                        metrics
+                            .persist_latency
+                            .observe(start.elapsed().as_secs_f64());
+                        open = done.send(seq).is_ok();
+                    };
+                    match write_batch(&store, wal.as_mut(), &ops, &mut durable) {
                         Ok(applied) => {
-                            metrics
-                                .persist_latency
-                                .observe(start.elapsed().as_secs_f64());
                             metrics.files_written.inc_by(applied.written as u64);
                             for k in applied.skipped {
                                 tracing::error!("not persisted, the key cannot be stored: {k}");
@@ -102,7 +125,7 @@ impl Writer {
                         }
                         Err(e) => fail_stop(&store, &e),
                     }
-                    if done.send(seq).is_err() {
+                    if !open {
                         break;
                     }
                 }
