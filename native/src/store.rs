@@ -9,7 +9,9 @@
 //! file is written to a temporary sibling (`.<name>.tmp`, which no loader reads), fsync'd,
 //! renamed over the old one, and the directory is fsync'd: a file is always either old or new.
 //! `meta.properties` is replaced the same way but not fsync'd (Nacos does not either, and a
-//! restarted node starts at term 0 whatever the file says).
+//! restarted node starts at term 0 whatever the file says), except under `term-on-restart`
+//! ([`Store::with_durable_term`]). Under the hardened rules datum writes are made durable by the
+//! write-ahead log first (`crate::wal`) and the files written here without fsync.
 //! Files that cannot be read back are moved to `DIR/corrupt/` — outside `DIR/data`, where a Java
 //! node would not trip over them either — and reported, instead of aborting start-up as Nacos does.
 
