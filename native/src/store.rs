@@ -1121,6 +1121,17 @@ mod tests {
         assert_eq!(java_date(951_782_400), "Tue Feb 29 00:00:00 UTC 2000");
     }
 
+    /// The fsync'd term write (`term-on-restart`) lands like the plain one: read back, no
+    /// temporary file left.
+    #[test]
+    fn a_durable_term_is_read_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap().with_durable_term(true);
+        store.apply(&[Persist::Term(5), Persist::Term(9)]).unwrap();
+        assert_eq!(store.load().unwrap().term, 9);
+        assert!(!tmp.path().join(".meta.properties.tmp").exists());
+    }
+
     #[test]
     fn terms_parse_like_properties() {
         assert_eq!(parse_term("#Thu Jan 14\nterm=305\n").unwrap(), 305);
