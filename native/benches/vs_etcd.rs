@@ -1326,7 +1326,7 @@ async fn run(opts: Opts) -> i32 {
         t.heartbeat_ms, t.election_ms, t.election_ms as f64 / 1000.0, 2.0 * t.election_ms as f64 / 1000.0, etcd::PUT_PATH
     );
     println!(
-        "- nacos-raft: 3 nodes, `{} --publish-timeout-ms {PUBLISH_TIMEOUT_MS} --loopback-only` (a follower campaigns 1.5–2.0 s after its leader's last beat; beats every 0.5 s), each datum file and its directory fsync'd on a majority before the acknowledgement; variants: {}",
+        "- nacos-raft: 3 nodes, `{} --publish-timeout-ms {PUBLISH_TIMEOUT_MS} --loopback-only` (a follower campaigns 1.5–2.0 s after its leader's last beat; beats every 0.5 s), each write durable on a majority before the acknowledgement (faithful: the datum file and its directory fsync'd; hardened: one fdatasync'd append to the write-ahead log per batch, the files flushed at checkpoints); variants: {}",
         FAST.join(" "),
         systems[1..]
             .iter()
@@ -1338,7 +1338,7 @@ async fn run(opts: Opts) -> i32 {
         "- failover: SIGKILL of the leader, then a new write to each survivor every {} ms by the harness's own HTTP client (hyper), none abandoned (≤ {MAX_PROBES_IN_FLIGHT} pending each); time from the kill to the first accepted write (200; etcd: 200 with a response header); the member is restarted and a write through it accepted, then 1 s of rest, before the next kill",
         plan.probe.as_millis()
     );
-    println!("- fsync rounds per write: summed over the 3 members, and the mean time of one round, from the members' own metrics (etcd: `etcd_disk_wal_fsync_duration_seconds`, one fdatasync of the WAL; nacos-raft: `nacos_raft_persist_batch_seconds`, one batch = write, fsync and rename of each file, then one fsync per directory)");
+    println!("- fsync rounds per write: summed over the 3 members, and the mean time of one round, from the members' own metrics (etcd: `etcd_disk_wal_fsync_duration_seconds`, one fdatasync of the WAL; nacos-raft: `nacos_raft_persist_batch_seconds`, one batch = write, fsync and rename of each file, then one fsync per directory; with the write-ahead log: the append and its fdatasync)");
 
     // ---- JSON ----
     let out = opts.out.clone().unwrap_or_else(|| {

@@ -8,8 +8,10 @@
 //! The node's [`Output`]s are carried out in order. A [`Persist`] of a datum must be durable
 //! before any later send, reply or timer is released: writes go to the persistence thread in
 //! batches and every output queued behind one waits for that batch's sequence number. Term writes
-//! (`meta.properties`) need no such wait (Nacos does not even fsync them), they are only kept in
-//! order with the datum writes.
+//! (`meta.properties`) need no such wait under the faithful rules (Nacos does not even fsync
+//! them), they are only kept in order with the datum writes; under `term-on-restart` they are
+//! fsync'd and waited for like datum writes, so no vote or beat goes out in a term the disk
+//! could still lose.
 
 use crate::codec;
 use crate::live::{Live, StateWatch};
@@ -19,8 +21,8 @@ use crate::store::Store;
 use crate::writer::Writer;
 use bytes::Bytes;
 use nacos_raft_core::{
-    BeatPacket, Datum, Event, Failure, InboundId, Node, Output, Persist, RaftError, Request,
-    RequestId, Response, Timer,
+    BeatPacket, Datum, Event, Failure, Fix, Fixes, InboundId, Node, Output, Persist, RaftError,
+    Request, RequestId, Response, Timer,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -177,6 +179,9 @@ struct Actor {
     /// Highest sequence number the writer reported durable.
     durable: u64,
     batch: Vec<Persist>,
+    /// Whether a term write is waited for like a datum write (`term-on-restart`: the term a
+    /// node votes or acts in must survive a crash, see [`Store::with_durable_term`]).
+    term_durable: bool,
     held: VecDeque<(u64, Output)>,
     scratch: Vec<Output>,
     deferred: VecDeque<(RequestId, Result<Response, Failure>)>,
@@ -201,7 +206,12 @@ pub fn spawn(
 ) -> (Handle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(CHANNEL);
     let (durable_tx, durable_rx) = mpsc::unbounded_channel();
-    let writer = Writer::spawn(store, durable_tx, metrics.clone());
+    let rules = node.config().rules;
+    let term_durable = rules.has(Fix::TermOnRestart);
+    // The write-ahead log is a departure from Nacos' storage (one fsync'd file per datum,
+    // nothing else), so the faithful rules keep the files alone.
+    let log = rules.fixes() != Fixes::NONE;
+    let writer = Writer::spawn(store, durable_tx, metrics.clone(), log);
     let actor = Actor {
         node,
         rx,
@@ -216,6 +226,7 @@ pub fn spawn(
         issued: 0,
         durable: 0,
         batch: Vec::new(),
+        term_durable,
         held: VecDeque::new(),
         scratch: Vec::new(),
         deferred: VecDeque::new(),
@@ -329,7 +340,7 @@ impl Actor {
                 match o {
                     Output::Persist(p) => {
                         self.live.on_persist(&p);
-                        if p.must_sync() {
+                        if p.must_sync() || self.term_durable && matches!(p, Persist::Term(_)) {
                             self.issued += 1;
                         }
                         self.batch.push(p);

@@ -45,4 +45,5 @@ pub mod run;
 pub mod server;
 pub mod store;
 pub mod testkit;
+pub mod wal;
 pub mod writer;

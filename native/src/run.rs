@@ -16,12 +16,16 @@ use crate::options::NodeSettings;
 use crate::peer_client::PeerClient;
 use crate::server::{self, AppState};
 use crate::store::Store;
-use nacos_raft_core::Node;
+use crate::wal;
+use nacos_raft_core::{Fix, Node};
 use std::sync::Arc;
 
 /// Runs a node until SIGINT or SIGTERM; the error says why it could not start or stopped.
 pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
-    let store = Arc::new(Store::open(&s.data_dir).map_err(|e| CliError::Env(e.to_string()))?);
+    let store = Store::open(&s.data_dir)
+        .map_err(|e| CliError::Env(e.to_string()))?
+        .with_durable_term(s.config.rules.has(Fix::TermOnRestart));
+    let store = Arc::new(store);
     // Held until this function returns (or the process ends): one node per data directory.
     let lock = store
         .lock(&s.me)
@@ -126,6 +130,19 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
 /// Reads the data directory (moving unreadable files aside) and builds the node from it with
 /// term 0, as Nacos 1.3+ starts.
 fn load(s: &NodeSettings, store: &Store, seed: u64) -> Result<Node, CliError> {
+    // Whatever the rules now: a log left by a node that ran with others is replayed too.
+    let replayed = wal::recover(store).map_err(|e| {
+        CliError::Env(format!(
+            "cannot replay the write-ahead log in {}: {e}",
+            store.root().display()
+        ))
+    })?;
+    if replayed > 0 {
+        tracing::info!(
+            count = replayed,
+            "writes replayed from the write-ahead log into their files"
+        );
+    }
     let loaded = store.load().map_err(|e| CliError::Env(e.to_string()))?;
     for (from, to, why) in &loaded.moved_aside {
         tracing::error!(

@@ -9,7 +9,9 @@
 //! file is written to a temporary sibling (`.<name>.tmp`, which no loader reads), fsync'd,
 //! renamed over the old one, and the directory is fsync'd: a file is always either old or new.
 //! `meta.properties` is replaced the same way but not fsync'd (Nacos does not either, and a
-//! restarted node starts at term 0 whatever the file says).
+//! restarted node starts at term 0 whatever the file says), except under `term-on-restart`
+//! ([`Store::with_durable_term`]). Under the hardened rules datum writes are made durable by the
+//! write-ahead log first (`crate::wal`) and the files written here without fsync.
 //! Files that cannot be read back are moved to `DIR/corrupt/` — outside `DIR/data`, where a Java
 //! node would not trip over them either — and reported, instead of aborting start-up as Nacos does.
 
@@ -118,6 +120,8 @@ pub struct DirLock {
 pub struct Store {
     root: PathBuf,
     data: PathBuf,
+    /// Whether term writes are fsync'd ([`Store::with_durable_term`]).
+    durable_term: bool,
 }
 
 impl Store {
@@ -142,7 +146,17 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             data,
+            durable_term: false,
         })
+    }
+
+    /// Makes every term write durable (the file and its directory fsync'd) before the batch
+    /// that holds it is reported done. Needed under `term-on-restart`, where a restarted node
+    /// takes its term back from `meta.properties`: a vote granted in a term the disk lost could
+    /// be granted a second time after a crash.
+    pub fn with_durable_term(mut self, durable: bool) -> Store {
+        self.durable_term = durable;
+        self
     }
 
     /// Takes the data directory for this process, as `me`: an exclusive lock on
@@ -360,6 +374,18 @@ impl Store {
     /// atomically (several threads for large batches), every touched directory is fsync'd once,
     /// and the last term replaces `meta.properties` (atomically, without fsync, as in Nacos).
     pub fn apply(&self, ops: &[Persist]) -> io::Result<Applied> {
+        self.apply_as(ops, true)
+    }
+
+    /// [`Store::apply`] without fsync of the datum files and their directories (the term is
+    /// written as by `apply`): for writes already durable in the write-ahead log
+    /// ([`crate::wal`]), made durable later by [`Store::flush_all`]. Each file is still replaced
+    /// atomically (temporary sibling and rename).
+    pub fn apply_unsynced(&self, ops: &[Persist]) -> io::Result<Applied> {
+        self.apply_as(ops, false)
+    }
+
+    fn apply_as(&self, ops: &[Persist], durable: bool) -> io::Result<Applied> {
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut term = None;
         let mut position = None;
@@ -402,7 +428,10 @@ impl Store {
         }
         let written = work.iter().filter(|w| w.2.is_some()).count();
         let removed = work.len() - written;
-        if written >= FLUSH_ONCE_FROM {
+        if !durable {
+            work.iter().try_for_each(apply_one_unsynced)?;
+            dirs.clear();
+        } else if written >= FLUSH_ONCE_FROM {
             self.apply_grouped(&work)?;
         } else if work.len() >= PARALLEL_FROM {
             let threads = work.len().div_ceil(4).min(MAX_THREADS);
@@ -411,12 +440,7 @@ impl Store {
             work.iter().try_for_each(apply_one)?;
         }
         if let Some(t) = term {
-            // Nacos does not fsync the term and the core does not need it durable (a restarted
-            // node starts at term 0 anyway): replaced atomically, but without the two fsyncs
-            // that would double the cost of every write.
-            let tmp = self.root.join(".meta.properties.tmp");
-            fs::write(&tmp, meta_properties(t))?;
-            fs::rename(&tmp, self.root.join("meta.properties"))?;
+            self.write_term(t)?;
         }
         if let Some((t, i)) = position {
             // Not Nacos': durable before the answers that count on it (a restarted voter that
@@ -436,6 +460,53 @@ impl Store {
             removed,
             skipped,
         })
+    }
+
+    /// Replaces `meta.properties`. Under the faithful rules Nacos does not fsync the term and a
+    /// restarted node starts at term 0 anyway: replaced atomically, without the two fsyncs
+    /// that would double the cost of every write. With [`Store::with_durable_term`], fsync'd
+    /// with its directory.
+    fn write_term(&self, t: u64) -> io::Result<()> {
+        if self.durable_term {
+            write_atomic(&self.root, "meta.properties", meta_properties(t).as_bytes())?;
+            return File::open(&self.root)?.sync_all();
+        }
+        let tmp = self.root.join(".meta.properties.tmp");
+        fs::write(&tmp, meta_properties(t))?;
+        fs::rename(&tmp, self.root.join("meta.properties"))
+    }
+
+    /// Makes everything written to the data directory durable: on Linux one `syncfs(2)` of its
+    /// file system through `fs_handle` ([`Store::open_fs_handle`], opened before the writes: see
+    /// [`flush_temps`] for the errors it reports), elsewhere an fsync of every file and folder.
+    /// The write-ahead log's checkpoint.
+    pub fn flush_all(&self, fs_handle: &File) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            rustix::fs::syncfs(fs_handle).map_err(io::Error::from)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            fn sync_tree(dir: &Path) -> io::Result<()> {
+                for e in fs::read_dir(dir)? {
+                    let e = e?;
+                    if e.file_type()?.is_dir() {
+                        sync_tree(&e.path())?;
+                    } else {
+                        File::open(e.path())?.sync_all()?;
+                    }
+                }
+                File::open(dir)?.sync_all()
+            }
+            let _ = fs_handle;
+            sync_tree(&self.data)?;
+            File::open(&self.root)?.sync_all()
+        }
+    }
+
+    /// A descriptor of the data directory for [`Store::flush_all`].
+    pub fn open_fs_handle(&self) -> io::Result<File> {
+        File::open(&self.data)
     }
 
     /// A large batch with one flush per chunk of files instead of one fsync each (a catch-up
@@ -507,6 +578,20 @@ fn apply_one(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
     match datum {
         Some(d) => {
             write_atomic(dir, file, d.to_json().as_bytes())?;
+            remove_legacy(dir, d)
+        }
+        None => remove_if_present(&dir.join(file)),
+    }
+}
+
+/// [`apply_one`] without fsync: temporary sibling and rename, for [`Store::apply_unsynced`].
+fn apply_one_unsynced(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
+    let (dir, file, datum) = w;
+    match datum {
+        Some(d) => {
+            let tmp = dir.join(temp_name(file));
+            fs::write(&tmp, d.to_json())?;
+            fs::rename(&tmp, dir.join(file))?;
             remove_legacy(dir, d)
         }
         None => remove_if_present(&dir.join(file)),
@@ -1078,6 +1163,17 @@ mod tests {
         assert_eq!(java_date(0), "Thu Jan 01 00:00:00 UTC 1970");
         assert_eq!(java_date(1_610_618_400), "Thu Jan 14 10:00:00 UTC 2021");
         assert_eq!(java_date(951_782_400), "Tue Feb 29 00:00:00 UTC 2000");
+    }
+
+    /// The fsync'd term write (`term-on-restart`) lands like the plain one: read back, no
+    /// temporary file left.
+    #[test]
+    fn a_durable_term_is_read_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap().with_durable_term(true);
+        store.apply(&[Persist::Term(5), Persist::Term(9)]).unwrap();
+        assert_eq!(store.load().unwrap().term, 9);
+        assert!(!tmp.path().join(".meta.properties.tmp").exists());
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! the batch's sequence number comes back.
 
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Applied, Store};
+use crate::wal::{Wal, LOG_BELOW};
 use nacos_raft_core::Persist;
+use std::io;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +24,59 @@ struct Job {
     ops: Vec<Persist>,
 }
 
+/// The node promised durability before answering; when the disk refuses, it cannot keep that
+/// promise any more, so it stops rather than lie.
+fn fail_stop(store: &Store, e: &std::io::Error) -> ! {
+    tracing::error!(
+        dir = %store.root().display(),
+        error = %e,
+        "cannot write to the data directory; stopping"
+    );
+    std::process::exit(EXIT_IO_ERROR);
+}
+
+/// Makes one merged batch durable and calls `durable` as soon as it is. Through the log when
+/// there is one and the batch is not a catch-up: one append and `fdatasync`, `durable`, then the
+/// files without fsync (off the acknowledgement's path: a crash before they are written leaves
+/// them to the replay at start-up). A batch with a term write reports only once that is written
+/// too (it is fsync'd under `term-on-restart`, and not logged). Otherwise file by file; such a
+/// batch comes after a checkpoint, so that replaying the log at start-up never writes an older
+/// value over it.
+fn write_batch(
+    store: &Store,
+    wal: Option<&mut Wal>,
+    ops: &[Persist],
+    durable: &mut dyn FnMut(),
+) -> io::Result<Applied> {
+    if let Some(wal) = wal {
+        let datums = ops.iter().filter(|p| p.must_sync()).count();
+        if datums < LOG_BELOW {
+            let mut logged = wal.append(ops)?;
+            if !logged {
+                // Full: make the files durable, empty the log, try again.
+                wal.checkpoint(store)?;
+                logged = wal.append(ops)?;
+            }
+            if logged {
+                let term = ops.iter().any(|p| !p.must_sync());
+                if !term {
+                    durable();
+                }
+                let applied = store.apply_unsynced(ops)?;
+                if term {
+                    durable();
+                }
+                return Ok(applied);
+            }
+        } else if !wal.is_empty() {
+            wal.checkpoint(store)?;
+        }
+    }
+    let applied = store.apply(ops)?;
+    durable();
+    Ok(applied)
+}
+
 /// Hands batches to the persistence thread.
 pub struct Writer {
     tx: mpsc::Sender<Job>,
@@ -30,12 +85,22 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the thread. `done` receives the highest sequence number made durable after each
-    /// round.
-    pub fn spawn(store: Arc<Store>, done: UnboundedSender<u64>, metrics: Metrics) -> Writer {
+    /// round. With `log`, batches are made durable through the write-ahead log ([`crate::wal`]);
+    /// call [`crate::wal::recover`] before reading the data directory, and before this.
+    pub fn spawn(
+        store: Arc<Store>,
+        done: UnboundedSender<u64>,
+        metrics: Metrics,
+        log: bool,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("nacos-raft-writer".into())
             .spawn(move || {
+                let mut wal = match log.then(|| Wal::open(&store)).transpose() {
+                    Ok(w) => w,
+                    Err(e) => fail_stop(&store, &e),
+                };
                 while let Ok(first) = rx.recv() {
                     let mut seq = first.seq;
                     let mut ops = first.ops;
@@ -44,28 +109,23 @@ impl Writer {
                         ops.extend(more.ops);
                     }
                     let start = Instant::now();
-                    match store.apply(&ops) {
+                    let mut open = true;
+                    let mut durable = || {
+                        metrics
+                            .persist_latency
+                            .observe(start.elapsed().as_secs_f64());
+                        open = done.send(seq).is_ok();
+                    };
+                    match write_batch(&store, wal.as_mut(), &ops, &mut durable) {
                         Ok(applied) => {
-                            metrics
-                                .persist_latency
-                                .observe(start.elapsed().as_secs_f64());
                             metrics.files_written.inc_by(applied.written as u64);
                             for k in applied.skipped {
                                 tracing::error!("not persisted, the key cannot be stored: {k}");
                             }
                         }
-                        Err(e) => {
-                            // The node promised durability before answering; it cannot keep
-                            // that promise any more, so it stops rather than lie (fail-stop).
-                            tracing::error!(
-                                dir = %store.root().display(),
-                                error = %e,
-                                "cannot write to the data directory; stopping"
-                            );
-                            std::process::exit(EXIT_IO_ERROR);
-                        }
+                        Err(e) => fail_stop(&store, &e),
                     }
-                    if done.send(seq).is_err() {
+                    if !open {
                         break;
                     }
                 }
