@@ -444,13 +444,18 @@ impl Store {
         }
         if let Some((t, i)) = position {
             // Not Nacos': durable before the answers that count on it (a restarted voter that
-            // forgot its position could elect a node without a write it acknowledged).
+            // forgot its position could elect a node without a write it acknowledged); unless
+            // it is already durable in the write-ahead log (`!durable`), replayed at start-up.
             let tmp = self.root.join(".position.tmp");
             let mut f = File::create(&tmp)?;
             f.write_all(format!("{t} {i}\n").as_bytes())?;
-            f.sync_all()?;
+            if durable {
+                f.sync_all()?;
+            }
             fs::rename(&tmp, self.root.join(POSITION_FILE))?;
-            dirs.insert(self.root.clone());
+            if durable {
+                dirs.insert(self.root.clone());
+            }
         }
         for d in &dirs {
             File::open(d)?.sync_all()?;

@@ -107,6 +107,12 @@ impl Wal {
                     payload.push(b'R');
                     payload.extend_from_slice(key.as_bytes());
                 }
+                // The hardened position (a follower's commit answer counts on it) rides in the
+                // log with the writes it covers: no fsync of its own file per batch.
+                Persist::Position { term, index } => {
+                    payload.push(b'P');
+                    payload.extend_from_slice(format!("{term} {index}").as_bytes());
+                }
                 Persist::Term(_) => continue,
             }
             let len = u32::try_from(payload.len()).map_err(io::Error::other)?;
@@ -189,6 +195,11 @@ fn read_records(bytes: &[u8]) -> Vec<Persist> {
             b'R' => std::str::from_utf8(&payload[1..])
                 .ok()
                 .map(|k| Persist::Remove { key: k.to_string() }),
+            b'P' => std::str::from_utf8(&payload[1..])
+                .ok()
+                .and_then(|s| s.split_once(' '))
+                .and_then(|(t, i)| Some((t.parse().ok()?, i.parse().ok()?)))
+                .map(|(term, index)| Persist::Position { term, index }),
             _ => None,
         };
         // A record with a valid checksum always parses (it was written by `append`); stop
@@ -264,13 +275,17 @@ mod tests {
             datum(A, "two", 3),
             Persist::Remove { key: B.into() },
             Persist::Term(7),
+            Persist::Position { term: 7, index: 2 },
         ];
         assert!(wal.append(&batch).unwrap());
         drop(wal);
         assert_eq!(value_of(&store, A), None);
-        assert_eq!(recover(&store).unwrap(), 3);
+        assert_eq!(store.load().unwrap().position, (0, 0));
+        assert_eq!(recover(&store).unwrap(), 4);
         assert_eq!(value_of(&store, A).as_deref(), Some(r#"{"v":"two"}"#));
         assert_eq!(value_of(&store, B), None);
+        // The hardened position logged with the writes it covers is back too.
+        assert_eq!(store.load().unwrap().position, (7, 2));
         // Replayed once: the log is empty now.
         assert_eq!(recover(&store).unwrap(), 0);
     }
