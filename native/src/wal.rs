@@ -148,8 +148,12 @@ impl Wal {
 
     /// Makes every file written since the last checkpoint durable, then empties the log.
     pub fn checkpoint(&mut self, store: &Store) -> io::Result<()> {
+        let start = std::time::Instant::now();
         store.flush_all(&self.fs_handle)?;
-        self.reset(store)
+        let r = self.reset(store);
+        // The writer waits for it (everything behind it waits); worth seeing when it is slow.
+        tracing::debug!(ms = start.elapsed().as_millis() as u64, "log checkpoint");
+        r
     }
 }
 
