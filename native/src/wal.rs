@@ -3,7 +3,9 @@
 //! does, instead of an fsync per datum file and directory. The datum files in Nacos' layout are
 //! written right after (atomically, temporary sibling and rename) but not fsync'd; a checkpoint
 //! (one `syncfs`, [`Store::flush_all`]) makes them durable when the log is full, and only then is
-//! the log emptied. At start-up [`recover`] writes every logged operation again the durable way
+//! the log emptied. There are two logs, [`WAL_FILE`] and [`WAL_FILE_2`]: the checkpoint of a
+//! full one runs on a thread of its own while appends go on in the other (the writer's `Logs`).
+//! At start-up [`recover`] writes every logged operation again the durable way
 //! before the files are read: a crash at any point loses no acknowledged write and leaves no torn
 //! file behind.
 //!
