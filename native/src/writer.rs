@@ -8,7 +8,7 @@
 
 use crate::metrics::Metrics;
 use crate::store::{Applied, Store};
-use crate::wal::{Wal, LOG_BELOW};
+use crate::wal::{Wal, LOG_BELOW, WAL_FILE_2};
 use nacos_raft_core::Persist;
 use std::io;
 use std::sync::mpsc;
@@ -35,6 +35,68 @@ fn fail_stop(store: &Store, e: &std::io::Error) -> ! {
     std::process::exit(EXIT_IO_ERROR);
 }
 
+/// The two logs: appends go to `active`; when it is full its checkpoint (one `syncfs`) runs on
+/// a thread of its own while appends go on in the other. Before, every write waited for the
+/// checkpoint, 1-2 s on a busy disk (issue 13).
+struct Logs {
+    active: Wal,
+    /// The other log, empty, when no checkpoint is running.
+    spare: Option<Wal>,
+    /// The checkpoint of the other log, which hands it back empty.
+    flushing: Option<std::thread::JoinHandle<io::Result<Wal>>>,
+}
+
+impl Logs {
+    fn open(store: &Store) -> io::Result<Logs> {
+        let spare = Wal::open_file(store, WAL_FILE_2)?;
+        let mut active = Wal::open(store)?;
+        active.reset_above(store, spare.generation())?;
+        Ok(Logs {
+            active,
+            spare: Some(spare),
+            flushing: None,
+        })
+    }
+
+    /// Waits for the running checkpoint, if any.
+    fn wait(&mut self) -> io::Result<()> {
+        if let Some(h) = self.flushing.take() {
+            let wal = h
+                .join()
+                .map_err(|_| io::Error::other("the log checkpoint thread panicked"))??;
+            self.spare = Some(wal);
+        }
+        Ok(())
+    }
+
+    /// The full active log goes to a checkpoint; appends continue in the other one, in a
+    /// newer generation (replayed after it if both hold records at start-up).
+    fn rotate(&mut self, store: &Arc<Store>) -> io::Result<()> {
+        self.wait()?;
+        let Some(mut next) = self.spare.take() else {
+            return Err(io::Error::other("no spare log"));
+        };
+        next.reset_above(store, self.active.generation())?;
+        let mut full = std::mem::replace(&mut self.active, next);
+        let store = store.clone();
+        self.flushing = Some(
+            std::thread::Builder::new()
+                .name("nacos-raft-checkpoint".into())
+                .spawn(move || full.checkpoint(&store).map(|()| full))?,
+        );
+        Ok(())
+    }
+
+    /// Every logged write durable in its file and both logs empty.
+    fn checkpoint_all(&mut self, store: &Store) -> io::Result<()> {
+        self.wait()?;
+        if !self.active.is_empty() {
+            self.active.checkpoint(store)?;
+        }
+        Ok(())
+    }
+}
+
 /// Makes one merged batch durable and calls `durable` as soon as it is. Through the log when
 /// there is one and the batch is not a catch-up: one append and `fdatasync`, `durable`, then the
 /// files without fsync (off the acknowledgement's path: a crash before they are written leaves
@@ -43,19 +105,19 @@ fn fail_stop(store: &Store, e: &std::io::Error) -> ! {
 /// batch comes after a checkpoint, so that replaying the log at start-up never writes an older
 /// value over it.
 fn write_batch(
-    store: &Store,
-    wal: Option<&mut Wal>,
+    store: &Arc<Store>,
+    logs: Option<&mut Logs>,
     ops: &[Persist],
     durable: &mut dyn FnMut(),
 ) -> io::Result<Applied> {
-    if let Some(wal) = wal {
+    if let Some(logs) = logs {
         let datums = ops.iter().filter(|p| p.must_sync()).count();
         if datums < LOG_BELOW {
-            let mut logged = wal.append(ops)?;
+            let mut logged = logs.active.append(ops)?;
             if !logged {
-                // Full: make the files durable, empty the log, try again.
-                wal.checkpoint(store)?;
-                logged = wal.append(ops)?;
+                // Full: its files are made durable beside, this batch goes to the other log.
+                logs.rotate(store)?;
+                logged = logs.active.append(ops)?;
             }
             if logged {
                 let term = ops.iter().any(|p| !p.must_sync());
@@ -68,8 +130,8 @@ fn write_batch(
                 }
                 return Ok(applied);
             }
-        } else if !wal.is_empty() {
-            wal.checkpoint(store)?;
+        } else {
+            logs.checkpoint_all(store)?;
         }
     }
     let applied = store.apply(ops)?;
@@ -97,7 +159,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("nacos-raft-writer".into())
             .spawn(move || {
-                let mut wal = match log.then(|| Wal::open(&store)).transpose() {
+                let mut logs = match log.then(|| Logs::open(&store)).transpose() {
                     Ok(w) => w,
                     Err(e) => fail_stop(&store, &e),
                 };
@@ -116,7 +178,7 @@ impl Writer {
                             .observe(start.elapsed().as_secs_f64());
                         open = done.send(seq).is_ok();
                     };
-                    match write_batch(&store, wal.as_mut(), &ops, &mut durable) {
+                    match write_batch(&store, logs.as_mut(), &ops, &mut durable) {
                         Ok(applied) => {
                             metrics.files_written.inc_by(applied.written as u64);
                             for k in applied.skipped {
@@ -128,6 +190,10 @@ impl Writer {
                     if !open {
                         break;
                     }
+                }
+                // A restart in the same process (the fault API) opens the logs again.
+                if let Some(Err(e)) = logs.as_mut().map(Logs::wait) {
+                    fail_stop(&store, &e);
                 }
             })
             .expect("spawning the writer thread");
