@@ -395,7 +395,7 @@ pub fn pct_decode(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nacos_raft_core::sim::{sample_key, sample_value, Action};
+    use nacos_raft_core::sim::{sample_actions, Action};
 
     #[test]
     fn rules_and_fixes_round_trip_and_nacos_is_not_written() {
@@ -483,84 +483,9 @@ mod tests {
         assert_eq!(bad[0].0, "actions");
     }
 
-    fn all_actions() -> Vec<TimedAction> {
-        let a = |at_ms, action| TimedAction { at_ms, action };
-        vec![
-            a(0, Action::Crash { node: 2 }),
-            a(1, Action::Restart { node: 2 }),
-            a(2, Action::Timeout { node: 0 }),
-            a(3, Action::Isolate { node: 4 }),
-            a(
-                4,
-                Action::Cut {
-                    from: 1,
-                    to: 3,
-                    both: false,
-                },
-            ),
-            a(
-                5,
-                Action::Cut {
-                    from: 10,
-                    to: 14,
-                    both: true,
-                },
-            ),
-            a(
-                6,
-                Action::Heal {
-                    from: 3,
-                    to: 1,
-                    both: false,
-                },
-            ),
-            a(
-                7,
-                Action::Partition {
-                    groups: vec![0, 0, 1, 1, 2, 12],
-                },
-            ),
-            a(8, Action::HealAll),
-            a(9, Action::SetLoss { ppm: 250_000 }),
-            a(10, Action::SetLatency { min: 3, max: 900 }),
-            a(
-                11,
-                Action::Put {
-                    node: 1,
-                    key: sample_key(7),
-                    value: sample_value(7, 2),
-                },
-            ),
-            a(
-                12,
-                Action::Put {
-                    node: 0,
-                    key: "k:é,&=#%".into(),
-                    value: r#"{"a":"x:y, z"}"#.into(),
-                },
-            ),
-            a(
-                13,
-                Action::Load {
-                    node: 3,
-                    first: 0,
-                    count: 200,
-                },
-            ),
-            a(
-                14,
-                Action::Remove {
-                    node: 2,
-                    key: sample_key(1),
-                },
-            ),
-            a(15, Action::Drop { msg: 123_456 }),
-        ]
-    }
-
     #[test]
     fn every_action_round_trips() {
-        for t in all_actions() {
+        for t in sample_actions() {
             let s = encode_action(&t);
             assert!(
                 !s.contains(',') && !s.contains('&') && !s.contains('#'),
@@ -606,7 +531,7 @@ mod tests {
             slowmo: false,
             scenario: Some("two-leaders".into()),
             at_ms: Some(61_000),
-            actions: all_actions(),
+            actions: sample_actions(),
             rules: RulesMode::Compare,
             right: Rules::Custom(
                 nacos_raft_core::Fixes::NONE.with(nacos_raft_core::Fix::TwoLeaders, true),

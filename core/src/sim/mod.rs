@@ -31,7 +31,7 @@ mod transport;
 pub use action::{Action, TimedAction};
 pub use net::Net;
 pub use observer::{Violation, ViolationKind};
-pub use samples::{instance_value, sample_key, sample_value};
+pub use samples::{instance_value, sample_actions, sample_key, sample_value};
 pub use summary::Summary;
 pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};

@@ -1,7 +1,12 @@
 //! Sample data for demos, presets and tests: instance-list keys and `Instances` values.
 
+use super::syntax::{SWITCH_BEAT_ONLY_OFF, SWITCH_BEAT_ONLY_ON};
+use super::{Action, TimedAction};
+use crate::key::SWITCH_KEY;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// Sample data: the instance-list key of service `svc-<i>` in namespace `public`.
 pub fn sample_key(i: usize) -> String {
@@ -35,6 +40,118 @@ fn instances(service: &str, ip: &str, version: Option<&str>) -> String {
         q(ip),
         q(&format!("DEFAULT_GROUP@@{service}"))
     )
+}
+
+/// Sample data: one timed action of every kind and form the page's action syntax has (both cut
+/// and heal directions, a partition, loss, latency, puts with characters that must be escaped,
+/// both `sendBeatOnly` switch values and another switch value), in time order: what the syntax's
+/// round-trip tests (here and in the web crate's URL tests) run through.
+pub fn sample_actions() -> Vec<TimedAction> {
+    let a = |at_ms, action| TimedAction { at_ms, action };
+    vec![
+        a(0, Action::Crash { node: 2 }),
+        a(1, Action::Restart { node: 2 }),
+        a(2, Action::Timeout { node: 0 }),
+        a(3, Action::Isolate { node: 4 }),
+        a(
+            4,
+            Action::Cut {
+                from: 1,
+                to: 3,
+                both: false,
+            },
+        ),
+        a(
+            5,
+            Action::Cut {
+                from: 10,
+                to: 14,
+                both: true,
+            },
+        ),
+        a(
+            6,
+            Action::Heal {
+                from: 3,
+                to: 1,
+                both: false,
+            },
+        ),
+        a(
+            6,
+            Action::Heal {
+                from: 0,
+                to: 2,
+                both: true,
+            },
+        ),
+        a(
+            7,
+            Action::Partition {
+                groups: vec![0, 0, 1, 1, 2, 12],
+            },
+        ),
+        a(8, Action::HealAll),
+        a(9, Action::SetLoss { ppm: 250_000 }),
+        a(10, Action::SetLatency { min: 3, max: 900 }),
+        a(
+            11,
+            Action::Put {
+                node: 1,
+                key: sample_key(7),
+                value: sample_value(7, 2),
+            },
+        ),
+        a(
+            12,
+            Action::Put {
+                node: 0,
+                key: "k:é,&=#%".into(),
+                value: r#"{"a":"x:y, z"}"#.into(),
+            },
+        ),
+        a(
+            13,
+            Action::Load {
+                node: 3,
+                first: 0,
+                count: 200,
+            },
+        ),
+        a(
+            14,
+            Action::Remove {
+                node: 2,
+                key: sample_key(1),
+            },
+        ),
+        a(15, Action::Drop { msg: 123_456 }),
+        a(
+            16,
+            Action::Put {
+                node: 1,
+                key: SWITCH_KEY.into(),
+                value: SWITCH_BEAT_ONLY_ON.into(),
+            },
+        ),
+        a(
+            17,
+            Action::Put {
+                node: 0,
+                key: SWITCH_KEY.into(),
+                value: SWITCH_BEAT_ONLY_OFF.into(),
+            },
+        ),
+        // Another switch value keeps the put form.
+        a(
+            18,
+            Action::Put {
+                node: 0,
+                key: SWITCH_KEY.into(),
+                value: r#"{"sendBeatOnly":true}"#.into(),
+            },
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -321,120 +321,12 @@ fn pct_decode(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{sample_key, sample_value};
+    use crate::sim::sample_actions;
     use alloc::vec;
-
-    fn all_actions() -> Vec<TimedAction> {
-        let a = |at_ms, action| TimedAction { at_ms, action };
-        vec![
-            a(0, Action::Crash { node: 2 }),
-            a(1, Action::Restart { node: 2 }),
-            a(2, Action::Timeout { node: 0 }),
-            a(3, Action::Isolate { node: 4 }),
-            a(
-                4,
-                Action::Cut {
-                    from: 1,
-                    to: 3,
-                    both: false,
-                },
-            ),
-            a(
-                5,
-                Action::Cut {
-                    from: 10,
-                    to: 14,
-                    both: true,
-                },
-            ),
-            a(
-                6,
-                Action::Heal {
-                    from: 3,
-                    to: 1,
-                    both: false,
-                },
-            ),
-            a(
-                6,
-                Action::Heal {
-                    from: 0,
-                    to: 2,
-                    both: true,
-                },
-            ),
-            a(
-                7,
-                Action::Partition {
-                    groups: vec![0, 0, 1, 1, 2, 12],
-                },
-            ),
-            a(8, Action::HealAll),
-            a(9, Action::SetLoss { ppm: 250_000 }),
-            a(10, Action::SetLatency { min: 3, max: 900 }),
-            a(
-                11,
-                Action::Put {
-                    node: 1,
-                    key: sample_key(7),
-                    value: sample_value(7, 2),
-                },
-            ),
-            a(
-                12,
-                Action::Put {
-                    node: 0,
-                    key: "k:é,&=#%".into(),
-                    value: r#"{"a":"x:y, z"}"#.into(),
-                },
-            ),
-            a(
-                13,
-                Action::Load {
-                    node: 3,
-                    first: 0,
-                    count: 200,
-                },
-            ),
-            a(
-                14,
-                Action::Remove {
-                    node: 2,
-                    key: sample_key(1),
-                },
-            ),
-            a(15, Action::Drop { msg: 123_456 }),
-            a(
-                16,
-                Action::Put {
-                    node: 1,
-                    key: crate::key::SWITCH_KEY.into(),
-                    value: SWITCH_BEAT_ONLY_ON.into(),
-                },
-            ),
-            a(
-                17,
-                Action::Put {
-                    node: 0,
-                    key: crate::key::SWITCH_KEY.into(),
-                    value: SWITCH_BEAT_ONLY_OFF.into(),
-                },
-            ),
-            // Another switch value keeps the put form.
-            a(
-                18,
-                Action::Put {
-                    node: 0,
-                    key: crate::key::SWITCH_KEY.into(),
-                    value: r#"{"sendBeatOnly":true}"#.into(),
-                },
-            ),
-        ]
-    }
 
     #[test]
     fn the_page_syntax_byte_for_byte() {
-        let texts: Vec<String> = all_actions().iter().map(ToString::to_string).collect();
+        let texts: Vec<String> = sample_actions().iter().map(ToString::to_string).collect();
         assert_eq!(
             texts[..11],
             [
@@ -475,12 +367,12 @@ mod tests {
 
     #[test]
     fn every_action_round_trips() {
-        for t in all_actions() {
+        for t in sample_actions() {
             let s = t.to_string();
             assert!(!s.contains([',', '&', '#', ' ']), "{s}");
             assert_eq!(s.parse::<TimedAction>(), Ok(t), "{s}");
         }
-        let list = all_actions();
+        let list = sample_actions();
         assert_eq!(parse_actions(&format_actions(&list)), Ok(list));
         assert_eq!(parse_actions(""), Ok(vec![]));
         assert_eq!(
