@@ -707,27 +707,23 @@ fn java_exponent_form(sci: &str) -> String {
 /// `Double.toString`: plain decimal with at least one fraction digit in [10⁻³, 10⁷), else
 /// scientific (`1.0E-4`); shortest digits that read back the same value.
 pub fn java_double(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    let a = v.abs();
-    if a == 0.0 || (1e-3..1e7).contains(&a) {
-        let s = format!("{v:?}");
-        if s.contains('.') || s.contains('e') {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    } else {
-        java_exponent_form(&format!("{v:e}"))
-    }
+    java_decimal(v, || format!("{v:?}"), || format!("{v:e}"))
 }
 
 /// `Float.toString`, with the same rules for `f32`.
 pub fn java_float(v: f32) -> String {
+    // Widening keeps NaN, the infinities and which side of 10⁻³ and 10⁷ the value is on, so
+    // the choice of form is the same; the digits come from the `f32` itself.
+    java_decimal(f64::from(v), || format!("{v:?}"), || format!("{v:e}"))
+}
+
+/// The shared rules of `Double.toString` and `Float.toString`: `v` picks the form, `shortest`
+/// and `scientific` are Rust's shortest round-trip digits of the original value.
+fn java_decimal(
+    v: f64,
+    shortest: impl FnOnce() -> String,
+    scientific: impl FnOnce() -> String,
+) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
@@ -736,14 +732,14 @@ pub fn java_float(v: f32) -> String {
     }
     let a = v.abs();
     if a == 0.0 || (1e-3..1e7).contains(&a) {
-        let s = format!("{v:?}");
+        let s = shortest();
         if s.contains('.') || s.contains('e') {
             s
         } else {
             format!("{s}.0")
         }
     } else {
-        java_exponent_form(&format!("{v:e}"))
+        java_exponent_form(&scientific())
     }
 }
 
@@ -889,5 +885,13 @@ mod tests {
         assert_eq!(java_double(1.5e10), "1.5E10");
         assert_eq!(java_float(0.0), "0.0");
         assert_eq!(java_float(0.7), "0.7");
+        // Float.toString at the edges of the plain form, and its non-numbers.
+        assert_eq!(java_float(0.001), "0.001");
+        assert_eq!(java_float(0.0005), "5.0E-4");
+        assert_eq!(java_float(9_999_999.0), "9999999.0");
+        assert_eq!(java_float(1.0e7), "1.0E7");
+        assert_eq!(java_float(-0.5), "-0.5");
+        assert_eq!(java_float(f32::NAN), "NaN");
+        assert_eq!(java_float(f32::NEG_INFINITY), "-Infinity");
     }
 }
