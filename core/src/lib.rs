@@ -78,10 +78,11 @@
 //!                             files.remove(&key);
 //!                         }
 //!                         Persist::Term(t) => *term = t,
-//!                         // Written only under the hardened rules (`Fix::StaleCandidate`); a
-//!                         // runtime that runs them keeps it and restores it with
-//!                         // `Node::with_position`. This one runs Nacos 1.4.1's.
-//!                         Persist::Position { .. } => {}
+//!                         // Written only under the hardened rules (`Fix::StaleCandidate`,
+//!                         // `Fix::DeadKey`); a runtime that runs them keeps them and restores
+//!                         // them with `Node::with_position` and `Node::with_tombstones`. This
+//!                         // one runs Nacos 1.4.1's.
+//!                         Persist::Position { .. } | Persist::Tombstone { .. } => {}
 //!                     }
 //!                 }
 //!                 Output::Send { to, id, request } => {

@@ -166,6 +166,21 @@ impl Node {
         self
     }
 
+    /// A restarted member's persisted tombstones ([`Persist::Tombstone`]), given after
+    /// [`Node::restore`]. One older than the key's restored datum is history and is dropped, as
+    /// a write of the key after its delete drops it.
+    #[must_use]
+    pub fn with_tombstones(mut self, tombstones: impl IntoIterator<Item = (String, u64)>) -> Node {
+        for (key, at) in tombstones {
+            if self.datums.get(&key).is_some_and(|d| d.timestamp > at) {
+                continue;
+            }
+            let t = self.tombstones.entry(key).or_insert(at);
+            *t = (*t).max(at);
+        }
+        self
+    }
+
     // ---- inputs -------------------------------------------------------------------------
 
     /// One `TICK_PERIOD_MS` has passed: runs the election task, then the heartbeat task.

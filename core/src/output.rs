@@ -35,13 +35,23 @@ pub enum Persist {
         /// That leader's last write held here.
         index: u64,
     },
+    /// Not Nacos': under [`Fix::DeadKey`](crate::Fix::DeadKey) a key this node deleted, with the
+    /// timestamp it had (`docs/hardened/dead-key.md`). Durable with the removal it comes with:
+    /// a restarted leader that forgot it would take a stale copy back as a repair (the delete
+    /// lost). Restored with [`Node::with_tombstones`](crate::Node::with_tombstones).
+    Tombstone {
+        /// The deleted key.
+        key: String,
+        /// Its timestamp when it was deleted; a write above it brings the key back.
+        at: u64,
+    },
 }
 
 impl Persist {
     /// Whether this write must be durable (fsync'd) before any later send, reply or completion
     /// is released — the `Ready.MustSync` of etcd's raft. Datum files and their removal must:
     /// Nacos writes them before it commits to followers or answers; so must the hardened
-    /// position, which a follower's commit answer counts on. The term file need not:
+    /// position, which a follower's commit answer counts on, and a tombstone. The term file need not:
     /// Nacos writes `meta.properties` without fsync, and a restarted node starts at term 0
     /// anyway (docs/nacos-protocol.md §8), so a lost term write changes nothing.
     pub fn must_sync(&self) -> bool {

@@ -525,11 +525,8 @@ impl Node {
         self.check_source(source)?;
         self.reset_leader_due();
         if self.cfg.rules.has(Fix::DeadKey) {
-            if let Some(d) = self.datums.get(k) {
-                let ts = d
-                    .timestamp
-                    .max(self.tombstones.get(k).copied().unwrap_or(0));
-                self.tombstones.insert(k.into(), ts);
+            if let Some(ts) = self.datums.get(k).map(|d| d.timestamp) {
+                self.bury(k, ts);
             }
         }
         self.delete_datum(k);

@@ -203,7 +203,7 @@ impl Node {
             Ok(_) => {}
             Err(Failure::Status(e)) if e.message.contains(REPAIR_DELETED) => {
                 if self.datums.get(k).is_some_and(|d| d.timestamp == timestamp) {
-                    self.tombstones.insert(k.into(), timestamp);
+                    self.bury(k, timestamp);
                     self.delete_datum(k);
                     self.event(Event::DeadKeyDeleted { key: k.into() });
                 }
@@ -333,6 +333,13 @@ impl Node {
     }
 
     /// `deleteDatum`: drop from memory and, when the key has a namespace, from disk.
+    /// Keeps (and persists) a tombstone for `k` at `at` or above the one it has.
+    pub(crate) fn bury(&mut self, k: &str, at: u64) {
+        let at = at.max(self.tombstones.get(k).copied().unwrap_or(0));
+        self.tombstones.insert(k.into(), at);
+        self.persist(Persist::Tombstone { key: k.into(), at });
+    }
+
     pub(crate) fn delete_datum(&mut self, k: &str) -> bool {
         let existed = self.datums.remove(k).is_some();
         self.datums_version += existed as u64;

@@ -101,6 +101,9 @@ pub fn output(o: &Output, names: &Names) -> String {
         Output::Persist(Persist::Position { term, index }) => {
             format!("persist position {term}.{index}")
         }
+        Output::Persist(Persist::Tombstone { key, at }) => {
+            format!("persist tombstone {}@{at}", short_key(key))
+        }
         Output::Send { to, id, request } => {
             format!(
                 "send {} #{id} {}",

@@ -167,7 +167,8 @@ fn load(s: &NodeSettings, store: &Store, seed: u64) -> Result<Node, CliError> {
         loaded.term,
     )
     .map_err(|e| CliError::Config(e.to_string()))?
-    .with_position(loaded.position.0, loaded.position.1);
+    .with_position(loaded.position.0, loaded.position.1)
+    .with_tombstones(loaded.tombstones);
     tracing::info!(
         me = %s.me,
         members = ?s.members,

@@ -17,7 +17,7 @@
 
 use nacos_raft_core::key::{self, FILE_PREFIX};
 use nacos_raft_core::{Datum, Persist};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -63,6 +63,8 @@ pub struct Loaded {
     pub term: u64,
     /// The hardened log position from `DIR/position` (`(0, 0)` when absent).
     pub position: (u64, u64),
+    /// The hardened tombstones from `DIR/tombstones`: key and the timestamp it was deleted at.
+    pub tombstones: Vec<(String, u64)>,
     /// Files moved aside: from, to, why.
     pub moved_aside: Vec<(PathBuf, PathBuf, String)>,
     /// Leftover temporary files removed (a crash during a write).
@@ -305,41 +307,68 @@ impl Store {
         let mut datums: Vec<Datum> = by_key.into_values().collect();
         datums.sort_by(|a, b| a.key.cmp(&b.key));
         out.datums = datums;
-        let meta = self.root.join("meta.properties");
         // `Properties.load` reads ISO 8859-1, where every byte is a character: a file that is
         // not UTF-8 is read too (and moved aside if it holds no term) instead of stopping
         // start-up (found by `make fuzz`, fuzz/regressions/store/).
-        match fs::read(&meta).map(|b| b.iter().map(|&c| char::from(c)).collect::<String>()) {
-            Ok(text) => match parse_term(&text) {
-                Ok(t) => out.term = t,
-                Err(why) => {
-                    let to = self.move_aside(&meta)?;
-                    out.moved_aside.push((meta, to, why));
-                }
-            },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError(format!("cannot read {}: {e}", meta.display())));
-            }
+        let latin1 = |b: &[u8]| Ok(b.iter().map(|&c| char::from(c)).collect::<String>());
+        if let Some(t) = self.read_aside("meta.properties", latin1, parse_term, &mut out)? {
+            out.term = t;
         }
-        let position = self.root.join(POSITION_FILE);
-        match fs::read_to_string(&position) {
-            Ok(text) => match parse_position(&text) {
-                Ok(at) => out.position = at,
-                Err(why) => {
-                    let to = self.move_aside(&position)?;
-                    out.moved_aside.push((position, to, why));
+        let utf8 = |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|e| e.to_string());
+        if let Some(at) = self.read_aside(POSITION_FILE, utf8, parse_position, &mut out)? {
+            out.position = at;
+        }
+        if let Some(list) = self.read_aside(TOMBSTONES_FILE, utf8, parse_tombstones, &mut out)? {
+            // A key written again after its delete holds a newer datum: the tombstone is
+            // history (the core drops it too), and so is a second line of the same key.
+            let newest: HashMap<&str, u64> = out
+                .datums
+                .iter()
+                .map(|d| (d.key.as_str(), d.timestamp))
+                .collect();
+            let mut by_key: BTreeMap<String, u64> = BTreeMap::new();
+            let lines = list.len();
+            for (k, at) in list {
+                if newest.get(k.as_str()).is_some_and(|ts| *ts > at) {
+                    continue;
                 }
-            },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError(format!(
-                    "cannot read {}: {e}",
-                    position.display()
-                )));
+                let t = by_key.entry(k).or_insert(at);
+                *t = (*t).max(at);
             }
+            if by_key.len() < lines {
+                self.rewrite_tombstones(&by_key)
+                    .map_err(|e| StoreError(format!("cannot rewrite {TOMBSTONES_FILE}: {e}")))?;
+            }
+            out.tombstones = by_key.into_iter().collect();
         }
         Ok(out)
+    }
+
+    /// Reads `DIR/<name>` with `decode` then `parse`; `None` when it does not exist, and when it
+    /// cannot be understood: then it is moved aside (noted in `out`) and start-up goes on.
+    fn read_aside<T>(
+        &self,
+        name: &str,
+        decode: impl Fn(&[u8]) -> Result<String, String>,
+        parse: impl Fn(&str) -> Result<T, String>,
+        out: &mut Loaded,
+    ) -> Result<Option<T>, StoreError> {
+        let path = self.root.join(name);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(StoreError(format!("cannot read {}: {e}", path.display())));
+            }
+        };
+        match decode(&bytes).and_then(|text| parse(&text)) {
+            Ok(v) => Ok(Some(v)),
+            Err(why) => {
+                let to = self.move_aside(&path)?;
+                out.moved_aside.push((path, to, why));
+                Ok(None)
+            }
+        }
     }
 
     /// Moves an unreadable file to `DIR/corrupt/<same relative path>.<unix ms>`.
@@ -389,6 +418,7 @@ impl Store {
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut term = None;
         let mut position = None;
+        let mut tombstones = String::new();
         for (i, op) in ops.iter().enumerate() {
             match op {
                 Persist::Datum(d) => {
@@ -399,6 +429,7 @@ impl Store {
                 }
                 Persist::Term(t) => term = Some(*t),
                 Persist::Position { term, index } => position = Some((*term, *index)),
+                Persist::Tombstone { key, at } => tombstones.push_str(&tombstone_line(key, *at)),
             }
         }
         let mut work: Vec<(PathBuf, String, Option<&Datum>)> = Vec::new();
@@ -407,7 +438,7 @@ impl Store {
             let (k, datum) = match op {
                 Persist::Datum(d) => (d.key.as_str(), Some(d)),
                 Persist::Remove { key } => (key.as_str(), None),
-                Persist::Term(_) | Persist::Position { .. } => continue,
+                Persist::Term(_) | Persist::Position { .. } | Persist::Tombstone { .. } => continue,
             };
             if last.get(k) != Some(&i) {
                 continue;
@@ -457,6 +488,23 @@ impl Store {
                 dirs.insert(self.root.clone());
             }
         }
+        if !tombstones.is_empty() {
+            // Not Nacos': appended, durable with the removals they come with (unless the
+            // write-ahead log holds them); a torn last line is a write never acknowledged.
+            let path = self.root.join(TOMBSTONES_FILE);
+            let existed = path.exists();
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            f.write_all(tombstones.as_bytes())?;
+            if durable {
+                f.sync_data()?;
+                if !existed {
+                    dirs.insert(self.root.clone());
+                }
+            }
+        }
         for d in &dirs {
             File::open(d)?.sync_all()?;
         }
@@ -479,6 +527,16 @@ impl Store {
         let tmp = self.root.join(".meta.properties.tmp");
         fs::write(&tmp, meta_properties(t))?;
         fs::rename(&tmp, self.root.join("meta.properties"))
+    }
+
+    /// Replaces `DIR/tombstones` with one line per key (start-up compaction), durably.
+    fn rewrite_tombstones(&self, by_key: &BTreeMap<String, u64>) -> io::Result<()> {
+        let text: String = by_key
+            .iter()
+            .map(|(k, at)| tombstone_line(k, *at))
+            .collect();
+        write_atomic(&self.root, TOMBSTONES_FILE, text.as_bytes())?;
+        File::open(&self.root)?.sync_all()
     }
 
     /// Makes everything written to the data directory durable: on Linux one `syncfs(2)` of its
@@ -1018,6 +1076,38 @@ pub fn parse_position(text: &str) -> Result<(u64, u64), String> {
     }
 }
 
+/// The hardened rules' tombstones (`Persist::Tombstone`, docs/hardened/dead-key.md): one line
+/// per deleted key, `<timestamp> <key as a JSON string>`, appended; the newest line of a key
+/// counts. Not a Nacos file: Java never reads it.
+pub const TOMBSTONES_FILE: &str = "tombstones";
+
+fn tombstone_line(key: &str, at: u64) -> String {
+    format!("{at} {}\n", serde_json::Value::from(key))
+}
+
+/// The lines of a `tombstones` file. A last line without its newline is an append a crash cut
+/// short (never acknowledged): left out. Any other line that does not read is an error.
+pub fn parse_tombstones(text: &str) -> Result<Vec<(String, u64)>, String> {
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
+    whole
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(n, line)| {
+            let bad = || {
+                format!(
+                    "tombstones: line {} is not `<timestamp> \"<key>\"`: {line:?}",
+                    n + 1
+                )
+            };
+            let (at, key) = line.split_once(' ').ok_or_else(bad)?;
+            let at = at.parse::<u64>().map_err(|_| bad())?;
+            let key: String = serde_json::from_str(key).map_err(|_| bad())?;
+            Ok((key, at))
+        })
+        .collect()
+}
+
 /// `meta.properties` as `Properties.store` writes it: a date comment, then `term=<n>`.
 pub fn meta_properties(term: u64) -> String {
     let secs = SystemTime::now()
@@ -1179,6 +1269,47 @@ mod tests {
         store.apply(&[Persist::Term(5), Persist::Term(9)]).unwrap();
         assert_eq!(store.load().unwrap().term, 9);
         assert!(!tmp.path().join(".meta.properties.tmp").exists());
+    }
+
+    /// Tombstones are appended with their removals, read back (newest line of a key, none older
+    /// than a newer datum of its key), compacted at start-up; a torn last line is left out and
+    /// a bad line moves the file aside without stopping start-up.
+    #[test]
+    fn tombstones_are_kept_across_a_restart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        let odd = format!("{K}\"odd key\n");
+        let tomb = |key: &str, at| Persist::Tombstone {
+            key: key.into(),
+            at,
+        };
+        s.apply(&[tomb(&format!("{K}1"), 3), tomb(&odd, 2)])
+            .unwrap();
+        s.apply_unsynced(&[tomb(&format!("{K}1"), 5), tomb(&format!("{K}2"), 4)])
+            .unwrap();
+        // Key 2 written again after its delete: its tombstone is history.
+        s.apply(&[Persist::Datum(datum(&format!("{K}2"), 6))])
+            .unwrap();
+        let loaded = s.load().unwrap();
+        assert!(loaded.moved_aside.is_empty(), "{:?}", loaded.moved_aside);
+        let want = vec![(odd.clone(), 2), (format!("{K}1"), 5)];
+        assert_eq!(loaded.tombstones, want);
+        let path = tmp.path().join(TOMBSTONES_FILE);
+        assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 2);
+        // An append cut short by a crash: the whole lines still count.
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"9 \"com.alibaba.na").unwrap();
+        assert_eq!(s.load().unwrap().tombstones, want);
+        // A line that does not read: moved aside, start-up goes on.
+        fs::write(&path, "5 not-json\n").unwrap();
+        let loaded = s.load().unwrap();
+        assert!(loaded.tombstones.is_empty());
+        assert!(
+            loaded.moved_aside[0].2.contains("tombstones: line 1"),
+            "{:?}",
+            loaded.moved_aside
+        );
+        assert!(!path.exists());
     }
 
     #[test]

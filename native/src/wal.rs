@@ -135,6 +135,11 @@ impl Wal {
                     payload.push(b'P');
                     payload.extend_from_slice(format!("{term} {index}").as_bytes());
                 }
+                // A tombstone rides with the removal it comes with, as in `DIR/tombstones`.
+                Persist::Tombstone { key, at } => {
+                    payload.push(b'T');
+                    payload.extend_from_slice(format!("{at} {key}").as_bytes());
+                }
                 Persist::Term(_) => continue,
             }
             let len = u32::try_from(payload.len()).map_err(io::Error::other)?;
@@ -235,6 +240,11 @@ fn read_records(bytes: &[u8]) -> Vec<Persist> {
                 .and_then(|s| s.split_once(' '))
                 .and_then(|(t, i)| Some((t.parse().ok()?, i.parse().ok()?)))
                 .map(|(term, index)| Persist::Position { term, index }),
+            b'T' => std::str::from_utf8(&payload[1..])
+                .ok()
+                .and_then(|s| s.split_once(' '))
+                .and_then(|(at, key)| Some((at.parse().ok()?, key.to_string())))
+                .map(|(at, key)| Persist::Tombstone { key, at }),
             _ => None,
         };
         // A record with a valid checksum always parses (it was written by `append`); stop
@@ -311,12 +321,17 @@ mod tests {
             Persist::Remove { key: B.into() },
             Persist::Term(7),
             Persist::Position { term: 7, index: 2 },
+            Persist::Tombstone {
+                key: B.into(),
+                at: 1,
+            },
         ];
         assert!(wal.append(&batch).unwrap());
         drop(wal);
         assert_eq!(value_of(&store, A), None);
         assert_eq!(store.load().unwrap().position, (0, 0));
-        assert_eq!(recover(&store).unwrap(), 4);
+        assert_eq!(recover(&store).unwrap(), 5);
+        assert_eq!(store.load().unwrap().tombstones, [(B.to_string(), 1)]);
         assert_eq!(value_of(&store, A).as_deref(), Some(r#"{"v":"two"}"#));
         assert_eq!(value_of(&store, B), None);
         // The hardened position logged with the writes it covers is back too.

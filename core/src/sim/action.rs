@@ -341,7 +341,8 @@ impl Sim {
             n.disk.term,
         )
         .expect("a configuration that built the cluster restores it")
-        .with_position(n.disk.position.0, n.disk.position.1);
+        .with_position(n.disk.position.0, n.disk.position.1)
+        .with_tombstones(n.disk.tombstones.iter().map(|(k, at)| (k.clone(), *at)));
         n.node = Some(node);
         let inc = n.incarnation;
         let tick = self.cfg.timings.tick_ms;

@@ -130,6 +130,8 @@ pub struct Disk {
     pub term: u64,
     /// The hardened log position (`Persist::Position`).
     pub position: (u64, u64),
+    /// The hardened tombstones (`Persist::Tombstone`), by key.
+    pub tombstones: BTreeMap<String, u64>,
 }
 
 /// One simulated member.
@@ -310,6 +312,10 @@ impl Sim {
                     }
                     Persist::Term(t) => disk.term = t,
                     Persist::Position { term, index } => disk.position = (term, index),
+                    Persist::Tombstone { key, at } => {
+                        let t = disk.tombstones.entry(key).or_insert(at);
+                        *t = (*t).max(at);
+                    }
                 }
             }
             Output::Send { to, id, request } => self.send_request(i, &to, id, request),

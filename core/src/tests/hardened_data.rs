@@ -2,7 +2,7 @@
 //! same input under Nacos 1.4.1 and under the one fix, and asserts both output lists.
 
 use super::*;
-use crate::{Fix, Fixes, Rules, Timer};
+use crate::{Datum, Fix, Fixes, Persist, Rules, Timer};
 
 /// Nacos 1.4.1 with only `fix`.
 fn only(fix: Fix) -> Rules {
@@ -332,6 +332,7 @@ fn dead_key_a_refused_repair_deletes_the_copy_and_a_later_write_clears_the_tombs
     outputs(
         &mut b,
         &[
+            "persist tombstone iplist.s000@3",
             "persist remove iplist.s000",
             "event dead-key-deleted iplist.s000",
         ],
@@ -342,6 +343,70 @@ fn dead_key_a_refused_repair_deletes_the_copy_and_a_later_write_clears_the_tombs
     skip(&mut b);
     assert_eq!(b.datum(&iplist(0)).unwrap().timestamp, 4);
     assert!(b.tombstones.is_empty());
+}
+
+/// The leader's tombstones outlive a restart: restored from what it persisted, it still refuses
+/// the repair of a key it deleted (before, the stale copy came back: the delete was lost).
+#[test]
+fn dead_key_tombstones_are_persisted_and_restored() {
+    let rules = only(Fix::DeadKey);
+    let mut a = elected_under(rules);
+    a.put(iplist(1), value("{}"));
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], Ok(Response::Ok));
+    skip(&mut a);
+    a.remove(iplist(1));
+    let outs = a.take_outputs();
+    let at = outs
+        .iter()
+        .position(|o| {
+            *o == Output::Persist(Persist::Tombstone {
+                key: iplist(1),
+                at: 1,
+            })
+        })
+        .expect("the delete persists its tombstone");
+    let gone = outs
+        .iter()
+        .position(|o| *o == Output::Persist(Persist::Remove { key: iplist(1) }))
+        .expect("and removes the file");
+    assert!(
+        at < gone,
+        "the tombstone is written with the removal, first"
+    );
+
+    let cfg = Config {
+        rules,
+        ..Config::default()
+    };
+    let restart = |tombstones: Vec<(String, u64)>| {
+        let mut r = Node::restore(cfg.clone(), &addr(0), &members(3), 7, [], 1)
+            .unwrap()
+            .with_tombstones(tombstones);
+        r.timeout_now();
+        let ids = send_ids(&r.take_outputs());
+        r.on_response(ids[0], voter(1, 2, 0));
+        skip(&mut r);
+        assert!(r.is_leader());
+        r.on_request(10, repair(&iplist(1), 1));
+        rendered(&mut r)
+    };
+    assert_eq!(
+        restart(vec![(iplist(1), 1)]),
+        "reply #10 500 repair refused: the key was deleted, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s001"
+    );
+    // Without them (as before) the follower's stale copy is published again.
+    assert!(restart(vec![]).starts_with("persist datum iplist.s001 ts=1 {}"));
+    // A datum newer than a restored tombstone makes it history.
+    let d = Datum {
+        key: iplist(1),
+        value: Some(value("{}")),
+        timestamp: 2,
+    };
+    let r = Node::restore(cfg, &addr(0), &members(3), 7, [d], 1)
+        .unwrap()
+        .with_tombstones([(iplist(1), 1)]);
+    assert!(r.tombstones.is_empty());
 }
 
 /// B holds key 0 at ts 3 (a write leader A got to B only); C, elected without it, beats the

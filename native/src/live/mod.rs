@@ -290,7 +290,7 @@ impl Live {
         let (op, key, timestamp) = match p {
             Persist::Datum(d) => ("put", d.key.as_str(), Some(d.timestamp)),
             Persist::Remove { key } => ("remove", key.as_str(), None),
-            Persist::Term(_) | Persist::Position { .. } => return,
+            Persist::Term(_) | Persist::Position { .. } | Persist::Tombstone { .. } => return,
         };
         self.emit(&DatumRec {
             ty: "datum",
