@@ -194,6 +194,68 @@ async fn kill_and_restart_story(rules: Option<&str>) {
     }
 }
 
+/// Hardened tombstones outlive a restart (docs/hardened/dead-key.md): a key deleted while one
+/// follower was down stays deleted after the whole cluster restarts. The stale follower's copy
+/// reaches the new leader as a repair; the leader, restarted from disk, still knows the delete
+/// and refuses it, so the follower drops its copy. (When tombstones lived in memory the leader
+/// took the copy back: the acknowledged delete was lost.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_hardened_cluster_restart_keeps_a_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = args();
+    a.extend(["--rules", "hardened"]);
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &a);
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, ELECTION).await;
+    let (k, v) = (service_key(7), instances_value(7));
+    put_retrying(&http, &leader, &k, &v).await;
+    wait_visible(&http, &addrs, &[(k.clone(), v)]).await;
+
+    let stale = addrs.iter().find(|a| **a != leader).unwrap().clone();
+    c.node(&stale).kill();
+    let (s, t) = http.delete(&leader, &k).await.unwrap();
+    assert_eq!((s, t.as_str()), (200, "ok"));
+    let up: Vec<String> = addrs.iter().filter(|a| **a != stale).cloned().collect();
+    for a in &up {
+        wait_for(&format!("{k} deleted on {a}"), ELECTION, || async {
+            (http.datums(a, &[k.clone()]).await? == vec![None]).then_some(())
+        })
+        .await;
+    }
+
+    // Everything down; the two that saw the delete come back and elect, then the stale one.
+    for a in &up {
+        c.node(a).kill();
+    }
+    for a in &up {
+        c.node(a).start();
+    }
+    let new_leader = http.wait_leader(&up, ELECTION).await;
+    c.node(&stale).start();
+    http.wait_leader(&addrs, ELECTION).await;
+    wait_for(
+        &format!("the stale copy of {k} dropped on {stale}"),
+        ELECTION,
+        || async { (http.datums(&stale, &[k.clone()]).await? == vec![None]).then_some(()) },
+    )
+    .await;
+    // And it stays gone everywhere over several beats (a repair taken back would publish it).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for a in &addrs {
+        assert_eq!(
+            http.datums(a, &[k.clone()]).await,
+            Some(vec![None]),
+            "{k} came back on {a} (leader {new_leader}):\n{}",
+            c.logs()
+        );
+    }
+    for n in &mut c.nodes {
+        assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_nodes_elect_exactly_one_leader() {
     let dir = tempfile::tempdir().unwrap();
