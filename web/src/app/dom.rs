@@ -217,90 +217,32 @@ pub fn in_text_field(e: &web_sys::Event) -> bool {
         })
 }
 
-/// Starts, restarts or stops the browser animations the last render asked for on the elements
-/// `sel` (a CSS selector) finds. An element's `data-anim="property|from|to|start|duration"` plays `property`
-/// (a Web Animations name: `transform`, `strokeDasharray`) linearly from `from` to `to` over
-/// `duration` whole ms from `start` (whole page wall-clock ms, `Date.now()`'s clock, maybe past
-/// or to come); the element's own attributes draw it as it ends. What was started is kept in
-/// `data-anim-on`, so an unchanged request costs no call, and a request taken away stops its
-/// animation. The browser then moves the element every frame with no script and no render.
-pub fn sync_anims(sel: &str) {
-    let Some(doc) = window().document() else {
-        return;
-    };
-    let Ok(list) = doc.query_selector_all(sel) else {
-        return;
-    };
-    let offset = js_sys::Date::now() - window().performance().map_or(0.0, |p| p.now());
-    let slot = JsValue::from_str("__nacosRaftAnim");
-    for i in 0..list.length() {
-        let Some(el) = list
-            .item(i)
-            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-        else {
-            continue;
-        };
-        let want = el.get_attribute("data-anim");
-        if want == el.get_attribute("data-anim-on") {
-            continue;
-        }
-        if let Ok(old) = js_sys::Reflect::get(&el, &slot) {
-            call0(&old, "cancel");
-        }
-        let anim = want
-            .as_deref()
-            .and_then(|w| start_anim(&el, w, offset))
-            .unwrap_or(JsValue::UNDEFINED);
-        let _ = js_sys::Reflect::set(&el, &slot, &anim);
-        let _ = match &want {
-            Some(w) => el.set_attribute("data-anim-on", w),
-            None => el.remove_attribute("data-anim-on"),
-        };
-    }
-}
-
-fn call0(obj: &JsValue, method: &str) {
-    if let Ok(f) = js_sys::Reflect::get(obj, &JsValue::from_str(method)) {
-        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
-            let _ = f.call0(obj);
-        }
-    }
-}
-
-/// `el.animate(...)` for one `data-anim` request; `offset` turns page wall-clock ms into the
-/// document timeline's.
-fn start_anim(el: &web_sys::Element, spec: &str, offset: f64) -> Option<JsValue> {
-    let mut p = spec.split('|');
-    let (prop, from, to) = (p.next()?, p.next()?, p.next()?);
-    // Numbers parsed by the browser: no parser in the wasm.
-    let mut num = || Some(js_sys::Number::parse_float(p.next()?)).filter(|v| v.is_finite());
-    let start = num()?;
-    let duration = num()?;
-    let set = |o: &js_sys::Object, k: &str, v: &JsValue| {
-        let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
-    };
-    let frame = |v: &str| {
-        let o = js_sys::Object::new();
-        set(&o, prop, &JsValue::from_str(v));
-        set(&o, "visibility", &JsValue::from_str("visible"));
-        o
-    };
-    let opts = js_sys::Object::new();
-    set(&opts, "duration", &JsValue::from_f64(duration.max(1.0)));
-    // Before its start it holds the first keyframe; once over it is out of effect (the element
-    // is drawn as it ends), so a finished animation is not kept running.
-    set(&opts, "fill", &JsValue::from_str("backwards"));
-    let animate = js_sys::Reflect::get(el, &JsValue::from_str("animate"))
-        .ok()?
-        .dyn_into::<js_sys::Function>()
-        .ok()?;
-    let anim = animate
-        .call2(el, &js_sys::Array::of2(&frame(from), &frame(to)), &opts)
-        .ok()?;
-    set(
-        anim.unchecked_ref(),
-        "startTime",
-        &JsValue::from_f64(start - offset),
-    );
-    Some(anim)
+// Starts, restarts or stops the browser animations the last render asked for on the elements
+// `sel` (a CSS selector) finds. An element's `data-anim="from|to|start|duration"` moves it
+// linearly from the CSS transform `from` to `to` over `duration` ms from `start` (page wall-clock
+// ms, `Date.now()`'s clock, maybe past or to come); its own attributes draw it as it ends, so the
+// animation fills backwards only and a finished one is out of effect. What was started is kept
+// in `data-anim-on`, so an unchanged request costs no call, and a request taken away stops its
+// animation. `visibility`, a property the compositor cannot animate, keeps the animations on the
+// main thread: dozens of composited SVG animations made every frame slower in headless Chromium.
+// In JavaScript: the same in Rust through js-sys cost about 1 KB more of gzipped page.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function sync_anims(sel) {
+  const off = Date.now() - performance.now();
+  for (const el of document.querySelectorAll(sel)) {
+    const want = el.getAttribute('data-anim');
+    if (want === el.getAttribute('data-anim-on')) continue;
+    if (el.__anim) el.__anim.cancel();
+    el.__anim = null;
+    if (want === null) { el.removeAttribute('data-anim-on'); continue; }
+    const [a, b, t, d] = want.split('|');
+    const k = (v) => ({ transform: v, visibility: 'visible' });
+    el.__anim = el.animate([k(a), k(b)], { duration: Math.max(1, +d), fill: 'backwards' });
+    el.__anim.startTime = t - off;
+    el.setAttribute('data-anim-on', want);
+  }
+}")]
+extern "C" {
+    /// Plays the `data-anim` requests of the elements `sel` finds (see above); the browser
+    /// then moves them every frame with no script and no render.
+    pub fn sync_anims(sel: &str);
 }

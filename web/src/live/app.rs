@@ -1116,7 +1116,7 @@ impl LiveApp {
                 let end = along(from, to, s.reach, r);
                 let tail = along(from, to, 0.06, r);
                 let anim = format!(
-                    "transform|translate({}px,{}px)|translate({}px,{}px)|{}|{}",
+                    "translate({}px,{}px)|translate({}px,{}px)|{}|{}",
                     d1(x0), d1(y0), d1(end.0), d1(end.1), s.start as i64, (s.span * s.reach) as i64
                 );
                 // Drawn where it ends: the animation shows it on its way until then.

@@ -1666,7 +1666,11 @@ mod tests {
                 assert!((s.progress - p).abs() < 1e-9, "{s:?} at {t}");
             }
             if next.is_finite() {
-                assert_eq!(drawn(&m.shown((t + next) / 2.0)), drawn(&v), "{t} .. {next}");
+                assert_eq!(
+                    drawn(&m.shown((t + next) / 2.0)),
+                    drawn(&v),
+                    "{t} .. {next}"
+                );
                 assert_ne!(drawn(&m.shown(next + 0.5)), drawn(&v), "at {next}");
                 changes += 1;
             } else {
