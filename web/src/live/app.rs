@@ -1107,10 +1107,10 @@ impl LiveApp {
             }
             let selected = self.sel == Sel::Msg(s.key.0.clone(), s.key.1);
             // Keyed, and drawn around its own origin, as the simulation's ring. Live, the browser
-            // moves it from the sender's edge to where it goes over its remaining flight (the
-            // animation is pinned to when it left, so a late or repeated render does not shift
-            // it) and the render writes nothing while it flies; its tail has its full length
-            // from the start. Paused, it stands where the scrubbed instant puts it.
+            // moves it from the sender's edge to where it goes, on a timeline pinned to when it
+            // left (a late or repeated render does not shift it), and no render writes to it
+            // while it flies; its tail has its full length from the start. Paused, it stands
+            // where the scrubbed instant puts it.
             let (x, y, tail, anim) = if animate {
                 let (x0, y0) = along(from, to, 0.0, r);
                 let end = along(from, to, s.reach, r);
