@@ -13,7 +13,8 @@ trunk build --release >/tmp/nacos-raft-trunk-bench.log 2>&1 || { cat /tmp/nacos-
 
 total=0
 printf '%-48s %10s %10s\n' file bytes gzip-9
-for f in dist/*.wasm dist/*.js; do
+# wasm-bindgen's snippets (inline JavaScript, dist/snippets/) are part of the page too.
+for f in dist/*.wasm dist/*.js $(find dist/snippets -name '*.js' 2>/dev/null | sort); do
   raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c); total=$((total + gz))
   printf '%-48s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
 done

@@ -41,6 +41,10 @@ const RECENT_SLOT: usize = 2;
 /// Real ms between redraws of the inspector's list of recent messages: under a write load it
 /// changed every frame, faster than anyone reads, and its text cost paint and raster each time.
 const RECENT_EVERY_MS: f64 = 250.0;
+/// Real ms at least between two renders of the live view for new records or stale drawings
+/// alone: under a write load records arrive in every frame, and messages (moved by the browser
+/// between renders) are drawn where they are whenever they appear.
+const RENDER_GAP_MS: f64 = 30.0;
 /// Records waiting in the inbox that make the page apply them before the next frame (a hidden
 /// tab gets no frames, and the inbox must not grow without bound).
 const INBOX_FLUSH: usize = 256;
@@ -165,6 +169,14 @@ pub struct LiveApp {
     /// When the current frame's work started (for `window.__nacosRaftFrames`, read by
     /// `make bench-live`).
     frame_start: Option<f64>,
+    /// Records were applied since the last render.
+    dirty: bool,
+    /// Page time of the last render.
+    last_render: f64,
+    /// Page time at which the last render goes stale other than by what the browser animates
+    /// itself (messages flying): the clock's tenth turns, a message lands or bursts, a countdown
+    /// arc leaves its step. Set by `view`.
+    redraw_at: std::cell::Cell<f64>,
 }
 
 impl LiveApp {
@@ -228,6 +240,7 @@ impl LiveApp {
     /// that came before it, as when each record was a message of its own.
     fn drain(&mut self, ctx: &Context<Self>) {
         let batch = std::mem::take(&mut *self.inbox.borrow_mut());
+        self.dirty |= !batch.is_empty();
         for (i, g, r, at) in batch {
             if self.gens.get(i) == Some(&g)
                 && self.session.apply(i, &r, at) == super::model::After::Resync
@@ -352,6 +365,9 @@ impl Component for LiveApp {
             via: String::new(),
             cut_line: None,
             frame_start: None,
+            dirty: true,
+            last_render: 0.0,
+            redraw_at: std::cell::Cell::new(0.0),
         };
         match hash::addresses(&dom::hash()) {
             Ok(a) if !a.is_empty() => {
@@ -379,8 +395,23 @@ impl Component for LiveApp {
                 if self.now - self.last_prune > PRUNE_EVERY_MS {
                     self.last_prune = self.now;
                     self.session.prune(self.now);
+                    self.dirty = true;
                 }
-                self.frozen.is_none()
+                // Messages fly by browser animations: a frame with no new record and nothing gone
+                // stale (see `redraw_at`) draws nothing, and new records or stale drawings are
+                // drawn at most every RENDER_GAP_MS. The space-time diagram and a node's
+                // inspector (its dues in ms) still follow the clock every frame.
+                let redraw = self.frozen.is_none()
+                    && (self.tab == Tab::Lanes
+                        || matches!(self.sel, Sel::Node(_))
+                        || ((self.dirty || self.now >= self.redraw_at.get())
+                            && self.now - self.last_render >= RENDER_GAP_MS));
+                if !redraw {
+                    if let Some(s) = self.frame_start.take() {
+                        dom::record_frame(dom::now_ms() - s);
+                    }
+                }
+                redraw
             }
             Msg::Opened(i, g) => {
                 if self.gens.get(i) == Some(&g) {
@@ -605,6 +636,9 @@ impl Component for LiveApp {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first: bool) {
+        self.dirty = false;
+        self.last_render = net::wall_ms();
+        dom::sync_anims("svg.ring [data-anim], svg.ring [data-anim-on]");
         if let Some(s) = self.frame_start.take() {
             dom::record_frame(dom::now_ms() - s);
         }
@@ -617,6 +651,8 @@ impl Component for LiveApp {
         let (m, now) = self.view_model();
         let paused = self.frozen.is_some();
         let since = m.started.map_or(0.0, |s| (now - s).max(0.0));
+        // The clock shows tenths: the next one is a redraw (the ring adds its own instants).
+        self.redraw_at.set(now + 100.0 - since % 100.0);
         let base = self.memo_base();
         let log_rows = if self.tab == Tab::Events {
             LOG_ROWS
@@ -819,6 +855,23 @@ fn translate(x: f64, y: f64) -> String {
 }
 
 impl LiveApp {
+    /// A countdown's fraction (`f` at the page's instant; `cd`: when it reaches 0 and its full
+    /// length) as the ring draws it: live, rounded up to `steps` per turn, and the next redraw
+    /// due when it leaves that step, so no frame in between redraws anything for it; paused, as
+    /// it is.
+    fn stepped(&self, f: Option<f64>, cd: Option<(f64, f64)>, steps: f64) -> Option<f64> {
+        let f = f?;
+        let Some((zero, full)) = cd.filter(|_| self.frozen.is_none()) else {
+            return Some(f);
+        };
+        let k = (f * steps).ceil();
+        if k > 0.0 {
+            let leaves = zero - (k - 1.0) / steps * full;
+            self.redraw_at.set(self.redraw_at.get().min(leaves));
+        }
+        Some(k / steps)
+    }
+
     /// The simulator's space-time diagram, fed by the streams.
     fn lanes_view(&self, ctx: &Context<Self>, m: &LiveModel, now: f64) -> Html {
         let (times, lanes) = m.lanes(now, LANE_MSGS);
@@ -891,6 +944,8 @@ impl LiveApp {
         let tr = self.lang.tr();
         let t = self.t();
         let pos: Vec<(f64, f64)> = (0..n).map(|i| node_pos(i, n)).collect();
+        // Live (not paused): messages are handed to the browser to animate.
+        let animate = self.frozen.is_none();
         let onclick = link.callback(|e: MouseEvent| Msg::Select(click_target(&e)));
         let onpointerdown = {
             let link = link.clone();
@@ -979,8 +1034,14 @@ impl LiveApp {
                 .and_then(|v| m.index(v))
                 .map(|j| format!("{}→{}", tr.vote, describe::letter(j)))
                 .unwrap_or_default();
-            let leader_due = nd.leader_due(now);
-            let beat_due = nd.beat_due(now);
+            // Live, the arcs move in steps: 1/60 of a turn for the leader due, 1/30 for the
+            // leader's beat (a 4x shorter turn at the default timings).
+            let leader_due = self.stepped(nd.leader_due(now), nd.leader_countdown(), 60.0);
+            let beat_due = if st == Some(PeerState::Leader) {
+                self.stepped(nd.beat_due(now), nd.beat_countdown(), 30.0)
+            } else {
+                None
+            };
             html! {
                 <g class={classes!("node", state_class, selected.then_some("selected"), unreachable.then_some("unreachable"), no_stream.then_some("no-stream"))}
                     data-node={nd.addr.clone()} data-state={crate::app::state_attr(st)} data-term={nd.term().to_string()}
@@ -1029,7 +1090,9 @@ impl LiveApp {
             Sel::Msg(rid, answer) => Some((rid.clone(), *answer)),
             _ => None,
         };
-        let shown = LiveModel::thin(m.shown(now), THIN_GAP, keep.as_ref());
+        let (shown, next) = m.shown_next(now);
+        self.redraw_at.set(self.redraw_at.get().min(next));
+        let shown = LiveModel::thin(shown, THIN_GAP, keep.as_ref());
         let msgs = shown.iter().filter(|s| s.from < n && s.to < n).map(|s| {
             let (from, to) = (pos[s.from], pos[s.to]);
             let (x, y) = along(from, to, s.progress.clamp(0.0, 1.0), r);
@@ -1042,13 +1105,30 @@ impl LiveApp {
                     </g>
                 };
             }
-            let tail = along(from, to, (s.progress - 0.06).max(0.0), r);
             let selected = self.sel == Sel::Msg(s.key.0.clone(), s.key.1);
-            // Keyed, and drawn around its own origin, as the simulation's ring: from one frame to
-            // the next a message changes only its `transform`.
+            // Keyed, and drawn around its own origin, as the simulation's ring. Live, the browser
+            // moves it from the sender's edge to where it goes, on a timeline pinned to when it
+            // left (a late or repeated render does not shift it), and no render writes to it
+            // while it flies; its tail has its full length from the start. Paused, it stands
+            // where the scrubbed instant puts it.
+            let (x, y, tail, anim) = if animate {
+                let (x0, y0) = along(from, to, 0.0, r);
+                let end = along(from, to, s.reach, r);
+                let tail = along(from, to, 0.06, r);
+                let anim = format!(
+                    "translate({}px,{}px)|translate({}px,{}px)|{}|{}",
+                    d1(x0), d1(y0), d1(end.0), d1(end.1), s.start as i64, (s.span * s.reach) as i64
+                );
+                // Drawn where it ends: the animation shows it on its way until then.
+                let back = (x0 - tail.0, y0 - tail.1);
+                (end.0, end.1, (end.0 + back.0, end.1 + back.1), Some(anim))
+            } else {
+                let tail = along(from, to, (s.progress - 0.06).max(0.0), r);
+                (x, y, tail, None)
+            };
             html! {
                 <g key={key_of(&s.key)} class={classes!("msg", selected.then_some("selected"))} data-msg={s.kind.as_str()}
-                    data-rid={s.key.0.clone()} data-answer={s.key.1.to_string()} data-hit="msg" transform={translate(x, y)}>
+                    data-rid={s.key.0.clone()} data-answer={s.key.1.to_string()} data-hit="msg" transform={translate(x, y)} data-anim={anim}>
                     <line class={classes!("tail", kind_class(s.kind))} x1={d1(tail.0 - x)} y1={d1(tail.1 - y)} x2="0" y2="0" />
                     <circle class="msg-hit" r={d1(size * 2.0)} />
                     if selected { <circle class="msg-sel" r={d1(size * 1.9)} /> }

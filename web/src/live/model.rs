@@ -454,6 +454,22 @@ impl LiveNode {
         Some((left / full).clamp(0.0, 1.0))
     }
 
+    /// The leader due as a countdown the browser can play by itself: the page time at which it
+    /// reaches 0, and its full length in ms (None when not known). At every instant `t` before
+    /// the next report, [`Self::leader_due`] is `(zero - t) / full`, clamped to 0..1.
+    pub fn leader_countdown(&self) -> Option<(f64, f64)> {
+        let p = self.peer.as_ref().filter(|_| !self.no_stream())?;
+        let full = (self.timings.leader_timeout_ms + self.timings.random_ms).max(1) as f64;
+        Some((self.due_at + p.leader_due_ms as f64, full))
+    }
+
+    /// The heartbeat due as a countdown (as [`Self::leader_countdown`]).
+    pub fn beat_countdown(&self) -> Option<(f64, f64)> {
+        let p = self.peer.as_ref().filter(|_| !self.no_stream())?;
+        let full = self.timings.heartbeat_ms.max(1) as f64;
+        Some((self.due_at + p.heartbeat_due_ms as f64, full))
+    }
+
     /// Whether it drops what it sends to `peer` (`cut_out`) — seen from its own faults.
     pub fn cuts_to(&self, peer: &str) -> bool {
         self.faults.cut_out.iter().any(|p| p == peer)
@@ -532,6 +548,14 @@ pub struct Shown {
     pub granted: Option<bool>,
     /// Answer status.
     pub status: u16,
+    /// Page time it left the sender (as drawn).
+    pub start: f64,
+    /// Real ms it takes to cross the whole link at the speed drawn.
+    pub span: f64,
+    /// How far it goes: 1 (the receiver), or 0.5 (a failed one, which bursts in the middle).
+    pub reach: f64,
+    /// Page time its drawing next changes other than by moving (it lands, bursts, or goes).
+    pub change_at: f64,
 }
 
 /// Something the page itself noticed about a stream.
@@ -1022,7 +1046,16 @@ impl LiveModel {
 
     /// The messages on the ring at page time `now`.
     pub fn shown(&self, now: f64) -> Vec<Shown> {
+        self.shown_next(now).0
+    }
+
+    /// [`Self::shown`], and the page time after `now` at which the set drawn next changes other
+    /// than by messages moving (one lands, bursts or goes, or a sent one starts its flight):
+    /// live mode moves messages by browser animations and redraws only then or when records
+    /// arrive.
+    pub fn shown_next(&self, now: f64) -> (Vec<Shown>, f64) {
         let mut out = Vec::new();
+        let mut next = f64::INFINITY;
         for (key, f) in &self.flights {
             let req_end = if key.1 {
                 // The request's shown landing: it left at `start` and flew at least
@@ -1037,16 +1070,26 @@ impl LiveModel {
             let start = f.shown_from(req_end);
             let age = now - start;
             if age < 0.0 {
+                next = next.min(start);
                 continue;
             }
-            let (progress, failed) = if matches!(f.fate, Fate::Failed(_)) {
+            let (progress, failed, span, reach, change_at) = if matches!(f.fate, Fate::Failed(_)) {
                 // It flies to the middle, and bursts there once its failure is known (a timeout
                 // is known only when the sender gives up), for half a flight.
                 let burst_at = f.end.unwrap_or(start).max(start + MIN_FLIGHT_MS / 2.0);
-                if now > burst_at + MIN_FLIGHT_MS / 2.0 {
+                let gone = burst_at + MIN_FLIGHT_MS / 2.0;
+                if now > gone {
                     continue;
                 }
-                ((age / MIN_FLIGHT_MS).min(0.5), now >= burst_at)
+                let burst = now >= burst_at;
+                let change = if burst { gone } else { burst_at };
+                (
+                    (age / MIN_FLIGHT_MS).min(0.5),
+                    burst,
+                    MIN_FLIGHT_MS,
+                    0.5,
+                    change,
+                )
             } else {
                 let span = f
                     .end
@@ -1055,8 +1098,9 @@ impl LiveModel {
                     // Arrived, or still waiting for news of its arrival: off the ring.
                     continue;
                 }
-                (age / span, false)
+                (age / span, false, span, 1.0, start + span)
             };
+            next = next.min(change_at);
             out.push(Shown {
                 key: key.clone(),
                 kind: f.kind,
@@ -1066,9 +1110,13 @@ impl LiveModel {
                 failed,
                 granted: f.granted,
                 status: f.status.unwrap_or(0),
+                start,
+                span,
+                reach,
+                change_at,
             });
         }
-        out
+        (out, next)
     }
 
     /// The flight a space-time diagram row names (its arrival number [`Flight::n`]).
@@ -1423,6 +1471,8 @@ mod tests {
         assert_eq!(n.leader_due(1_010.0), Some(0.5));
         assert_eq!(n.leader_due(1_510.0), Some(0.25));
         assert_eq!(n.leader_due(9_000.0), Some(0.0));
+        // The same countdown as the page hands it on: 0 at 2_010, 2000 ms long.
+        assert_eq!(n.leader_countdown(), Some((2_010.0, 2_000.0)));
         let st = format!(
             r#"{{"type":"state","seq":2,"at_ms":1100,"peer":{},"leader":"{A}"}}"#,
             peer(A, "LEADER", 4, 1800)
@@ -1559,6 +1609,76 @@ mod tests {
             [(MsgKind::VoteReply, false)]
         );
         assert!(at(10_000.0 + 3.0 * MIN_FLIGHT_MS).is_empty());
+    }
+
+    /// Live, the browser moves the messages: where `shown_next` says each left, how fast and
+    /// how far puts it where `shown` does at every instant, and the set drawn changes at the
+    /// instant it returns, not before (the page draws nothing in between).
+    #[test]
+    fn messages_move_by_themselves_until_the_next_change() {
+        let mut m = model();
+        for i in 0..3 {
+            m.opened(i, 0.0);
+        }
+        let (ok, cut) = ("127.0.0.1:8848/1", "127.0.0.1:8848/2");
+        m.apply(0, &msg("sent", 10_000, ok, "vote", A, B, ""), 10_000.0);
+        m.apply(1, &msg("received", 10_002, ok, "vote", A, B, ""), 10_003.0);
+        m.apply(0, &msg("sent", 10_100, cut, "beat", A, C, ""), 10_100.0);
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_400,
+                cut,
+                "beat-reply",
+                C,
+                A,
+                r#","outcome":"timeout","sent_ms":10100"#,
+            ),
+            10_400.0,
+        );
+        m.apply(
+            0,
+            &msg(
+                "answered",
+                10_004,
+                ok,
+                "vote-reply",
+                B,
+                A,
+                r#","outcome":"ok","status":200,"granted":true,"sent_ms":10000"#,
+            ),
+            10_005.0,
+        );
+        let drawn = |v: &[Shown]| {
+            let mut k: Vec<_> = v.iter().map(|s| (s.key.clone(), s.failed)).collect();
+            k.sort();
+            k
+        };
+        let mut changes = 0;
+        for k in 0..80 {
+            let t = 9_990.0 + k as f64 * 23.0;
+            let (v, next) = m.shown_next(t);
+            // A message is drawn up to its landing instant inclusive.
+            assert!(next >= t, "{next} after {t}");
+            for s in &v {
+                let p = ((t - s.start) / s.span).min(s.reach);
+                assert!((s.progress - p).abs() < 1e-9, "{s:?} at {t}");
+            }
+            if next.is_finite() {
+                assert_eq!(
+                    drawn(&m.shown((t + next) / 2.0)),
+                    drawn(&v),
+                    "{t} .. {next}"
+                );
+                assert_ne!(drawn(&m.shown(next + 0.5)), drawn(&v), "at {next}");
+                changes += 1;
+            } else {
+                assert!(v.is_empty());
+            }
+        }
+        assert!(changes > 30, "{changes}");
+        assert!(m.shown_next(20_000.0).1.is_infinite());
     }
 
     #[test]
@@ -1884,6 +2004,10 @@ mod tests {
                 failed,
                 granted: None,
                 status: 0,
+                start: 0.0,
+                span: MIN_FLIGHT_MS,
+                reach: 1.0,
+                change_at: MIN_FLIGHT_MS,
             };
         let mut v = Vec::new();
         // 20 commits 0 → 1, 0.02 apart: 0.39 .. 0.01.
