@@ -235,8 +235,7 @@ impl Live {
     }
 
     /// Hands a record to every viewer without ever waiting: a full queue drops it and counts.
-    fn publish(&self, rec: String) {
-        let rec: Arc<str> = rec.into();
+    fn publish(&self, rec: Arc<str>) {
         let mut v = self.viewers();
         v.retain(|w| {
             if w.dropped.load(Ordering::Relaxed) > 0 {
@@ -262,7 +261,7 @@ impl Live {
     /// Publishes `rec` if anyone watches.
     fn emit<T: serde::Serialize>(&self, rec: &T) {
         if self.watched() {
-            self.publish(record::to_json(rec));
+            self.publish(record::to_shared(rec));
         }
     }
 
