@@ -36,7 +36,7 @@ use record::{ConfigRec, DatumRec, EventRec, StateRec};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 /// The header carrying a request's id from sender to receiver (Java ignores it).
 pub const RID_HEADER: &str = "x-nacos-raft-rid";
@@ -119,6 +119,8 @@ struct Inner {
 struct ViewerTx {
     tx: mpsc::Sender<Arc<str>>,
     dropped: Arc<AtomicU64>,
+    /// Told when the queue is half full: the stream stops gathering and writes at once.
+    hurry: Arc<Notify>,
 }
 
 impl Live {
@@ -212,10 +214,12 @@ impl Live {
     fn subscribe(&self) -> Viewer {
         let (tx, rx) = mpsc::channel(self.0.settings.buffer.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
+        let hurry = Arc::new(Notify::new());
         let mut v = self.viewers();
         v.push(ViewerTx {
             tx,
             dropped: dropped.clone(),
+            hurry: hurry.clone(),
         });
         self.0.watched.store(v.len(), Ordering::Relaxed);
         self.0.metrics.live_viewers.set(v.len() as i64);
@@ -223,6 +227,7 @@ impl Live {
             live: self.clone(),
             rx,
             dropped,
+            hurry,
         }
     }
 
@@ -245,7 +250,12 @@ impl Live {
                 return !w.tx.is_closed();
             }
             match w.tx.try_send(rec.clone()) {
-                Ok(()) => true,
+                Ok(()) => {
+                    if w.tx.capacity() <= w.tx.max_capacity() / 2 {
+                        w.hurry.notify_one();
+                    }
+                    true
+                }
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     w.dropped.fetch_add(1, Ordering::Relaxed);
                     self.0.metrics.live_dropped.inc();
@@ -333,6 +343,7 @@ struct Viewer {
     live: Live,
     rx: mpsc::Receiver<Arc<str>>,
     dropped: Arc<AtomicU64>,
+    hurry: Arc<Notify>,
 }
 
 impl Drop for Viewer {

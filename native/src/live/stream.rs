@@ -95,7 +95,15 @@ impl Conn {
             Ok(rec) => self.frame(&rec),
             Err(_) => return Bytes::from_static(b": keep-alive\n\n"),
         }
-        tokio::time::sleep(COALESCE).await;
+        // A queue half full ends the wait early: gathering must never make a viewer that
+        // keeps up fall behind (the queue can be as small as `--live-buffer 1`).
+        // No viewer: the record was a gap, nothing follows it until the next snapshot.
+        if let Some(hurry) = self.viewer.as_ref().map(|v| v.hurry.clone()) {
+            tokio::select! {
+                _ = tokio::time::sleep(COALESCE) => {}
+                _ = hurry.notified() => {}
+            }
+        }
         while self.out.len() < CHUNK_BYTES {
             match self.try_next() {
                 Some(rec) => self.frame(&rec),
