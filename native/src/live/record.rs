@@ -1,7 +1,7 @@
 //! The records of the event stream (`docs/live.md`), serialized once and shared by every viewer,
 //! and the payload of a message cut to [`PAYLOAD_CAP`] bytes without building more than that.
 
-use nacos_raft_core::{Config, Event, MsgKind, Request};
+use nacos_raft_core::{Config, Datum, Event, JsonValue, MsgKind, RaftPeer, Request};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io;
@@ -317,8 +317,41 @@ pub fn request_payload(req: &Request) -> (String, bool) {
             }
             capped_string(s)
         }
+        // Commits and forwards carry a whole value: serialized from borrows, in `wire_json`'s
+        // shapes (`CommitBody`, `ForwardBody`), and only up to the cap.
+        Request::Commit { datum, source } => capped_json(&CommitRef { datum, source }),
+        Request::Forward { key, value } => capped_json(&ForwardRef {
+            key,
+            value,
+            timestamp: None,
+        }),
+        Request::Repair {
+            key,
+            value,
+            timestamp,
+        } => capped_json(&ForwardRef {
+            key,
+            value,
+            timestamp: Some(*timestamp),
+        }),
         other => capped_string(other.wire_json()),
     }
+}
+
+/// `nacos_raft_core::wire::CommitBody`, borrowed.
+#[derive(Serialize)]
+struct CommitRef<'a> {
+    datum: &'a Datum,
+    source: &'a RaftPeer,
+}
+
+/// `nacos_raft_core::wire::ForwardBody`, borrowed.
+#[derive(Serialize)]
+struct ForwardRef<'a> {
+    key: &'a str,
+    value: &'a JsonValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<u64>,
 }
 
 #[cfg(test)]
@@ -361,5 +394,47 @@ mod tests {
         assert!(packet.to_json().starts_with(&s));
         let (s, cut) = request_payload(&Request::GetDatums(vec!["a".into(), "b".into()]));
         assert_eq!((s.as_str(), cut), ("a,b", false));
+    }
+
+    #[test]
+    fn commit_and_forward_payloads_are_the_wire_json_cut_at_the_cap() {
+        let source = RaftPeer {
+            ip: "127.0.0.1:8848".into(),
+            ..RaftPeer::default()
+        };
+        for len in [10, PAYLOAD_CAP * 3] {
+            let value: JsonValue = serde_json::from_str(&format!(
+                r#"{{"instanceList":[],"pad":"{}"}}"#,
+                "é".repeat(len)
+            ))
+            .unwrap();
+            let reqs = [
+                Request::Commit {
+                    datum: Datum {
+                        key: "k".into(),
+                        value: Some(value.clone()),
+                        timestamp: 7,
+                    },
+                    source: source.clone(),
+                },
+                Request::Forward {
+                    key: "k".into(),
+                    value: value.clone(),
+                },
+                Request::Repair {
+                    key: "k".into(),
+                    value,
+                    timestamp: 3,
+                },
+            ];
+            for r in &reqs {
+                let wire = r.wire_json();
+                assert_eq!(
+                    request_payload(r),
+                    capped_string(wire.clone()),
+                    "{wire:.80}"
+                );
+            }
+        }
     }
 }
