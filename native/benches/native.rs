@@ -839,8 +839,7 @@ async fn live_viewers(base: &Path, quick: bool) {
     );
     let col = |rs: &[[f64; 6]], i: usize| rs.iter().map(|r| r[i]).collect::<Vec<_>>();
     for (c, cl) in clusters.iter().enumerate() {
-        for v in 0..2 {
-            let rs = &results[c][v];
+        for (v, rs) in results[c].iter().enumerate() {
             println!(
                 "| {} | {:>7} | {:>8.0} | {:>6.1} | {:>6.1} | {:>17.2} | {:>6} | {:>12} |",
                 cl.label,
