@@ -287,7 +287,7 @@ impl Live {
             at_ms: record::now_ms(),
             node: &self.0.me,
             event: e,
-            text: e.to_string(),
+            text: e,
         });
     }
 
@@ -427,6 +427,27 @@ mod tests {
             let back: Event = serde_json::from_str(&owned).unwrap();
             assert_eq!(&back, e);
         }
+    }
+
+    #[test]
+    fn an_event_record_carries_the_event_and_its_words() {
+        let e = Event::RequestFailed {
+            to: "127.0.0.1:8850".into(),
+            what: "vote \"x\"".into(),
+            failure: "timed out\nafter 1 s".into(),
+        };
+        let rec = record::to_shared(&EventRec {
+            ty: "event",
+            at_ms: 5,
+            node: "127.0.0.1:8848",
+            event: &e,
+            text: &e,
+        });
+        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        assert_eq!(v["text"], e.to_string());
+        assert_eq!(v["event"], serde_json::to_value(&e).unwrap());
+        assert!(!rec.contains('\n'), "one SSE data line: {rec}");
+        assert!(rec.starts_with(r#"{"type":"event","at_ms":5,"node":"127.0.0.1:8848","event":{"#));
     }
 
     #[test]

@@ -106,7 +106,13 @@ pub struct EventRec<'a> {
     pub at_ms: u64,
     pub node: &'a str,
     pub event: &'a Event,
-    pub text: String,
+    /// The event in words (its `Display`), written straight into the record.
+    #[serde(serialize_with = "as_text")]
+    pub text: &'a Event,
+}
+
+fn as_text<S: serde::Serializer>(e: &&Event, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// This node's own record changed.
