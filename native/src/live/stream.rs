@@ -52,6 +52,7 @@ pub(super) async fn events(
         pending: VecDeque::new(),
         seq: 0,
         out: BytesMut::new(),
+        backlog: false,
         _permit: permit,
     };
     let stream = futures_util::stream::unfold(state, |mut c| async move {
@@ -80,6 +81,8 @@ struct Conn {
     pending: VecDeque<Arc<str>>,
     seq: u64,
     out: BytesMut,
+    /// The last chunk was cut at [`CHUNK_BYTES`] with records still queued.
+    backlog: bool,
     /// The viewer's share of the connection cap, released when the stream ends.
     _permit: Option<StreamPermit>,
 }
@@ -91,24 +94,36 @@ impl Conn {
     /// node, one at a time: written as they come, each cost a task wake-up and a socket write
     /// per viewer; gathered, a burst costs one of each.
     async fn chunk(&mut self) -> Bytes {
-        match tokio::time::timeout(KEEP_ALIVE, self.next()).await {
-            Ok(rec) => self.frame(&rec),
-            Err(_) => return Bytes::from_static(b": keep-alive\n\n"),
-        }
-        // A queue half full ends the wait early: gathering must never make a viewer that
-        // keeps up fall behind (the queue can be as small as `--live-buffer 1`).
-        // No viewer: the record was a gap, nothing follows it until the next snapshot.
+        // Only a wait on the queue is cut short for a keep-alive (receiving is cancel-safe); a
+        // snapshot being taken is waited for, however long the actor takes.
+        let rec = if self.pending.is_empty() && self.viewer.is_some() {
+            match tokio::time::timeout(KEEP_ALIVE, self.next()).await {
+                Ok(rec) => rec,
+                Err(_) => return Bytes::from_static(b": keep-alive\n\n"),
+            }
+        } else {
+            self.next().await
+        };
+        self.frame(&rec);
+        // No wait when the last chunk was cut at its size (records are queued already), nor
+        // after a gap (no viewer: nothing follows it until the next snapshot). A queue half
+        // full ends the wait early: gathering must never make a viewer that keeps up fall
+        // behind (the queue can be as small as 16 records).
         if let Some(hurry) = self.viewer.as_ref().map(|v| v.hurry.clone()) {
-            tokio::select! {
-                _ = tokio::time::sleep(COALESCE) => {}
-                _ = hurry.notified() => {}
+            if !self.backlog {
+                tokio::select! {
+                    _ = tokio::time::sleep(COALESCE) => {}
+                    _ = hurry.notified() => {}
+                }
             }
         }
-        while self.out.len() < CHUNK_BYTES {
+        self.backlog = false;
+        while !self.backlog {
             match self.try_next() {
                 Some(rec) => self.frame(&rec),
                 None => break,
             }
+            self.backlog = self.out.len() >= CHUNK_BYTES;
         }
         self.out.split().freeze()
     }
