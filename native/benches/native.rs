@@ -11,7 +11,7 @@
 //!
 //! 6. write throughput, p99 and node CPU per write with two live viewers (each reading every
 //!    node's event stream) against none, runs interleaved; with `BASELINE_BIN`, a cluster of
-//!    that build is measured in the same runs.
+//!    that build is measured in the same runs; `LIVE_RUNS` runs (default 11).
 //!
 //! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns`, `live` to run only
 //! those parts; `catchup-big` for the 100,000-datum catch-up alone, `CATCHUP_ROUNDS` rounds
@@ -810,6 +810,10 @@ async fn live_viewers(base: &Path, quick: bool) {
         .await,
     );
     let (secs, runs) = if quick { (2.0, 2) } else { (4.0, 11) };
+    let runs = std::env::var("LIVE_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(runs);
     let load0 = loadavg();
     // results[cluster][viewers as 0 or 1][run]
     let mut results = vec![[Vec::new(), Vec::new()]; clusters.len()];
