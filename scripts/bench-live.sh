@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make bench-live`: the cost of watching a cluster live, in two figures.
 # (a) write throughput and p50/p99 of 3 real nodes with two live viewers (each reading every
-#     node's event stream) vs none, runs alternated in one session (native/benches/native.rs,
-#     part `live`; target: within 5 %);
+#     node's event stream) vs none, and the nodes' CPU per write, runs alternated in one session
+#     (native/benches/native.rs, part `live`; target: within 5 %);
 # (b) page frame time of the release page in live mode on 5 real nodes at fast timings under
 #     100 writes/s, in headless Chromium (e2e/bench-live.mjs; target: p95 ≤ 16.7 ms).
+#
+#   BASELINE_BIN=<node binary> runs a cluster of that build beside this one's in (a), its runs
+#   interleaved with this build's: before and after in one session.
 #
 #   scripts/bench-live.sh          both (about 4 minutes on 2 cores)
 #   scripts/bench-live.sh quick    shorter native runs

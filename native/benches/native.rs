@@ -9,8 +9,9 @@
 //! 5. idle (half-open) connections held by a leader with the default limits: memory per
 //!    connection, refusals over the cap, write latency meanwhile, time to shed them, memory after.
 //!
-//! 6. write throughput and p99 with two live viewers (each reading every node's event stream)
-//!    against none, runs alternated.
+//! 6. write throughput, p99 and node CPU per write with two live viewers (each reading every
+//!    node's event stream) against none, runs interleaved; with `BASELINE_BIN`, a cluster of
+//!    that build is measured in the same runs; `LIVE_RUNS` runs (default 11).
 //!
 //! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns`, `live` to run only
 //! those parts; `catchup-big` for the 100,000-datum catch-up alone, `CATCHUP_ROUNDS` rounds
@@ -701,115 +702,182 @@ async fn write_window(http: &Http, target: &str, conc: usize, secs: f64) -> (f64
     )
 }
 
-async fn live_viewers(base: &Path, quick: bool) {
-    println!("\n## Writes with two live viewers vs none (3 nodes, 8 clients to the leader)\n");
-    let mut nodes = three(Path::new(BIN), &base.join("live"), FAST);
-    for n in &mut nodes {
-        n.start();
-    }
-    let http = Http::new();
-    let all = addrs(&nodes);
-    let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
-    wait_for("a first write", Duration::from_secs(30), || async {
-        matches!(
-            http.put(&leader, &service_key(0), &instances_value(0))
-                .await,
-            Ok((200, _))
-        )
-        .then_some(())
-    })
-    .await;
-    // Warm-up: the 2,000 keys exist before anything is measured.
-    write_window(&http, &leader, 8, if quick { 2.0 } else { 5.0 }).await;
-    let (secs, runs) = if quick { (2.0, 2) } else { (4.0, 9) };
-    // Per mode (none, two viewers): writes/s, p50 and p99 of each run; failures; records read.
-    type Row = (Vec<f64>, Vec<f64>, Vec<f64>, usize, u64);
-    let mut rows: [Row; 2] = Default::default();
-    // The CPU the three node processes spend per acknowledged write, per mode and run: the
-    // cost of being watched, less disturbed by the machine's other load than throughput.
-    let pids: Vec<u32> = nodes.iter().filter_map(|n| n.pid()).collect();
-    let cpu = || pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
-    let mut cpu_per_write: [Vec<f64>; 2] = Default::default();
-    for run in 0..runs {
-        // Alternate which goes first, so that drift of the shared machine hits both alike.
-        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
-        for viewers in order {
-            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let mut readers = Vec::new();
-            if viewers == 1 {
-                // Two viewers, each watching every node, as two open pages in live mode would;
-                // they read every byte but do not parse it, so that what is measured is the
-                // nodes' cost of being watched rather than this process' JSON parsing.
-                for _ in 0..2 {
-                    for a in &all {
-                        let mut s = EventStream::open(a, Duration::from_secs(10)).await;
-                        let stop = stop.clone();
-                        readers.push(tokio::spawn(async move {
-                            let mut n = 0u64;
-                            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                                match s.skim(Duration::from_millis(200)).await {
-                                    Some(k) => n += k,
-                                    None => break,
-                                }
-                            }
-                            n
-                        }));
-                    }
-                }
-            }
-            let c0 = cpu();
-            let (t, p50, p99, f) = write_window(&http, &leader, 8, secs).await;
-            cpu_per_write[viewers].push((cpu() - c0) * 1000.0 / (t * secs).max(1.0));
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            let mut records = 0;
-            for r in readers {
-                records += r.await.unwrap_or(0);
-            }
-            let row = &mut rows[viewers];
-            row.0.push(t);
-            row.1.push(p50);
-            row.2.push(p99);
-            row.3 += f;
-            row.4 += records;
+/// The machine's load averages (1, 5, 15 minutes), as `/proc/loadavg` gives them.
+fn loadavg() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// A running 3-node cluster of one build, with its leader known and its 2,000 keys written.
+struct LiveCluster {
+    label: String,
+    /// Held for the processes' lifetime: dropping a `NodeProc` stops it.
+    _nodes: Vec<NodeProc>,
+    all: Vec<String>,
+    leader: String,
+    pids: Vec<u32>,
+}
+
+impl LiveCluster {
+    async fn start(bin: &Path, label: &str, dir: &Path, http: &Http, warm: f64) -> LiveCluster {
+        let mut nodes = three(bin, dir, FAST);
+        for n in &mut nodes {
+            n.start();
+        }
+        let all = addrs(&nodes);
+        let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
+        wait_for("a first write", Duration::from_secs(30), || async {
+            matches!(
+                http.put(&leader, &service_key(0), &instances_value(0))
+                    .await,
+                Ok((200, _))
+            )
+            .then_some(())
+        })
+        .await;
+        // Warm-up: the 2,000 keys exist before anything is measured.
+        write_window(http, &leader, 8, warm).await;
+        let pids = nodes.iter().filter_map(|n| n.pid()).collect();
+        LiveCluster {
+            label: label.to_string(),
+            _nodes: nodes,
+            all,
+            leader,
+            pids,
         }
     }
-    let dropped = http
-        .metric(&leader, "nacos_raft_live_dropped_total")
-        .await
-        .unwrap_or(f64::NAN);
-    println!("{runs} alternated runs of {secs} s each; medians of the runs\n");
+
+    /// CPU seconds its three processes used so far.
+    fn cpu(&self) -> f64 {
+        self.pids.iter().map(|p| cpu_seconds(*p)).sum()
+    }
+
+    /// One run: `secs` of writes with `viewers` viewers each reading every node's stream.
+    /// Writes/s, p50, p99, node CPU ms per acknowledged write, failures, records read.
+    async fn run(&self, http: &Http, viewers: usize, secs: f64) -> [f64; 6] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut readers = Vec::new();
+        // Each viewer watches every node, as an open page in live mode does; it reads every
+        // byte but does not parse it, so that what is measured is the nodes' cost of being
+        // watched rather than this process' JSON parsing.
+        for _ in 0..viewers {
+            for a in &self.all {
+                let mut s = EventStream::open(a, Duration::from_secs(10)).await;
+                let stop = stop.clone();
+                readers.push(tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        match s.skim(Duration::from_millis(200)).await {
+                            Some(k) => n += k,
+                            None => break,
+                        }
+                    }
+                    n
+                }));
+            }
+        }
+        let c0 = self.cpu();
+        let (t, p50, p99, f) = write_window(http, &self.leader, 8, secs).await;
+        let cpu = (self.cpu() - c0) * 1000.0 / (t * secs).max(1.0);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut records = 0;
+        for r in readers {
+            records += r.await.unwrap_or(0);
+        }
+        [t, p50, p99, cpu, f as f64, records as f64]
+    }
+}
+
+async fn live_viewers(base: &Path, quick: bool) {
+    println!("\n## Writes with two live viewers vs none (3 nodes, 8 clients to the leader)\n");
+    let http = Http::new();
+    let warm = if quick { 2.0 } else { 5.0 };
+    // With `BASELINE_BIN`, a cluster of that build runs beside this build's, idle while the
+    // other is measured, and the runs of both are interleaved: before and after in one session.
+    let mut clusters = Vec::new();
+    if let Some(b) = baseline_bin() {
+        clusters
+            .push(LiveCluster::start(&b, "baseline", &base.join("live-base"), &http, warm).await);
+    }
+    clusters.push(
+        LiveCluster::start(
+            Path::new(BIN),
+            "this build",
+            &base.join("live"),
+            &http,
+            warm,
+        )
+        .await,
+    );
+    let (secs, runs) = if quick { (2.0, 2) } else { (4.0, 11) };
+    let runs = std::env::var("LIVE_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(runs);
+    let load0 = loadavg();
+    // results[cluster][viewers as 0 or 1][run]
+    let mut results = vec![[Vec::new(), Vec::new()]; clusters.len()];
+    let modes: Vec<(usize, usize)> = (0..clusters.len()).flat_map(|c| [(c, 0), (c, 1)]).collect();
+    for run in 0..runs {
+        // Rotate the order of the modes from run to run, so that drift of the shared machine
+        // hits every mode alike.
+        for i in 0..modes.len() {
+            let (c, v) = modes[(i + run) % modes.len()];
+            let r = clusters[c].run(&http, v * 2, secs).await;
+            results[c][v].push(r);
+        }
+    }
+    let load1 = loadavg();
     println!(
-        "| viewers | writes/s | p50 ms | p99 ms | node CPU ms/write | failed | records read |"
+        "{runs} interleaved runs of {secs} s per mode; medians of the runs; load average {load0} \
+         before, {load1} after ({} cores)\n",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
     );
     println!(
-        "|--------:|---------:|-------:|-------:|------------------:|-------:|-------------:|"
+        "| build | viewers | writes/s | p50 ms | p99 ms | node CPU ms/write | failed | records read |"
     );
-    let mut med = [(0.0, 0.0, 0.0); 2];
-    for (v, row) in rows.iter().enumerate() {
-        let (t, p50, p99) = (
-            median(row.0.clone()),
-            median(row.1.clone()),
-            median(row.2.clone()),
-        );
-        med[v] = (t, p50, p99);
+    println!(
+        "|-------|--------:|---------:|-------:|-------:|------------------:|-------:|-------------:|"
+    );
+    let col = |rs: &[[f64; 6]], i: usize| rs.iter().map(|r| r[i]).collect::<Vec<_>>();
+    for (c, cl) in clusters.iter().enumerate() {
+        for (v, rs) in results[c].iter().enumerate() {
+            println!(
+                "| {} | {:>7} | {:>8.0} | {:>6.1} | {:>6.1} | {:>17.2} | {:>6} | {:>12} |",
+                cl.label,
+                if v == 0 { "none" } else { "2" },
+                median(col(rs, 0)),
+                median(col(rs, 1)),
+                median(col(rs, 2)),
+                median(col(rs, 3)),
+                col(rs, 4).iter().sum::<f64>(),
+                col(rs, 5).iter().sum::<f64>(),
+            );
+        }
+    }
+    println!();
+    // Each run's two modes were measured back to back: the median of the runs' ratios is the
+    // least disturbed by the shared machine's drift.
+    let ratio = |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(x, y)| x / y).collect());
+    for (c, cl) in clusters.iter().enumerate() {
+        let (none, two) = (&results[c][0], &results[c][1]);
+        let dropped = http
+            .metric(&cl.leader, "nacos_raft_live_dropped_total")
+            .await
+            .unwrap_or(f64::NAN);
         println!(
-            "| {:>7} | {t:>8.0} | {p50:>6.1} | {p99:>6.1} | {:>17.2} | {:>6} | {:>12} |",
-            if v == 0 { "none" } else { "2" },
-            median(cpu_per_write[v].clone()),
-            row.3,
-            row.4
+            "{}: with viewers / without, median of the {runs} runs' ratios: throughput {:.3}, p99 {:.3}, node CPU per write {:.3} (ratio of the medians: {:.3}, {:.3}, {:.3}); records dropped for slow viewers on the leader: {dropped}",
+            cl.label,
+            ratio(&col(two, 0), &col(none, 0)),
+            ratio(&col(two, 2), &col(none, 2)),
+            ratio(&col(two, 3), &col(none, 3)),
+            median(col(two, 0)) / median(col(none, 0)),
+            median(col(two, 2)) / median(col(none, 2)),
+            median(col(two, 3)) / median(col(none, 3)),
         );
     }
-    // Each run's pair was measured back to back: the median of the pairs' ratios is the least
-    // disturbed by the shared machine's drift.
-    let ratio = |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(x, y)| x / y).collect());
-    println!(
-        "\nwith viewers / without: throughput {:.3}, p99 {:.3} (ratio of the medians); {:.3}, {:.3} (median of the {runs} paired runs' ratios); records dropped for slow viewers on the leader: {dropped}",
-        med[1].0 / med[0].0,
-        med[1].2 / med[0].2,
-        ratio(&rows[1].0, &rows[0].0),
-        ratio(&rows[1].2, &rows[0].2),
-    );
 }
 
 fn main() {

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use nacos_raft_core::{Failure, MsgKind, RaftError, RaftPeer, Request as RaftRequest};
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -121,7 +122,7 @@ impl OutboundTap {
         m.outcome = Some(outcome);
         m.status = status;
         m.granted = granted;
-        m.payload = &payload;
+        m.payload = payload;
         m.truncated = truncated;
         m.sent_ms = Some(self.sent_ms);
         self.live.emit(&m);
@@ -204,7 +205,10 @@ impl InboundTap {
             self.rid = Some(self.live.in_rid(&from));
         }
         let (payload, truncated) = match req {
-            Ok(r) => record::request_payload(r),
+            Ok(r) => {
+                let (p, cut) = record::request_payload(r);
+                (Cow::Owned(p), cut)
+            }
             Err(raw) => record::capped_bytes(raw),
         };
         let rid = self.rid.as_deref().unwrap_or_default();
@@ -221,6 +225,7 @@ impl InboundTap {
         let to = self.from.as_deref().unwrap_or(CLIENT);
         let rid = self.rid.as_deref().unwrap_or_default();
         let mut m = Msg::new(Phase::Replied, rid, self.kind.reply(), me, to);
+        let err_body;
         let body = match answer {
             Ok(text) => {
                 m.outcome = Some(Outcome::Ok);
@@ -233,10 +238,11 @@ impl InboundTap {
             Err(e) => {
                 m.outcome = Some(Outcome::Error);
                 m.status = Some(e.status);
-                record::capped_str(&e.http_body())
+                err_body = e.http_body();
+                record::capped_str(&err_body)
             }
         };
-        m.payload = &body.0;
+        m.payload = body.0;
         m.truncated = body.1;
         self.live.emit(&m);
     }

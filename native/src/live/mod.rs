@@ -36,7 +36,7 @@ use record::{ConfigRec, DatumRec, EventRec, StateRec};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 /// The header carrying a request's id from sender to receiver (Java ignores it).
 pub const RID_HEADER: &str = "x-nacos-raft-rid";
@@ -119,6 +119,8 @@ struct Inner {
 struct ViewerTx {
     tx: mpsc::Sender<Arc<str>>,
     dropped: Arc<AtomicU64>,
+    /// Told when the queue is half full: the stream stops gathering and writes at once.
+    hurry: Arc<Notify>,
 }
 
 impl Live {
@@ -212,10 +214,12 @@ impl Live {
     fn subscribe(&self) -> Viewer {
         let (tx, rx) = mpsc::channel(self.0.settings.buffer.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
+        let hurry = Arc::new(Notify::new());
         let mut v = self.viewers();
         v.push(ViewerTx {
             tx,
             dropped: dropped.clone(),
+            hurry: hurry.clone(),
         });
         self.0.watched.store(v.len(), Ordering::Relaxed);
         self.0.metrics.live_viewers.set(v.len() as i64);
@@ -223,6 +227,7 @@ impl Live {
             live: self.clone(),
             rx,
             dropped,
+            hurry,
         }
     }
 
@@ -235,8 +240,7 @@ impl Live {
     }
 
     /// Hands a record to every viewer without ever waiting: a full queue drops it and counts.
-    fn publish(&self, rec: String) {
-        let rec: Arc<str> = rec.into();
+    fn publish(&self, rec: Arc<str>) {
         let mut v = self.viewers();
         v.retain(|w| {
             if w.dropped.load(Ordering::Relaxed) > 0 {
@@ -246,7 +250,12 @@ impl Live {
                 return !w.tx.is_closed();
             }
             match w.tx.try_send(rec.clone()) {
-                Ok(()) => true,
+                Ok(()) => {
+                    if w.tx.capacity() <= w.tx.max_capacity() / 2 {
+                        w.hurry.notify_one();
+                    }
+                    true
+                }
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     w.dropped.fetch_add(1, Ordering::Relaxed);
                     self.0.metrics.live_dropped.inc();
@@ -262,7 +271,7 @@ impl Live {
     /// Publishes `rec` if anyone watches.
     fn emit<T: serde::Serialize>(&self, rec: &T) {
         if self.watched() {
-            self.publish(record::to_json(rec));
+            self.publish(record::to_shared(rec));
         }
     }
 
@@ -278,7 +287,7 @@ impl Live {
             at_ms: record::now_ms(),
             node: &self.0.me,
             event: e,
-            text: e.to_string(),
+            text: e,
         });
     }
 
@@ -334,6 +343,7 @@ struct Viewer {
     live: Live,
     rx: mpsc::Receiver<Arc<str>>,
     dropped: Arc<AtomicU64>,
+    hurry: Arc<Notify>,
 }
 
 impl Drop for Viewer {
@@ -417,6 +427,27 @@ mod tests {
             let back: Event = serde_json::from_str(&owned).unwrap();
             assert_eq!(&back, e);
         }
+    }
+
+    #[test]
+    fn an_event_record_carries_the_event_and_its_words() {
+        let e = Event::RequestFailed {
+            to: "127.0.0.1:8850".into(),
+            what: "vote \"x\"".into(),
+            failure: "timed out\nafter 1 s".into(),
+        };
+        let rec = record::to_shared(&EventRec {
+            ty: "event",
+            at_ms: 5,
+            node: "127.0.0.1:8848",
+            event: &e,
+            text: &e,
+        });
+        let v: serde_json::Value = serde_json::from_str(&rec).unwrap();
+        assert_eq!(v["text"], e.to_string());
+        assert_eq!(v["event"], serde_json::to_value(&e).unwrap());
+        assert!(!rec.contains('\n'), "one SSE data line: {rec}");
+        assert!(rec.starts_with(r#"{"type":"event","at_ms":5,"node":"127.0.0.1:8848","event":{"#));
     }
 
     #[test]

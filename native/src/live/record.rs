@@ -1,8 +1,9 @@
 //! The records of the event stream (`docs/live.md`), serialized once and shared by every viewer,
 //! and the payload of a message cut to [`PAYLOAD_CAP`] bytes without building more than that.
 
-use nacos_raft_core::{Config, Event, MsgKind, Request};
+use nacos_raft_core::{Config, Datum, Event, JsonValue, MsgKind, RaftPeer, Request};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io;
 
 /// Payloads are cut after this many bytes (and flagged `truncated`).
@@ -105,7 +106,13 @@ pub struct EventRec<'a> {
     pub at_ms: u64,
     pub node: &'a str,
     pub event: &'a Event,
-    pub text: String,
+    /// The event in words (its `Display`), written straight into the record.
+    #[serde(serialize_with = "as_text")]
+    pub text: &'a Event,
+}
+
+fn as_text<S: serde::Serializer>(e: &&Event, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// This node's own record changed.
@@ -194,6 +201,28 @@ pub fn to_json<T: Serialize>(rec: &T) -> String {
     serde_json::to_string(rec).unwrap_or_default()
 }
 
+thread_local! {
+    /// The buffer records are serialized into, kept per thread so that a record costs one
+    /// allocation (its shared copy) instead of a growing `String` and then that copy.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`to_json`], serialized once into a reused buffer and shared by every viewer's queue.
+pub fn to_shared<T: Serialize>(rec: &T) -> std::sync::Arc<str> {
+    SCRATCH.with(|b| {
+        let mut buf = b.borrow_mut();
+        buf.clear();
+        let _ = serde_json::to_writer(&mut *buf, rec);
+        let rec = std::str::from_utf8(&buf).unwrap_or_default().into();
+        // One huge record (a long payload is capped, but a snapshot is not sent this way) must
+        // not pin its size in every thread for good.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+        rec
+    })
+}
+
 /// A writer that keeps the first `cap` bytes and then refuses, so that serializing a huge value
 /// stops right there.
 struct Capped {
@@ -239,27 +268,38 @@ pub fn capped_json<T: Serialize + ?Sized>(value: &T) -> (String, bool) {
     (utf8_prefix(w.buf), over)
 }
 
-/// `s` cut after [`PAYLOAD_CAP`] bytes (at a character boundary); `true` when cut.
-pub fn capped_str(s: &str) -> (String, bool) {
-    if s.len() <= PAYLOAD_CAP {
-        return (s.to_string(), false);
-    }
-    let mut end = PAYLOAD_CAP;
+/// Where `s` is cut: at most [`PAYLOAD_CAP`] bytes, at a character boundary.
+fn cap_at(s: &str) -> usize {
+    let mut end = s.len().min(PAYLOAD_CAP);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    (s[..end].to_string(), true)
+    end
 }
 
-/// `bytes` as text (lossy), cut after [`PAYLOAD_CAP`] bytes.
-pub fn capped_bytes(bytes: &[u8]) -> (String, bool) {
+/// `s` cut after [`PAYLOAD_CAP`] bytes (at a character boundary), borrowed; `true` when cut.
+pub fn capped_str(s: &str) -> (&str, bool) {
+    let end = cap_at(s);
+    (&s[..end], end < s.len())
+}
+
+/// [`capped_str`] of a string this node built for the wire, cut in place.
+fn capped_string(mut s: String) -> (String, bool) {
+    let end = cap_at(&s);
+    let cut = end < s.len();
+    s.truncate(end);
+    (s, cut)
+}
+
+/// `bytes` as text (lossy), cut after [`PAYLOAD_CAP`] bytes; borrowed when they are text.
+pub fn capped_bytes(bytes: &[u8]) -> (Cow<'_, str>, bool) {
     let over = bytes.len() > PAYLOAD_CAP;
     let head = &bytes[..bytes.len().min(PAYLOAD_CAP)];
     let text = match std::str::from_utf8(head) {
-        Ok(s) => s.to_string(),
+        Ok(s) => Cow::Borrowed(s),
         // Cut inside a character, or not text at all (a gzip body that failed to decode).
-        Err(e) if e.error_len().is_none() => utf8_prefix(head.to_vec()),
-        Err(_) => String::from_utf8_lossy(head).into_owned(),
+        Err(e) if e.error_len().is_none() => Cow::Owned(utf8_prefix(head.to_vec())),
+        Err(_) => String::from_utf8_lossy(head),
     };
     (text, over)
 }
@@ -281,10 +321,43 @@ pub fn request_payload(req: &Request) -> (String, bool) {
                 }
                 s.push_str(k);
             }
-            capped_str(&s)
+            capped_string(s)
         }
-        other => capped_str(&other.wire_json()),
+        // Commits and forwards carry a whole value: serialized from borrows, in `wire_json`'s
+        // shapes (`CommitBody`, `ForwardBody`), and only up to the cap.
+        Request::Commit { datum, source } => capped_json(&CommitRef { datum, source }),
+        Request::Forward { key, value } => capped_json(&ForwardRef {
+            key,
+            value,
+            timestamp: None,
+        }),
+        Request::Repair {
+            key,
+            value,
+            timestamp,
+        } => capped_json(&ForwardRef {
+            key,
+            value,
+            timestamp: Some(*timestamp),
+        }),
+        other => capped_string(other.wire_json()),
     }
+}
+
+/// `nacos_raft_core::wire::CommitBody`, borrowed.
+#[derive(Serialize)]
+struct CommitRef<'a> {
+    datum: &'a Datum,
+    source: &'a RaftPeer,
+}
+
+/// `nacos_raft_core::wire::ForwardBody`, borrowed.
+#[derive(Serialize)]
+struct ForwardRef<'a> {
+    key: &'a str,
+    value: &'a JsonValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<u64>,
 }
 
 #[cfg(test)]
@@ -296,7 +369,7 @@ mod tests {
     #[test]
     fn payloads_are_cut_at_the_cap_on_a_character_boundary() {
         let (s, cut) = capped_str("short");
-        assert_eq!((s.as_str(), cut), ("short", false));
+        assert_eq!((s, cut), ("short", false));
         let long = "é".repeat(PAYLOAD_CAP);
         let (s, cut) = capped_str(&long);
         assert!(cut && s.len() <= PAYLOAD_CAP && s.len() >= PAYLOAD_CAP - 1);
@@ -327,5 +400,47 @@ mod tests {
         assert!(packet.to_json().starts_with(&s));
         let (s, cut) = request_payload(&Request::GetDatums(vec!["a".into(), "b".into()]));
         assert_eq!((s.as_str(), cut), ("a,b", false));
+    }
+
+    #[test]
+    fn commit_and_forward_payloads_are_the_wire_json_cut_at_the_cap() {
+        let source = RaftPeer {
+            ip: "127.0.0.1:8848".into(),
+            ..RaftPeer::default()
+        };
+        for len in [10, PAYLOAD_CAP * 3] {
+            let value: JsonValue = serde_json::from_str(&format!(
+                r#"{{"instanceList":[],"pad":"{}"}}"#,
+                "é".repeat(len)
+            ))
+            .unwrap();
+            let reqs = [
+                Request::Commit {
+                    datum: Datum {
+                        key: "k".into(),
+                        value: Some(value.clone()),
+                        timestamp: 7,
+                    },
+                    source: source.clone(),
+                },
+                Request::Forward {
+                    key: "k".into(),
+                    value: value.clone(),
+                },
+                Request::Repair {
+                    key: "k".into(),
+                    value,
+                    timestamp: 3,
+                },
+            ];
+            for r in &reqs {
+                let wire = r.wire_json();
+                assert_eq!(
+                    request_payload(r),
+                    capped_string(wire.clone()),
+                    "{wire:.80}"
+                );
+            }
+        }
     }
 }

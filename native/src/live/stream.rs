@@ -5,18 +5,25 @@
 use super::record::{self, DatumKey, GapRec, Snapshot};
 use super::{Live, Viewer};
 use crate::conn::{Gate, StreamPermit};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use nacos_raft_core::{Node, RaftPeer};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// Comments sent on an idle stream so that proxies keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How long the stream lets records gather after the first one before writing them together:
+/// well under a frame of the page (16.7 ms), so a viewer sees no difference.
+const COALESCE: Duration = Duration::from_millis(10);
+/// A chunk is written once it holds this much, even if more records are queued.
+const CHUNK_BYTES: usize = 64 * 1024;
 
 pub(super) async fn events(
     State(live): State<Live>,
@@ -44,37 +51,88 @@ pub(super) async fn events(
         viewer: None,
         pending: VecDeque::new(),
         seq: 0,
+        out: BytesMut::new(),
+        backlog: false,
         _permit: permit,
     };
     let stream = futures_util::stream::unfold(state, |mut c| async move {
         let live = c.live.clone();
         tokio::select! {
-            ev = c.next() => Some((Ok::<_, std::convert::Infallible>(ev), c)),
+            chunk = c.chunk() => Some((Ok::<_, std::convert::Infallible>(chunk), c)),
             // The node is stopping: the stream ends so that the server can.
             _ = live.closed() => None,
         }
     });
-    Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(stream),
+    )
         .into_response()
 }
 
 /// One connection: its viewer queue (none until the first snapshot), records waiting to be
-/// written, and the per-connection sequence number.
+/// written, the per-connection sequence number and the buffer the SSE text is written into.
 struct Conn {
     live: Live,
     viewer: Option<Viewer>,
     pending: VecDeque<Arc<str>>,
     seq: u64,
+    out: BytesMut,
+    /// The last chunk was cut at [`CHUNK_BYTES`] with records still queued.
+    backlog: bool,
     /// The viewer's share of the connection cap, released when the stream ends.
     _permit: Option<StreamPermit>,
 }
 
 impl Conn {
-    async fn next(&mut self) -> SseEvent {
+    /// The next piece of the response body: every record queued for this viewer within
+    /// [`COALESCE`] of the first one, as SSE messages, or a keep-alive comment after
+    /// [`KEEP_ALIVE`] without records. A write to the leader makes about ten records on each
+    /// node, one at a time: written as they come, each cost a task wake-up and a socket write
+    /// per viewer; gathered, a burst costs one of each.
+    async fn chunk(&mut self) -> Bytes {
+        // Only a wait on the queue is cut short for a keep-alive (receiving is cancel-safe); a
+        // snapshot being taken is waited for, however long the actor takes.
+        let rec = if self.pending.is_empty() && self.viewer.is_some() {
+            match tokio::time::timeout(KEEP_ALIVE, self.next()).await {
+                Ok(rec) => rec,
+                Err(_) => return Bytes::from_static(b": keep-alive\n\n"),
+            }
+        } else {
+            self.next().await
+        };
+        self.frame(&rec);
+        // No wait when the last chunk was cut at its size (records are queued already), nor
+        // after a gap (no viewer: nothing follows it until the next snapshot). A queue half
+        // full ends the wait early: gathering must never make a viewer that keeps up fall
+        // behind (the queue can be as small as 16 records).
+        if let Some(hurry) = self.viewer.as_ref().map(|v| v.hurry.clone()) {
+            if !self.backlog {
+                tokio::select! {
+                    _ = tokio::time::sleep(COALESCE) => {}
+                    _ = hurry.notified() => {}
+                }
+            }
+        }
+        self.backlog = false;
+        while !self.backlog {
+            match self.try_next() {
+                Some(rec) => self.frame(&rec),
+                None => break,
+            }
+            self.backlog = self.out.len() >= CHUNK_BYTES;
+        }
+        self.out.split().freeze()
+    }
+
+    /// The next record, waiting for it (a snapshot first, and after a gap or a restart).
+    async fn next(&mut self) -> Arc<str> {
         loop {
             if let Some(rec) = self.pending.pop_front() {
-                return self.frame(&rec);
+                return rec;
             }
             let Some(v) = &mut self.viewer else {
                 let (viewer, snapshot) = self.live.snapshot().await;
@@ -83,34 +141,67 @@ impl Conn {
                 continue;
             };
             let got = v.rx.recv().await;
-            let dropped = v.dropped.load(Ordering::Relaxed);
-            if dropped > 0 {
-                // Whatever is still queued comes before the hole but is moot: the snapshot
-                // that follows the gap replaces it.
-                self.viewer = None;
-                let gap = GapRec {
-                    ty: "gap",
-                    at_ms: record::now_ms(),
-                    dropped,
-                };
-                self.pending.push_back(record::to_json(&gap).into());
-                continue;
+            if let Some(gap) = self.behind() {
+                return gap;
             }
             match got {
-                Some(rec) => return self.frame(&rec),
+                Some(rec) => return rec,
                 // Detached by a restart: a fresh snapshot of the new node follows.
                 None => self.viewer = None,
             }
         }
     }
 
-    /// The record with this connection's `seq` (first field), as one SSE message.
-    fn frame(&mut self, rec: &str) -> SseEvent {
+    /// The next record if one is queued already (never a snapshot: that waits for the actor).
+    fn try_next(&mut self) -> Option<Arc<str>> {
+        if let Some(rec) = self.pending.pop_front() {
+            return Some(rec);
+        }
+        let got = self.viewer.as_mut()?.rx.try_recv();
+        if let Some(gap) = self.behind() {
+            return Some(gap);
+        }
+        match got {
+            Ok(rec) => Some(rec),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+            // Detached by a restart: the next chunk starts with a fresh snapshot.
+            Err(mpsc::error::TryRecvError::Disconnected) => {
+                self.viewer = None;
+                None
+            }
+        }
+    }
+
+    /// The `gap` record if the hub dropped records for this viewer. Whatever is still queued
+    /// comes before the hole but is moot: the snapshot that follows the gap replaces it.
+    fn behind(&mut self) -> Option<Arc<str>> {
+        let dropped = self.viewer.as_ref()?.dropped.load(Ordering::Relaxed);
+        if dropped == 0 {
+            return None;
+        }
+        self.viewer = None;
+        let gap = GapRec {
+            ty: "gap",
+            at_ms: record::now_ms(),
+            dropped,
+        };
+        Some(record::to_json(&gap).into())
+    }
+
+    /// Appends the record with this connection's `seq` (first field) as one SSE message:
+    /// `id: N`, `data: {"seq":N,...}` (records are compact JSON: never a line break).
+    fn frame(&mut self, rec: &str) {
+        use std::fmt::Write;
         self.seq += 1;
         let body = rec.strip_prefix('{').unwrap_or(rec);
-        SseEvent::default()
-            .id(self.seq.to_string())
-            .data(format!("{{\"seq\":{},{body}", self.seq))
+        self.out.reserve(body.len() + 48);
+        let _ = write!(
+            self.out,
+            "id: {seq}\ndata: {{\"seq\":{seq},",
+            seq = self.seq
+        );
+        self.out.extend_from_slice(body.as_bytes());
+        self.out.extend_from_slice(b"\n\n");
     }
 }
 
