@@ -254,7 +254,9 @@ impl Node {
                 return self.finish(origin, Ok(()));
             }
         }
-        let mut timestamp = match self.datums.get_mut(&key) {
+        // Looked up as a `MapKey`: its comparisons are the fast ones (`key::MapKey`).
+        let map_key = crate::key::MapKey::from(key);
+        let mut timestamp = match self.datums.get_mut(&map_key) {
             Some(old) => {
                 self.datums_version += 1;
                 old.timestamp += 1;
@@ -263,9 +265,10 @@ impl Node {
             None => 1,
         };
         if self.cfg.rules.has(Fix::DeadKey) {
-            let above = self.tombstones.get(&key).map_or(0, |t| t + 1);
+            let above = self.tombstones.get(map_key.as_str()).map_or(0, |t| t + 1);
             timestamp = timestamp.max(above).max(at.unwrap_or(0));
         }
+        let key = String::from(map_key);
         let datum = Datum {
             key: key.clone(),
             value: Some(value),

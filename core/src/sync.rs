@@ -359,7 +359,7 @@ impl Node {
             self.tombstones.remove(&d.key);
         }
         self.datums_version += 1;
-        self.datums.insert(d.key.clone(), d);
+        self.datums.insert(d.key.as_str().into(), d);
     }
 }
 

@@ -293,7 +293,7 @@ impl Sim {
     pub(super) fn submit(&mut self, node: usize, put: bool, key: String, value: Option<JsonValue>) {
         let inc = self.nodes[node].incarnation;
         let seq = self.ops.len() as u64 + 1;
-        self.obs.latest_op.insert(key.clone(), seq);
+        self.obs.latest_op.insert(key.as_str().into(), seq);
         let idx = self.ops.len();
         self.ops.push(ClientOp {
             node,

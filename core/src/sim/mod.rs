@@ -36,6 +36,7 @@ pub use summary::Summary;
 pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
+use crate::key::MapKey;
 use crate::rng::Rng;
 use crate::{
     Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist,
@@ -125,7 +126,7 @@ pub fn address(i: usize) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Disk {
     /// The data files, by key.
-    pub datums: BTreeMap<String, Datum>,
+    pub datums: BTreeMap<crate::key::MapKey, Datum>,
     /// `meta.properties`' term.
     pub term: u64,
     /// The hardened log position (`Persist::Position`).
@@ -303,10 +304,10 @@ impl Sim {
                 let disk = &mut self.nodes[i].disk;
                 match p {
                     Persist::Datum(d) => {
-                        disk.datums.insert(d.key.clone(), d);
+                        disk.datums.insert(d.key.as_str().into(), d);
                     }
                     Persist::Remove { key } => {
-                        disk.datums.remove(&key);
+                        disk.datums.remove(&MapKey::from(key));
                     }
                     Persist::Term(t) => disk.term = t,
                     Persist::Position { term, index } => disk.position = (term, index),
@@ -365,9 +366,11 @@ impl Sim {
         o.done = Some((now, result.clone()));
         let (key, seq, put, value) = (o.key.clone(), o.seq, o.put, o.value.clone());
         if let (true, Ok(()), Some(value)) = (put, &result, value) {
-            let term = self.obs.published_term.get(&key).copied().unwrap_or(0);
+            // Looked up as a `MapKey`: its comparisons are the fast ones.
+            let map_key = MapKey::from(key.as_str());
+            let term = self.obs.published_term.get(&map_key).copied().unwrap_or(0);
             self.obs.acked.insert(
-                key.clone(),
+                map_key,
                 AckedWrite {
                     seq,
                     value,

@@ -2,7 +2,7 @@
 //! of a condition once (not every step while it lasts) as a [`Violation`].
 
 use super::Sim;
-use crate::key;
+use crate::key::{self, MapKey};
 use crate::{Event, JsonValue, PeerState};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
@@ -75,10 +75,10 @@ pub(crate) struct Observer {
     /// (or `now` while it leads), whether reported, and its index.
     pub(crate) stale_since: BTreeMap<usize, (String, u64, bool, Option<usize>)>,
     pub(crate) unique_leader: Option<usize>,
-    pub(crate) latest_op: BTreeMap<String, u64>,
-    pub(crate) acked: BTreeMap<String, AckedWrite>,
+    pub(crate) latest_op: BTreeMap<MapKey, u64>,
+    pub(crate) acked: BTreeMap<MapKey, AckedWrite>,
     /// Per key, the term of the leader at its last `Published` event.
-    pub(crate) published_term: BTreeMap<String, u64>,
+    pub(crate) published_term: BTreeMap<MapKey, u64>,
     pub(crate) lost_reported: BTreeSet<u64>,
     pub(crate) quiet_since: u64,
     pub(crate) converged_checked: bool,
@@ -178,7 +178,7 @@ impl Sim {
         if let Event::Published { key, .. } = e {
             if let Some(n) = self.nodes[node].node.as_ref() {
                 let term = n.local().term;
-                self.obs.published_term.insert(key.clone(), term);
+                self.obs.published_term.insert(key.as_str().into(), term);
             }
         }
         if self.obs.unique_leader != Some(node) {
@@ -210,7 +210,7 @@ impl Sim {
         let own_term = node.local().term;
         let elections = self.cfg.rules.has(crate::Fix::TermBump);
         let mut lost = Vec::new();
-        let candidates: Vec<(&String, &AckedWrite)> = match only {
+        let candidates: Vec<(&MapKey, &AckedWrite)> = match only {
             Some(k) => self.obs.acked.get_key_value(k).into_iter().collect(),
             None => self.obs.acked.iter().collect(),
         };
@@ -223,7 +223,7 @@ impl Sim {
             }
             let holds = node.datum(key).and_then(|d| d.value.as_ref()) == Some(&w.value);
             if !holds {
-                lost.push((key.clone(), w.seq, w.node, w.at_ms));
+                lost.push((String::from(key.as_str()), w.seq, w.node, w.at_ms));
             }
         }
         for (key, seq, by, at) in lost {
