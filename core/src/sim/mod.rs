@@ -42,14 +42,13 @@ use crate::{
     Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist,
     RaftError, Rules,
 };
-use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cmp::Reverse;
 use observer::{AckedWrite, Observer};
-use queue::{Ev, Scheduled};
+use queue::{Ev, Queue};
 use trace::Fnv;
 use transport::{Flight, Inbound, Waiter};
 
@@ -185,7 +184,7 @@ pub struct Sim {
     rng: Rng,
     members: Vec<String>,
     nodes: Vec<SimNode>,
-    queue: BinaryHeap<Reverse<Scheduled>>,
+    queue: Queue,
     seq: u64,
     next_msg: MsgId,
     flights: BTreeMap<MsgId, Flight>,
@@ -231,7 +230,7 @@ impl Sim {
             rng,
             members,
             nodes,
-            queue: BinaryHeap::new(),
+            queue: Queue::default(),
             seq: 0,
             next_msg: 0,
             flights: BTreeMap::new(),
@@ -246,6 +245,7 @@ impl Sim {
             obs: Observer {
                 terms: vec![0; n],
                 was_leader: vec![false; n],
+                stale_since: vec![None; n],
                 ..Observer::default()
             },
             first_leader_ms: None,

@@ -71,9 +71,12 @@ pub(crate) struct AckedWrite {
 pub(crate) struct Observer {
     pub(crate) leaders_before: usize,
     pub(crate) same_term_reported: BTreeSet<u64>,
-    /// Per node: the leader it believes in, since when that leader was last seen not leading
-    /// (or `now` while it leads), whether reported, and its index.
-    pub(crate) stale_since: BTreeMap<usize, (String, u64, bool, Option<usize>)>,
+    /// Per node (indexed by node: this is read for every node on every step): the leader it
+    /// believes in, since when that leader was last seen not leading (or `now` while it leads),
+    /// whether reported, and its index.
+    pub(crate) stale_since: Vec<Option<(String, u64, bool, Option<usize>)>>,
+    /// The leaders found by the last step's scan, kept to reuse its allocation.
+    pub(crate) leaders: Vec<(usize, u64)>,
     pub(crate) unique_leader: Option<usize>,
     pub(crate) latest_op: BTreeMap<MapKey, u64>,
     pub(crate) acked: BTreeMap<MapKey, AckedWrite>,
@@ -92,7 +95,8 @@ impl Sim {
     pub(crate) fn observe(&mut self, touched: Option<usize>, synced: bool) {
         let now = self.now;
         // Leader entries, terms.
-        let mut leaders: Vec<(usize, u64)> = Vec::new();
+        let mut leaders = core::mem::take(&mut self.obs.leaders);
+        leaders.clear();
         for i in 0..self.nodes.len() {
             let Some(node) = self.nodes[i].node.as_ref() else {
                 self.obs.was_leader[i] = false;
@@ -163,6 +167,7 @@ impl Sim {
         } else {
             None
         };
+        self.obs.leaders = leaders;
         if unique != self.obs.unique_leader {
             self.obs.unique_leader = unique;
             self.quiet(now);
@@ -246,14 +251,12 @@ impl Sim {
         let now = self.now;
         for i in 0..self.nodes.len() {
             let Some(l) = self.nodes[i].node.as_ref().and_then(|n| n.leader()) else {
-                self.obs.stale_since.remove(&i);
+                self.obs.stale_since[i] = None;
                 continue;
             };
             // One string comparison per node and step on the common path (same belief as before).
-            let known = self
-                .obs
-                .stale_since
-                .get(&i)
+            let known = self.obs.stale_since[i]
+                .as_ref()
                 .filter(|e| key::same(&e.0, l))
                 .map(|e| e.3);
             let li = match known {
@@ -261,14 +264,14 @@ impl Sim {
                 None => {
                     let li = self.index_of(l);
                     let l = String::from(l);
-                    self.obs.stale_since.insert(i, (l, now, false, li));
+                    self.obs.stale_since[i] = Some((l, now, false, li));
                     li
                 }
             };
             let real = li
                 .and_then(|j| self.nodes[j].node.as_ref())
                 .is_some_and(|n| n.local().state == PeerState::Leader);
-            let entry = self.obs.stale_since.get_mut(&i).expect("inserted above");
+            let entry = self.obs.stale_since[i].as_mut().expect("set above");
             if real {
                 entry.1 = now;
                 continue;
