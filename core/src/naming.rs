@@ -12,6 +12,7 @@
 //! mapper is configured so: `JacksonUtils.java:46`), so are Java's output-only getters.
 
 use crate::key::KeyKind;
+use crate::JsonValue;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -634,6 +635,18 @@ pub fn check_value(kind: KeyKind, value: &str, class: &str) -> Result<(), String
     decode(kind, value).map(|_| ()).map_err(|e| {
         format!("errCode: 101, errMsg: Nacos deserialize for class [{class}] failed. ;caused: {e}")
     })
+}
+
+/// [`check_value`] of a held value, decoding it only if it has not passed for `kind` before
+/// (the outcome is memoised in the value, shared by all its copies; only success is, so an
+/// error is produced and worded exactly as by `check_value`).
+pub(crate) fn check_json(kind: KeyKind, value: &JsonValue, class: &str) -> Result<(), String> {
+    if value.decodes_as(kind) {
+        return Ok(());
+    }
+    check_value(kind, value.as_str(), class)?;
+    value.set_decodes_as(kind);
+    Ok(())
 }
 
 // ---- names (api/naming/utils/NamingUtils.java) -----------------------------------------

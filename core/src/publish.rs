@@ -133,7 +133,7 @@ impl Node {
         };
         // `RaftController.publish` types the value before anything else, on every node, so a
         // value Java followers could not read is never committed (they would never ack it).
-        if let Err(e) = naming::check_value(kind, value.as_str(), naming::java_class(kind)) {
+        if let Err(e) = naming::check_json(kind, &value, naming::java_class(kind)) {
             return self.finish(origin, Err(RaftError::server(e)));
         }
         if !self.is_leader() {
@@ -374,7 +374,7 @@ impl Node {
         let typed = match key::kind(&k) {
             None => Err(format!("unknown type publish key: {k}")),
             Some(kind) => match datum.value.as_ref() {
-                Some(v) => naming::check_value(kind, v.as_str(), commit_class(kind)),
+                Some(v) => naming::check_json(kind, v, commit_class(kind)),
                 None => Ok(()),
             },
         };
