@@ -246,6 +246,9 @@ impl Sim {
                 terms: vec![0; n],
                 was_leader: vec![false; n],
                 stale_since: vec![None; n],
+                leader_term: vec![0; n],
+                // Every node is read at the first step (at most 64: `SimConfig::validate`).
+                changed: u64::MAX >> (64 - n),
                 ..Observer::default()
             },
             first_leader_ms: None,
@@ -280,6 +283,7 @@ impl Sim {
     /// Calls into node `i`, then carries out its outputs. Returns the node touched and whether
     /// it applied a synced datum (for the term observer).
     fn with_node(&mut self, i: usize, f: impl FnOnce(&mut Node)) -> (Option<usize>, bool) {
+        self.node_changed(i);
         let Some(node) = self.nodes[i].node.as_mut() else {
             return (None, false);
         };
