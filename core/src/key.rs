@@ -65,26 +65,36 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 
 /// Byte order (`<[u8]>::cmp`), eight bytes at a time: each chunk is read as a native integer,
 /// and only the first unequal one is turned big-endian, whose integer order is the bytes' order.
+/// A tail shorter than eight bytes is compared as the last eight bytes (they overlap bytes
+/// already found equal), not byte by byte: the workload's keys are 63 bytes and differ there.
 /// On wasm `<[u8]>::cmp` is a call to a byte-by-byte `memcmp`, and datum keys share a ~60-byte
 /// prefix (`com.alibaba.nacos.naming.iplist.…`).
 #[inline]
 fn cmp_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    #[inline]
+    fn word(s: &[u8]) -> u64 {
+        u64::from_ne_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
+    }
     let n = a.len().min(b.len());
-    let mut ca = a[..n].chunks_exact(8);
-    let mut cb = b[..n].chunks_exact(8);
+    let (a, b, by_length) = (&a[..n], &b[..n], a.len().cmp(&b.len()));
+    if n < 8 {
+        return a.cmp(b).then(by_length);
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
     for (x, y) in (&mut ca).zip(&mut cb) {
-        let x = u64::from_ne_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]);
-        let y = u64::from_ne_bytes([y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]]);
+        let (x, y) = (word(x), word(y));
         if x != y {
             return x.to_be().cmp(&y.to_be());
         }
     }
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+    if !ca.remainder().is_empty() {
+        let (x, y) = (word(&a[n - 8..]), word(&b[n - 8..]));
         if x != y {
-            return x.cmp(y);
+            return x.to_be().cmp(&y.to_be());
         }
     }
-    a.len().cmp(&b.len())
+    by_length
 }
 
 /// A datum key as the key of an ordered map: a `String` whose comparisons are [`cmp_bytes`]
