@@ -50,7 +50,7 @@ use alloc::vec::Vec;
 use observer::{AckedWrite, Observer};
 use queue::{Ev, Queue};
 use trace::Fnv;
-use transport::{Flight, Inbound, Waiter};
+use transport::{Flights, Inbound, Waiter};
 
 /// How to set up a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,7 +187,7 @@ pub struct Sim {
     queue: Queue,
     seq: u64,
     next_msg: MsgId,
-    flights: BTreeMap<MsgId, Flight>,
+    flights: Flights,
     net: Net,
     messages: Vec<MsgRecord>,
     events: Vec<TraceEvent>,
@@ -233,7 +233,7 @@ impl Sim {
             queue: Queue::default(),
             seq: 0,
             next_msg: 0,
-            flights: BTreeMap::new(),
+            flights: Flights::default(),
             messages: Vec::new(),
             events: Vec::new(),
             violations: Vec::new(),
