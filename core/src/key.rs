@@ -80,15 +80,15 @@ fn cmp_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     if n < 8 {
         return a.cmp(b).then(by_length);
     }
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        let (x, y) = (word(x), word(y));
+    let mut i = 0;
+    while i + 8 <= n {
+        let (x, y) = (word(&a[i..i + 8]), word(&b[i..i + 8]));
         if x != y {
             return x.to_be().cmp(&y.to_be());
         }
+        i += 8;
     }
-    if !ca.remainder().is_empty() {
+    if i < n {
         let (x, y) = (word(&a[n - 8..]), word(&b[n - 8..]));
         if x != y {
             return x.to_be().cmp(&y.to_be());
