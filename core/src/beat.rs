@@ -82,7 +82,7 @@ impl Node {
                     key: brief.into(),
                     timestamp: d.timestamp,
                 }),
-                None => return Err(k.clone()),
+                None => return Err(k.as_str().into()),
             }
         }
         let list = Arc::new(datums);

@@ -12,6 +12,7 @@
 //! mapper is configured so: `JacksonUtils.java:46`), so are Java's output-only getters.
 
 use crate::key::KeyKind;
+use crate::JsonValue;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -636,6 +637,18 @@ pub fn check_value(kind: KeyKind, value: &str, class: &str) -> Result<(), String
     })
 }
 
+/// [`check_value`] of a held value, decoding it only if it has not passed for `kind` before
+/// (the outcome is memoised in the value, shared by all its copies; only success is, so an
+/// error is produced and worded exactly as by `check_value`).
+pub(crate) fn check_json(kind: KeyKind, value: &JsonValue, class: &str) -> Result<(), String> {
+    if value.decodes_as(kind) {
+        return Ok(());
+    }
+    check_value(kind, value.as_str(), class)?;
+    value.set_decodes_as(kind);
+    Ok(())
+}
+
 // ---- names (api/naming/utils/NamingUtils.java) -----------------------------------------
 
 /// Java's `String.split("@@")`: trailing empty parts are dropped.
@@ -750,6 +763,30 @@ mod tests {
     /// An instance as Java 1.4.1 stores it (field set and order of a real 1.4.x log line,
     /// nacos-protocol.md §3.5), with `app` as a registration through the API sets it.
     const JAVA_INSTANCE: &str = r#"{"instanceId":"127.0.0.5#8080#DEFAULT#DEFAULT_GROUP@@demo","ip":"127.0.0.5","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@demo","metadata":{},"lastBeat":1600000000000,"marked":false,"app":"DEFAULT","instanceHeartBeatInterval":5000,"instanceHeartBeatTimeOut":15000,"ipDeleteTimeout":30000,"instanceIdGenerator":"simple"}"#;
+
+    #[test]
+    fn a_held_value_is_checked_as_check_value_does_per_kind() {
+        let list = JsonValue::parse(&format!("{{\"instanceList\":[{JAVA_INSTANCE}]}}")).unwrap();
+        let copy = list.clone();
+        let class = java_class(KeyKind::Iplist);
+        assert_eq!(check_json(KeyKind::Iplist, &list, class), Ok(()));
+        // Remembered in the shared value, per kind: as a `Service` or a switch it is decoded
+        // on its own, with check_value's outcome, every time.
+        assert!(copy.decodes_as(KeyKind::Iplist));
+        for kind in [KeyKind::Meta, KeyKind::Switch] {
+            let want = check_value(kind, list.as_str(), java_class(kind));
+            assert_eq!(check_json(kind, &copy, java_class(kind)), want);
+            assert_eq!(check_json(kind, &list, java_class(kind)), want);
+            assert_eq!(list.decodes_as(kind), want.is_ok(), "{kind:?}");
+        }
+        // A value that fails stays failing; an equal value parsed anew starts unknown.
+        let bad = JsonValue::parse(r#"{"instanceList":7}"#).unwrap();
+        let err = check_json(KeyKind::Iplist, &bad, class).unwrap_err();
+        assert_eq!(check_json(KeyKind::Iplist, &bad, class), Err(err));
+        assert!(!JsonValue::parse(list.as_str())
+            .unwrap()
+            .decodes_as(KeyKind::Iplist));
+    }
 
     #[test]
     fn an_instance_round_trips_byte_for_byte_in_jacksons_order() {

@@ -39,7 +39,7 @@ pub(crate) enum Pending {
 pub struct Node {
     pub(crate) cfg: Config,
     pub(crate) peers: PeerSet,
-    pub(crate) datums: BTreeMap<String, Datum>,
+    pub(crate) datums: BTreeMap<crate::key::MapKey, Datum>,
     pub(crate) rng: Rng,
     pub(crate) next_request: RequestId,
     pub(crate) next_op: OpId,
@@ -286,7 +286,7 @@ impl Node {
     pub fn reload(&mut self, datum: Datum) {
         // No listener is notified: a reloaded switch does not change `sendBeatOnly`.
         self.datums_version += 1;
-        self.datums.insert(datum.key.clone(), datum);
+        self.datums.insert(datum.key.as_str().into(), datum);
     }
 
     /// The member list changed (Nacos 1.4 `changePeers`): the set is rebuilt only when an address

@@ -133,7 +133,7 @@ impl Node {
         };
         // `RaftController.publish` types the value before anything else, on every node, so a
         // value Java followers could not read is never committed (they would never ack it).
-        if let Err(e) = naming::check_value(kind, value.as_str(), naming::java_class(kind)) {
+        if let Err(e) = naming::check_json(kind, &value, naming::java_class(kind)) {
             return self.finish(origin, Err(RaftError::server(e)));
         }
         if !self.is_leader() {
@@ -254,7 +254,9 @@ impl Node {
                 return self.finish(origin, Ok(()));
             }
         }
-        let mut timestamp = match self.datums.get_mut(&key) {
+        // Looked up as a `MapKey`: its comparisons are the fast ones (`key::MapKey`).
+        let map_key = crate::key::MapKey::from(key);
+        let mut timestamp = match self.datums.get_mut(&map_key) {
             Some(old) => {
                 self.datums_version += 1;
                 old.timestamp += 1;
@@ -263,9 +265,10 @@ impl Node {
             None => 1,
         };
         if self.cfg.rules.has(Fix::DeadKey) {
-            let above = self.tombstones.get(&key).map_or(0, |t| t + 1);
+            let above = self.tombstones.get(map_key.as_str()).map_or(0, |t| t + 1);
             timestamp = timestamp.max(above).max(at.unwrap_or(0));
         }
+        let key = String::from(map_key);
         let datum = Datum {
             key: key.clone(),
             value: Some(value),
@@ -371,7 +374,7 @@ impl Node {
         let typed = match key::kind(&k) {
             None => Err(format!("unknown type publish key: {k}")),
             Some(kind) => match datum.value.as_ref() {
-                Some(v) => naming::check_value(kind, v.as_str(), commit_class(kind)),
+                Some(v) => naming::check_json(kind, v, commit_class(kind)),
                 None => Ok(()),
             },
         };

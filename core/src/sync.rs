@@ -306,8 +306,11 @@ impl Node {
             } else {
                 key::KeyKind::Iplist
             };
-            let value = d.value.as_ref().map_or("null", |v| v.as_str());
-            if let Err(e) = naming::check_value(kind, value, naming::java_class(kind)) {
+            let checked = match d.value.as_ref() {
+                Some(v) => naming::check_json(kind, v, naming::java_class(kind)),
+                None => naming::check_value(kind, "null", naming::java_class(kind)),
+            };
+            if let Err(e) = checked {
                 whole = false;
                 self.event(Event::DatumSkipped {
                     key: d.key,
@@ -366,7 +369,7 @@ impl Node {
             self.tombstones.remove(&d.key);
         }
         self.datums_version += 1;
-        self.datums.insert(d.key.clone(), d);
+        self.datums.insert(d.key.as_str().into(), d);
     }
 }
 

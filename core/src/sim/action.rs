@@ -293,7 +293,7 @@ impl Sim {
     pub(super) fn submit(&mut self, node: usize, put: bool, key: String, value: Option<JsonValue>) {
         let inc = self.nodes[node].incarnation;
         let seq = self.ops.len() as u64 + 1;
-        self.obs.latest_op.insert(key.clone(), seq);
+        self.obs.latest_op.insert(key.as_str().into(), seq);
         let idx = self.ops.len();
         self.ops.push(ClientOp {
             node,
@@ -304,6 +304,7 @@ impl Sim {
             done: None,
             seq,
         });
+        self.node_changed(node);
         let Some(n) = self.nodes[node].node.as_mut() else {
             return;
         };
@@ -318,6 +319,7 @@ impl Sim {
     }
 
     pub(super) fn crash(&mut self, i: usize) {
+        self.node_changed(i);
         let n = &mut self.nodes[i];
         n.node = None;
         n.incarnation += 1;
@@ -331,6 +333,7 @@ impl Sim {
 
     pub(super) fn restart(&mut self, i: usize) {
         let seed = self.rng.next_u64();
+        self.node_changed(i);
         let n = &mut self.nodes[i];
         let node = Node::restore(
             self.cfg.node_config(),

@@ -36,21 +36,21 @@ pub use summary::Summary;
 pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
+use crate::key::MapKey;
 use crate::rng::Rng;
 use crate::{
     Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist,
     RaftError, Rules,
 };
-use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cmp::Reverse;
 use observer::{AckedWrite, Observer};
-use queue::{Ev, Scheduled};
+use queue::{Ev, Queue};
 use trace::Fnv;
-use transport::{Flight, Inbound, Waiter};
+use transport::{Flights, Inbound, Waiter};
 
 /// How to set up a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub fn address(i: usize) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Disk {
     /// The data files, by key.
-    pub datums: BTreeMap<String, Datum>,
+    pub datums: BTreeMap<crate::key::MapKey, Datum>,
     /// `meta.properties`' term.
     pub term: u64,
     /// The hardened log position (`Persist::Position`).
@@ -186,10 +186,10 @@ pub struct Sim {
     rng: Rng,
     members: Vec<String>,
     nodes: Vec<SimNode>,
-    queue: BinaryHeap<Reverse<Scheduled>>,
+    queue: Queue,
     seq: u64,
     next_msg: MsgId,
-    flights: BTreeMap<MsgId, Flight>,
+    flights: Flights,
     net: Net,
     messages: Vec<MsgRecord>,
     events: Vec<TraceEvent>,
@@ -232,10 +232,10 @@ impl Sim {
             rng,
             members,
             nodes,
-            queue: BinaryHeap::new(),
+            queue: Queue::default(),
             seq: 0,
             next_msg: 0,
-            flights: BTreeMap::new(),
+            flights: Flights::default(),
             messages: Vec::new(),
             events: Vec::new(),
             violations: Vec::new(),
@@ -247,6 +247,10 @@ impl Sim {
             obs: Observer {
                 terms: vec![0; n],
                 was_leader: vec![false; n],
+                stale_since: vec![None; n],
+                leader_term: vec![0; n],
+                // Every node is read at the first step (at most 64: `SimConfig::validate`).
+                changed: u64::MAX >> (64 - n),
                 ..Observer::default()
             },
             first_leader_ms: None,
@@ -281,6 +285,7 @@ impl Sim {
     /// Calls into node `i`, then carries out its outputs. Returns the node touched and whether
     /// it applied a synced datum (for the term observer).
     fn with_node(&mut self, i: usize, f: impl FnOnce(&mut Node)) -> (Option<usize>, bool) {
+        self.node_changed(i);
         let Some(node) = self.nodes[i].node.as_mut() else {
             return (None, false);
         };
@@ -305,10 +310,10 @@ impl Sim {
                 let disk = &mut self.nodes[i].disk;
                 match p {
                     Persist::Datum(d) => {
-                        disk.datums.insert(d.key.clone(), d);
+                        disk.datums.insert(d.key.as_str().into(), d);
                     }
                     Persist::Remove { key } => {
-                        disk.datums.remove(&key);
+                        disk.datums.remove(&MapKey::from(key));
                     }
                     Persist::Term(t) => disk.term = t,
                     Persist::Position { term, index } => disk.position = (term, index),
@@ -371,9 +376,11 @@ impl Sim {
         o.done = Some((now, result.clone()));
         let (key, seq, put, value) = (o.key.clone(), o.seq, o.put, o.value.clone());
         if let (true, Ok(()), Some(value)) = (put, &result, value) {
-            let term = self.obs.published_term.get(&key).copied().unwrap_or(0);
+            // Looked up as a `MapKey`: its comparisons are the fast ones.
+            let map_key = MapKey::from(key.as_str());
+            let term = self.obs.published_term.get(&map_key).copied().unwrap_or(0);
             self.obs.acked.insert(
-                key.clone(),
+                map_key,
                 AckedWrite {
                     seq,
                     value,

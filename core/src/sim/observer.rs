@@ -2,7 +2,7 @@
 //! of a condition once (not every step while it lasts) as a [`Violation`].
 
 use super::Sim;
-use crate::key;
+use crate::key::{self, MapKey};
 use crate::{Event, JsonValue, PeerState};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
@@ -67,18 +67,40 @@ pub(crate) struct AckedWrite {
     pub(crate) term: u64,
 }
 
+/// A node's belief in a leader, for the stale-leader observer.
+#[derive(Clone, Debug)]
+pub(crate) struct StaleEntry {
+    leader: String,
+    /// When the believed leader was last seen LEADER (or the belief began).
+    since: u64,
+    reported: bool,
+    /// The believed leader's index, `None` if it is no member.
+    index: Option<usize>,
+    /// Whether the believed leader was LEADER at the last look.
+    real: bool,
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Observer {
     pub(crate) leaders_before: usize,
     pub(crate) same_term_reported: BTreeSet<u64>,
     /// Per node: the leader it believes in, since when that leader was last seen not leading
     /// (or `now` while it leads), whether reported, and its index.
-    pub(crate) stale_since: BTreeMap<usize, (String, u64, bool, Option<usize>)>,
+    pub(crate) stale_since: Vec<Option<StaleEntry>>,
+    /// The leaders found by the last step's scan, kept to reuse its allocation.
+    pub(crate) leaders: Vec<(usize, u64)>,
+    /// Bit `i`: node `i` may have changed since the last [`Sim::observe`] (set by every call
+    /// into it, crash and restart; nodes are at most 64). Only those nodes are read again: a
+    /// step changes one node, and reading all of them on every step was a tenth of the
+    /// simulator's time.
+    pub(crate) changed: u64,
+    /// Per node, its term when last read as LEADER (valid where `was_leader`).
+    pub(crate) leader_term: Vec<u64>,
     pub(crate) unique_leader: Option<usize>,
-    pub(crate) latest_op: BTreeMap<String, u64>,
-    pub(crate) acked: BTreeMap<String, AckedWrite>,
+    pub(crate) latest_op: BTreeMap<MapKey, u64>,
+    pub(crate) acked: BTreeMap<MapKey, AckedWrite>,
     /// Per key, the term of the leader at its last `Published` event.
-    pub(crate) published_term: BTreeMap<String, u64>,
+    pub(crate) published_term: BTreeMap<MapKey, u64>,
     pub(crate) lost_reported: BTreeSet<u64>,
     pub(crate) quiet_since: u64,
     pub(crate) converged_checked: bool,
@@ -91,9 +113,13 @@ impl Sim {
     /// `synced` whether that node applied a datum from beat sync during the step.
     pub(crate) fn observe(&mut self, touched: Option<usize>, synced: bool) {
         let now = self.now;
-        // Leader entries, terms.
-        let mut leaders: Vec<(usize, u64)> = Vec::new();
+        let changed = self.obs.changed;
+        // Leader entries, terms: read again only where a node may have changed; the others
+        // are as the last step left them.
         for i in 0..self.nodes.len() {
+            if changed & (1 << i) == 0 && Some(i) != touched {
+                continue;
+            }
             let Some(node) = self.nodes[i].node.as_ref() else {
                 self.obs.was_leader[i] = false;
                 continue;
@@ -101,7 +127,7 @@ impl Sim {
             let local = node.local();
             let is_leader = local.state == PeerState::Leader;
             if is_leader {
-                leaders.push((i, local.term));
+                self.obs.leader_term[i] = local.term;
                 if !self.obs.was_leader[i] {
                     self.stats.leader_changes += 1;
                     self.first_leader_ms.get_or_insert(now);
@@ -129,6 +155,13 @@ impl Sim {
                     }
                 }
                 self.obs.terms[i] = term;
+            }
+        }
+        let mut leaders = core::mem::take(&mut self.obs.leaders);
+        leaders.clear();
+        for (i, &was) in self.obs.was_leader.iter().enumerate() {
+            if was {
+                leaders.push((i, self.obs.leader_term[i]));
             }
         }
         if leaders.len() >= 2 && self.obs.leaders_before < 2 {
@@ -163,6 +196,7 @@ impl Sim {
         } else {
             None
         };
+        self.obs.leaders = leaders;
         if unique != self.obs.unique_leader {
             self.obs.unique_leader = unique;
             self.quiet(now);
@@ -170,7 +204,14 @@ impl Sim {
                 self.check_lost_writes(l, None);
             }
         }
-        self.check_stale_leaders();
+        self.check_stale_leaders(changed);
+        self.obs.changed = 0;
+    }
+
+    /// Node `i` is about to change (a call into it, a crash, a restart): the next
+    /// [`observe`](Sim::observe) reads it again.
+    pub(crate) fn node_changed(&mut self, i: usize) {
+        self.obs.changed |= 1 << i;
     }
 
     /// After a protocol event at `node`: a key change at the only leader may lose an acked write.
@@ -178,7 +219,7 @@ impl Sim {
         if let Event::Published { key, .. } = e {
             if let Some(n) = self.nodes[node].node.as_ref() {
                 let term = n.local().term;
-                self.obs.published_term.insert(key.clone(), term);
+                self.obs.published_term.insert(key.as_str().into(), term);
             }
         }
         if self.obs.unique_leader != Some(node) {
@@ -210,7 +251,7 @@ impl Sim {
         let own_term = node.local().term;
         let elections = self.cfg.rules.has(crate::Fix::TermBump);
         let mut lost = Vec::new();
-        let candidates: Vec<(&String, &AckedWrite)> = match only {
+        let candidates: Vec<(&MapKey, &AckedWrite)> = match only {
             Some(k) => self.obs.acked.get_key_value(k).into_iter().collect(),
             None => self.obs.acked.iter().collect(),
         };
@@ -223,7 +264,7 @@ impl Sim {
             }
             let holds = node.datum(key).and_then(|d| d.value.as_ref()) == Some(&w.value);
             if !holds {
-                lost.push((key.clone(), w.seq, w.node, w.at_ms));
+                lost.push((String::from(key.as_str()), w.seq, w.node, w.at_ms));
             }
         }
         for (key, seq, by, at) in lost {
@@ -240,46 +281,59 @@ impl Sim {
         }
     }
 
-    fn check_stale_leaders(&mut self) {
+    /// `changed`: the nodes that may have changed since the last step (see `Observer::changed`);
+    /// a belief is read again only when its node changed, whether its leader leads only when
+    /// that leader changed.
+    fn check_stale_leaders(&mut self, changed: u64) {
         let t = &self.cfg.timings;
         let threshold = 2 * (t.leader_timeout_ms + t.random_ms) + t.heartbeat_ms;
         let now = self.now;
         for i in 0..self.nodes.len() {
-            let Some(l) = self.nodes[i].node.as_ref().and_then(|n| n.leader()) else {
-                self.obs.stale_since.remove(&i);
+            if changed & (1 << i) != 0 {
+                let Some(l) = self.nodes[i].node.as_ref().and_then(|n| n.leader()) else {
+                    self.obs.stale_since[i] = None;
+                    continue;
+                };
+                // Same belief as before: keep its entry.
+                let same = self.obs.stale_since[i]
+                    .as_ref()
+                    .is_some_and(|e| key::same(&e.leader, l));
+                if !same {
+                    let index = self.index_of(l);
+                    self.obs.stale_since[i] = Some(StaleEntry {
+                        leader: String::from(l),
+                        since: now,
+                        reported: false,
+                        index,
+                        real: false,
+                    });
+                }
+            }
+            let Some(entry) = self.obs.stale_since[i].as_ref() else {
                 continue;
             };
-            // One string comparison per node and step on the common path (same belief as before).
-            let known = self
-                .obs
-                .stale_since
-                .get(&i)
-                .filter(|e| key::same(&e.0, l))
-                .map(|e| e.3);
-            let li = match known {
-                Some(li) => li,
-                None => {
-                    let li = self.index_of(l);
-                    let l = String::from(l);
-                    self.obs.stale_since.insert(i, (l, now, false, li));
-                    li
-                }
+            let real = match entry.index {
+                // A new entry's node changed, so it is always read here.
+                Some(j) if changed & (1 << i | 1 << j) != 0 => self.nodes[j]
+                    .node
+                    .as_ref()
+                    .is_some_and(|n| n.local().state == PeerState::Leader),
+                Some(_) => entry.real,
+                None => false,
             };
-            let real = li
-                .and_then(|j| self.nodes[j].node.as_ref())
-                .is_some_and(|n| n.local().state == PeerState::Leader);
-            let entry = self.obs.stale_since.get_mut(&i).expect("inserted above");
+            let entry = self.obs.stale_since[i].as_mut().expect("checked above");
+            entry.real = real;
             if real {
-                entry.1 = now;
+                entry.since = now;
                 continue;
             }
-            if !entry.2 && now - entry.1 > threshold {
-                entry.2 = true;
+            if !entry.reported && now - entry.since > threshold {
+                entry.reported = true;
                 let detail = alloc::format!(
                     "{} has believed in {} since {} ms, but it is not LEADER",
                     self.nodes[i].addr,
-                    entry.0,
-                    entry.1
+                    entry.leader,
+                    entry.since
                 );
                 self.violation(ViolationKind::StaleLeader, detail, alloc::vec![i]);
             }

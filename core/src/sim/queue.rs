@@ -3,7 +3,9 @@
 
 use super::{MsgId, Sim, Waiter};
 use crate::{Failure, Timer};
-use core::cmp::{Ordering, Reverse};
+use alloc::collections::BinaryHeap;
+use alloc::vec::Vec;
+use core::cmp::Reverse;
 
 #[derive(Clone, Debug)]
 pub(super) enum Ev {
@@ -14,27 +16,45 @@ pub(super) enum Ev {
     Check,
 }
 
-#[derive(Clone, Debug)]
-pub(super) struct Scheduled {
-    pub(super) at: u64,
-    pub(super) seq: u64,
-    pub(super) ev: Ev,
+/// The pending events, earliest first, ties in the order scheduled. The heap holds only
+/// `(time, sequence, slot)` and the events wait in `slots`: a pop moves an entry per heap level,
+/// and an event (a failure carries an error text) is several times the size of an entry.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Queue {
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    slots: Vec<Option<Ev>>,
+    free: Vec<u32>,
 }
 
-impl PartialEq for Scheduled {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
+impl Queue {
+    /// Schedules `ev` at `at`; `seq` (unique, increasing) orders events of the same time.
+    pub(super) fn push(&mut self, at: u64, seq: u64, ev: Ev) {
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(ev);
+                s
+            }
+            None => {
+                self.slots.push(Some(ev));
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 pending events")
+            }
+        };
+        self.heap.push(Reverse((at, seq, slot)));
     }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
+
+    /// The next event and its time.
+    pub(super) fn pop(&mut self) -> Option<(u64, Ev)> {
+        let Reverse((at, _, slot)) = self.heap.pop()?;
+        let ev = self.slots[slot as usize]
+            .take()
+            .expect("a queued slot holds its event");
+        self.free.push(slot);
+        Some((at, ev))
     }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
+
+    /// When the next event happens.
+    pub(super) fn next_at(&self) -> Option<u64> {
+        self.heap.peek().map(|r| r.0 .0)
     }
 }
 
@@ -46,12 +66,12 @@ impl Sim {
 
     /// When the next event happens.
     pub fn next_event_ms(&self) -> Option<u64> {
-        self.queue.peek().map(|s| s.0.at)
+        self.queue.next_at()
     }
 
     /// Processes every event up to and including `t`, then sets the clock to `t`.
     pub fn run_until(&mut self, t: u64) {
-        while self.queue.peek().is_some_and(|s| s.0.at <= t) {
+        while self.queue.next_at().is_some_and(|at| at <= t) {
             self.step();
         }
         self.now = self.now.max(t);
@@ -86,10 +106,10 @@ impl Sim {
 
     /// Processes the next event; returns its time.
     pub fn step(&mut self) -> Option<u64> {
-        let Reverse(s) = self.queue.pop()?;
-        self.now = s.at;
+        let (at, ev) = self.queue.pop()?;
+        self.now = at;
         self.stats.steps += 1;
-        let (touched, synced) = match s.ev {
+        let (touched, synced) = match ev {
             Ev::Tick { node, inc } => self.on_tick(node, inc),
             Ev::Arrive(id) => self.on_arrive(id),
             Ev::Fail { waiter, failure } => self.on_fail(waiter, failure),
@@ -107,11 +127,7 @@ impl Sim {
 
     pub(super) fn schedule(&mut self, at: u64, ev: Ev) {
         self.seq += 1;
-        self.queue.push(Reverse(Scheduled {
-            at,
-            seq: self.seq,
-            ev,
-        }));
+        self.queue.push(at, self.seq, ev);
     }
 
     pub(super) fn on_tick(&mut self, i: usize, inc: u32) -> (Option<usize>, bool) {
