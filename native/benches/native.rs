@@ -15,8 +15,10 @@
 //!
 //! Arguments (after `--`): any of `writes`, `beat`, `catchup`, `cpu`, `conns`, `live` to run only
 //! those parts; `catchup-big` for the 100,000-datum catch-up alone, `CATCHUP_ROUNDS` rounds
-//! (default 3), each running `BASELINE_BIN` (when set) then this build, with the ratios;
-//! `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
+//! (default 3), each running `BASELINE_BIN` (when set) then this build, with the ratios; every
+//! catch-up in a directory of its own, all removed only at the end (about 1.2 GB each), unless
+//! `CATCHUP_AFTER_DELETE=1`: then 100,000 files (the previous catch-up's follower) are deleted
+//! just before each follower starts; `quick` for shorter runs. The machine is shared and noisy: every figure is a median.
 
 use nacos_raft_core::{BeatDatum, BeatPacket, PeerState, RaftPeer};
 use nacos_raft_node::codec;
@@ -307,6 +309,7 @@ async fn catch_up(
     nacos_pacing: bool,
     measure_cpu: bool,
     quick: bool,
+    churn: Option<&Path>,
 ) -> f64 {
     let dir = base.join(format!("catchup-{n}-{build}"));
     let t = Instant::now();
@@ -344,6 +347,18 @@ async fn catch_up(
             args.extend(extra.iter().copied());
             let mut c = node(bin, &dir, &newcomer, port, &all, &args);
             let _ = std::fs::remove_dir_all(&c.data_dir);
+            if let Some(old) = churn {
+                // Worst case for ext4 without a journal (this machine's root): inodes freed in
+                // the last 60 s (360 s while their table block is dirty) are skipped, each
+                // check a look into the inode table, so creating files right after a mass
+                // deletion costs far more.
+                if !old.exists() {
+                    seed_datums(old, n).unwrap();
+                    let _ = std::process::Command::new("sync").status();
+                }
+                std::fs::remove_dir_all(old).unwrap();
+                let _ = std::process::Command::new("sync").status();
+            }
             let start = Instant::now();
             c.start();
             let limit = Duration::from_secs(if extra.is_empty() { 900 } else { 1200 });
@@ -394,6 +409,10 @@ async fn catch_up(
                 break;
             }
             c.kill();
+            if let Some(old) = churn {
+                // Deleted just before the next follower starts.
+                std::fs::rename(&c.data_dir, old).unwrap();
+            }
         }
         rows.push((label, median(mem_times), median(times), r, fetches));
     }
@@ -417,13 +436,32 @@ async fn catch_up(
 
 /// The 100,000-datum catch-up alone, alternating the baseline build and this one round by round
 /// so that both see the same load on a shared machine; prints each round's ratio and the medians.
-async fn catch_up_rounds(base: &Path, n: usize, rounds: usize) {
+/// Each catch-up gets a directory of its own and nothing is deleted before the end (the caller
+/// removes `base`): a new follower does not usually start right after 100,000 files were deleted
+/// on its file system, which on ext4 without a journal slows the creation of new files for a
+/// minute or more. `after_delete` measures that case: the previous follower's 100,000 files are
+/// deleted just before each follower starts.
+async fn catch_up_rounds(base: &Path, n: usize, rounds: usize, after_delete: bool) {
     let baseline = baseline_bin();
+    let churn = after_delete.then(|| base.join("previous-follower"));
     let mut table = Vec::new();
     for round in 0..rounds {
         let dir = base.join(format!("round-{round}"));
         let before = match &baseline {
-            Some(b) => catch_up(b, "baseline", &dir, n, 1, false, false, false).await,
+            Some(b) => {
+                catch_up(
+                    b,
+                    "baseline",
+                    &dir,
+                    n,
+                    1,
+                    false,
+                    false,
+                    false,
+                    churn.as_deref(),
+                )
+                .await
+            }
             None => f64::NAN,
         };
         let this = catch_up(
@@ -435,11 +473,19 @@ async fn catch_up_rounds(base: &Path, n: usize, rounds: usize) {
             false,
             false,
             false,
+            churn.as_deref(),
         )
         .await;
-        let _ = std::fs::remove_dir_all(&dir);
         table.push((before, this));
     }
+    println!(
+        "\n(files: {})",
+        if after_delete {
+            "the previous follower's 100,000 deleted just before each follower starts"
+        } else {
+            "every catch-up in a fresh directory, nothing deleted before the end"
+        }
+    );
     println!("\n## Catch-up of {n} datums on disk, baseline vs this build, {rounds} rounds\n");
     println!("| round | baseline s | this build s | ratio |");
     println!("|------:|-----------:|-------------:|------:|");
@@ -924,6 +970,7 @@ fn main() {
                 !quick,
                 false,
                 quick,
+                None,
             )
             .await;
         }
@@ -935,11 +982,12 @@ fn main() {
                 .ok()
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(3);
-            catch_up_rounds(&base.0, big, rounds).await;
+            let after_delete = std::env::var("CATCHUP_AFTER_DELETE").is_ok_and(|v| v == "1");
+            catch_up_rounds(&base.0, big, rounds, after_delete).await;
         }
         if want("catchup") || want("cpu") {
             if let Some(b) = baseline_bin() {
-                catch_up(&b, "baseline", &base.0, big, 1, false, true, quick).await;
+                catch_up(&b, "baseline", &base.0, big, 1, false, true, quick, None).await;
             }
             catch_up(
                 Path::new(BIN),
@@ -950,6 +998,7 @@ fn main() {
                 false,
                 true,
                 quick,
+                None,
             )
             .await;
         }
