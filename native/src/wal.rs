@@ -53,6 +53,9 @@ pub struct Wal {
     generation: u64,
     /// Offset where the next record goes.
     end: u64,
+    /// The last position appended since the last reset: [`Store::apply_unsynced`] leaves
+    /// `DIR/position` alone, the checkpoint writes it.
+    position: Option<(u64, u64)>,
 }
 
 impl Wal {
@@ -92,6 +95,7 @@ impl Wal {
             fs_handle: store.open_fs_handle()?,
             generation,
             end: HEADER,
+            position: None,
         };
         wal.reset(store)?;
         Ok(wal)
@@ -151,6 +155,12 @@ impl Wal {
         write_at(&self.file, &buf, self.end)?;
         self.file.sync_data()?;
         self.end += buf.len() as u64;
+        if let Some(p) = ops.iter().rev().find_map(|op| match op {
+            Persist::Position { term, index } => Some((*term, *index)),
+            _ => None,
+        }) {
+            self.position = Some(p);
+        }
         Ok(true)
     }
 
@@ -164,13 +174,18 @@ impl Wal {
         write_at(&self.file, &head, 0)?;
         self.file.sync_data()?;
         self.end = HEADER;
+        self.position = None;
         self.fs_handle = store.open_fs_handle()?;
         Ok(())
     }
 
-    /// Makes every file written since the last checkpoint durable, then empties the log.
+    /// Makes every file written since the last checkpoint durable, and the last position
+    /// logged, then empties the log.
     pub fn checkpoint(&mut self, store: &Store) -> io::Result<()> {
         let start = std::time::Instant::now();
+        if let Some((term, index)) = self.position {
+            store.write_position(term, index)?;
+        }
         store.flush_all(&self.fs_handle)?;
         let r = self.reset(store);
         // The writer waits for it (everything behind it waits); worth seeing when it is slow.
@@ -323,6 +338,48 @@ mod tests {
         assert_eq!(store.load().unwrap().position, (7, 2));
         // Replayed once: the log is empty now.
         assert_eq!(recover(&store).unwrap(), 0);
+    }
+
+    /// The position of a logged batch is not written to `DIR/position` per batch (that cost
+    /// ~5 % of a node's CPU, issue 13): the log holds it until the checkpoint writes the last
+    /// one, and a crash before replays it.
+    #[test]
+    fn a_logged_position_reaches_its_file_at_the_checkpoint_or_the_replay() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let mut wal = Wal::open(&store).unwrap();
+        for (i, batch) in [
+            [datum(A, "one", 1), Persist::Position { term: 3, index: 1 }],
+            [datum(B, "two", 2), Persist::Position { term: 3, index: 2 }],
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(wal.append(batch).unwrap(), "batch {i}");
+            store.apply_unsynced(batch).unwrap();
+        }
+        assert_eq!(store.load().unwrap().position, (0, 0));
+        wal.checkpoint(&store).unwrap();
+        assert_eq!(store.load().unwrap().position, (3, 2));
+        // Logged after the checkpoint, then a crash: the replay writes it.
+        let batch = [
+            datum(A, "three", 3),
+            Persist::Position { term: 4, index: 3 },
+        ];
+        assert!(wal.append(&batch).unwrap());
+        store.apply_unsynced(&batch).unwrap();
+        drop(wal);
+        assert_eq!(store.load().unwrap().position, (3, 2));
+        assert_eq!(recover(&store).unwrap(), 2);
+        assert_eq!(store.load().unwrap().position, (4, 3));
+        // A checkpoint with no position logged since leaves the file alone.
+        let mut wal = Wal::open(&store).unwrap();
+        let batch = [datum(B, "four", 4)];
+        assert!(wal.append(&batch).unwrap());
+        store.apply_unsynced(&batch).unwrap();
+        wal.checkpoint(&store).unwrap();
+        assert_eq!(store.load().unwrap().position, (4, 3));
+        assert_eq!(value_of(&store, B).as_deref(), Some(r#"{"v":"four"}"#));
     }
 
     /// After a checkpoint the old records stay in the file but belong to an older generation;
