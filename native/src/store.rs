@@ -387,7 +387,8 @@ impl Store {
     /// [`Store::apply`] without fsync of the datum files and their directories (the term is
     /// written as by `apply`): for writes already durable in the write-ahead log
     /// ([`crate::wal`]), made durable later by [`Store::flush_all`]. Each file is still replaced
-    /// atomically (temporary sibling and rename).
+    /// atomically (unnamed and linked, or temporary sibling and rename). The position is not
+    /// written: the log holds it, and its checkpoint writes it ([`Store::write_position`]).
     pub fn apply_unsynced(&self, ops: &[Persist]) -> io::Result<Applied> {
         self.apply_as(ops, false)
     }

@@ -1,8 +1,9 @@
 //! The write-ahead log of `--rules hardened` (any rules but the faithful ones): a batch of
 //! datum writes is made durable by one append to `DIR/`[`WAL_FILE`] and one `fdatasync`, as etcd
 //! does, instead of an fsync per datum file and directory. The datum files in Nacos' layout are
-//! written right after (atomically, temporary sibling and rename) but not fsync'd; a checkpoint
-//! (one `syncfs`, [`Store::flush_all`]) makes them durable when the log is full, and only then is
+//! written right after (atomically: unnamed and linked, or temporary sibling and rename) but not
+//! fsync'd (`DIR/position` is written only by the checkpoint); a checkpoint (one `syncfs`,
+//! [`Store::flush_all`]) makes them durable when the log is full, and only then is
 //! the log emptied. There are two logs, [`WAL_FILE`] and [`WAL_FILE_2`]: the checkpoint of a
 //! full one runs on a thread of its own while appends go on in the other (the writer's `Logs`).
 //! At start-up [`recover`] writes every logged operation again the durable way
