@@ -232,7 +232,7 @@ fn check_files(dir: &Path, problems: &mut Vec<String>, temps: &mut u64) {
         }
         // The hardened rules' write-ahead log (binary records; checked by replaying it: the
         // restarted node's datums are compared with the acknowledged writes).
-        if rel == nacos_raft_node::wal::WAL_FILE {
+        if rel == nacos_raft_node::wal::WAL_FILE || rel == nacos_raft_node::wal::WAL_FILE_2 {
             continue;
         }
         let text = match std::fs::read_to_string(&f) {

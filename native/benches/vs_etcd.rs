@@ -70,6 +70,10 @@ struct Opts {
     /// `faithful=` and `hardened=--rules hardened`.
     #[arg(long = "variant", value_name = "NAME=OPTIONS")]
     variants: Vec<String>,
+    /// The node binary of variant NAME (`NAME=PATH`; default the one built with the harness),
+    /// to compare two builds side by side in one run; repeat for several.
+    #[arg(long = "variant-bin", value_name = "NAME=PATH")]
+    variant_bins: Vec<String>,
     /// Parts to run.
     #[arg(long, value_delimiter = ',', default_value = "writes,failover")]
     parts: Vec<Part>,
@@ -122,6 +126,8 @@ struct System {
     label: String,
     /// The variant's extra node options; `None` for etcd.
     nacos_args: Option<Vec<String>>,
+    /// The variant's node binary when not the one built with the harness (`--variant-bin`).
+    bin: Option<PathBuf>,
 }
 
 fn parse_variant(s: &str) -> Result<(String, Vec<String>), String> {
@@ -159,16 +165,35 @@ impl Plan {
         let mut systems = vec![System {
             label: "etcd".into(),
             nacos_args: None,
+            bin: None,
         }];
+        let mut bins = std::collections::HashMap::new();
+        for b in &o.variant_bins {
+            let (name, path) = b
+                .split_once('=')
+                .ok_or_else(|| format!("--variant-bin {b:?}: expected NAME=PATH"))?;
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(format!("--variant-bin {b:?}: no such file"));
+            }
+            if bins.insert(name.trim().to_string(), path).is_some() {
+                return Err(format!("--variant-bin {name} is given twice"));
+            }
+        }
         for (name, args) in variants {
             let label = format!("nacos-raft {name}");
             if systems.iter().any(|s| s.label == label) {
                 return Err(format!("--variant {name} is given twice"));
             }
+            let bin = bins.remove(&name);
             systems.push(System {
                 label,
                 nacos_args: Some(args),
+                bin,
             });
+        }
+        if let Some(name) = bins.keys().next() {
+            return Err(format!("--variant-bin {name}: no such variant"));
         }
         let etcd_timings = EtcdTimings {
             heartbeat_ms: o.etcd_heartbeat_ms,
@@ -268,7 +293,8 @@ impl Running {
                 let mut args: Vec<&str> = FAST.to_vec();
                 args.extend(["--publish-timeout-ms", PUBLISH_TIMEOUT_MS]);
                 args.extend(extra.iter().map(String::as_str));
-                let mut c = Cluster::new(Path::new(BIN), dir, 3, &args);
+                let bin = sys.bin.as_deref().unwrap_or(Path::new(BIN));
+                let mut c = Cluster::new(bin, dir, 3, &args);
                 c.start_all();
                 Running {
                     kind: Kind::Nacos,
@@ -1330,7 +1356,10 @@ async fn run(opts: Opts) -> i32 {
         FAST.join(" "),
         systems[1..]
             .iter()
-            .map(|s| format!("{} = `{}`", s.label, s.nacos_args.as_deref().unwrap_or_default().join(" ")))
+            .map(|s| {
+                let bin = s.bin.as_ref().map(|b| format!(" (binary {})", b.display())).unwrap_or_default();
+                format!("{} = `{}`{bin}", s.label, s.nacos_args.as_deref().unwrap_or_default().join(" "))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -1368,6 +1397,7 @@ async fn run(opts: Opts) -> i32 {
         "systems": systems.iter().map(|s| json!({
             "label": s.label,
             "extra_args": s.nacos_args,
+            "bin": s.bin,
             "available": !ctx.is_unavailable(&s.label),
             "not_available_because": ctx.unavailable.iter().find(|(l, _)| *l == s.label).map(|(_, w)| w),
         })).collect::<Vec<_>>(),

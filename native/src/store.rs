@@ -22,6 +22,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Longest file name written (the temporary name adds 5 bytes to it; most file systems stop at 255).
@@ -127,6 +128,11 @@ pub struct Store {
     /// Files per chunk of a grouped write, when a test sets it (else from the open-files limit).
     #[cfg(test)]
     chunk: Option<usize>,
+    /// Per folder, once looked at: whether it may hold a legacy file (one whose name lacks
+    /// `DEFAULT_GROUP@@`). A write through the log then skips the unlink of a legacy name that
+    /// cannot exist: a lookup in a folder of many files, ~3 % of a node's CPU at 32
+    /// connections (issue 13). Set again by every write of such a name ([`Store::apply`]).
+    legacy_dirs: Mutex<HashMap<PathBuf, bool>>,
 }
 
 impl Store {
@@ -154,6 +160,7 @@ impl Store {
             durable_term: false,
             #[cfg(test)]
             chunk: None,
+            legacy_dirs: Mutex::new(HashMap::new()),
         })
     }
 
@@ -414,7 +421,8 @@ impl Store {
     /// [`Store::apply`] without fsync of the datum files and their directories (the term is
     /// written as by `apply`): for writes already durable in the write-ahead log
     /// ([`crate::wal`]), made durable later by [`Store::flush_all`]. Each file is still replaced
-    /// atomically (temporary sibling and rename).
+    /// atomically (unnamed and linked, or temporary sibling and rename). The position is not
+    /// written: the log holds it, and its checkpoint writes it ([`Store::write_position`]).
     pub fn apply_unsynced(&self, ops: &[Persist]) -> io::Result<Applied> {
         self.apply_as(ops, false)
     }
@@ -464,8 +472,14 @@ impl Store {
         }
         let written = work.iter().filter(|w| w.2.is_some()).count();
         let removed = work.len() - written;
+        for (dir, file, d) in &work {
+            if d.is_some() {
+                self.note_written(dir, file);
+            }
+        }
         if !durable {
-            work.iter().try_for_each(apply_one_unsynced)?;
+            work.iter()
+                .try_for_each(|w| apply_one_unsynced(w, |dir| self.may_hold_legacy(dir)))?;
             dirs.clear();
         } else if written >= FLUSH_ONCE_FROM {
             self.apply_grouped(&work)?;
@@ -478,20 +492,14 @@ impl Store {
         if let Some(t) = term {
             self.write_term(t)?;
         }
-        if let Some((t, i)) = position {
-            // Not Nacos': durable before the answers that count on it (a restarted voter that
-            // forgot its position could elect a node without a write it acknowledged); unless
-            // it is already durable in the write-ahead log (`!durable`), replayed at start-up.
-            let tmp = self.root.join(".position.tmp");
-            let mut f = File::create(&tmp)?;
-            f.write_all(format!("{t} {i}\n").as_bytes())?;
-            if durable {
-                f.sync_all()?;
-            }
-            fs::rename(&tmp, self.root.join(POSITION_FILE))?;
-            if durable {
-                dirs.insert(self.root.clone());
-            }
+        // Not Nacos': durable before the answers that count on it (a restarted voter that
+        // forgot its position could elect a node without a write it acknowledged). Unless it
+        // is already durable in the write-ahead log (`!durable`): the log's checkpoint writes
+        // the file then ([`crate::wal::Wal::checkpoint`]), and start-up replays what is logged.
+        // Replacing the file per batch cost ~5 % of a node's CPU at 32 connections (issue 13).
+        if let Some((t, i)) = position.filter(|_| durable) {
+            self.write_position(t, i)?;
+            dirs.insert(self.root.clone());
         }
         if !tombstones.is_empty() {
             // Not Nacos': appended, durable with the removals they come with (unless the
@@ -518,6 +526,16 @@ impl Store {
             removed,
             skipped,
         })
+    }
+
+    /// Replaces `DIR/position` atomically (temporary sibling, fsync, rename); the caller
+    /// fsyncs the directory.
+    pub fn write_position(&self, term: u64, index: u64) -> io::Result<()> {
+        write_atomic(
+            &self.root,
+            POSITION_FILE,
+            format!("{term} {index}\n").as_bytes(),
+        )
     }
 
     /// Replaces `meta.properties`. Under the faithful rules Nacos does not fsync the term and a
@@ -635,12 +653,41 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `dir` may hold a legacy file: looked at once (its names), then kept up to date
+    /// by [`Store::note_written`]. A folder that cannot be read may.
+    fn may_hold_legacy(&self, dir: &Path) -> bool {
+        let mut dirs = self.legacy_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(may) = dirs.get(dir) {
+            return *may;
+        }
+        let may = match fs::read_dir(dir) {
+            Ok(entries) => entries
+                .into_iter()
+                .any(|e| e.map_or(true, |e| !e.file_name().to_string_lossy().contains(GROUPED))),
+            Err(e) => e.kind() != io::ErrorKind::NotFound,
+        };
+        dirs.insert(dir.to_path_buf(), may);
+        may
+    }
+
+    /// Records that `file` is written in `dir`, before it is: a name without `DEFAULT_GROUP@@`
+    /// can be a legacy file.
+    fn note_written(&self, dir: &Path, file: &str) {
+        if !file.contains(GROUPED) {
+            let mut dirs = self.legacy_dirs.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(may) = dirs.get_mut(dir) {
+                *may = true;
+            }
+        }
+    }
+
     /// Writes one datum file directly, without fsync: for building test fixtures and benchmark
     /// data sets quickly, never on the protocol path.
     pub fn write_unsynced(&self, d: &Datum) -> io::Result<()> {
         let (dir, file) = self
             .location(&d.key)
             .ok_or_else(|| io::Error::other(format!("key {} cannot be stored", d.key)))?;
+        self.note_written(&dir, &file);
         fs::create_dir_all(&dir)?;
         fs::write(dir.join(file), d.to_json())
     }
@@ -668,18 +715,81 @@ fn apply_one(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
     }
 }
 
-/// [`apply_one`] without fsync: temporary sibling and rename, for [`Store::apply_unsynced`].
-fn apply_one_unsynced(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
+/// [`apply_one`] without fsync, for [`Store::apply_unsynced`]. A new key's file is written
+/// unnamed (`O_TMPFILE`) and linked under its name; an existing one (`linkat` refuses to
+/// replace) gets the temporary sibling and rename. Either way a name only ever points at a
+/// whole file. The unnamed file saves the temporary name's creation, lookups and rename in a
+/// folder of many files: per write the largest CPU item of `--rules hardened` at 32
+/// connections (issue 13, perf profile in native/README.md).
+/// `may_hold_legacy` tells whether a folder can hold a legacy file at all.
+fn apply_one_unsynced(
+    w: &(PathBuf, String, Option<&Datum>),
+    may_hold_legacy: impl Fn(&Path) -> bool,
+) -> io::Result<()> {
     let (dir, file, datum) = w;
     match datum {
         Some(d) => {
-            let tmp = dir.join(temp_name(file));
-            fs::write(&tmp, d.to_json())?;
-            fs::rename(&tmp, dir.join(file))?;
-            remove_legacy(dir, d)
+            let json = d.to_json();
+            let linked = match open_unnamed(dir)? {
+                Some(mut f) => {
+                    f.write_all(json.as_bytes())?;
+                    link_new(&f, &dir.join(file))?
+                }
+                None => false,
+            };
+            if !linked {
+                let tmp = dir.join(temp_name(file));
+                fs::write(&tmp, &json)?;
+                fs::rename(&tmp, dir.join(file))?;
+            }
+            match legacy_name(d) {
+                // A legacy name always lacks `DEFAULT_GROUP@@` (but for a key that holds it
+                // twice, where removing one forms another: then unlink as before).
+                Some(legacy) if legacy.contains(GROUPED) || may_hold_legacy(dir) => {
+                    remove_if_present(&dir.join(legacy))
+                }
+                _ => Ok(()),
+            }
         }
         None => remove_if_present(&dir.join(file)),
     }
+}
+
+/// Names an unnamed file `to` if no file has that name (`linkat` never replaces); `false` if one
+/// has (or `/proc` is missing), and nothing was done. By descriptor (`AT_EMPTY_PATH`) where the
+/// kernel allows it (a process with `CAP_DAC_READ_SEARCH`), else through `/proc/self/fd`, whose
+/// lookup took a quarter of `linkat`'s time in a catch-up's profile.
+#[cfg(target_os = "linux")]
+fn link_new(f: &File, to: &Path) -> io::Result<bool> {
+    use rustix::fs::{linkat, AtFlags, CWD};
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Set once the kernel refused a link by descriptor: not asked again.
+    static NO_EMPTY_PATH: AtomicBool = AtomicBool::new(false);
+    let by_fd = if NO_EMPTY_PATH.load(Ordering::Relaxed) {
+        Err(rustix::io::Errno::NOENT)
+    } else {
+        linkat(f, "", CWD, to, AtFlags::EMPTY_PATH)
+    };
+    let linked = match by_fd {
+        // Refused without the capability (ENOENT), or an old kernel (EINVAL).
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::INVAL | rustix::io::Errno::PERM) => {
+            NO_EMPTY_PATH.store(true, Ordering::Relaxed);
+            let from = format!("/proc/self/fd/{}", f.as_raw_fd());
+            linkat(CWD, from.as_str(), CWD, to, AtFlags::SYMLINK_FOLLOW)
+        }
+        other => other,
+    };
+    match linked {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOENT) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_new(_f: &File, _to: &Path) -> io::Result<bool> {
+    Ok(false)
 }
 
 /// Runs `f` on every item of `work`, split over `threads` scoped threads; the first error wins.
@@ -891,45 +1001,17 @@ fn open_unnamed(_dir: &Path) -> io::Result<Option<File>> {
 }
 
 /// Gives a durable unnamed file its name. `linkat` never replaces: if the name appeared in the
-/// meantime (or `/proc` is missing), the datum is written the slow way instead. By descriptor
-/// (`AT_EMPTY_PATH`) where the kernel allows it (a process with `CAP_DAC_READ_SEARCH`), else
-/// through `/proc/self/fd`, whose lookup took a quarter of `linkat`'s time in a catch-up's
-/// profile.
-#[cfg(target_os = "linux")]
+/// meantime (or `/proc` is missing), the datum is written the slow way instead.
 fn link_unnamed(f: &File, dir: &Path, file: &str, d: &Datum) -> io::Result<()> {
-    use rustix::fs::{linkat, AtFlags, CWD};
-    use std::os::fd::AsRawFd;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    /// Set once the kernel refused a link by descriptor: not asked again.
-    static NO_EMPTY_PATH: AtomicBool = AtomicBool::new(false);
-    let to = dir.join(file);
-    let by_fd = if NO_EMPTY_PATH.load(Ordering::Relaxed) {
-        Err(rustix::io::Errno::NOENT)
+    if link_new(f, &dir.join(file))? {
+        Ok(())
     } else {
-        linkat(f, "", CWD, &to, AtFlags::EMPTY_PATH)
-    };
-    let linked = match by_fd {
-        // Refused without the capability (ENOENT), or an old kernel (EINVAL).
-        Err(rustix::io::Errno::NOENT | rustix::io::Errno::INVAL | rustix::io::Errno::PERM) => {
-            NO_EMPTY_PATH.store(true, Ordering::Relaxed);
-            let from = format!("/proc/self/fd/{}", f.as_raw_fd());
-            linkat(CWD, from.as_str(), CWD, &to, AtFlags::SYMLINK_FOLLOW)
-        }
-        other => other,
-    };
-    match linked {
-        Ok(()) => Ok(()),
-        Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOENT) => {
-            write_atomic(dir, file, d.to_json().as_bytes())
-        }
-        Err(e) => Err(e.into()),
+        write_atomic(dir, file, d.to_json().as_bytes())
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn link_unnamed(_f: &File, dir: &Path, file: &str, d: &Datum) -> io::Result<()> {
-    write_atomic(dir, file, d.to_json().as_bytes())
-}
+/// What every file name of a grouped key in the default group holds, and no legacy name does.
+const GROUPED: &str = "DEFAULT_GROUP@@";
 
 fn temp_name(file: &str) -> String {
     format!(".{file}.tmp")
@@ -1528,6 +1610,50 @@ mod tests {
         let d3 = loaded.datums.iter().find(|d| d.key == format!("{K}3"));
         assert_eq!(d3.unwrap().timestamp, 999);
         assert_eq!(loaded.temp_removed, 0);
+    }
+
+    /// Writes through the log (unsynced): a new key's file is linked under its name, an
+    /// existing one replaced, no temporary file stays, and a legacy file is deleted whether it
+    /// was there before the folder was first looked at, written after by any path, or written
+    /// by another process (a fresh store) — while a folder without one costs no unlink.
+    #[test]
+    fn unsynced_writes_replace_files_and_delete_legacy_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let ns = dir.path().join("data/public");
+        let value = |k: &str| {
+            let bytes = fs::read(ns.join(key::file_name(k))).unwrap();
+            parse_datum_file(&bytes).unwrap().timestamp
+        };
+        let legacy = |n: &str| format!("com.alibaba.nacos.naming.iplist.public##{n}");
+        let grouped =
+            |n: &str| format!("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@{n}");
+        s.apply_unsynced(&[Persist::Datum(datum(&grouped("a"), 1))])
+            .unwrap();
+        assert_eq!(s.legacy_dirs.lock().unwrap().get(&ns), Some(&false));
+        s.apply_unsynced(&[Persist::Datum(datum(&grouped("a"), 2))])
+            .unwrap();
+        assert_eq!(value(&grouped("a")), 2);
+        // Written after the folder was looked at (the durable path), then its grouped key.
+        s.apply(&[Persist::Datum(datum(&legacy("b"), 1))]).unwrap();
+        assert_eq!(s.legacy_dirs.lock().unwrap().get(&ns), Some(&true));
+        s.apply_unsynced(&[Persist::Datum(datum(&grouped("b"), 3))])
+            .unwrap();
+        assert!(!ns.join(key::file_name(&legacy("b"))).exists());
+        assert_eq!(value(&grouped("b")), 3);
+        // On disk before a fresh store first looks at the folder.
+        fs::write(ns.join(key::file_name(&legacy("c"))), b"{}").unwrap();
+        let fresh = Store::open(dir.path()).unwrap();
+        fresh
+            .apply_unsynced(&[Persist::Datum(datum(&grouped("c"), 4))])
+            .unwrap();
+        assert!(!ns.join(key::file_name(&legacy("c"))).exists());
+        let names: Vec<String> = fs::read_dir(&ns)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+        assert_eq!(names.len(), 3, "{names:?}");
     }
 
     #[test]
