@@ -220,7 +220,7 @@ async fn a_whole_hardened_cluster_restart_keeps_a_delete() {
     let up: Vec<String> = addrs.iter().filter(|a| **a != stale).cloned().collect();
     for a in &up {
         wait_for(&format!("{k} deleted on {a}"), ELECTION, || async {
-            (http.datums(a, &[k.clone()]).await? == vec![None]).then_some(())
+            (http.datums(a, std::slice::from_ref(&k)).await? == vec![None]).then_some(())
         })
         .await;
     }
@@ -238,14 +238,16 @@ async fn a_whole_hardened_cluster_restart_keeps_a_delete() {
     wait_for(
         &format!("the stale copy of {k} dropped on {stale}"),
         ELECTION,
-        || async { (http.datums(&stale, &[k.clone()]).await? == vec![None]).then_some(()) },
+        || async {
+            (http.datums(&stale, std::slice::from_ref(&k)).await? == vec![None]).then_some(())
+        },
     )
     .await;
     // And it stays gone everywhere over several beats (a repair taken back would publish it).
     tokio::time::sleep(Duration::from_secs(3)).await;
     for a in &addrs {
         assert_eq!(
-            http.datums(a, &[k.clone()]).await,
+            http.datums(a, std::slice::from_ref(&k)).await,
             Some(vec![None]),
             "{k} came back on {a} (leader {new_leader}):\n{}",
             c.logs()
