@@ -746,8 +746,12 @@ impl Ctx<'_> {
                 if let Err(e) = r.check_loopback() {
                     self.problems.push(format!("{}: {e}", sys.label));
                 }
+                // The directory stays until the whole run ends (the base is a temporary
+                // directory): deleting a system's tens of thousands of files here slowed every
+                // file the next system created (on ext4 without a journal, inodes freed in the
+                // last 60-360 s are skipped one by one), which penalised whichever system came
+                // next (issue 14, catchup14's finding).
                 drop(r);
-                let _ = std::fs::remove_dir_all(self.base.join(&dir));
             }
         }
         cells
@@ -827,7 +831,6 @@ impl Ctx<'_> {
             self.problems.push(format!("{}: {e}", sys.label));
         }
         drop(r);
-        let _ = std::fs::remove_dir_all(self.base.join(&dir));
         kills
     }
 }
