@@ -194,6 +194,18 @@ async fn kill_and_restart_story(rules: Option<&str>) {
     }
 }
 
+/// Three nodes under `--rules hardened` in `dir`, started, with their leader.
+async fn hardened_cluster(dir: &Path) -> (Cluster, Http, Vec<String>, String) {
+    let mut a = args();
+    a.extend(["--rules", "hardened"]);
+    let mut c = Cluster::new(Path::new(BIN), dir, 3, &a);
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, ELECTION).await;
+    (c, http, addrs, leader)
+}
+
 /// Hardened tombstones outlive a restart (docs/hardened/dead-key.md): a key deleted while one
 /// follower was down stays deleted after the whole cluster restarts. The stale follower's copy
 /// reaches the new leader as a repair; the leader, restarted from disk, still knows the delete
@@ -202,13 +214,7 @@ async fn kill_and_restart_story(rules: Option<&str>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_hardened_cluster_restart_keeps_a_delete() {
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args();
-    a.extend(["--rules", "hardened"]);
-    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &a);
-    c.start_all();
-    let http = Http::new();
-    let addrs = c.addrs();
-    let leader = http.wait_leader(&addrs, ELECTION).await;
+    let (mut c, http, addrs, leader) = hardened_cluster(dir.path()).await;
     let (k, v) = (service_key(7), instances_value(7));
     put_retrying(&http, &leader, &k, &v).await;
     wait_visible(&http, &addrs, &[(k.clone(), v)]).await;
@@ -537,13 +543,7 @@ async fn a_follower_killed_during_a_grouped_catch_up_leaves_only_whole_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hardened_node_restores_from_its_log_the_files_a_power_loss_took() {
     let dir = tempfile::tempdir().unwrap();
-    let mut a = args();
-    a.extend(["--rules", "hardened"]);
-    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &a);
-    c.start_all();
-    let http = Http::new();
-    let addrs = c.addrs();
-    let leader = http.wait_leader(&addrs, ELECTION).await;
+    let (mut c, http, addrs, leader) = hardened_cluster(dir.path()).await;
     let mut kv: Vec<(String, String)> = Vec::new();
     for i in 0..10 {
         let (k, v) = (service_key(i), instances_value(i));
