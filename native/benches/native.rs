@@ -139,14 +139,12 @@ async fn writes(base: &Path, quick: bool) {
     )
     .await;
     // Followers learn the leader from its first beat.
-    wait_for("a first write", Duration::from_secs(30), || async {
-        matches!(
-            http.put(&follower, &service_key(0), &instances_value(0))
-                .await,
-            Ok((200, _))
-        )
-        .then_some(())
-    })
+    http.wait_first_write(
+        &follower,
+        &service_key(0),
+        &instances_value(0),
+        Duration::from_secs(30),
+    )
     .await;
     let secs = if quick { 1.5 } else { 4.0 };
     let runs = if quick { 1 } else { 3 };
@@ -772,14 +770,12 @@ impl LiveCluster {
         }
         let all = addrs(&nodes);
         let leader = http.wait_leader(&all, Duration::from_secs(60)).await;
-        wait_for("a first write", Duration::from_secs(30), || async {
-            matches!(
-                http.put(&leader, &service_key(0), &instances_value(0))
-                    .await,
-                Ok((200, _))
-            )
-            .then_some(())
-        })
+        http.wait_first_write(
+            &leader,
+            &service_key(0),
+            &instances_value(0),
+            Duration::from_secs(30),
+        )
         .await;
         // Warm-up: the 2,000 keys exist before anything is measured.
         write_window(http, &leader, 8, warm).await;

@@ -363,6 +363,15 @@ impl Http {
         .await
     }
 
+    /// Retries a write until one is accepted: right after an election a follower may not know
+    /// the leader yet (it learns it from the first beat) and refuses the write.
+    pub async fn wait_first_write(&self, addr: &str, key: &str, value: &str, limit: Duration) {
+        wait_for("a first write", limit, || async {
+            matches!(self.put(addr, key, value).await, Ok((200, _))).then_some(())
+        })
+        .await
+    }
+
     /// A client delete (`DELETE /datum?key=`).
     pub async fn delete(&self, addr: &str, key: &str) -> Result<(u16, String), Failure> {
         let q = codec::java_url_encode(&codec::java_url_encode(key));

@@ -456,14 +456,12 @@ async fn bad_input_gets_nacos_errors_changes_nothing_and_the_cluster_keeps_worki
     let addrs = c.addrs();
     let leader = http.wait_leader(&addrs, Duration::from_secs(40)).await;
     let follower = addrs.iter().find(|a| **a != leader).unwrap().clone();
-    wait_for("a first write", Duration::from_secs(20), || async {
-        matches!(
-            http.put(&follower, &service_key(1), &instances_value(1))
-                .await,
-            Ok((200, _))
-        )
-        .then_some(())
-    })
+    http.wait_first_write(
+        &follower,
+        &service_key(1),
+        &instances_value(1),
+        Duration::from_secs(20),
+    )
     .await;
     let keys = vec![service_key(1), service_key(2)];
     wait_for(

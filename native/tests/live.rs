@@ -207,14 +207,8 @@ async fn a_stalled_viewer_gets_a_gap_and_never_blocks_a_write() {
         }
     };
     // Followers learn the leader from its first beat: the first write may need a retry.
-    wait_for("a first write", ELECTION, || async {
-        matches!(
-            http.put(&leader, &service_key(0), &value(0)).await,
-            Ok((200, _))
-        )
-        .then_some(())
-    })
-    .await;
+    http.wait_first_write(&leader, &service_key(0), &value(0), ELECTION)
+        .await;
     let mut base = Vec::new();
     for i in 1..=15 {
         base.push(write(i).await);
