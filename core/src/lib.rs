@@ -228,7 +228,10 @@ pub use node::Node;
 pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 pub use peer::{PeerState, RaftPeer};
 pub use position::COMMIT_OUT_OF_ORDER;
-pub use publish::{NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER};
+pub use publish::{
+    DELETE_FAILED, NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER,
+    REPAIR_UNACKNOWLEDGED,
+};
 pub use rules::{Fix, Fixes, Rules, RulesError};
 
 #[cfg(test)]

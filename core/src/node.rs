@@ -20,12 +20,29 @@ pub(crate) enum Pending {
     Vote,
     Beat,
     Peer,
-    Fetch { beat_term: u64, beat: u64 },
-    Commit { publish: u64 },
-    DeleteCommit,
-    Forward { origin: Origin },
-    ForwardDelete { origin: Origin, key: String },
-    Repair { key: String, timestamp: u64 },
+    Fetch {
+        beat_term: u64,
+        beat: u64,
+    },
+    Commit {
+        publish: u64,
+    },
+    /// `delete`: the hardened delete waiting for a majority ([`Fix::DeadKey`]); `None` in Nacos,
+    /// whose delete commits are fire-and-forget.
+    DeleteCommit {
+        delete: Option<u64>,
+    },
+    Forward {
+        origin: Origin,
+    },
+    ForwardDelete {
+        origin: Origin,
+        key: String,
+    },
+    Repair {
+        key: String,
+        timestamp: u64,
+    },
 }
 
 /// One member of a Nacos naming raft cluster, as a pure state machine.
@@ -213,9 +230,12 @@ impl Node {
                 // Answered when the log position reaches it (`Fix::StaleCandidate`).
                 None => return,
             },
-            Request::DeleteCommit { key, source } => self
-                .received_delete_commit(&key, &source)
-                .map(|_| Response::Ok),
+            Request::DeleteCommit { key, source } => {
+                match self.received_delete_commit(id, &key, &source) {
+                    Some(result) => result.map(|_| Response::Ok),
+                    None => return,
+                }
+            }
             Request::Forward { key, value } => {
                 return self.publish_entry(Origin::Inbound(id), key, value);
             }
@@ -247,7 +267,7 @@ impl Node {
             Pending::Peer => self.peer_answered(&to, result),
             Pending::Fetch { beat_term, beat } => self.fetch_answered(&to, beat_term, beat, result),
             Pending::Commit { publish } => self.commit_answered(&to, publish, result),
-            Pending::DeleteCommit => self.delete_commit_answered(&to, result),
+            Pending::DeleteCommit { delete } => self.delete_commit_answered(&to, delete, result),
             Pending::Forward { origin } => self.forward_answered(&to, origin, result),
             Pending::ForwardDelete { origin, key } => {
                 self.forward_delete_answered(&to, origin, &key, result)

@@ -21,8 +21,16 @@ pub const NO_LEADER: &str = "no leader is available now";
 /// A hardened leader's answer to a repair of a key it deleted at or after the repair's timestamp
 /// ([`Fix::DeadKey`]): the follower then deletes its copy.
 pub const REPAIR_DELETED: &str = "repair refused: the key was deleted";
+/// A hardened leader's answer to every repair when log positions are on ([`Fix::DeadKey`] with
+/// [`Fix::StaleCandidate`]): it holds every acknowledged write and delete, so a copy it lacks or
+/// holds older was never acknowledged (or was deleted since): the follower deletes it, as for
+/// [`REPAIR_DELETED`], and fetches the leader's version if there is one.
+pub const REPAIR_UNACKNOWLEDGED: &str = "repair refused: the leader holds every acknowledged write";
 /// A hardened non-leader's answer to a repair: the follower tries again with its next leader.
 pub const REPAIR_NOT_LEADER: &str = "repair refused: not the leader";
+/// A hardened leader's delete that a majority did not confirm within the publish timeout
+/// ([`Fix::DeadKey`]); as with a publish, nothing is rolled back.
+pub const DELETE_FAILED: &str = "data delete failed, a majority did not confirm it";
 
 #[derive(Clone, Debug)]
 pub(crate) enum Held {
@@ -34,6 +42,14 @@ pub(crate) enum Held {
         timestamp: u64,
         remaining: usize,
     },
+    /// A hardened leader's delete waiting for `remaining` more delete-commit acks
+    /// ([`Fix::DeadKey`]).
+    Deleting {
+        id: u64,
+        origin: Origin,
+        key: String,
+        remaining: usize,
+    },
     /// A non-leader's forwarded delete waiting for the leader's answer (Nacos holds the lock
     /// during the synchronous proxy call).
     ForwardingDelete { key: String },
@@ -42,7 +58,9 @@ pub(crate) enum Held {
 impl Held {
     fn key(&self) -> &str {
         match self {
-            Held::Publishing { key, .. } | Held::ForwardingDelete { key } => key,
+            Held::Publishing { key, .. }
+            | Held::Deleting { key, .. }
+            | Held::ForwardingDelete { key } => key,
         }
     }
 }
@@ -92,12 +110,11 @@ impl OpLock {
         self.held.iter().any(|h| h.key() == key)
     }
 
-    /// Takes the publish `id` out of the held writes.
+    /// Takes the publish or delete `id` out of the held writes.
     fn take_publish(&mut self, publish: u64) -> Option<Held> {
-        let i = self
-            .held
-            .iter()
-            .position(|h| matches!(h, Held::Publishing { id, .. } if *id == publish))?;
+        let i = self.held.iter().position(|h| {
+            matches!(h, Held::Publishing { id, .. } | Held::Deleting { id, .. } if *id == publish)
+        })?;
         Some(self.held.swap_remove(i))
     }
 
@@ -193,9 +210,13 @@ impl Node {
     }
 
     /// `RaftConsistencyServiceImpl.remove`: an instance-list key on a non-leader is deleted only
-    /// locally (in the leader's name); everything else goes through `signalDelete`.
+    /// locally (in the leader's name); everything else goes through `signalDelete`. Under
+    /// [`Fix::DeadKey`] every delete goes to the leader: a local one came back with the next beat.
     pub(crate) fn remove_entry(&mut self, origin: Origin, key: String) {
-        if key::kind(&key) == Some(KeyKind::Iplist) && !self.is_leader() {
+        if key::kind(&key) == Some(KeyKind::Iplist)
+            && !self.is_leader()
+            && !self.cfg.rules.has(Fix::DeadKey)
+        {
             let source = self.peers.leader().and_then(|l| self.peers.get(l)).cloned();
             let result = match source {
                 None => Err(RaftError::server(NO_LEADER)),
@@ -246,6 +267,17 @@ impl Node {
     /// follower deletes its copy); it keeps the follower's timestamp.
     fn signal_publish(&mut self, origin: Origin, key: String, value: JsonValue, at: Option<u64>) {
         if let Some(at) = at {
+            // Timestamps order one key's writes under one leader only: an unacknowledged write
+            // of an older term can carry a higher timestamp than an acknowledged one of a newer
+            // term, and a leader that did not hold a key when a client deleted it keeps no
+            // tombstone for it. With log positions neither matters: this leader holds every
+            // acknowledged write and delete.
+            if self.cfg.rules.has(Fix::StaleCandidate)
+                && self.datums.get(&key).is_none_or(|d| d.timestamp < at)
+            {
+                let e = RaftError::server(format!("{REPAIR_UNACKNOWLEDGED}, key={key}"));
+                return self.finish(origin, Err(e));
+            }
             if self.tombstones.get(&key).is_some_and(|t| *t >= at) {
                 let e = RaftError::server(format!("{REPAIR_DELETED}, key={key}"));
                 return self.finish(origin, Err(e));
@@ -449,17 +481,20 @@ impl Node {
         }
     }
 
-    /// The publish timeout: the call fails, nothing is rolled back.
+    /// The publish timeout (of a hardened delete too): the call fails, nothing is rolled back.
     pub(crate) fn publish_timed_out(&mut self, publish: u64) {
-        if let Some(Held::Publishing { origin, key, .. }) = self.lock.take_publish(publish) {
-            // RaftCore 277: the exception names the key (the event names it already).
-            let error = RaftError::server(format!("{PUBLISH_FAILED}, key={key}"));
-            self.event(Event::PublishFailed {
-                key,
-                reason: PUBLISH_FAILED.into(),
-            });
-            self.finish(origin, Err(error));
-        }
+        let (origin, key, reason) = match self.lock.take_publish(publish) {
+            Some(Held::Publishing { origin, key, .. }) => (origin, key, PUBLISH_FAILED),
+            Some(Held::Deleting { origin, key, .. }) => (origin, key, DELETE_FAILED),
+            _ => return self.pump_lock(),
+        };
+        // RaftCore 277: the exception names the key (the event names it already).
+        let error = RaftError::server(format!("{reason}, key={key}"));
+        self.event(Event::PublishFailed {
+            key,
+            reason: reason.into(),
+        });
+        self.finish(origin, Err(error));
         self.pump_lock();
     }
 
@@ -508,18 +543,44 @@ impl Node {
             self.lock.held.push(Held::ForwardingDelete { key });
             return;
         }
-        let source = self.peers.local().clone();
+        let mut source = self.peers.local().clone();
         if let Err(e) = self.on_delete(&key, &source) {
             return self.finish(origin, Err(e));
         }
+        // A delete is a write in the log position (`Fix::StaleCandidate`): a node elected later
+        // without it would hold the key again.
+        if let Some(at) = self.position_next_write() {
+            source.position = Some(at);
+        }
+        // Nacos answers at once, before any follower has the delete: a leader that dies then
+        // leaves the key to the next one. Under the fix a delete is acknowledged as a publish
+        // is, once a majority has it, and holds the key's lock until then.
+        let majority = self.cfg.rules.has(Fix::DeadKey);
+        let remaining = self.peers.majority() - 1;
+        let delete = (majority && remaining > 0).then(|| {
+            self.next_publish += 1;
+            self.next_publish - 1
+        });
         for to in self.peers.others() {
             let request = Request::DeleteCommit {
                 key: key.clone(),
                 source: source.clone(),
             };
-            self.send(&to, request, Pending::DeleteCommit);
+            self.send(&to, request, Pending::DeleteCommit { delete });
         }
-        self.finish(origin, Ok(()));
+        let Some(id) = delete else {
+            return self.finish(origin, Ok(()));
+        };
+        self.out.push(Output::SetTimer {
+            timer: Timer::PublishTimeout(id),
+            after_ms: self.cfg.publish_timeout_ms,
+        });
+        self.lock.held.push(Held::Deleting {
+            id,
+            origin,
+            key,
+            remaining,
+        });
     }
 
     /// `RaftCore.onDelete`: the same checks as `onPublish`, then delete; only meta keys move the
@@ -544,26 +605,57 @@ impl Node {
         Ok(())
     }
 
+    /// A delete commit from the leader; `None`: applied, answered when the log position
+    /// reaches the delete's number, as a commit's.
     pub(crate) fn received_delete_commit(
         &mut self,
+        id: crate::InboundId,
         k: &str,
         source: &RaftPeer,
-    ) -> Result<(), RaftError> {
+    ) -> Option<Result<(), RaftError>> {
         self.commit_as_beat(source);
-        self.on_delete(k, source).inspect_err(|e| {
+        if let Err(e) = self.on_delete(k, source) {
             self.event(Event::CommitRejected {
                 key: k.into(),
                 from: source.ip.clone(),
                 reason: e.message.clone(),
             });
-        })
+            return Some(Err(e));
+        }
+        match source.position {
+            Some(at) if self.cfg.rules.has(Fix::StaleCandidate) => self.position_committed(id, at),
+            _ => Some(Ok(())),
+        }
     }
 
-    pub(crate) fn delete_commit_answered(&mut self, to: &str, result: Result<Response, Failure>) {
-        match result {
-            // An acked delete commit resets the leader's own election timer.
-            Ok(_) => self.reset_leader_due(),
-            Err(f) => self.request_failed(to, "delete commit", f.to_string()),
+    pub(crate) fn delete_commit_answered(
+        &mut self,
+        to: &str,
+        delete: Option<u64>,
+        result: Result<Response, Failure>,
+    ) {
+        if let Err(f) = result {
+            return self.request_failed(to, "delete commit", f.to_string());
+        }
+        // An acked delete commit resets the leader's own election timer.
+        self.reset_leader_due();
+        let Some(delete) = delete else {
+            return;
+        };
+        let Some(Held::Deleting { remaining, .. }) = self
+            .lock
+            .held
+            .iter_mut()
+            .find(|h| matches!(h, Held::Deleting { id, .. } if *id == delete))
+        else {
+            return;
+        };
+        *remaining -= 1;
+        if *remaining == 0 {
+            if let Some(Held::Deleting { origin, .. }) = self.lock.take_publish(delete) {
+                self.finish(origin, Ok(()));
+            }
+            self.pump_lock();
         }
     }
 

@@ -201,7 +201,10 @@ impl Node {
         self.repairing.remove(k);
         match result {
             Ok(_) => {}
-            Err(Failure::Status(e)) if e.message.contains(REPAIR_DELETED) => {
+            Err(Failure::Status(e))
+                if e.message.contains(REPAIR_DELETED)
+                    || e.message.contains(crate::publish::REPAIR_UNACKNOWLEDGED) =>
+            {
                 if self.datums.get(k).is_some_and(|d| d.timestamp == timestamp) {
                     self.bury(k, timestamp);
                     self.delete_datum(k);

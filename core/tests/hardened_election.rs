@@ -334,3 +334,29 @@ fn the_hardened_rules_on_the_same_schedules() {
         assert!(!preset_outcome(id, Rules::Nacos141).is_empty(), "{id}");
     }
 }
+
+/// An acknowledged delete counts as a write of nothing where a delete is a majority write
+/// (`dead-key`): with that fix alone (no log positions) seed 9's schedule brings a deleted key
+/// back at a later leader, and the observer says so; every fix together keeps it deleted.
+#[test]
+fn an_acknowledged_delete_that_comes_back_is_a_lost_write() {
+    let back = |rules: Rules| -> Vec<String> {
+        let sim = Case::generate(9, 3, UNTIL_MS)
+            .with_rules(rules)
+            .run(TraceMode::Off)
+            .unwrap();
+        sim.violations()
+            .iter()
+            .filter(|v| v.kind == ViolationKind::LostAckedWrite && v.detail.contains("(deleted,"))
+            .map(|v| v.detail.clone())
+            .collect()
+    };
+    let dead_key_only = back(Rules::Custom(Fixes::NONE.with(Fix::DeadKey, true)));
+    assert!(
+        dead_key_only
+            .iter()
+            .any(|d| d.contains("is back at the leader")),
+        "{dead_key_only:?}"
+    );
+    assert_eq!(back(Rules::Hardened), Vec::<String>::new());
+}

@@ -321,7 +321,7 @@ impl ServiceCall {
             },
             Request::ForwardDelete { key } => ServiceCall::Remove { key: key.clone() },
             // A hardened follower's repair is no Java call: its refusal keeps the node's text,
-            // which the follower reads (`REPAIR_DELETED`).
+            // which the follower reads (`REPAIR_DELETED`, `REPAIR_UNACKNOWLEDGED`).
             Request::Repair { .. } => return None,
             Request::Commit { datum, source } => ServiceCall::OnPut {
                 // The controller types the datum by its key; an unknown kind leaves it null.

@@ -196,8 +196,13 @@ async fn kill_and_restart_story(rules: Option<&str>) {
 
 /// Three nodes under `--rules hardened` in `dir`, started, with their leader.
 async fn hardened_cluster(dir: &Path) -> (Cluster, Http, Vec<String>, String) {
+    cluster_under(dir, "hardened").await
+}
+
+/// Three nodes under `rules` (a `--rules` value), with a leader all agree on.
+async fn cluster_under(dir: &Path, rules: &str) -> (Cluster, Http, Vec<String>, String) {
     let mut a = args();
-    a.extend(["--rules", "hardened"]);
+    a.extend(["--rules", rules]);
     let mut c = Cluster::new(Path::new(BIN), dir, 3, &a);
     c.start_all();
     let http = Http::new();
@@ -206,15 +211,28 @@ async fn hardened_cluster(dir: &Path) -> (Cluster, Http, Vec<String>, String) {
     (c, http, addrs, leader)
 }
 
-/// Hardened tombstones outlive a restart (docs/hardened/dead-key.md): a key deleted while one
-/// follower was down stays deleted after the whole cluster restarts. The stale follower's copy
-/// reaches the new leader as a repair; the leader, restarted from disk, still knows the delete
-/// and refuses it, so the follower drops its copy. (When tombstones lived in memory the leader
-/// took the copy back: the acknowledged delete was lost.)
+/// A key deleted while one follower was down stays deleted after the whole cluster restarts
+/// (docs/hardened/dead-key.md). The stale follower's copy reaches the new leader as a repair,
+/// which the leader refuses, so the follower drops its copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_hardened_cluster_restart_keeps_a_delete() {
+    whole_cluster_restart_keeps_a_delete("hardened").await;
+}
+
+/// The same with the dead-key fix but no log positions: the leader refuses the repair only
+/// because its tombstone outlived the restart (when tombstones lived in memory it took the copy
+/// back: the acknowledged delete was lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_key_tombstones_outlive_a_whole_cluster_restart() {
+    whole_cluster_restart_keeps_a_delete(
+        "stale-votes+term-bump+dead-key+two-leaders+first-beat+global-lock+term-on-restart",
+    )
+    .await;
+}
+
+async fn whole_cluster_restart_keeps_a_delete(rules: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut c, http, addrs, leader) = hardened_cluster(dir.path()).await;
+    let (mut c, http, addrs, leader) = cluster_under(dir.path(), rules).await;
     let (k, v) = (service_key(7), instances_value(7));
     put_retrying(&http, &leader, &k, &v).await;
     wait_visible(&http, &addrs, &[(k.clone(), v)]).await;
@@ -261,6 +279,29 @@ async fn a_whole_hardened_cluster_restart_keeps_a_delete() {
     }
     for n in &mut c.nodes {
         assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
+    }
+}
+
+/// A hardened delete is acknowledged once a majority has it, as a write is; Nacos answers at
+/// once, before any follower has it (`RaftCore.signalDelete`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hardened_delete_needs_a_majority() {
+    for (rules, want) in [("nacos", 200), ("hardened", 500)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, http, addrs, leader) = cluster_under(dir.path(), rules).await;
+        let k = service_key(3);
+        put_retrying(&http, &leader, &k, &instances_value(3)).await;
+        for a in addrs.iter().filter(|a| **a != leader) {
+            c.node(a).kill();
+        }
+        let (status, text) = http.delete(&leader, &k).await.unwrap();
+        assert_eq!(status, want, "{rules}: {text}");
+        if want == 500 {
+            // `RaftConsistencyServiceImpl.remove`'s text around the core's error.
+            assert!(text.starts_with("Raft remove failed, key:"), "{text}");
+        }
+        let n = c.node(&leader);
+        assert!(n.running(), "{rules}: the leader died:\n{}", n.log_text());
     }
 }
 

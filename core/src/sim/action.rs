@@ -294,6 +294,7 @@ impl Sim {
         let inc = self.nodes[node].incarnation;
         let seq = self.ops.len() as u64 + 1;
         self.obs.latest_op.insert(key.as_str().into(), seq);
+        *self.obs.unfinished.entry(key.as_str().into()).or_default() += 1;
         let idx = self.ops.len();
         self.ops.push(ClientOp {
             node,

@@ -375,9 +375,18 @@ impl Sim {
         let o = &mut self.ops[idx];
         o.done = Some((now, result.clone()));
         let (key, seq, put, value) = (o.key.clone(), o.seq, o.put, o.value.clone());
-        if let (true, Ok(()), Some(value)) = (put, &result, value) {
-            // Looked up as a `MapKey`: its comparisons are the fast ones.
-            let map_key = MapKey::from(key.as_str());
+        // An acknowledged delete counts as a write of nothing where the rules make a delete a
+        // majority write (`dead-key`); Nacos acknowledges one before any follower has it.
+        let deleted = !put && self.cfg.rules.has(crate::Fix::DeadKey);
+        // Looked up as a `MapKey`: its comparisons are the fast ones.
+        let map_key = MapKey::from(key.as_str());
+        let unfinished = self.obs.unfinished.get_mut(&map_key).map_or(0, |n| {
+            *n -= 1;
+            *n
+        });
+        // An op acknowledged while an earlier one on its key is still under way (a delete
+        // forwarded by another node, say) has no single expected outcome: either may land last.
+        if result.is_ok() && (value.is_some() || deleted) && unfinished == 0 {
             let term = self.obs.published_term.get(&map_key).copied().unwrap_or(0);
             self.obs.acked.insert(
                 map_key,

@@ -60,7 +60,8 @@ pub struct Violation {
 #[derive(Clone, Debug)]
 pub(crate) struct AckedWrite {
     pub(crate) seq: u64,
-    pub(crate) value: JsonValue,
+    /// `None`: an acknowledged delete.
+    pub(crate) value: Option<JsonValue>,
     pub(crate) node: usize,
     pub(crate) at_ms: u64,
     /// The term of the leader whose publish of it reached a majority (0: unknown).
@@ -98,6 +99,9 @@ pub(crate) struct Observer {
     pub(crate) leader_term: Vec<u64>,
     pub(crate) unique_leader: Option<usize>,
     pub(crate) latest_op: BTreeMap<MapKey, u64>,
+    /// Per key, the client ops submitted and not finished (those of a crashed node never
+    /// finish: one may still be applied by the leader it was forwarded to).
+    pub(crate) unfinished: BTreeMap<MapKey, u32>,
     pub(crate) acked: BTreeMap<MapKey, AckedWrite>,
     /// Per key, the term of the leader at its last `Published` event.
     pub(crate) published_term: BTreeMap<MapKey, u64>,
@@ -225,7 +229,14 @@ impl Sim {
         if self.obs.unique_leader != Some(node) {
             return;
         }
+        // A leader's own publish can bring back a key whose delete was acknowledged (a
+        // repair); acknowledged deletes are checked only under `dead-key` (see `Sim::op_done`).
+        let deletes = self.cfg.rules.has(crate::Fix::DeadKey);
         match e {
+            Event::Published { key, .. } if deletes => {
+                let key = key.clone();
+                self.check_lost_writes(node, Some(&key));
+            }
             Event::DeadKeyDeleted { key }
             | Event::Deleted { key, .. }
             | Event::DatumApplied { key, .. }
@@ -262,17 +273,30 @@ impl Sim {
             {
                 continue;
             }
-            let holds = node.datum(key).and_then(|d| d.value.as_ref()) == Some(&w.value);
+            let holds = node.datum(key).and_then(|d| d.value.as_ref()) == w.value.as_ref();
             if !holds {
-                lost.push((String::from(key.as_str()), w.seq, w.node, w.at_ms));
+                lost.push((
+                    String::from(key.as_str()),
+                    w.seq,
+                    w.node,
+                    w.at_ms,
+                    w.value.is_none(),
+                ));
             }
         }
-        for (key, seq, by, at) in lost {
+        for (key, seq, by, at, deleted) in lost {
             self.obs.lost_reported.insert(seq);
-            let detail = format!(
-                "{key} (acknowledged at {} ms via {}) is missing from the leader {}",
-                at, self.nodes[by].addr, self.nodes[leader].addr
-            );
+            let detail = if deleted {
+                format!(
+                    "{key} (deleted, acknowledged at {} ms via {}) is back at the leader {}",
+                    at, self.nodes[by].addr, self.nodes[leader].addr
+                )
+            } else {
+                format!(
+                    "{key} (acknowledged at {} ms via {}) is missing from the leader {}",
+                    at, self.nodes[by].addr, self.nodes[leader].addr
+                )
+            };
             self.violation(
                 ViolationKind::LostAckedWrite,
                 detail,

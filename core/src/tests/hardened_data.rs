@@ -269,6 +269,9 @@ fn leader_repairs(rules: Rules) -> String {
     let ids = send_ids(&a.take_outputs());
     a.on_response(ids[0], Ok(Response::Ok));
     a.remove(iplist(1));
+    // B acks the delete commit (under the fix the delete holds the lock until a majority has it).
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], Ok(Response::Ok));
     skip(&mut a);
     a.on_request(10, repair(&iplist(0), 4));
     a.on_request(11, repair(&iplist(1), 1));
@@ -277,7 +280,9 @@ fn leader_repairs(rules: Rules) -> String {
     let names = crate::testing::Names::new(&members(16));
     let mut lines = render(&first, &names);
     // B acks the first publish: the repairs queued behind it (Nacos' one lock) run.
-    a.on_response(send_ids(&first)[0], Ok(Response::Ok));
+    if let Some(&id) = send_ids(&first).first() {
+        a.on_response(id, Ok(Response::Ok));
+    }
     lines.extend(render(&a.take_outputs(), &names));
     lines.join("\n")
 }
@@ -312,10 +317,19 @@ fn dead_key_the_leader_takes_a_repair_unless_deleted_or_newer() {
          event publish-started iplist.s000 ts=4 term=401\n\
          send B #11 commit iplist.s000 ts=4 {} src=A src.term=301\n\
          send C #12 commit iplist.s000 ts=4 {} src=A src.term=301\n\
-         timer publish#4 5000\n\
+         timer publish#5 5000\n\
          event published iplist.s000 ts=4\n\
          reply #10 200 ok\n\
          reply #11 500 repair refused: the key was deleted, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s001\n\
+         reply #12 200 ok"
+    );
+    // With log positions too (every fix) the leader holds every acknowledged write and delete:
+    // a copy it lacks (key 0) or deleted (key 1) was never acknowledged or is gone; key 2 is not
+    // older than the repair: ok.
+    assert_eq!(
+        leader_repairs(Rules::Hardened),
+        "reply #10 500 repair refused: the leader holds every acknowledged write, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s000\n\
+         reply #11 500 repair refused: the leader holds every acknowledged write, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s001\n\
          reply #12 200 ok"
     );
 }
@@ -436,5 +450,83 @@ fn dead_key_a_key_held_newer_than_the_beat_lists_it_is_repaired() {
          event beat-accepted C term=2\n\
          send C #2 repair iplist.s000 ts=3 {}\n\
          reply #3 200 B FOLLOWER term=1 vote=-"
+    );
+}
+
+/// A delete on the leader: Nacos answers at once (fire-and-forget commits); under the fix the
+/// delete holds the key until a majority has it, or fails at the publish timeout.
+fn leader_deletes(rules: Rules, ack: bool) -> String {
+    let mut a = elected_under(rules);
+    a.put(iplist(1), value("{}"));
+    let ids = send_ids(&a.take_outputs());
+    a.on_response(ids[0], Ok(Response::Ok));
+    skip(&mut a);
+    a.remove(iplist(1));
+    let outs = a.take_outputs();
+    let names = crate::testing::Names::new(&members(16));
+    let mut lines = render(&outs, &names);
+    if ack {
+        a.on_response(send_ids(&outs)[1], Ok(Response::Ok));
+    } else {
+        a.on_timer(Timer::PublishTimeout(2));
+    }
+    lines.push("--".into());
+    lines.extend(render(&a.take_outputs(), &names));
+    lines.join("\n")
+}
+
+#[test]
+fn dead_key_a_delete_is_acknowledged_once_a_majority_has_it() {
+    assert_eq!(
+        leader_deletes(Rules::Nacos141, true),
+        "persist remove iplist.s001\n\
+         event deleted iplist.s001 by=A\n\
+         send B #5 delete-commit iplist.s001 src=A src.term=101\n\
+         send C #6 delete-commit iplist.s001 src=A src.term=101\n\
+         done op#2 ok\n\
+         --"
+    );
+    assert_eq!(
+        leader_deletes(only(Fix::DeadKey), true),
+        "persist tombstone iplist.s001@1\n\
+         persist remove iplist.s001\n\
+         event deleted iplist.s001 by=A\n\
+         send B #5 delete-commit iplist.s001 src=A src.term=101\n\
+         send C #6 delete-commit iplist.s001 src=A src.term=101\n\
+         timer publish#2 5000\n\
+         --\n\
+         done op#2 ok"
+    );
+    // No majority in time: the delete fails (the key stays deleted here, as a failed publish
+    // stays written).
+    assert_eq!(
+        leader_deletes(only(Fix::DeadKey), false).split("--\n").nth(1),
+        Some(
+            "event publish-failed iplist.s001: data delete failed, a majority did not confirm it\n\
+             done op#2 500 data delete failed, a majority did not confirm it, key=com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@s001"
+        )
+    );
+}
+
+#[test]
+fn dead_key_a_followers_delete_goes_to_the_leader() {
+    let delete_on_follower = |rules| {
+        let mut f = following_under(rules, 1);
+        f.on_request(2, commit(&iplist(0), "{}", 1, 0, 1));
+        skip(&mut f);
+        f.remove(iplist(0));
+        rendered(&mut f)
+    };
+    // Nacos deletes an instance list at a follower only there: the next beat brings it back.
+    assert_eq!(
+        delete_on_follower(Rules::Nacos141),
+        "persist remove iplist.s000\n\
+         event deleted iplist.s000 by=A\n\
+         done op#1 ok"
+    );
+    assert_eq!(
+        delete_on_follower(only(Fix::DeadKey)),
+        "event forwarded iplist.s000 to=A\n\
+         send A #1 forward-delete iplist.s000"
     );
 }
