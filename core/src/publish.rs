@@ -118,6 +118,24 @@ impl OpLock {
         Some(self.held.swap_remove(i))
     }
 
+    /// One more member has the publish or delete `id`: the write, taken out of the held ones,
+    /// once no more acks are needed.
+    fn acked(&mut self, write: u64) -> Option<Held> {
+        let remaining = self.held.iter_mut().find_map(|h| match h {
+            Held::Publishing { id, remaining, .. } | Held::Deleting { id, remaining, .. }
+                if *id == write =>
+            {
+                Some(remaining)
+            }
+            _ => None,
+        })?;
+        *remaining -= 1;
+        if *remaining > 0 {
+            return None;
+        }
+        self.take_publish(write)
+    }
+
     /// The next queued write that may start: the first one when the lock is global; per key,
     /// the first one whose key is neither held nor queued earlier (one key's writes in order).
     fn next_runnable(&mut self, per_key: bool) -> Option<Waiting> {
@@ -457,26 +475,15 @@ impl Node {
             self.request_failed(to, "commit", f.to_string());
             return;
         }
-        let Some(Held::Publishing { remaining, .. }) = self
-            .lock
-            .held
-            .iter_mut()
-            .find(|h| matches!(h, Held::Publishing { id, .. } if *id == publish))
-        else {
-            return;
-        };
-        *remaining -= 1;
-        if *remaining == 0 {
-            if let Some(Held::Publishing {
-                origin,
-                key,
-                timestamp,
-                ..
-            }) = self.lock.take_publish(publish)
-            {
-                self.event(Event::Published { key, timestamp });
-                self.finish(origin, Ok(()));
-            }
+        if let Some(Held::Publishing {
+            origin,
+            key,
+            timestamp,
+            ..
+        }) = self.lock.acked(publish)
+        {
+            self.event(Event::Published { key, timestamp });
+            self.finish(origin, Ok(()));
             self.pump_lock();
         }
     }
@@ -642,19 +649,8 @@ impl Node {
         let Some(delete) = delete else {
             return;
         };
-        let Some(Held::Deleting { remaining, .. }) = self
-            .lock
-            .held
-            .iter_mut()
-            .find(|h| matches!(h, Held::Deleting { id, .. } if *id == delete))
-        else {
-            return;
-        };
-        *remaining -= 1;
-        if *remaining == 0 {
-            if let Some(Held::Deleting { origin, .. }) = self.lock.take_publish(delete) {
-                self.finish(origin, Ok(()));
-            }
+        if let Some(Held::Deleting { origin, .. }) = self.lock.acked(delete) {
+            self.finish(origin, Ok(()));
             self.pump_lock();
         }
     }

@@ -359,11 +359,9 @@ fn dead_key_a_refused_repair_deletes_the_copy_and_a_later_write_clears_the_tombs
     assert!(b.tombstones.is_empty());
 }
 
-/// The leader's tombstones outlive a restart: restored from what it persisted, it still refuses
-/// the repair of a key it deleted (before, the stale copy came back: the delete was lost).
-#[test]
-fn dead_key_tombstones_are_persisted_and_restored() {
-    let rules = only(Fix::DeadKey);
+/// An elected leader writes key 1 (acked by B), then a client deletes it: the leader and the
+/// delete's outputs.
+fn written_then_deleted(rules: Rules) -> (Node, Vec<Output>) {
     let mut a = elected_under(rules);
     a.put(iplist(1), value("{}"));
     let ids = send_ids(&a.take_outputs());
@@ -371,6 +369,15 @@ fn dead_key_tombstones_are_persisted_and_restored() {
     skip(&mut a);
     a.remove(iplist(1));
     let outs = a.take_outputs();
+    (a, outs)
+}
+
+/// The leader's tombstones outlive a restart: restored from what it persisted, it still refuses
+/// the repair of a key it deleted (before, the stale copy came back: the delete was lost).
+#[test]
+fn dead_key_tombstones_are_persisted_and_restored() {
+    let rules = only(Fix::DeadKey);
+    let (_, outs) = written_then_deleted(rules);
     let at = outs
         .iter()
         .position(|o| {
@@ -456,13 +463,7 @@ fn dead_key_a_key_held_newer_than_the_beat_lists_it_is_repaired() {
 /// A delete on the leader: Nacos answers at once (fire-and-forget commits); under the fix the
 /// delete holds the key until a majority has it, or fails at the publish timeout.
 fn leader_deletes(rules: Rules, ack: bool) -> String {
-    let mut a = elected_under(rules);
-    a.put(iplist(1), value("{}"));
-    let ids = send_ids(&a.take_outputs());
-    a.on_response(ids[0], Ok(Response::Ok));
-    skip(&mut a);
-    a.remove(iplist(1));
-    let outs = a.take_outputs();
+    let (mut a, outs) = written_then_deleted(rules);
     let names = crate::testing::Names::new(&members(16));
     let mut lines = render(&outs, &names);
     if ack {
