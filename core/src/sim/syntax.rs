@@ -245,7 +245,13 @@ impl FromStr for TimedAction {
             other => return Err(f.err("verb", format!("unknown verb {other:?}"))),
         };
         if f.it.next().is_some() {
-            return Err(f.err("end", "too many fields".into()));
+            // Most often a value's own ':' (JSON): say how to write one.
+            return Err(f.err(
+                "end",
+                "too many fields (in a key or value write ':' as %3A and ',' as %2C, \
+                 e.g. %7B%22v%22%3A1%7D for {\"v\":1}; the page's links do)"
+                    .into(),
+            ));
         }
         Ok(TimedAction { at_ms, action })
     }
