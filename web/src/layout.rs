@@ -341,7 +341,7 @@ pub fn lanes(s: &nacos_raft_core::sim::Sim, max: usize) -> (Vec<u64>, Vec<Lane>)
         times.push(m.sent_ms);
         times.push(m.arrive_ms.min(now));
     }
-    times.sort_unstable();
+    nacos_raft_core::sort::sort(&mut times);
     times.dedup();
     let row = |t: u64| times.partition_point(|x| *x < t);
     let lanes = chosen
