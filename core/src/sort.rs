@@ -77,7 +77,7 @@ mod tests {
                 assert_eq!(got, want);
                 let mut rev = v.clone();
                 sort_by(&mut rev, |a, b| b.0.cmp(&a.0));
-                want.sort_by(|a, b| b.0.cmp(&a.0));
+                want.sort_by_key(|x| core::cmp::Reverse(x.0));
                 assert_eq!(rev, want);
             }
         }
