@@ -38,7 +38,7 @@ pub fn network(p: &NetProps) -> Html {
     let loss_apply = {
         let loss = loss.clone();
         on.reform(move |_| {
-            let pct: f64 = loss.trim().parse().unwrap_or(0.0);
+            let pct = crate::layout::decimal(loss.trim()).unwrap_or(0.0);
             Msg::Act(Action::SetLoss {
                 ppm: (pct.clamp(0.0, 100.0) * 10_000.0).round() as u32,
             })
