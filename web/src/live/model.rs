@@ -787,7 +787,13 @@ impl LiveModel {
                 n.leader = leader;
                 n.due_at = t;
                 n.timings = config;
-                n.datums = datums.into_iter().map(|d| (d.key, d.timestamp)).collect();
+                // Inserted one by one, not collected: `BTreeMap::from_iter` sorts first, and
+                // that sort would be one more copy of the stable sort in the page (same map:
+                // a repeated key keeps its last timestamp either way).
+                n.datums.clear();
+                for d in datums {
+                    n.datums.insert(d.key, d.timestamp);
+                }
                 let crashed = faults.crashed;
                 n.faults = faults;
                 if crashed {
