@@ -352,7 +352,7 @@ impl Component for App {
                             if !st.start_dismissed && st.sel == super::Selection::None {
                                 { teach_view::start_card(st.lang, s, &self.on) }
                             }
-                            <panels::Inspector common={common_for(Tab::Inspect)} sel={st.sel} />
+                            { panels::inspector(&common_for(Tab::Inspect), st.sel) }
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
                             <panels::EventLog common={common_for(Tab::Events)} filter={st.filter}

@@ -18,7 +18,7 @@ mod scenarios;
 pub use data::DataView;
 pub use events::EventLog;
 pub use help::Help;
-pub use inspector::Inspector;
+pub use inspector::inspector;
 pub use lanes::{spacetime, Lanes};
 use link::LinkInspector;
 use message::MsgInspector;
