@@ -7,14 +7,13 @@ use crate::i18n::Texts;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
 pub struct LinkProps {
     pub common: Common,
     pub a: usize,
     pub b: usize,
 }
 
-#[function_component(LinkInspector)]
+/// Rendered inside the inspector's [`super::inspector::Selected`] component.
 pub fn link_inspector(p: &LinkProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();

@@ -12,13 +12,12 @@ use crate::layout::clock_text;
 use nacos_raft_core::sim::{Action, Fate, Payload};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
 pub struct MsgProps {
     pub common: Common,
     pub id: u64,
 }
 
-#[function_component(MsgInspector)]
+/// Rendered inside the inspector's [`super::inspector::Selected`] component.
 pub fn msg_inspector(p: &MsgProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();
