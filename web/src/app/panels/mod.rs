@@ -45,6 +45,6 @@ pub struct Common {
 
 /// A node's letter as a button that selects it.
 fn node_button(on: &Callback<Msg>, i: usize) -> Html {
-    let onclick = on.reform(move |_| Msg::Select(Selection::Node(i)));
+    let onclick = crate::app::send(on, Msg::Select(Selection::Node(i)));
     html! { <button class="chip" {onclick}>{ letter(i) }</button> }
 }
