@@ -215,6 +215,7 @@ pub mod key;
 pub mod naming;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sort;
 #[cfg(any(test, feature = "sim"))]
 pub mod testing;
 pub mod text;

@@ -120,7 +120,7 @@ impl Node {
         if !list.iter().any(|m| m == me) {
             list.push(me.into());
         }
-        list.sort();
+        crate::sort::sort(&mut list);
         list.dedup();
         let peers: Vec<RaftPeer> = list.iter().map(|m| fresh_peer(&cfg, &mut rng, m)).collect();
         let send_beat_only = cfg.send_beat_only;

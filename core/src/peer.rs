@@ -104,7 +104,7 @@ impl PeerSet {
     /// A set of fresh records for `members` (which contains `me`).
     pub(crate) fn new(me: String, members: impl IntoIterator<Item = RaftPeer>) -> PeerSet {
         let mut list: Vec<RaftPeer> = members.into_iter().collect();
-        list.sort_by(|a, b| a.ip.cmp(&b.ip));
+        crate::sort::sort_by(&mut list, |a, b| a.ip.cmp(&b.ip));
         list.dedup_by(|a, b| a.ip == b.ip);
         let own = list
             .iter()

@@ -307,7 +307,7 @@ pub fn event(lang: Lang, node: usize, e: &Event, term_step: u64) -> String {
 
 fn group_list(groups: &[u8]) -> String {
     let mut ids: Vec<u8> = groups.to_vec();
-    ids.sort_unstable();
+    nacos_raft_core::sort::sort(&mut ids);
     ids.dedup();
     ids.iter()
         .map(|g| {

@@ -71,6 +71,68 @@ pub fn along(from: (f64, f64), to: (f64, f64), p: f64, r: f64) -> (f64, f64) {
     )
 }
 
+/// A decimal number (`[+-]digits[.digits][e[+-]digits]`, as `str::parse::<f64>` reads finite
+/// ones), read without the standard float parser, which would add its code and tables to the
+/// wasm. Exact up to 15 significant digits; the page reads speeds, loss percentages and
+/// weights with it.
+pub fn decimal(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let neg = match b.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let (mut mant, mut exp, mut digits) = (0u64, 0i32, 0);
+    let mut frac = false;
+    while i < b.len() {
+        match b[i] {
+            c @ b'0'..=b'9' => {
+                digits += 1;
+                if mant < 100_000_000_000_000_000 {
+                    mant = mant * 10 + u64::from(c - b'0');
+                    exp -= i32::from(frac);
+                } else {
+                    exp += i32::from(!frac);
+                }
+            }
+            b'.' if !frac => frac = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if i < b.len() {
+        if !matches!(b[i], b'e' | b'E') {
+            return None;
+        }
+        let e = &s[i + 1..];
+        let e = e.strip_prefix('+').unwrap_or(e);
+        exp = exp.saturating_add(e.parse::<i32>().ok()?);
+    }
+    let m = mant as f64;
+    let v = if exp >= 0 {
+        m * 10f64.powi(exp)
+    } else {
+        m / 10f64.powi(-exp)
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// `v` rounded to a whole number (half away from zero), written without float formatting.
+pub fn d0(v: f64) -> String {
+    let t = if v.is_finite() { v.round() as i64 } else { 0 };
+    t.to_string()
+}
+
 /// `v` with one decimal, written without float formatting (which would add its tables to the
 /// wasm).
 pub fn d1(v: f64) -> String {
@@ -341,7 +403,7 @@ pub fn lanes(s: &nacos_raft_core::sim::Sim, max: usize) -> (Vec<u64>, Vec<Lane>)
         times.push(m.sent_ms);
         times.push(m.arrive_ms.min(now));
     }
-    times.sort_unstable();
+    nacos_raft_core::sort::sort(&mut times);
     times.dedup();
     let row = |t: u64| times.partition_point(|x| *x < t);
     let lanes = chosen
@@ -434,6 +496,47 @@ pub fn clock_text(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_reads_what_str_parse_reads() {
+        for t in [
+            "0",
+            "1",
+            "-1",
+            "+2.5",
+            "0.1",
+            ".5",
+            "5.",
+            "10",
+            "1000",
+            "0.0001",
+            "12.345",
+            "1e3",
+            "1E-2",
+            "2.5e+1",
+            "-0.75",
+            "99.999",
+            "100",
+            "123456789012345678901234",
+            "0.000000001",
+        ] {
+            let want: f64 = t.parse().unwrap();
+            let got = decimal(t).unwrap_or_else(|| panic!("{t}"));
+            assert!(
+                (got - want).abs() <= want.abs() * 1e-15,
+                "{t}: {got} vs {want}"
+            );
+        }
+        for t in [
+            "", "-", ".", "e1", "1e", "1.2.3", "abc", "1x", "inf", "NaN", " 1",
+        ] {
+            assert_eq!(decimal(t), None, "{t}");
+            assert!(t.parse::<f64>().map_or(true, |v| !v.is_finite()), "{t}");
+        }
+        assert_eq!(d0(2.5), "3");
+        assert_eq!(d0(-0.4), "0");
+        assert_eq!(d0(f64::NAN), "0");
+    }
     use crate::urlstate::RunSpec;
     use nacos_raft_core::sim::Action;
 

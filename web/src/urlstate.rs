@@ -279,9 +279,8 @@ impl RunSpec {
                     }
                 }
                 "speed" => {
-                    let s: f64 = v
-                        .parse()
-                        .map_err(|_| format!("speed {v:?} is not a number"))?;
+                    let s = crate::layout::decimal(v)
+                        .ok_or_else(|| format!("speed {v:?} is not a number"))?;
                     if !s.is_finite() {
                         return Err(format!("speed {v:?} is not a number"));
                     }

@@ -243,7 +243,7 @@ impl Component for App {
             }
         };
         let tab_button = |t: Tab, label: &'static str| {
-            let onclick = link.callback(move |_| Msg::SetTab(t));
+            let onclick = super::send(&self.on, Msg::SetTab(t));
             html! {
                 <button role="tab" data-tab={format!("{t:?}").to_ascii_lowercase()} class={classes!("tab", (st.tab == t).then_some("on"))}
                     aria-selected={(st.tab == t).to_string()} {onclick}>{ label }</button>
@@ -292,10 +292,10 @@ impl Component for App {
                         { compare_view::rules_select(st, &self.on) }
                         <label>{ tr.seed }{" "}{ seed_input }</label>
                         <button onclick={link.callback(|_| Msg::NewRun(dom::random_seed()))} data-testid="new-run">{ tr.new_seed }</button>
-                        <button onclick={link.callback(|_| Msg::CopyLink)} data-testid="copy-link">{ tr.copy_link }</button>
-                        <button onclick={link.callback(|_| Msg::Export)} data-testid="export">{ tr.export }</button>
-                        <button onclick={link.callback(|_| Msg::ToggleLang)} data-testid="lang" lang={st.lang.other().tag()}>{ tr.lang_switch }</button>
-                        <button onclick={link.callback(|_| Msg::ToggleHelp)} data-testid="help" aria-label={tr.help}>{ "?" }</button>
+                        <button onclick={super::send(&self.on, Msg::CopyLink)} data-testid="copy-link">{ tr.copy_link }</button>
+                        <button onclick={super::send(&self.on, Msg::Export)} data-testid="export">{ tr.export }</button>
+                        <button onclick={super::send(&self.on, Msg::ToggleLang)} data-testid="lang" lang={st.lang.other().tag()}>{ tr.lang_switch }</button>
+                        <button onclick={super::send(&self.on, Msg::ToggleHelp)} data-testid="help" aria-label={tr.help}>{ "?" }</button>
                         <a class="button" href="#live=" data-testid="live-open">{ crate::live::texts::tr(st.lang).live_button }</a>
                     </div>
                 </header>
@@ -310,17 +310,17 @@ impl Component for App {
                     <section class="stage">
                         <div class="transport" role="toolbar">
                             <button class="play" data-testid="play" data-playing={st.playing.to_string()}
-                                onclick={link.callback(|_| Msg::TogglePlay)}
+                                onclick={super::send(&self.on, Msg::TogglePlay)}
                                 title={if st.playing { tr.pause } else { tr.play }}>
                                 { icon(if st.playing { ICON_PAUSE } else { ICON_PLAY }) }{ if st.playing { tr.pause } else { tr.play } }
                             </button>
-                            <button data-testid="step-back" onclick={link.callback(|_| Msg::StepBack)} title={tr.step_back}>{ icon(ICON_BACK) }{ tr.step_back }</button>
-                            <button data-testid="step" onclick={link.callback(|_| Msg::Step)} title={tr.step}>{ icon(ICON_STEP) }{ tr.step }</button>
-                            <button class="mark-nav" data-testid="prev-mark" onclick={link.callback(|_| Msg::Mark(false))} title={prev_mark} aria-label={prev_mark}>{ "◆◂" }</button>
-                            <button class="mark-nav" data-testid="next-mark" onclick={link.callback(|_| Msg::Mark(true))} title={next_mark} aria-label={next_mark}>{ "▸◆" }</button>
+                            <button data-testid="step-back" onclick={super::send(&self.on, Msg::StepBack)} title={tr.step_back}>{ icon(ICON_BACK) }{ tr.step_back }</button>
+                            <button data-testid="step" onclick={super::send(&self.on, Msg::Step)} title={tr.step}>{ icon(ICON_STEP) }{ tr.step }</button>
+                            <button class="mark-nav" data-testid="prev-mark" onclick={super::send(&self.on, Msg::Mark(false))} title={prev_mark} aria-label={prev_mark}>{ "◆◂" }</button>
+                            <button class="mark-nav" data-testid="next-mark" onclick={super::send(&self.on, Msg::Mark(true))} title={next_mark} aria-label={next_mark}>{ "▸◆" }</button>
                             <label class="speed">{ tr.speed }{" "}{ speed_slider }<span class="speed-val" data-testid="speed-value">{ st.speed_text() }</span></label>
                             <label class="check" title={tr.slowmo_hint}>
-                                <input type="checkbox" checked={st.spec.slowmo} onchange={link.callback(|_| Msg::ToggleSlowmo)} data-testid="slowmo" />
+                                <input type="checkbox" checked={st.spec.slowmo} onchange={super::send(&self.on, Msg::ToggleSlowmo)} data-testid="slowmo" />
                                 { tr.slowmo }
                             </label>
                             <span class="clock" data-clock-ms={now.to_string()} title={tr.clock}>{ clock_text(now) }</span>
@@ -352,7 +352,7 @@ impl Component for App {
                             if !st.start_dismissed && st.sel == super::Selection::None {
                                 { teach_view::start_card(st.lang, s, &self.on) }
                             }
-                            <panels::Inspector common={common_for(Tab::Inspect)} sel={st.sel} />
+                            { panels::inspector(&common_for(Tab::Inspect), st.sel) }
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
                             <panels::EventLog common={common_for(Tab::Events)} filter={st.filter}

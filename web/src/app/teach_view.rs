@@ -41,12 +41,15 @@ fn storage() -> Option<web_sys::Storage> {
 /// The start card, shown in the empty inspector until dismissed.
 pub fn start_card(lang: Lang, s: &Sim, on: &Callback<Msg>) -> Html {
     let leader = s.cluster_leader();
-    let crash = on.reform(move |_| match leader {
-        Some(node) => Msg::Act(Action::Crash { node }),
-        None => Msg::Step,
-    });
-    let story = on.reform(|_| Msg::LoadScenario("two-leaders"));
-    let cut = on.reform(|_| Msg::SetTab(Tab::Network));
+    let crash = super::send(
+        on,
+        match leader {
+            Some(node) => Msg::Act(Action::Crash { node }),
+            None => Msg::Step,
+        },
+    );
+    let story = super::send(on, Msg::LoadScenario("two-leaders"));
+    let cut = super::send(on, Msg::SetTab(Tab::Network));
     html! {
         <section class="start-here" data-testid="start-here" aria-labelledby="start-title">
             <h2 id="start-title">{ T::start_title(lang) }</h2>
@@ -57,7 +60,7 @@ pub fn start_card(lang: Lang, s: &Sim, on: &Callback<Msg>) -> Html {
                 <li><button data-action="start-story" onclick={story}>{ T::try_story(lang) }</button></li>
                 <li><button data-action="start-cut" onclick={cut}>{ T::try_cut(lang) }</button></li>
             </ul>
-            <button class="dismiss" data-action="dismiss-start" onclick={on.reform(|_| Msg::DismissStart)}>{ T::dismiss(lang) }</button>
+            <button class="dismiss" data-action="dismiss-start" onclick={super::send(on, Msg::DismissStart)}>{ T::dismiss(lang) }</button>
             { reading(lang) }
         </section>
     }

@@ -160,7 +160,7 @@ pub fn timeline(p: &Props) -> Html {
                     <span>{ tr.branches }{ ": " }</span>
                     <span class="branch on">{ format!("#{} ({})", w.branch_number(), tr.this_branch) }</span>
                     { for branches.iter().enumerate().map(|(i, b)| {
-                        let onclick = on.reform(move |_| Msg::SwitchBranch(i));
+                        let onclick = crate::app::send(&on, Msg::SwitchBranch(i));
                         html! {
                             <button class="branch" {onclick} title={format!("{} {}", tr.switch_to, b.number)}>
                                 { format!("{} {} ({} {})", tr.branch, b.number, tr.forked_at, clock_text(b.fork_ms)) }

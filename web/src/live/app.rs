@@ -14,7 +14,7 @@ use crate::app::ring::{kind_class, msg_shape};
 use crate::describe;
 use crate::i18n::{Lang, Texts};
 use crate::jsonfmt;
-use crate::layout::{along, arc_path, d1, node_pos, node_radius, points, CENTER, RING};
+use crate::layout::{along, arc_path, d0, d1, node_pos, node_radius, points, CENTER, RING};
 use gloo_timers::callback::Timeout;
 use nacos_raft_core::text::{self, Ctx};
 use nacos_raft_core::PeerState;
@@ -688,7 +688,7 @@ impl Component for LiveApp {
                                 onclick={link.callback(|_| Msg::TogglePause)}>
                                 { if paused { tr.play } else { tr.pause } }
                             </button>
-                            <span class="clock" data-clock-ms={format!("{since:.0}")}>{ crate::layout::clock_text(since as u64) }</span>
+                            <span class="clock" data-clock-ms={d0(since)}>{ crate::layout::clock_text(since as u64) }</span>
                             <span class="status" data-testid="live-msg-count" data-count={m.msg_count.to_string()}>
                                 { format!("{} {}", m.msg_count, t.messages) }
                             </span>
@@ -789,7 +789,7 @@ fn event_log(lang: Lang, m: &LiveModel, rows: usize) -> Html {
         };
         html! {
             <li data-kind={kind} data-addr={addr.clone()}>
-                <span class="at">{ format!("{:.1}s", ((l.at - start) / 1000.0).max(0.0)) }</span>{ " " }{ text }
+                <span class="at">{ format!("{}s", d1(((l.at - start) / 1000.0).max(0.0))) }</span>{ " " }{ text }
             </li>
         }
     });
@@ -921,10 +921,10 @@ impl LiveApp {
             <div class="transport scrub" data-testid="live-scrubber">
                 <label class="speed">{ t.scrub }
                     <input type="range" data-testid="live-scrub" aria-label={t.scrub}
-                        min={format!("{lo:.0}")} max={format!("{hi:.0}")} step="1"
-                        value={format!("{:.0}", at.clamp(lo, hi))}
-                        data-at-ms={format!("{:.0}", (at - base).max(0.0))}
-                        data-span-ms={format!("{:.0}", (hi - lo).max(0.0))} {oninput} />
+                        min={d0(lo)} max={d0(hi)} step="1"
+                        value={d0(at.clamp(lo, hi))}
+                        data-at-ms={d0((at - base).max(0.0))}
+                        data-span-ms={d0((hi - lo).max(0.0))} {oninput} />
                 </label>
                 <span class="clock">{ crate::layout::clock_text((at - base).max(0.0) as u64) }</span>
                 <button data-testid="live-now" onclick={link.callback(|_| Msg::GoLive)}>{ t.go_live }</button>
@@ -1208,7 +1208,7 @@ impl LiveApp {
             html! { <input class="num" type="text" inputmode="numeric" value={v.to_string()} data-testid={id} {oninput} /> }
         };
         let ms_left = |f: Option<f64>, full: u64| {
-            f.map(|f| format!("{:.0} ms", f * full as f64))
+            f.map(|f| format!("{} ms", d0(f * full as f64)))
                 .unwrap_or_else(|| tr.none.to_string())
         };
         let tm = &nd.timings;
@@ -1395,7 +1395,7 @@ fn msg_view(lang: Lang, m: &LiveModel, rid: &str) -> Html {
         };
         let took = f
             .end
-            .map(|e| format!("{} {:.1} ms", t.took, (e - f.start).max(0.0)))
+            .map(|e| format!("{} {} ms", t.took, d1((e - f.start).max(0.0))))
             .unwrap_or_default();
         let fate = match &f.fate {
             Fate::Fine => String::new(),

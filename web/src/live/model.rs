@@ -787,7 +787,13 @@ impl LiveModel {
                 n.leader = leader;
                 n.due_at = t;
                 n.timings = config;
-                n.datums = datums.into_iter().map(|d| (d.key, d.timestamp)).collect();
+                // Inserted one by one, not collected: `BTreeMap::from_iter` sorts first, and
+                // that sort would be one more copy of the stable sort in the page (same map:
+                // a repeated key keeps its last timestamp either way).
+                n.datums.clear();
+                for d in datums {
+                    n.datums.insert(d.key, d.timestamp);
+                }
                 let crashed = faults.crashed;
                 n.faults = faults;
                 if crashed {
@@ -1147,14 +1153,16 @@ impl LiveModel {
             })
             .filter(|x| x.0 <= now)
             .collect();
-        chosen.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.n.cmp(&b.2.n)));
+        nacos_raft_core::sort::sort_by(&mut chosen, |a, b| {
+            a.0.total_cmp(&b.0).then(a.2.n.cmp(&b.2.n))
+        });
         let chosen = &chosen[chosen.len().saturating_sub(max)..];
         let mut times: Vec<u64> = Vec::with_capacity(chosen.len() * 2);
         for (start, end, _) in chosen {
             times.push(ms(*start));
             times.push(ms(end.unwrap_or(now).min(now)));
         }
-        times.sort_unstable();
+        nacos_raft_core::sort::sort(&mut times);
         times.dedup();
         let row = |t: f64| times.partition_point(|x| *x < ms(t));
         let lanes = chosen
@@ -1191,7 +1199,7 @@ impl LiveModel {
     /// [`MIN_FLIGHT_MS`]: dozens of glyphs on one spot, which cost frames and show nothing more
     /// (every one of them is in the Lanes view and the inspector's list).
     pub fn thin(mut v: Vec<Shown>, gap: f64, keep: Option<&(String, bool)>) -> Vec<Shown> {
-        v.sort_by(|a, b| {
+        nacos_raft_core::sort::sort_by(&mut v, |a, b| {
             (a.from, a.to, a.kind, a.failed)
                 .cmp(&(b.from, b.to, b.kind, b.failed))
                 .then(b.progress.total_cmp(&a.progress))
@@ -1215,7 +1223,7 @@ impl LiveModel {
     /// Recent messages, newest first (the inspector's list).
     pub fn recent(&self, max: usize) -> Vec<&Flight> {
         let mut v: Vec<&Flight> = self.flights.values().collect();
-        v.sort_by_key(|f| std::cmp::Reverse(f.n));
+        nacos_raft_core::sort::sort_by_key(&mut v, |f| std::cmp::Reverse(f.n));
         v.truncate(max);
         v
     }
@@ -1234,7 +1242,7 @@ impl LiveModel {
             .iter()
             .flat_map(|n| n.datums.keys().cloned())
             .collect();
-        k.sort();
+        nacos_raft_core::sort::sort(&mut k);
         k.dedup();
         k
     }

@@ -233,9 +233,9 @@ impl Session {
                 Err(_) => crate::jsonfmt::quote(json),
             };
             s.push_str(&format!(
-                "{{\"node\": {}, \"page_ms\": {:.0}, \"record\": {}}}",
+                "{{\"node\": {}, \"page_ms\": {}, \"record\": {}}}",
                 crate::jsonfmt::quote(addr),
-                t,
+                crate::layout::d0(t),
                 record
             ));
         }

@@ -74,7 +74,7 @@ pub fn groups(s: &Sim) -> Vec<Vec<usize>> {
             }
             i += 1;
         }
-        members.sort_unstable();
+        nacos_raft_core::sort::sort(&mut members);
         out.push(members);
     }
     out
@@ -229,7 +229,7 @@ pub fn chapters(w: &World, actions: &[TimedAction], end_ms: u64) -> Vec<Chapter>
         }
     }
     // Stable: at one moment, actions before what they cause.
-    beats.sort_by_key(|b| b.0);
+    nacos_raft_core::sort::sort_by_key(&mut beats, |b| b.0);
     let mut out: Vec<Chapter> = Vec::new();
     for (at, b) in beats {
         match out.last_mut() {
@@ -318,7 +318,7 @@ pub fn story_action(lang: Lang, a: &Action) -> String {
         }
         Action::Partition { groups } => {
             let mut ids: Vec<u8> = groups.clone();
-            ids.sort_unstable();
+            nacos_raft_core::sort::sort(&mut ids);
             ids.dedup();
             let p = ids
                 .iter()

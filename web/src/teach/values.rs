@@ -38,7 +38,7 @@ fn instance(i: &J) -> String {
     let ip = text("ip");
     let port = text("port");
     let weight = match i.get("weight") {
-        Some(J::Num(n)) => n.parse().unwrap_or(1.0),
+        Some(J::Num(n)) => crate::layout::decimal(n).unwrap_or(1.0),
         _ => 1.0,
     };
     let mut s = format!(

@@ -30,7 +30,7 @@ pub fn data_view(p: &DataProps) -> Html {
             keys.extend(node.datums().map(|d| d.key.as_str()));
         }
     }
-    keys.sort_unstable();
+    nacos_raft_core::sort::sort(&mut keys);
     keys.dedup();
     let reference = leader.and_then(|l| s.node(l));
     // (key, cells, differs)

@@ -31,7 +31,7 @@ pub fn event_log(p: &LogProps) -> Html {
         .into_iter()
         .map(|r| {
             let at = r.at_ms;
-            let onclick = on.reform(move |_| Msg::Seek(at));
+            let onclick = crate::app::send(on, Msg::Seek(at));
             let who = r.node.map(letter).unwrap_or_else(|| "·".into());
             let text = match r.action() {
                 Some(a) if p.story.iter().any(|t| t.at_ms == at && &t.action == a) => {

@@ -33,7 +33,7 @@ pub fn help(p: &HelpProps) -> Html {
         MsgKind::Forward,
         MsgKind::DeleteCommit,
     ];
-    let close = p.on.reform(|_| Msg::ToggleHelp);
+    let close = crate::app::send(&p.on, Msg::ToggleHelp);
     html! {
         <div class="overlay" role="dialog" aria-modal="true" aria-label={tr.help} data-testid="help-dialog">
             <div class="dialog">

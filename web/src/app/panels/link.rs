@@ -7,14 +7,13 @@ use crate::i18n::Texts;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
 pub struct LinkProps {
     pub common: Common,
     pub a: usize,
     pub b: usize,
 }
 
-#[function_component(LinkInspector)]
+/// Rendered inside the inspector's [`super::inspector::Selected`] component.
 pub fn link_inspector(p: &LinkProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();
@@ -32,9 +31,9 @@ pub fn link_inspector(p: &LinkProps) -> Html {
                 <td class={if cut { "bad" } else { "good" }}>{ if cut { tr.cut_one_way } else { tr.link_open } }</td>
                 <td>
                     if cut {
-                        <button onclick={on.reform(move |_| Msg::Act(Action::Heal { from: x, to: y, both: false }))}>{ tr.heal }</button>
+                        <button onclick={crate::app::send(on, Msg::Act(Action::Heal { from: x, to: y, both: false }))}>{ tr.heal }</button>
                     } else {
-                        <button data-action={format!("cut-{x}-{y}")} onclick={on.reform(move |_| Msg::Act(Action::Cut { from: x, to: y, both: false }))}>{ tr.cut_one_way }</button>
+                        <button data-action={format!("cut-{x}-{y}")} onclick={crate::app::send(on, Msg::Act(Action::Cut { from: x, to: y, both: false }))}>{ tr.cut_one_way }</button>
                     }
                 </td>
             </tr>
@@ -45,8 +44,8 @@ pub fn link_inspector(p: &LinkProps) -> Html {
             <h2 class="insp-title">{ format!("{} {} ↔ {}", tr.link, letter(a), letter(b)) }</h2>
             <table class="kv">{ dir(a, b) }{ dir(b, a) }</table>
             <div class="actions">
-                <button class="danger" data-action="cut-both" onclick={on.reform(move |_| Msg::Act(Action::Cut { from: a, to: b, both: true }))}>{ tr.cut_both }</button>
-                <button data-action="heal-both" onclick={on.reform(move |_| Msg::Act(Action::Heal { from: a, to: b, both: true }))}>{ tr.heal }</button>
+                <button class="danger" data-action="cut-both" onclick={crate::app::send(on, Msg::Act(Action::Cut { from: a, to: b, both: true }))}>{ tr.cut_both }</button>
+                <button data-action="heal-both" onclick={crate::app::send(on, Msg::Act(Action::Heal { from: a, to: b, both: true }))}>{ tr.heal }</button>
             </div>
         </div>
     }

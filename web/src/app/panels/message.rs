@@ -12,13 +12,12 @@ use crate::layout::clock_text;
 use nacos_raft_core::sim::{Action, Fate, Payload};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
 pub struct MsgProps {
     pub common: Common,
     pub id: u64,
 }
 
-#[function_component(MsgInspector)]
+/// Rendered inside the inspector's [`super::inspector::Selected`] component.
 pub fn msg_inspector(p: &MsgProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();
@@ -71,11 +70,11 @@ pub fn msg_inspector(p: &MsgProps) -> Html {
             .collect()
     });
     let id = m.id;
-    let drop = on.reform(move |_| Msg::Act(Action::Drop { msg: id }));
+    let drop = crate::app::send(on, Msg::Act(Action::Drop { msg: id }));
     let body = body.unwrap_or_default();
     let pretty_body = pretty(&body);
     let reply_to = m.reply_to.map(|r| {
-        let onclick = on.reform(move |_| Msg::Select(Selection::Msg(r)));
+        let onclick = crate::app::send(on, Msg::Select(Selection::Msg(r)));
         html! { <p>{ tr.answers }{ " " }<button class="chip" {onclick}>{ format!("#{r}") }</button></p> }
     });
     html! {

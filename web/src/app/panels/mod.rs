@@ -1,4 +1,4 @@
-//! The side panels, one component per file: the inspector of a node, a message or a link, the
+//! The side panels, about one component per file: the inspector of a node, a message or a link, the
 //! event log, the datum matrix, the network controls, the scenarios, the space-time diagram, the
 //! safety monitor and the help. They re-render only when the app bumps `rev` (at most five times a
 //! second while playing), and they act only by sending [`Msg`]s.
@@ -18,10 +18,8 @@ mod scenarios;
 pub use data::DataView;
 pub use events::EventLog;
 pub use help::Help;
-pub use inspector::Inspector;
+pub use inspector::inspector;
 pub use lanes::{spacetime, Lanes};
-use link::LinkInspector;
-use message::MsgInspector;
 pub use network::Network;
 use node::NodeInspector;
 pub use safety::Safety;
@@ -47,6 +45,6 @@ pub struct Common {
 
 /// A node's letter as a button that selects it.
 fn node_button(on: &Callback<Msg>, i: usize) -> Html {
-    let onclick = on.reform(move |_| Msg::Select(Selection::Node(i)));
+    let onclick = crate::app::send(on, Msg::Select(Selection::Node(i)));
     html! { <button class="chip" {onclick}>{ letter(i) }</button> }
 }

@@ -38,7 +38,7 @@ pub fn network(p: &NetProps) -> Html {
     let loss_apply = {
         let loss = loss.clone();
         on.reform(move |_| {
-            let pct: f64 = loss.trim().parse().unwrap_or(0.0);
+            let pct = crate::layout::decimal(loss.trim()).unwrap_or(0.0);
             Msg::Act(Action::SetLoss {
                 ppm: (pct.clamp(0.0, 100.0) * 10_000.0).round() as u32,
             })
@@ -126,10 +126,12 @@ pub fn network(p: &NetProps) -> Html {
             }
         })
         .collect();
-    let apply_partition = {
-        let d = draft.clone();
-        on.reform(move |_| Msg::Act(Action::Partition { groups: d.clone() }))
-    };
+    let apply_partition = crate::app::send(
+        on,
+        Msg::Act(Action::Partition {
+            groups: draft.clone(),
+        }),
+    );
     let leader = s.cluster_leader();
     let presets = {
         let iso = leader.map(|l| Action::Isolate { node: l });
@@ -144,10 +146,10 @@ pub fn network(p: &NetProps) -> Html {
         };
         html! {
             <div class="actions">
-                if let Some(a) = iso { <button onclick={on.reform(move |_| Msg::Act(a.clone()))}>{ tr.split_isolate_leader }</button> }
-                if let Some(a) = minority { <button onclick={on.reform(move |_| Msg::Act(a.clone()))}>{ tr.split_minority }</button> }
-                <button onclick={on.reform(move |_| Msg::Act(three.clone()))}>{ tr.split_three }</button>
-                <button data-action="heal-all" onclick={on.reform(|_| Msg::Act(Action::HealAll))}>{ tr.heal_all }</button>
+                if let Some(a) = iso { <button onclick={crate::app::send(on, Msg::Act(a))}>{ tr.split_isolate_leader }</button> }
+                if let Some(a) = minority { <button onclick={crate::app::send(on, Msg::Act(a))}>{ tr.split_minority }</button> }
+                <button onclick={crate::app::send(on, Msg::Act(three))}>{ tr.split_three }</button>
+                <button data-action="heal-all" onclick={crate::app::send(on, Msg::Act(Action::HealAll))}>{ tr.heal_all }</button>
             </div>
         }
     };

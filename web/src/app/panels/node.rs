@@ -40,7 +40,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
     let addr = s.addr(i).to_string();
     let node = s.node(i);
     let state = node.map(|n| n.local().state);
-    let act = |a: Action| on.reform(move |_| Msg::Act(a.clone()));
+    let act = |a: Action| crate::app::send(on, Msg::Act(a));
     let cut_links: Vec<Action> = (0..s.len())
         .filter(|j| *j != i && (s.net().is_cut(i, *j) || s.net().is_cut(*j, i)))
         .map(|j| Action::Heal {
@@ -49,10 +49,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
             both: true,
         })
         .collect();
-    let reconnect = {
-        let list = cut_links.clone();
-        on.reform(move |_| Msg::ActMany(list.clone()))
-    };
+    let reconnect = { crate::app::send(on, Msg::ActMany(cut_links.clone())) };
     let disk = &s.sim_node(i).disk;
     let header = html! {
         <h2 class="insp-title">
@@ -144,13 +141,14 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         let ok = valid_service(&svc) && !ipv.trim().is_empty();
         let key = nacos_raft_core::key::iplist_key("public", &format!("DEFAULT_GROUP@@{svc}"));
         let value = nacos_raft_core::sim::instance_value(&svc, ipv.trim());
-        let onclick = on.reform(move |_| {
+        let onclick = crate::app::send(
+            on,
             Msg::Act(Action::Put {
                 node: i,
-                key: key.clone(),
-                value: value.clone(),
-            })
-        });
+                key,
+                value,
+            }),
+        );
         let on_svc = {
             let service = service.clone();
             Callback::from(move |e: InputEvent| {

@@ -41,7 +41,7 @@ pub fn safety(p: &SafetyProps) -> Html {
             <div class="row">
                 <strong>{ format!("{}: {}", tr.violations, v.len()) }</strong>
                 <label class="check">
-                    <input type="checkbox" checked={p.pause_on_violation} onchange={on.reform(|_| Msg::TogglePauseOnViolation)} />
+                    <input type="checkbox" checked={p.pause_on_violation} onchange={crate::app::send(on, Msg::TogglePauseOnViolation)} />
                     { tr.pause_on_violation }
                 </label>
             </div>
@@ -52,7 +52,7 @@ pub fn safety(p: &SafetyProps) -> Html {
                 <ol class="violations" reversed=true>
                     { for v.iter().rev().take(30).map(|x| {
                         let at = x.at_ms;
-                        let onclick = on.reform(move |_| Msg::Seek(at));
+                        let onclick = crate::app::send(on, Msg::Seek(at));
                         html! {
                             <li data-kind={x.kind.as_str()} data-at-ms={at.to_string()} {onclick}>
                                 <span class="t">{ clock_text(at) }</span>

@@ -29,8 +29,8 @@ pub fn scenarios(p: &ScenarioProps) -> Html {
                 { for list.iter().map(|s| {
                     let id = s.id;
                     let (title, caption) = describe::scenario_text(lang, s.id, s.title, s.caption);
-                    let onclick = on.reform(move |_| Msg::LoadScenario(id));
-                    let compare = on.reform(move |_| Msg::CompareScenario(id));
+                    let onclick = crate::app::send(on, Msg::LoadScenario(id));
+                    let compare = crate::app::send(on, Msg::CompareScenario(id));
                     html! {
                         <li class={classes!((p.current == Some(id)).then_some("on"))} data-scenario={id}>
                             <button {onclick} data-action={format!("load-{id}")}>{ tr.load }</button>

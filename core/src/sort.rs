@@ -1,0 +1,88 @@
+//! One stable sort for every element type: the order is computed on indices through a `dyn`
+//! comparator, so the standard library's sort is compiled once (on `usize`) instead of once per
+//! element type and closure. Each copy of the stable sort is ~4 KB of wasm, and the page
+//! (issue 14's size budget) had eleven of them. The result is exactly `slice::sort_by`'s: stable,
+//! ties keep their order.
+
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+
+/// Sorts `v` stably by `cmp`, like `v.sort_by(cmp)`.
+pub fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    let perm = {
+        let s: &[T] = v;
+        order(s.len(), &mut |a, b| cmp(&s[a], &s[b]))
+    };
+    permute(v, perm);
+}
+
+/// Sorts `v` stably by `key`, like `v.sort_by_key(key)`.
+pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
+    sort_by(v, |a, b| key(a).cmp(&key(b)));
+}
+
+/// Sorts `v` stably, like `v.sort()`.
+pub fn sort<T: Ord>(v: &mut [T]) {
+    sort_by(v, T::cmp);
+}
+
+/// The indices `0..n` in the order `cmp` gives them (stable): the one monomorphic sort.
+fn order(n: usize, cmp: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|a, b| cmp(*a, *b));
+    idx
+}
+
+/// Reorders `v` in place so that `v[j]` becomes the old `v[perm[j]]`, following each cycle of
+/// the permutation with swaps (an entry of `perm` is set to its own index once placed).
+fn permute<T>(v: &mut [T], mut perm: Vec<usize>) {
+    for i in 0..perm.len() {
+        let mut j = i;
+        loop {
+            let k = perm[j];
+            perm[j] = j;
+            if k == i || k == j {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    /// Same order as the standard library's stable sort, ties included, on many permutations.
+    #[test]
+    fn matches_std_stable_sort() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for _ in 0..30 {
+                // (key, original position): only the key is compared, the position shows stability.
+                let v: Vec<(u8, usize)> = (0..len)
+                    .map(|i| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        ((seed % 5) as u8, i)
+                    })
+                    .collect();
+                let mut want = v.clone();
+                want.sort_by_key(|x| x.0);
+                let mut got = v.clone();
+                sort_by_key(&mut got, |x| x.0);
+                assert_eq!(got, want);
+                let mut rev = v.clone();
+                sort_by(&mut rev, |a, b| b.0.cmp(&a.0));
+                want.sort_by_key(|x| core::cmp::Reverse(x.0));
+                assert_eq!(rev, want);
+            }
+        }
+        let mut s = vec!["b", "a", "c", "a"];
+        sort(&mut s);
+        assert_eq!(s, ["a", "a", "b", "c"]);
+    }
+}
