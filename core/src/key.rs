@@ -281,9 +281,14 @@ pub(crate) fn cmp_joined(full: &str, head: &str, tail: &str) -> core::cmp::Order
 }
 
 /// `a == b` without a call to `memcmp` (a byte loop on wasm).
-#[cfg(feature = "sim")]
 pub(crate) fn same(a: &str, b: &str) -> bool {
     same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// `a.cmp(b)` without a call to `memcmp` (a byte loop on wasm), for addresses and keys compared
+/// on every message.
+pub(crate) fn cmp_str(a: &str, b: &str) -> core::cmp::Ordering {
+    cmp_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// `a.cmp(b)`, with the usual case of equal keys decided by [`same_bytes`] rather than a call to

@@ -87,7 +87,8 @@ pub struct Node {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lease {
     pub(crate) since_ms: u64,
-    pub(crate) heard_ms: BTreeMap<String, u64>,
+    /// By address; a `MapKey` for comparisons without `memcmp` (a byte loop on wasm).
+    pub(crate) heard_ms: BTreeMap<crate::key::MapKey, u64>,
 }
 
 impl Node {

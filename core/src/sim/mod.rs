@@ -36,7 +36,7 @@ pub use summary::Summary;
 pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
-use crate::key::MapKey;
+use crate::key::{self, MapKey};
 use crate::rng::Rng;
 use crate::{
     Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist,
@@ -431,7 +431,7 @@ impl Sim {
 
     /// The index of a member address.
     pub fn index_of(&self, addr: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.addr == addr)
+        self.nodes.iter().position(|n| key::same(&n.addr, addr))
     }
 
     /// Node `i`'s state machine, `None` while it is down.
