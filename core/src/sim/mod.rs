@@ -376,19 +376,18 @@ impl Sim {
         o.done = Some((now, result.clone()));
         let (key, seq, put, value) = (o.key.clone(), o.seq, o.put, o.value.clone());
         if let (true, Ok(()), Some(value)) = (put, &result, value) {
-            // Looked up as a `MapKey`: its comparisons are the fast ones.
-            let map_key = MapKey::from(key.as_str());
-            let term = self.obs.published_term.get(&map_key).copied().unwrap_or(0);
-            self.obs.acked.insert(
-                map_key,
-                AckedWrite {
-                    seq,
-                    value,
-                    node,
-                    at_ms: now,
-                    term,
-                },
-            );
+            // The record exists: `submit` made it.
+            let r = match self.obs.keys.get_mut(key.as_str()) {
+                Some(r) => r,
+                None => self.obs.keys.entry(key.as_str().into()).or_default(),
+            };
+            r.acked = Some(AckedWrite {
+                seq,
+                value,
+                node,
+                at_ms: now,
+                term: r.published_term.unwrap_or(0),
+            });
         }
         self.quiet(now);
         self.record(

@@ -57,6 +57,19 @@ pub struct Violation {
     pub nodes: Vec<usize>,
 }
 
+/// What the observers keep about one key, in one map: a client write and its completion, a
+/// publish and a change at the leader each cost one search of it (three maps were searched up
+/// to three times per datum, ~60-byte keys compared along their shared prefix each time).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyRecord {
+    /// The sequence number of the latest client operation submitted on the key.
+    pub(crate) latest_op: Option<u64>,
+    /// The term of the leader at the key's last `Published` event.
+    pub(crate) published_term: Option<u64>,
+    /// The last acknowledged put.
+    pub(crate) acked: Option<AckedWrite>,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct AckedWrite {
     pub(crate) seq: u64,
@@ -97,10 +110,8 @@ pub(crate) struct Observer {
     /// Per node, its term when last read as LEADER (valid where `was_leader`).
     pub(crate) leader_term: Vec<u64>,
     pub(crate) unique_leader: Option<usize>,
-    pub(crate) latest_op: BTreeMap<MapKey, u64>,
-    pub(crate) acked: BTreeMap<MapKey, AckedWrite>,
-    /// Per key, the term of the leader at its last `Published` event.
-    pub(crate) published_term: BTreeMap<MapKey, u64>,
+    /// Per key: the latest operation, the last acknowledged put, the term of its last publish.
+    pub(crate) keys: BTreeMap<MapKey, KeyRecord>,
     pub(crate) lost_reported: BTreeSet<u64>,
     pub(crate) quiet_since: u64,
     pub(crate) converged_checked: bool,
@@ -218,8 +229,15 @@ impl Sim {
     pub(crate) fn observe_event(&mut self, node: usize, e: &Event) {
         if let Event::Published { key, .. } = e {
             if let Some(n) = self.nodes[node].node.as_ref() {
-                let term = n.local().term;
-                self.obs.published_term.insert(key.as_str().into(), term);
+                let term = Some(n.local().term);
+                // The key's record exists when a client op was submitted on it: no new key.
+                match self.obs.keys.get_mut(key.as_str()) {
+                    Some(r) => r.published_term = term,
+                    None => {
+                        let r = self.obs.keys.entry(key.as_str().into()).or_default();
+                        r.published_term = term;
+                    }
+                }
             }
         }
         if self.obs.unique_leader != Some(node) {
@@ -229,10 +247,7 @@ impl Sim {
             Event::DeadKeyDeleted { key }
             | Event::Deleted { key, .. }
             | Event::DatumApplied { key, .. }
-            | Event::CommitApplied { key, .. } => {
-                let key = key.clone();
-                self.check_lost_writes(node, Some(&key));
-            }
+            | Event::CommitApplied { key, .. } => self.check_lost_writes(node, Some(key)),
             _ => {}
         }
     }
@@ -251,12 +266,15 @@ impl Sim {
         let own_term = node.local().term;
         let elections = self.cfg.rules.has(crate::Fix::TermBump);
         let mut lost = Vec::new();
-        let candidates: Vec<(&MapKey, &AckedWrite)> = match only {
-            Some(k) => self.obs.acked.get_key_value(k).into_iter().collect(),
-            None => self.obs.acked.iter().collect(),
+        let candidates: Vec<(&MapKey, &KeyRecord)> = match only {
+            Some(k) => self.obs.keys.get_key_value(k).into_iter().collect(),
+            None => self.obs.keys.iter().collect(),
         };
-        for (key, w) in candidates {
-            if self.obs.latest_op.get(key) != Some(&w.seq)
+        for (key, r) in candidates {
+            let Some(w) = &r.acked else {
+                continue;
+            };
+            if r.latest_op != Some(w.seq)
                 || self.obs.lost_reported.contains(&w.seq)
                 || (elections && own_term < w.term)
             {
