@@ -369,6 +369,13 @@ impl Node {
         self.datums.get(key)
     }
 
+    /// [`Node::datum`] by a `MapKey`, whose comparisons are the fast ones (a `&str` lookup
+    /// compares with `memcmp`, a byte loop on wasm).
+    #[cfg(feature = "sim")]
+    pub(crate) fn datum_by_key(&self, key: &crate::key::MapKey) -> Option<&Datum> {
+        self.datums.get(key)
+    }
+
     /// Whether its beats carry no keys and received beats skip the sync (`sendBeatOnly`, from
     /// the replicated switch datum).
     pub fn send_beat_only(&self) -> bool {

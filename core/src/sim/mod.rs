@@ -376,11 +376,9 @@ impl Sim {
         o.done = Some((now, result.clone()));
         let (key, seq, put, value) = (o.key.clone(), o.seq, o.put, o.value.clone());
         if let (true, Ok(()), Some(value)) = (put, &result, value) {
-            // The record exists: `submit` made it.
-            let r = match self.obs.keys.get_mut(key.as_str()) {
-                Some(r) => r,
-                None => self.obs.keys.entry(key.as_str().into()).or_default(),
-            };
+            // Looked up as a `MapKey` (a `&str` lookup compares with `memcmp`, a byte loop on
+            // wasm); the record exists, `submit` made it.
+            let r = self.obs.keys.entry(MapKey::from(key.as_str())).or_default();
             r.acked = Some(AckedWrite {
                 seq,
                 value,

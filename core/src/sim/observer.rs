@@ -230,14 +230,10 @@ impl Sim {
         if let Event::Published { key, .. } = e {
             if let Some(n) = self.nodes[node].node.as_ref() {
                 let term = Some(n.local().term);
-                // The key's record exists when a client op was submitted on it: no new key.
-                match self.obs.keys.get_mut(key.as_str()) {
-                    Some(r) => r.published_term = term,
-                    None => {
-                        let r = self.obs.keys.entry(key.as_str().into()).or_default();
-                        r.published_term = term;
-                    }
-                }
+                // Looked up as a `MapKey`: a `&str` lookup compares with `memcmp`, a byte loop on
+                // wasm.
+                let r = self.obs.keys.entry(MapKey::from(key.as_str())).or_default();
+                r.published_term = term;
             }
         }
         if self.obs.unique_leader != Some(node) {
@@ -267,7 +263,13 @@ impl Sim {
         let elections = self.cfg.rules.has(crate::Fix::TermBump);
         let mut lost = Vec::new();
         let candidates: Vec<(&MapKey, &KeyRecord)> = match only {
-            Some(k) => self.obs.keys.get_key_value(k).into_iter().collect(),
+            // Looked up as a `MapKey`: a `&str` lookup compares with `memcmp`.
+            Some(k) => self
+                .obs
+                .keys
+                .get_key_value(&MapKey::from(k))
+                .into_iter()
+                .collect(),
             None => self.obs.keys.iter().collect(),
         };
         for (key, r) in candidates {
@@ -280,7 +282,7 @@ impl Sim {
             {
                 continue;
             }
-            let holds = node.datum(key).and_then(|d| d.value.as_ref()) == Some(&w.value);
+            let holds = node.datum_by_key(key).and_then(|d| d.value.as_ref()) == Some(&w.value);
             if !holds {
                 lost.push((String::from(key.as_str()), w.seq, w.node, w.at_ms));
             }
