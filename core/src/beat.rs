@@ -95,7 +95,13 @@ impl Node {
             // The leader replaces its record of the follower with what the follower says.
             Ok(Response::Peer(peer)) => {
                 // The hardened leader lease counts successful answers (`Fix::TwoLeaders`).
-                self.lease.heard_ms.insert(to.into(), self.now_ms);
+                // The entry is there after the first answer: no new key (an allocation) per beat.
+                match self.lease.heard_ms.get_mut(to) {
+                    Some(t) => *t = self.now_ms,
+                    None => {
+                        self.lease.heard_ms.insert(to.into(), self.now_ms);
+                    }
+                }
                 self.peers.update(peer);
             }
             Ok(_) => self.request_failed(to, "beat", "unexpected answer".into()),

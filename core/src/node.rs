@@ -104,7 +104,8 @@ pub struct Node {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lease {
     pub(crate) since_ms: u64,
-    pub(crate) heard_ms: BTreeMap<String, u64>,
+    /// By address; a `MapKey` for comparisons without `memcmp` (a byte loop on wasm).
+    pub(crate) heard_ms: BTreeMap<crate::key::MapKey, u64>,
 }
 
 impl Node {
@@ -385,6 +386,13 @@ impl Node {
 
     /// One datum.
     pub fn datum(&self, key: &str) -> Option<&Datum> {
+        self.datums.get(key)
+    }
+
+    /// [`Node::datum`] by a `MapKey`, whose comparisons are the fast ones (a `&str` lookup
+    /// compares with `memcmp`, a byte loop on wasm).
+    #[cfg(feature = "sim")]
+    pub(crate) fn datum_by_key(&self, key: &crate::key::MapKey) -> Option<&Datum> {
         self.datums.get(key)
     }
 

@@ -120,7 +120,9 @@ impl PeerSet {
     }
 
     fn find(&self, ip: &str) -> Option<usize> {
-        self.list.binary_search_by(|p| p.ip.as_str().cmp(ip)).ok()
+        self.list
+            .binary_search_by(|p| crate::key::cmp_str(&p.ip, ip))
+            .ok()
     }
 
     pub(crate) fn me(&self) -> &str {
@@ -193,7 +195,9 @@ impl PeerSet {
 
     /// `isLeader(ip)`: is `ip` the leader this node believes in?
     pub(crate) fn is_leader(&self, ip: &str) -> bool {
-        self.leader.as_deref() == Some(ip)
+        self.leader
+            .as_deref()
+            .is_some_and(|l| crate::key::same(l, ip))
     }
 
     /// `update(peer)`: replace a member's record with what it said about itself. Unlike Nacos,

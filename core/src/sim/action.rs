@@ -293,8 +293,9 @@ impl Sim {
     pub(super) fn submit(&mut self, node: usize, put: bool, key: String, value: Option<JsonValue>) {
         let inc = self.nodes[node].incarnation;
         let seq = self.ops.len() as u64 + 1;
-        self.obs.latest_op.insert(key.as_str().into(), seq);
-        *self.obs.unfinished.entry(key.as_str().into()).or_default() += 1;
+        let r = self.obs.keys.entry(key.as_str().into()).or_default();
+        r.latest_op = Some(seq);
+        r.unfinished += 1;
         let idx = self.ops.len();
         self.ops.push(ClientOp {
             node,

@@ -36,7 +36,7 @@ pub use summary::Summary;
 pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
-use crate::key::MapKey;
+use crate::key::{self, MapKey};
 use crate::rng::Rng;
 use crate::{
     Config, ConfigError, Datum, Event, JsonValue, Node, OpId, Output, PeerState, Persist,
@@ -378,26 +378,20 @@ impl Sim {
         // An acknowledged delete counts as a write of nothing where the rules make a delete a
         // majority write (`dead-key`); Nacos acknowledges one before any follower has it.
         let deleted = !put && self.cfg.rules.has(crate::Fix::DeadKey);
-        // Looked up as a `MapKey`: its comparisons are the fast ones.
-        let map_key = MapKey::from(key.as_str());
-        let unfinished = self.obs.unfinished.get_mut(&map_key).map_or(0, |n| {
-            *n -= 1;
-            *n
-        });
+        // Looked up as a `MapKey` (a `&str` lookup compares with `memcmp`, a byte loop on
+        // wasm); the record exists, `submit` made it.
+        let r = self.obs.keys.entry(MapKey::from(key.as_str())).or_default();
+        r.unfinished = r.unfinished.saturating_sub(1);
         // An op acknowledged while an earlier one on its key is still under way (a delete
         // forwarded by another node, say) has no single expected outcome: either may land last.
-        if result.is_ok() && (value.is_some() || deleted) && unfinished == 0 {
-            let term = self.obs.published_term.get(&map_key).copied().unwrap_or(0);
-            self.obs.acked.insert(
-                map_key,
-                AckedWrite {
-                    seq,
-                    value,
-                    node,
-                    at_ms: now,
-                    term,
-                },
-            );
+        if result.is_ok() && (value.is_some() || deleted) && r.unfinished == 0 {
+            r.acked = Some(AckedWrite {
+                seq,
+                value,
+                node,
+                at_ms: now,
+                term: r.published_term.unwrap_or(0),
+            });
         }
         self.quiet(now);
         self.record(
@@ -440,7 +434,7 @@ impl Sim {
 
     /// The index of a member address.
     pub fn index_of(&self, addr: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.addr == addr)
+        self.nodes.iter().position(|n| key::same(&n.addr, addr))
     }
 
     /// Node `i`'s state machine, `None` while it is down.

@@ -57,6 +57,22 @@ pub struct Violation {
     pub nodes: Vec<usize>,
 }
 
+/// What the observers keep about one key, in one map: a client write and its completion, a
+/// publish and a change at the leader each cost one search of it (three maps were searched up
+/// to three times per datum, ~60-byte keys compared along their shared prefix each time).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyRecord {
+    /// The sequence number of the latest client operation submitted on the key.
+    pub(crate) latest_op: Option<u64>,
+    /// The term of the leader at the key's last `Published` event.
+    pub(crate) published_term: Option<u64>,
+    /// The last acknowledged put (or, under `dead-key`, delete).
+    pub(crate) acked: Option<AckedWrite>,
+    /// Client operations on the key submitted and not finished (those of a crashed node never
+    /// finish: one may still be applied by the leader it was forwarded to).
+    pub(crate) unfinished: u32,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct AckedWrite {
     pub(crate) seq: u64,
@@ -98,13 +114,8 @@ pub(crate) struct Observer {
     /// Per node, its term when last read as LEADER (valid where `was_leader`).
     pub(crate) leader_term: Vec<u64>,
     pub(crate) unique_leader: Option<usize>,
-    pub(crate) latest_op: BTreeMap<MapKey, u64>,
-    /// Per key, the client ops submitted and not finished (those of a crashed node never
-    /// finish: one may still be applied by the leader it was forwarded to).
-    pub(crate) unfinished: BTreeMap<MapKey, u32>,
-    pub(crate) acked: BTreeMap<MapKey, AckedWrite>,
-    /// Per key, the term of the leader at its last `Published` event.
-    pub(crate) published_term: BTreeMap<MapKey, u64>,
+    /// Per key: the latest operation, the last acknowledged put, the term of its last publish.
+    pub(crate) keys: BTreeMap<MapKey, KeyRecord>,
     pub(crate) lost_reported: BTreeSet<u64>,
     pub(crate) quiet_since: u64,
     pub(crate) converged_checked: bool,
@@ -222,8 +233,11 @@ impl Sim {
     pub(crate) fn observe_event(&mut self, node: usize, e: &Event) {
         if let Event::Published { key, .. } = e {
             if let Some(n) = self.nodes[node].node.as_ref() {
-                let term = n.local().term;
-                self.obs.published_term.insert(key.as_str().into(), term);
+                let term = Some(n.local().term);
+                // Looked up as a `MapKey`: a `&str` lookup compares with `memcmp`, a byte loop on
+                // wasm.
+                let r = self.obs.keys.entry(MapKey::from(key.as_str())).or_default();
+                r.published_term = term;
             }
         }
         if self.obs.unique_leader != Some(node) {
@@ -233,17 +247,11 @@ impl Sim {
         // repair); acknowledged deletes are checked only under `dead-key` (see `Sim::op_done`).
         let deletes = self.cfg.rules.has(crate::Fix::DeadKey);
         match e {
-            Event::Published { key, .. } if deletes => {
-                let key = key.clone();
-                self.check_lost_writes(node, Some(&key));
-            }
+            Event::Published { key, .. } if deletes => self.check_lost_writes(node, Some(key)),
             Event::DeadKeyDeleted { key }
             | Event::Deleted { key, .. }
             | Event::DatumApplied { key, .. }
-            | Event::CommitApplied { key, .. } => {
-                let key = key.clone();
-                self.check_lost_writes(node, Some(&key));
-            }
+            | Event::CommitApplied { key, .. } => self.check_lost_writes(node, Some(key)),
             _ => {}
         }
     }
@@ -262,18 +270,27 @@ impl Sim {
         let own_term = node.local().term;
         let elections = self.cfg.rules.has(crate::Fix::TermBump);
         let mut lost = Vec::new();
-        let candidates: Vec<(&MapKey, &AckedWrite)> = match only {
-            Some(k) => self.obs.acked.get_key_value(k).into_iter().collect(),
-            None => self.obs.acked.iter().collect(),
+        let candidates: Vec<(&MapKey, &KeyRecord)> = match only {
+            // Looked up as a `MapKey`: a `&str` lookup compares with `memcmp`.
+            Some(k) => self
+                .obs
+                .keys
+                .get_key_value(&MapKey::from(k))
+                .into_iter()
+                .collect(),
+            None => self.obs.keys.iter().collect(),
         };
-        for (key, w) in candidates {
-            if self.obs.latest_op.get(key) != Some(&w.seq)
+        for (key, r) in candidates {
+            let Some(w) = &r.acked else {
+                continue;
+            };
+            if r.latest_op != Some(w.seq)
                 || self.obs.lost_reported.contains(&w.seq)
                 || (elections && own_term < w.term)
             {
                 continue;
             }
-            let holds = node.datum(key).and_then(|d| d.value.as_ref()) == w.value.as_ref();
+            let holds = node.datum_by_key(key).and_then(|d| d.value.as_ref()) == w.value.as_ref();
             if !holds {
                 lost.push((
                     String::from(key.as_str()),
