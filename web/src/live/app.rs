@@ -45,13 +45,15 @@ const RECENT_EVERY_MS: f64 = 250.0;
 /// alone: under a write load records arrive in every frame, and messages (moved by the browser
 /// between renders) are drawn where they are whenever they appear.
 const RENDER_GAP_MS: f64 = 30.0;
-/// Records waiting in the inbox that make the page apply them before the next frame (a hidden
-/// tab gets no frames, and the inbox must not grow without bound).
-const INBOX_FLUSH: usize = 256;
+/// Stream messages (each the records a node wrote at once) waiting in the inbox that make the page
+/// apply them before the next frame (a hidden tab gets no frames, and the inbox must not grow
+/// without bound).
+const INBOX_FLUSH: usize = 64;
 
 /// Stream records as they arrive, applied in one batch per animation frame (or when
 /// [`INBOX_FLUSH`] wait): one Yew update per record cost more than the record itself under a
-/// write load. Each: node, stream generation, the record, page time of arrival.
+/// write load. Each: node, stream generation, the records of one SSE message (one per line),
+/// page time of arrival.
 type Inbox = std::rc::Rc<std::cell::RefCell<Vec<(usize, u32, String, f64)>>>;
 
 /// What the inspector shows.
@@ -241,11 +243,14 @@ impl LiveApp {
     fn drain(&mut self, ctx: &Context<Self>) {
         let batch = std::mem::take(&mut *self.inbox.borrow_mut());
         self.dirty |= !batch.is_empty();
-        for (i, g, r, at) in batch {
-            if self.gens.get(i) == Some(&g)
-                && self.session.apply(i, &r, at) == super::model::After::Resync
-            {
-                self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
+        for (i, g, recs, at) in batch {
+            if self.gens.get(i) != Some(&g) {
+                continue;
+            }
+            for r in recs.split('\n') {
+                if self.session.apply(i, r, at) == super::model::After::Resync {
+                    self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
+                }
             }
         }
     }
