@@ -244,13 +244,10 @@ impl LiveApp {
         let batch = std::mem::take(&mut *self.inbox.borrow_mut());
         self.dirty |= !batch.is_empty();
         for (i, g, recs, at) in batch {
-            if self.gens.get(i) != Some(&g) {
-                continue;
-            }
-            for r in recs.split('\n') {
-                if self.session.apply(i, r, at) == super::model::After::Resync {
-                    self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
-                }
+            if self.gens.get(i) == Some(&g)
+                && self.session.apply_message(i, &recs, at) == super::model::After::Resync
+            {
+                self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
             }
         }
     }
