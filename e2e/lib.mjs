@@ -157,5 +157,63 @@ export async function traceFrames(context, page, ms) {
     frames,
     cpu_ms_per_s: { main_tasks: +(cpu.main_tasks / secs).toFixed(1), raster: +(cpu.raster / secs).toFixed(1) },
     ms_per_frame: Object.fromEntries(top.map(([k, v]) => [k, +(v / frames).toFixed(2)])),
+    slow_frames: main ? slowFrames(events, main) : null,
+  };
+}
+
+// Where the frames over 16.7 ms went: between two starts of the page's animation-frame callback
+// on its main thread, the main thread's tasks in wall time ("wall") and in thread CPU ("cpu":
+// wall - cpu is time the task was runnable but not running, or blocked), by kind (script,
+// style, layout, paint, ...); "idle" is the part of the interval with no main-thread task at all
+// (waiting for the compositor, raster or the next begin-frame); and the other threads' busy time.
+function slowFrames(events, main) {
+  const onMain = (e) => e.pid === main.pid && e.tid === main.tid;
+  const starts = events.filter((e) => e.ph === 'X' && e.name === 'FireAnimationFrame' && onMain(e))
+    .map((e) => e.ts).sort((a, b) => a - b);
+  const kinds = {
+    script: /^(FunctionCall|EvaluateScript|TimerFire|EventDispatch|RunMicrotasks|v8\.compile|XHRReadyStateChange)$/,
+    style: /^(UpdateLayoutTree|ScheduleStyleRecalculation)$/,
+    layout: /^Layout$/,
+    paint: /^(PrePaint|Paint|Layerize|UpdateLayer|Commit)$/,
+    gc: /^(MajorGC|MinorGC)$/,
+  };
+  const tasks = events.filter((e) => e.ph === 'X' && e.dur && onMain(e) && e.name === 'RunTask');
+  const inner = events.filter((e) => e.ph === 'X' && e.dur && onMain(e) && e.name !== 'RunTask');
+  const others = events.filter((e) => e.ph === 'X' && e.dur && !onMain(e) && /^(RasterTask|ThreadControllerImpl::RunTask|RunTask)$/.test(e.name));
+  const overlap = (e, a, b) => Math.max(0, Math.min(e.ts + e.dur, b) - Math.max(e.ts, a));
+  const out = { count: 0, of: Math.max(0, starts.length - 1), interval_ms: 0, wall: {}, cpu_ms: 0, idle_ms: 0, other_threads_ms: 0 };
+  for (let i = 0; i + 1 < starts.length; i++) {
+    const [a, b] = [starts[i], starts[i + 1]];
+    if (b - a <= 16_700) continue;
+    out.count++;
+    out.interval_ms += (b - a) / 1000;
+    let busy = 0;
+    for (const t of tasks) {
+      const o = overlap(t, a, b);
+      if (!o) continue;
+      busy += o;
+      out.cpu_ms += ((t.tdur ?? t.dur) * o) / t.dur / 1000;
+    }
+    out.wall.tasks = (out.wall.tasks || 0) + busy / 1000;
+    out.idle_ms += (b - a - busy) / 1000;
+    for (const e of inner) {
+      const o = overlap(e, a, b);
+      if (!o) continue;
+      for (const [k, re] of Object.entries(kinds)) if (re.test(e.name)) out.wall[k] = (out.wall[k] || 0) + o / 1000;
+    }
+    for (const e of others) out.other_threads_ms += overlap(e, a, b) / 1000;
+  }
+  const per = (v) => +(v / Math.max(1, out.count)).toFixed(2);
+  return {
+    count: out.count,
+    of: out.of,
+    per_slow_frame_ms: {
+      interval: per(out.interval_ms),
+      main_tasks_wall: per(out.wall.tasks || 0),
+      main_tasks_cpu: per(out.cpu_ms),
+      main_idle: per(out.idle_ms),
+      ...Object.fromEntries(Object.keys(kinds).map((k) => [k, per(out.wall[k] || 0)])),
+      other_threads_busy: per(out.other_threads_ms),
+    },
   };
 }

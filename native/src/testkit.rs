@@ -504,6 +504,16 @@ impl EventStream {
         headers: &[(&str, &str)],
         recv_buffer: Option<u32>,
     ) -> std::io::Result<EventStream> {
+        EventStream::connect_to(addr, "/nacos-raft/v1/events", headers, recv_buffer).await
+    }
+
+    /// [`EventStream::connect`] to `uri` (the stream's path with a query).
+    pub async fn connect_to(
+        addr: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        recv_buffer: Option<u32>,
+    ) -> std::io::Result<EventStream> {
         use http_body_util::Empty;
         let sa: std::net::SocketAddr = addr
             .parse()
@@ -524,7 +534,7 @@ impl EventStream {
             let _ = conn.await;
         });
         let mut req = hyper::Request::builder()
-            .uri("/nacos-raft/v1/events")
+            .uri(uri)
             .header(hyper::header::HOST, addr);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -576,6 +586,43 @@ impl EventStream {
                     continue; // a keep-alive comment
                 }
                 return serde_json::from_str(&data.join("\n")).ok();
+            }
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buf.extend_from_slice(&data);
+            }
+        }
+    }
+
+    /// The next SSE message as it came: its `id:` and each of its `data:` lines as JSON (one
+    /// record each, several in a batched stream); `None` when the stream ended, nothing came
+    /// within `limit`, or a line is not JSON.
+    pub async fn next_message(
+        &mut self,
+        limit: Duration,
+    ) -> Option<(Option<u64>, Vec<serde_json::Value>)> {
+        use http_body_util::BodyExt;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
+                let msg: Vec<u8> = self.buf.drain(..end + 2).collect();
+                let text = String::from_utf8_lossy(&msg);
+                let mut id = None;
+                let mut data = Vec::new();
+                for l in text.lines() {
+                    if let Some(v) = l.strip_prefix("id: ") {
+                        id = v.parse().ok();
+                    } else if let Some(v) = l.strip_prefix("data: ") {
+                        data.push(serde_json::from_str(v).ok()?);
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Some((id, data));
             }
             let frame = tokio::time::timeout_at(deadline, self.body.frame())
                 .await

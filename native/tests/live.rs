@@ -192,6 +192,45 @@ async fn an_election_is_seen_as_paired_records_across_the_streams() {
     drop(c);
 }
 
+/// `?batch=1`: the records of a chunk come as one SSE message, one `data:` line each, with the
+/// last one's `seq` as its `id:`, every record once and in order; a bad value is a 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batched_stream_sends_a_chunk_of_records_as_one_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, http, _addrs, leader) = cluster(dir.path(), 3, &[]).await;
+    let (status, body) = http
+        .get(&leader, "/nacos-raft/v1/events?batch=maybe")
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("batch=maybe"), "{body}");
+    let mut s = EventStream::connect_to(&leader, "/nacos-raft/v1/events?batch=1", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(s.status, 200);
+    let mut recs = Vec::new();
+    let mut most = 0;
+    // The leader beats both followers at once: their two `sent` records share a chunk.
+    let end = Instant::now() + Duration::from_secs(10);
+    while most < 2 && Instant::now() < end {
+        let (id, data) = s
+            .next_message(ELECTION)
+            .await
+            .expect("a message from the batched stream");
+        assert_eq!(id, data.last().unwrap()["seq"].as_u64(), "{data:?}");
+        most = most.max(data.len());
+        recs.extend(data);
+    }
+    assert!(most >= 2, "no message held two records: {recs:?}");
+    assert!(
+        is(&recs[0], "snapshot") && recs[0]["seq"] == 1,
+        "{}",
+        recs[0]
+    );
+    seqs_are_consecutive(&recs);
+    drop(c);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_viewer_gets_a_gap_and_never_blocks_a_write() {
     let dir = tempfile::tempdir().unwrap();

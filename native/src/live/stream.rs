@@ -6,7 +6,7 @@ use super::record::{self, DatumKey, GapRec, Snapshot};
 use super::{Live, Viewer};
 use crate::conn::{Gate, StreamPermit};
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
@@ -28,7 +28,12 @@ const CHUNK_BYTES: usize = 64 * 1024;
 pub(super) async fn events(
     State(live): State<Live>,
     gate: Option<axum::Extension<Gate>>,
+    RawQuery(query): RawQuery,
 ) -> Response {
+    let batch = match batch_param(query.as_deref()) {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
     // A viewer holds its connection for as long as it watches: it takes one of the streams'
     // share of `--max-connections` (half the cap), so viewers can never crowd out the protocol.
     // Without a gate (a router served by something else than `conn::serve`) nothing is counted.
@@ -52,6 +57,7 @@ pub(super) async fn events(
         pending: VecDeque::new(),
         seq: 0,
         out: BytesMut::new(),
+        batch,
         backlog: false,
         _permit: permit,
     };
@@ -73,6 +79,25 @@ pub(super) async fn events(
         .into_response()
 }
 
+/// `?batch=1` (or `true`): every chunk of records as one SSE message, a browser's
+/// `EventSource` then dispatches one event per chunk (every 10 ms at most), not one per record,
+/// and hands the records over joined by line breaks. Absent, `0` or `false`: one message per
+/// record. Other parameters are ignored; any other value of `batch` is an error.
+fn batch_param(query: Option<&str>) -> Result<bool, String> {
+    let mut batch = false;
+    for pair in query.unwrap_or("").split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == "batch" {
+            batch = match v {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => return Err(format!("batch={v}: expected 1, true, 0 or false")),
+            };
+        }
+    }
+    Ok(batch)
+}
+
 /// One connection: its viewer queue (none until the first snapshot), records waiting to be
 /// written, the per-connection sequence number and the buffer the SSE text is written into.
 struct Conn {
@@ -81,6 +106,8 @@ struct Conn {
     pending: VecDeque<Arc<str>>,
     seq: u64,
     out: BytesMut,
+    /// `?batch=1`: the records of one chunk go as one SSE message, one `data:` line each.
+    batch: bool,
     /// The last chunk was cut at [`CHUNK_BYTES`] with records still queued.
     backlog: bool,
     /// The viewer's share of the connection cap, released when the stream ends.
@@ -124,6 +151,10 @@ impl Conn {
                 None => break,
             }
             self.backlog = self.out.len() >= CHUNK_BYTES;
+        }
+        if self.batch {
+            use std::fmt::Write;
+            let _ = write!(self.out, "id: {}\n\n", self.seq);
         }
         self.out.split().freeze()
     }
@@ -189,19 +220,20 @@ impl Conn {
     }
 
     /// Appends the record with this connection's `seq` (first field) as one SSE message:
-    /// `id: N`, `data: {"seq":N,...}` (records are compact JSON: never a line break).
+    /// `id: N`, `data: {"seq":N,...}` (records are compact JSON: never a line break). Batched,
+    /// only its `data:` line: [`Conn::chunk`] ends the message with the last record's `id:`.
     fn frame(&mut self, rec: &str) {
         use std::fmt::Write;
         self.seq += 1;
         let body = rec.strip_prefix('{').unwrap_or(rec);
         self.out.reserve(body.len() + 48);
-        let _ = write!(
-            self.out,
-            "id: {seq}\ndata: {{\"seq\":{seq},",
-            seq = self.seq
-        );
+        if !self.batch {
+            let _ = writeln!(self.out, "id: {}", self.seq);
+        }
+        let _ = write!(self.out, "data: {{\"seq\":{},", self.seq);
         self.out.extend_from_slice(body.as_bytes());
-        self.out.extend_from_slice(b"\n\n");
+        self.out
+            .extend_from_slice(if self.batch { b"\n" } else { b"\n\n" });
     }
 }
 

@@ -47,22 +47,24 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Opens `http://<addr>/nacos-raft/v1/events`. `on_error` is called when the stream drops or
-    /// cannot open; the stream is then closed (the caller reconnects with its own backoff,
-    /// not the browser's fixed one).
+    /// Opens `http://<addr>/nacos-raft/v1/events?batch=1`: `on_records` gets each SSE message,
+    /// the records the node gathered into one write, one per line (a node that does not batch
+    /// sends one record per message). `on_error` is called when the stream drops or cannot
+    /// open; the stream is then closed (the caller reconnects with its own backoff, not the
+    /// browser's fixed one).
     pub fn open(
         addr: &str,
         on_open: impl Fn() + 'static,
-        on_record: impl Fn(String) + 'static,
+        on_records: impl Fn(String) + 'static,
         on_error: impl Fn() + 'static,
     ) -> Result<Stream, String> {
-        let url = format!("http://{addr}/nacos-raft/v1/events");
+        let url = format!("http://{addr}/nacos-raft/v1/events?batch=1");
         let es = web_sys::EventSource::new(&url).map_err(|e| format!("{e:?}"))?;
         let open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| on_open());
         let msg =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(s) = e.data().as_string() {
-                    on_record(s);
+                    on_records(s);
                 }
             });
         let es2 = es.clone();
