@@ -551,22 +551,6 @@ async fn a_hardened_node_restores_from_its_log_the_files_a_power_loss_took() {
         kv.push((k, v));
     }
     wait_visible(&http, &addrs, &kv).await;
-    // The files are written behind the acknowledgement (after the log's fdatasync, on a thread
-    // of their own): under load they can lag the answers by a few batches.
-    let leader_dir = c
-        .nodes
-        .iter()
-        .find(|n| n.addr == leader)
-        .unwrap()
-        .data_dir
-        .clone();
-    let leader_store = nacos_raft_node::store::Store::open(&leader_dir).unwrap();
-    wait_for("the leader's datum files", ELECTION, || async {
-        kv.iter()
-            .all(|(k, _)| leader_store.path_of(k).unwrap().is_file())
-            .then_some(())
-    })
-    .await;
     for n in &mut c.nodes {
         n.kill();
         assert!(
@@ -576,9 +560,10 @@ async fn a_hardened_node_restores_from_its_log_the_files_a_power_loss_took() {
         );
     }
     let node = c.nodes.iter_mut().find(|n| n.addr == leader).unwrap();
+    let store = nacos_raft_node::store::Store::open(&node.data_dir).unwrap();
     let mut lost = 0;
     for (k, _) in &kv {
-        if std::fs::remove_file(leader_store.path_of(k).unwrap()).is_ok() {
+        if std::fs::remove_file(store.path_of(k).unwrap()).is_ok() {
             lost += 1;
         }
     }
