@@ -568,24 +568,19 @@ impl EventStream {
         .await
     }
 
-    /// The next record (the JSON of one `data:` line), `None` when the stream ended or nothing
-    /// came within `limit`.
-    pub async fn next(&mut self, limit: Duration) -> Option<serde_json::Value> {
+    /// The next SSE message with at least one `data:` line (keep-alive comments skipped), as
+    /// text; `None` when the stream ended or nothing came within `limit`.
+    async fn next_text(&mut self, limit: Duration) -> Option<String> {
         use http_body_util::BodyExt;
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
                 let msg: Vec<u8> = self.buf.drain(..end + 2).collect();
-                let text = String::from_utf8_lossy(&msg);
-                let data: Vec<&str> = text
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(|l| l.strip_prefix(' ').unwrap_or(l))
-                    .collect();
-                if data.is_empty() {
-                    continue; // a keep-alive comment
+                let text = String::from_utf8_lossy(&msg).into_owned();
+                if text.lines().any(|l| l.starts_with("data:")) {
+                    return Some(text);
                 }
-                return serde_json::from_str(&data.join("\n")).ok();
+                continue;
             }
             let frame = tokio::time::timeout_at(deadline, self.body.frame())
                 .await
@@ -597,6 +592,18 @@ impl EventStream {
         }
     }
 
+    /// The next record (the JSON of one `data:` line), `None` when the stream ended or nothing
+    /// came within `limit`.
+    pub async fn next(&mut self, limit: Duration) -> Option<serde_json::Value> {
+        let text = self.next_text(limit).await?;
+        let data: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        serde_json::from_str(&data.join("\n")).ok()
+    }
+
     /// The next SSE message as it came: its `id:` and each of its `data:` lines as JSON (one
     /// record each, several in a batched stream); `None` when the stream ended, nothing came
     /// within `limit`, or a line is not JSON.
@@ -604,34 +611,17 @@ impl EventStream {
         &mut self,
         limit: Duration,
     ) -> Option<(Option<u64>, Vec<serde_json::Value>)> {
-        use http_body_util::BodyExt;
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
-                let msg: Vec<u8> = self.buf.drain(..end + 2).collect();
-                let text = String::from_utf8_lossy(&msg);
-                let mut id = None;
-                let mut data = Vec::new();
-                for l in text.lines() {
-                    if let Some(v) = l.strip_prefix("id: ") {
-                        id = v.parse().ok();
-                    } else if let Some(v) = l.strip_prefix("data: ") {
-                        data.push(serde_json::from_str(v).ok()?);
-                    }
-                }
-                if data.is_empty() {
-                    continue; // a keep-alive comment
-                }
-                return Some((id, data));
-            }
-            let frame = tokio::time::timeout_at(deadline, self.body.frame())
-                .await
-                .ok()??
-                .ok()?;
-            if let Ok(data) = frame.into_data() {
-                self.buf.extend_from_slice(&data);
+        let text = self.next_text(limit).await?;
+        let mut id = None;
+        let mut data = Vec::new();
+        for l in text.lines() {
+            if let Some(v) = l.strip_prefix("id: ") {
+                id = v.parse().ok();
+            } else if let Some(v) = l.strip_prefix("data: ") {
+                data.push(serde_json::from_str(v).ok()?);
             }
         }
+        Some((id, data))
     }
 
     /// Reads whatever comes for up to `limit` without parsing it (a viewer that costs its own
