@@ -346,8 +346,7 @@ impl Node {
             self.event(Event::Published { key, timestamp });
             return self.finish(origin, Ok(()));
         }
-        let id = self.next_publish;
-        self.next_publish += 1;
+        let id = self.next_write_id();
         for to in self.peers.others() {
             let request = Request::Commit {
                 datum: datum.clone(),
@@ -355,17 +354,32 @@ impl Node {
             };
             self.send(&to, request, Pending::Commit { publish: id });
         }
+        self.hold_until_majority(
+            id,
+            Held::Publishing {
+                id,
+                origin,
+                key,
+                timestamp,
+                remaining,
+            },
+        );
+    }
+
+    /// The number of the next write that waits for a majority (a publish, a hardened delete).
+    fn next_write_id(&mut self) -> u64 {
+        self.next_publish += 1;
+        self.next_publish - 1
+    }
+
+    /// `held` (write `id`) now waits for its majority: it holds its key's lock until then, or
+    /// until the publish timeout fails it.
+    fn hold_until_majority(&mut self, id: u64, held: Held) {
         self.out.push(Output::SetTimer {
             timer: Timer::PublishTimeout(id),
             after_ms: self.cfg.publish_timeout_ms,
         });
-        self.lock.held.push(Held::Publishing {
-            id,
-            origin,
-            key,
-            timestamp,
-            remaining,
-        });
+        self.lock.held.push(held);
     }
 
     /// `RaftCore.onPublish`, for the leader's own write and for a received commit: the value must
@@ -556,18 +570,13 @@ impl Node {
         }
         // A delete is a write in the log position (`Fix::StaleCandidate`): a node elected later
         // without it would hold the key again.
-        if let Some(at) = self.position_next_write() {
-            source.position = Some(at);
-        }
+        source.position = self.position_next_write();
         // Nacos answers at once, before any follower has the delete: a leader that dies then
         // leaves the key to the next one. Under the fix a delete is acknowledged as a publish
         // is, once a majority has it, and holds the key's lock until then.
         let majority = self.cfg.rules.has(Fix::DeadKey);
         let remaining = self.peers.majority() - 1;
-        let delete = (majority && remaining > 0).then(|| {
-            self.next_publish += 1;
-            self.next_publish - 1
-        });
+        let delete = (majority && remaining > 0).then(|| self.next_write_id());
         for to in self.peers.others() {
             let request = Request::DeleteCommit {
                 key: key.clone(),
@@ -578,16 +587,15 @@ impl Node {
         let Some(id) = delete else {
             return self.finish(origin, Ok(()));
         };
-        self.out.push(Output::SetTimer {
-            timer: Timer::PublishTimeout(id),
-            after_ms: self.cfg.publish_timeout_ms,
-        });
-        self.lock.held.push(Held::Deleting {
+        self.hold_until_majority(
             id,
-            origin,
-            key,
-            remaining,
-        });
+            Held::Deleting {
+                id,
+                origin,
+                key,
+                remaining,
+            },
+        );
     }
 
     /// `RaftCore.onDelete`: the same checks as `onPublish`, then delete; only meta keys move the
