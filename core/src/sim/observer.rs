@@ -303,17 +303,15 @@ impl Sim {
         }
         for (key, seq, by, at, deleted) in lost {
             self.obs.lost_reported.insert(seq);
-            let detail = if deleted {
-                format!(
-                    "{key} (deleted, acknowledged at {} ms via {}) is back at the leader {}",
-                    at, self.nodes[by].addr, self.nodes[leader].addr
-                )
+            let (what, fate) = if deleted {
+                ("deleted, acknowledged", "is back at")
             } else {
-                format!(
-                    "{key} (acknowledged at {} ms via {}) is missing from the leader {}",
-                    at, self.nodes[by].addr, self.nodes[leader].addr
-                )
+                ("acknowledged", "is missing from")
             };
+            let detail = format!(
+                "{key} ({what} at {at} ms via {}) {fate} the leader {}",
+                self.nodes[by].addr, self.nodes[leader].addr
+            );
             self.violation(
                 ViolationKind::LostAckedWrite,
                 detail,
