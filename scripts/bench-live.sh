@@ -8,6 +8,9 @@
 #
 #   BASELINE_BIN=<node binary> runs a cluster of that build beside this one's in (a), its runs
 #   interleaved with this build's: before and after in one session.
+#   BENCH_VSYNC=1 measures (b) with Chromium's 60 Hz frame-rate limit kept, as a real screen, and
+#   reports the share of dropped frames (intervals over 1.5 periods); the 16.7 ms target is for
+#   the limit lifted, so it is not checked then.
 #
 #   scripts/bench-live.sh          both (about 4 minutes on 2 cores)
 #   scripts/bench-live.sh quick    shorter native runs
@@ -27,11 +30,12 @@ export NACOS_RAFT_NODE_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/release/na
 r=$(node e2e/bench-live.mjs)
 node -e '
 const x = JSON.parse(process.argv[1]);
-const pass = x.frame_p95_ms <= 16.7;
+const pass = x.vsync || x.frame_p95_ms <= 16.7;
 console.log("\n## Page frame time, live mode (" + x.nodes + " nodes, fast timings, " + x.target_writes_per_s + " writes/s)\n");
 console.log("| writes/s acked | frames | frame p50 ms | frame p95 ms (target 16.7) | work p50 ms | work p95 ms | frames with messages | max flying |");
 console.log("|---|---|---|---|---|---|---|---|");
-console.log(`| ${x.writes_per_s.toFixed(0)} | ${x.frames} | ${x.frame_p50_ms.toFixed(1)} | ${x.frame_p95_ms.toFixed(1)} ${pass ? "ok" : "OVER"} | ${x.work_p50_ms.toFixed(1)} | ${x.work_p95_ms.toFixed(1)} | ${Math.round(x.frames_with_messages * 100)} % | ${x.max_messages} |`);
+console.log(`| ${x.writes_per_s.toFixed(0)} | ${x.frames} | ${x.frame_p50_ms.toFixed(1)} | ${x.frame_p95_ms.toFixed(1)} ${x.vsync ? "(60 Hz limit kept)" : pass ? "ok" : "OVER"} | ${x.work_p50_ms.toFixed(1)} | ${x.work_p95_ms.toFixed(1)} | ${Math.round(x.frames_with_messages * 100)} % | ${x.max_messages} |`);
+if (x.vsync) console.log(`\n60 Hz limit kept: ${(x.dropped_frames * 100).toFixed(1)} % of frame intervals over 25 ms`);
 process.exit(pass ? 0 : 1);
 ' "$r"
 echo "$r"
