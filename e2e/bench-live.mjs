@@ -31,6 +31,11 @@ const TRACE = Boolean(process.env.BENCH_TRACE);
 // the share of dropped frames (intervals over 1.5 periods). Not the issue's figure, which is
 // measured with the limit lifted.
 const VSYNC = Boolean(process.env.BENCH_VSYNC);
+// BENCH_PROFILE=FILE: after the measurement, a 5 s sampling profile of the page's main thread
+// under the same load (V8's profiler: JS and wasm functions; build the page with
+// NACOS_RAFT_WEB_KEEP_NAMES=1 to see Rust names), saved as FILE (.cpuprofile, opens in Chrome's
+// DevTools), its top self times printed to stderr.
+const PROFILE = process.env.BENCH_PROFILE;
 const PERIOD_MS = 1000 / 60;
 const TIMINGS = ['--tick-ms', '50', '--leader-timeout-ms', '1500', '--random-ms', '500',
   '--heartbeat-ms', '500', '--publish-timeout-ms', '500'];
@@ -91,6 +96,32 @@ function cores(a, b, secs) {
     nodes: sum(/^node$/),
     threads: Object.fromEntries(d.slice(0, 12).map(([k, v]) => [k, +v.toFixed(2)])),
   };
+}
+
+// V8's sampling profile of the page for `ms`: written to `file`, the top self times to stderr.
+async function profileMainThread(context, page, ms, file) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await sleep(ms);
+  const { profile } = await cdp.send('Profiler.stop');
+  await cdp.detach();
+  fs.writeFileSync(file, JSON.stringify(profile));
+  const self = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const dt = profile.timeDeltas;
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id).callFrame;
+    const name = f.functionName || `(anonymous ${f.url.split('/').pop()}:${f.lineNumber})`;
+    self.set(name, (self.get(name) || 0) + (dt[i + 1] ?? 0) / 1000);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const idle = (self.get('(idle)') || 0) + (self.get('(program)') || 0);
+  console.error(`[bench-live] profile ${file}: ${total.toFixed(0)} ms sampled, ${(total - idle).toFixed(0)} ms busy`);
+  for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.error(`${t.toFixed(1).padStart(8)} ms ${(100 * t / total).toFixed(1).padStart(5)} %  ${name}`);
+  }
 }
 
 async function leaderOf(addr) {
@@ -192,6 +223,7 @@ try {
   await cdp.detach();
   const drawn = layers.filter((l) => l.drawsContent);
   if (TRACE) console.error(JSON.stringify(await traceFrames(browser.context, page, 5_000), null, 1));
+  if (PROFILE) await profileMainThread(browser.context, page, 5_000, PROFILE);
   stop = true;
   await writer;
   result = {

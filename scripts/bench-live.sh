@@ -11,6 +11,9 @@
 #   BENCH_VSYNC=1 measures (b) with Chromium's 60 Hz frame-rate limit kept, as a real screen, and
 #   reports the share of dropped frames (intervals over 1.5 periods); the 16.7 ms target is for
 #   the limit lifted, so it is not checked then.
+#   BENCH_PROFILE=FILE adds a 5 s V8 sampling profile of the page's main thread to (b), saved as
+#   FILE (.cpuprofile) with its top self times on stderr (Rust names: build the page with
+#   NACOS_RAFT_WEB_KEEP_NAMES=1 and pass DIST=).
 #
 #   scripts/bench-live.sh          both (about 4 minutes on 2 cores)
 #   scripts/bench-live.sh quick    shorter native runs
