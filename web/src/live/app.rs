@@ -15,6 +15,7 @@ use crate::describe;
 use crate::i18n::{Lang, Texts};
 use crate::jsonfmt;
 use crate::layout::{along, arc_path, d0, d1, node_pos, node_radius, points, CENTER, RING};
+use crate::layout::{class_list, when};
 use gloo_timers::callback::Timeout;
 use nacos_raft_core::text::{self, Ctx};
 use nacos_raft_core::PeerState;
@@ -676,7 +677,7 @@ impl Component for LiveApp {
         let tab_button = |tb: Tab, label: &'static str| {
             html! {
                 <button role="tab" data-tab={format!("{tb:?}").to_ascii_lowercase()}
-                    class={classes!("tab", (self.tab == tb).then_some("on"))}
+                    class={class_list(&["tab", when(self.tab == tb, "on")])}
                     aria-selected={(self.tab == tb).to_string()}
                     onclick={link.callback(move |_| Msg::SetTab(tb))}>{ label }</button>
             }
@@ -998,7 +999,7 @@ impl LiveApp {
                 let selected = self.sel == Sel::Link(a, b);
                 let (pa, pb) = (pos[a], pos[b]);
                 links.push(html! {
-                    <g class={classes!("link", state, selected.then_some("selected"))}
+                    <g class={class_list(&["link", state, when(selected, "selected")])}
                         data-hit="link" data-a={a.to_string()} data-b={b.to_string()} data-link-state={state}>
                         <line class="hit" x1={d1(pa.0)} y1={d1(pa.1)} x2={d1(pb.0)} y2={d1(pb.1)} />
                         <line class="base" x1={d1(pa.0)} y1={d1(pa.1)} x2={d1(pb.0)} y2={d1(pb.1)} />
@@ -1057,7 +1058,7 @@ impl LiveApp {
                 None
             };
             html! {
-                <g class={classes!("node", state_class, selected.then_some("selected"), unreachable.then_some("unreachable"), no_stream.then_some("no-stream"))}
+                <g class={class_list(&["node", state_class, when(selected, "selected"), when(unreachable, "unreachable"), when(no_stream, "no-stream")])}
                     data-node={nd.addr.clone()} data-state={crate::app::state_attr(st)} data-term={nd.term().to_string()}
                     data-vote-for={vote} data-conn={conn.as_str()} data-crashed={nd.faults.crashed.to_string()}
                     data-leader={nd.leader.clone().unwrap_or_default()}
@@ -1067,7 +1068,7 @@ impl LiveApp {
                     if selected { <circle class="sel" r={d1(r + 19.0)} /> }
                     if let (Some(f), Some(_)) = (leader_due, st) {
                         <circle class="due-track" r={d1(r + 8.0)} />
-                        <path class={classes!("due", (f < 0.2).then_some("low"))} d={arc_path(0.0, 0.0, r + 8.0, f)} />
+                        <path class={class_list(&["due", when(f < 0.2, "low")])} d={arc_path(0.0, 0.0, r + 8.0, f)} />
                     }
                     if st == Some(PeerState::Leader) {
                         if let Some(f) = beat_due {
@@ -1141,9 +1142,9 @@ impl LiveApp {
                 (x, y, tail, None)
             };
             html! {
-                <g key={key_of(&s.key)} class={classes!("msg", selected.then_some("selected"))} data-msg={s.kind.as_str()}
+                <g key={key_of(&s.key)} class={class_list(&["msg", when(selected, "selected")])} data-msg={s.kind.as_str()}
                     data-rid={s.key.0.clone()} data-answer={s.key.1.to_string()} data-hit="msg" transform={translate(x, y)} data-anim={anim}>
-                    <line class={classes!("tail", kind_class(s.kind))} x1={d1(tail.0 - x)} y1={d1(tail.1 - y)} x2="0" y2="0" />
+                    <line class={class_list(&["tail", kind_class(s.kind)])} x1={d1(tail.0 - x)} y1={d1(tail.1 - y)} x2="0" y2="0" />
                     <circle class="msg-hit" r={d1(size * 2.0)} />
                     if selected { <circle class="msg-sel" r={d1(size * 1.9)} /> }
                     { msg_shape(s.kind, size, s.granted, s.status) }
