@@ -611,8 +611,10 @@ pub struct LiveModel {
     pub logged: u64,
     /// What the observers saw.
     pub violations: Vec<Violation>,
-    /// Observer state: the leaders of each term, as seen.
-    term_leaders: BTreeMap<u64, Vec<usize>>,
+    /// Observer state: the leaders of each term, as seen: (term, member) sorted by term, each
+    /// term's in the order seen. A sorted `Vec` rather than a map of its own: each map layout
+    /// adds its own copy of the B-tree code to the page (issue 14).
+    term_leaders: Vec<(u64, usize)>,
     leaders_before: usize,
     /// Records that did not parse.
     pub bad_records: u64,
@@ -644,7 +646,7 @@ impl LiveModel {
             log: VecDeque::new(),
             logged: 0,
             violations: Vec::new(),
-            term_leaders: BTreeMap::new(),
+            term_leaders: Vec::new(),
             leaders_before: 0,
             bad_records: 0,
             gaps: 0,
@@ -1262,19 +1264,20 @@ impl LiveModel {
         let leaders = self.leaders();
         for &i in &leaders {
             let term = self.nodes[i].term();
-            let seen = self.term_leaders.entry(term).or_default();
-            if seen.contains(&i) {
+            let from = self.term_leaders.partition_point(|&(t, _)| t < term);
+            let to = self.term_leaders.partition_point(|&(t, _)| t <= term);
+            let seen = &self.term_leaders[from..to];
+            if seen.iter().any(|&(_, j)| j == i) {
                 continue;
             }
-            seen.push(i);
-            if let [j, ..] = seen[..] {
-                if j != i {
-                    let detail = format!(
-                        "{} and {} both LEADER in term {term}",
-                        self.nodes[j].addr, self.nodes[i].addr
-                    );
-                    self.violation(now, ViolationKind::TwoLeadersSameTerm, detail, vec![j, i]);
-                }
+            let first = seen.first().map(|&(_, j)| j);
+            self.term_leaders.insert(to, (term, i));
+            if let Some(j) = first {
+                let detail = format!(
+                    "{} and {} both LEADER in term {term}",
+                    self.nodes[j].addr, self.nodes[i].addr
+                );
+                self.violation(now, ViolationKind::TwoLeadersSameTerm, detail, vec![j, i]);
             }
         }
         if leaders.len() >= 2 && self.leaders_before < 2 {
