@@ -18,7 +18,7 @@ use crate::message::RaftError;
 use crate::node::Node;
 use crate::output::{InboundId, Output, Persist};
 use crate::Fix;
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// Commits answered later, at most (beyond, a commit out of order is refused at once).
@@ -34,8 +34,8 @@ pub(crate) struct Position {
     pub(crate) at: (u64, u64),
     /// The leader term the two sets below are about (above `at.0` until a beat is adopted).
     pub(crate) term: u64,
-    /// Indexes of that term applied above `at.1`.
-    pub(crate) applied: BTreeSet<u64>,
+    /// Indexes of that term applied above `at.1` (sorted, see [`crate::sort::set_insert`]).
+    pub(crate) applied: Vec<u64>,
     /// Commits of that term waiting for the position to reach their index.
     pub(crate) held: BTreeMap<u64, Vec<InboundId>>,
     /// Number of held commits.
@@ -100,7 +100,7 @@ impl Node {
             self.advance();
             return Some(Ok(()));
         }
-        self.position.applied.insert(index);
+        crate::sort::set_insert(&mut self.position.applied, index);
         if self.position.held_count >= MAX_HELD {
             return Some(Err(RaftError::server(COMMIT_OUT_OF_ORDER)));
         }
@@ -163,7 +163,7 @@ impl Node {
     /// now covers.
     fn advance(&mut self) {
         let (term, mut index) = self.position.at;
-        while self.position.applied.remove(&(index + 1)) {
+        while crate::sort::set_remove(&mut self.position.applied, index + 1) {
             index += 1;
         }
         self.position.applied.retain(|i| *i > index);
