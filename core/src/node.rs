@@ -70,12 +70,12 @@ pub struct Node {
     pub(crate) last_term_persisted: u64,
     /// Under [`Fix::DeadKey`]: every key this node deleted by an explicit remove, with the
     /// timestamp it had then (a later write of the key starts above it).
-    pub(crate) tombstones: BTreeMap<String, u64>,
+    pub(crate) tombstones: BTreeMap<crate::key::MapKey, u64>,
     /// Under [`Fix::DeadKey`]: the keys this follower kept against its leader's beat and is
     /// repairing (one repair in flight per key), with the timestamp of the copy sent. A map of
-    /// the same types as `tombstones` rather than a set: each B-tree layout adds its own copy of
-    /// the map code to the page (issue 14).
-    pub(crate) repairing: BTreeMap<String, u64>,
+    /// the same types as `tombstones` and `heard_ms` rather than a set: each B-tree type adds its
+    /// own copy of the map code to the page (issue 14).
+    pub(crate) repairing: BTreeMap<crate::key::MapKey, u64>,
     /// `switchDomain.isSendBeatOnly()`: the configured default until a switch datum is applied,
     /// then that datum's `sendBeatOnly`; a deleted switch keeps the last value
     /// (`SwitchManager.onDelete` does nothing).
@@ -195,7 +195,7 @@ impl Node {
             if self.datums.get(&key).is_some_and(|d| d.timestamp > at) {
                 continue;
             }
-            let t = self.tombstones.entry(key).or_insert(at);
+            let t = self.tombstones.entry(key.into()).or_insert(at);
             *t = (*t).max(at);
         }
         self

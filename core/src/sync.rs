@@ -180,7 +180,7 @@ impl Node {
             if self.repairing.contains_key(&k) {
                 continue;
             }
-            self.repairing.insert(k.clone(), timestamp);
+            self.repairing.insert(k.as_str().into(), timestamp);
             let request = Request::Repair {
                 key: k.clone(),
                 value,

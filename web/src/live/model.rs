@@ -10,6 +10,7 @@
 //! pairing (an answer never lands before its request left, whatever the clocks say).
 
 use crate::layout::Lane;
+use nacos_raft_core::key::MapKey;
 use nacos_raft_core::sim::{Fate as TraceFate, Violation, ViolationKind};
 use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
 use serde_json::{Map, Value};
@@ -366,8 +367,9 @@ pub struct LiveNode {
     pub timings: Timings,
     /// Its faults.
     pub faults: Faults,
-    /// Its datum keys and timestamps.
-    pub datums: BTreeMap<String, u64>,
+    /// Its datum keys and timestamps (keyed as the core's maps of timestamps: one copy of the
+    /// B-tree code in the page).
+    pub datums: BTreeMap<MapKey, u64>,
     /// Page ms minus node ms (smallest seen on this stream).
     offset: Option<f64>,
     /// A snapshot arrived on the current connection.
@@ -794,7 +796,7 @@ impl LiveModel {
                 // a repeated key keeps its last timestamp either way).
                 n.datums.clear();
                 for d in datums {
-                    n.datums.insert(d.key, d.timestamp);
+                    n.datums.insert(d.key.into(), d.timestamp);
                 }
                 let crashed = faults.crashed;
                 n.faults = faults;
@@ -836,7 +838,7 @@ impl LiveModel {
                 if op == "remove" {
                     n.datums.remove(&key);
                 } else {
-                    n.datums.insert(key, timestamp);
+                    n.datums.insert(key.into(), timestamp);
                 }
                 After::Nothing
             }
@@ -1242,7 +1244,7 @@ impl LiveModel {
         let mut k: Vec<String> = self
             .nodes
             .iter()
-            .flat_map(|n| n.datums.keys().cloned())
+            .flat_map(|n| n.datums.keys().map(|k| k.as_str().to_string()))
             .collect();
         nacos_raft_core::sort::sort(&mut k);
         k.dedup();
