@@ -9,7 +9,7 @@ use crate::publish::OpLock;
 use crate::rng::Rng;
 use crate::sync::SyncPacer;
 use crate::{Datum, Fix, JsonValue, PeerState, RaftPeer};
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -70,10 +70,12 @@ pub struct Node {
     pub(crate) last_term_persisted: u64,
     /// Under [`Fix::DeadKey`]: every key this node deleted by an explicit remove, with the
     /// timestamp it had then (a later write of the key starts above it).
-    pub(crate) tombstones: BTreeMap<String, u64>,
+    pub(crate) tombstones: BTreeMap<crate::key::MapKey, u64>,
     /// Under [`Fix::DeadKey`]: the keys this follower kept against its leader's beat and is
-    /// repairing (one repair in flight per key).
-    pub(crate) repairing: BTreeSet<String>,
+    /// repairing (one repair in flight per key), with the timestamp of the copy sent. A map of
+    /// the same types as `tombstones` and `heard_ms` rather than a set: each B-tree type adds its
+    /// own copy of the map code to the page (issue 14).
+    pub(crate) repairing: BTreeMap<crate::key::MapKey, u64>,
     /// `switchDomain.isSendBeatOnly()`: the configured default until a switch datum is applied,
     /// then that datum's `sendBeatOnly`; a deleted switch keeps the last value
     /// (`SwitchManager.onDelete` does nothing).
@@ -139,7 +141,7 @@ impl Node {
             persisted_term: 0,
             last_term_persisted: 0,
             tombstones: BTreeMap::new(),
-            repairing: BTreeSet::new(),
+            repairing: BTreeMap::new(),
             send_beat_only,
             out: Vec::new(),
             datums_version: 0,
@@ -193,7 +195,7 @@ impl Node {
             if self.datums.get(&key).is_some_and(|d| d.timestamp > at) {
                 continue;
             }
-            let t = self.tombstones.entry(key).or_insert(at);
+            let t = self.tombstones.entry(key.into()).or_insert(at);
             *t = (*t).max(at);
         }
         self

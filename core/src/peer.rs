@@ -1,7 +1,6 @@
 //! A member's record (Nacos' `RaftPeer`) and the peer set (`RaftPeerSet`): every member's record
 //! as this node sees it, its own included, and the leader it believes in.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -251,16 +250,22 @@ impl PeerSet {
     }
 
     fn tally_where(&self, counts_in: impl Fn(&RaftPeer) -> bool) -> Option<(String, usize)> {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        // A list, not a map: at most one entry per member (64), and a map of its own would add
+        // its copy of the B-tree code to the page (issue 14).
+        let mut counts: Vec<(&str, usize)> = Vec::new();
         let mut best: Option<(&str, usize)> = None;
         // Nacos walks its HashMap and keeps the first address to reach a new maximum; with a
         // majority threshold the winner is unique, so the walk order cannot change the outcome.
         for p in self.list.iter().filter(|p| counts_in(p)) {
             if let Some(v) = p.vote() {
-                let c = counts.entry(v).or_insert(0);
-                *c += 1;
-                if best.is_none_or(|(_, b)| *c > b) {
-                    best = Some((v, *c));
+                let k = counts.iter().position(|&(a, _)| a == v).unwrap_or_else(|| {
+                    counts.push((v, 0));
+                    counts.len() - 1
+                });
+                counts[k].1 += 1;
+                let c = counts[k].1;
+                if best.is_none_or(|(_, b)| c > b) {
+                    best = Some((v, c));
                 }
             }
         }

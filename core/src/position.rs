@@ -18,7 +18,6 @@ use crate::message::RaftError;
 use crate::node::Node;
 use crate::output::{InboundId, Output, Persist};
 use crate::Fix;
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 /// Commits answered later, at most (beyond, a commit out of order is refused at once).
@@ -34,10 +33,12 @@ pub(crate) struct Position {
     pub(crate) at: (u64, u64),
     /// The leader term the two sets below are about (above `at.0` until a beat is adopted).
     pub(crate) term: u64,
-    /// Indexes of that term applied above `at.1`.
-    pub(crate) applied: BTreeSet<u64>,
-    /// Commits of that term waiting for the position to reach their index.
-    pub(crate) held: BTreeMap<u64, Vec<InboundId>>,
+    /// Indexes of that term applied above `at.1` (sorted, see [`crate::sort::set_insert`]).
+    pub(crate) applied: Vec<u64>,
+    /// Commits of that term waiting for the position to reach their index: (index, commit),
+    /// sorted by index, each index's in the order they came. A sorted `Vec` rather than a map
+    /// of its own: each B-tree layout adds its copy of the map code to the page (issue 14).
+    pub(crate) held: Vec<(u64, InboundId)>,
     /// Number of held commits.
     pub(crate) held_count: usize,
     /// Beats numbered for their fetches.
@@ -100,11 +101,12 @@ impl Node {
             self.advance();
             return Some(Ok(()));
         }
-        self.position.applied.insert(index);
+        crate::sort::set_insert(&mut self.position.applied, index);
         if self.position.held_count >= MAX_HELD {
             return Some(Err(RaftError::server(COMMIT_OUT_OF_ORDER)));
         }
-        self.position.held.entry(index).or_default().push(id);
+        let at = self.position.held.partition_point(|&(i, _)| i <= index);
+        self.position.held.insert(at, (index, id));
         self.position.held_count += 1;
         None
     }
@@ -163,14 +165,15 @@ impl Node {
     /// now covers.
     fn advance(&mut self) {
         let (term, mut index) = self.position.at;
-        while self.position.applied.remove(&(index + 1)) {
+        while crate::sort::set_remove(&mut self.position.applied, index + 1) {
             index += 1;
         }
         self.position.applied.retain(|i| *i > index);
         self.set_position((term, index));
-        let later = self.position.held.split_off(&(index + 1));
+        let due = self.position.held.partition_point(|&(i, _)| i <= index);
+        let later = self.position.held.split_off(due);
         let due = core::mem::replace(&mut self.position.held, later);
-        for id in due.into_values().flatten() {
+        for (_, id) in due {
             self.position.held_count -= 1;
             self.out.push(Output::Reply {
                 to: id,
@@ -184,10 +187,7 @@ impl Node {
         self.position.term = term;
         self.position.applied.clear();
         self.position.held_count = 0;
-        for id in core::mem::take(&mut self.position.held)
-            .into_values()
-            .flatten()
-        {
+        for (_, id) in core::mem::take(&mut self.position.held) {
             self.out.push(Output::Reply {
                 to: id,
                 result: Err(RaftError::server(COMMIT_OUT_OF_ORDER)),

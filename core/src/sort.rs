@@ -7,6 +7,30 @@
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 
+/// Adds `x` to the sorted, duplicate-free `set` (a `BTreeSet::insert`): whether it was absent.
+/// The core's few sets of numbers are sorted `Vec`s: they stay small, and a `BTreeSet<u64>` of
+/// their own adds its copy of the B-tree code to the page (issue 14).
+pub(crate) fn set_insert(set: &mut Vec<u64>, x: u64) -> bool {
+    match set.binary_search(&x) {
+        Ok(_) => false,
+        Err(k) => {
+            set.insert(k, x);
+            true
+        }
+    }
+}
+
+/// Removes `x` from the sorted `set` (a `BTreeSet::remove`): whether it was there.
+pub(crate) fn set_remove(set: &mut Vec<u64>, x: u64) -> bool {
+    match set.binary_search(&x) {
+        Ok(k) => {
+            set.remove(k);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Sorts `v` stably by `cmp`, like `v.sort_by(cmp)`.
 pub fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
     let perm = {
@@ -54,6 +78,26 @@ fn permute<T>(v: &mut [T], mut perm: Vec<usize>) {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    /// The sorted-Vec set answers as a `BTreeSet<u64>` does, over a run of mixed operations.
+    #[test]
+    fn set_insert_and_remove_answer_as_a_btreeset() {
+        let mut set = Vec::new();
+        let mut tree = alloc::collections::BTreeSet::new();
+        let mut x: u64 = 7;
+        for step in 0..2_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let v = (x >> 33) % 64;
+            if step % 3 == 0 {
+                assert_eq!(set_remove(&mut set, v), tree.remove(&v));
+            } else {
+                assert_eq!(set_insert(&mut set, v), tree.insert(v));
+            }
+            assert!(set.iter().copied().eq(tree.iter().copied()));
+        }
+    }
 
     /// Same order as the standard library's stable sort, ties included, on many permutations.
     #[test]

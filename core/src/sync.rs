@@ -177,9 +177,10 @@ impl Node {
             let (Some(value), timestamp) = (d.value.clone(), d.timestamp) else {
                 continue;
             };
-            if !self.repairing.insert(k.clone()) {
+            if self.repairing.contains_key(&k) {
                 continue;
             }
+            self.repairing.insert(k.as_str().into(), timestamp);
             let request = Request::Repair {
                 key: k.clone(),
                 value,

@@ -156,6 +156,29 @@ fn fixed(v: f64, scale: i64) -> String {
     format!("{sign}{}.{:0width$}", t / scale, t % scale)
 }
 
+/// A `class` attribute: the non-empty words joined by spaces (use [`when`] for optional ones).
+/// One plain function instead of Yew's `classes!`, which builds its set inline at each of ~30
+/// uses (issue 14: page size). Yew still splits the text into its class set, same DOM.
+pub fn class_list(words: &[&str]) -> String {
+    let mut out = String::new();
+    for w in words.iter().filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// `word` if `on`, else nothing (for [`class_list`]).
+pub fn when(on: bool, word: &'static str) -> &'static str {
+    if on {
+        word
+    } else {
+        ""
+    }
+}
+
 /// SVG `points` from x, y pairs.
 pub fn points(xy: &[f64]) -> String {
     xy.chunks(2)
@@ -496,6 +519,16 @@ pub fn clock_text(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_list_joins_the_words_present() {
+        assert_eq!(
+            class_list(&["node", "leader", when(true, "selected"), when(false, "hot")]),
+            "node leader selected"
+        );
+        assert_eq!(class_list(&[when(false, "on"), "tab", ""]), "tab");
+        assert_eq!(class_list(&[when(false, "on")]), "");
+    }
 
     #[test]
     fn decimal_reads_what_str_parse_reads() {

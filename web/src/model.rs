@@ -10,7 +10,6 @@ use nacos_raft_core::sim::{
     Action, Fate, Happening, MsgId, Sim, SimConfig, TimedAction, ViolationKind,
 };
 use nacos_raft_core::Event;
-use std::collections::BTreeMap;
 
 /// Most checkpoints kept; past that, every other one is dropped and the spacing doubles.
 const MAX_CHECKPOINTS: usize = 40;
@@ -94,8 +93,10 @@ pub struct World {
     branches: Vec<Branch>,
     branch_number: usize,
     next_branch_number: usize,
-    /// Messages dropped by a person: the time they would have arrived.
-    drop_plan: BTreeMap<MsgId, u64>,
+    /// Messages dropped by a person: the time they would have arrived, sorted by message. A
+    /// sorted `Vec` rather than a map: each map layout adds its own copy of the B-tree code to
+    /// the page (issue 14).
+    drop_plan: Vec<(MsgId, u64)>,
     max_arrive: u64,
     scanned_msgs: usize,
     max_latency: u64,
@@ -132,7 +133,7 @@ impl World {
             branches: Vec::new(),
             branch_number: 1,
             next_branch_number: 2,
-            drop_plan: BTreeMap::new(),
+            drop_plan: Vec::new(),
             max_arrive: 0,
             scanned_msgs: 0,
             max_latency,
@@ -197,7 +198,11 @@ impl World {
 
     /// When a message dropped by a person would have arrived.
     pub fn planned_arrival(&self, msg: MsgId) -> Option<u64> {
-        self.drop_plan.get(&msg).copied()
+        let k = self
+            .drop_plan
+            .binary_search_by_key(&msg, |&(m, _)| m)
+            .ok()?;
+        Some(self.drop_plan[k].1)
     }
 
     /// The largest latency configured so far in this run (bounds how long a message flies).
@@ -441,7 +446,10 @@ impl World {
             Action::Drop { msg } => {
                 if let Some(m) = self.cur.messages().get(*msg as usize) {
                     if m.id == *msg {
-                        self.drop_plan.insert(*msg, m.arrive_ms);
+                        match self.drop_plan.binary_search_by_key(msg, |&(m, _)| m) {
+                            Ok(k) => self.drop_plan[k].1 = m.arrive_ms,
+                            Err(k) => self.drop_plan.insert(k, (*msg, m.arrive_ms)),
+                        }
                     }
                 }
             }

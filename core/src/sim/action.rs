@@ -347,7 +347,12 @@ impl Sim {
         )
         .expect("a configuration that built the cluster restores it")
         .with_position(n.disk.position.0, n.disk.position.1)
-        .with_tombstones(n.disk.tombstones.iter().map(|(k, at)| (k.clone(), *at)));
+        .with_tombstones(
+            n.disk
+                .tombstones
+                .iter()
+                .map(|(k, at)| (k.as_str().into(), *at)),
+        );
         n.node = Some(node);
         let inc = n.incarnation;
         let tick = self.cfg.timings.tick_ms;

@@ -130,8 +130,9 @@ pub struct Disk {
     pub term: u64,
     /// The hardened log position (`Persist::Position`).
     pub position: (u64, u64),
-    /// The hardened tombstones (`Persist::Tombstone`), by key.
-    pub tombstones: BTreeMap<String, u64>,
+    /// The hardened tombstones (`Persist::Tombstone`), by key (the node's map type: one copy of
+    /// the B-tree code in the page).
+    pub tombstones: BTreeMap<crate::key::MapKey, u64>,
 }
 
 /// One simulated member.
@@ -318,7 +319,7 @@ impl Sim {
                     Persist::Term(t) => disk.term = t,
                     Persist::Position { term, index } => disk.position = (term, index),
                     Persist::Tombstone { key, at } => {
-                        let t = disk.tombstones.entry(key).or_insert(at);
+                        let t = disk.tombstones.entry(key.into()).or_insert(at);
                         *t = (*t).max(at);
                     }
                 }

@@ -4,7 +4,7 @@
 use super::Sim;
 use crate::key::{self, MapKey};
 use crate::{Event, JsonValue, PeerState};
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -100,7 +100,8 @@ pub(crate) struct StaleEntry {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Observer {
     pub(crate) leaders_before: usize,
-    pub(crate) same_term_reported: BTreeSet<u64>,
+    /// Terms with two leaders already reported (sorted, see [`crate::sort::set_insert`]).
+    pub(crate) same_term_reported: Vec<u64>,
     /// Per node: the leader it believes in, since when that leader was last seen not leading
     /// (or `now` while it leads), whether reported, and its index.
     pub(crate) stale_since: Vec<Option<StaleEntry>>,
@@ -116,7 +117,8 @@ pub(crate) struct Observer {
     pub(crate) unique_leader: Option<usize>,
     /// Per key: the latest operation, the last acknowledged put, the term of its last publish.
     pub(crate) keys: BTreeMap<MapKey, KeyRecord>,
-    pub(crate) lost_reported: BTreeSet<u64>,
+    /// Operations already reported lost (sorted).
+    pub(crate) lost_reported: Vec<u64>,
     pub(crate) quiet_since: u64,
     pub(crate) converged_checked: bool,
     pub(crate) terms: Vec<u64>,
@@ -193,7 +195,7 @@ impl Sim {
         self.obs.leaders_before = leaders.len();
         for (a, (ia, ta)) in leaders.iter().enumerate() {
             for (ib, tb) in leaders.iter().skip(a + 1) {
-                if ta == tb && self.obs.same_term_reported.insert(*ta) {
+                if ta == tb && crate::sort::set_insert(&mut self.obs.same_term_reported, *ta) {
                     let detail = format!(
                         "{} and {} are both LEADER in term {ta}",
                         self.nodes[*ia].addr, self.nodes[*ib].addr
@@ -285,7 +287,7 @@ impl Sim {
                 continue;
             };
             if r.latest_op != Some(w.seq)
-                || self.obs.lost_reported.contains(&w.seq)
+                || self.obs.lost_reported.binary_search(&w.seq).is_ok()
                 || (elections && own_term < w.term)
             {
                 continue;
@@ -302,7 +304,7 @@ impl Sim {
             }
         }
         for (key, seq, by, at, deleted) in lost {
-            self.obs.lost_reported.insert(seq);
+            crate::sort::set_insert(&mut self.obs.lost_reported, seq);
             let (what, fate) = if deleted {
                 ("deleted, acknowledged", "is back at")
             } else {

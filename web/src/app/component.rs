@@ -13,6 +13,7 @@ use super::timeline;
 use crate::describe;
 use crate::i18n::{Lang, Texts};
 use crate::layout::{self, clock_text};
+use crate::layout::{class_list, when};
 use crate::urlstate::{self, fmt_speed, Timings};
 use gloo_timers::callback::{Interval, Timeout};
 use yew::prelude::*;
@@ -245,7 +246,7 @@ impl Component for App {
         let tab_button = |t: Tab, label: &'static str| {
             let onclick = super::send(&self.on, Msg::SetTab(t));
             html! {
-                <button role="tab" data-tab={format!("{t:?}").to_ascii_lowercase()} class={classes!("tab", (st.tab == t).then_some("on"))}
+                <button role="tab" data-tab={format!("{t:?}").to_ascii_lowercase()} class={class_list(&["tab", when(st.tab == t, "on")])}
                     aria-selected={(st.tab == t).to_string()} {onclick}>{ label }</button>
             }
         };
@@ -280,7 +281,7 @@ impl Component for App {
             <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
         };
         html! {
-            <div class={classes!("app", st.reduced_motion.then_some("reduced"))}>
+            <div class={class_list(&["app", when(st.reduced_motion, "reduced")])}>
                 <header class="top">
                     <div class="brand">
                         <h1>{ tr.title }</h1>

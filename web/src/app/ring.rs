@@ -9,6 +9,7 @@ use crate::layout::{along, arc_path, d1, nearest_link, points, Scene, CENTER};
 /// Above this many nodes the ring is drawn sparer: open links as one path, no texts under the
 /// letter and no labels outside (the tooltip, the inspector and the Data view keep them).
 const DENSE: usize = 15;
+use crate::layout::{class_list, when};
 use nacos_raft_core::sim::{Fate, Sim};
 use nacos_raft_core::MsgKind;
 use nacos_raft_core::PeerState;
@@ -85,14 +86,14 @@ pub fn msg_shape(k: MsgKind, s: f64, granted: Option<bool>, status: u16) -> Html
     use MsgKind::*;
     let reply = k.is_reply();
     let error = reply && status != 200 && status != 0;
-    let class = classes!(
+    let class = class_list(&[
         "shape",
         kind_class(k),
         if reply { "reply" } else { "req" },
-        error.then_some("error"),
-        (granted == Some(false)).then_some("refused"),
-        (granted == Some(true)).then_some("granted"),
-    );
+        when(error, "error"),
+        when(granted == Some(false), "refused"),
+        when(granted == Some(true), "granted"),
+    ]);
     let body = match k {
         Vote | VoteReply => html! { <circle class={class} r={fmt(s)} /> },
         Beat | BeatReply => html! {
@@ -243,7 +244,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                 let e = along(nv.pos, to, 0.28, r);
                 let stale = sc.nodes[v].state.is_none();
                 votes.push(html! {
-                    <g class={classes!("vote", stale.then_some("stale"))} data-vote-from={nv.index.to_string()} data-vote-to={v.to_string()}>
+                    <g class={class_list(&["vote", when(stale, "stale")])} data-vote-from={nv.index.to_string()} data-vote-to={v.to_string()}>
                         <line class="vote-arrow" x1={fmt(s.0)} y1={fmt(s.1)} x2={fmt(e.0)} y2={fmt(e.1)}
                             marker-end="url(#vote-head)" />
                         <text class="vote-tick" x={fmt(e.0)} y={fmt(e.1 - 14.0)}>{ "✓" }</text>
@@ -318,7 +319,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     let len = (dx * dx + dy * dy).sqrt().max(1e-6);
                     let rr = r * 0.84;
                     html! {
-                        <circle class={classes!("tally", got.then_some("got"))}
+                        <circle class={class_list(&["tally", when(*got, "got")])}
                             cx={fmt(dx / len * rr)} cy={fmt(dy / len * rr)} r={fmt((r * 0.08).max(3.0))} />
                     }
                 })
@@ -341,7 +342,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
             // neighbours' rims do not overlap.
             let k = if dense { (r / 30.0).min(1.0) } else { 1.0 };
             html! {
-                <g class={classes!("node", state_class, selected.then_some("selected"), hot.then_some("hot"))}
+                <g class={class_list(&["node", state_class, when(selected, "selected"), when(hot, "hot")])}
                     data-node={nv.addr.clone()} data-state={st} data-term={nv.term.to_string()}
                     data-vote-for={vote_addr} data-hit="node" data-index={nv.index.to_string()}
                     tabindex="0" role="button" aria-label={title.clone()}
@@ -354,7 +355,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
                     if selected { <circle class="sel" r={fmt(r + 19.0 * k)} /> }
                     if nv.state.is_some() {
                         <circle class="due-track" r={fmt(r + 8.0 * k)} />
-                        <path class={classes!("due", (nv.leader_due < 0.2).then_some("low"))}
+                        <path class={class_list(&["due", when(nv.leader_due < 0.2, "low")])}
                             d={arc_path(0.0, 0.0, r + 8.0 * k, nv.leader_due)} />
                     }
                     if nv.state == Some(PeerState::Leader) {
@@ -412,10 +413,10 @@ pub fn view(p: &RingProps<'_>) -> Html {
             // changes only its `transform` (its tail too, once longer than the gap it left), so
             // the browser moves what it painted instead of painting it again.
             html! {
-                <g key={m.id} class={classes!("msg", selected.then_some("selected"))} data-msg={m.kind.as_str()}
+                <g key={m.id} class={class_list(&["msg", when(selected, "selected")])} data-msg={m.kind.as_str()}
                     data-msg-id={m.id.to_string()} data-hit="msg" transform={translate(x, y)}>
                     if !p.reduced_motion {
-                        <line class={classes!("tail", kind_class(m.kind))} x1={fmt(tail.0 - x)} y1={fmt(tail.1 - y)} x2="0" y2="0" />
+                        <line class={class_list(&["tail", kind_class(m.kind)])} x1={fmt(tail.0 - x)} y1={fmt(tail.1 - y)} x2="0" y2="0" />
                     }
                     <circle class="msg-hit" r={fmt(size * 2.0)} />
                     if selected { <circle class="msg-sel" r={fmt(size * 1.9)} /> }
@@ -432,7 +433,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
         .filter(|m| matches!(m.failed, Some((f, _)) if f != Fate::Delivered))
         .count();
     html! {
-        <svg class={classes!("ring", dense.then_some("dense"))} viewBox="0 0 1000 1000" role="img"
+        <svg class={class_list(&["ring", when(dense, "dense")])} viewBox="0 0 1000 1000" role="img"
             aria-label={format!("{} · {}", tr.title, p.sim.len())} {onclick}
             data-flying={flying.to_string()} data-failed={failed_now.to_string()}
             {onpointerdown} {onpointermove} {onpointerup} {onkeydown}>
@@ -508,7 +509,7 @@ fn links(p: &LinksProps) -> Html {
                 }
             };
             out.push(html! {
-                <g class={classes!("link", state, selected.then_some("selected"))}
+                <g class={class_list(&["link", state, when(selected, "selected")])}
                     data-hit="link" data-a={a.to_string()} data-b={b.to_string()} data-link-state={state}>
                     <line class="hit" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />
                     <line class="base" x1={fmt(pa.0)} y1={fmt(pa.1)} x2={fmt(pb.0)} y2={fmt(pb.1)} />

@@ -5,6 +5,7 @@
 use super::state::{Msg, PresetInfo, State, Tab};
 use crate::describe;
 use crate::i18n::Lang;
+use crate::layout::{class_list, when};
 use crate::teach::{self, texts::chapter_of, T};
 use nacos_raft_core::sim::{Action, Sim};
 use yew::prelude::*;
@@ -86,7 +87,7 @@ pub fn chapter(st: &State) -> Html {
     let over = st.story_over();
     let text = teach::chapter_text(lang, &st.chapters[i], &title);
     html! {
-        <div class={classes!("chapter", over.then_some("over"))} data-testid="chapter"
+        <div class={class_list(&["chapter", when(over, "over")])} data-testid="chapter"
             data-index={(i + 1).to_string()} data-count={m.to_string()} data-over={over.to_string()} aria-live="polite">
             <strong class="chapter-n">{ chapter_of(lang, i + 1, m) }</strong>{ " · " }{ text }
             if over {

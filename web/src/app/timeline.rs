@@ -6,6 +6,7 @@ use super::panels::Common;
 use super::{Msg, WorldRef};
 use crate::describe::{self, letter};
 use crate::i18n::{Lang, Texts};
+use crate::layout::class_list;
 use crate::layout::{clock_text, timeline_span};
 use crate::model::MarkKind;
 use yew::prelude::*;
@@ -79,7 +80,7 @@ fn marks(p: &MarksProps) -> Html {
                 _ => String::new(),
             };
             html! {
-                <span class={classes!("mark", class)} style={left} data-mark={kind}
+                <span class={class_list(&["mark", class])} style={left} data-mark={kind}
                     data-at-ms={m.at_ms.to_string()} data-mark-node={who} data-term={term}
                     title={format!("{} · {title}", clock_text(m.at_ms))}>{ label }</span>
             }

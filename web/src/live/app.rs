@@ -15,6 +15,7 @@ use crate::describe;
 use crate::i18n::{Lang, Texts};
 use crate::jsonfmt;
 use crate::layout::{along, arc_path, d0, d1, node_pos, node_radius, points, CENTER, RING};
+use crate::layout::{class_list, when};
 use gloo_timers::callback::Timeout;
 use nacos_raft_core::text::{self, Ctx};
 use nacos_raft_core::PeerState;
@@ -87,6 +88,7 @@ pub enum Tab {
 }
 
 /// Everything the page reacts to.
+#[derive(Clone)]
 pub enum Msg {
     Frame,
     Opened(usize, u32),
@@ -132,6 +134,13 @@ pub enum Field {
     Ip,
     Port,
     Via,
+}
+
+/// A callback that sends `m` whatever the event: buttons with a message fixed when the view is
+/// built share this one closure type (a closure written at each button is its own type, with
+/// its own copy of Yew's callback code).
+fn send<E: 'static>(link: &yew::html::Scope<LiveApp>, m: Msg) -> Callback<E> {
+    link.callback(move |_: E| m.clone())
 }
 
 /// The live page.
@@ -676,9 +685,9 @@ impl Component for LiveApp {
         let tab_button = |tb: Tab, label: &'static str| {
             html! {
                 <button role="tab" data-tab={format!("{tb:?}").to_ascii_lowercase()}
-                    class={classes!("tab", (self.tab == tb).then_some("on"))}
+                    class={class_list(&["tab", when(self.tab == tb, "on")])}
                     aria-selected={(self.tab == tb).to_string()}
-                    onclick={link.callback(move |_| Msg::SetTab(tb))}>{ label }</button>
+                    onclick={send(link, Msg::SetTab(tb))}>{ label }</button>
             }
         };
         html! {
@@ -689,9 +698,9 @@ impl Component for LiveApp {
                         <p class="sub">{ t.subtitle }</p>
                     </div>
                     <div class="setup">
-                        <button onclick={link.callback(|_| Msg::Dialog(true))} data-testid="live-connect-open">{ t.connect }</button>
-                        <button onclick={link.callback(|_| Msg::Export)} data-testid="export">{ tr.export }</button>
-                        <button onclick={link.callback(|_| Msg::ToggleLang)} data-testid="lang" lang={self.lang.other().tag()}>{ tr.lang_switch }</button>
+                        <button onclick={send(link, Msg::Dialog(true))} data-testid="live-connect-open">{ t.connect }</button>
+                        <button onclick={send(link, Msg::Export)} data-testid="export">{ tr.export }</button>
+                        <button onclick={send(link, Msg::ToggleLang)} data-testid="lang" lang={self.lang.other().tag()}>{ tr.lang_switch }</button>
                         <a class="button" href="#" data-testid="live-simulation">{ t.simulation }</a>
                     </div>
                 </header>
@@ -699,7 +708,7 @@ impl Component for LiveApp {
                     <section class="stage">
                         <div class="transport" role="toolbar">
                             <button class="play" data-testid="play" data-playing={(!paused).to_string()}
-                                onclick={link.callback(|_| Msg::TogglePause)}>
+                                onclick={send(link, Msg::TogglePause)}>
                                 { if paused { tr.play } else { tr.pause } }
                             </button>
                             <span class="clock" data-clock-ms={d0(since)}>{ crate::layout::clock_text(since as u64) }</span>
@@ -941,7 +950,7 @@ impl LiveApp {
                         data-span-ms={d0((hi - lo).max(0.0))} {oninput} />
                 </label>
                 <span class="clock">{ crate::layout::clock_text((at - base).max(0.0) as u64) }</span>
-                <button data-testid="live-now" onclick={link.callback(|_| Msg::GoLive)}>{ t.go_live }</button>
+                <button data-testid="live-now" onclick={send(link, Msg::GoLive)}>{ t.go_live }</button>
                 if s.dropped_records > 0 {
                     <span class="hint" data-testid="live-trimmed" data-dropped={s.dropped_records.to_string()}>
                         { format!("{} {}", s.dropped_records, t.trimmed) }
@@ -998,7 +1007,7 @@ impl LiveApp {
                 let selected = self.sel == Sel::Link(a, b);
                 let (pa, pb) = (pos[a], pos[b]);
                 links.push(html! {
-                    <g class={classes!("link", state, selected.then_some("selected"))}
+                    <g class={class_list(&["link", state, when(selected, "selected")])}
                         data-hit="link" data-a={a.to_string()} data-b={b.to_string()} data-link-state={state}>
                         <line class="hit" x1={d1(pa.0)} y1={d1(pa.1)} x2={d1(pb.0)} y2={d1(pb.1)} />
                         <line class="base" x1={d1(pa.0)} y1={d1(pa.1)} x2={d1(pb.0)} y2={d1(pb.1)} />
@@ -1057,7 +1066,7 @@ impl LiveApp {
                 None
             };
             html! {
-                <g class={classes!("node", state_class, selected.then_some("selected"), unreachable.then_some("unreachable"), no_stream.then_some("no-stream"))}
+                <g class={class_list(&["node", state_class, when(selected, "selected"), when(unreachable, "unreachable"), when(no_stream, "no-stream")])}
                     data-node={nd.addr.clone()} data-state={crate::app::state_attr(st)} data-term={nd.term().to_string()}
                     data-vote-for={vote} data-conn={conn.as_str()} data-crashed={nd.faults.crashed.to_string()}
                     data-leader={nd.leader.clone().unwrap_or_default()}
@@ -1067,7 +1076,7 @@ impl LiveApp {
                     if selected { <circle class="sel" r={d1(r + 19.0)} /> }
                     if let (Some(f), Some(_)) = (leader_due, st) {
                         <circle class="due-track" r={d1(r + 8.0)} />
-                        <path class={classes!("due", (f < 0.2).then_some("low"))} d={arc_path(0.0, 0.0, r + 8.0, f)} />
+                        <path class={class_list(&["due", when(f < 0.2, "low")])} d={arc_path(0.0, 0.0, r + 8.0, f)} />
                     }
                     if st == Some(PeerState::Leader) {
                         if let Some(f) = beat_due {
@@ -1141,9 +1150,9 @@ impl LiveApp {
                 (x, y, tail, None)
             };
             html! {
-                <g key={key_of(&s.key)} class={classes!("msg", selected.then_some("selected"))} data-msg={s.kind.as_str()}
+                <g key={key_of(&s.key)} class={class_list(&["msg", when(selected, "selected")])} data-msg={s.kind.as_str()}
                     data-rid={s.key.0.clone()} data-answer={s.key.1.to_string()} data-hit="msg" transform={translate(x, y)} data-anim={anim}>
-                    <line class={classes!("tail", kind_class(s.kind))} x1={d1(tail.0 - x)} y1={d1(tail.1 - y)} x2="0" y2="0" />
+                    <line class={class_list(&["tail", kind_class(s.kind)])} x1={d1(tail.0 - x)} y1={d1(tail.1 - y)} x2="0" y2="0" />
                     <circle class="msg-hit" r={d1(size * 2.0)} />
                     if selected { <circle class="msg-sel" r={d1(size * 1.9)} /> }
                     { msg_shape(s.kind, size, s.granted, s.status) }
@@ -1179,7 +1188,7 @@ impl LiveApp {
                         <ul class="recent">
                             { for m.recent(12).into_iter().map(|f| {
                                 let key = (f.rid.clone(), f.kind.is_reply());
-                                let onclick = ctx.link().callback(move |_| Msg::Select(Sel::Msg(key.0.clone(), key.1)));
+                                let onclick = send(ctx.link(), Msg::Select(Sel::Msg(key.0, key.1)));
                                 html! {
                                     <li><button class="linkish" {onclick} data-testid="live-recent">
                                         { format!("{} {} → {}", f.kind.as_str(), short(&m.nodes[f.from].addr), short(&m.nodes[f.to].addr)) }
@@ -1199,19 +1208,19 @@ impl LiveApp {
         let t = self.t();
         let nd = &m.nodes[i];
         let fault = |label: &'static str, action: &'static str, id: &'static str| {
-            let onclick = link.callback(move |_| Msg::Fault(i, action.to_string()));
+            let onclick = send(link, Msg::Fault(i, action.to_string()));
             html! { <button {onclick} data-testid={id} disabled={!nd.faults.enabled}>{ label }</button> }
         };
         let loss = {
-            let v = self.loss.clone();
-            let onclick = link.callback(move |_| Msg::Fault(i, format!("loss?pct={}", v.trim())));
+            let onclick = send(
+                link,
+                Msg::Fault(i, format!("loss?pct={}", self.loss.trim())),
+            );
             html! { <button {onclick} data-testid="live-loss" disabled={!nd.faults.enabled}>{ t.apply }</button> }
         };
         let latency = {
-            let (a, b) = (self.lat_min.clone(), self.lat_max.clone());
-            let onclick = link.callback(move |_| {
-                Msg::Fault(i, format!("latency?min={}&max={}", a.trim(), b.trim()))
-            });
+            let (a, b) = (self.lat_min.trim(), self.lat_max.trim());
+            let onclick = send(link, Msg::Fault(i, format!("latency?min={a}&max={b}")));
             html! { <button {onclick} data-testid="live-latency" disabled={!nd.faults.enabled}>{ t.apply }</button> }
         };
         let input = |f: Field, v: &str, id: &'static str| {
@@ -1287,13 +1296,12 @@ impl LiveApp {
     fn link_view(&self, ctx: &Context<Self>, m: &LiveModel, a: usize, b: usize) -> Html {
         let t = self.t();
         let (na, nb) = (&m.nodes[a], &m.nodes[b]);
-        let peer = nb.addr.clone();
-        let p2 = peer.clone();
-        let cut = ctx
-            .link()
-            .callback(move |_| Msg::Fault(a, format!("cut?peer={peer}&dir=both")));
+        let cut = send(
+            ctx.link(),
+            Msg::Fault(a, format!("cut?peer={}&dir=both", nb.addr)),
+        );
         // Heal both ends: a cut may have been made at either node.
-        let (pa, pb) = (na.addr.clone(), p2);
+        let (pa, pb) = (na.addr.clone(), nb.addr.clone());
         let heal = ctx.link().batch_callback(move |_| {
             vec![
                 Msg::Fault(a, format!("heal?peer={pb}&dir=both")),
@@ -1361,7 +1369,7 @@ impl LiveApp {
                     <label>{ t.ip }{ " " }{ input(Field::Ip, &self.ip, "live-publish-ip") }</label>
                     <label>{ t.port }{ " " }{ input(Field::Port, &self.port, "live-publish-port") }</label>
                     <label>{ t.via }{ " " }{ via }</label>
-                    <button onclick={link.callback(|_| Msg::Publish)} data-testid="live-publish">{ t.publish }</button>
+                    <button onclick={send(link, Msg::Publish)} data-testid="live-publish">{ t.publish }</button>
                 </div>
             </div>
         }
@@ -1391,7 +1399,7 @@ impl LiveApp {
                     <div class="actions">
                         <button type="submit" data-testid="live-connect">{ t.connect_go }</button>
                         if !self.session.live.nodes.is_empty() {
-                            <button type="button" onclick={link.callback(|_| Msg::Dialog(false))}>{ t.cancel }</button>
+                            <button type="button" onclick={send(link, Msg::Dialog(false))}>{ t.cancel }</button>
                         }
                     </div>
                 </form>

@@ -10,6 +10,7 @@
 //! pairing (an answer never lands before its request left, whatever the clocks say).
 
 use crate::layout::Lane;
+use nacos_raft_core::key::MapKey;
 use nacos_raft_core::sim::{Fate as TraceFate, Violation, ViolationKind};
 use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
 use serde_json::{Map, Value};
@@ -366,8 +367,9 @@ pub struct LiveNode {
     pub timings: Timings,
     /// Its faults.
     pub faults: Faults,
-    /// Its datum keys and timestamps.
-    pub datums: BTreeMap<String, u64>,
+    /// Its datum keys and timestamps (keyed as the core's maps of timestamps: one copy of the
+    /// B-tree code in the page).
+    pub datums: BTreeMap<MapKey, u64>,
     /// Page ms minus node ms (smallest seen on this stream).
     offset: Option<f64>,
     /// A snapshot arrived on the current connection.
@@ -595,13 +597,94 @@ pub struct LogLine {
     pub item: LogItem,
 }
 
+/// The flights by exchange: `(rid, answer)`, iterated in that order. An index of the core's map
+/// type `BTreeMap<MapKey, u64>` (also `heard_ms`' and the tombstones') into slots rather than a
+/// `BTreeMap<(String, bool), Flight>`: each B-tree type is its own copy of the map code in the
+/// page (issue 14).
+#[derive(Clone, Debug, Default)]
+struct Flights {
+    /// The rid and a last character, `\u{0}` for the request and `\u{1}` for the answer (which
+    /// orders as `(rid, answer)`: rids have no control characters) → its slot.
+    index: BTreeMap<MapKey, u64>,
+    slots: Vec<Option<Flight>>,
+    /// Empty slots.
+    free: Vec<usize>,
+}
+
+impl Flights {
+    fn key(rid: &str, answer: bool) -> MapKey {
+        let mut k = String::with_capacity(rid.len() + 1);
+        k.push_str(rid);
+        k.push(if answer { '\u{1}' } else { '\u{0}' });
+        k.into()
+    }
+
+    fn get(&self, rid: &str, answer: bool) -> Option<&Flight> {
+        let s = *self.index.get(&Self::key(rid, answer))?;
+        self.slots[s as usize].as_ref()
+    }
+
+    /// The flight of an exchange, made by `new` if it has none.
+    fn get_or_insert(
+        &mut self,
+        rid: &str,
+        answer: bool,
+        new: impl FnOnce() -> Flight,
+    ) -> &mut Flight {
+        let key = Self::key(rid, answer);
+        let s = match self.index.get(&key) {
+            Some(&s) => s as usize,
+            None => {
+                let s = self.free.pop().unwrap_or_else(|| {
+                    self.slots.push(None);
+                    self.slots.len() - 1
+                });
+                self.index.insert(key, s as u64);
+                s
+            }
+        };
+        self.slots[s].get_or_insert_with(new)
+    }
+
+    fn remove(&mut self, rid: &str, answer: bool) {
+        self.remove_key(&Self::key(rid, answer));
+    }
+
+    fn remove_key(&mut self, key: &MapKey) {
+        if let Some(s) = self.index.remove(key) {
+            self.slots[s as usize] = None;
+            self.free.push(s as usize);
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Flight) -> bool) {
+        let gone: Vec<MapKey> = self
+            .index
+            .iter()
+            .filter(|(_, &s)| !self.slots[s as usize].as_ref().is_some_and(&mut keep))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &gone {
+            self.remove_key(k);
+        }
+    }
+
+    /// Whether each is an answer, and the flight, in `(rid, answer)` order.
+    fn iter(&self) -> impl Iterator<Item = (bool, &Flight)> {
+        self.index.iter().filter_map(|(k, &s)| {
+            let f = self.slots[s as usize].as_ref()?;
+            Some((k.as_str().ends_with('\u{1}'), f))
+        })
+    }
+}
+
 /// The live cluster as the page sees it.
 #[derive(Clone, Debug)]
 pub struct LiveModel {
     /// The watched nodes, in the order of the hash.
     pub nodes: Vec<LiveNode>,
     /// Messages by `(rid, is_answer)`.
-    flights: BTreeMap<(String, bool), Flight>,
+    flights: Flights,
     done: VecDeque<(String, bool)>,
     /// Requests between members seen so far.
     pub msg_count: u64,
@@ -611,8 +694,10 @@ pub struct LiveModel {
     pub logged: u64,
     /// What the observers saw.
     pub violations: Vec<Violation>,
-    /// Observer state: the leaders of each term, as seen.
-    term_leaders: BTreeMap<u64, Vec<usize>>,
+    /// Observer state: the leaders of each term, as seen: (term, member) sorted by term, each
+    /// term's in the order seen. A sorted `Vec` rather than a map of its own: each map layout
+    /// adds its own copy of the B-tree code to the page (issue 14).
+    term_leaders: Vec<(u64, usize)>,
     leaders_before: usize,
     /// Records that did not parse.
     pub bad_records: u64,
@@ -638,13 +723,13 @@ impl LiveModel {
     pub fn new(addrs: &[String]) -> LiveModel {
         LiveModel {
             nodes: addrs.iter().cloned().map(LiveNode::new).collect(),
-            flights: BTreeMap::new(),
+            flights: Flights::default(),
             done: VecDeque::new(),
             msg_count: 0,
             log: VecDeque::new(),
             logged: 0,
             violations: Vec::new(),
-            term_leaders: BTreeMap::new(),
+            term_leaders: Vec::new(),
             leaders_before: 0,
             bad_records: 0,
             gaps: 0,
@@ -660,17 +745,17 @@ impl LiveModel {
 
     /// A flight by key.
     pub fn flight(&self, key: &(String, bool)) -> Option<&Flight> {
-        self.flights.get(key)
+        self.flights.get(&key.0, key.1)
     }
 
     /// The request of an exchange, if seen.
     pub fn request_of(&self, rid: &str) -> Option<&Flight> {
-        self.flights.get(&(rid.to_string(), false))
+        self.flights.get(rid, false)
     }
 
     /// The answer of an exchange, if seen.
     pub fn answer_of(&self, rid: &str) -> Option<&Flight> {
-        self.flights.get(&(rid.to_string(), true))
+        self.flights.get(rid, true)
     }
 
     fn note(&mut self, at: f64, node: usize, note: Note) {
@@ -792,7 +877,7 @@ impl LiveModel {
                 // a repeated key keeps its last timestamp either way).
                 n.datums.clear();
                 for d in datums {
-                    n.datums.insert(d.key, d.timestamp);
+                    n.datums.insert(d.key.into(), d.timestamp);
                 }
                 let crashed = faults.crashed;
                 n.faults = faults;
@@ -834,7 +919,7 @@ impl LiveModel {
                 if op == "remove" {
                     n.datums.remove(&key);
                 } else {
-                    n.datums.insert(key, timestamp);
+                    n.datums.insert(key.into(), timestamp);
                 }
                 After::Nothing
             }
@@ -916,8 +1001,8 @@ impl LiveModel {
         let key = (m.rid.clone(), answer);
         self.n += 1;
         let n = self.n;
-        let fresh = !self.flights.contains_key(&key);
-        let f = self.flights.entry(key.clone()).or_insert_with(|| Flight {
+        let fresh = self.flights.get(&m.rid, answer).is_none();
+        let f = self.flights.get_or_insert(&m.rid, answer, || Flight {
             rid: m.rid.clone(),
             kind,
             from,
@@ -972,10 +1057,10 @@ impl LiveModel {
                     Some(o) if o != "error" => {
                         // No answer came back: the request failed on its way (the record is
                         // written by the sender, from = the peer that did not answer).
-                        self.flights.remove(&key);
+                        self.flights.remove(&key.0, key.1);
                         let rq = (m.rid.clone(), false);
                         let sent = m.sent_ms.map(|s| self.page_time(i, s, now));
-                        let r = self.flights.entry(rq.clone()).or_insert_with(|| Flight {
+                        let r = self.flights.get_or_insert(&m.rid, false, || Flight {
                             rid: m.rid.clone(),
                             kind: kind_request(kind),
                             from: to,
@@ -1017,7 +1102,10 @@ impl LiveModel {
         if fresh && !answer {
             self.msg_count += 1;
         }
-        let ended = self.flights.get(&key).is_some_and(|f| f.end.is_some());
+        let ended = self
+            .flights
+            .get(&key.0, key.1)
+            .is_some_and(|f| f.end.is_some());
         if ended {
             self.finish(key);
         }
@@ -1039,7 +1127,7 @@ impl LiveModel {
         self.done.push_back(key);
         while self.done.len() > KEEP_DONE {
             if let Some(old) = self.done.pop_front() {
-                self.flights.remove(&old);
+                self.flights.remove(&old.0, old.1);
             }
         }
     }
@@ -1047,7 +1135,7 @@ impl LiveModel {
     /// Drops requests that never arrived (their answer or failure never came either).
     pub fn prune(&mut self, now: f64) {
         self.flights
-            .retain(|_, f| f.end.is_some() || now - f.start < STALE_FLIGHT_MS);
+            .retain(|f| f.end.is_some() || now - f.start < STALE_FLIGHT_MS);
     }
 
     /// The messages on the ring at page time `now`.
@@ -1062,11 +1150,12 @@ impl LiveModel {
     pub fn shown_next(&self, now: f64) -> (Vec<Shown>, f64) {
         let mut out = Vec::new();
         let mut next = f64::INFINITY;
-        for (key, f) in &self.flights {
-            let req_end = if key.1 {
+        for (answer, f) in self.flights.iter() {
+            let key = (f.rid.clone(), answer);
+            let req_end = if answer {
                 // The request's shown landing: it left at `start` and flew at least
                 // MIN_FLIGHT_MS.
-                self.flights.get(&(key.0.clone(), false)).map(|r| {
+                self.flights.get(&f.rid, false).map(|r| {
                     let real = r.end.map_or(0.0, |e| e - r.start);
                     r.start + real.max(MIN_FLIGHT_MS)
                 })
@@ -1127,7 +1216,7 @@ impl LiveModel {
 
     /// The flight a space-time diagram row names (its arrival number [`Flight::n`]).
     pub fn flight_by_n(&self, n: u64) -> Option<&Flight> {
-        self.flights.values().find(|f| f.n == n)
+        self.flights.iter().map(|(_, f)| f).find(|f| f.n == n)
     }
 
     /// The space-time diagram (the simulator's Lanes view) of the latest `max` messages that
@@ -1140,10 +1229,10 @@ impl LiveModel {
         let mut chosen: Vec<(f64, Option<f64>, &Flight)> = self
             .flights
             .iter()
-            .map(|(key, f)| {
-                let start = if key.1 {
+            .map(|(answer, f)| {
+                let start = if answer {
                     self.flights
-                        .get(&(key.0.clone(), false))
+                        .get(&f.rid, false)
                         .and_then(|r| r.end)
                         .map_or(f.start, |e| e.max(f.start))
                 } else {
@@ -1222,7 +1311,7 @@ impl LiveModel {
 
     /// Recent messages, newest first (the inspector's list).
     pub fn recent(&self, max: usize) -> Vec<&Flight> {
-        let mut v: Vec<&Flight> = self.flights.values().collect();
+        let mut v: Vec<&Flight> = self.flights.iter().map(|(_, f)| f).collect();
         nacos_raft_core::sort::sort_by_key(&mut v, |f| std::cmp::Reverse(f.n));
         v.truncate(max);
         v
@@ -1240,7 +1329,7 @@ impl LiveModel {
         let mut k: Vec<String> = self
             .nodes
             .iter()
-            .flat_map(|n| n.datums.keys().cloned())
+            .flat_map(|n| n.datums.keys().map(|k| k.as_str().to_string()))
             .collect();
         nacos_raft_core::sort::sort(&mut k);
         k.dedup();
@@ -1262,19 +1351,20 @@ impl LiveModel {
         let leaders = self.leaders();
         for &i in &leaders {
             let term = self.nodes[i].term();
-            let seen = self.term_leaders.entry(term).or_default();
-            if seen.contains(&i) {
+            let from = self.term_leaders.partition_point(|&(t, _)| t < term);
+            let to = self.term_leaders.partition_point(|&(t, _)| t <= term);
+            let seen = &self.term_leaders[from..to];
+            if seen.iter().any(|&(_, j)| j == i) {
                 continue;
             }
-            seen.push(i);
-            if let [j, ..] = seen[..] {
-                if j != i {
-                    let detail = format!(
-                        "{} and {} both LEADER in term {term}",
-                        self.nodes[j].addr, self.nodes[i].addr
-                    );
-                    self.violation(now, ViolationKind::TwoLeadersSameTerm, detail, vec![j, i]);
-                }
+            let first = seen.first().map(|&(_, j)| j);
+            self.term_leaders.insert(to, (term, i));
+            if let Some(j) = first {
+                let detail = format!(
+                    "{} and {} both LEADER in term {term}",
+                    self.nodes[j].addr, self.nodes[i].addr
+                );
+                self.violation(now, ViolationKind::TwoLeadersSameTerm, detail, vec![j, i]);
             }
         }
         if leaders.len() >= 2 && self.leaders_before < 2 {
@@ -1346,6 +1436,50 @@ mod tests {
 
     fn model() -> LiveModel {
         LiveModel::new(&[A.into(), B.into(), C.into()])
+    }
+
+    /// The flights iterate in `(rid, answer)` order, as a map keyed by that pair would, and a
+    /// slot freed by a removal is reused.
+    #[test]
+    fn flights_keep_the_order_of_rid_then_answer() {
+        let flight = |rid: &str, n: u64| Flight {
+            rid: rid.into(),
+            kind: MsgKind::Beat,
+            from: 0,
+            to: 1,
+            start: 0.0,
+            end: None,
+            payload: String::new(),
+            truncated: false,
+            status: None,
+            granted: None,
+            fate: Fate::Fine,
+            n,
+        };
+        let mut fl = Flights::default();
+        let keys = [
+            ("ab", false),
+            ("a", true),
+            ("b", false),
+            ("a", false),
+            ("ab", true),
+        ];
+        for (n, (rid, answer)) in keys.iter().enumerate() {
+            fl.get_or_insert(rid, *answer, || flight(rid, n as u64));
+        }
+        let mut want: Vec<(String, bool)> = keys.iter().map(|(r, a)| (r.to_string(), *a)).collect();
+        want.sort();
+        let got: Vec<(String, bool)> = fl.iter().map(|(a, f)| (f.rid.clone(), a)).collect();
+        assert_eq!(got, want);
+        // The same key finds the same flight; a removed one is gone and its slot reused.
+        assert_eq!(fl.get_or_insert("a", true, || flight("x", 99)).n, 1);
+        fl.remove("b", false);
+        assert!(fl.get("b", false).is_none());
+        fl.retain(|f| f.n != 0);
+        assert!(fl.get("ab", false).is_none());
+        fl.get_or_insert("c", false, || flight("c", 7));
+        assert_eq!(fl.slots.len(), 5);
+        assert_eq!(fl.iter().count(), 4);
     }
 
     /// `logged` counts every line ever added, also once the log is trimmed to its last

@@ -5,6 +5,7 @@
 use super::Common;
 use crate::describe::{letter, short_key};
 use crate::i18n::Texts;
+use crate::layout::class_list;
 use crate::teach::{values, T};
 use yew::prelude::*;
 
@@ -85,7 +86,7 @@ pub fn data_view(p: &DataProps) -> Html {
         .map(|i| {
             let d = behind.iter().find(|b| b.0 == i).map(|b| b.1).unwrap_or(0);
             html! {
-                <th class={classes!((Some(i) == leader).then_some("leader"))} data-behind={d.to_string()}
+                <th class={(Some(i) == leader).then_some("leader")} data-behind={d.to_string()}
                     title={s.addr(i).to_string()}>
                     { letter(i) }
                     if d > 0 { <span class="behind-count">{ format!(" −{d}") }</span> }
@@ -98,9 +99,9 @@ pub fn data_view(p: &DataProps) -> Html {
         .take(limit.max(rows.iter().filter(|r| r.2).count()))
         .map(|(k, cells, differs)| {
             html! {
-                <tr class={classes!(differs.then_some("differs"))}>
+                <tr class={differs.then_some("differs")}>
                     <td class="key" title={k.to_string()}>{ short_key(k) }</td>
-                    { for cells.iter().map(|(t, c)| html! { <td class={classes!("cell", *c)}>{ t }</td> }) }
+                    { for cells.iter().map(|(t, c)| html! { <td class={class_list(&["cell", *c])}>{ t }</td> }) }
                 </tr>
             }
         })

@@ -5,6 +5,7 @@ use crate::app::ring::msg_shape;
 use crate::app::Msg;
 use crate::describe;
 use crate::i18n::{Lang, Texts};
+use crate::layout::class_list;
 use nacos_raft_core::MsgKind;
 use nacos_raft_core::PeerState;
 use yew::prelude::*;
@@ -71,7 +72,7 @@ pub fn help(p: &HelpProps) -> Html {
                         <p class="small">{ tr.beat_ring }</p>
                         <p class="small">{ format!("{}: ", tr.state) }
                             { for [PeerState::Leader, PeerState::Candidate, PeerState::Follower].iter().map(|st| html! {
-                                <span class={classes!("badge", st.as_str().to_ascii_lowercase())}>{ describe::state_word(lang, Some(*st)) }</span>
+                                <span class={class_list(&["badge", &st.as_str().to_ascii_lowercase()])}>{ describe::state_word(lang, Some(*st)) }</span>
                             }) }
                             <span class="badge down">{ tr.state_down }</span>
                         </p>

@@ -5,6 +5,7 @@ use crate::app::ring::{click_target, kind_class};
 use crate::app::{Msg, Selection};
 use crate::describe::letter;
 use crate::i18n::Texts;
+use crate::layout::{class_list, when};
 use crate::layout::{clock_text, Lane};
 use yew::prelude::*;
 
@@ -70,9 +71,7 @@ pub fn spacetime(
                     let (x1, y1, x2, y2) = (col(l.from), y(l.sent_row), col(l.to), y(l.end_row));
                     let sel = sel == Some(l.id);
                     html! {
-                        <g class={classes!("st-msg", kind_class(l.kind), l.kind.is_reply().then_some("reply"),
-                                l.flying.then_some("flying"), l.failed.is_some().then_some("failed"),
-                                (l.granted == Some(false)).then_some("refused"), sel.then_some("selected"))}
+                        <g class={class_list(&["st-msg", kind_class(l.kind), when(l.kind.is_reply(), "reply"), when(l.flying, "flying"), when(l.failed.is_some(), "failed"), when(l.granted == Some(false), "refused"), when(sel, "selected")])}
                             data-hit="msg" data-msg-id={l.id.to_string()} data-st-kind={l.kind.as_str()}>
                             <line class="st-hit" x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />
                             <line class="st-line" x1={f(x1)} y1={f(y1)} x2={f(x2)} y2={f(y2)} />

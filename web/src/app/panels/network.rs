@@ -5,6 +5,7 @@ use super::Common;
 use crate::app::{state_attr, Msg};
 use crate::describe::{self, letter};
 use crate::i18n::Texts;
+use crate::layout::class_list;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
@@ -113,13 +114,13 @@ pub fn network(p: &NetProps) -> Html {
                     };
                     let st = state_attr(s.state(i)).to_ascii_lowercase();
                     html! {
-                        <button class={classes!("chip", "node-chip", st)} draggable="true" {ondragstart} {onclick}
+                        <button class={class_list(&["chip", "node-chip", &st])} draggable="true" {ondragstart} {onclick}
                             data-chip={i.to_string()} title={s.addr(i).to_string()}>{ letter(i) }</button>
                     }
                 })
                 .collect();
             html! {
-                <div class={classes!("lane", format!("g{g}"))} data-group={g.to_string()} {ondragover} {ondrop}>
+                <div class={class_list(&["lane", &format!("g{g}")])} data-group={g.to_string()} {ondragover} {ondrop}>
                     <span class="lane-title">{ format!("{} {}", tr.group, g + 1) }</span>
                     { chips }
                 </div>

@@ -7,6 +7,7 @@ use crate::app::{state_attr, Msg};
 use crate::describe::{self, letter, short_key};
 use crate::i18n::Texts;
 use crate::jsonfmt::pretty;
+use crate::layout::class_list;
 use crate::teach::Explain;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
@@ -53,7 +54,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
     let disk = &s.sim_node(i).disk;
     let header = html! {
         <h2 class="insp-title">
-            <span class={classes!("badge", state_attr(state).to_ascii_lowercase())}>{ letter(i) }</span>
+            <span class={class_list(&["badge", &state_attr(state).to_ascii_lowercase()])}>{ letter(i) }</span>
             { format!(" {addr} · {}", describe::state_word(lang, state)) }
         </h2>
     };
@@ -93,7 +94,7 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         .map(|r| {
             let idx = describe::index_of(&r.ip);
             html! {
-                <tr class={classes!((r.ip == addr).then_some("me"))}>
+                <tr class={(r.ip == addr).then_some("me")}>
                     <td title={r.ip.clone()}>{ idx.map(letter).unwrap_or_else(|| r.ip.clone()) }</td>
                     <td class={r.state.as_str().to_ascii_lowercase()} title={r.state.as_str()}>{ describe::state_word(lang, Some(r.state)) }</td>
                     <td>{ r.term }</td>

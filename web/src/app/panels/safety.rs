@@ -5,6 +5,7 @@ use crate::app::Msg;
 use crate::describe;
 use crate::i18n::{Lang, Texts};
 use crate::layout::clock_text;
+use crate::layout::{class_list, when};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -36,7 +37,7 @@ pub fn safety(p: &SafetyProps) -> Html {
         tr.stats_lost
     );
     html! {
-        <section class={classes!("safety", (!v.is_empty()).then_some("alarm"))} data-testid="violations"
+        <section class={class_list(&["safety", when(!v.is_empty(), "alarm")])} data-testid="violations"
             data-count={v.len().to_string()} aria-live="polite">
             <div class="row">
                 <strong>{ format!("{}: {}", tr.violations, v.len()) }</strong>

@@ -32,7 +32,7 @@ pub fn scenarios(p: &ScenarioProps) -> Html {
                     let onclick = crate::app::send(on, Msg::LoadScenario(id));
                     let compare = crate::app::send(on, Msg::CompareScenario(id));
                     html! {
-                        <li class={classes!((p.current == Some(id)).then_some("on"))} data-scenario={id}>
+                        <li class={(p.current == Some(id)).then_some("on")} data-scenario={id}>
                             <button {onclick} data-action={format!("load-{id}")}>{ tr.load }</button>
                             <button onclick={compare} data-action={format!("compare-{id}")}
                                 title={crate::compare::compare_button(lang)}>{ crate::compare::compare_button(lang) }</button>
