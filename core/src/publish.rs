@@ -306,9 +306,11 @@ impl Node {
         }
         // Looked up as a `MapKey`: its comparisons are the fast ones (`key::MapKey`).
         let map_key = crate::key::MapKey::from(key);
+        if self.datums.contains_key(&map_key) {
+            self.touch(&map_key);
+        }
         let mut timestamp = match self.datums.get_mut(&map_key) {
             Some(old) => {
-                self.datums_version += 1;
                 old.timestamp += 1;
                 old.timestamp
             }

@@ -348,7 +348,9 @@ impl Node {
 
     pub(crate) fn delete_datum(&mut self, k: &str) -> bool {
         let existed = self.datums.remove(k).is_some();
-        self.datums_version += existed as u64;
+        if existed {
+            self.touch(k);
+        }
         if existed && !key::namespace(k).is_empty() {
             self.persist(Persist::Remove { key: k.into() });
         }
@@ -371,7 +373,7 @@ impl Node {
             // Written again after the delete: the tombstone is history.
             self.tombstones.remove(&d.key);
         }
-        self.datums_version += 1;
+        self.touch(&d.key);
         self.datums.insert(d.key.as_str().into(), d);
     }
 }
