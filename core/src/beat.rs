@@ -196,6 +196,16 @@ impl Node {
                 self.beat_changes.insert(String::from(k).into());
             }
         }
+        // The same for a follower's last pass (`Node::delta_walk`): past a share of the keys
+        // the full walk costs no more.
+        if let Some(last) = &self.sync_state {
+            if self.sync_changes.len() > last.len() / PATCH_SHARE {
+                self.sync_state = None;
+                self.sync_changes.clear();
+            } else if !self.sync_changes.contains(k) {
+                self.sync_changes.insert(String::from(k).into());
+            }
+        }
     }
 
     pub(crate) fn beat_answered(&mut self, to: &str, result: Result<Response, Failure>) {

@@ -92,6 +92,11 @@ pub struct Node {
     /// `datums_version` after that pass: the same list against the same map has nothing to
     /// fetch and no dead key, so the walk is skipped.
     pub(crate) synced_list: Option<(u64, Arc<Vec<BeatDatum>>)>,
+    /// The last beat pass of this follower over a list in our key order, for the next pass to
+    /// walk only what changed (issue 13).
+    pub(crate) sync_state: Option<crate::sync::SyncState>,
+    /// The keys changed since `sync_state` was made, recorded only while there is one.
+    pub(crate) sync_changes: BTreeSet<crate::key::MapKey>,
     /// Virtual milliseconds since the node started, advanced by every tick: the clock of the
     /// hardened leader lease ([`Fix::TwoLeaders`](crate::Fix::TwoLeaders)). It makes no output.
     pub(crate) now_ms: u64,
@@ -149,6 +154,8 @@ impl Node {
             beat_list: None,
             beat_changes: BTreeSet::new(),
             synced_list: None,
+            sync_state: None,
+            sync_changes: BTreeSet::new(),
             now_ms: 0,
             position: Default::default(),
             lease: Lease::default(),
