@@ -100,7 +100,9 @@ impl Node {
         }
         self.remember_sync(
             &packet.datums,
-            keyless || !(ordered || in_order(&packet.datums)),
+            keyless
+                || packet.datums.len() < crate::beat::PATCH_MIN_KEYS
+                || !(ordered || in_order(&packet.datums)),
             unstable,
         );
         if keyless {
