@@ -120,6 +120,8 @@ impl Node {
         let total = list.len();
         let limit = self.cfg.sync_batch;
         let repairs = self.cfg.rules.has(Fix::DeadKey);
+        // Only a pass the next one may start from needs its unstable keys.
+        let remembered = total >= crate::beat::PATCH_MIN_KEYS;
         let local: Vec<(&str, u64)> = self
             .datums
             .iter()
@@ -163,7 +165,7 @@ impl Node {
                 // repair the two copies differ for ever. The newest write of a key wins.
                 walk.ahead.push(String::from(local[j].0));
             }
-            if found.is_none_or(|j| local[j].1 != entry.timestamp) {
+            if remembered && found.is_none_or(|j| local[j].1 != entry.timestamp) {
                 walk.unstable.push(joined(head, &entry.key));
             }
             if up_to_date && !last {
