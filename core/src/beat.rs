@@ -183,9 +183,9 @@ impl Node {
     }
 
     /// Every change to `datums` goes through here: it moves `datums_version` and, while a
-    /// patchable beat list is remembered, records the key for the next patch. A node that stopped beating
-    /// (a follower now) forgets the list once patching it would cost more than a rebuild,
-    /// so the record stays bounded by the number of keys.
+    /// patchable beat list is remembered, records the key for the next patch. A node that
+    /// stopped beating (a follower now) forgets the list once patching it would cost more than
+    /// a rebuild, so the record stays bounded by the number of keys.
     pub(crate) fn touch(&mut self, k: &str) {
         self.datums_version += 1;
         if let Some(last) = self.beat_list.as_ref().filter(|l| l.patchable) {
