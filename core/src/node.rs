@@ -86,11 +86,19 @@ pub struct Node {
     pub(crate) datums_version: u64,
     /// The leader's last beat list and the `datums_version` it was built from: an unchanged map
     /// beats with the same list, so an idle leader does no per-key work.
-    pub(crate) beat_list: Option<(u64, Arc<Vec<BeatDatum>>)>,
+    pub(crate) beat_list: Option<crate::beat::BeatList>,
+    /// The keys changed (stored, deleted, re-stamped) since `beat_list` was made, recorded only
+    /// while there is one: the next list is that one patched at these keys (issue 13).
+    pub(crate) beat_changes: BTreeSet<crate::key::MapKey>,
     /// The last beat list this follower synced against with nothing left to fetch, and the
     /// `datums_version` after that pass: the same list against the same map has nothing to
     /// fetch and no dead key, so the walk is skipped.
     pub(crate) synced_list: Option<(u64, Arc<Vec<BeatDatum>>)>,
+    /// The last beat pass of this follower over a list in our key order, for the next pass to
+    /// walk only what changed (issue 13).
+    pub(crate) sync_state: Option<crate::sync::SyncState>,
+    /// The keys changed since `sync_state` was made, recorded only while there is one.
+    pub(crate) sync_changes: BTreeSet<crate::key::MapKey>,
     /// Virtual milliseconds since the node started, advanced by every tick: the clock of the
     /// hardened leader lease ([`Fix::TwoLeaders`](crate::Fix::TwoLeaders)). It makes no output.
     pub(crate) now_ms: u64,
@@ -146,7 +154,10 @@ impl Node {
             out: Vec::new(),
             datums_version: 0,
             beat_list: None,
+            beat_changes: BTreeSet::new(),
             synced_list: None,
+            sync_state: None,
+            sync_changes: BTreeSet::new(),
             now_ms: 0,
             position: Default::default(),
             lease: Lease::default(),
@@ -308,7 +319,7 @@ impl Node {
     /// memory as it is — no timestamp check, no term change, nothing persisted or sent.
     pub fn reload(&mut self, datum: Datum) {
         // No listener is notified: a reloaded switch does not change `sendBeatOnly`.
-        self.datums_version += 1;
+        self.touch(&datum.key);
         self.datums.insert(datum.key.as_str().into(), datum);
     }
 

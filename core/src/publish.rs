@@ -306,14 +306,16 @@ impl Node {
         }
         // Looked up as a `MapKey`: its comparisons are the fast ones (`key::MapKey`).
         let map_key = crate::key::MapKey::from(key);
-        let mut timestamp = match self.datums.get_mut(&map_key) {
+        let (mut timestamp, existed) = match self.datums.get_mut(&map_key) {
             Some(old) => {
-                self.datums_version += 1;
                 old.timestamp += 1;
-                old.timestamp
+                (old.timestamp, true)
             }
-            None => 1,
+            None => (1, false),
         };
+        if existed {
+            self.touch(&map_key);
+        }
         if self.cfg.rules.has(Fix::DeadKey) {
             let above = self.tombstones.get(map_key.as_str()).map_or(0, |t| t + 1);
             timestamp = timestamp.max(above).max(at.unwrap_or(0));

@@ -9,12 +9,14 @@ use crate::naming;
 use crate::node::{Node, Pending};
 use crate::output::{Output, Persist, Timer};
 use crate::publish::REPAIR_DELETED;
-use crate::{BeatPacket, Datum, Fix};
-use alloc::collections::VecDeque;
+use crate::{BeatDatum, BeatPacket, Datum, Fix};
+use alloc::collections::{BTreeSet, VecDeque};
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 /// Fetch answers waiting for the 200 ms pause after the previous one (or for the lock).
 #[derive(Clone, Debug, Default)]
@@ -39,8 +41,6 @@ impl Node {
     pub(crate) fn sync_from_beat(&mut self, packet: &BeatPacket) -> Result<bool, RaftError> {
         let from = &packet.peer.ip;
         let beat_term = packet.peer.term;
-        let total = packet.datums.len();
-        let limit = self.cfg.sync_batch;
         // The same list (shared, or equal) against an unchanged map: the last walk of it found
         // nothing to fetch and already deleted the dead keys, so this one would do nothing.
         if let Some((version, list)) = &self.synced_list {
@@ -48,9 +48,80 @@ impl Node {
                 return Ok(true);
             }
         }
-        // A sorted snapshot of the local keys. A leader whose map is ordered like ours lists its
-        // keys in our order, so a cursor finds each one in O(1); other orders (Java's hash order)
-        // fall back to a binary search. Either way no key is allocated unless it must be fetched.
+        let (walk, ordered) = match self.delta_walk(&packet.datums) {
+            Some(walk) => (walk, true),
+            None => (self.full_walk(&packet.datums), false),
+        };
+        let Walk {
+            fetches,
+            keyless,
+            mut ahead,
+            mut unstable,
+            newer_here,
+            dead,
+        } = walk;
+        let repairs = self.cfg.rules.has(Fix::DeadKey);
+        let nothing_to_fetch = fetches.is_empty();
+        // `Fix::StaleCandidate`: once these fetches are applied this node holds what the leader
+        // held at the beat, unless it keeps or holds newer keys (then only a later beat tells).
+        let beat = self.position_fetching(
+            packet.peer.position,
+            fetches.len(),
+            keyless || kept_any(repairs, &dead, &ahead) || newer_here,
+        );
+        for keys in fetches {
+            self.event(Event::SyncFetch {
+                from: from.clone(),
+                keys: keys.len(),
+            });
+            self.send(
+                from,
+                Request::GetDatums(keys),
+                Pending::Fetch { beat_term, beat },
+            );
+        }
+        let kept = kept_any(repairs, &dead, &ahead);
+        if kept {
+            // Kept against this list: the next pass looks at them again.
+            unstable.extend(dead.iter().cloned());
+            // The fix: a key the leader did not list may be a write it never got (#3652), or a
+            // delete this node missed. Only the leader can tell (it keeps tombstones): keep the
+            // key and send it there as a repair, as every key held newer than the leader's.
+            ahead.extend(dead);
+            self.repair(from, ahead);
+        } else {
+            for k in dead {
+                self.delete_datum(&k);
+                self.event(Event::DeadKeyDeleted { key: k });
+            }
+        }
+        if nothing_to_fetch && !keyless && !kept && !newer_here {
+            self.synced_list = Some((self.datums_version, packet.datums.clone()));
+        }
+        self.remember_sync(
+            &packet.datums,
+            keyless
+                || packet.datums.len() < crate::beat::PATCH_MIN_KEYS
+                || !(ordered || in_order(&packet.datums)),
+            unstable,
+        );
+        if keyless {
+            // The NullPointerException has no message: Nacos answers 500 with an empty body.
+            return Err(RaftError::server(""));
+        }
+        Ok(nothing_to_fetch && !kept && !newer_here)
+    }
+
+    /// Walks the whole list against a sorted snapshot of the local keys. A leader whose map is
+    /// ordered like ours lists its keys in our order, so a cursor finds each one in O(1); other
+    /// orders (Java's hash order) fall back to a binary search. Either way no key is allocated
+    /// unless it must be fetched (or is held at another timestamp).
+    fn full_walk(&self, list: &[BeatDatum]) -> Walk {
+        let total = list.len();
+        let limit = self.cfg.sync_batch;
+        let repairs = self.cfg.rules.has(Fix::DeadKey);
+        // Only a pass the next one may start from needs its unstable keys.
+        let remembered = total >= crate::beat::PATCH_MIN_KEYS;
         let local: Vec<(&str, u64)> = self
             .datums
             .iter()
@@ -59,18 +130,12 @@ impl Node {
         let mut seen = vec![false; local.len()];
         let mut cursor = 0;
         let mut batch: Vec<String> = Vec::new();
-        let mut fetches: Vec<Vec<String>> = Vec::new();
-        let mut keyless = false;
-        // Under [`Fix::DeadKey`]: keys this node holds newer than the beat lists them.
-        let mut ahead: Vec<String> = Vec::new();
-        // Whether some key is held newer here than listed (a different write of it).
-        let mut newer_here = false;
-        let repairs = self.cfg.rules.has(Fix::DeadKey);
-        for (i, entry) in packet.datums.iter().enumerate() {
+        let mut walk = Walk::default();
+        for (i, entry) in list.iter().enumerate() {
             if entry.key.is_empty() {
                 // RaftCore 773: `entry.get("key").asText()` throws a NullPointerException: the
                 // batches already flushed were sent, the rest (and the dead-key pass) never run.
-                keyless = true;
+                walk.keyless = true;
                 break;
             }
             let last = i + 1 == total;
@@ -93,79 +158,171 @@ impl Node {
                 seen[j] = true;
             }
             let up_to_date = found.is_some_and(|j| local[j].1 >= entry.timestamp);
-            newer_here |= found.is_some_and(|j| local[j].1 > entry.timestamp);
+            walk.newer_here |= found.is_some_and(|j| local[j].1 > entry.timestamp);
             if let Some(j) = found.filter(|j| repairs && local[*j].1 > entry.timestamp) {
                 // A write the leader never got (it was elected without it, or the commit reached
                 // this node only): the leader's list will never fetch it here, so without a
                 // repair the two copies differ for ever. The newest write of a key wins.
-                ahead.push(String::from(local[j].0));
+                walk.ahead.push(String::from(local[j].0));
+            }
+            if remembered && found.is_none_or(|j| local[j].1 != entry.timestamp) {
+                walk.unstable.push(joined(head, &entry.key));
             }
             if up_to_date && !last {
                 continue;
             }
             if !up_to_date {
-                let mut full = String::with_capacity(head.len() + entry.key.len());
-                full.push_str(head);
-                full.push_str(&entry.key);
-                batch.push(full);
+                batch.push(joined(head, &entry.key));
             }
             if batch.len() < limit && !last {
                 continue;
             }
             if !batch.is_empty() {
-                fetches.push(core::mem::take(&mut batch));
+                walk.fetches.push(core::mem::take(&mut batch));
             }
         }
-        let dead: Vec<String> = if keyless {
-            Vec::new()
-        } else {
-            local
+        if !walk.keyless {
+            walk.dead = local
                 .iter()
                 .zip(&seen)
                 .filter(|(_, s)| !**s)
                 .map(|((k, _), _)| String::from(*k))
-                .collect()
-        };
-        let nothing_to_fetch = fetches.is_empty();
-        // `Fix::StaleCandidate`: once these fetches are applied this node holds what the leader
-        // held at the beat, unless it keeps or holds newer keys (then only a later beat tells).
-        let beat = self.position_fetching(
-            packet.peer.position,
-            fetches.len(),
-            keyless || kept_any(repairs, &dead, &ahead) || newer_here,
-        );
-        for keys in fetches {
-            self.event(Event::SyncFetch {
-                from: from.clone(),
-                keys: keys.len(),
-            });
-            self.send(
-                from,
-                Request::GetDatums(keys),
-                Pending::Fetch { beat_term, beat },
-            );
+                .collect();
         }
-        let kept = kept_any(repairs, &dead, &ahead);
-        if kept {
-            // The fix: a key the leader did not list may be a write it never got (#3652), or a
-            // delete this node missed. Only the leader can tell (it keeps tombstones): keep the
-            // key and send it there as a repair, as every key held newer than the leader's.
-            ahead.extend(dead);
-            self.repair(from, ahead);
-        } else {
-            for k in dead {
-                self.delete_datum(&k);
-                self.event(Event::DeadKeyDeleted { key: k });
+        walk
+    }
+
+    /// What [`full_walk`](Self::full_walk) gives, from the entries that differ from the list of
+    /// the last pass and the keys that changed here since (issue 13), or `None` when the lists
+    /// do not allow it. Work and allocations follow those, not the number of keys.
+    ///
+    /// Why it is the same outcome: after the last pass over list L0, every local key is either
+    /// *stable* (listed in L0 at exactly its local timestamp) or in `recheck` (listed at another
+    /// timestamp, not found, or held unlisted and kept), and every change to the map since is in
+    /// `sync_changes`. Both lists hold only entries that name a key, in strictly increasing key
+    /// order (checked here for the new one), so a key is listed at most once and is found by a
+    /// binary search. An entry of the new list that equals L0's entry of its key, for a key in
+    /// neither set, is a stable key with an unchanged timestamp: the full walk finds it up to
+    /// date and fetches, repairs and marks nothing for it; its only effect (flushing the batch at
+    /// the last entry) is the flush at the end here. A local key in neither set and not removed
+    /// from the list is listed, so it is not dead. Everything else is walked as the full walk
+    /// walks it, in the list's order; dead keys come out in the map's order.
+    fn delta_walk(&self, list: &Arc<Vec<BeatDatum>>) -> Option<Walk> {
+        let state = self.sync_state.as_ref()?;
+        let old = &state.list;
+        // Indices in the new list of the entries to walk, and old entries no longer listed.
+        let mut walked: Vec<usize> = Vec::new();
+        let mut removed: Vec<&BeatDatum> = Vec::new();
+        if !Arc::ptr_eq(old, list) {
+            let (mut i, mut j) = (0, 0);
+            // Whether the new list's previous entry was an unchanged one.
+            let mut prev_same = false;
+            loop {
+                let (a, b) = (old.get(i), list.get(j));
+                let same = match (a, b) {
+                    (None, None) => break,
+                    (Some(a), None) => {
+                        removed.push(a);
+                        i += 1;
+                        continue;
+                    }
+                    (Some(a), Some(b)) => a == b,
+                    (None, Some(_)) => false,
+                };
+                let b = &list[j];
+                // Two unchanged entries in a row are in order as they were in L0; any other
+                // pair is compared (and an entry that names no key stops here).
+                if !same && !names_key(b) {
+                    return None;
+                }
+                if j > 0 && !(same && prev_same) && cmp_listed(&list[j - 1], b) != Ordering::Less {
+                    return None;
+                }
+                if same {
+                    i += 1;
+                } else {
+                    match a.map(|a| cmp_listed(a, b)) {
+                        Some(Ordering::Less) => {
+                            removed.push(&old[i]);
+                            i += 1;
+                            // `b` is compared again with the next old entry.
+                            continue;
+                        }
+                        Some(Ordering::Equal) => i += 1,
+                        Some(Ordering::Greater) | None => {}
+                    }
+                    walked.push(j);
+                }
+                prev_same = same;
+                j += 1;
             }
         }
-        if nothing_to_fetch && !keyless && !kept && !newer_here {
-            self.synced_list = Some((self.datums_version, packet.datums.clone()));
+        let here = |k: &str| {
+            list.binary_search_by(|e| match key::detail_head(&e.key) {
+                Some(head) => key::cmp_joined(k, head, &e.key).reverse(),
+                None => Ordering::Less,
+            })
+            .ok()
+        };
+        let touched = || {
+            state
+                .recheck
+                .iter()
+                .map(String::as_str)
+                .chain(self.sync_changes.iter().map(|k| k.as_str()))
+        };
+        walked.extend(touched().filter_map(here));
+        walked.sort_unstable();
+        walked.dedup();
+
+        let limit = self.cfg.sync_batch;
+        let repairs = self.cfg.rules.has(Fix::DeadKey);
+        let mut batch: Vec<String> = Vec::new();
+        let mut walk = Walk::default();
+        for j in walked {
+            let entry = &list[j];
+            let head = key::detail_head(&entry.key)?;
+            let full = joined(head, &entry.key);
+            let local = self.datums.get(full.as_str()).map(|d| d.timestamp);
+            let up_to_date = local.is_some_and(|t| t >= entry.timestamp);
+            walk.newer_here |= local.is_some_and(|t| t > entry.timestamp);
+            if repairs && local.is_some_and(|t| t > entry.timestamp) {
+                walk.ahead.push(full.clone());
+            }
+            if local != Some(entry.timestamp) {
+                walk.unstable.push(full.clone());
+            }
+            if !up_to_date {
+                batch.push(full);
+                if batch.len() >= limit {
+                    walk.fetches.push(core::mem::take(&mut batch));
+                }
+            }
         }
-        if keyless {
-            // The NullPointerException has no message: Nacos answers 500 with an empty body.
-            return Err(RaftError::server(""));
+        if !batch.is_empty() {
+            walk.fetches.push(batch);
         }
-        Ok(nothing_to_fetch && !kept && !newer_here)
+        let mut dead: Vec<String> = removed
+            .iter()
+            .filter_map(|e| key::detail_head(&e.key).map(|h| joined(h, &e.key)))
+            .chain(touched().map(String::from))
+            .filter(|k| self.datums.contains_key(k.as_str()) && here(k).is_none())
+            .collect();
+        dead.sort_unstable();
+        dead.dedup();
+        walk.dead = dead;
+        Some(walk)
+    }
+
+    /// Remembers the pass just made over `list` for the next [`delta_walk`](Self::delta_walk),
+    /// unless `full_next`: a list in Java's hash order, or one the pass stopped in, is walked in
+    /// full next time.
+    fn remember_sync(&mut self, list: &Arc<Vec<BeatDatum>>, full_next: bool, recheck: Vec<String>) {
+        self.sync_changes.clear();
+        self.sync_state = (!full_next).then(|| SyncState {
+            list: list.clone(),
+            recheck: recheck.into_iter().collect(),
+        });
     }
 
     /// Sends each kept key that has no repair in flight to the leader `to` ([`Fix::DeadKey`]).
@@ -349,7 +506,9 @@ impl Node {
 
     pub(crate) fn delete_datum(&mut self, k: &str) -> bool {
         let existed = self.datums.remove(k).is_some();
-        self.datums_version += existed as u64;
+        if existed {
+            self.touch(k);
+        }
         if existed && !key::namespace(k).is_empty() {
             self.persist(Persist::Remove { key: k.into() });
         }
@@ -372,9 +531,75 @@ impl Node {
             // Written again after the delete: the tombstone is history.
             self.tombstones.remove(&d.key);
         }
-        self.datums_version += 1;
+        self.touch(&d.key);
         self.datums.insert(d.key.as_str().into(), d);
     }
+}
+
+/// What a pass over a beat's list found.
+#[derive(Default)]
+struct Walk {
+    /// The fetch batches, in the list's order.
+    fetches: Vec<Vec<String>>,
+    /// Whether an entry without a key stopped the pass (no dead keys then).
+    keyless: bool,
+    /// Under [`Fix::DeadKey`]: keys held newer here than listed.
+    ahead: Vec<String>,
+    /// Listed keys not held here at exactly the listed timestamp.
+    unstable: Vec<String>,
+    /// Whether some key is held newer here than listed (a different write of it).
+    newer_here: bool,
+    /// Local keys the list does not name, in the map's order.
+    dead: Vec<String>,
+}
+
+/// The last pass over a beat's list, for [`Node::delta_walk`].
+#[derive(Clone, Debug)]
+pub(crate) struct SyncState {
+    list: Arc<Vec<BeatDatum>>,
+    /// Local keys that were not stable after that pass (see [`Node::delta_walk`]).
+    recheck: BTreeSet<String>,
+}
+
+impl SyncState {
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+/// Whether the entry names a key the receiver rebuilds (meta or instance list).
+fn names_key(e: &BeatDatum) -> bool {
+    !e.key.is_empty() && key::detail_head(&e.key).is_some()
+}
+
+/// Whether every entry names a key, in strictly increasing key order (what
+/// [`Node::delta_walk`] needs of the last list).
+fn in_order(list: &[BeatDatum]) -> bool {
+    list.iter().all(names_key)
+        && list
+            .windows(2)
+            .all(|w| cmp_listed(&w[0], &w[1]) == Ordering::Less)
+}
+
+/// Two entries that name keys, in the order of the keys they name.
+fn cmp_listed(a: &BeatDatum, b: &BeatDatum) -> Ordering {
+    let (ha, hb) = (
+        key::detail_head(&a.key).unwrap_or(""),
+        key::detail_head(&b.key).unwrap_or(""),
+    );
+    if ha == hb {
+        return a.key.as_bytes().cmp(b.key.as_bytes());
+    }
+    let x = ha.bytes().chain(a.key.bytes());
+    x.cmp(hb.bytes().chain(b.key.bytes()))
+}
+
+/// The full key a receiver rebuilds from a brief one.
+fn joined(head: &str, brief: &str) -> String {
+    let mut full = String::with_capacity(head.len() + brief.len());
+    full.push_str(head);
+    full.push_str(brief);
+    full
 }
 
 /// Whether the beat pass keeps keys against the leader's list (repairs under [`Fix::DeadKey`]).

@@ -26,7 +26,7 @@ use nacos_raft_core::{
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use tokio::time::MissedTickBehavior;
@@ -161,7 +161,9 @@ fn stopped() -> RaftError {
 }
 
 /// An encoded beat shared by the sends of one beat (the same `Arc` goes to every follower).
-type BeatCache = (Arc<BeatPacket>, Arc<OnceCell<Bytes>>);
+/// The packet is held weakly: once its sends are done its key list has no other holder than
+/// the core, which then patches that list in place for the next beat instead of copying it.
+type BeatCache = (Weak<BeatPacket>, Arc<OnceCell<Bytes>>);
 
 struct Actor {
     node: Node,
@@ -436,10 +438,13 @@ impl Actor {
             Request::GetDatums(keys) => self.schedule_fetch(id, to, keys),
             Request::Beat(packet) => {
                 let cell = match &self.beat {
-                    Some((p, cell)) if Arc::ptr_eq(p, &packet) => cell.clone(),
+                    // A weak pointer keeps its allocation: no later packet can have its address.
+                    Some((p, cell)) if std::ptr::eq(p.as_ptr(), Arc::as_ptr(&packet)) => {
+                        cell.clone()
+                    }
                     _ => {
                         let cell = Arc::new(OnceCell::new());
-                        self.beat = Some((packet.clone(), cell.clone()));
+                        self.beat = Some((Arc::downgrade(&packet), cell.clone()));
                         cell
                     }
                 };

@@ -291,6 +291,10 @@ pub struct BeatDecoder {
     plain: Vec<u8>,
     /// The escaped `datums` text of the last beat decoded in full, and its list.
     last: Option<(Vec<u8>, Arc<Vec<BeatDatum>>)>,
+    /// The list before `last`. The actor's core keeps the last list it synced against until
+    /// the next beat's pass; holding it one beat longer here makes that pass's drop of it a
+    /// count decrement, and frees its 100,000 keys here, off the actor, at the next decode.
+    older: Option<Arc<Vec<BeatDatum>>>,
 }
 
 /// A buffer kept between beats above this capacity is given back (a body near the gunzip cap
@@ -303,6 +307,7 @@ impl BeatDecoder {
         BeatDecoder {
             plain: Vec::new(),
             last: None,
+            older: None,
         }
     }
 
@@ -341,7 +346,9 @@ impl BeatDecoder {
         };
         let packet = BeatPacket::from_json(&inner).map_err(|e| json_error("beat", e))?;
         if let Some((_, datums)) = split {
-            let mut keep = self.last.take().map(|(b, _)| b).unwrap_or_default();
+            let (keep, older) = self.last.take().unzip();
+            self.older = older;
+            let mut keep = keep.unwrap_or_default();
             keep.clear();
             keep.extend_from_slice(datums);
             self.last = Some((keep, packet.datums.clone()));
