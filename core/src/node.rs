@@ -9,7 +9,7 @@ use crate::publish::OpLock;
 use crate::rng::Rng;
 use crate::sync::SyncPacer;
 use crate::{Datum, Fix, JsonValue, PeerState, RaftPeer};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
