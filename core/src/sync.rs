@@ -48,7 +48,12 @@ impl Node {
                 return Ok(true);
             }
         }
-        let (walk, ordered) = match self.delta_walk(&packet.datums) {
+        let delta = if crate::beat::INCREMENTAL {
+            self.delta_walk(&packet.datums)
+        } else {
+            None
+        };
+        let (walk, ordered) = match delta {
             Some(walk) => (walk, true),
             None => (self.full_walk(&packet.datums), false),
         };
@@ -319,7 +324,7 @@ impl Node {
     /// full next time.
     fn remember_sync(&mut self, list: &Arc<Vec<BeatDatum>>, full_next: bool, recheck: Vec<String>) {
         self.sync_changes.clear();
-        self.sync_state = (!full_next).then(|| SyncState {
+        self.sync_state = (crate::beat::INCREMENTAL && !full_next).then(|| SyncState {
             list: list.clone(),
             recheck: recheck.into_iter().collect(),
         });
