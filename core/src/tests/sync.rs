@@ -331,6 +331,7 @@ fn a_fetched_datum_java_cannot_type_is_skipped_and_the_rest_applied() {
 /// names no key, an unknown one, or a key twice), under both rule sets: every beat gives the
 /// outputs and the map that a node walking the whole list gives.
 #[test]
+#[cfg(feature = "incremental-beats")]
 fn a_pass_over_what_changed_is_the_pass_over_the_whole_list() {
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move |n: u64| {
