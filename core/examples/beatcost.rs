@@ -26,16 +26,7 @@ fn main() {
     let mut f = Node::new(Config::default(), &members[1], &members, 1).unwrap();
     let mut list: Vec<BeatDatum> = Vec::new();
     for i in 0..n {
-        let k = key(i * 20);
-        list.push(BeatDatum {
-            key: key::brief(&k).unwrap().into(),
-            timestamp: 1,
-        });
-        f.reload(Datum {
-            key: k,
-            value: Some(v.clone()),
-            timestamp: 1,
-        });
+        listed(&mut list, &mut f, key(i * 20), &v);
     }
     let mut peer = RaftPeer::new(members[0].clone());
     peer.state = PeerState::Leader;
@@ -44,16 +35,7 @@ fn main() {
     let mut keep = Vec::new();
     for round in 0..12 {
         for j in 0..200 {
-            let k = key((j * 487 % n) * 20 + 1 + round);
-            list.push(BeatDatum {
-                key: key::brief(&k).unwrap().into(),
-                timestamp: 1,
-            });
-            f.reload(Datum {
-                key: k,
-                value: Some(v.clone()),
-                timestamp: 1,
-            });
+            listed(&mut list, &mut f, key((j * 487 % n) * 20 + 1 + round), &v);
         }
         list.sort_by(|a, b| a.key.cmp(&b.key));
         let datums = Arc::new(list.clone());
@@ -138,4 +120,17 @@ fn main() {
             .map(|t| (t * 100.0).round() / 100.0)
             .collect::<Vec<_>>()
     );
+}
+
+/// `k` held by the follower and listed by the leader's beat, both at timestamp 1.
+fn listed(list: &mut Vec<BeatDatum>, f: &mut Node, k: String, v: &JsonValue) {
+    list.push(BeatDatum {
+        key: key::brief(&k).unwrap().into(),
+        timestamp: 1,
+    });
+    f.reload(Datum {
+        key: k,
+        value: Some(v.clone()),
+        timestamp: 1,
+    });
 }
