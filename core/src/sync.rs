@@ -67,12 +67,13 @@ impl Node {
         } = walk;
         let repairs = self.cfg.rules.has(Fix::DeadKey);
         let nothing_to_fetch = fetches.is_empty();
+        let kept = kept_any(repairs, &dead, &ahead);
         // `Fix::StaleCandidate`: once these fetches are applied this node holds what the leader
         // held at the beat, unless it keeps or holds newer keys (then only a later beat tells).
         let beat = self.position_fetching(
             packet.peer.position,
             fetches.len(),
-            keyless || kept_any(repairs, &dead, &ahead) || newer_here,
+            keyless || kept || newer_here,
         );
         for keys in fetches {
             self.event(Event::SyncFetch {
@@ -85,7 +86,6 @@ impl Node {
                 Pending::Fetch { beat_term, beat },
             );
         }
-        let kept = kept_any(repairs, &dead, &ahead);
         if kept {
             // Kept against this list: the next pass looks at them again.
             unstable.extend(dead.iter().cloned());

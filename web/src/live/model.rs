@@ -522,6 +522,24 @@ pub struct Flight {
 }
 
 impl Flight {
+    /// An exchange seen leaving `from` for `to` at page time `start`, nothing known of its end.
+    fn leaving(rid: &str, kind: MsgKind, from: usize, to: usize, start: f64, n: u64) -> Flight {
+        Flight {
+            rid: rid.into(),
+            kind,
+            from,
+            to,
+            start,
+            end: None,
+            payload: String::new(),
+            truncated: false,
+            status: None,
+            granted: None,
+            fate: Fate::Fine,
+            n,
+        }
+    }
+
     /// When the page shows it leaving: answers wait for their request to land.
     fn shown_from(&self, req_end: Option<f64>) -> f64 {
         match req_end {
@@ -1002,19 +1020,8 @@ impl LiveModel {
         self.n += 1;
         let n = self.n;
         let fresh = self.flights.get(&m.rid, answer).is_none();
-        let f = self.flights.get_or_insert(&m.rid, answer, || Flight {
-            rid: m.rid.clone(),
-            kind,
-            from,
-            to,
-            start: t,
-            end: None,
-            payload: String::new(),
-            truncated: false,
-            status: None,
-            granted: None,
-            fate: Fate::Fine,
-            n,
+        let f = self.flights.get_or_insert(&m.rid, answer, || {
+            Flight::leaving(&m.rid, kind, from, to, t, n)
         });
         let failed = |o: &Option<String>| match o.as_deref() {
             Some("ok") | None => None,
@@ -1060,19 +1067,9 @@ impl LiveModel {
                         self.flights.remove(&key.0, key.1);
                         let rq = (m.rid.clone(), false);
                         let sent = m.sent_ms.map(|s| self.page_time(i, s, now));
-                        let r = self.flights.get_or_insert(&m.rid, false, || Flight {
-                            rid: m.rid.clone(),
-                            kind: kind_request(kind),
-                            from: to,
-                            to: from,
-                            start: sent.unwrap_or(t),
-                            end: None,
-                            payload: String::new(),
-                            truncated: false,
-                            status: None,
-                            granted: None,
-                            fate: Fate::Fine,
-                            n,
+                        let r = self.flights.get_or_insert(&m.rid, false, || {
+                            let start = sent.unwrap_or(t);
+                            Flight::leaving(&m.rid, kind_request(kind), to, from, start, n)
                         });
                         if r.end.is_none() {
                             r.end = Some(t.max(r.start));
@@ -1442,20 +1439,7 @@ mod tests {
     /// slot freed by a removal is reused.
     #[test]
     fn flights_keep_the_order_of_rid_then_answer() {
-        let flight = |rid: &str, n: u64| Flight {
-            rid: rid.into(),
-            kind: MsgKind::Beat,
-            from: 0,
-            to: 1,
-            start: 0.0,
-            end: None,
-            payload: String::new(),
-            truncated: false,
-            status: None,
-            granted: None,
-            fate: Fate::Fine,
-            n,
-        };
+        let flight = |rid: &str, n: u64| Flight::leaving(rid, MsgKind::Beat, 0, 1, 0.0, n);
         let mut fl = Flights::default();
         let keys = [
             ("ab", false),
