@@ -55,7 +55,7 @@ impl Node {
             keys: packet.datums.len(),
         });
         for to in self.peers.others() {
-            self.send(&to, Request::Beat(packet.clone()), Pending::Beat);
+            self.send_to(to, Request::Beat(packet.clone()), Pending::Beat);
         }
     }
 
@@ -306,7 +306,7 @@ impl Node {
         }
         self.reset_leader_due();
         self.reset_heartbeat_due();
-        self.make_leader(remote.clone());
+        self.make_leader(remote);
         self.event(Event::BeatAccepted {
             leader: remote.ip.clone(),
             term: remote.term,
@@ -351,12 +351,12 @@ impl Node {
         }
         self.reset_leader_due();
         self.reset_heartbeat_due();
-        self.make_leader(source.clone());
+        self.make_leader(source);
     }
 
     /// `RaftPeerSet.makeLeader`: believe in the beat's sender; ask every other member still
     /// recorded as LEADER who it is now (`/peer`); store the sender's record.
-    pub(crate) fn make_leader(&mut self, candidate: RaftPeer) {
+    pub(crate) fn make_leader(&mut self, candidate: &RaftPeer) {
         if !self.peers.is_leader(&candidate.ip) {
             let previous = self.peers.leader().map(String::from);
             self.peers.set_leader(Some(candidate.ip.clone()));
@@ -366,9 +366,9 @@ impl Node {
             });
         }
         for ip in self.peers.other_leaders(&candidate.ip) {
-            self.send(&ip, Request::GetPeer, Pending::Peer);
+            self.send_to(ip, Request::GetPeer, Pending::Peer);
         }
-        self.peers.update(candidate);
+        self.peers.update_from(candidate);
     }
 
     /// The answer to a `/peer` refresh (RaftPeerSet 236-252): a record replaces the stored one;

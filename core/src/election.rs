@@ -43,7 +43,7 @@ impl Node {
         }
         self.event(Event::ElectionStarted { term });
         for to in self.peers.others() {
-            self.send(&to, Request::Vote(snapshot.clone()), Pending::Vote);
+            self.send_to(to, Request::Vote(snapshot.clone()), Pending::Vote);
         }
     }
 

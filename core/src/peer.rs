@@ -41,7 +41,7 @@ impl fmt::Display for PeerState {
 /// `RaftPeer`: a node as one node sees it. Every field is what Nacos puts on the wire, in its
 /// order; `voteFor` is omitted when null (Jackson `NON_NULL`). Parsing is lenient (missing fields
 /// take defaults) as for vote, peer and commit sources; beats use [`BeatPacket::from_json`](crate::BeatPacket::from_json).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RaftPeer {
     /// Identity: exactly the member address `host:port`.
@@ -69,6 +69,35 @@ pub struct RaftPeer {
     /// Written last and only when set, like `dataVersion`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<(u64, u64)>,
+}
+
+/// By hand for [`Clone::clone_from`]: a follower copies its leader's record from every beat,
+/// and field by field the two address texts reuse the stored ones' buffers instead of being
+/// allocated and freed again (the derived `clone_from` clones whole).
+impl Clone for RaftPeer {
+    fn clone(&self) -> Self {
+        RaftPeer {
+            ip: self.ip.clone(),
+            vote_for: self.vote_for.clone(),
+            term: self.term,
+            leader_due_ms: self.leader_due_ms,
+            heartbeat_due_ms: self.heartbeat_due_ms,
+            state: self.state,
+            data_version: self.data_version,
+            position: self.position,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.ip.clone_from(&source.ip);
+        self.vote_for.clone_from(&source.vote_for);
+        self.term = source.term;
+        self.leader_due_ms = source.leader_due_ms;
+        self.heartbeat_due_ms = source.heartbeat_due_ms;
+        self.state = source.state;
+        self.data_version = source.data_version;
+        self.position = source.position;
+    }
 }
 
 impl RaftPeer {
@@ -202,6 +231,23 @@ impl PeerSet {
     /// `update(peer)`: replace a member's record with what it said about itself. Unlike Nacos,
     /// a record is never added for an address that is not a member (it would change the
     /// majority) and the own record is never overwritten by someone else's answer.
+    /// [`PeerSet::update`] from a borrowed record, copied into the stored one in place.
+    pub(crate) fn update_from(&mut self, peer: &RaftPeer) -> bool {
+        match self.find(&peer.ip) {
+            Some(i) if i != self.own => {
+                self.list[i].clone_from(peer);
+                true
+            }
+            Some(_) => false,
+            None => {
+                if self.is_leader(&peer.ip) {
+                    self.outside_leader = Some(peer.clone());
+                }
+                false
+            }
+        }
+    }
+
     pub(crate) fn update(&mut self, peer: RaftPeer) -> bool {
         match self.find(&peer.ip) {
             Some(i) if i != self.own => {

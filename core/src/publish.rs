@@ -179,8 +179,8 @@ impl Node {
                 key: key.clone(),
                 to: leader.clone(),
             });
-            return self.send(
-                &leader,
+            return self.send_to(
+                leader,
                 Request::Forward { key, value },
                 Pending::Forward { origin },
             );
@@ -354,7 +354,7 @@ impl Node {
                 datum: datum.clone(),
                 source: source.clone(),
             };
-            self.send(&to, request, Pending::Commit { publish: id });
+            self.send_to(to, request, Pending::Commit { publish: id });
         }
         self.hold_until_majority(
             id,
@@ -555,8 +555,8 @@ impl Node {
                 key: key.clone(),
                 to: leader.clone(),
             });
-            self.send(
-                &leader,
+            self.send_to(
+                leader,
                 Request::ForwardDelete { key: key.clone() },
                 Pending::ForwardDelete {
                     origin,
@@ -584,7 +584,7 @@ impl Node {
                 key: key.clone(),
                 source: source.clone(),
             };
-            self.send(&to, request, Pending::DeleteCommit { delete });
+            self.send_to(to, request, Pending::DeleteCommit { delete });
         }
         let Some(id) = delete else {
             return self.finish(origin, Ok(()));
