@@ -3,22 +3,35 @@
 use super::syntax::{SWITCH_BEAT_ONLY_OFF, SWITCH_BEAT_ONLY_ON};
 use super::{Action, TimedAction};
 use crate::key::SWITCH_KEY;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 /// Sample data: the instance-list key of service `svc-<i>` in namespace `public`.
 pub fn sample_key(i: usize) -> String {
-    crate::key::iplist_key("public", &format!("DEFAULT_GROUP@@svc-{i:04}"))
+    let mut k = String::with_capacity(80);
+    k.push_str(crate::key::IPLIST_PREFIX);
+    k.push_str("public");
+    k.push_str(crate::key::NAMESPACE_CONNECTOR);
+    k.push_str("DEFAULT_GROUP@@svc-");
+    push_number(&mut k, i as u64, 4);
+    k
 }
 
 /// Sample data: a one-instance `Instances` value for service `svc-<i>`, version `v` (its
 /// instance IP is on loopback, `127.0.x.y`).
 pub fn sample_value(i: usize, v: u64) -> String {
-    let ip = format!("127.0.{}.{}", (i / 250) % 250, i % 250 + 1);
-    let version = format!("{v}");
-    instances(&format!("svc-{i:04}"), &ip, Some(&version))
+    let mut ip = String::with_capacity(16);
+    ip.push_str("127.0.");
+    push_number(&mut ip, ((i / 250) % 250) as u64, 1);
+    ip.push('.');
+    push_number(&mut ip, (i % 250 + 1) as u64, 1);
+    let mut version = String::with_capacity(20);
+    push_number(&mut version, v, 1);
+    let mut service = String::with_capacity(16);
+    service.push_str("svc-");
+    push_number(&mut service, i as u64, 4);
+    instances(&service, &ip, Some(&version))
 }
 
 /// A persistent instance list (`Instances`, as Nacos stores it) of service
@@ -28,18 +41,60 @@ pub fn instance_value(service: &str, ip: &str) -> String {
     instances(service, ip, None)
 }
 
+/// Written piece by piece into one string rather than with `format!`: a workload of 1,000
+/// datums builds 1,000 of these, and the formatting machinery and its temporary strings cost
+/// relatively more in wasm than natively (issue 14).
 fn instances(service: &str, ip: &str, version: Option<&str>) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let metadata = match version {
-        Some(v) => format!("{{\"version\":{}}}", q(v)),
-        None => "{}".into(),
-    };
-    format!(
-        r#"{{"instanceList":[{{"instanceId":{},"ip":{},"port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":{},"metadata":{metadata}}}]}}"#,
-        q(&format!("{ip}#8080#DEFAULT#DEFAULT_GROUP@@{service}")),
-        q(ip),
-        q(&format!("DEFAULT_GROUP@@{service}"))
-    )
+    let mut v = String::with_capacity(320);
+    v.push_str(r#"{"instanceList":[{"instanceId":"#);
+    push_quoted(&mut v, &[ip, "#8080#DEFAULT#DEFAULT_GROUP@@", service]);
+    v.push_str(r#","ip":"#);
+    push_quoted(&mut v, &[ip]);
+    v.push_str(
+        r#","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"#,
+    );
+    push_quoted(&mut v, &["DEFAULT_GROUP@@", service]);
+    v.push_str(r#","metadata":{"#);
+    if let Some(version) = version {
+        v.push_str(r#""version":"#);
+        push_quoted(&mut v, &[version]);
+    }
+    v.push_str("}}]}");
+    v
+}
+
+/// Appends the concatenation of `parts` as a JSON string, exactly as `serde_json::to_string`
+/// writes it: text without a quote, a backslash or a control character goes between quotes as
+/// it is (serde_json escapes nothing else); other text is written by serde_json.
+fn push_quoted(out: &mut String, parts: &[&str]) {
+    let plain = |p: &&str| p.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if parts.iter().all(plain) {
+        out.push('"');
+        parts.iter().for_each(|p| out.push_str(p));
+        out.push('"');
+    } else {
+        let text: String = parts.concat();
+        out.push_str(&serde_json::to_string(&text).unwrap_or_default());
+    }
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits (`{n:0width$}`).
+fn push_number(out: &mut String, n: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let (mut len, mut rest) = (0, n);
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    (len..width).for_each(|_| out.push('0'));
+    digits[..len]
+        .iter()
+        .rev()
+        .for_each(|d| out.push(char::from(*d)));
 }
 
 /// Sample data: one timed action of every kind and form the page's action syntax has (both cut
@@ -175,5 +230,36 @@ mod tests {
         // Text from a form is escaped, not pasted into the JSON.
         let v = instance_value("a\"b", "1");
         assert!(crate::JsonValue::parse(&v).is_ok(), "{v}");
+        // Escaped as serde_json escapes it, every byte that needs it and some that do not.
+        for text in ["a\"b", "c\\d", "\u{1}\n\t", "é/\u{7f}<>&", "plain", ""] {
+            let mut got = String::new();
+            push_quoted(&mut got, &["x", text]);
+            let want = serde_json::to_string(&alloc::format!("x{text}")).unwrap();
+            assert_eq!(got, want, "{text:?}");
+        }
+        for (n, width, want) in [
+            (0, 4, "0000"),
+            (7, 4, "0007"),
+            (12345, 4, "12345"),
+            (0, 1, "0"),
+        ] {
+            let mut got = String::new();
+            push_number(&mut got, n, width);
+            assert_eq!(got, want);
+        }
+        assert_eq!(
+            sample_key(123_456),
+            alloc::format!(
+                "com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@svc-{:04}",
+                123_456
+            )
+        );
+        assert_eq!(
+            sample_value(100_000, u64::MAX),
+            alloc::format!(
+                r#"{{"instanceList":[{{"instanceId":"127.0.150.1#8080#DEFAULT#DEFAULT_GROUP@@svc-100000","ip":"127.0.150.1","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@svc-100000","metadata":{{"version":"{}"}}}}]}}"#,
+                u64::MAX
+            )
+        );
     }
 }
