@@ -89,14 +89,25 @@ impl Clone for RaftPeer {
     }
 
     fn clone_from(&mut self, source: &Self) {
-        self.ip.clone_from(&source.ip);
-        self.vote_for.clone_from(&source.vote_for);
-        self.term = source.term;
-        self.leader_due_ms = source.leader_due_ms;
-        self.heartbeat_due_ms = source.heartbeat_due_ms;
-        self.state = source.state;
-        self.data_version = source.data_version;
-        self.position = source.position;
+        // Destructured whole, so that a new field cannot be forgotten here.
+        let RaftPeer {
+            ip,
+            vote_for,
+            term,
+            leader_due_ms,
+            heartbeat_due_ms,
+            state,
+            data_version,
+            position,
+        } = source;
+        self.ip.clone_from(ip);
+        self.vote_for.clone_from(vote_for);
+        self.term = *term;
+        self.leader_due_ms = *leader_due_ms;
+        self.heartbeat_due_ms = *heartbeat_due_ms;
+        self.state = *state;
+        self.data_version = *data_version;
+        self.position = *position;
     }
 }
 
@@ -351,5 +362,59 @@ impl PeerSet {
             .filter(|p| p.state == PeerState::Leader && p.ip != except && p.ip != self.me)
             .map(|p| p.ip.clone())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(ip: &str, vote_for: Option<&str>, term: u64) -> RaftPeer {
+        RaftPeer {
+            ip: ip.into(),
+            vote_for: vote_for.map(String::from),
+            term,
+            leader_due_ms: -3,
+            heartbeat_due_ms: 9,
+            state: PeerState::Leader,
+            data_version: Some(4),
+            position: Some((2, 5)),
+        }
+    }
+
+    #[test]
+    fn clone_from_gives_what_clone_gives() {
+        let full = record("127.0.0.1:8849", Some("127.0.0.1:8849"), 7);
+        let bare = RaftPeer::new("127.0.0.1:8848");
+        for (from, into) in [(&full, &bare), (&bare, &full), (&full, &full)] {
+            let mut r = into.clone();
+            r.clone_from(from);
+            assert_eq!(&r, from);
+        }
+    }
+
+    #[test]
+    fn update_from_stores_what_update_stores() {
+        let members = ["127.0.0.1:8848", "127.0.0.1:8849", "127.0.0.1:8850"];
+        let set = || {
+            let mut s = PeerSet::new(members[0].into(), members.map(RaftPeer::new));
+            s.set_leader(Some("127.0.0.1:9999".into()));
+            s
+        };
+        // A member, the own record (never replaced), a stranger believed to lead, another.
+        for peer in [
+            record(members[1], Some(members[1]), 7),
+            record(members[0], None, 3),
+            record("127.0.0.1:9999", None, 5),
+            record("127.0.0.1:7777", None, 5),
+        ] {
+            let (mut by_value, mut by_ref) = (set(), set());
+            assert_eq!(by_value.update(peer.clone()), by_ref.update_from(&peer));
+            assert_eq!(
+                by_value.all().collect::<Vec<_>>(),
+                by_ref.all().collect::<Vec<_>>()
+            );
+            assert_eq!(by_value.leader_record(), by_ref.leader_record());
+        }
     }
 }
