@@ -4,6 +4,11 @@
 use nacos_raft_core::sim::bench::{workload, WORKLOAD_MS};
 use std::time::Instant;
 
+/// The page's allocator (web/src/main.rs), so that the wasm figure is what the page runs.
+#[cfg(target_family = "wasm")]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn main() {
     let runs: usize = std::env::args()
         .nth(1)
