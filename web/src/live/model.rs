@@ -16,6 +16,12 @@ use nacos_raft_core::{Event, MsgKind, PeerState, RaftPeer};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
 
+/// The payload cap the page asks every node's stream for (`?payload_cap=`; the node's own is
+/// 4096): the inspector shows the start of a payload, and every byte of a record costs the page
+/// its copies (the event's text, into wasm, parsed, kept on the tape). Commits of big values
+/// were most of what the streams carried.
+pub const PAYLOAD_CAP: usize = 1024;
+
 /// A message flies at least this long on the page (loopback exchanges take a millisecond, too
 /// short to see); its real duration is in the inspector.
 pub const MIN_FLIGHT_MS: f64 = 450.0;
@@ -303,7 +309,7 @@ pub struct MsgRecord {
     pub to: String,
     /// Wire payload.
     pub payload: String,
-    /// Cut after 4096 bytes.
+    /// Cut at the payload cap ([`PAYLOAD_CAP`], or the node's own).
     pub truncated: bool,
     /// How it ended.
     pub outcome: Option<String>,
