@@ -231,6 +231,68 @@ async fn a_batched_stream_sends_a_chunk_of_records_as_one_message() {
     drop(c);
 }
 
+/// `?payload_cap=N`: this viewer's `msg` payloads are cut after N bytes and flagged `truncated`,
+/// the same exchange seen whole by a viewer without it; out of range is a 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_asks_for_a_smaller_payload_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, http, _addrs, leader) = cluster(dir.path(), 3, &[]).await;
+    let (status, body) = http
+        .get(&leader, "/nacos-raft/v1/events?payload_cap=4097")
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("payload_cap=4097"), "{body}");
+    let value = format!(
+        r#"{{"instanceList":[],"pad":"{}"}}"#,
+        "é\\\"\\\\".repeat(400)
+    );
+    http.wait_first_write(&leader, &service_key(0), &value, ELECTION)
+        .await;
+    let mut whole = EventStream::connect(&leader, &[], None).await.unwrap();
+    let mut cut = EventStream::connect_to(
+        &leader,
+        "/nacos-raft/v1/events?batch=1&payload_cap=100",
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
+    let (status, body) = http.put(&leader, &service_key(1), &value).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let commit =
+        |r: &Value| msg(r, "sent", "commit") && r["payload"].as_str().unwrap().contains("svc");
+    let mut full = None;
+    while full.is_none() {
+        let r = whole.next(ELECTION).await.expect("the whole commit record");
+        full = Some(r).filter(commit);
+    }
+    let full = full.unwrap();
+    let mut seen = None;
+    while seen.is_none() {
+        let (_, recs) = cut
+            .next_message(ELECTION)
+            .await
+            .expect("the cut commit record");
+        seen = recs
+            .into_iter()
+            .find(|r| commit(r) && r["rid"] == full["rid"]);
+    }
+    let seen = seen.unwrap();
+    let (f, s) = (
+        full["payload"].as_str().unwrap(),
+        seen["payload"].as_str().unwrap(),
+    );
+    assert!(f.len() > 1000 && full["truncated"] == false, "{full}");
+    assert!(f.starts_with(s) && s.len() <= 100 && s.len() >= 98, "{s:?}");
+    assert_eq!(seen["truncated"], true);
+    assert_eq!(
+        (seen["to"].clone(), seen["at_ms"].clone()),
+        (full["to"].clone(), full["at_ms"].clone())
+    );
+    drop(c);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_viewer_gets_a_gap_and_never_blocks_a_write() {
     let dir = tempfile::tempdir().unwrap();

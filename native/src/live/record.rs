@@ -304,6 +304,67 @@ pub fn capped_bytes(bytes: &[u8]) -> (Cow<'_, str>, bool) {
     (text, over)
 }
 
+/// A serialized record as a viewer that asked for a smaller payload cap (`?payload_cap=N`, `cap`
+/// under [`PAYLOAD_CAP`]) gets it: a `msg` record whose payload is longer than `cap` bytes is cut
+/// there (at a character, never inside an escape) and flagged `truncated`; any other record is
+/// returned as it is. Records are serialized once for every viewer at the node's cap, so the
+/// smaller cap is applied to the text: the payload is the first string field `"payload":` (a
+/// field before it cannot hold that text, its quotes are escaped) and `truncated` follows it.
+pub fn recap(rec: &str, cap: usize) -> Cow<'_, str> {
+    const KEY: &str = ",\"payload\":\"";
+    const FLAG: &str = ",\"truncated\":";
+    if rec.len() <= cap + KEY.len() || !rec.starts_with("{\"type\":\"msg\"") {
+        return Cow::Borrowed(rec);
+    }
+    let Some(start) = rec.find(KEY).map(|at| at + KEY.len()) else {
+        return Cow::Borrowed(rec);
+    };
+    let b = rec.as_bytes();
+    let (mut i, mut n, mut cut) = (start, 0, None);
+    while i < b.len() && b[i] != b'"' {
+        // Escaped length and decoded (payload) length of the piece at `i`.
+        let (len, dec) = match b[i] {
+            b'\\' if b.get(i + 1) == Some(&b'u') => {
+                let hex = rec
+                    .get(i + 2..i + 6)
+                    .and_then(|h| u32::from_str_radix(h, 16).ok());
+                match hex {
+                    // A surrogate pair is one character: never split.
+                    Some(0xD800..=0xDBFF) => (12, 4),
+                    Some(c) => (6, char::from_u32(c).map_or(3, char::len_utf8)),
+                    None => return Cow::Borrowed(rec),
+                }
+            }
+            b'\\' => (2, 1),
+            c if c < 0x80 => (1, 1),
+            c if c >= 0xF0 => (4, 4),
+            c if c >= 0xE0 => (3, 3),
+            _ => (2, 2),
+        };
+        if cut.is_none() && n + dec > cap {
+            cut = Some(i);
+        }
+        n += dec;
+        i += len;
+    }
+    let (Some(cut), Some(rest)) = (cut, rec.get(i + 1..)) else {
+        return Cow::Borrowed(rec);
+    };
+    let Some(after) = rest
+        .strip_prefix(FLAG)
+        .and_then(|r| r.strip_prefix("false").or_else(|| r.strip_prefix("true")))
+    else {
+        return Cow::Borrowed(rec);
+    };
+    let mut out = String::with_capacity(cut + FLAG.len() + after.len() + 8);
+    out.push_str(&rec[..cut]);
+    out.push('"');
+    out.push_str(FLAG);
+    out.push_str("true");
+    out.push_str(after);
+    Cow::Owned(out)
+}
+
 /// The payload of a request as the simulator shows it (`Request::wire_json`: the vote
 /// parameter, the inner beat packet, the commit or forward body, the key list), cut after
 /// [`PAYLOAD_CAP`] bytes. A beat of 100,000 keys is not serialized beyond the cap.
@@ -377,6 +438,48 @@ mod tests {
         assert!(cut && s.chars().all(|c| c == 'é'));
         let (s, cut) = capped_bytes(&[0x1f, 0x8b, 0xff, 0x00]);
         assert!(!cut && s.contains('\u{fffd}'));
+    }
+
+    #[test]
+    fn a_smaller_cap_cuts_a_msg_payload_and_flags_it() {
+        let record = |payload: &str, truncated: bool| {
+            let mut m = Msg::new(Phase::Sent, "a/1", MsgKind::Commit, "a", "b");
+            m.payload = payload;
+            m.truncated = truncated;
+            m.sent_ms = Some(5);
+            to_json(&m)
+        };
+        let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        // Escapes, two-byte characters, a surrogate pair: the cut lands on none of their insides.
+        let payload = "{\"k\":\"a\\nb\u{1}é😀\"}".repeat(20);
+        for truncated in [false, true] {
+            let rec = record(&payload, truncated);
+            for cap in 0..payload.len() + 2 {
+                let out = recap(&rec, cap);
+                let v = parse(&out);
+                let got = v["payload"].as_str().unwrap();
+                assert!(payload.starts_with(got), "cap {cap}: {got:?}");
+                if payload.len() > cap {
+                    assert!(
+                        got.len() <= cap && got.len() + 4 > cap,
+                        "cap {cap}: {}",
+                        got.len()
+                    );
+                    assert_eq!(v["truncated"], true);
+                } else {
+                    assert_eq!(out, rec);
+                }
+                assert_eq!(
+                    (v["sent_ms"].as_u64(), v["rid"].as_str()),
+                    (Some(5), Some("a/1"))
+                );
+            }
+        }
+        // Other records, and a msg whose payload fits, are the node's text unchanged.
+        let state = r#"{"type":"datum","at_ms":1,"op":"put","key":"k","payload":"x"}"#;
+        assert_eq!(recap(state, 0), state);
+        let short = record("ab", false);
+        assert!(matches!(recap(&short, 2), Cow::Borrowed(_)));
     }
 
     #[test]

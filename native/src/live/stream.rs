@@ -30,8 +30,8 @@ pub(super) async fn events(
     gate: Option<axum::Extension<Gate>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let batch = match batch_param(query.as_deref()) {
-        Ok(b) => b,
+    let Params { batch, cap } = match params(query.as_deref()) {
+        Ok(p) => p,
         Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
     // A viewer holds its connection for as long as it watches: it takes one of the streams'
@@ -58,6 +58,7 @@ pub(super) async fn events(
         seq: 0,
         out: BytesMut::new(),
         batch,
+        cap,
         backlog: false,
         _permit: permit,
     };
@@ -79,23 +80,53 @@ pub(super) async fn events(
         .into_response()
 }
 
-/// `?batch=1` (or `true`): every chunk of records as one SSE message, a browser's
-/// `EventSource` then dispatches one event per chunk (every 10 ms at most), not one per record,
-/// and hands the records over joined by line breaks. Absent, `0` or `false`: one message per
-/// record. Other parameters are ignored; any other value of `batch` is an error.
-fn batch_param(query: Option<&str>) -> Result<bool, String> {
-    let mut batch = false;
+/// What a viewer asked for in the query string.
+#[derive(Debug, PartialEq)]
+struct Params {
+    /// `?batch=1` (or `true`): every chunk of records as one SSE message, a browser's
+    /// `EventSource` then dispatches one event per chunk (every 10 ms at most), not one per
+    /// record, and hands the records over joined by line breaks. Absent, `0` or `false`: one
+    /// message per record.
+    batch: bool,
+    /// `?payload_cap=N` (0 to [`record::PAYLOAD_CAP`]): `msg` payloads cut after N bytes for
+    /// this viewer (the page shows the start of a payload and asks for less than the node's
+    /// cap: it pays for every byte it reads). Absent: the node's cap.
+    cap: Option<usize>,
+}
+
+/// The query string's parameters; others are ignored, a bad value of these is an error.
+fn params(query: Option<&str>) -> Result<Params, String> {
+    let mut p = Params {
+        batch: false,
+        cap: None,
+    };
     for pair in query.unwrap_or("").split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if k == "batch" {
-            batch = match v {
-                "1" | "true" => true,
-                "0" | "false" => false,
-                _ => return Err(format!("batch={v}: expected 1, true, 0 or false")),
-            };
+        match k {
+            "batch" => {
+                p.batch = match v {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    _ => return Err(format!("batch={v}: expected 1, true, 0 or false")),
+                }
+            }
+            "payload_cap" => {
+                p.cap = match v.parse::<usize>() {
+                    Ok(n) if n <= record::PAYLOAD_CAP => {
+                        Some(n).filter(|&n| n < record::PAYLOAD_CAP)
+                    }
+                    _ => {
+                        return Err(format!(
+                            "payload_cap={v}: expected a number of bytes from 0 to {}",
+                            record::PAYLOAD_CAP
+                        ))
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    Ok(batch)
+    Ok(p)
 }
 
 /// One connection: its viewer queue (none until the first snapshot), records waiting to be
@@ -108,6 +139,8 @@ struct Conn {
     out: BytesMut,
     /// `?batch=1`: the records of one chunk go as one SSE message, one `data:` line each.
     batch: bool,
+    /// `?payload_cap=N`: the smaller payload cap this viewer asked for.
+    cap: Option<usize>,
     /// The last chunk was cut at [`CHUNK_BYTES`] with records still queued.
     backlog: bool,
     /// The viewer's share of the connection cap, released when the stream ends.
@@ -225,7 +258,11 @@ impl Conn {
     fn frame(&mut self, rec: &str) {
         use std::fmt::Write;
         self.seq += 1;
-        let body = rec.strip_prefix('{').unwrap_or(rec);
+        let rec = match self.cap {
+            Some(cap) => record::recap(rec, cap),
+            None => std::borrow::Cow::Borrowed(rec),
+        };
+        let body = rec.strip_prefix('{').unwrap_or(&rec);
         self.out.reserve(body.len() + 48);
         if !self.batch {
             let _ = writeln!(self.out, "id: {}", self.seq);
@@ -299,5 +336,42 @@ impl NodeView {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_asks_for_batches_and_a_payload_cap() {
+        let p = |q: &str| params(Some(q));
+        assert_eq!(
+            params(None),
+            Ok(Params {
+                batch: false,
+                cap: None
+            })
+        );
+        assert_eq!(
+            p("batch=1&payload_cap=512&x=y"),
+            Ok(Params {
+                batch: true,
+                cap: Some(512)
+            })
+        );
+        assert_eq!(p("payload_cap=0").unwrap().cap, Some(0));
+        // The node's own cap is no cut at all.
+        assert_eq!(p("payload_cap=4096").unwrap().cap, None);
+        for bad in [
+            "payload_cap=4097",
+            "payload_cap=-1",
+            "payload_cap=",
+            "payload_cap=1k",
+        ] {
+            let e = p(bad).unwrap_err();
+            assert!(e.contains("from 0 to 4096"), "{bad}: {e}");
+        }
+        assert!(p("batch=maybe").is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! fault API.
 
 use super::hash;
-use super::model::{Conn, Fate, LiveModel, LogItem, Note};
+use super::model::{Conn, Fate, LiveModel, LogItem, Note, PAYLOAD_CAP};
 use super::net::{self, Stream};
 use super::tape::Session;
 use super::texts::{self, LiveTr};
@@ -1432,7 +1432,10 @@ fn msg_view(lang: Lang, m: &LiveModel, rid: &str) -> Html {
                     { f.granted.map(|g| format!(" · granted {g}")).unwrap_or_default() }
                 </p>
                 <pre class="payload" data-testid="live-payload">{ body }</pre>
-                if f.truncated { <p class="hint">{ "… (truncated at 4096 bytes)" }</p> }
+                if f.truncated {
+                    // A node that ignores `payload_cap` (older) cuts at its own cap.
+                    <p class="hint">{ texts::truncated(lang, PAYLOAD_CAP.max(f.payload.len())) }</p>
+                }
             </section>
         }
     };

@@ -47,7 +47,8 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Opens `http://<addr>/nacos-raft/v1/events?batch=1`: `on_records` gets each SSE message,
+    /// Opens `http://<addr>/nacos-raft/v1/events?batch=1&payload_cap=<PAYLOAD_CAP>`: payloads cut
+    /// at the page's cap, and `on_records` gets each SSE message,
     /// the records the node gathered into one write, one per line (a node that does not batch
     /// sends one record per message). `on_error` is called when the stream drops or cannot
     /// open; the stream is then closed (the caller reconnects with its own backoff, not the
@@ -58,7 +59,10 @@ impl Stream {
         on_records: impl Fn(String) + 'static,
         on_error: impl Fn() + 'static,
     ) -> Result<Stream, String> {
-        let url = format!("http://{addr}/nacos-raft/v1/events?batch=1");
+        let url = format!(
+            "http://{addr}/nacos-raft/v1/events?batch=1&payload_cap={}",
+            super::model::PAYLOAD_CAP
+        );
         let es = web_sys::EventSource::new(&url).map_err(|e| format!("{e:?}"))?;
         let open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| on_open());
         let msg =

@@ -45,6 +45,8 @@ pub struct LiveTr {
     pub select_node: &'static str,
     pub select_link: &'static str,
     pub took: &'static str,
+    pub truncated_at: &'static str,
+    pub bytes: &'static str,
     pub request: &'static str,
     pub answer: &'static str,
     pub failed: &'static str,
@@ -104,6 +106,8 @@ const EN: LiveTr = LiveTr {
     select_node: "Select a node on the ring to break it.",
     select_link: "Selected link",
     took: "took",
+    truncated_at: "… (truncated at",
+    bytes: "bytes)",
     request: "Request",
     answer: "Answer",
     failed: "failed",
@@ -163,6 +167,8 @@ const ZH: LiveTr = LiveTr {
     select_node: "在环上选择一个节点来破坏它。",
     select_link: "所选链路",
     took: "耗时",
+    truncated_at: "……（截断于",
+    bytes: "字节）",
     request: "请求",
     answer: "应答",
     failed: "失败",
@@ -203,6 +209,12 @@ pub fn conn_word(lang: Lang, c: Conn) -> &'static str {
     }
 }
 
+/// Under a payload cut at `n` bytes (the cap the page asks the nodes for, or a node's own).
+pub fn truncated(lang: Lang, n: usize) -> String {
+    let t = tr(lang);
+    format!("{} {n} {}", t.truncated_at, t.bytes)
+}
+
 /// A page note as a sentence.
 pub fn note(lang: Lang, n: &Note) -> String {
     let t = tr(lang);
@@ -237,6 +249,8 @@ mod tests {
             );
         }
         assert!(note(Lang::Zh, &Note::Gap(7)).starts_with("7 "));
+        assert_eq!(truncated(Lang::En, 1024), "… (truncated at 1024 bytes)");
+        assert_eq!(truncated(Lang::Zh, 1024), "……（截断于 1024 字节）");
         assert_ne!(tr(Lang::En).crash, tr(Lang::Zh).crash);
     }
 }
