@@ -8,7 +8,7 @@
 //! The node's [`Output`]s are carried out in order. A [`Persist`] of a datum must be durable
 //! before any later send, reply or timer is released: writes go to the persistence thread in
 //! batches and every output queued behind one waits for that batch's sequence number, except
-//! the answer to a client write once its own write is durable ([`WriteAnswers`]). Term writes
+//! the answer to a client write once its own write is durable (`WriteAnswers`). Term writes
 //! (`meta.properties`) need no such wait under the faithful rules (Nacos does not even fsync
 //! them), they are only kept in order with the datum writes; under `term-on-restart` they are
 //! fsync'd and waited for like datum writes, so no vote or beat goes out in a term the disk
