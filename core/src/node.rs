@@ -320,6 +320,8 @@ impl Node {
     pub fn reload(&mut self, datum: Datum) {
         // No listener is notified: a reloaded switch does not change `sendBeatOnly`.
         self.touch(&datum.key);
+        // A copy from the disk, not from a commit: repaired against a list without it.
+        self.position.recent.remove(datum.key.as_str());
         self.datums.insert(datum.key.as_str().into(), datum);
     }
 

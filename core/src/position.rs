@@ -14,14 +14,20 @@
 //! write was acknowledged by a majority holds it. The position is persisted before the answer
 //! that depends on it ([`Persist::Position`]).
 
+use crate::key::MapKey;
 use crate::message::RaftError;
 use crate::node::Node;
 use crate::output::{InboundId, Output, Persist};
 use crate::Fix;
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// Commits answered later, at most (beyond, a commit out of order is refused at once).
 const MAX_HELD: usize = 4_096;
+
+/// Commits remembered for [`Node::position_listed_later`] at most (beyond, a commit is not
+/// remembered and its key is repaired as before: more requests, same outcome).
+const MAX_RECENT: usize = 65_536;
 
 /// The refusal of a commit this follower cannot count (a leader of an older position term).
 pub const COMMIT_OUT_OF_ORDER: &str = "commit refused: not in log order";
@@ -45,6 +51,12 @@ pub(crate) struct Position {
     pub(crate) beats: u64,
     /// The last beat that had keys to fetch: its number, position and fetches not yet applied.
     pub(crate) adopting: Option<(u64, (u64, u64), usize)>,
+    /// The leader term of `recent`.
+    pub(crate) recent_term: u64,
+    /// Keys written here by a commit of that term, with the commit's index, until a beat at or
+    /// above that index: a beat built before the commit cannot list it (issue 13).
+    /// `MapKey -> u64`, the layout of the lease's map: no new copy of the map code in the page.
+    pub(crate) recent: BTreeMap<MapKey, u64>,
 }
 
 impl Node {
@@ -205,6 +217,46 @@ impl Node {
             term: at.0,
             index: at.1,
         });
+    }
+
+    /// A commit numbered `at` wrote `key` here.
+    pub(crate) fn position_note_commit(&mut self, key: &str, at: (u64, u64)) {
+        if !self.positions_on() {
+            return;
+        }
+        let p = &mut self.position;
+        if at.0 < p.recent_term {
+            // A late commit of an older leader wrote this copy: repaired as before.
+            p.recent.remove(key);
+            return;
+        }
+        if at.0 > p.recent_term {
+            p.recent_term = at.0;
+            p.recent.clear();
+        }
+        if p.recent.len() < MAX_RECENT || p.recent.contains_key(key) {
+            p.recent.insert(MapKey::from(key), at.1);
+        }
+    }
+
+    /// Whether this node's copy of `key` came from a commit of the leader that beat at `beat`,
+    /// numbered above the beat: the leader held it then at once (it applies a write before
+    /// committing it), but built the beat's list before it, so the list cannot name it or
+    /// names an older copy. Not a key to repair ([`Fix::DeadKey`]): the leader holds it.
+    pub(crate) fn position_listed_later(&self, key: &str, beat: Option<(u64, u64)>) -> bool {
+        let p = &self.position;
+        beat.is_some_and(|(term, index)| {
+            term == p.recent_term && p.recent.get(key).is_some_and(|i| *i > index)
+        })
+    }
+
+    /// A beat at `beat` was walked: the commits it covers are no longer needed.
+    pub(crate) fn position_beat_walked(&mut self, beat: Option<(u64, u64)>) {
+        let p = &mut self.position;
+        match beat {
+            Some((term, index)) if term == p.recent_term => p.recent.retain(|_, i| *i > index),
+            _ => p.recent.clear(),
+        }
     }
 
     /// After a restart: the persisted position.

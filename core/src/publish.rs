@@ -456,6 +456,9 @@ impl Node {
         self.commit_as_beat(&source);
         match self.on_publish(datum, &source) {
             Ok(()) => {
+                if let Some(at) = source.position {
+                    self.position_note_commit(&k, at);
+                }
                 let term = self.peers.local().term;
                 self.event(Event::CommitApplied {
                     key: k,

@@ -531,3 +531,71 @@ fn dead_key_a_followers_delete_goes_to_the_leader() {
          send A #1 forward-delete iplist.s000"
     );
 }
+
+/// A commit of [`iplist`] `i` at timestamp 1 from member 0 in term 1, numbered `(1, index)`.
+fn numbered_commit(i: usize, index: u64) -> Request {
+    match commit(&iplist(i), "{}", 1, 0, 1) {
+        Request::Commit { datum, mut source } => {
+            source.position = Some((1, index));
+            Request::Commit { datum, source }
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// A beat of member 0 in term 1 at position `(1, index)` listing `keys` at timestamp 1.
+fn numbered_beat(index: u64, keys: &[usize]) -> Request {
+    let briefs: Vec<String> = keys.iter().map(|&i| brief(i)).collect();
+    let listed: Vec<(&str, u64)> = briefs.iter().map(|b| (b.as_str(), 1)).collect();
+    match beat(0, 1, &listed) {
+        Request::Beat(p) => {
+            let mut p = (*p).clone();
+            p.peer.position = Some((1, index));
+            Request::Beat(Arc::new(p))
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// The keys a node sends repairs of, in order.
+fn repaired(outs: &[Output]) -> Vec<String> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                request: Request::Repair { key, .. },
+                ..
+            } => Some(key.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn dead_key_a_key_committed_after_the_beats_position_is_not_repaired() {
+    let mut b = node_under(Rules::Hardened, 1, 3);
+    b.on_request(1, numbered_beat(0, &[]));
+    skip(&mut b);
+    // Writes 1 and 2 of the leader come in; its beat was built after write 1, before write 2
+    // (under `wrk -c 32` hundreds of writes land between the two): it lists key 0 only.
+    b.on_request(2, numbered_commit(0, 1));
+    b.on_request(3, numbered_commit(1, 2));
+    skip(&mut b);
+    b.on_request(4, numbered_beat(1, &[0]));
+    assert_eq!(repaired(&b.take_outputs()), Vec::<String>::new());
+    // A beat at write 2 that does not list key 0 (written at 1) nor key 1: both are repaired,
+    // as every key a leader that held it should have listed.
+    b.on_request(5, numbered_beat(2, &[]));
+    assert_eq!(repaired(&b.take_outputs()), [iplist(0), iplist(1)]);
+    // A key's copy from the disk, not from a commit, is repaired whatever the beat's position.
+    let mut c = node_under(Rules::Hardened, 1, 3);
+    c.on_request(1, numbered_beat(0, &[]));
+    c.on_request(2, numbered_commit(2, 1));
+    skip(&mut c);
+    c.reload(crate::Datum {
+        key: iplist(2),
+        value: Some(value("{}")),
+        timestamp: 1,
+    });
+    c.on_request(3, numbered_beat(0, &[]));
+    assert_eq!(repaired(&c.take_outputs()), [iplist(2)]);
+}
