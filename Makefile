@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-live bench-vs-etcd campaign chaos partition-test
+.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-live bench-vs-etcd campaign chaos chaos-smoke partition-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops i
 live: tools ## 3 fast nodes with --faults and the page, prints the live-mode URL (Ctrl-C stops all)
 	@FAST=1 FAULTS=1 PAGE=1 bash scripts/cluster.sh
 
-test: tools lint test-host test-sdk fuzz-smoke test-wasm-core test-web e2e ## everything CI runs
+test: tools lint test-host test-sdk fuzz-smoke chaos-smoke test-wasm-core test-web e2e ## everything CI runs
 	@echo "make test: all passed"
 
 lint: ## rustfmt and clippy (host and wasm)
@@ -60,6 +60,9 @@ e2e: ## the real page in headless Chromium, against the release build served on 
 
 campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual minutes, 3 and 5 nodes; table, shrunk cases, campaign.json
 	$(CARGO) run --release -p nacos-raft-core --example campaign -- --seeds $(or $(SEEDS),10000) --json $(or $(CAMPAIGN_JSON),campaign.json)
+
+chaos-smoke: ## 8 rounds of the kill -9 campaign under --rules hardened, where any lost acknowledged write fails (part of make test)
+	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds 8 --seed 12 --rules hardened
 
 chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill; RULES=hardened for the hardened rules
 	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED)) $(if $(RULES),--rules $(RULES))

@@ -198,7 +198,7 @@ fn ms(d: Option<Duration>) -> String {
 }
 
 /// Every file of a data directory that must be whole: `meta.properties` is `term=N`, the hardened
-/// rules' `position` two numbers, every datum file is JSON with a `key` and a `value`. Temporary `.tmp` siblings (a write the kill
+/// rules' `position` two numbers, their `tombstones` whole lines, every datum file is JSON with a `key` and a `value`. Temporary `.tmp` siblings (a write the kill
 /// interrupted before its rename) are counted, not judged: the loader deletes them.
 fn check_files(dir: &Path, problems: &mut Vec<String>, temps: &mut u64) {
     fn walk(p: &Path, out: &mut Vec<PathBuf>) {
@@ -255,6 +255,14 @@ fn check_files(dir: &Path, problems: &mut Vec<String>, temps: &mut u64) {
         // The hardened log position (`--rules hardened`): two numbers, whole after any kill.
         if rel == nacos_raft_node::store::POSITION_FILE {
             if let Err(e) = nacos_raft_node::store::parse_position(&text) {
+                problems.push(format!("{}: {e}", f.display()));
+            }
+            continue;
+        }
+        // The hardened tombstones: appended lines, a torn last one is a delete that was never
+        // acknowledged (the loader reads the whole lines).
+        if rel == nacos_raft_node::store::TOMBSTONES_FILE {
+            if let Err(e) = nacos_raft_node::store::parse_tombstones(&text) {
                 problems.push(format!("{}: {e}", f.display()));
             }
             continue;

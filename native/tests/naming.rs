@@ -705,3 +705,103 @@ async fn a_service_of_ten_thousand_instances_is_listed_by_a_follower() {
     let l = api.list(&leader, "serviceName=big", PY_UA).await;
     assert_eq!(l["hosts"].as_array().unwrap().len(), 10_001);
 }
+
+/// The ips in `addr`'s copy of `svc`'s instance list.
+async fn stored_ips(http: &Http, addr: &str, svc: &str) -> Vec<String> {
+    let d = http.datums(addr, &[iplist(svc)]).await;
+    let Some(Some(d)) = d.and_then(|l| l.into_iter().next()) else {
+        return Vec::new();
+    };
+    let v: serde_json::Value = serde_json::from_str(d.value.unwrap().as_str()).unwrap();
+    let mut ips: Vec<String> = v["instanceList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["ip"].as_str().unwrap().to_string())
+        .collect();
+    ips.sort();
+    ips
+}
+
+/// Under `--rules hardened` a follower hands an instance write to its leader, which changes its
+/// own list: a follower whose copy lags (here: the leader's requests to it are cut, so it
+/// misses a registration) no longer writes back a list without an acknowledged instance, as
+/// Java's follower does (it reads its own copy, adds, and publishes the whole list). Under
+/// Nacos' rules the same steps still lose it: the faithful model is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hardened_follower_with_a_stale_list_does_not_drop_an_acknowledged_instance() {
+    for (rules, kept) in [("hardened", true), ("nacos", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Cluster::new(
+            Path::new(BIN),
+            dir.path(),
+            3,
+            &args(&["--rules", rules, "--faults", "--health-check", "none"]),
+        );
+        c.start_all();
+        let http = Http::new();
+        let api = Api { http: &http };
+        let addrs = c.addrs();
+        let leader = http.wait_leader(&addrs, LIMIT).await;
+        let stale = addrs.iter().find(|a| **a != leader).unwrap().clone();
+        let reg = |ip: &str| format!("serviceName=kept&ip={ip}&port=8080&ephemeral=false");
+        api.register(&leader, &reg("127.2.0.1")).await;
+        wait_for("the first instance on every node", LIMIT, || async {
+            for a in &addrs {
+                if stored_ips(&http, a, "kept").await != ["127.2.0.1"] {
+                    return None;
+                }
+            }
+            Some(())
+        })
+        .await;
+
+        // The leader's requests to `stale` are cut: it misses the next registration.
+        let (s, b) = http
+            .request(
+                &leader,
+                "POST",
+                &format!("/nacos-raft/v1/faults/cut?peer={stale}&dir=out"),
+                &[],
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = api
+            .call(
+                &leader,
+                "POST",
+                &format!("/nacos/v1/ns/instance?{}", reg("127.2.0.2")),
+                JAVA_UA,
+            )
+            .await;
+        assert_eq!((s, b.as_str()), (200, "ok"), "{rules}");
+        assert_eq!(stored_ips(&http, &stale, "kept").await, ["127.2.0.1"]);
+        // Now a registration through the stale follower, before its leader timeout runs out.
+        let (s, b) = api
+            .call(
+                &stale,
+                "POST",
+                &format!("/nacos/v1/ns/instance?{}", reg("127.2.0.3")),
+                JAVA_UA,
+            )
+            .await;
+        assert_eq!((s, b.as_str()), (200, "ok"), "{rules}");
+        let on_leader = stored_ips(&http, &leader, "kept").await;
+        if kept {
+            assert_eq!(
+                on_leader,
+                ["127.2.0.1", "127.2.0.2", "127.2.0.3"],
+                "{rules}"
+            );
+        } else {
+            assert_eq!(
+                on_leader,
+                ["127.2.0.1", "127.2.0.3"],
+                "{rules}: Java's lost update"
+            );
+        }
+        drop(c);
+    }
+}

@@ -3,7 +3,10 @@
 
 use super::model::{self, ListQuery};
 use super::params::{self, ApiError, Params};
-use super::{check_keys, check_names, json, now_ms, parse_service, Naming, EPHEMERAL_REFUSED};
+use super::{
+    check_keys, check_names, json, now_ms, parse_service, Naming, EPHEMERAL_REFUSED,
+    FORWARDED_HEADER,
+};
 use crate::codec;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
@@ -84,8 +87,12 @@ fn params(q: Option<String>, headers: &HeaderMap, body: &Bytes) -> Params {
     Params::parse(q.as_deref(), ct, body)
 }
 
-/// `WebUtils.getUserAgent`: `User-Agent`, else `Client-Version`.
+/// `WebUtils.getUserAgent`: `User-Agent`, else `Client-Version`; for a write a follower handed
+/// over, the client's agent it carried.
 fn user_agent(headers: &HeaderMap) -> String {
+    if let Some(agent) = headers.get(FORWARDED_HEADER).and_then(|v| v.to_str().ok()) {
+        return agent.to_string();
+    }
     let get = |h: &str| {
         headers
             .get(h)
@@ -119,9 +126,70 @@ macro_rules! handler {
     };
 }
 
-handler!(register, do_register);
-handler!(deregister, do_deregister);
-handler!(update, do_update);
+/// An instance write: under the hardened rules a follower hands it to its leader as it came
+/// ([`Naming::writes_go_to`]); otherwise, or when handed over already, carried out here.
+macro_rules! instance_write {
+    ($name:ident, $body:ident, $method:literal) => {
+        async fn $name(
+            State(n): State<Naming>,
+            headers: HeaderMap,
+            RawQuery(q): RawQuery,
+            body: Bytes,
+        ) -> Response {
+            let p = params(q.clone(), &headers, &body);
+            if !headers.contains_key(FORWARDED_HEADER) {
+                if let Some(answer) = to_leader(&n, &p, $method, q, &headers, &body).await {
+                    return answer;
+                }
+            }
+            finish($body(Req { n, p, headers }, body).await)
+        }
+    };
+}
+
+/// The leader's answer to this instance write, or `None` to carry it out here.
+async fn to_leader(
+    n: &Naming,
+    p: &Params,
+    method: &'static str,
+    q: Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<Response> {
+    // A request without a valid service name gets its error here, as before.
+    let svc = p.grouped_service().ok()?;
+    let leader = n.writes_go_to().await?;
+    // The marker carries the client's agent: what `PUT /instance` does depends on it.
+    let mut out_headers = vec![(FORWARDED_HEADER, user_agent(headers))];
+    if let Some(v) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        out_headers.push(("Content-Type", v.to_string()));
+    }
+    let path_and_query = match q {
+        Some(q) => format!("{BASE}/instance?{q}"),
+        None => format!("{BASE}/instance"),
+    };
+    let out = codec::Outbound {
+        method,
+        path_and_query,
+        headers: out_headers,
+        body: body.clone(),
+    };
+    let key = key::iplist_key(&p.namespace(), &svc);
+    Some(match n.write_at_leader(&leader, &out, key).await {
+        Ok((status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            text(status, String::from_utf8_lossy(&body).into_owned())
+        }
+        Err(e) => finish(Err(e)),
+    })
+}
+
+instance_write!(register, do_register, "POST");
+instance_write!(deregister, do_deregister, "DELETE");
+instance_write!(update, do_update, "PUT");
 handler!(detail, do_detail);
 handler!(list, do_list);
 handler!(beat, do_beat);

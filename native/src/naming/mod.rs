@@ -29,7 +29,7 @@ use bytes::Bytes;
 use health::{HealthTable, Outcome};
 use nacos_raft_core::key;
 use nacos_raft_core::naming::{self as nm, Instance, Instances, Service, SwitchDomain};
-use nacos_raft_core::{Datum, JsonValue, Request};
+use nacos_raft_core::{Datum, Fixes, JsonValue, Request};
 use params::ApiError;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,10 @@ use tracing::{debug, info, warn};
 pub const EPHEMERAL_REFUSED: &str = "ephemeral instances are kept by Nacos' Distro protocol, \
 which this node does not implement; register a persistent instance instead with \
 ephemeral=false (nothing was written)";
+
+/// Marks an instance write a hardened follower handed to its leader
+/// ([`Naming::writes_go_to`]): the receiver carries it out itself, never hands it on again.
+pub const FORWARDED_HEADER: &str = "x-nacos-raft-forwarded";
 
 /// Java's `CONNECT_TIMEOUT_MS` of the TCP health checker.
 pub const CHECK_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -340,6 +344,74 @@ impl Naming {
             locks.entry(iplist_key.to_string()).or_default().clone()
         };
         m.lock_owned().await
+    }
+
+    /// Where an instance write received here must be carried out: `Some(leader)` under the
+    /// hardened rules on a follower that knows its leader, `None` here. Not Nacos': Java reads
+    /// the instance list, changes it and publishes the whole list from the node that got the
+    /// request, so a follower whose copy lags (it was not in the majority of the last commit,
+    /// or it restarted and is catching up) writes back a list without instances the leader
+    /// acknowledged; a client that moves to another node after a leader dies does exactly that
+    /// (`make chaos RULES=hardened` lost 13-82 acknowledged registrations per 8 rounds so). The
+    /// leader changes its own list under its per-service lock, which every later write sees.
+    pub async fn writes_go_to(&self) -> Option<String> {
+        self.inner
+            .node
+            .inspect(|n| {
+                let hardened = n.config().rules.fixes() != Fixes::NONE;
+                let leader = n.leader().map(String::from);
+                leader.filter(|_| hardened && !n.is_leader())
+            })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Hands an instance write (`out`, already marked [`FORWARDED_HEADER`]) to `leader` and
+    /// answers what the leader answered. On success waits (bounded) until this node holds the
+    /// leader's copy of `key` too, so that a client's next read here sees its write.
+    pub async fn write_at_leader(
+        &self,
+        leader: &str,
+        out: &Outbound,
+        key: String,
+    ) -> Result<(u16, Bytes), ApiError> {
+        let (status, body) = self.inner.client.call(leader, out).await.map_err(|f| {
+            warn!(%key, %leader, error = %f, "naming write handed to the leader failed");
+            ApiError::nacos_server(format!("the leader {leader} did not answer: {f}"))
+        })?;
+        if status == 200 {
+            if let Ok(nacos_raft_core::Response::Datums(list)) = self
+                .inner
+                .client
+                .fetch(leader, std::slice::from_ref(&key))
+                .await
+            {
+                if let Some(Some(d)) = list.into_iter().next() {
+                    self.await_local_version(key, d.timestamp).await;
+                }
+            }
+        }
+        Ok((status, body))
+    }
+
+    /// Waits (at most [`LOCAL_APPLY_WAIT`]) until this node's copy of `key` is at version `at`
+    /// or later.
+    async fn await_local_version(&self, key: String, at: u64) {
+        let deadline = tokio::time::Instant::now() + LOCAL_APPLY_WAIT;
+        loop {
+            let k = key.clone();
+            let here = self
+                .inner
+                .node
+                .inspect(move |n| n.datum(&k).is_some_and(|d| d.timestamp >= at))
+                .await
+                .unwrap_or(true);
+            if here || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// Writes `key = value` through the node's publish path; on failure answers as
