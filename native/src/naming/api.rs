@@ -112,24 +112,14 @@ struct Req {
     headers: HeaderMap,
 }
 
+/// A handler. With a method: an instance write, which under the hardened rules a follower hands
+/// to its leader as it came ([`Naming::writes_go_to`]); carried out here otherwise, or when it
+/// was handed over already.
 macro_rules! handler {
     ($name:ident, $body:ident) => {
-        async fn $name(
-            State(n): State<Naming>,
-            headers: HeaderMap,
-            RawQuery(q): RawQuery,
-            body: Bytes,
-        ) -> Response {
-            let p = params(q, &headers, &body);
-            finish($body(Req { n, p, headers }, body).await)
-        }
+        handler!($name, $body, None);
     };
-}
-
-/// An instance write: under the hardened rules a follower hands it to its leader as it came
-/// ([`Naming::writes_go_to`]); otherwise, or when handed over already, carried out here.
-macro_rules! instance_write {
-    ($name:ident, $body:ident, $method:literal) => {
+    ($name:ident, $body:ident, $to_leader:expr) => {
         async fn $name(
             State(n): State<Naming>,
             headers: HeaderMap,
@@ -137,8 +127,9 @@ macro_rules! instance_write {
             body: Bytes,
         ) -> Response {
             let p = params(q.clone(), &headers, &body);
-            if !headers.contains_key(FORWARDED_HEADER) {
-                if let Some(answer) = to_leader(&n, &p, $method, q, &headers, &body).await {
+            let method: Option<&'static str> = $to_leader;
+            if let Some(method) = method.filter(|_| !headers.contains_key(FORWARDED_HEADER)) {
+                if let Some(answer) = to_leader(&n, &p, method, q, &headers, &body).await {
                     return answer;
                 }
             }
@@ -187,9 +178,9 @@ async fn to_leader(
     })
 }
 
-instance_write!(register, do_register, "POST");
-instance_write!(deregister, do_deregister, "DELETE");
-instance_write!(update, do_update, "PUT");
+handler!(register, do_register, Some("POST"));
+handler!(deregister, do_deregister, Some("DELETE"));
+handler!(update, do_update, Some("PUT"));
 handler!(detail, do_detail);
 handler!(list, do_list);
 handler!(beat, do_beat);
