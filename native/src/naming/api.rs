@@ -80,11 +80,11 @@ fn finish(a: Answer) -> Response {
     }
 }
 
-fn params(q: Option<String>, headers: &HeaderMap, body: &Bytes) -> Params {
+fn params(q: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Params {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    Params::parse(q.as_deref(), ct, body)
+    Params::parse(q, ct, body)
 }
 
 /// `WebUtils.getUserAgent`: `User-Agent`, else `Client-Version`; for a write a follower handed
@@ -126,7 +126,7 @@ macro_rules! handler {
             RawQuery(q): RawQuery,
             body: Bytes,
         ) -> Response {
-            let p = params(q.clone(), &headers, &body);
+            let p = params(q.as_deref(), &headers, &body);
             let method: Option<&'static str> = $to_leader;
             if let Some(method) = method.filter(|_| !headers.contains_key(FORWARDED_HEADER)) {
                 if let Some(answer) = to_leader(&n, &p, method, q, &headers, &body).await {
