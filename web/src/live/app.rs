@@ -6,7 +6,7 @@
 use super::hash;
 use super::model::{Conn, Fate, LiveModel, LogItem, Note, PAYLOAD_CAP};
 use super::net::{self, Stream};
-use super::tape::Session;
+use super::tape::{self, Session, Waiting};
 use super::texts::{self, LiveTr};
 use crate::app::dom;
 use crate::app::memo::{self, MemoCache};
@@ -54,12 +54,15 @@ const RENDER_GAP_MS: f64 = 30.0;
 /// apply them before the next frame (a hidden tab gets no frames, and the inbox must not grow
 /// without bound).
 const INBOX_FLUSH: usize = 64;
+/// Real ms of record work a frame may do: the rest waits for the next frame. With a render at
+/// most every [`RENDER_GAP_MS`] and done in a frame that applies no records, no frame pays for
+/// both a burst of records and a redraw (under a write load that pair was the slow frame).
+const RECORD_BUDGET_MS: f64 = 3.0;
 
-/// Stream records as they arrive, applied in one batch per animation frame (or when
-/// [`INBOX_FLUSH`] wait): one Yew update per record cost more than the record itself under a
-/// write load. Each: node, stream generation, the records of one SSE message (one per line),
-/// page time of arrival.
-type Inbox = std::rc::Rc<std::cell::RefCell<Vec<(usize, u32, String, f64)>>>;
+/// Stream records as they arrive, applied per animation frame within [`RECORD_BUDGET_MS`] (or
+/// all when [`INBOX_FLUSH`] wait): one Yew update per record cost more than the record itself
+/// under a write load.
+type Inbox = std::rc::Rc<std::cell::RefCell<tape::Inbox>>;
 
 /// What the inspector shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -188,6 +191,8 @@ pub struct LiveApp {
     dirty: bool,
     /// Page time of the last render.
     last_render: f64,
+    /// The last frame rendered (the next one applies records).
+    rendered_last: bool,
     /// Page time at which the last render goes stale other than by what the browser animates
     /// itself (messages flying): the clock's tenth turns, a message lands or bursts, a countdown
     /// arc leaves its step. Set by `view`.
@@ -230,9 +235,13 @@ impl LiveApp {
             &self.session.live.nodes[i].addr,
             move || l1.send_message(Msg::Opened(i, g)),
             move |r| {
-                let mut q = inbox.borrow_mut();
-                q.push((i, g, r, net::wall_ms()));
-                if q.len() == INBOX_FLUSH {
+                let waiting = inbox.borrow_mut().push(Waiting {
+                    node: i,
+                    gen: g,
+                    records: r,
+                    at: net::wall_ms(),
+                });
+                if waiting == INBOX_FLUSH {
                     l2.send_message(Msg::Flush);
                 }
             },
@@ -253,19 +262,27 @@ impl LiveApp {
         }
     }
 
-    /// Applies the records that arrived since the last call, in arrival order. Called before
-    /// every message is handled, so a stream's drop, reconnect or re-sync check sees every record
-    /// that came before it, as when each record was a message of its own.
-    fn drain(&mut self, ctx: &Context<Self>) {
-        let batch = std::mem::take(&mut *self.inbox.borrow_mut());
-        self.dirty |= !batch.is_empty();
-        for (i, g, recs, at) in batch {
-            if self.gens.get(i) == Some(&g)
-                && self.session.apply_message(i, &recs, at) == super::model::After::Resync
-            {
-                self.later(ctx, i, RESYNC_WAIT_MS, Msg::CheckSync(i, g));
-            }
-        }
+    /// Applies the records that arrived since the last call, in arrival order, all of them or
+    /// (`budget`, in ms) as many messages as fit in that time, the rest left waiting. Called
+    /// without a budget before every message but a frame, so a stream's drop, reconnect or
+    /// re-sync check sees every record that came before it, as when each record was a message
+    /// of its own.
+    fn drain(&mut self, ctx: &Context<Self>, budget: Option<f64>) {
+        let until = budget.map(|b| dom::now_ms() + b);
+        let inbox = self.inbox.clone();
+        let n = tape::drain(
+            &inbox,
+            || until.is_none_or(|u| dom::now_ms() < u),
+            |w| {
+                if self.gens.get(w.node) == Some(&w.gen)
+                    && self.session.apply_message(w.node, &w.records, w.at)
+                        == super::model::After::Resync
+                {
+                    self.later(ctx, w.node, RESYNC_WAIT_MS, Msg::CheckSync(w.node, w.gen));
+                }
+            },
+        );
+        self.dirty |= n > 0;
     }
 
     fn toast(&mut self, ctx: &Context<Self>, text: String) {
@@ -385,6 +402,7 @@ impl Component for LiveApp {
             frame_start: None,
             dirty: true,
             last_render: 0.0,
+            rendered_last: false,
             redraw_at: std::cell::Cell::new(0.0),
             hidden_log: std::cell::Cell::new((u64::MAX, 0)),
         };
@@ -407,30 +425,43 @@ impl Component for LiveApp {
         if matches!(msg, Msg::Frame) && self.frozen.is_none() {
             self.frame_start = Some(dom::now_ms());
         }
-        self.drain(ctx);
+        if !matches!(msg, Msg::Frame) {
+            self.drain(ctx, None);
+        }
         match msg {
             Msg::Frame => {
                 self.now = net::wall_ms();
-                if self.now - self.last_prune > PRUNE_EVERY_MS {
-                    self.last_prune = self.now;
-                    self.session.prune(self.now);
-                    self.dirty = true;
-                }
                 // Messages fly by browser animations: a frame with no new record and nothing gone
                 // stale (see `redraw_at`) draws nothing, and new records or stale drawings are
                 // drawn at most every RENDER_GAP_MS. The space-time diagram and a node's
                 // inspector (its dues in ms) still follow the clock every frame.
-                let redraw = self.frozen.is_none()
+                let due = self.frozen.is_none()
                     && (self.tab == Tab::Lanes
                         || matches!(self.sel, Sel::Node(_))
                         || ((self.dirty || self.now >= self.redraw_at.get())
                             && self.now - self.last_render >= RENDER_GAP_MS));
-                if !redraw {
+                // A frame that redraws applies no records (they wait for the next frame), unless
+                // the view redraws every frame (then every other frame does both).
+                let redraw = due && !self.rendered_last;
+                self.rendered_last = redraw;
+                if redraw {
+                    return true;
+                }
+                self.drain(ctx, Some(RECORD_BUDGET_MS));
+                if self.now - self.last_prune > PRUNE_EVERY_MS {
+                    // Pruning is an input of the tape at this instant: every record that arrived
+                    // before it goes first.
+                    self.drain(ctx, None);
+                    self.last_prune = self.now;
+                    self.session.prune(self.now);
+                    self.dirty = true;
+                }
+                if !due {
                     if let Some(s) = self.frame_start.take() {
                         dom::record_frame(dom::now_ms() - s);
                     }
                 }
-                redraw
+                due
             }
             Msg::Opened(i, g) => {
                 if self.gens.get(i) == Some(&g) {

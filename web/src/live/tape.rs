@@ -256,6 +256,77 @@ impl Session {
     }
 }
 
+/// One message of a node's stream waiting to be applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waiting {
+    /// The node.
+    pub node: usize,
+    /// Its stream's generation (records of a replaced stream are ignored).
+    pub gen: u32,
+    /// The message's records, one per line.
+    pub records: String,
+    /// Page time of arrival.
+    pub at: f64,
+}
+
+/// Stream messages as they arrive, applied later in arrival order: the page applies them once
+/// per animation frame, within a time budget, so one frame does not pay for both a burst of
+/// records and a redraw. Deferring keeps each message's arrival time, so the model and the tape
+/// end up as if every message had been applied when it arrived.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    q: VecDeque<Waiting>,
+}
+
+impl Inbox {
+    /// Queues a message; the number now waiting.
+    pub fn push(&mut self, w: Waiting) -> usize {
+        self.q.push_back(w);
+        self.q.len()
+    }
+
+    /// Forgets everything waiting (the streams were replaced).
+    pub fn clear(&mut self) {
+        self.q.clear();
+    }
+
+    /// Messages waiting.
+    pub fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.q.is_empty()
+    }
+
+    /// The oldest message waiting.
+    pub fn pop(&mut self) -> Option<Waiting> {
+        self.q.pop_front()
+    }
+}
+
+/// Applies the messages waiting in `inbox`, oldest first, until none waits or `more` (asked after
+/// each message, so one always goes when any waits) says the time is up; the number applied.
+/// The inbox is borrowed one message at a time: `apply` may run code that queues more.
+pub fn drain(
+    inbox: &std::cell::RefCell<Inbox>,
+    mut more: impl FnMut() -> bool,
+    mut apply: impl FnMut(Waiting),
+) -> usize {
+    let mut n = 0;
+    loop {
+        let Some(w) = inbox.borrow_mut().pop() else {
+            return n;
+        };
+        apply(w);
+        n += 1;
+        if !more() {
+            return n;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,5 +534,109 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(&s.export("p")).unwrap();
         assert_eq!(doc["records"][0]["record"], "{nope");
         assert_eq!(s.live.bad_records, 1);
+    }
+
+    /// Stream messages of two nodes as the page receives them: batches of an election's
+    /// exchange each, with datums, in arrival order.
+    fn arrivals() -> Vec<Waiting> {
+        let mut out = Vec::new();
+        for k in 0..30u64 {
+            let term = k + 2;
+            let at = 10_000 + k * 20;
+            let rid = format!("a/{k}");
+            let w = |node: usize, records: Vec<String>, dt: f64| Waiting {
+                node,
+                gen: 1,
+                records: records.join("\n"),
+                at: 1_000.0 + (k * 20) as f64 + dt,
+            };
+            out.push(w(
+                0,
+                vec![
+                    state(A, "CANDIDATE", term, at),
+                    msg("sent", at, &rid, "vote", A, B),
+                ],
+                0.0,
+            ));
+            out.push(w(
+                1,
+                vec![
+                    msg("received", at + 1, &rid, "vote", A, B),
+                    msg("replied", at + 2, &rid, "vote-reply", B, A),
+                    format!(r#"{{"type":"datum","op":"put","key":"k{k}","timestamp":{k}}}"#),
+                ],
+                1.0,
+            ));
+            out.push(w(
+                0,
+                vec![
+                    msg("answered", at + 3, &rid, "vote-reply", B, A),
+                    state(A, "LEADER", term, at + 4),
+                ],
+                2.0,
+            ));
+        }
+        out
+    }
+
+    /// Records deferred by the frame budget are applied later, in the order and number they
+    /// arrived, with their arrival times: the model and the tape (its export: every input, its
+    /// time and text) are those of applying each message as it arrived.
+    #[test]
+    fn a_budget_defers_records_but_never_reorders_or_drops_them() {
+        let all = arrivals();
+        let mut reference = Session::new(&addrs());
+        reference.opened(0, 900.0);
+        reference.opened(1, 900.0);
+        for w in &all {
+            reference.apply_message(w.node, &w.records, w.at);
+        }
+        // Frames between arrivals of 1-4 messages, each applying at most `per_frame` of the
+        // waiting ones (the time budget running out after that many).
+        for per_frame in 1..=3 {
+            let mut s = Session::new(&addrs());
+            s.opened(0, 900.0);
+            s.opened(1, 900.0);
+            let inbox = std::cell::RefCell::new(Inbox::default());
+            let mut order = Vec::new();
+            let mut deferred = false;
+            for (j, w) in all.iter().enumerate() {
+                inbox.borrow_mut().push(w.clone());
+                if j % 4 == 3 {
+                    let mut left = per_frame;
+                    let n = drain(
+                        &inbox,
+                        || {
+                            left -= 1;
+                            left > 0
+                        },
+                        |w| {
+                            order.push(w.at);
+                            s.apply_message(w.node, &w.records, w.at);
+                        },
+                    );
+                    assert!(n <= per_frame && n > 0, "{n} applied of {per_frame}");
+                    deferred |= !inbox.borrow().is_empty();
+                }
+            }
+            assert!(deferred, "the budget never deferred a record ({per_frame})");
+            // The frames after the last arrival apply the rest.
+            drain(
+                &inbox,
+                || true,
+                |w| {
+                    order.push(w.at);
+                    s.apply_message(w.node, &w.records, w.at);
+                },
+            );
+            assert!(inbox.borrow().is_empty());
+            let arrived: Vec<f64> = all.iter().map(|w| w.at).collect();
+            assert_eq!(order, arrived, "applied in another order ({per_frame})");
+            assert_eq!(s.len(), reference.len());
+            assert_eq!(s.export("p"), reference.export("p"));
+            assert_eq!(seen(&s.live, 2_000.0), seen(&reference.live, 2_000.0));
+            assert_eq!(s.live.msg_count, 30);
+            assert_eq!(s.live.bad_records, 0);
+        }
     }
 }
