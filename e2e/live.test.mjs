@@ -154,6 +154,10 @@ test('live: three nodes with the leader the nodes report, and messages flowing',
   await page.click('[data-testid=lang]');
   await page.click('[data-tab=inspect]');
   await page.screenshot({ path: path.join(artifacts, 'live.png') });
+  // The top node's address sits above the ring: clear of the toolbar with its status line.
+  const bar = await page.locator('.transport').boundingBox();
+  const label = await page.locator(`[data-node="${addrs[0]}"] .label`).boundingBox();
+  assert.ok(label.y >= bar.y + bar.height, `the top node's label (y ${label.y}) overlaps the toolbar (bottom ${bar.y + bar.height})`);
 });
 
 test('live: pause freezes the view while the cluster goes on, export saves the recorded session', async () => {
