@@ -235,12 +235,16 @@ impl LiveApp {
             &self.session.live.nodes[i].addr,
             move || l1.send_message(Msg::Opened(i, g)),
             move |r| {
-                let waiting = inbox.borrow_mut().push(Waiting {
-                    node: i,
-                    gen: g,
-                    records: r,
-                    at: net::wall_ms(),
-                });
+                let waiting = {
+                    let mut q = inbox.borrow_mut();
+                    q.push_back(Waiting {
+                        node: i,
+                        gen: g,
+                        records: r,
+                        at: net::wall_ms(),
+                    });
+                    q.len()
+                };
                 if waiting == INBOX_FLUSH {
                     l2.send_message(Msg::Flush);
                 }

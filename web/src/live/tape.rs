@@ -273,38 +273,7 @@ pub struct Waiting {
 /// per animation frame, within a time budget, so one frame does not pay for both a burst of
 /// records and a redraw. Deferring keeps each message's arrival time, so the model and the tape
 /// end up as if every message had been applied when it arrived.
-#[derive(Debug, Default)]
-pub struct Inbox {
-    q: VecDeque<Waiting>,
-}
-
-impl Inbox {
-    /// Queues a message; the number now waiting.
-    pub fn push(&mut self, w: Waiting) -> usize {
-        self.q.push_back(w);
-        self.q.len()
-    }
-
-    /// Forgets everything waiting (the streams were replaced).
-    pub fn clear(&mut self) {
-        self.q.clear();
-    }
-
-    /// Messages waiting.
-    pub fn len(&self) -> usize {
-        self.q.len()
-    }
-
-    /// Whether nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.q.is_empty()
-    }
-
-    /// The oldest message waiting.
-    pub fn pop(&mut self) -> Option<Waiting> {
-        self.q.pop_front()
-    }
-}
+pub type Inbox = VecDeque<Waiting>;
 
 /// Applies the messages waiting in `inbox`, oldest first, until none waits or `more` (asked after
 /// each message, so one always goes when any waits) says the time is up; the number applied.
@@ -316,7 +285,7 @@ pub fn drain(
 ) -> usize {
     let mut n = 0;
     loop {
-        let Some(w) = inbox.borrow_mut().pop() else {
+        let Some(w) = inbox.borrow_mut().pop_front() else {
             return n;
         };
         apply(w);
@@ -601,7 +570,7 @@ mod tests {
             let mut order = Vec::new();
             let mut deferred = false;
             for (j, w) in all.iter().enumerate() {
-                inbox.borrow_mut().push(w.clone());
+                inbox.borrow_mut().push_back(w.clone());
                 if j % 4 == 3 {
                     let mut left = per_frame;
                     let n = drain(
