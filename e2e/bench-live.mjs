@@ -9,12 +9,11 @@
 // leader, cycling over 50 services (so the key set stays put and each write is a Raft commit),
 // paced by the clock, at most 64 in flight.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serve, launch, traceFrames } from './lib.mjs';
+import { serve, launch, traceFrames, FAST_TIMINGS, freePort, raftLeader } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.DIST || path.join(root, 'dist');
@@ -37,22 +36,12 @@ const VSYNC = Boolean(process.env.BENCH_VSYNC);
 // DevTools), its top self times printed to stderr.
 const PROFILE = process.env.BENCH_PROFILE;
 const PERIOD_MS = 1000 / 60;
-const TIMINGS = ['--tick-ms', '50', '--leader-timeout-ms', '1500', '--random-ms', '500',
-  '--heartbeat-ms', '500', '--publish-timeout-ms', '500'];
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, Math.max(0, ms)));
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address();
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
 
 // CPU time (ms) of every thread of this process's descendants, keyed "<process>/<thread>": the
 // process is `node` for the nacos-raft nodes this bench started, else Chromium's --type (browser
@@ -124,16 +113,6 @@ async function profileMainThread(context, page, ms, file) {
   }
 }
 
-async function leaderOf(addr) {
-  try {
-    const r = await fetch(`http://${addr}/nacos/v1/ns/raft/leader`, { signal: AbortSignal.timeout(2_000) });
-    const inner = JSON.parse(await r.text()).leader;
-    return inner && inner !== 'null' ? JSON.parse(inner).ip : null;
-  } catch {
-    return null;
-  }
-}
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nacos-raft-bench-live-'));
 const procs = [];
 let srv;
@@ -149,12 +128,12 @@ try {
     const dir = path.join(tmp, addr.replace(':', '_'));
     const log = fs.openSync(path.join(tmp, `${addr.replace(':', '_')}.log`), 'a');
     procs.push(spawn(bin, ['--addr', addr, '--members', addrs.join(','), '--data-dir', dir, '--loopback-only',
-      '--health-check', 'none', '--web-origin', origin, ...TIMINGS], { stdio: ['ignore', 'ignore', log] }));
+      '--health-check', 'none', '--web-origin', origin, ...FAST_TIMINGS], { stdio: ['ignore', 'ignore', log] }));
   }
   let leader = null;
   for (const end = Date.now() + 30_000; !leader; await sleep(200)) {
     if (Date.now() > end) throw new Error('no leader within 30 s');
-    const l = await Promise.all(addrs.map(leaderOf));
+    const l = await Promise.all(addrs.map(raftLeader));
     if (l[0] && l.every((x) => x === l[0])) leader = l[0];
   }
   browser = await launch(VSYNC ? [] : ['--disable-frame-rate-limit', '--disable-gpu-vsync']);

@@ -1,6 +1,7 @@
 // Shared by the browser tests and the benchmark: a static server for dist/ under a sub-path on
 // 127.0.0.1, and Debian's Chromium launched headless through playwright-core.
 import http from 'node:http';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
@@ -14,6 +15,32 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const dist = process.env.DIST || path.join(root, 'dist');
 /** Where the tests leave their screenshots. */
 export const artifacts = path.join(root, 'artifacts');
+
+/** The fast timings of `make live` (scripts/cluster.sh FAST=1): a leader within ~2 s. */
+export const FAST_LEADER_TIMEOUT_MS = 1500;
+export const FAST_RANDOM_MS = 500;
+export const FAST_TIMINGS = ['--tick-ms', '50', '--leader-timeout-ms', String(FAST_LEADER_TIMEOUT_MS),
+  '--random-ms', String(FAST_RANDOM_MS), '--heartbeat-ms', '500', '--publish-timeout-ms', '500'];
+
+/** A TCP port free on 127.0.0.1 now. */
+export async function freePort() {
+  const s = net.createServer();
+  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
+  const { port } = s.address();
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
+
+/** The leader `/nacos/v1/ns/raft/leader` of `addr` reports (its address), or null (none, or no answer). */
+export async function raftLeader(addr) {
+  try {
+    const r = await fetch(`http://${addr}/nacos/v1/ns/raft/leader`, { signal: AbortSignal.timeout(3_000) });
+    const inner = JSON.parse(await r.text()).leader;
+    return inner && inner !== 'null' ? JSON.parse(inner).ip : null;
+  } catch {
+    return null;
+  }
+}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',

@@ -5,23 +5,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serve, launch } from './lib.mjs';
+import { serve, launch, FAST_TIMINGS, FAST_LEADER_TIMEOUT_MS, FAST_RANDOM_MS, freePort, raftLeader } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.DIST || path.join(root, 'dist');
 const bin = process.env.NACOS_RAFT_NODE_BIN
   || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release', 'nacos-raft-node');
 const artifacts = path.join(root, 'artifacts');
-// The fast timings of `make live` (scripts/cluster.sh FAST=1).
-const LEADER_TIMEOUT_MS = 1500;
-const RANDOM_MS = 500;
-const TIMINGS = ['--tick-ms', '50', '--leader-timeout-ms', String(LEADER_TIMEOUT_MS), '--random-ms', String(RANDOM_MS),
-  '--heartbeat-ms', '500', '--publish-timeout-ms', '500'];
 
 let srv;
 let browser;
@@ -31,28 +25,9 @@ let addrs = [];
 const nodes = []; // { addr, dir, proc, log }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nacos-raft-live-e2e-'));
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address();
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
-
 async function http(addr, p, method = 'GET') {
   const r = await fetch(`http://${addr}${p}`, { method, signal: AbortSignal.timeout(3_000) });
   return { status: r.status, text: await r.text() };
-}
-
-/** The leader `/nacos/v1/ns/raft/leader` of `addr` reports (its address, or null). */
-async function apiLeader(addr) {
-  try {
-    const { text } = await http(addr, '/nacos/v1/ns/raft/leader');
-    const inner = JSON.parse(text).leader;
-    return inner && inner !== 'null' ? JSON.parse(inner).ip : null;
-  } catch {
-    return null;
-  }
 }
 
 /** `addr`'s term as its `/nacos/v1/ns/raft/state` reports it. */
@@ -107,13 +82,13 @@ before(async () => {
     const dir = path.join(tmp, addr.replace(':', '_'));
     const log = path.join(tmp, `${addr.replace(':', '_')}.log`);
     const args = ['--addr', addr, '--members', addrs.join(','), '--data-dir', dir, '--faults',
-      '--loopback-only', '--health-check', 'none', '--web-origin', origin, ...TIMINGS];
+      '--loopback-only', '--health-check', 'none', '--web-origin', origin, ...FAST_TIMINGS];
     const n = { addr, dir, log, args, proc: null };
     startNode(n);
     nodes.push(n);
   }
   await until('a leader all three nodes agree on', async () => {
-    const l = await Promise.all(addrs.map(apiLeader));
+    const l = await Promise.all(addrs.map(raftLeader));
     return l[0] && l.every((x) => x === l[0]);
   }, 20_000);
   browser = await launch();
@@ -136,7 +111,7 @@ test('live: three nodes with the leader the nodes report, and messages flowing',
   await until('every stream open', async () => (await page.locator('[data-conn="open"]').count()) === 3, 10_000);
   // The page shows exactly the leader the nodes report (both can move while we look: retry).
   await until('the page and /leader agree', async () => {
-    const api = await apiLeader(addrs[0]);
+    const api = await raftLeader(addrs[0]);
     const shown = await pageLeaders();
     return api && shown.length === 1 && shown[0] === api;
   }, 10_000);
@@ -272,7 +247,7 @@ test('live: Crash on the leader elects another one in time, Restart brings it ba
   await until('the crashed node drawn DOWN and crashed', async () =>
     (await pageAttr(old, 'data-state')) === 'DOWN' && (await pageAttr(old, 'data-crashed')) === 'true', 5_000);
   assert.equal(await pageAttr(old, 'data-conn'), 'open', 'crashed, not unreachable: its stream stays');
-  const budget = LEADER_TIMEOUT_MS + RANDOM_MS + 2_000;
+  const budget = FAST_LEADER_TIMEOUT_MS + FAST_RANDOM_MS + 2_000;
   const next = await until('a new leader on the page', async () => {
     const l = (await pageLeaders()).filter((a) => a !== old);
     return l.length === 1 ? l[0] : null;
@@ -360,7 +335,7 @@ test('live: a node started without --faults has its controls say so', async () =
   const n = {
     addr, dir: path.join(tmp, 'nofaults'), log: path.join(tmp, 'nofaults.log'),
     args: ['--addr', addr, '--members', addr, '--data-dir', path.join(tmp, 'nofaults'), '--loopback-only',
-      '--health-check', 'none', '--web-origin', new URL(srv.url).origin, ...TIMINGS],
+      '--health-check', 'none', '--web-origin', new URL(srv.url).origin, ...FAST_TIMINGS],
   };
   startNode(n);
   nodes.push(n);

@@ -9,16 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { serve, launch } from './lib.mjs';
+import { serve, launch, FAST_TIMINGS, raftLeader } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = process.argv[2] || path.join(root, 'docs', 'live.png');
 const lang = process.argv[3] || 'en';
 const bin = process.env.NACOS_RAFT_NODE_BIN
   || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release', 'nacos-raft-node');
-// The fast timings of `make live`.
-const TIMINGS = ['--tick-ms', '50', '--leader-timeout-ms', '1500', '--random-ms', '500',
-  '--heartbeat-ms', '500', '--publish-timeout-ms', '500'];
 
 /** 8848-8850 as in `make live` when they are free, any free ports otherwise. */
 async function ports() {
@@ -42,11 +39,6 @@ async function until(what, f, ms) {
 }
 
 const post = (addr, p) => fetch(`http://${addr}${p}`, { method: 'POST', signal: AbortSignal.timeout(3_000) });
-async function leaderOf(addr) {
-  const r = await fetch(`http://${addr}/nacos/v1/ns/raft/leader`, { signal: AbortSignal.timeout(3_000) });
-  const inner = JSON.parse(await r.text()).leader;
-  return inner && inner !== 'null' ? JSON.parse(inner).ip : null;
-}
 
 if (!fs.existsSync(bin)) throw new Error(`no node binary at ${bin}: cargo build --release -p nacos-raft-node`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nacos-raft-shot-'));
@@ -54,11 +46,11 @@ const srv = await serve(process.env.DIST || path.join(root, 'dist'), '/shot/');
 const addrs = (await ports()).map((p) => `127.0.0.1:${p}`);
 const procs = addrs.map((addr) => spawn(bin, ['--addr', addr, '--members', addrs.join(','),
   '--data-dir', path.join(tmp, addr.replace(':', '_')), '--faults', '--loopback-only',
-  '--health-check', 'none', '--web-origin', new URL(srv.url).origin, ...TIMINGS], { stdio: 'ignore' }));
+  '--health-check', 'none', '--web-origin', new URL(srv.url).origin, ...FAST_TIMINGS], { stdio: 'ignore' }));
 let b;
 try {
   const leader = await until('a leader all three agree on', async () => {
-    const l = await Promise.all(addrs.map(leaderOf));
+    const l = await Promise.all(addrs.map(raftLeader));
     return l[0] && l.every((x) => x === l[0]) ? l[0] : null;
   }, 20_000);
   const follower = addrs.find((a) => a !== leader);
