@@ -248,7 +248,7 @@ pub fn brief(key: &str) -> Option<&str> {
 
 /// What the beat receiver puts in front of a brief key to get the full key (Nacos'
 /// `KeyBuilder.detailServiceName`), or `None` for entries Nacos skips ("ignore corrupted key").
-pub(crate) fn detail_head(brief: &str) -> Option<&'static str> {
+pub fn detail_head(brief: &str) -> Option<&'static str> {
     if is_meta(brief) {
         Some(DETAIL_META_HEAD)
     } else if is_iplist(brief) {

@@ -14,6 +14,7 @@
 //! fsync'd and waited for like datum writes, so no vote or beat goes out in a term the disk
 //! could still lose.
 
+use crate::beat_list::{LeaderLists, ListId, Named, NOT_HELD};
 use crate::codec;
 use crate::live::{Live, StateWatch};
 use crate::metrics::Metrics;
@@ -27,7 +28,7 @@ use nacos_raft_core::{
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, OnceCell};
 use tokio::time::MissedTickBehavior;
@@ -163,10 +164,23 @@ fn stopped() -> RaftError {
     RaftError::server("the node is shutting down")
 }
 
-/// An encoded beat shared by the sends of one beat (the same `Arc` goes to every follower).
+/// The encoded forms of one beat, shared by its sends (the same `Arc` goes to every follower).
 /// The packet is held weakly: once its sends are done its key list has no other holder than
 /// the core, which then patches that list in place for the next beat instead of copying it.
-type BeatCache = (Weak<BeatPacket>, Arc<OnceCell<Bytes>>);
+type BeatCache = (Weak<BeatPacket>, Arc<BeatBodies>);
+
+/// One beat's bodies, each encoded once for every follower that gets it.
+#[derive(Default)]
+struct BeatBodies {
+    /// The whole list (named when the lists are).
+    full: OnceCell<Bytes>,
+    /// The list's name and its difference from the one before ([`beat_list`]).
+    named: OnceCell<Named>,
+    /// The empty difference, for a follower that holds this very list.
+    same: OnceCell<Bytes>,
+    /// The difference from the list before, for a follower that holds that one.
+    changed: OnceCell<Bytes>,
+}
 
 /// The answer to a write whose own datum write is durable need not wait for the writes other
 /// clients started since, which it does not depend on: under `wrk -c 32` nearly every answer
@@ -256,6 +270,9 @@ struct Actor {
     fetch_queued: HashSet<String>,
     fetch_inflight: usize,
     beat: Option<BeatCache>,
+    /// Under the hardened rules: the beat lists named so far and what each follower holds
+    /// ([`beat_list`]); `None` keeps Nacos' wire (every beat the whole list).
+    lists: Option<Arc<Mutex<LeaderLists>>>,
     live: Live,
     state_watch: StateWatch,
     /// Set by [`Input::Crash`]: the loop ends and this is answered once stopped.
@@ -304,6 +321,8 @@ pub fn spawn(
         fetch_queued: HashSet::new(),
         fetch_inflight: 0,
         beat: None,
+        // Like the log: only a node that departs from Nacos' rules departs from its wire.
+        lists: log.then(|| Arc::new(Mutex::new(LeaderLists::new()))),
         live,
         state_watch: StateWatch::default(),
         crash: None,
@@ -518,25 +537,42 @@ impl Actor {
         match request {
             Request::GetDatums(keys) => self.schedule_fetch(id, to, keys),
             Request::Beat(packet) => {
-                let cell = match &self.beat {
+                let bodies = match &self.beat {
                     // A weak pointer keeps its allocation: no later packet can have its address.
-                    Some((p, cell)) if std::ptr::eq(p.as_ptr(), Arc::as_ptr(&packet)) => {
-                        cell.clone()
+                    Some((p, bodies)) if std::ptr::eq(p.as_ptr(), Arc::as_ptr(&packet)) => {
+                        bodies.clone()
                     }
                     _ => {
-                        let cell = Arc::new(OnceCell::new());
-                        self.beat = Some((Arc::downgrade(&packet), cell.clone()));
-                        cell
+                        let bodies = Arc::new(BeatBodies::default());
+                        self.beat = Some((Arc::downgrade(&packet), bodies.clone()));
+                        bodies
                     }
                 };
                 let (client, metrics) = (self.client.clone(), self.metrics.clone());
                 let level = self.tuning.gzip_level;
+                let lists = self.lists.clone();
                 self.call(id, false, async move {
-                    let body = cell
-                        .get_or_init(|| encode_beat(packet.clone(), level))
-                        .await
-                        .clone();
-                    let result = client.send(&to, &Request::Beat(packet), Some(body)).await;
+                    let result = match lists {
+                        Some(lists) => {
+                            let beat = Beat {
+                                client: &client,
+                                metrics: &metrics,
+                                to: &to,
+                                packet: &packet,
+                                bodies: &bodies,
+                                level,
+                            };
+                            beat.send_named(&lists).await
+                        }
+                        None => {
+                            let body = bodies
+                                .full
+                                .get_or_init(|| encode_beat(packet.clone(), None, level))
+                                .await
+                                .clone();
+                            client.send(&to, &Request::Beat(packet), Some(body)).await
+                        }
+                    };
                     metrics.beats_sent.inc();
                     if result.is_err() {
                         metrics.beats_failed.inc();
@@ -652,15 +688,104 @@ impl Actor {
     }
 }
 
-async fn encode_beat(packet: Arc<BeatPacket>, level: u32) -> Bytes {
+/// The whole list's body, named when the lists are; on a blocking thread when it is big.
+async fn encode_beat(packet: Arc<BeatPacket>, id: Option<ListId>, level: u32) -> Bytes {
+    let encode = move |p: &BeatPacket| match id {
+        Some(id) => codec::beat_body_named(p, id, level),
+        None => codec::beat_body(p, level),
+    };
+    off_the_runtime(packet, encode).await
+}
+
+/// `f(packet)`, on a blocking thread when the packet's list is big.
+async fn off_the_runtime<T: Send + 'static>(
+    packet: Arc<BeatPacket>,
+    f: impl Fn(&BeatPacket) -> T + Send + Clone + 'static,
+) -> T {
     if packet.datums.len() < BLOCKING_ENCODE_KEYS {
-        return codec::beat_body(&packet, level);
+        return f(&packet);
     }
-    let p = packet.clone();
-    match tokio::task::spawn_blocking(move || codec::beat_body(&p, level)).await {
-        Ok(b) => b,
-        Err(_) => codec::beat_body(&packet, level),
+    let (p, g) = (packet.clone(), f.clone());
+    match tokio::task::spawn_blocking(move || g(&p)).await {
+        Ok(t) => t,
+        Err(_) => f(&packet),
     }
+}
+
+/// One beat to one follower under the hardened rules.
+struct Beat<'a> {
+    client: &'a PeerClient,
+    metrics: &'a Metrics,
+    to: &'a str,
+    packet: &'a Arc<BeatPacket>,
+    bodies: &'a BeatBodies,
+    level: u32,
+}
+
+impl Beat<'_> {
+    /// Sends the list's difference from the one the follower holds, or the whole list (named)
+    /// when it holds none of use; a follower that no longer holds the base (a restart, a beat
+    /// it refused) answers 409 and gets the whole list at once.
+    async fn send_named(&self, lists: &Arc<Mutex<LeaderLists>>) -> Result<Response, Failure> {
+        let named = self
+            .bodies
+            .named
+            .get_or_init(|| {
+                let lists = lists.clone();
+                off_the_runtime(self.packet.clone(), move |p| {
+                    lists
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .name(&p.datums)
+                })
+            })
+            .await;
+        let held = lock(lists).held_by(self.to);
+        let req = Request::Beat(self.packet.clone());
+        let (mut result, mut holds) = match named.delta_for(held) {
+            Some(delta) => {
+                let cell = if delta.is_empty() {
+                    &self.bodies.same
+                } else {
+                    &self.bodies.changed
+                };
+                let body = cell
+                    .get_or_init(|| async {
+                        codec::delta_beat_body(self.packet, named.id, &delta, self.level)
+                    })
+                    .await
+                    .clone();
+                self.metrics.beats_by_difference.inc();
+                self.client.send_beat(self.to, &req, body).await
+            }
+            None => self.send_full(named.id, &req).await,
+        };
+        if matches!(&result, Err(Failure::Status(e)) if e.status == 409 && e.message.contains(NOT_HELD))
+        {
+            self.metrics.beats_not_held.inc();
+            (result, holds) = self.send_full(named.id, &req).await;
+        }
+        lock(lists).answered(self.to, holds);
+        result
+    }
+
+    async fn send_full(
+        &self,
+        id: ListId,
+        req: &Request,
+    ) -> (Result<Response, Failure>, Option<ListId>) {
+        let body = self
+            .bodies
+            .full
+            .get_or_init(|| encode_beat(self.packet.clone(), Some(id), self.level))
+            .await
+            .clone();
+        self.client.send_beat(self.to, req, body).await
+    }
+}
+
+fn lock(lists: &Mutex<LeaderLists>) -> std::sync::MutexGuard<'_, LeaderLists> {
+    lists.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! decoder changes) and the leading `{` are escaped, which keeps bodies nearly raw and cheap to
 //! produce.
 
+use crate::beat_list::{Delta, HeldLists, ListId, NOT_HELD};
 use bytes::Bytes;
 use nacos_raft_core::wire::{self, CommitBody, ForwardBody};
 use nacos_raft_core::{
@@ -273,11 +274,23 @@ pub fn decode_vote(query: Option<&str>, body: &[u8]) -> Result<RaftPeer, RaftErr
 /// `{"beat":"..."}` and the strict inner packet. Through one process-wide [`BeatDecoder`]: a
 /// follower gets the same key list from its leader beat after beat.
 pub fn decode_beat(body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError> {
+    beat_decoder().decode(body, limits)
+}
+
+/// [`decode_beat`] for a member that takes named lists and their differences (the hardened
+/// rules, [`beat_list`]): the packet, and the name of its list when the leader named it. A
+/// difference whose base this process does not hold is refused with 409 ([`NOT_HELD`]).
+pub fn decode_beat_named(
+    body: &[u8],
+    limits: &Limits,
+) -> Result<(BeatPacket, Option<ListId>), RaftError> {
+    beat_decoder().decode_named(body, limits)
+}
+
+fn beat_decoder() -> std::sync::MutexGuard<'static, BeatDecoder> {
     static LAST: std::sync::Mutex<BeatDecoder> = std::sync::Mutex::new(BeatDecoder::new());
-    let mut decoder = LAST
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    decoder.decode(body, limits)
+    LAST.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Decodes beats, remembering the last key list it parsed: a beat whose `datums` text is byte
@@ -295,6 +308,8 @@ pub struct BeatDecoder {
     /// the next beat's pass; holding it one beat longer here makes that pass's drop of it a
     /// count decrement, and frees its 100,000 keys here, off the actor, at the next decode.
     older: Option<Arc<Vec<BeatDatum>>>,
+    /// The named lists received last (differences apply to them).
+    held: HeldLists,
 }
 
 /// A buffer kept between beats above this capacity is given back (a body near the gunzip cap
@@ -308,6 +323,7 @@ impl BeatDecoder {
             plain: Vec::new(),
             last: None,
             older: None,
+            held: HeldLists::new(),
         }
     }
 
@@ -324,6 +340,68 @@ impl BeatDecoder {
             self.plain = Vec::new();
         }
         packet
+    }
+
+    /// [`decode_beat_named`] with this decoder's memory.
+    pub fn decode_named(
+        &mut self,
+        body: &[u8],
+        limits: &Limits,
+    ) -> Result<(BeatPacket, Option<ListId>), RaftError> {
+        if !is_gzip(body) {
+            return Err(RaftError::server(
+                "beat body is not gzip (Nacos gunzips every beat)",
+            ));
+        }
+        let inflated = gunzip_into(body, limits.max_gunzip, &mut self.plain);
+        let packet = inflated.and_then(|()| self.decode_plain_named());
+        if self.plain.capacity() > KEEP_BUFFER {
+            self.plain = Vec::new();
+        }
+        packet
+    }
+
+    fn decode_plain_named(&mut self) -> Result<(BeatPacket, Option<ListId>), RaftError> {
+        let mid = beat_mid(&self.plain);
+        let id = mid.and_then(list_name);
+        let delta = mid
+            .filter(|m| memchr::memmem::find(m, DELTA_MARK).is_some() && split_packet(m).is_none());
+        if let (Some(id), Some(mid)) = (id, delta) {
+            let inner = match unescape_fast(mid) {
+                Some(inner) => inner,
+                None => inner_packet(&self.plain)?,
+            };
+            return self.decode_delta(&inner, id).map(|p| (p, Some(id)));
+        }
+        let packet = self.decode_plain()?;
+        if let Some(id) = id {
+            self.held.keep(id, packet.datums.clone());
+        }
+        Ok((packet, id))
+    }
+
+    /// A beat that carries a difference: the peer checked as in a full beat first, then the
+    /// list rebuilt from the held base (nothing is kept when either fails).
+    fn decode_delta(&mut self, inner: &str, id: ListId) -> Result<BeatPacket, RaftError> {
+        #[derive(serde::Deserialize)]
+        struct DeltaPacket {
+            peer: serde_json::Value,
+            delta: Delta,
+        }
+        let p: DeltaPacket = serde_json::from_str(inner).map_err(|e| json_error("beat", e))?;
+        let mut packet = BeatPacket::from_json(&format!("{{\"peer\":{},\"datums\":[]}}", p.peer))
+            .map_err(|e| {
+            if e.is_unknown_state() {
+                RaftError::bad_request(e.0)
+            } else {
+                json_error("beat", e)
+            }
+        })?;
+        packet.datums = self.held.rebuild(id, &p.delta).map_err(|e| RaftError {
+            status: if e.starts_with(NOT_HELD) { 409 } else { 400 },
+            message: e,
+        })?;
+        Ok(packet)
     }
 
     fn decode_plain(&mut self) -> Result<BeatPacket, RaftError> {
@@ -376,6 +454,31 @@ fn split_packet(mid: &[u8]) -> Option<(String, &[u8])> {
     let peer = unescape_fast(&rest[..at])?;
     serde_json::from_str::<serde::de::IgnoredAny>(&peer).ok()?;
     Some((peer, datums))
+}
+
+/// The packet JSON of any form of beat body (Java's two URL decodes, then the outer JSON).
+fn inner_packet(plain: &[u8]) -> Result<String, RaftError> {
+    #[derive(serde::Deserialize)]
+    struct Outer {
+        beat: String,
+    }
+    let text = body_text(plain, 2)?;
+    let outer: Outer = serde_json::from_str(&text).map_err(|e| json_error("beat", e))?;
+    Ok(outer.beat)
+}
+
+/// A named list's field at the end of an escaped packet ([`beat_mid`]), as
+/// [`beat_body_named`] writes it.
+const LIST_MARK: &[u8] = b",\\\"list\\\":\\\"";
+/// The difference's field of a packet that carries one.
+const DELTA_MARK: &[u8] = b",\\\"delta\\\":{";
+
+/// The name of the list an escaped packet ends with, if any. `,` never starts an escape and a
+/// quote inside a string is written `\\\"`, so the mark matches only the packet's own field.
+fn list_name(mid: &[u8]) -> Option<ListId> {
+    let body = mid.strip_suffix(b"\\\"}")?;
+    let at = memchr::memmem::rfind(body, LIST_MARK)?;
+    ListId::parse(std::str::from_utf8(&body[at + LIST_MARK.len()..]).ok()?)
 }
 
 /// Java's two URL decodes, then the outer JSON and the packet: any form of beat.
@@ -559,14 +662,74 @@ pub fn beat_body(packet: &BeatPacket, level: u32) -> Bytes {
     Bytes::from(gzip(&beat_text(packet), level))
 }
 
+/// [`beat_body`] with the list named `id` (an extra field after `datums`, which Java's
+/// `receivedBeat` does not read).
+pub fn beat_body_named(packet: &BeatPacket, id: ListId, level: u32) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct Named<'a> {
+        peer: &'a RaftPeer,
+        datums: &'a [BeatDatum],
+        list: String,
+    }
+    let named = Named {
+        peer: &packet.peer,
+        datums: &packet.datums,
+        list: id.to_string(),
+    };
+    Bytes::from(gzip(&escaped_beat(&named, packet.datums.len()), level))
+}
+
+/// A beat carrying the list named `id` as `delta` from a list the receiver holds: no `datums`.
+pub fn delta_beat_body(packet: &BeatPacket, id: ListId, delta: &Delta, level: u32) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct Diff<'a> {
+        peer: &'a RaftPeer,
+        delta: &'a Delta,
+        list: String,
+    }
+    let diff = Diff {
+        peer: &packet.peer,
+        delta,
+        list: id.to_string(),
+    };
+    let entries = delta.put.len() + delta.del.len();
+    Bytes::from(gzip(&escaped_beat(&diff, entries), level))
+}
+
+/// A beat answer (the peer JSON) with the name of the list the member now holds, for the
+/// leader to send it differences (`beatList`, which Java's Jackson ignores).
+pub fn with_list_name(answer: String, id: ListId) -> String {
+    match answer.strip_suffix('}') {
+        Some(head) if head.trim_end().ends_with('{') => format!("{head}\"beatList\":\"{id}\"}}"),
+        Some(head) => format!("{head},\"beatList\":\"{id}\"}}"),
+        None => answer,
+    }
+}
+
+/// The list a member's beat answer says it holds.
+pub fn list_named_in_answer(body: &[u8]) -> Option<ListId> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "beatList")]
+        beat_list: Option<String>,
+    }
+    let a: Answer = serde_json::from_slice(body).ok()?;
+    ListId::parse(&a.beat_list?)
+}
+
 /// A beat body before gzip: byte for byte `escape_for_java_decoder(&packet.to_body(), 2)`, written
 /// by one serialization of the packet instead of four passes (JSON, string escape, two URL
 /// escapes): [`BeatEscaper`] writes each JSON token already escaped.
 pub fn beat_text(packet: &BeatPacket) -> Vec<u8> {
-    let mut out = Vec::with_capacity(packet.datums.len() * 72 + 256);
+    escaped_beat(packet, packet.datums.len())
+}
+
+/// `{"beat":"<packet>"}` escaped as [`beat_text`] does, for any packet shape of `entries` entries.
+fn escaped_beat(packet: &impl serde::Serialize, entries: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(entries * 72 + 256);
     out.extend_from_slice(BEAT_HEAD);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, BeatEscaper);
-    // Serializing into a Vec fails only for types whose Serialize fails; the packet's does not.
+    // Serializing into a Vec fails only for types whose Serialize fails; the packets' do not.
     let _ = serde::Serialize::serialize(packet, &mut ser);
     out.extend_from_slice(BEAT_TAIL);
     out
@@ -869,6 +1032,117 @@ mod tests {
                 packet
             );
         }
+    }
+
+    /// `odd_packet`'s list in a leader's order, as differences need it.
+    fn ordered_packet() -> BeatPacket {
+        let mut list = (*odd_packet().datums).clone();
+        list.sort_by(|a, b| crate::beat_list::order(&a.key, &b.key).unwrap());
+        BeatPacket {
+            datums: Arc::new(list),
+            ..odd_packet()
+        }
+    }
+
+    #[test]
+    fn a_named_list_rides_where_java_does_not_look() {
+        let packet = odd_packet();
+        let id = ListId {
+            epoch: 0xabc,
+            seq: 4,
+        };
+        let body = beat_body_named(&packet, id, 1);
+        let plain = gunzip_capped(&body, 1 << 20).unwrap();
+        // Java's reading: two URL decodes, the outer JSON, then `peer` and `datums` by name.
+        let inner: serde_json::Value =
+            serde_json::from_str(&inner_packet(&plain).unwrap()).unwrap();
+        assert_eq!(inner["list"], "abc.4");
+        let text = body_text(&plain, 2).unwrap();
+        assert_eq!(BeatPacket::from_body(&text).unwrap(), packet);
+        // A member under Nacos' rules reads the packet alone; a hardened one the name too.
+        let limits = Limits::default();
+        assert_eq!(decode_beat(&body, &limits).unwrap(), packet);
+        let (got, named) = BeatDecoder::new().decode_named(&body, &limits).unwrap();
+        assert_eq!((got, named), (packet.clone(), Some(id)));
+        // Unnamed beats (a Java leader's) stay unnamed.
+        let (_, named) = BeatDecoder::new()
+            .decode_named(&beat_body(&packet, 1), &limits)
+            .unwrap();
+        assert_eq!(named, None);
+    }
+
+    #[test]
+    fn a_difference_rebuilds_the_leaders_list_or_is_refused_with_nothing_changed() {
+        use crate::beat_list::LeaderLists;
+        let limits = Limits::default();
+        let a = ordered_packet();
+        let mut leader = LeaderLists::with_epoch(0x5eed);
+        let mut follower = BeatDecoder::new();
+        let na = leader.name(&a.datums);
+        let (_, held) = follower
+            .decode_named(&beat_body_named(&a, na.id, 1), &limits)
+            .unwrap();
+        assert_eq!(held, Some(na.id));
+
+        // Keys that need escapes (quotes, %, +, control characters, non-ASCII) in a difference.
+        let mut list = (*a.datums).clone();
+        list[0].timestamp += 10;
+        let gone = list.remove(2);
+        list.push(BeatDatum {
+            key: "iplist.public##g@@new\"one%+".into(),
+            timestamp: 99,
+        });
+        list.sort_by(|x, y| crate::beat_list::order(&x.key, &y.key).unwrap());
+        let b = BeatPacket {
+            peer: RaftPeer {
+                term: 8,
+                ..a.peer.clone()
+            },
+            datums: Arc::new(list),
+        };
+        let nb = leader.name(&b.datums);
+        let delta = nb.delta_for(held).unwrap();
+        assert_eq!(delta.del, vec![gone.key]);
+        let body = delta_beat_body(&b, nb.id, &delta, 1);
+        assert!(body.len() < beat_body(&b, 1).len());
+        let (got, named) = follower.decode_named(&body, &limits).unwrap();
+        assert_eq!((got, named), (b.clone(), Some(nb.id)));
+
+        // A member without the base: 409 and the reason, and it keeps nothing.
+        let mut fresh = BeatDecoder::new();
+        let e = fresh.decode_named(&body, &limits).unwrap_err();
+        assert_eq!(e.status, 409);
+        assert!(e.message.starts_with(NOT_HELD), "{}", e.message);
+        assert!(fresh.held.get(nb.id).is_none());
+        // A difference that does not give the leader's list: 400, and nothing kept.
+        let nc = leader.name(&a.datums);
+        let mut back = (*nc.delta_for(Some(nb.id)).unwrap()).clone();
+        back.crc ^= 1;
+        let e = follower
+            .decode_named(&delta_beat_body(&a, nc.id, &back, 1), &limits)
+            .unwrap_err();
+        assert_eq!(e.status, 400, "{e:?}");
+        assert!(e.message.contains("CRC"), "{}", e.message);
+        assert!(follower.held.get(nc.id).is_none());
+        assert!(follower.held.get(nb.id).is_some());
+        // Under Nacos' rules (and in Java) a difference has no `datums`: refused, as Java's
+        // `receivedBeat` fails on it before it reads any key.
+        let e = decode_beat(&body, &limits).unwrap_err();
+        assert!(e.message.contains("no datums"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_beat_answer_names_the_list_beside_the_peer_fields() {
+        let peer = odd_packet().peer;
+        let answer = response_body(&Response::Peer(peer.clone()));
+        let id = ListId { epoch: 1, seq: 2 };
+        let named = with_list_name(answer.clone(), id);
+        assert_eq!(list_named_in_answer(named.as_bytes()), Some(id));
+        // The leader's core reads the same peer (the name is a field it does not know).
+        assert_eq!(wire::peer_from_json(&named).unwrap(), peer);
+        assert_eq!(list_named_in_answer(answer.as_bytes()), None);
+        assert_eq!(with_list_name("{}".into(), id), "{\"beatList\":\"1.2\"}");
+        assert_eq!(list_named_in_answer(b"{\"beatList\":\"zz.1\"}"), None);
     }
 
     #[test]

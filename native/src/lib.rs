@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+pub mod beat_list;
 pub mod cli;
 pub mod client;
 pub mod codec;

@@ -27,6 +27,10 @@ pub struct Metrics {
     pub beats_sent: Counter,
     /// Beat requests that did not get a 200.
     pub beats_failed: Counter,
+    /// Beats sent as a difference from a list the follower holds (hardened, `beat_list`).
+    pub beats_by_difference: Counter,
+    /// Differences a follower refused for want of their base list (the whole list followed).
+    pub beats_not_held: Counter,
     /// Beats received and accepted.
     pub beats_received: Counter,
     /// Datums held.
@@ -77,6 +81,8 @@ impl Metrics {
             elections: Counter::default(),
             beats_sent: Counter::default(),
             beats_failed: Counter::default(),
+            beats_by_difference: Counter::default(),
+            beats_not_held: Counter::default(),
             beats_received: Counter::default(),
             datums: Gauge::default(),
             sync_fetches: Counter::default(),
@@ -111,6 +117,16 @@ impl Metrics {
             "beats_failed",
             "Beat requests without a 200 answer",
             m.beats_failed.clone(),
+        );
+        r.register(
+            "beats_by_difference",
+            "Beats sent as the difference from a key list the follower holds (hardened)",
+            m.beats_by_difference.clone(),
+        );
+        r.register(
+            "beats_not_held",
+            "Beat differences refused for want of their base list, sent again in full",
+            m.beats_not_held.clone(),
         );
         r.register(
             "beats_received",

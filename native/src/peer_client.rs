@@ -2,6 +2,7 @@
 //! (connect 5 s, read 10 s), `User-Agent: Nacos-Server:1.4.1` and the peer identity header (when
 //! configured) on every request.
 
+use crate::beat_list::ListId;
 use crate::codec::{self, Outbound};
 use crate::egress::Egress;
 use crate::identity::Identity;
@@ -184,6 +185,27 @@ impl PeerClient {
         let out = codec::encode_request(req, beat);
         let (status, body) = self.exchange(to, req, out).await?;
         codec::decode_answer_capped(req, status, &body, self.cfg.max_gunzip)
+    }
+
+    /// Sends a beat with its encoded `body` and reads the answer, with the name of the list the
+    /// member says it now holds (`beatList`, only hardened members of this node name one).
+    pub async fn send_beat(
+        &self,
+        to: &str,
+        req: &Request,
+        body: Bytes,
+    ) -> (Result<Response, Failure>, Option<ListId>) {
+        let out = codec::encode_request(req, Some(body));
+        match self.exchange(to, req, out).await {
+            Err(f) => (Err(f), None),
+            Ok((status, answer)) => {
+                let holds = (status == 200)
+                    .then(|| codec::list_named_in_answer(&answer))
+                    .flatten();
+                let result = codec::decode_answer_capped(req, status, &answer, self.cfg.max_gunzip);
+                (result, holds)
+            }
+        }
     }
 
     /// A datum fetch, split into several GETs when the key list would make the request line

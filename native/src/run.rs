@@ -17,7 +17,7 @@ use crate::peer_client::PeerClient;
 use crate::server::{self, AppState};
 use crate::store::Store;
 use crate::wal;
-use nacos_raft_core::{Fix, Node};
+use nacos_raft_core::{Fix, Fixes, Node};
 use std::sync::Arc;
 
 /// Runs a node until SIGINT or SIGTERM; the error says why it could not start or stopped.
@@ -113,6 +113,7 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             store,
             live: live.clone(),
             identity: s.identity.clone(),
+            beat_lists: s.config.rules.fixes() != Fixes::NONE,
         },
         crate::naming::api::router(naming),
     );

@@ -47,6 +47,9 @@ pub struct AppState {
     pub live: Live,
     /// The peer identity every raft request must carry, when the cluster uses one.
     pub identity: Option<Identity>,
+    /// Whether beats may name their key lists and carry differences (the hardened rules,
+    /// [`crate::beat_list`]); off, a beat is read as Java reads it.
+    pub beat_lists: bool,
 }
 
 /// The router with every endpoint.
@@ -223,14 +226,28 @@ async fn ask_node(
     let start = Instant::now();
     let mut tap = s.live.inbound(ep.kind(), &headers);
     let raw = tap.as_ref().map(|_| body.clone());
-    let (limits, small) = (s.limits, body.len() < BLOCKING_DECODE_BYTES);
-    let decode = move || ep.decode(query.as_deref(), &body, &limits);
+    let named = ep == Endpoint::Beat && s.beat_lists;
+    // A beat's difference is small on the wire but rebuilds the whole list.
+    let (limits, small) = (s.limits, body.len() < BLOCKING_DECODE_BYTES && !named);
+    let decode = move || {
+        if named {
+            codec::decode_beat_named(&body, &limits)
+                .map(|(packet, id)| (Request::Beat(Arc::new(packet)), id))
+        } else {
+            ep.decode(query.as_deref(), &body, &limits)
+                .map(|request| (request, None))
+        }
+    };
     let decoded = if small {
         decode()
     } else {
         tokio::task::spawn_blocking(decode)
             .await
             .unwrap_or_else(|e| Err(RaftError::server(format!("decoding failed: {e}"))))
+    };
+    let (decoded, list) = match decoded {
+        Ok((request, list)) => (Ok(request), list),
+        Err(e) => (Err(e), None),
     };
     if let Some(t) = &mut tap {
         t.received(
@@ -254,7 +271,14 @@ async fn ask_node(
             s.metrics.publish_failures.inc();
         }
     }
-    let body = result.map(|r| codec::response_body(&r));
+    let body = result.map(|r| {
+        let answer = codec::response_body(&r);
+        match list {
+            // The leader sends this member differences from this list from now on.
+            Some(id) => codec::with_list_name(answer, id),
+            None => answer,
+        }
+    });
     if let Some(t) = &tap {
         t.replied(&body);
     }

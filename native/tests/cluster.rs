@@ -630,3 +630,99 @@ async fn a_hardened_node_restores_from_its_log_the_files_a_power_loss_took() {
         .log_text()
         .contains("writes replayed from the write-ahead log"));
 }
+
+/// Under the hardened rules a leader sends each follower only what changed in its key list
+/// since the list the follower last said it holds (docs/hardened/beat-lists.md); a follower
+/// that comes back from a crash gets the whole list again first, catches up through beat
+/// sync (its missed writes and deletes), and then gets differences again. Under Nacos' rules
+/// every beat carries the whole list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardened_beats_carry_differences_and_a_restarted_follower_still_catches_up() {
+    const DIFFS: &str = "nacos_raft_beats_by_difference_total";
+    for rules in ["hardened", "nacos"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, http, addrs, leader) = cluster_under(dir.path(), rules).await;
+        let mut kv: Vec<(String, String)> = (0..20)
+            .map(|i| (service_key(i), instances_value(i)))
+            .collect();
+        for (k, v) in &kv {
+            put_retrying(&http, &leader, k, v).await;
+        }
+        wait_visible(&http, &addrs, &kv).await;
+        if rules == "nacos" {
+            // Several beats (fast timings: every 500 ms), none a difference.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            assert!(http.metric(&leader, "nacos_raft_beats_sent_total").await > Some(4.0));
+            assert_eq!(http.metric(&leader, DIFFS).await, Some(0.0), "{rules}");
+            continue;
+        }
+        let diffs = |want: f64| {
+            let (http, leader) = (&http, &leader);
+            async move {
+                wait_for(&format!("{want} beats by difference"), ELECTION, || async {
+                    (http.metric(leader, DIFFS).await? >= want).then_some(())
+                })
+                .await
+            }
+        };
+        diffs(4.0).await;
+
+        // A follower misses writes and deletes while down, then restarts with no list held.
+        let f = addrs.iter().find(|a| **a != leader).unwrap().clone();
+        c.node(&f).kill();
+        for i in 20..40 {
+            let (k, v) = (service_key(i), instances_value(i));
+            put_retrying(&http, &leader, &k, &v).await;
+            kv.push((k, v));
+        }
+        let gone: Vec<String> = kv.drain(..5).map(|(k, _)| k).collect();
+        for k in &gone {
+            let (s, t) = http.delete(&leader, k).await.unwrap();
+            assert_eq!((s, t.as_str()), (200, "ok"));
+        }
+        let before = http.metric(&leader, DIFFS).await.unwrap();
+        c.node(&f).start();
+        wait_visible(&http, &addrs, &kv).await;
+        wait_for(&format!("deletes reach {f}"), ELECTION, || async {
+            (http.datums(&f, &gone).await? == vec![None; gone.len()]).then_some(())
+        })
+        .await;
+        // Differences again, to both followers, taken (a refused one is counted).
+        diffs(before + 6.0).await;
+        // At most the first difference after the restart was refused (when no beat fell in
+        // the restart itself), none of the six since.
+        const NOT_HELD: &str = "nacos_raft_beats_not_held_total";
+        let refused_before = http.metric(&leader, NOT_HELD).await.unwrap();
+        assert!(refused_before <= 1.0, "{refused_before}");
+
+        // A restart between two beats: the leader still thinks the follower holds its list,
+        // the follower answers 409 and gets the whole list at once (retried: a beat that falls
+        // in the restart fails instead, and the leader then sends the whole list anyway).
+        let mut refused = 0.0;
+        for _ in 0..8 {
+            c.node(&f).kill();
+            c.node(&f).start();
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            refused = http.metric(&leader, NOT_HELD).await.unwrap();
+            if refused > refused_before {
+                break;
+            }
+        }
+        assert!(
+            refused > refused_before,
+            "no difference was refused:\n{}",
+            c.logs()
+        );
+        let (k, v) = (service_key(50), instances_value(50));
+        put_retrying(&http, &leader, &k, &v).await;
+        kv.push((k, v));
+        wait_visible(&http, &addrs, &kv).await;
+        assert_eq!(
+            http.metric(&leader, "nacos_raft_datums").await,
+            Some(kv.len() as f64)
+        );
+        for n in &mut c.nodes {
+            assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
+        }
+    }
+}
