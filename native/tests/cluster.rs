@@ -639,6 +639,24 @@ async fn a_hardened_node_restores_from_its_log_the_files_a_power_loss_took() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hardened_beats_carry_differences_and_a_restarted_follower_still_catches_up() {
     const DIFFS: &str = "nacos_raft_beats_by_difference_total";
+    const NOT_HELD: &str = "nacos_raft_beats_not_held_total";
+    /// A counter summed over the members (a restarted member starts from 0; leaders change).
+    async fn total(http: &Http, addrs: &[String], name: &str) -> f64 {
+        let mut sum = 0.0;
+        for a in addrs {
+            sum += http.metric(a, name).await.unwrap_or(0.0);
+        }
+        sum
+    }
+    async fn diffs_reach(http: &Http, addrs: &[String], want: f64, c: &Cluster) {
+        for _ in 0..300 {
+            if total(http, addrs, DIFFS).await >= want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("fewer than {want} beats by difference:\n{}", c.logs());
+    }
     for rules in ["hardened", "nacos"] {
         let dir = tempfile::tempdir().unwrap();
         let (mut c, http, addrs, leader) = cluster_under(dir.path(), rules).await;
@@ -652,22 +670,14 @@ async fn hardened_beats_carry_differences_and_a_restarted_follower_still_catches
         if rules == "nacos" {
             // Several beats (fast timings: every 500 ms), none a difference.
             tokio::time::sleep(Duration::from_secs(2)).await;
-            assert!(http.metric(&leader, "nacos_raft_beats_sent_total").await > Some(4.0));
-            assert_eq!(http.metric(&leader, DIFFS).await, Some(0.0), "{rules}");
+            assert!(total(&http, &addrs, "nacos_raft_beats_sent_total").await > 4.0);
+            assert_eq!(total(&http, &addrs, DIFFS).await, 0.0, "{rules}");
             continue;
         }
-        let diffs = |want: f64| {
-            let (http, leader) = (&http, &leader);
-            async move {
-                wait_for(&format!("{want} beats by difference"), ELECTION, || async {
-                    (http.metric(leader, DIFFS).await? >= want).then_some(())
-                })
-                .await
-            }
-        };
-        diffs(4.0).await;
+        diffs_reach(&http, &addrs, 4.0, &c).await;
 
-        // A follower misses writes and deletes while down, then restarts with no list held.
+        // A follower misses writes and deletes while down, then restarts with no list held
+        // (it may win the next election: it holds everything the others acknowledged).
         let f = addrs.iter().find(|a| **a != leader).unwrap().clone();
         c.node(&f).kill();
         for i in 20..40 {
@@ -680,30 +690,34 @@ async fn hardened_beats_carry_differences_and_a_restarted_follower_still_catches
             let (s, t) = http.delete(&leader, k).await.unwrap();
             assert_eq!((s, t.as_str()), (200, "ok"));
         }
-        let before = http.metric(&leader, DIFFS).await.unwrap();
         c.node(&f).start();
         wait_visible(&http, &addrs, &kv).await;
-        wait_for(&format!("deletes reach {f}"), ELECTION, || async {
-            (http.datums(&f, &gone).await? == vec![None; gone.len()]).then_some(())
-        })
-        .await;
-        // Differences again, to both followers, taken (a refused one is counted).
-        diffs(before + 6.0).await;
-        // At most the first difference after the restart was refused (when no beat fell in
-        // the restart itself), none of the six since.
-        const NOT_HELD: &str = "nacos_raft_beats_not_held_total";
-        let refused_before = http.metric(&leader, NOT_HELD).await.unwrap();
+        for a in &addrs {
+            wait_for(&format!("deletes reach {a}"), ELECTION, || async {
+                (http.datums(a, &gone).await? == vec![None; gone.len()]).then_some(())
+            })
+            .await;
+        }
+        // Differences again, taken: each refusal is counted, and there are at most as many
+        // as restarts.
+        let leader = http.wait_leader(&addrs, ELECTION).await;
+        let before = total(&http, &addrs, DIFFS).await;
+        diffs_reach(&http, &addrs, before + 6.0, &c).await;
+        let refused_before = total(&http, &addrs, NOT_HELD).await;
         assert!(refused_before <= 1.0, "{refused_before}");
 
-        // A restart between two beats: the leader still thinks the follower holds its list,
-        // the follower answers 409 and gets the whole list at once (retried: a beat that falls
-        // in the restart fails instead, and the leader then sends the whole list anyway).
-        let mut refused = 0.0;
-        for _ in 0..8 {
+        // A follower's restart between two beats: the leader still takes it to hold its list,
+        // the follower answers 409 and gets the whole list at once. Retried: a beat that falls
+        // in the restart fails instead (then the whole list goes anyway), and a restarted
+        // member may win an election.
+        let mut refused = refused_before;
+        for _ in 0..10 {
+            let leader = http.wait_leader(&addrs, ELECTION).await;
+            let f = addrs.iter().find(|a| **a != leader).unwrap().clone();
             c.node(&f).kill();
             c.node(&f).start();
             tokio::time::sleep(Duration::from_millis(1500)).await;
-            refused = http.metric(&leader, NOT_HELD).await.unwrap();
+            refused = total(&http, &addrs, NOT_HELD).await;
             if refused > refused_before {
                 break;
             }
@@ -717,10 +731,8 @@ async fn hardened_beats_carry_differences_and_a_restarted_follower_still_catches
         put_retrying(&http, &leader, &k, &v).await;
         kv.push((k, v));
         wait_visible(&http, &addrs, &kv).await;
-        assert_eq!(
-            http.metric(&leader, "nacos_raft_datums").await,
-            Some(kv.len() as f64)
-        );
+        let now = total(&http, &addrs, DIFFS).await;
+        diffs_reach(&http, &addrs, now + 4.0, &c).await;
         for n in &mut c.nodes {
             assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
         }
