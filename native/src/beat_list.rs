@@ -104,12 +104,16 @@ impl Delta {
 /// head a follower puts in front of it) in byte order, which is the order in which a leader of
 /// this node lists its map. `None` for an entry with no full form: such lists go in full.
 pub fn order(a: &str, b: &str) -> Option<Ordering> {
-    let (ha, hb) = (detail_head(a)?, detail_head(b)?);
-    Some(if ha == hb {
+    Some(order_headed((detail_head(a)?, a), (detail_head(b)?, b)))
+}
+
+/// [`order`] of two keys whose heads are known.
+fn order_headed((ha, a): (&str, &str), (hb, b): (&str, &str)) -> Ordering {
+    if std::ptr::eq(ha, hb) || ha == hb {
         a.as_bytes().cmp(b.as_bytes())
     } else {
         ha.bytes().chain(a.bytes()).cmp(hb.bytes().chain(b.bytes()))
-    })
+    }
 }
 
 /// A checksum of a whole list (keys with their lengths, timestamps), which the follower checks
@@ -128,14 +132,14 @@ pub fn crc_of<'a>(entries: impl IntoIterator<Item = (&'a str, u64)>) -> u32 {
 /// enough to compute the next difference.
 struct Snapshot {
     keys: String,
-    /// Per entry: where its key ends in `keys`, and its timestamp.
-    entries: Vec<(usize, u64)>,
+    /// Per entry: where its key ends in `keys`, its timestamp and its head.
+    entries: Vec<(usize, u64, &'static str)>,
 }
 
 impl Snapshot {
-    fn key(&self, i: usize) -> &str {
+    fn key(&self, i: usize) -> (&'static str, &str) {
         let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
-        &self.keys[start..self.entries[i].0]
+        (self.entries[i].2, &self.keys[start..self.entries[i].0])
     }
 }
 
@@ -210,26 +214,31 @@ impl LeaderLists {
         let (mut put, mut del) = (Vec::new(), Vec::new());
         let mut ordered = true;
         let mut i = 0;
-        for (j, e) in list.iter().enumerate() {
-            if ordered {
-                ordered = match j.checked_sub(1) {
-                    Some(p) => order(&list[p].key, &e.key) == Some(Ordering::Less),
-                    None => detail_head(&e.key).is_some(),
-                };
+        let mut prev: Option<(&'static str, &str)> = None;
+        for e in list {
+            let Some(head) = detail_head(&e.key).filter(|_| ordered) else {
+                ordered = false;
+                break;
+            };
+            let here = (head, e.key.as_str());
+            if prev.is_some_and(|p| order_headed(p, here) != Ordering::Less) {
+                ordered = false;
+                break;
             }
+            prev = Some(here);
             fresh.keys.push_str(&e.key);
-            fresh.entries.push((fresh.keys.len(), e.timestamp));
-            let Some(old) = self.last.as_ref().filter(|_| ordered) else {
+            fresh.entries.push((fresh.keys.len(), e.timestamp, head));
+            let Some(old) = self.last.as_ref() else {
                 continue;
             };
             let mut same_key = false;
             while i < old.entries.len() {
-                match order(old.key(i), &e.key) {
-                    Some(Ordering::Less) => {
-                        del.push(old.key(i).to_string());
+                match order_headed(old.key(i), here) {
+                    Ordering::Less => {
+                        del.push(old.key(i).1.to_string());
                         i += 1;
                     }
-                    Some(Ordering::Equal) => {
+                    Ordering::Equal => {
                         same_key = true;
                         if old.entries[i].1 != e.timestamp {
                             put.push(e.clone());
@@ -237,14 +246,10 @@ impl LeaderLists {
                         i += 1;
                         break;
                     }
-                    Some(Ordering::Greater) => break,
-                    None => {
-                        ordered = false;
-                        break;
-                    }
+                    Ordering::Greater => break,
                 }
             }
-            if !same_key && ordered {
+            if !same_key {
                 put.push(e.clone());
             }
         }
@@ -253,7 +258,7 @@ impl LeaderLists {
         match self.last.as_ref() {
             Some(old) if ordered => {
                 for k in i..old.entries.len() {
-                    del.push(old.key(k).to_string());
+                    del.push(old.key(k).1.to_string());
                 }
                 if put.is_empty() && del.is_empty() {
                     // The same list: same name, same difference from the one before.
@@ -379,28 +384,38 @@ impl HeldLists {
 /// `base` with `delta`'s entries put in their places and its deleted keys taken out. Every key
 /// deleted must be in `base`, each put and deleted list in [`order`], and the result too.
 pub fn apply(base: &[BeatDatum], delta: &Delta) -> Result<Vec<BeatDatum>, String> {
-    let bad = |what: &str, k: &str| format!("the difference {what}: {k:?}");
+    fn bad(what: &str, k: &str) -> String {
+        format!("the difference {what}: {k:?}")
+    }
+    fn headed(k: &str) -> Result<(&'static str, &str), String> {
+        let head = detail_head(k).ok_or_else(|| bad("has a key without a full form", k))?;
+        Ok((head, k))
+    }
     let mut out: Vec<BeatDatum> = Vec::with_capacity(base.len() + delta.put.len());
-    let push = |out: &mut Vec<BeatDatum>, e: BeatDatum| -> Result<(), String> {
+    // The last entry out, and whether it was the base entry just before the next one: two
+    // consecutive base entries are in order already (the base was checked when it came).
+    let mut last_base: Option<usize> = None;
+    let push = |out: &mut Vec<BeatDatum>, e: &BeatDatum| -> Result<(), String> {
         if let Some(last) = out.last() {
-            if order(&last.key, &e.key) != Some(Ordering::Less) {
+            if order_headed(headed(&last.key)?, headed(&e.key)?) != Ordering::Less {
                 return Err(bad("is out of order at", &e.key));
             }
-        } else if detail_head(&e.key).is_none() {
-            return Err(bad("has a key without a full form", &e.key));
+        } else {
+            headed(&e.key)?;
         }
-        out.push(e);
+        out.push(e.clone());
         Ok(())
     };
     let mut puts = delta.put.iter().peekable();
     let mut dels = delta.del.iter().peekable();
-    for e in base {
+    for (i, e) in base.iter().enumerate() {
+        let here = headed(&e.key)?;
         while let Some(p) = puts.peek() {
-            match order(&p.key, &e.key) {
-                Some(Ordering::Less) => push(&mut out, (*p).clone())?,
-                Some(_) => break,
-                None => return Err(bad("has a key without a full form", &p.key)),
+            if order_headed(headed(&p.key)?, here) != Ordering::Less {
+                break;
             }
+            push(&mut out, p)?;
+            last_base = None;
             puts.next();
         }
         if dels.peek().is_some_and(|d| **d == e.key) {
@@ -408,18 +423,27 @@ pub fn apply(base: &[BeatDatum], delta: &Delta) -> Result<Vec<BeatDatum>, String
             if puts.peek().is_some_and(|p| p.key == e.key) {
                 return Err(bad("both puts and deletes", &e.key));
             }
+            last_base = None;
             continue;
         }
         match puts.peek() {
             Some(p) if p.key == e.key => {
-                push(&mut out, (*p).clone())?;
+                push(&mut out, p)?;
                 puts.next();
+                last_base = None;
             }
-            _ => push(&mut out, e.clone())?,
+            _ if last_base.is_some_and(|l| l + 1 == i) => {
+                out.push(e.clone());
+                last_base = Some(i);
+            }
+            _ => {
+                push(&mut out, e)?;
+                last_base = Some(i);
+            }
         }
     }
     for p in puts {
-        push(&mut out, p.clone())?;
+        push(&mut out, p)?;
     }
     if let Some(d) = dels.next() {
         return Err(bad(
