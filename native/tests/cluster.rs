@@ -357,10 +357,15 @@ async fn an_empty_node_catches_up_1000_datums_by_beat_sync() {
         assert_eq!(&d.key, k);
         assert_eq!(d.timestamp, 1);
     }
-    let files = std::fs::read_dir(c.nodes[2].data_dir.join("data/public"))
-        .unwrap()
-        .count();
-    assert_eq!(files, N, "every synced datum is on disk");
+    // Under the hardened rules (`NACOS_RAFT_RULES=hardened`) a datum is durable in the
+    // write-ahead log first and its file is written right after, off the write path.
+    let dir = c.nodes[2].data_dir.join("data/public");
+    wait_for(
+        "every synced datum on disk",
+        Duration::from_secs(30),
+        || async { (std::fs::read_dir(&dir).ok()?.count() == N).then_some(()) },
+    )
+    .await;
     assert!(
         http.metric(&newcomer, "nacos_raft_sync_fetches_total")
             .await
