@@ -293,6 +293,80 @@ fn beat_size(keys: usize) {
         enc / enc_old,
         dec / dec_old
     );
+    beat_difference(&packet);
+}
+
+/// The same beat after 2 % of its keys changed (new timestamps, new keys, deleted keys), sent
+/// whole and as a difference between hardened members (`beat_list`), alternated in one run.
+fn beat_difference(before: &BeatPacket) {
+    use nacos_raft_node::beat_list::LeaderLists;
+    let keys = before.datums.len();
+    let mut list = (*before.datums).clone();
+    let changes = keys / 50;
+    // A quarter deleted, a quarter new, half with a new timestamp.
+    for e in list.iter_mut().step_by(100) {
+        e.timestamp += 1_000;
+    }
+    let mut i = 0;
+    list.retain(|_| {
+        i += 1;
+        i % 200 != 7
+    });
+    list.extend((keys..keys + changes / 4).map(|i| {
+        BeatDatum {
+            key: nacos_raft_core::key::brief(&service_key(i))
+                .unwrap()
+                .to_string(),
+            timestamp: 9,
+        }
+    }));
+    list.sort_by(|a, b| nacos_raft_node::beat_list::order(&a.key, &b.key).unwrap());
+    let after = BeatPacket {
+        peer: before.peer.clone(),
+        datums: list.into(),
+    };
+    let limits = codec::Limits::default();
+    let (mut whole_enc, mut whole_dec, mut diff_enc, mut diff_dec) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut whole_bytes, mut diff_bytes) = (0, 0);
+    for _ in 0..5 {
+        let t = Instant::now();
+        let whole = codec::beat_body(&after, 1);
+        whole_enc.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let got = codec::BeatDecoder::new().decode(&whole, &limits).unwrap();
+        whole_dec.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(got, after);
+        whole_bytes = whole.len();
+
+        let mut leader = LeaderLists::with_epoch(1);
+        let first = leader.name(&before.datums);
+        let mut follower = codec::BeatDecoder::new();
+        follower
+            .decode_named(&codec::beat_body_named(before, first.id, 1), &limits)
+            .unwrap();
+        let t = Instant::now();
+        let named = leader.name(&after.datums);
+        let delta = named.delta_for(Some(first.id)).unwrap();
+        let body = codec::delta_beat_body(&after, named.id, &delta, 1);
+        diff_enc.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let (got, _) = follower.decode_named(&body, &limits).unwrap();
+        diff_dec.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(got, after);
+        diff_bytes = body.len();
+    }
+    let (we, wd, de, dd) = (
+        median(whole_enc),
+        median(whole_dec),
+        median(diff_enc),
+        median(diff_dec),
+    );
+    println!(
+        "\nthe same list after {changes} changes, hardened members (docs/hardened/beat-lists.md), medians of 5 alternated: leader whole list {we:.1} ms vs naming it and encoding the difference {de:.1} ms ({:.2}×); follower decoding the whole list {wd:.1} ms vs rebuilding it from the difference {dd:.1} ms ({:.2}×); on the wire {whole_bytes} vs {diff_bytes} bytes",
+        de / we,
+        dd / wd
+    );
 }
 
 // ---- 3. catch-up -----------------------------------------------------------------------
