@@ -329,17 +329,7 @@ impl BeatDecoder {
 
     /// [`decode_beat`] with this decoder's memory.
     pub fn decode(&mut self, body: &[u8], limits: &Limits) -> Result<BeatPacket, RaftError> {
-        if !is_gzip(body) {
-            return Err(RaftError::server(
-                "beat body is not gzip (Nacos gunzips every beat)",
-            ));
-        }
-        let inflated = gunzip_into(body, limits.max_gunzip, &mut self.plain);
-        let packet = inflated.and_then(|()| self.decode_plain());
-        if self.plain.capacity() > KEEP_BUFFER {
-            self.plain = Vec::new();
-        }
-        packet
+        self.inflated(body, limits, Self::decode_plain)
     }
 
     /// [`decode_beat_named`] with this decoder's memory.
@@ -348,13 +338,23 @@ impl BeatDecoder {
         body: &[u8],
         limits: &Limits,
     ) -> Result<(BeatPacket, Option<ListId>), RaftError> {
+        self.inflated(body, limits, Self::decode_plain_named)
+    }
+
+    /// `read` of the gunzipped body (Nacos gunzips every beat), keeping the buffer for the next.
+    fn inflated<T>(
+        &mut self,
+        body: &[u8],
+        limits: &Limits,
+        read: fn(&mut Self) -> Result<T, RaftError>,
+    ) -> Result<T, RaftError> {
         if !is_gzip(body) {
             return Err(RaftError::server(
                 "beat body is not gzip (Nacos gunzips every beat)",
             ));
         }
         let inflated = gunzip_into(body, limits.max_gunzip, &mut self.plain);
-        let packet = inflated.and_then(|()| self.decode_plain_named());
+        let packet = inflated.and_then(|()| read(self));
         if self.plain.capacity() > KEEP_BUFFER {
             self.plain = Vec::new();
         }
