@@ -4,8 +4,12 @@
 //! The decoders and the harnesses are compiled from the node's own source files rather than
 //! through the `nacos-raft-node` crate: the instrumented build of the node's runtime (tokio,
 //! hyper, axum, clap) would take about three times as long, and these files need none of it.
-//! They must stay free of `crate::` paths other than `crate::codec` and `crate::store`.
+//! They must stay free of `crate::` paths other than `crate::codec`, `crate::beat_list` and
+//! `crate::store`.
 
+#[path = "../../native/src/beat_list.rs"]
+#[allow(dead_code)]
+pub mod beat_list;
 #[path = "../../native/src/codec.rs"]
 #[allow(dead_code)]
 pub mod codec;
