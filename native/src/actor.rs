@@ -732,12 +732,7 @@ impl Beat<'_> {
             .named
             .get_or_init(|| {
                 let lists = lists.clone();
-                off_the_runtime(self.packet.clone(), move |p| {
-                    lists
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .name(&p.datums)
-                })
+                off_the_runtime(self.packet.clone(), move |p| lock(&lists).name(&p.datums))
             })
             .await;
         let held = lock(lists).held_by(self.to);
