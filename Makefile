@@ -75,7 +75,7 @@ bench: bench-core bench-wasm bench-native bench-naming bench-web ## every benchm
 bench-core: ## simulator throughput (criterion)
 	$(CARGO) bench -p nacos-raft-core --bench sim
 
-bench-wasm: ## the same simulator workload compiled to wasm, run in Node, with the native/wasm ratio
+bench-wasm: ## the same simulator workload compiled to wasm, run in headless Chromium and in Node, with the wasm/native ratios
 	@bash scripts/bench-wasm.sh
 
 bench-native: ## write throughput, catch-up, beat size and idle connections of real nodes
