@@ -12,10 +12,10 @@ tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pa
 	@bash scripts/tools.sh
 
 demo: tools ## build the web app and serve it at http://127.0.0.1:8080
-	trunk serve --release --address 127.0.0.1 --port 8080
+	bash scripts/trunk.sh serve --release --address 127.0.0.1 --port 8080
 
 web: tools ## build the static site into dist/ (works from any sub-path)
-	trunk build --release
+	bash scripts/trunk.sh build --release
 
 cluster: ## start a 3-node native cluster on 127.0.0.1:8848-8850 (Ctrl-C stops it)
 	@bash scripts/cluster.sh

@@ -26,7 +26,7 @@ if [ "${1:-}" != page ]; then
 fi
 [ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[bench-live] trunk build --release"
-trunk build --release >/tmp/nacos-raft-trunk-bench-live.log 2>&1 || { cat /tmp/nacos-raft-trunk-bench-live.log; exit 1; }
+bash scripts/trunk.sh build --release >/tmp/nacos-raft-trunk-bench-live.log 2>&1 || { cat /tmp/nacos-raft-trunk-bench-live.log; exit 1; }
 echo "[bench-live] cargo build --release -p nacos-raft-node"
 $CARGO build --release -q -p nacos-raft-node
 export NACOS_RAFT_NODE_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/release/nacos-raft-node"

@@ -3,28 +3,38 @@
 # (budget 250 KB) and frame time in headless Chromium with messages in flight and 1,000 datums
 # loaded at 9 nodes (p95 ≤ 16.7 ms), 15 nodes (p95 ≤ 8 ms) and 51 nodes (p95 ≤ 16.7 ms).
 # Prints a table and one JSON line; exits non-zero if a budget is exceeded.
-# BASELINE_DIST=DIR also measures the frames of another build (a dist/ kept from an earlier
-# commit) in the same run, so the figures can be quoted as ratios.
+# BASELINE_DIST=DIR also measures another build (a dist/ kept from an earlier commit) in the
+# same run, size and frames, and prints this build's ratios to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[bench-web] trunk build --release"
-trunk build --release >/tmp/nacos-raft-trunk-bench.log 2>&1 || { cat /tmp/nacos-raft-trunk-bench.log; exit 1; }
+bash scripts/trunk.sh build --release >/tmp/nacos-raft-trunk-bench.log 2>&1 || { cat /tmp/nacos-raft-trunk-bench.log; exit 1; }
 
-total=0
-printf '%-48s %10s %10s\n' file bytes gzip-9
-# wasm-bindgen's snippets (inline JavaScript, dist/snippets/) are part of the page too.
-for f in dist/*.wasm dist/*.js $(find dist/snippets -name '*.js' 2>/dev/null | sort); do
-  raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c); total=$((total + gz))
-  printf '%-48s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
-done
+# Sum of gzip -9 sizes of a build's wasm, JS and wasm-bindgen's snippets (inline JavaScript,
+# dist/snippets/), which are part of the page too; prints the table on stderr, the sum on stdout.
+gz_sum() {
+  local total=0 f raw gz
+  for f in "$1"/*.wasm "$1"/*.js $(find "$1/snippets" -name '*.js' 2>/dev/null | sort); do
+    raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c); total=$((total + gz))
+    printf '%-48s %10d %10d\n' "$(basename "$f")" "$raw" "$gz" >&2
+  done
+  echo "$total"
+}
 budget=$((250 * 1000))
+printf '%-48s %10s %10s\n' file bytes gzip-9
+exec 3>&1 # the tables to stdout, the sums into variables
+total=$(gz_sum dist 2>&3)
 printf '%-48s %10s %10d  (budget %d, %s)\n' "wasm + js" "" "$total" "$budget" \
   "$([ "$total" -le "$budget" ] && echo ok || echo OVER)"
 
+base_frames=
 if [ -n "${BASELINE_DIST:-}" ]; then
   echo "[bench-web] baseline: $BASELINE_DIST"
-  DIST="$BASELINE_DIST" node e2e/bench.mjs
+  base_total=$(gz_sum "$BASELINE_DIST" 2>&3)
+  printf '%-48s %10s %10d  (this build ÷ baseline: %s)\n' "baseline wasm + js" "" "$base_total" \
+    "$(awk -v a="$total" -v b="$base_total" 'BEGIN { printf "%.3f×", a / b }')"
+  base_frames=$(DIST="$BASELINE_DIST" node e2e/bench.mjs)
 fi
 frames=$(node e2e/bench.mjs)
 node -e '
@@ -41,7 +51,17 @@ for (const x of r) {
     x.work_p50_ms.toFixed(1).padStart(9), x.work_p95_ms.toFixed(1).padStart(9),
     (Math.round(x.frames_with_messages * 100) + "%").padStart(10), String(x.max_messages).padStart(9));
 }
+if (process.argv[2]) {
+  // The baseline ran in the same run, before this build: ratios of this build to it.
+  const base = JSON.parse(process.argv[2]);
+  console.log("nodes  baseline p95  this p95  ratio   (frame time, this build ÷ baseline)");
+  for (const x of r) {
+    const b = base.find(y => y.nodes === x.nodes);
+    if (b) console.log(String(x.nodes).padStart(5), b.frame_p95_ms.toFixed(1).padStart(13),
+      x.frame_p95_ms.toFixed(1).padStart(9), (x.frame_p95_ms / b.frame_p95_ms).toFixed(2).padStart(6) + "×");
+  }
+}
 process.exit(ok ? 0 : 1);
-' "$frames"
+' "$frames" "$base_frames"
 echo "{\"gzip_bytes\":$total,\"frames\":$frames}"
 [ "$total" -le "$budget" ]

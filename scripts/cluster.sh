@@ -76,7 +76,7 @@ if [ "${PAGE:-0}" = 1 ]; then
     page_state=up
   else
     say "serving the page: trunk serve --release on $PAGE_ADDR (log $DATA/page.log; the first build takes minutes)"
-    setsid trunk serve --release --address 127.0.0.1 --port 8080 >"$DATA/page.log" 2>&1 &
+    setsid bash scripts/trunk.sh serve --release --address 127.0.0.1 --port 8080 >"$DATA/page.log" 2>&1 &
     PAGE_PGID=$!
     page_state=building
   fi

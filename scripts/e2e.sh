@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[e2e] trunk build --release"
-trunk build --release >/tmp/nacos-raft-trunk-e2e.log 2>&1 || { cat /tmp/nacos-raft-trunk-e2e.log; exit 1; }
+bash scripts/trunk.sh build --release >/tmp/nacos-raft-trunk-e2e.log 2>&1 || { cat /tmp/nacos-raft-trunk-e2e.log; exit 1; }
 echo "[e2e] cargo build --release -p nacos-raft-node (for live mode)"
 ${CARGO:-cargo} build --release -q -p nacos-raft-node
 export NACOS_RAFT_NODE_BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/release/nacos-raft-node"

@@ -7,7 +7,10 @@ PATH is a native `simbench` or a `simbench.wasm` (run under Node's WASI by scrip
 Per pass and build: (user + sys of `simbench 41` - that of `simbench 1`) / 40, in ms, so start-up
 and (for wasm) compilation cancel out; CPU time rather than wall clock because other builds on a
 shared machine move wall-clock medians by up to 2x. Every run must print the workload's golden
-trace hash. Prints each pass with the load average, then each build's median and range.
+trace hash. Prints each pass with the load average, then each build's median and range, and
+its ratio to the first build (the median of the per-pass ratios: a pass's builds ran back to
+back, so load that moves one pass moves them alike). E.g. `base=… new=…` gives new ÷ base;
+`nn=<native> wn=<wasm>` gives wasm ÷ native.
 """
 import json
 import os
@@ -42,9 +45,14 @@ def main():
             ms[label].append((cpu_seconds(path, 41) - cpu_seconds(path, 1)) / 40 * 1e3)
         row = "  ".join(f"{label} {ms[label][-1]:.1f}" for label, _ in builds)
         print(f"pass {p + 1} load {os.getloadavg()[0]:.1f}: {row}", flush=True)
+    first = builds[0][0]
     for label, _ in builds:
         v = ms[label]
-        print(f"{label}: median {statistics.median(v):.1f} ms [{min(v):.1f}-{max(v):.1f}]")
+        line = f"{label}: median {statistics.median(v):.1f} ms [{min(v):.1f}-{max(v):.1f}]"
+        if label != first:
+            rs = [x / b for x, b in zip(v, ms[first])]
+            line += f"; ÷ {first}: {statistics.median(rs):.2f}× [{min(rs):.2f}-{max(rs):.2f}]"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 for t in wasm32-unknown-unknown wasm32-wasip1; do
   rustup target list --installed 2>/dev/null | grep -qx "$t" || rustup target add "$t"
 done
+# The standard library's sources: the page's release build rebuilds it (scripts/trunk.sh).
+rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
 
 # Chromium and ChromeDriver for the browser tests, nftables for the partition test, and a CJK
 # font so that screenshots of the 简体中文 interface show characters rather than boxes (Debian

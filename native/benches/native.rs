@@ -382,8 +382,9 @@ async fn catch_up(
     measure_cpu: bool,
     quick: bool,
     churn: Option<&Path>,
-) -> f64 {
+) -> (f64, Option<(f64, f64)>) {
     let dir = base.join(format!("catchup-{n}-{build}"));
+    let mut beat_cpu = None;
     let t = Instant::now();
     let mut nodes = three(bin, &dir, FAST);
     for node in &nodes[..2] {
@@ -469,7 +470,7 @@ async fn catch_up(
             if measure_cpu {
                 let mut trio: Vec<NodeProc> = nodes.drain(..2).collect();
                 trio.push(c);
-                cpu_per_beat(
+                beat_cpu = cpu_per_beat(
                     &http,
                     &mut trio,
                     &leader,
@@ -503,7 +504,7 @@ async fn catch_up(
         "\nNacos' own follower: {n} / 50 batches × 200 ms = {:.0} s of sleeping alone.",
         n as f64 / 50.0 * 0.2
     );
-    on_disk
+    (on_disk, beat_cpu)
 }
 
 /// The 100,000-datum catch-up alone, alternating the baseline build and this one round by round
@@ -533,6 +534,7 @@ async fn catch_up_rounds(base: &Path, n: usize, rounds: usize, after_delete: boo
                     churn.as_deref(),
                 )
                 .await
+                .0
             }
             None => f64::NAN,
         };
@@ -547,7 +549,8 @@ async fn catch_up_rounds(base: &Path, n: usize, rounds: usize, after_delete: boo
             false,
             churn.as_deref(),
         )
-        .await;
+        .await
+        .0;
         table.push((before, this));
     }
     println!(
@@ -572,16 +575,21 @@ async fn catch_up_rounds(base: &Path, n: usize, rounds: usize, after_delete: boo
 
 // ---- 4. CPU per beat -------------------------------------------------------------------
 
-async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f64, label: &str) {
-    let Some(lp) = nodes
+/// Prints and returns the leader's CPU per beat (for both followers) and one follower's, in ms.
+async fn cpu_per_beat(
+    http: &Http,
+    nodes: &mut [NodeProc],
+    leader: &str,
+    secs: f64,
+    label: &str,
+) -> Option<(f64, f64)> {
+    let lp = nodes
         .iter()
         .find(|n| n.addr == leader)
-        .and_then(|n| n.pid())
-    else {
-        return;
-    };
-    let follower = nodes.iter().find(|n| n.addr != leader && n.pid().is_some());
-    let Some(f) = follower else { return };
+        .and_then(|n| n.pid())?;
+    let f = nodes
+        .iter()
+        .find(|n| n.addr != leader && n.pid().is_some())?;
     let (fa, fp) = (f.addr.clone(), f.pid().unwrap());
     let keys = http
         .metric(leader, "nacos_raft_datums")
@@ -609,11 +617,11 @@ async fn cpu_per_beat(http: &Http, nodes: &mut [NodeProc], leader: &str, secs: f
     // beats_sent counts one request per follower.
     let beats = ((b1 - b0) / 2.0).max(1.0);
     let received = (r1 - r0).max(1.0);
+    let (leader_ms, follower_ms) = ((l1 - l0) * 1000.0 / beats, (f1 - f0) * 1000.0 / received);
     println!(
-        "\nCPU per beat ({label}, {keys:.0} keys, {secs} s window, {beats:.0} beats): leader {:.1} ms (for both followers), follower {:.1} ms",
-        (l1 - l0) * 1000.0 / beats,
-        (f1 - f0) * 1000.0 / received
+        "\nCPU per beat ({label}, {keys:.0} keys, {secs} s window, {beats:.0} beats): leader {leader_ms:.1} ms (for both followers), follower {follower_ms:.1} ms"
     );
+    Some((leader_ms, follower_ms))
 }
 
 // ---- 5. idle connections ----------------------------------------------------------------
@@ -1067,10 +1075,13 @@ fn main() {
             catch_up_rounds(&base.0, big, rounds, after_delete).await;
         }
         if want("catchup") || want("cpu") {
-            if let Some(b) = baseline_bin() {
-                catch_up(&b, "baseline", &base.0, big, 1, false, true, quick, None).await;
-            }
-            catch_up(
+            let before = match baseline_bin() {
+                Some(b) => catch_up(&b, "baseline", &base.0, big, 1, false, true, quick, None)
+                    .await
+                    .1,
+                None => None,
+            };
+            let (_, after) = catch_up(
                 Path::new(BIN),
                 "this build",
                 &base.0,
@@ -1082,6 +1093,13 @@ fn main() {
                 None,
             )
             .await;
+            if let (Some((bl, bf)), Some((l, f))) = (before, after) {
+                println!(
+                    "\nCPU per beat, this build ÷ baseline in the same run: leader {:.2}× ({l:.1} vs {bl:.1} ms), follower {:.2}× ({f:.1} vs {bf:.1} ms)",
+                    l / bl,
+                    f / bf
+                );
+            }
         }
         if want("conns") {
             conns(&base.0, quick).await;
