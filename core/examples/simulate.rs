@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! cargo run --release -p nacos-raft-core --example simulate -- --nodes 5 --seed 7 --datums 200
+//! cargo run --release -p nacos-raft-core --example simulate -- --url 'http://127.0.0.1:8080/#seed=7&nodes=5&actions=1200:crash:2' --rules hardened
 //! ```
 //! Exit code 0 unless the arguments are bad (then a message on stderr and exit code 2).
 
 use clap::{Parser, ValueEnum};
 use nacos_raft_core::sim::{
-    parse_actions, sample_key, sample_value, Action, Sim, SimConfig, TimedAction, TraceMode,
+    page::PageRun, parse_actions, sample_key, sample_value, Action, Sim, SimConfig, TimedAction,
+    TraceMode,
 };
 use nacos_raft_core::{Config, Rules};
 use std::process::ExitCode;
@@ -30,9 +32,10 @@ struct Args {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Virtual time to simulate, in ms.
-    #[arg(long, default_value_t = 60_000)]
-    duration_ms: u64,
+    /// Virtual time to simulate, in ms [default: 60000; with --url: the link's `at`, the preset's
+    /// length, or 30 s past the last action if that is later than 60 s].
+    #[arg(long)]
+    duration_ms: Option<u64>,
     /// Keys to publish at the leader once one exists.
     #[arg(long, default_value_t = 0)]
     datums: usize,
@@ -53,9 +56,23 @@ struct Args {
     #[arg(long, value_parser = parse_timed_actions)]
     actions: Option<ActionList>,
     /// Rule set of every node: `nacos` (Nacos 1.4.1, flaws included), `hardened` (every fix), or
-    /// fixes joined by `+` (`stale-votes+two-leaders`).
-    #[arg(long, default_value = "nacos", value_parser = parse_rules)]
-    rules: Rules,
+    /// fixes joined by `+` (`stale-votes+two-leaders`) [default: nacos; with --url: the link's].
+    #[arg(long, value_parser = parse_rules)]
+    rules: Option<Rules>,
+    /// Replay a page link (the whole URL or its `#` part): its seed, nodes, timings, latency,
+    /// loss, rules and actions, with the page's defaults (5 nodes, latency 10-40 ms), as the page
+    /// runs it; an action the simulator refuses is skipped with a warning, as the page skips it.
+    /// `--rules` replays it under other rules (a Compare link needs it: `nacos` is the left ring).
+    #[arg(
+        long,
+        value_parser = parse_url,
+        conflicts_with_all = ["nodes", "seed", "datums", "loss", "latency_ms", "crash_leader_at_ms", "timings", "actions"]
+    )]
+    url: Option<PageRun>,
+}
+
+fn parse_url(s: &str) -> Result<PageRun, String> {
+    PageRun::parse(s)
 }
 
 fn parse_rules(s: &str) -> Result<Rules, String> {
@@ -99,20 +116,46 @@ fn parse_range(s: &str) -> Result<(u64, u64), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let timings = match args.timings {
-        Timings::Nacos => Config::default(),
-        Timings::Fast => Config::fast(),
+    let (cfg, page_actions, duration_ms) = match &args.url {
+        Some(run) => {
+            let rules = match (args.rules, run.compare) {
+                (Some(r), _) => r,
+                (None, None) => run.config.rules,
+                (None, Some(right)) => {
+                    eprintln!(
+                        "error: the link is a Compare run: replay one side with --rules nacos (the left ring) or --rules {right} (the right ring)"
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            let last = run.actions.last().map_or(0, |a| a.at_ms);
+            let duration = args
+                .duration_ms
+                .or(run.at_ms)
+                .or(run.story_end_ms)
+                .unwrap_or(60_000.max(last.saturating_add(30_000)));
+            (run.config_with(rules), Some(run.actions.clone()), duration)
+        }
+        None => {
+            let timings = match args.timings {
+                Timings::Nacos => Config::default(),
+                Timings::Fast => Config::fast(),
+            };
+            let cfg = SimConfig {
+                nodes: args.nodes as usize,
+                seed: args.seed,
+                timings,
+                latency_ms: args.latency_ms,
+                loss_ppm: (args.loss * 10_000.0).round() as u32,
+                trace: TraceMode::Off,
+                rules: args.rules.unwrap_or(Rules::Nacos141),
+                ..SimConfig::default()
+            };
+            (cfg, None, args.duration_ms.unwrap_or(60_000))
+        }
     };
-    let cfg = SimConfig {
-        nodes: args.nodes as usize,
-        seed: args.seed,
-        timings,
-        latency_ms: args.latency_ms,
-        loss_ppm: (args.loss * 10_000.0).round() as u32,
-        trace: TraceMode::Off,
-        rules: args.rules,
-        ..SimConfig::default()
-    };
+    // A link's actions are what the page applied: one it refused is skipped here too.
+    let from_link = page_actions.is_some();
     let mut sim = match Sim::new(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -122,18 +165,21 @@ fn main() -> ExitCode {
     };
     let mut published = args.datums == 0;
     let mut crashed = args.crash_leader_at_ms.is_none();
-    let mut actions = args
-        .actions
-        .map(|a| a.0)
+    let mut actions = page_actions
+        .or(args.actions.map(|a| a.0))
         .unwrap_or_default()
         .into_iter()
         .peekable();
     loop {
         let next = sim.next_event_ms().unwrap_or(u64::MAX);
         // As `Sim::replay` does: an action comes after every event of its millisecond.
-        if let Some(a) = actions.next_if(|a| a.at_ms < next && a.at_ms <= args.duration_ms) {
+        if let Some(a) = actions.next_if(|a| a.at_ms < next && a.at_ms <= duration_ms) {
             sim.run_until(a.at_ms);
             if let Err(e) = sim.apply(a.action.clone()) {
+                if from_link {
+                    eprintln!("warning: action {a} was refused and skipped, as the page does: {e}");
+                    continue;
+                }
                 eprintln!("error: action {a} was refused: {e}");
                 return ExitCode::from(2);
             }
@@ -141,7 +187,7 @@ fn main() -> ExitCode {
         }
         if !crashed {
             let at = args.crash_leader_at_ms.unwrap_or(0);
-            if next > at && at <= args.duration_ms {
+            if next > at && at <= duration_ms {
                 sim.run_until(at);
                 if let Some(l) = sim.cluster_leader() {
                     sim.apply(Action::Crash { node: l })
@@ -151,7 +197,7 @@ fn main() -> ExitCode {
                 continue;
             }
         }
-        if next > args.duration_ms {
+        if next > duration_ms {
             break;
         }
         sim.step();
@@ -169,7 +215,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    sim.run_until(args.duration_ms);
+    sim.run_until(duration_ms);
     println!(
         "{}",
         serde_json::to_string(&sim.summary()).expect("the summary serializes")

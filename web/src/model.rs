@@ -103,6 +103,9 @@ pub struct World {
     violations_seen: usize,
     /// Sub-millisecond part of the playhead (smooth slow motion).
     frac: f64,
+    /// Actions of the run that the simulator refused (and the page skipped), with why: a link
+    /// can hold an action that does not apply (a restart of a running node); the page says so.
+    refused: Vec<(TimedAction, String)>,
 }
 
 /// What [`World::play`] did.
@@ -139,6 +142,7 @@ impl World {
             max_latency,
             violations_seen: 0,
             frac: 0.0,
+            refused: Vec::new(),
         };
         w.update_latency_bound();
         Ok(w)
@@ -390,9 +394,13 @@ impl World {
                 }
                 let a = a.clone();
                 self.before_apply(&a.action);
-                // Actions of a recorded branch were valid when recorded; a refusal (which
-                // changes nothing) cannot happen on an exact replay.
-                let _ = self.cur.apply(a.action);
+                // Actions recorded on the page were valid when recorded; a link's may not be. A
+                // refusal changes nothing; it is noted once (replays after a seek meet it again).
+                if let Err(e) = self.cur.apply(a.action.clone()) {
+                    if !self.refused.iter().any(|(r, _)| *r == a) {
+                        self.refused.push((a, e));
+                    }
+                }
                 self.next_action += 1;
             }
             if take_cp && self.cur.now() == next_cp {
@@ -645,6 +653,11 @@ impl World {
         self.marks.clear();
         self.scan = Scan::default();
         self.scan_marks();
+    }
+
+    /// The run's actions the simulator refused so far (skipped), with why, in time order.
+    pub fn refused(&self) -> &[(TimedAction, String)] {
+        &self.refused
     }
 
     /// Simulates ahead to `t` (so that the timeline shows what is coming), then returns to the

@@ -25,7 +25,7 @@
 //!   `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`,
 //!   `beatonly:N:on|off` (the switch datum's `sendBeatOnly`).
 
-use nacos_raft_core::sim::TimedAction;
+use nacos_raft_core::sim::{page, TimedAction};
 use nacos_raft_core::Rules;
 use std::fmt::Write as _;
 
@@ -57,15 +57,15 @@ impl Timings {
 }
 
 /// Default node count of the page.
-pub const DEFAULT_NODES: usize = 5;
+pub const DEFAULT_NODES: usize = page::DEFAULT_NODES;
 /// Default playback speed (virtual ms per real ms).
 pub const DEFAULT_SPEED: f64 = 10.0;
 /// Default latency range of the page (the presets use the same).
-pub const DEFAULT_LATENCY: (u64, u64) = (10, 40);
+pub const DEFAULT_LATENCY: (u64, u64) = page::DEFAULT_LATENCY_MS;
 /// Slowest and fastest speed.
 pub const SPEED_RANGE: (f64, f64) = (0.1, 1000.0);
 /// Most nodes the page draws.
-pub const MAX_NODES: usize = 64;
+pub const MAX_NODES: usize = page::MAX_NODES;
 
 /// Which rules the page runs: one ring under one rule set, or two rings side by side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,17 +95,6 @@ impl RulesMode {
     /// Whether two rings are shown.
     pub fn is_compare(self) -> bool {
         self == RulesMode::Compare
-    }
-
-    /// `rules=` of the hash.
-    fn parse(v: &str) -> Result<RulesMode, String> {
-        match v {
-            "compare" => Ok(RulesMode::Compare),
-            _ => v
-                .parse::<Rules>()
-                .map(|r| RulesMode::One(r.normalized()))
-                .map_err(|e| format!("rules: {e}, or compare")),
-        }
     }
 }
 
@@ -257,25 +246,13 @@ impl RunSpec {
         let spec = self;
         {
             match k {
-                "seed" => {
-                    spec.seed = v
-                        .parse()
-                        .map_err(|_| format!("seed {v:?} is not a number"))?
-                }
-                "nodes" => {
-                    let n: usize = v
-                        .parse()
-                        .map_err(|_| format!("nodes {v:?} is not a number"))?;
-                    if !(1..=MAX_NODES).contains(&n) {
-                        return Err(format!("nodes must be 1 to {MAX_NODES}, not {n}"));
-                    }
-                    spec.nodes = n;
-                }
+                "seed" => spec.seed = page::parse_seed(v)?,
+                "nodes" => spec.nodes = page::parse_nodes(v)?,
                 "timings" => {
-                    spec.timings = match v {
-                        "nacos" => Timings::Nacos,
-                        "fast" => Timings::Fast,
-                        _ => return Err(format!("timings must be nacos or fast, not {v:?}")),
+                    spec.timings = if page::parse_fast_timings(v)? {
+                        Timings::Fast
+                    } else {
+                        Timings::Nacos
                     }
                 }
                 "speed" => {
@@ -286,38 +263,15 @@ impl RunSpec {
                     }
                     spec.speed = clamp_speed(s);
                 }
-                "latency" => {
-                    let (a, b) = v
-                        .split_once('-')
-                        .ok_or_else(|| format!("latency {v:?} is not MIN-MAX"))?;
-                    let a: u64 = a
-                        .parse()
-                        .map_err(|_| format!("latency {v:?} is not MIN-MAX"))?;
-                    let b: u64 = b
-                        .parse()
-                        .map_err(|_| format!("latency {v:?} is not MIN-MAX"))?;
-                    if a > b || b > 60_000 {
-                        return Err(format!("latency {v:?}: need MIN ≤ MAX ≤ 60000"));
-                    }
-                    spec.latency = (a, b);
-                }
-                "loss" => {
-                    let l: u32 = v.parse().map_err(|_| format!("loss {v:?} is not ppm"))?;
-                    if l > 1_000_000 {
-                        return Err(format!("loss {l} is above 1000000 ppm"));
-                    }
-                    spec.loss_ppm = l;
-                }
+                "latency" => spec.latency = page::parse_latency(v)?,
+                "loss" => spec.loss_ppm = page::parse_loss_ppm(v)?,
                 "slowmo" => spec.slowmo = v != "0",
                 "scenario" => spec.scenario = Some(pct_decode(v)?).filter(|s| !s.is_empty()),
-                "rules" => spec.rules = RulesMode::parse(v)?,
-                "fixes" => {
-                    spec.right = v
-                        .parse::<Rules>()
-                        .map_err(|e| format!("fixes: {e}"))?
-                        .normalized()
+                "rules" => {
+                    spec.rules = page::parse_rules(v)?.map_or(RulesMode::Compare, RulesMode::One)
                 }
-                "at" => spec.at_ms = Some(v.parse().map_err(|_| format!("at {v:?} is not ms"))?),
+                "fixes" => spec.right = page::parse_fixes(v)?,
+                "at" => spec.at_ms = Some(page::parse_at(v)?),
                 "actions" => {
                     spec.actions =
                         nacos_raft_core::sim::parse_actions(v).map_err(|e| e.to_string())?;
@@ -395,6 +349,43 @@ pub fn pct_decode(s: &str) -> Result<String, String> {
 mod tests {
     use super::*;
     use nacos_raft_core::sim::{sample_actions, Action};
+
+    /// `simulate --url` reads a link with the core's `PageRun`: the same run as the page's.
+    #[test]
+    fn the_command_line_reads_a_link_as_the_page_runs_it() {
+        use nacos_raft_core::sim::{page::PageRun, TraceMode};
+        let mut spec = RunSpec::new(42);
+        spec.nodes = 7;
+        spec.timings = Timings::Fast;
+        spec.latency = (3, 90);
+        spec.loss_ppm = 1500;
+        spec.actions = sample_actions();
+        for rules in [
+            RulesMode::One(Rules::Nacos141),
+            RulesMode::One(Rules::Hardened),
+            RulesMode::Compare,
+        ] {
+            spec.rules = rules;
+            for hash in [spec.to_hash(), RunSpec::new(9).to_hash()] {
+                let page = RunSpec::parse(&hash, 1).unwrap();
+                let run = PageRun::parse(&format!("http://127.0.0.1:8080/#{hash}")).unwrap();
+                let cli = |mut c: nacos_raft_core::sim::SimConfig| {
+                    c.trace = TraceMode::Full;
+                    c
+                };
+                assert_eq!(cli(run.config.clone()), page.sim_config(), "{hash}");
+                assert_eq!(run.actions, page.actions, "{hash}");
+                assert_eq!(run.compare.is_some(), page.rules.is_compare(), "{hash}");
+                if let Some(right) = run.compare {
+                    assert_eq!(
+                        cli(run.config_with(right)),
+                        page.right_sim_config(),
+                        "{hash}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn rules_and_fixes_round_trip_and_nacos_is_not_written() {

@@ -203,9 +203,12 @@ impl Sim {
             }
         }
         let value = match &action {
-            Action::Put { value, .. } => {
-                Some(JsonValue::parse(value).map_err(|e| format!("the value is not JSON: {e}"))?)
-            }
+            Action::Put { value, .. } => Some(JsonValue::parse(value).map_err(|e| {
+                format!(
+                    "the value is not JSON ({e}); a datum value is JSON, in an action's text \
+                         percent-encoded JSON: %7B%7D for {{}}, %22v%22 for \"v\""
+                )
+            })?),
             _ => None,
         };
         self.hash.add(self.now);

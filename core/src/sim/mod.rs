@@ -20,6 +20,7 @@ pub mod bench;
 pub mod campaign;
 mod net;
 mod observer;
+pub mod page;
 mod queue;
 mod samples;
 pub mod scenario;

@@ -304,7 +304,7 @@ fn pct_encode(s: &str) -> String {
 }
 
 /// Reverses [`pct_encode`] (and any other percent-encoding of UTF-8).
-fn pct_decode(s: &str) -> Result<String, String> {
+pub(crate) fn pct_decode(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

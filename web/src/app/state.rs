@@ -852,6 +852,12 @@ impl State {
             // Simulate the story once so that the timeline shows what is coming.
             self.world_mut().prefetch(ahead);
         }
+        // A link may hold an action the simulator refuses (a restart of a running node): it is
+        // skipped, as `simulate --url` skips it, and the link's error line names it.
+        let refused: Vec<(String, String)> = (self.world().refused().iter())
+            .map(|(a, e)| ("actions".to_string(), format!("{a}: {e}")))
+            .collect();
+        self.url_errors.extend(refused);
         self.chapters = match &self.preset {
             Some(p) => teach::chapters(&self.world(), &spec.actions, p.end_ms),
             None => Vec::new(),
@@ -1169,6 +1175,21 @@ mod tests {
         assert!(hash_of(&out).unwrap().starts_with("seed=42&nodes=3&"));
         let (s, _) = open("seed=7");
         assert!(s.url_errors.is_empty());
+        // An action the simulator refuses is skipped and named, the rest of the run kept.
+        let (s, _) = open("seed=7&nodes=5&actions=2000:crash:1,3500:restart:2,9000:timeout:3");
+        assert_eq!(s.url_errors.len(), 1, "{:?}", s.url_errors);
+        assert_eq!(s.url_errors[0].0, "actions");
+        assert!(
+            s.url_errors[0].1.starts_with("3500:restart:2: ")
+                && s.url_errors[0].1.contains("running"),
+            "{:?}",
+            s.url_errors
+        );
+        assert_eq!(
+            s.world().actions().len(),
+            3,
+            "the link's actions are kept as written"
+        );
     }
 
     #[test]
