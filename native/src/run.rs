@@ -159,6 +159,7 @@ fn load(s: &NodeSettings, store: &Store, seed: u64) -> Result<Node, CliError> {
         );
     }
     let count = loaded.datums.len();
+    let term_kept = s.config.rules.has(Fix::TermOnRestart);
     let node = Node::restore(
         s.config.clone(),
         &s.me,
@@ -178,7 +179,12 @@ fn load(s: &NodeSettings, store: &Store, seed: u64) -> Result<Node, CliError> {
         datums = count,
         persisted_term = loaded.term,
         rules = %s.config.rules,
-        "cache loaded; starting with term 0 as Nacos 1.3+ does"
+        "cache loaded; starting with term {}",
+        if term_kept {
+            "the persisted one (term-on-restart)"
+        } else {
+            "0 as Nacos 1.3+ does"
+        }
     );
     Ok(node)
 }
