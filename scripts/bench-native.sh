@@ -5,11 +5,18 @@
 # 10,000 and 100,000 datums (and Nacos' own pacing at 10,000); leader/follower CPU per beat;
 # idle connections held by a leader (memory each, refusals over the cap, time to shed them);
 # writes with two live viewers on every node's event stream vs none.
-# Takes about 7 minutes on 2 cores and needs ~1 GB of free disk under $TMPDIR.
+# Takes about 7 minutes on 2 cores and needs ~1.2 GB of free disk under $TMPDIR per
+# 100,000-datum catch-up (twice that with BASELINE_BIN, both kept until the end).
 #
-#   scripts/bench-native.sh              everything
+#   scripts/bench-native.sh              everything but catchup-big
 #   scripts/bench-native.sh writes beat  only some parts (writes, beat, catchup, cpu, conns, live)
 #   scripts/bench-native.sh quick        shorter runs, 20,000 keys instead of 100,000
+#   CATCHUP_ROUNDS=3 scripts/bench-native.sh catchup-big
+#                                        the 100,000-datum catch-up alone, CATCHUP_ROUNDS rounds
+#                                        (issue 14's ≤ 5 s target), with BASELINE_BIN alternated
+#                                        round by round and the ratios
+#   BASELINE_BIN=<old nacos-raft-node> scripts/bench-native.sh cpu
+#                                        CPU per beat at 100,000 keys of both builds and the ratios
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
