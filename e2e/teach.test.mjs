@@ -136,6 +136,20 @@ test('an invalid hash shows which field is bad and keeps every valid one', async
   await good.page.close();
 });
 
+test('a link action the simulator refuses is named, skipped, and the rest of the run kept', async () => {
+  // Node 2 is running at 3.5 s: its restart is refused (as `simulate --url` refuses and skips it).
+  const link = '#seed=7&nodes=5&timings=fast&speed=100&actions=2000:crash:1,3500:restart:2,9000:timeout:3';
+  const { page, errors } = await open(suite.context, suite.url + link);
+  await page.waitForSelector('[data-testid=url-error][data-field=actions]');
+  assert.match(await page.textContent('[data-testid=url-error]'), /3500:restart:2: .*running/);
+  assert.equal(await page.locator('[data-node]').count(), 5);
+  // The link is written back with its actions as given: it still replays the same run.
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /actions=2000:crash:1,3500:restart:2,9000:timeout:3/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** The smallest on-screen font size (px) of each kind of text inside the nodes. */
 const nodeFonts = (page) => page.$$eval('.node text', (l) => {
   const m = {};
