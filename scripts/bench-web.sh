@@ -11,27 +11,28 @@ cd "$(dirname "$0")/.."
 echo "[bench-web] trunk build --release"
 bash scripts/trunk.sh build --release >/tmp/nacos-raft-trunk-bench.log 2>&1 || { cat /tmp/nacos-raft-trunk-bench.log; exit 1; }
 
-# Sum of gzip -9 sizes of a build's wasm, JS and wasm-bindgen's snippets (inline JavaScript,
-# dist/snippets/), which are part of the page too; prints the table on stderr, the sum on stdout.
+# Prints the gzip -9 size of each of a build's wasm, JS and wasm-bindgen snippets (inline
+# JavaScript, dist/snippets/: part of the page too) and leaves their sum in $gz_total.
 gz_sum() {
-  local total=0 f raw gz
+  local f raw gz
+  gz_total=0
   for f in "$1"/*.wasm "$1"/*.js $(find "$1/snippets" -name '*.js' 2>/dev/null | sort); do
-    raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c); total=$((total + gz))
-    printf '%-48s %10d %10d\n' "$(basename "$f")" "$raw" "$gz" >&2
+    raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c); gz_total=$((gz_total + gz))
+    printf '%-48s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
   done
-  echo "$total"
 }
 budget=$((250 * 1000))
 printf '%-48s %10s %10s\n' file bytes gzip-9
-exec 3>&1 # the tables to stdout, the sums into variables
-total=$(gz_sum dist 2>&3)
+gz_sum dist
+total=$gz_total
 printf '%-48s %10s %10d  (budget %d, %s)\n' "wasm + js" "" "$total" "$budget" \
   "$([ "$total" -le "$budget" ] && echo ok || echo OVER)"
 
 base_frames=
 if [ -n "${BASELINE_DIST:-}" ]; then
   echo "[bench-web] baseline: $BASELINE_DIST"
-  base_total=$(gz_sum "$BASELINE_DIST" 2>&3)
+  gz_sum "$BASELINE_DIST"
+  base_total=$gz_total
   printf '%-48s %10s %10d  (this build ÷ baseline: %s)\n' "baseline wasm + js" "" "$base_total" \
     "$(awk -v a="$total" -v b="$base_total" 'BEGIN { printf "%.3f×", a / b }')"
   base_frames=$(DIST="$BASELINE_DIST" node e2e/bench.mjs)

@@ -25,7 +25,7 @@
 //!   `loss:PPM`, `lat:MIN-MAX`, `put:N:KEY:VALUE`, `rm:N:KEY`, `load:N:FIRST:COUNT`, `drop:MSG`,
 //!   `beatonly:N:on|off` (the switch datum's `sendBeatOnly`).
 
-use nacos_raft_core::sim::{page, TimedAction};
+use nacos_raft_core::sim::{page, pct_encode, TimedAction};
 use nacos_raft_core::Rules;
 use std::fmt::Write as _;
 
@@ -266,7 +266,7 @@ impl RunSpec {
                 "latency" => spec.latency = page::parse_latency(v)?,
                 "loss" => spec.loss_ppm = page::parse_loss_ppm(v)?,
                 "slowmo" => spec.slowmo = v != "0",
-                "scenario" => spec.scenario = Some(pct_decode(v)?).filter(|s| !s.is_empty()),
+                "scenario" => spec.scenario = page::parse_scenario(v)?,
                 "rules" => {
                     spec.rules = page::parse_rules(v)?.map_or(RulesMode::Compare, RulesMode::One)
                 }
@@ -309,40 +309,6 @@ pub fn encode_action(t: &TimedAction) -> String {
 pub fn decode_action(s: &str) -> Result<TimedAction, String> {
     s.parse()
         .map_err(|e: nacos_raft_core::sim::ActionSyntaxError| e.to_string())
-}
-
-/// Percent-encodes everything but ASCII letters, digits and `-_.~@`.
-pub fn pct_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~@".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-/// Reverses [`pct_encode`] (and any other percent-encoding of UTF-8).
-pub fn pct_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad percent-encoding in {s:?}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("{s:?} is not UTF-8"))
 }
 
 #[cfg(test)]
@@ -567,8 +533,11 @@ mod tests {
     #[test]
     fn percent_coding() {
         assert_eq!(pct_encode("a b@c##d"), "a%20b@c%23%23d");
-        assert_eq!(pct_decode("a%20b@c%23%23d").unwrap(), "a b@c##d");
-        assert!(pct_decode("%zz").is_err());
-        assert!(pct_decode("%4").is_err());
+        assert_eq!(
+            page::parse_scenario("a%20b@c%23%23d").unwrap().as_deref(),
+            Some("a b@c##d")
+        );
+        assert!(page::parse_scenario("%zz").is_err());
+        assert!(page::parse_scenario("%4").is_err());
     }
 }

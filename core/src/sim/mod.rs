@@ -34,7 +34,7 @@ pub use net::Net;
 pub use observer::{Violation, ViolationKind};
 pub use samples::{instance_value, sample_actions, sample_key, sample_value};
 pub use summary::Summary;
-pub use syntax::{format_actions, parse_actions, ActionSyntaxError};
+pub use syntax::{format_actions, parse_actions, pct_decode, pct_encode, ActionSyntaxError};
 pub use trace::{Fate, Happening, MsgId, MsgRecord, Payload, TraceEvent, TraceMode};
 
 use crate::key::{self, MapKey};

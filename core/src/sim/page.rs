@@ -5,7 +5,7 @@
 //! [`PageRun::parse`], so a link and its command line cannot drift apart. Fields that only change
 //! how the page shows a run (`speed`, `slowmo`) and unknown ones are ignored, as the page does.
 
-use super::{parse_actions, scenario, SimConfig, TimedAction, TraceMode};
+use super::{parse_actions, pct_decode, scenario, SimConfig, TimedAction, TraceMode};
 use crate::{Config, Rules};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -88,6 +88,12 @@ pub fn parse_fixes(v: &str) -> Result<Rules, String> {
         .map_err(|e| format!("fixes: {e}"))
 }
 
+/// `scenario=`: the id of the preset a run came from, percent-encoded; empty is none.
+pub fn parse_scenario(v: &str) -> Result<Option<String>, String> {
+    let id = pct_decode(v).map_err(|e| format!("scenario {v:?}: {e}"))?;
+    Ok(Some(id).filter(|s| !s.is_empty()))
+}
+
 /// A page link as a run of the simulator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageRun {
@@ -139,12 +145,7 @@ impl PageRun {
                 "loss" => config.loss_ppm = parse_loss_ppm(v)?,
                 "rules" => rules = parse_rules(v)?,
                 "fixes" => fixes = parse_fixes(v)?,
-                "scenario" => {
-                    scenario_id = Some(
-                        super::syntax::pct_decode(v).map_err(|e| format!("scenario {v:?}: {e}"))?,
-                    )
-                    .filter(|s| !s.is_empty())
-                }
+                "scenario" => scenario_id = parse_scenario(v)?,
                 "at" => at_ms = Some(parse_at(v)?),
                 "actions" => actions = parse_actions(v).map_err(|e| e.to_string())?,
                 _ => {}

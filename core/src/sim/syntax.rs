@@ -290,8 +290,9 @@ pub fn parse_actions(text: &str) -> Result<Vec<TimedAction>, ActionSyntaxError> 
     Ok(list)
 }
 
-/// Percent-encodes everything but ASCII letters, digits and `-_.~@`.
-fn pct_encode(s: &str) -> String {
+/// Percent-encodes everything but ASCII letters, digits and `-_.~@` (the characters browsers
+/// leave alone in a URL fragment, so a link survives copy and paste).
+pub fn pct_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~@".contains(&b) {
@@ -304,7 +305,7 @@ fn pct_encode(s: &str) -> String {
 }
 
 /// Reverses [`pct_encode`] (and any other percent-encoding of UTF-8).
-pub(crate) fn pct_decode(s: &str) -> Result<String, String> {
+pub fn pct_decode(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
