@@ -216,9 +216,44 @@ fn main() -> ExitCode {
         }
     }
     sim.run_until(duration_ms);
+    report_failed_writes(&sim, duration_ms);
     println!(
         "{}",
         serde_json::to_string(&sim.summary()).expect("the summary serializes")
     );
     ExitCode::SUCCESS
+}
+
+/// Client writes that failed or were never answered, on stderr: a `put` the nodes refuse (a key
+/// that is no Nacos key, a value not of its key's type, no leader) changes nothing in the
+/// summary, and a user who typed it should learn why.
+fn report_failed_writes(sim: &Sim, duration_ms: u64) {
+    const SHOWN: usize = 20;
+    let failed: Vec<String> = sim
+        .ops()
+        .iter()
+        .filter_map(|op| {
+            let what = format!(
+                "{} {} through node {} at {} ms",
+                if op.put { "put" } else { "rm" },
+                op.key,
+                op.node,
+                op.submitted_ms
+            );
+            match &op.done {
+                Some((_, Ok(()))) => None,
+                Some((at, Err(e))) => Some(format!("{what} failed at {at} ms: {e}")),
+                None => Some(format!("{what} was not answered by {duration_ms} ms")),
+            }
+        })
+        .collect();
+    for line in failed.iter().take(SHOWN) {
+        eprintln!("note: {line}");
+    }
+    if failed.len() > SHOWN {
+        eprintln!(
+            "note: and {} more client writes not acknowledged",
+            failed.len() - SHOWN
+        );
+    }
 }

@@ -123,6 +123,13 @@ fn the_issue_action_syntax_runs_under_both_rule_sets() {
         ]);
         assert_eq!(s["rules"], rules);
     }
+    // A write the nodes refuse changes nothing in the summary; stderr says why.
+    let (code, _, err) = simulate(&["--nodes", "5", "--actions", actions]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: put KEY through node 0 at 30000 ms failed at 30000 ms: 400 unknown type publish key: KEY"),
+        "{err}"
+    );
     let (code, _, err) = simulate(&["--nodes", "5", "--actions", "30000:put:0:KEY:VALUE"]);
     assert_eq!(code, 2);
     assert!(err.contains("percent-encoded JSON"), "{err}");
