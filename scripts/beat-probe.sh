@@ -13,6 +13,17 @@ S=${3:-15}
 RULES=${4:-hardened}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "beat-probe: wrk is missing (make bench-vs-etcd installs it)" >&2; exit 1; }
+# A mass deletion slows file creation on ext4 without a journal for up to 6 minutes
+# (native/src/testkit/settle.rs): wait for the last benchmark's (SETTLE_SECS, default 370), and
+# mark ours.
+MARK=${TMPDIR:-/tmp}/nacos-raft-bench-deleted
+if [ -e "$MARK" ]; then
+  left=$(( $(stat -c %Y "$MARK") + ${SETTLE_SECS:-370} - $(date +%s) ))
+  if [ "$left" -gt 0 ]; then
+    echo "beat-probe: waiting $left s: a benchmark deleted its files lately" >&2
+    sleep "$left"
+  fi
+fi
 D=$(mktemp -d /tmp/beat-probe.XXXX)
 read -r -a P < <(python3 -c 'import socket
 s=[socket.socket() for _ in range(3)]
@@ -20,7 +31,11 @@ s=[socket.socket() for _ in range(3)]
 print(" ".join(str(x.getsockname()[1]) for x in s))')
 M=127.0.0.1:${P[0]},127.0.0.1:${P[1]},127.0.0.1:${P[2]}
 pids=()
-cleanup() { kill -9 "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$D"; }
+cleanup() {
+  kill -9 "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$D" && sync && touch "$MARK"
+}
 trap cleanup EXIT
 for p in "${P[@]}"; do
   "$BIN" --addr "127.0.0.1:$p" --members "$M" --data-dir "$D/$p" --rules "$RULES" \

@@ -37,12 +37,7 @@ fn baseline_bin() -> Option<PathBuf> {
     std::env::var_os("BASELINE_BIN").map(PathBuf::from)
 }
 
-struct Dir(PathBuf);
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use nacos_raft_node::testkit::settle::Scratch as Dir;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -410,16 +405,19 @@ async fn catch_up(
             vec!["--sync-pause-ms", "200", "--sync-concurrency", "64"],
         ));
     }
-    for (label, extra) in variants {
+    for (v, (label, extra)) in variants.into_iter().enumerate() {
         let mut times = Vec::new();
         let mut mem_times = Vec::new();
         let mut fetches = 0.0;
         let r = if extra.is_empty() { runs } else { 1 };
-        for _ in 0..r {
+        for round in 0..r {
             let mut args = FAST.to_vec();
             args.extend(extra.iter().copied());
-            let mut c = node(bin, &dir, &newcomer, port, &all, &args);
-            let _ = std::fs::remove_dir_all(&c.data_dir);
+            // A new directory each round; the last round's files stay until the run ends, since
+            // deleting them here slowed every file of this round (unless `churn` asks for that:
+            // testkit::settle).
+            let fresh = dir.join(format!("newcomer-{v}-{round}"));
+            let mut c = node(bin, &fresh, &newcomer, port, &all, &args);
             if let Some(old) = churn {
                 // Worst case for ext4 without a journal (this machine's root): inodes freed in
                 // the last 60 s (360 s while their table block is dirty) are skipped, each
@@ -1016,6 +1014,7 @@ async fn live_viewers(base: &Path, quick: bool) {
 }
 
 fn main() {
+    nacos_raft_node::testkit::settle::wait_until_settled("bench-native");
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -1099,6 +1099,8 @@ async fn run(opts: Opts) -> i32 {
             return 1;
         }
     };
+    // Declared after `tmp`, so dropped first: the run's files removed and the removal marked.
+    let _scratch = nacos_raft_node::testkit::settle::Scratch(tmp.path().to_path_buf());
     let files = Files {
         script: tmp.path().join("writes.lua"),
         value: tmp.path().join("value.json"),
@@ -1437,6 +1439,7 @@ async fn run(opts: Opts) -> i32 {
 
 fn main() {
     let opts = Opts::parse();
+    nacos_raft_node::testkit::settle::wait_until_settled("vs-etcd");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 pub mod etcd;
 pub mod procnet;
+pub mod settle;
 
 /// Nacos' timings divided by ten: elections within about 2 s, a beat every 500 ms.
 pub const FAST: &[&str] = &[
