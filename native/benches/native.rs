@@ -37,7 +37,7 @@ fn baseline_bin() -> Option<PathBuf> {
     std::env::var_os("BASELINE_BIN").map(PathBuf::from)
 }
 
-use nacos_raft_node::testkit::settle::Scratch as Dir;
+use nacos_raft_node::testkit::settle::{self, Scratch};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -419,16 +419,13 @@ async fn catch_up(
             let fresh = dir.join(format!("newcomer-{v}-{round}"));
             let mut c = node(bin, &fresh, &newcomer, port, &all, &args);
             if let Some(old) = churn {
-                // Worst case for ext4 without a journal (this machine's root): inodes freed in
-                // the last 60 s (360 s while their table block is dirty) are skipped, each
-                // check a look into the inode table, so creating files right after a mass
-                // deletion costs far more.
+                // Worst case for ext4 without a journal (this machine's root): creating files
+                // right after a mass deletion costs far more (testkit::settle).
                 if !old.exists() {
                     seed_datums(old, n).unwrap();
                     let _ = std::process::Command::new("sync").status();
                 }
-                std::fs::remove_dir_all(old).unwrap();
-                let _ = std::process::Command::new("sync").status();
+                settle::remove_tree(old).unwrap();
             }
             let start = Instant::now();
             c.start();
@@ -1027,9 +1024,10 @@ fn main() {
     let want = |p: &str| parts.is_empty() || parts.contains(&p);
     // Every part but the in-process beat encoding starts nodes that create files.
     if parts.is_empty() || parts.iter().any(|p| *p != "beat") {
-        nacos_raft_node::testkit::settle::wait_until_settled("bench-native");
+        settle::wait_until_settled("bench-native");
     }
-    let base = Dir(std::env::temp_dir().join(format!("nacos-raft-bench-{}", std::process::id())));
+    let base =
+        Scratch(std::env::temp_dir().join(format!("nacos-raft-bench-{}", std::process::id())));
     std::fs::create_dir_all(&base.0).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -1092,15 +1092,15 @@ async fn run(opts: Opts) -> i32 {
         );
         return 2;
     }
+    // Removed at the end (or on a signal) through `testkit::settle`, which marks the removal for
+    // the next benchmark.
     let tmp = match tempfile::Builder::new().prefix("vs-etcd-").tempdir() {
-        Ok(t) => t,
+        Ok(t) => nacos_raft_node::testkit::settle::Scratch(t.keep()),
         Err(e) => {
             eprintln!("vs_etcd: temporary directory: {e}");
             return 1;
         }
     };
-    // Declared after `tmp`, so dropped first: the run's files removed and the removal marked.
-    let _scratch = nacos_raft_node::testkit::settle::Scratch(tmp.path().to_path_buf());
     let files = Files {
         script: tmp.path().join("writes.lua"),
         value: tmp.path().join("value.json"),

@@ -80,6 +80,13 @@ fn remove_and_mark(dir: &Path, mark: &Path) -> std::io::Result<()> {
 #[derive(Debug)]
 pub struct Scratch(pub PathBuf);
 
+impl Scratch {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         if let Err(e) = remove_tree(&self.0) {
