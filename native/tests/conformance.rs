@@ -646,8 +646,14 @@ async fn leader_of_java_followers() {
     let (s, t) = http.put(&la, K4, &v).await.unwrap();
     assert_eq!((s, t.as_str()), (200, "ok"));
     for log in &logs {
-        let commit = captured(log, "POST", "/nacos/v1/ns/raft/datum/commit");
-        let commit = commit.last().expect("a commit");
+        // The leader answers once a majority (itself and one follower) committed: the other
+        // follower's commit may still be on its way.
+        let commit = wait_for(
+            "a commit at each follower",
+            Duration::from_secs(5),
+            || async { captured(log, "POST", "/nacos/v1/ns/raft/datum/commit").pop() },
+        )
+        .await;
         assert_eq!(commit.header("user-agent"), Some("Nacos-Server:1.4.1"));
         assert_eq!(commit.header("content-type"), Some(codec::JSON_REQUEST));
         let body = CommitBody::from_json(&java_decode(&commit.body, 1)).unwrap();
