@@ -14,16 +14,22 @@ RULES=${4:-hardened}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 command -v wrk >/dev/null || { echo "beat-probe: wrk is missing (make bench-vs-etcd installs it)" >&2; exit 1; }
 # A mass deletion slows file creation on ext4 without a journal for up to 6 minutes
-# (native/src/testkit/settle.rs): wait for the last benchmark's (SETTLE_SECS, default 370), and
-# mark ours.
+# (native/src/testkit/settle.rs): wait for a removal under way (the mark holds its process id)
+# and for the last one to age (SETTLE_SECS, default 370), and mark ours.
 MARK=${TMPDIR:-/tmp}/nacos-raft-bench-deleted
-if [ -e "$MARK" ]; then
-  left=$(( $(stat -c %Y "$MARK") + ${SETTLE_SECS:-370} - $(date +%s) ))
-  if [ "$left" -gt 0 ]; then
-    echo "beat-probe: waiting $left s: a benchmark deleted its files lately" >&2
-    sleep "$left"
+while [ "${SETTLE_SECS:-370}" != 0 ] && [ -e "$MARK" ]; do
+  pid=$(cat "$MARK" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$pid" != $$ ] && [ -d "/proc/$pid" ] \
+    && [ $(( $(date +%s) - $(stat -c %Y "$MARK") )) -lt 3600 ]; then
+    echo "beat-probe: waiting: a benchmark (process $pid) is still deleting its files" >&2
+    sleep 2
+    continue
   fi
-fi
+  left=$(( $(stat -c %Y "$MARK") + ${SETTLE_SECS:-370} - $(date +%s) ))
+  [ "$left" -gt 0 ] || break
+  echo "beat-probe: waiting $left s: a benchmark deleted its files lately" >&2
+  sleep "$left"
+done
 D=$(mktemp -d /tmp/beat-probe.XXXX)
 read -r -a P < <(python3 -c 'import socket
 s=[socket.socket() for _ in range(3)]
@@ -34,7 +40,7 @@ pids=()
 cleanup() {
   kill -9 "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$D" && sync && touch "$MARK"
+  printf '%s' $$ >"$MARK"; rm -rf "$D"; sync; : >"$MARK"
 }
 trap cleanup EXIT
 for p in "${P[@]}"; do

@@ -17,9 +17,9 @@
 #                                        round by round and the ratios
 #   BASELINE_BIN=<old nacos-raft-node> scripts/bench-native.sh cpu
 #                                        CPU per beat at 100,000 keys of both builds and the ratios
-# It first waits, up to 6 minutes, if a benchmark deleted its files lately: on ext4 without a
-# journal (this machine's root) that slows every new file for a while (native/src/testkit/settle.rs;
-# SETTLE_SECS=0 skips the wait).
+# It first waits while another benchmark is still deleting its files, then up to 6 minutes if one
+# deleted them lately: on ext4 without a journal (this machine's root) that slows every new file
+# for a while (native/src/testkit/settle.rs; SETTLE_SECS=0 skips the wait).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}

@@ -14,9 +14,9 @@
 #   scripts/bench-vs-etcd.sh --variant 'hardened=--rules hardened'   (any harness option, see
 #                                                     --help; the default variants are faithful
 #                                                     and hardened)
-# It first waits, up to 6 minutes, if a benchmark deleted its files lately: on ext4 without a
-# journal (this machine's root) that slows every new file for a while (native/src/testkit/settle.rs;
-# SETTLE_SECS=0 skips the wait).
+# It first waits while another benchmark is still deleting its files, then up to 6 minutes if one
+# deleted them lately: on ext4 without a journal (this machine's root) that slows every new file
+# for a while (native/src/testkit/settle.rs; SETTLE_SECS=0 skips the wait).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
