@@ -51,6 +51,9 @@ pub struct Metrics {
     pub persist_latency: Histogram,
     /// Files written.
     pub files_written: Counter,
+    /// Background write-backs of the datum files between log checkpoints (one `syncfs` each)
+    /// and how long each took.
+    pub writeback_latency: Histogram,
     /// Outgoing connections refused by `--loopback-only`.
     pub loopback_refusals: Counter,
     /// The HTTP server's connections: open, refused over the cap, timed out.
@@ -93,6 +96,7 @@ impl Metrics {
             commits_applied: Counter::default(),
             persist_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             files_written: Counter::default(),
+            writeback_latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             loopback_refusals: Counter::default(),
             http: HttpMetrics::default(),
             live_viewers: Gauge::default(),
@@ -173,6 +177,11 @@ impl Metrics {
             "files_written",
             "Datum files written",
             m.files_written.clone(),
+        );
+        r.register(
+            "log_writeback_seconds",
+            "Background write-backs of the logged datum files between checkpoints (one syncfs each)",
+            m.writeback_latency.clone(),
         );
         r.register(
             "loopback_refusals",
