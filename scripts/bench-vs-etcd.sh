@@ -10,6 +10,7 @@
 #   scripts/bench-vs-etcd.sh                          the full run (~11 min on 2 cores)
 #   SMOKE=1 scripts/bench-vs-etcd.sh                  2 s per cell, 2 kills (~1-2 min)
 #   RUNS=5 scripts/bench-vs-etcd.sh                   each write cell 5 times (default 3), medians
+#   KEYS=1000 scripts/bench-vs-etcd.sh --parts writes  overwrites of 1,000 keys instead of new keys
 #   SECS=20 WARMUP=3 KILLS=30 scripts/bench-vs-etcd.sh
 #   scripts/bench-vs-etcd.sh --variant 'hardened=--rules hardened'   (any harness option, see
 #                                                     --help; the default variants are faithful

@@ -2,11 +2,13 @@
 //! etcd 3.4 in the same run, 3 members each on loopback, both fsync'ing every acknowledged write.
 //!
 //! 1. **Writes**: [wrk](https://github.com/wg/wrk) with one Lua script for both systems
-//!    (`vs_etcd/writes.lua`), a new key per request and the same ~300-byte instance-list JSON,
+//!    (`vs_etcd/writes.lua`), a new key per request (or, with `--keys N`, N keys overwritten
+//!    over and over, as re-registrations of services do) and the same ~300-byte instance-list JSON,
 //!    sent to the leader — nacos-raft's `POST /nacos/v1/ns/raft/datum`, etcd's JSON gateway
 //!    `POST /v3/kv/put` — at 1, 8 and 32 connections, a warm-up then a fixed duration; writes/s
 //!    (2xx answers only), p50, p99. Afterwards the harness counts the keys each system stored
-//!    under the run's prefix: every acknowledged write must be there.
+//!    under the run's prefix: every acknowledged write must be there (with `--keys`, every key
+//!    written and no other).
 //! 2. **Failover**: SIGKILL of the current leader, then a new write to each survivor every
 //!    `--probe-ms` until one is accepted; the time from the kill to that answer, over `--kills`
 //!    kills (the killed member is restarted and the cluster healthy again before the next).
@@ -65,6 +67,12 @@ struct Opts {
     /// Connection counts of the write cells.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
     conns: Vec<usize>,
+    /// Overwrites instead of new keys: each cell writes N keys over and over (split between
+    /// wrk's threads, each taking its share in turn; N is rounded up to a multiple of the
+    /// threads). The warm-up writes the same keys, so that the measured writes replace existing
+    /// ones, as re-registrations of a service do. 0: a new key per request (env KEYS).
+    #[arg(long, env = "KEYS", default_value_t = 0)]
+    keys: u64,
     /// A nacos-raft variant `NAME=OPTIONS` (options split at spaces, added to every node's
     /// command line); repeat for several. Replaces the default list
     /// `faithful=` and `hardened=--rules hardened`.
@@ -113,6 +121,8 @@ struct Plan {
     warmup: u64,
     kills: usize,
     conns: Vec<usize>,
+    /// Keys overwritten per cell (0: new keys).
+    keys: u64,
     systems: Vec<System>,
     etcd_timings: EtcdTimings,
     probe: Duration,
@@ -210,6 +220,7 @@ impl Plan {
             warmup: pick(o.warmup, 2, 1),
             kills: pick(o.kills.map(|k| k as u64), 20, 2) as usize,
             conns: o.conns.clone(),
+            keys: o.keys,
             systems,
             etcd_timings,
             probe: Duration::from_millis(o.probe_ms.max(1)),
@@ -536,6 +547,7 @@ async fn wrk(
     prefix: &str,
     conns: usize,
     secs: u64,
+    keys_per_thread: u64,
 ) -> Result<WrkResult, String> {
     let mut cmd = tokio::process::Command::new(wrk_bin);
     cmd.arg("-t")
@@ -557,6 +569,7 @@ async fn wrk(
         })
         .arg(prefix)
         .arg(&files.value)
+        .arg(keys_per_thread.to_string())
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(secs + 60), cmd.output())
@@ -643,19 +656,33 @@ impl Ctx<'_> {
     ) -> Result<Cell, String> {
         let (plan, http) = (self.plan, self.http.clone());
         let tag = format!("{KEY_BASE}r{run}-c{conns}-");
+        let prefix = format!("{tag}m-");
+        let per_thread = plan.keys.div_ceil(wrk_threads(conns) as u64);
+        // Overwrites: the warm-up writes the measured keys first; the keys are counted from
+        // before it.
+        let first = if per_thread > 0 {
+            Some(quiet(r, &http, leader, &prefix).await)
+        } else {
+            None
+        };
         if plan.warmup > 0 {
+            let warm = if per_thread > 0 {
+                prefix.clone()
+            } else {
+                format!("{tag}w-")
+            };
             wrk(
                 &self.opts.wrk,
                 self.files,
                 r.kind,
                 leader,
-                &format!("{tag}w-"),
+                &warm,
                 conns,
                 plan.warmup,
+                per_thread,
             )
             .await?;
         }
-        let prefix = format!("{tag}m-");
         let before = quiet(r, &http, leader, &prefix).await;
         let res = wrk(
             &self.opts.wrk,
@@ -665,17 +692,25 @@ impl Ctx<'_> {
             &prefix,
             conns,
             plan.secs,
+            per_thread,
         )
         .await?;
         let after = quiet(r, &http, leader, &prefix).await;
         let ok = res.ok();
-        let stored = match (r.kind, before.1, after.1) {
+        let counted_from = first.as_ref().unwrap_or(&before);
+        let stored = match (r.kind, counted_from.1, after.1) {
             (Kind::Etcd, _, a) => a,
             (Kind::Nacos, Some(b), Some(a)) => Some(a.saturating_sub(b)),
             _ => None,
         };
-        // wrk stops with up to `conns` requests in flight, which the server may still apply.
-        let keys_ok = stored.is_some_and(|s| s >= ok && s <= ok + conns as u64);
+        let keys_ok = if per_thread > 0 {
+            // Every key written at least once, none beyond the cycle.
+            let distinct = per_thread * wrk_threads(conns) as u64;
+            stored.is_some_and(|s| s <= distinct && s >= distinct.min(ok))
+        } else {
+            // wrk stops with up to `conns` requests in flight, which the server may still apply.
+            stored.is_some_and(|s| s >= ok && s <= ok + conns as u64)
+        };
         let (flushes_per_write, flush_ms) = match (before.0, after.0) {
             (Some(b), Some(a)) if ok > 0 && a.0 > b.0 => (
                 Some((a.0 - b.0) / ok as f64),
@@ -729,8 +764,13 @@ impl Ctx<'_> {
                     match self.cell(&r, sys, &leader, conns, run).await {
                         Ok(c) => {
                             if !c.keys_ok {
+                                let over = if plan.keys > 0 {
+                                    format!(" (overwriting {} keys)", plan.keys)
+                                } else {
+                                    String::new()
+                                };
                                 self.problems.push(format!(
-                                    "{} at {conns} connection(s): {} writes acknowledged but {:?} keys stored",
+                                    "{} at {conns} connection(s): {} writes acknowledged{over} but {:?} keys stored",
                                     sys.label,
                                     c.wrk.ok(),
                                     c.stored
@@ -1348,8 +1388,13 @@ async fn run(opts: Opts) -> i32 {
     let t = plan.etcd_timings;
     println!("\nSettings ({date}, {cores} cores, load average {load_before} before and {load_after} after; data on {fs_type}):");
     println!("- command: `{command}`");
+    let keys = if plan.keys > 0 {
+        format!("overwrites: {} keys per cell (rounded up to a multiple of the threads), each thread writing its share in turn, the warm-up writing the same keys first", plan.keys)
+    } else {
+        "a new key per request".to_string()
+    };
     println!(
-        "- client: {wrk_version}, one Lua script for both (native/benches/vs_etcd/writes.lua), a new key per request, value {} bytes of instance-list JSON, sent to the leader; threads = min(connections, cores); {} s warm-up then {} s measured per cell; writes/s counts 2xx answers only",
+        "- client: {wrk_version}, one Lua script for both (native/benches/vs_etcd/writes.lua), {keys}, value {} bytes of instance-list JSON, sent to the leader; threads = min(connections, cores); {} s warm-up then {} s measured per cell; writes/s counts 2xx answers only",
         value.len(), plan.warmup, plan.secs
     );
     println!(
@@ -1396,6 +1441,7 @@ async fn run(opts: Opts) -> i32 {
         "warmup_secs": plan.warmup,
         "kills": plan.kills,
         "conns": plan.conns,
+        "keys": plan.keys,
         "probe_ms": plan.probe.as_millis() as u64,
         "etcd": {"heartbeat_ms": t.heartbeat_ms, "election_ms": t.election_ms},
         "nacos_args": FAST.iter().copied().chain(["--publish-timeout-ms", PUBLISH_TIMEOUT_MS, "--loopback-only"]).collect::<Vec<_>>(),

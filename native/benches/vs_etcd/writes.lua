@@ -1,11 +1,12 @@
 -- wrk script of `make bench-vs-etcd`: the same client logic for both systems. Every request is a
--- write of a new key (no overwrite, no batching) with the same ~300-byte JSON value:
+-- write of a new key (no batching), or with KEYS_PER_THREAD > 0 an overwrite of one of that many
+-- keys per thread, taken in turn, with the same ~300-byte JSON value:
 --   nacos: POST /nacos/v1/ns/raft/datum   {"key":"<key>","value":<value>}
 --   etcd:  POST /v3/kv/put                {"key":"<base64 key>","value":"<base64 value>"}
 -- The keys are "<prefix><thread>-<n>" with a prefix unique to each wrk run, so the harness can
 -- count afterwards how many of them the system stored.
 --
---   wrk -t T -c C -d D -s writes.lua http://127.0.0.1:PORT -- SYSTEM PREFIX VALUE_FILE
+--   wrk -t T -c C -d D -s writes.lua http://127.0.0.1:PORT -- SYSTEM PREFIX VALUE_FILE [KEYS_PER_THREAD]
 --
 -- done() prints one line "VS_ETCD_RESULT {json}" that the harness reads.
 
@@ -36,9 +37,11 @@ end
 
 local system, prefix, body_head, body_tail, path, headers
 local n = 0
+local cycle = 0
 
 function init(args)
   system, prefix = args[1], args[2]
+  cycle = tonumber(args[4] or "0") or 0
   local f = assert(io.open(args[3], "rb"))
   local value = f:read("*a")
   f:close()
@@ -58,7 +61,7 @@ end
 
 function request()
   n = n + 1
-  local key = prefix .. n
+  local key = prefix .. (cycle > 0 and (n - 1) % cycle or n)
   if system == "etcd" then
     key = base64(key)
   end
