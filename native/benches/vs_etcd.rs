@@ -1067,7 +1067,7 @@ fn command_line() -> String {
             format!("'{}'", a.replace('\'', r"'\''"))
         }
     };
-    let mut words: Vec<String> = ["SMOKE", "RUNS", "SECS", "WARMUP", "KILLS"]
+    let mut words: Vec<String> = ["SMOKE", "RUNS", "SECS", "WARMUP", "KILLS", "KEYS"]
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| format!("{k}={}", quote(v))))
         .collect();
