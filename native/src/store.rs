@@ -133,6 +133,96 @@ pub struct Store {
     /// cannot exist: a lookup in a folder of many files, ~3 % of a node's CPU at 32
     /// connections (issue 13). Set again by every write of such a name ([`Store::apply`]).
     legacy_dirs: Mutex<HashMap<PathBuf, bool>>,
+    /// The file a datum write under the log fills and swaps in ([`Spare`]).
+    spare: Spare,
+}
+
+/// Name of the spare file in the data directory (beside `meta.properties`, outside `data/`, where
+/// a Java node never looks).
+pub const SPARE_FILE: &str = "nacos-raft.spare";
+
+/// One file, `DIR/`[`SPARE_FILE`], that a datum write under the log fills with the new content
+/// and then exchanges with the datum's file (`renameat2(RENAME_EXCHANGE)`): the name points at the
+/// whole new file at once, and the old file becomes the spare for the next write. A new key gets
+/// the spare itself (`RENAME_NOREPLACE`), and the next write makes a new spare.
+///
+/// Why: an overwrite used to create a file (an unnamed one first, whose `linkat` fails on an
+/// existing name, then a temporary one renamed over the name) and free the old one. On ext4
+/// without a journal, with `discard` (this machine's root), each freed file is a discard and an
+/// inode ext4 skips for a minute after; a benchmark of overwrites of 1,000 keys made 0.45× etcd's
+/// writes/s at 32 connections (docs/benchmarks.md, 2026-12-06). An exchange allocates and frees
+/// nothing. Where the kernel or file system refuses it, writes go the old way from then on.
+#[derive(Debug)]
+struct Spare {
+    path: PathBuf,
+    /// One write at a time uses the file.
+    lock: Mutex<()>,
+    off: std::sync::atomic::AtomicBool,
+}
+
+impl Spare {
+    fn new(root: &Path) -> Spare {
+        Spare {
+            path: root.join(SPARE_FILE),
+            lock: Mutex::new(()),
+            off: std::sync::atomic::AtomicBool::new(!cfg!(target_os = "linux")),
+        }
+    }
+
+    /// Makes `to` a whole file holding `bytes` (not fsync'd). `false`: nothing was done, write
+    /// it another way.
+    #[cfg(target_os = "linux")]
+    fn put(&self, to: &Path, bytes: &[u8]) -> io::Result<bool> {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        use rustix::io::Errno;
+        use std::os::unix::fs::FileExt;
+        use std::sync::atomic::Ordering;
+        if self.off.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.path)?;
+        // Written over in place and cut to length: a content of the same number of blocks
+        // frees and allocates none.
+        f.write_all_at(bytes, 0)?;
+        f.set_len(bytes.len() as u64)?;
+        drop(f);
+        let unsupported = |e: Errno| {
+            matches!(
+                e,
+                Errno::INVAL | Errno::XDEV | Errno::NOSYS | Errno::OPNOTSUPP | Errno::PERM
+            )
+        };
+        for _ in 0..2 {
+            match renameat_with(CWD, &self.path, CWD, to, RenameFlags::EXCHANGE) {
+                Ok(()) => return Ok(true),
+                // No file of that name yet: the spare becomes it.
+                Err(Errno::NOENT) => {
+                    match renameat_with(CWD, &self.path, CWD, to, RenameFlags::NOREPLACE) {
+                        Ok(()) => return Ok(true),
+                        // Named in between (not by this node, which writes one at a time).
+                        Err(Errno::EXIST) => continue,
+                        Err(e) if unsupported(e) => break,
+                        Err(Errno::NOENT) => return Ok(false),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) if unsupported(e) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.off.store(true, Ordering::Relaxed);
+        Ok(false)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn put(&self, _to: &Path, _bytes: &[u8]) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 
 impl Store {
@@ -161,6 +251,7 @@ impl Store {
             #[cfg(test)]
             chunk: None,
             legacy_dirs: Mutex::new(HashMap::new()),
+            spare: Spare::new(root),
         })
     }
 
@@ -478,8 +569,9 @@ impl Store {
             }
         }
         if !durable {
-            work.iter()
-                .try_for_each(|w| apply_one_unsynced(w, |dir| self.may_hold_legacy(dir)))?;
+            work.iter().try_for_each(|w| {
+                apply_one_unsynced(w, &self.spare, |dir| self.may_hold_legacy(dir))
+            })?;
             dirs.clear();
         } else if written >= FLUSH_ONCE_FROM {
             self.apply_grouped(&work)?;
@@ -715,28 +807,31 @@ fn apply_one(w: &(PathBuf, String, Option<&Datum>)) -> io::Result<()> {
     }
 }
 
-/// [`apply_one`] without fsync, for [`Store::apply_unsynced`]. A new key's file is written
-/// unnamed (`O_TMPFILE`) and linked under its name; an existing one (`linkat` refuses to
-/// replace) gets the temporary sibling and rename. Either way a name only ever points at a
-/// whole file. The unnamed file saves the temporary name's creation, lookups and rename in a
-/// folder of many files: per write the largest CPU item of `--rules hardened` at 32
-/// connections (issue 13, perf profile in native/README.md).
+/// [`apply_one`] without fsync, for [`Store::apply_unsynced`]. The content goes into the
+/// [`Spare`] file, which is exchanged with the datum's file (or becomes it, for a new key). Where
+/// exchanges are refused: a new key's file is written unnamed (`O_TMPFILE`) and linked under its
+/// name; an existing one (`linkat` refuses to replace) gets the temporary sibling and rename.
+/// Every way, a name only ever points at a whole file. The unnamed file saves the temporary
+/// name's creation, lookups and rename in a folder of many files: per write the largest CPU item
+/// of `--rules hardened` at 32 connections (issue 13, perf profile in native/README.md).
 /// `may_hold_legacy` tells whether a folder can hold a legacy file at all.
 fn apply_one_unsynced(
     w: &(PathBuf, String, Option<&Datum>),
+    spare: &Spare,
     may_hold_legacy: impl Fn(&Path) -> bool,
 ) -> io::Result<()> {
     let (dir, file, datum) = w;
     match datum {
         Some(d) => {
             let json = d.to_json();
-            let linked = match open_unnamed(dir)? {
-                Some(mut f) => {
-                    f.write_all(json.as_bytes())?;
-                    link_new(&f, &dir.join(file))?
-                }
-                None => false,
-            };
+            let linked = spare.put(&dir.join(file), json.as_bytes())?
+                || match open_unnamed(dir)? {
+                    Some(mut f) => {
+                        f.write_all(json.as_bytes())?;
+                        link_new(&f, &dir.join(file))?
+                    }
+                    None => false,
+                };
             if !linked {
                 let tmp = dir.join(temp_name(file));
                 fs::write(&tmp, &json)?;
@@ -1654,6 +1749,55 @@ mod tests {
             .collect();
         assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
         assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    /// Under the log, a write fills the spare file and exchanges it with the datum's file: an
+    /// overwrite swaps the two files (no file made or freed; the old content is the next spare),
+    /// a new key takes the spare itself, and a longer then a shorter content leave exactly the
+    /// new bytes. A fresh store (a restart) reads the datum, never the spare.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn writes_under_the_log_exchange_the_spare_file_with_the_datums_file() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let spare = dir.path().join(SPARE_FILE);
+        let file = dir.path().join("data/public").join(key::file_name(K));
+        let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+        let big = |ts| Datum {
+            key: K.into(),
+            value: Some(JsonValue::parse(&format!(r#"{{"pad":"{}"}}"#, "x".repeat(9000))).unwrap()),
+            timestamp: ts,
+        };
+        // A new key: the spare becomes its file.
+        s.apply_unsynced(&[Persist::Datum(datum(K, 1))]).unwrap();
+        assert!(!spare.exists());
+        let first = ino(&file);
+        // An overwrite: a new spare, then exchanged; the old file is the spare now.
+        s.apply_unsynced(&[Persist::Datum(datum(K, 2))]).unwrap();
+        assert_eq!(ino(&spare), first);
+        assert_eq!(
+            parse_datum_file(&fs::read(&spare).unwrap())
+                .unwrap()
+                .timestamp,
+            1
+        );
+        let second = ino(&file);
+        assert_ne!(second, first);
+        // Overwrites from then on only swap these two files.
+        s.apply_unsynced(&[Persist::Datum(big(3))]).unwrap();
+        assert_eq!((ino(&file), ino(&spare)), (first, second));
+        s.apply_unsynced(&[Persist::Datum(datum(K, 4))]).unwrap();
+        assert_eq!((ino(&file), ino(&spare)), (second, first));
+        let bytes = fs::read(&file).unwrap();
+        assert_eq!(bytes, datum(K, 4).to_json().as_bytes());
+        // The spare held the 9,000-byte content and was cut to the new length before the swap.
+        s.apply_unsynced(&[Persist::Datum(datum(K, 5))]).unwrap();
+        assert_eq!(fs::read(&file).unwrap(), datum(K, 5).to_json().as_bytes());
+        let loaded = Store::open(dir.path()).unwrap().load().unwrap();
+        assert_eq!(loaded.datums.len(), 1);
+        assert_eq!(loaded.datums[0].timestamp, 5);
+        assert!(loaded.moved_aside.is_empty());
     }
 
     #[test]
