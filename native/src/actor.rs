@@ -130,6 +130,27 @@ impl Handle {
         self.ask(|reply| Input::Inbound { request, reply }).await?
     }
 
+    /// Hands `requests` to the node in this order and waits for every answer (a batch of
+    /// commits: handed over one after another, as the same commits sent alone on one
+    /// connection would arrive).
+    pub async fn request_all(&self, requests: Vec<Request>) -> Vec<Result<Response, RaftError>> {
+        let tx = self.sender();
+        let mut waiting = Vec::with_capacity(requests.len());
+        for request in requests {
+            let (reply, rx) = oneshot::channel();
+            let sent = tx.send(Input::Inbound { request, reply }).await;
+            waiting.push(sent.ok().map(|_| rx));
+        }
+        let mut answers = Vec::with_capacity(waiting.len());
+        for rx in waiting {
+            answers.push(match rx {
+                Some(rx) => rx.await.unwrap_or_else(|_| Err(stopped())),
+                None => Err(stopped()),
+            });
+        }
+        answers
+    }
+
     /// Runs `f` on the node (inside the actor) and returns what it computed.
     pub async fn inspect<T: Send + 'static>(
         &self,
@@ -270,6 +291,10 @@ struct Actor {
     fetch_queued: HashSet<String>,
     fetch_inflight: usize,
     beat: Option<BeatCache>,
+    /// Commits executed in this turn, sent when it ends: those to a member that takes batches
+    /// go as one request (`codec::BATCH_HEADER`), the others one by one. Only under the
+    /// hardened rules; the faithful ones send each commit at once, as Java does.
+    outbox: Option<Vec<(String, RequestId, Request)>>,
     /// Under the hardened rules: the beat lists named so far and what each follower holds
     /// ([`beat_list`]); `None` keeps Nacos' wire (every beat the whole list).
     lists: Option<Arc<Mutex<LeaderLists>>>,
@@ -321,6 +346,7 @@ pub fn spawn(
         fetch_queued: HashSet::new(),
         fetch_inflight: 0,
         beat: None,
+        outbox: log.then(Vec::new),
         // Like the log: only a node that departs from Nacos' rules departs from its wire.
         lists: log.then(|| Arc::new(Mutex::new(LeaderLists::new()))),
         live,
@@ -478,6 +504,77 @@ impl Actor {
             };
             self.node.on_response(id, result);
         }
+        self.flush_commits();
+    }
+
+    /// Sends the commits of this turn: per member, in order, batched where it takes batches.
+    /// A leader's commits come out together when a group commit becomes durable, one per write
+    /// of it per follower; one exchange per follower carries them all.
+    fn flush_commits(&mut self) {
+        let Some(outbox) = self.outbox.as_mut() else {
+            return;
+        };
+        if outbox.is_empty() {
+            return;
+        }
+        let mut all = std::mem::take(outbox);
+        while !all.is_empty() {
+            let to = all[0].0.clone();
+            let (mine, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|(t, ..)| *t == to);
+            all = rest;
+            if mine.len() == 1 || !self.client.takes_batches(&to) {
+                for (to, id, request) in mine {
+                    self.send_now(to, id, request);
+                }
+                continue;
+            }
+            let mut chunk: Vec<(RequestId, Request)> = Vec::new();
+            let mut bytes = 0;
+            for (_, id, request) in mine {
+                let size = match &request {
+                    Request::Commit { datum, .. } => {
+                        datum.key.len() + datum.value.as_ref().map_or(0, |v| v.as_str().len())
+                    }
+                    _ => 0,
+                };
+                if !chunk.is_empty()
+                    && (chunk.len() >= codec::MAX_BATCH || bytes + size > codec::MAX_BATCH_BYTES)
+                {
+                    self.send_batch(&to, std::mem::take(&mut chunk));
+                    bytes = 0;
+                }
+                bytes += size;
+                chunk.push((id, request));
+            }
+            self.send_batch(&to, chunk);
+        }
+    }
+
+    /// One batch of commits to `to`, each answer fed back under its own id.
+    fn send_batch(&self, to: &str, chunk: Vec<(RequestId, Request)>) {
+        if chunk.is_empty() {
+            return;
+        }
+        self.metrics.commit_batches.inc();
+        self.metrics.commit_batch_items.inc_by(chunk.len() as u64);
+        let (client, tx, to) = (self.client.clone(), self.tx.clone(), to.to_string());
+        tokio::spawn(async move {
+            let (ids, requests): (Vec<_>, Vec<_>) = chunk.into_iter().unzip();
+            let results = client.send_commits(&to, &requests).await;
+            for (id, result) in ids.into_iter().zip(results) {
+                if tx
+                    .send(Input::Answer {
+                        id,
+                        result,
+                        fetch: false,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
     }
 
     /// A beat, or the answer to one: it carries no datum, only the sender's term, state and
@@ -534,6 +631,13 @@ impl Actor {
     }
 
     fn send(&mut self, to: String, id: RequestId, request: Request) {
+        match (&mut self.outbox, request) {
+            (Some(outbox), request @ Request::Commit { .. }) => outbox.push((to, id, request)),
+            (_, request) => self.send_now(to, id, request),
+        }
+    }
+
+    fn send_now(&mut self, to: String, id: RequestId, request: Request) {
         match request {
             Request::GetDatums(keys) => self.schedule_fetch(id, to, keys),
             Request::Beat(packet) => {

@@ -560,6 +560,85 @@ pub fn decode_commit(body: &[u8], limits: &Limits) -> Result<(Datum, RaftPeer), 
     Ok((c.datum, c.source))
 }
 
+/// The header by which a member says it takes batches of commits (on every answer of its commit
+/// endpoint) and numbers the answers of a batch it answered. Only hardened members of this
+/// project send it; a leader batches its commits to a member only after seeing it (issue 13:
+/// one HTTP exchange per group commit instead of one per write). Java ignores it.
+pub const BATCH_HEADER: &str = "nacos-raft-batch";
+
+/// Largest number of commits in one batch.
+pub const MAX_BATCH: usize = 64;
+/// A batch stops growing at this many bytes of commit JSON (a commit above it goes alone).
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// A commit body with the batch's further commits: `{"datum":..,"source":..,"batch":[{"datum":
+/// ..,"source":..},..]}`. The first commit stays where Java reads it, so a member that does not
+/// know batches applies the first and ignores the rest (which the leader then sends alone).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CommitBatch {
+    datum: Datum,
+    source: RaftPeer,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    batch: Vec<CommitBody>,
+}
+
+/// Endpoint 9 at a member that takes batches: the commit and the batch's further commits, in
+/// order (one element for a plain commit).
+pub fn decode_commits(body: &[u8], limits: &Limits) -> Result<Vec<(Datum, RaftPeer)>, RaftError> {
+    let raw = maybe_gunzip(body, limits)?;
+    let text = body_text(&raw, 1)?;
+    let c: CommitBatch = serde_json::from_str(&text).map_err(|e| json_error("commit", e))?;
+    let mut all = Vec::with_capacity(1 + c.batch.len());
+    all.push((c.datum, c.source));
+    all.extend(c.batch.into_iter().map(|b| (b.datum, b.source)));
+    Ok(all)
+}
+
+/// The request carrying `commits` (each a [`Request::Commit`]) as one batch: the first as a
+/// plain commit, the rest in `batch`.
+pub fn encode_commit_batch(commits: &[Request]) -> Outbound {
+    let mut items = commits.iter().filter_map(|r| match r {
+        Request::Commit { datum, source } => Some(CommitBody {
+            datum: datum.clone(),
+            source: source.clone(),
+        }),
+        _ => None,
+    });
+    let first = items.next().unwrap_or_else(|| CommitBody {
+        datum: Datum {
+            key: String::new(),
+            value: None,
+            timestamp: 0,
+        },
+        source: RaftPeer::default(),
+    });
+    let key = first.datum.key.clone();
+    let body = CommitBatch {
+        datum: first.datum,
+        source: first.source,
+        batch: items.collect(),
+    };
+    let json = serde_json::to_string(&body).unwrap_or_default();
+    Outbound {
+        method: "POST",
+        path_and_query: format!("{RAFT_BASE}/datum/commit"),
+        headers: with_key(vec![("content-type", JSON_REQUEST.into())], &key),
+        body: Bytes::from(escape_for_java_decoder(&json, 1).into_bytes()),
+    }
+}
+
+/// The body of a batch's answer: each commit's status and answer text, in order.
+pub fn encode_batch_answer(answers: &[(u16, String)]) -> String {
+    serde_json::to_string(answers).unwrap_or_default()
+}
+
+/// Reads a batch's answer of `n` commits; `None` when it is not one (the member answered the
+/// first commit alone).
+pub fn decode_batch_answer(body: &[u8], n: usize) -> Option<Vec<(u16, String)>> {
+    let answers: Vec<(u16, String)> = serde_json::from_slice(body).ok()?;
+    (answers.len() == n).then_some(answers)
+}
+
 /// Endpoint 10: like a commit, URL-decoded twice unless raw; only the datum's key counts.
 pub fn decode_delete_commit(body: &[u8], limits: &Limits) -> Result<(String, RaftPeer), RaftError> {
     let raw = maybe_gunzip(body, limits)?;

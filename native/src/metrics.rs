@@ -41,6 +41,10 @@ pub struct Metrics {
     pub sync_fetch_keys: Counter,
     /// Datums applied from beat sync.
     pub sync_applied: Counter,
+    /// Batches of commits sent (hardened leader, to members that take them).
+    pub commit_batches: Counter,
+    /// Commits sent in those batches.
+    pub commit_batch_items: Counter,
     /// Latency of the client writes (`POST /datum`) this node answered, failed ones included.
     pub publish_latency: Histogram,
     /// Client writes that failed.
@@ -90,6 +94,8 @@ impl Metrics {
             datums: Gauge::default(),
             sync_fetches: Counter::default(),
             sync_fetch_keys: Counter::default(),
+            commit_batches: Counter::default(),
+            commit_batch_items: Counter::default(),
             sync_applied: Counter::default(),
             publish_latency: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             publish_failures: Counter::default(),
@@ -147,6 +153,16 @@ impl Metrics {
             "sync_fetch_keys",
             "Keys requested during beat sync",
             m.sync_fetch_keys.clone(),
+        );
+        r.register(
+            "commit_batches",
+            "Batches of commits sent to followers that take them",
+            m.commit_batches.clone(),
+        );
+        r.register(
+            "commit_batch_items",
+            "Commits sent in batches",
+            m.commit_batch_items.clone(),
         );
         r.register(
             "sync_applied",

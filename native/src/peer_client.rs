@@ -14,6 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use nacos_raft_core::{Failure, Request, Response};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Length of the request line (`/nacos/v1/ns/raft/datum?keys=…`) a datum fetch stays under by
@@ -61,6 +63,8 @@ pub struct PeerClient {
     cfg: ClientConfig,
     egress: Egress,
     live: Option<Live>,
+    /// The members whose last commit answer said they take batches ([`codec::BATCH_HEADER`]).
+    batch_takers: Arc<Mutex<HashSet<String>>>,
 }
 
 impl PeerClient {
@@ -79,6 +83,7 @@ impl PeerClient {
             cfg,
             egress: Egress::default(),
             live: None,
+            batch_takers: Arc::default(),
         }
     }
 
@@ -130,6 +135,7 @@ impl PeerClient {
             .body(Full::new(out.body.clone()))
             .map_err(|e| Failure::Malformed(format!("cannot build a request to {uri}: {e}")))?;
         let max = self.cfg.max_answer;
+        let is_commit = out.method == "POST" && out.path_and_query.ends_with("/datum/commit");
         let exchange = async {
             let resp = self.http.request(req).await.map_err(|e| {
                 // Refused or reset: either way the member is unreachable for now. Connect
@@ -140,6 +146,9 @@ impl PeerClient {
                 Failure::Refused
             })?;
             let status = resp.status().as_u16();
+            if is_commit {
+                self.note_batch_taker(to, resp.headers().contains_key(codec::BATCH_HEADER));
+            }
             let body = Limited::new(resp.into_body(), max)
                 .collect()
                 .await
@@ -206,6 +215,65 @@ impl PeerClient {
                 (result, holds)
             }
         }
+    }
+
+    /// Whether commits to `to` may go as one batch: it said it takes them, and no page watches
+    /// this node and no fault is set (the live view shows and faults every commit on its own).
+    pub fn takes_batches(&self, to: &str) -> bool {
+        if let Some(live) = &self.live {
+            if live.watched() || live.faults_active() {
+                return false;
+            }
+        }
+        self.batch_takers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(to)
+    }
+
+    fn note_batch_taker(&self, to: &str, takes: bool) {
+        let mut set = self
+            .batch_takers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if takes != set.contains(to) {
+            if takes {
+                set.insert(to.to_string());
+            } else {
+                set.remove(to);
+            }
+        }
+    }
+
+    /// Sends `commits` (each a [`Request::Commit`]) to `to` in one request and reads each one's
+    /// answer, in order. A member that answers the first alone (it does not take batches after
+    /// all: a restart as another build) gets the others one by one, concurrently.
+    pub async fn send_commits(&self, to: &str, commits: &[Request]) -> Vec<Result<Response, Failure>> {
+        let n = commits.len();
+        let out = codec::encode_commit_batch(commits);
+        let (status, body) = match self.call(to, &out).await {
+            Ok(answer) => answer,
+            Err(f) => return vec![Err(f); n],
+        };
+        let max = self.cfg.max_gunzip;
+        if status == 200 {
+            if let Some(answers) = codec::decode_batch_answer(&body, n) {
+                return commits
+                    .iter()
+                    .zip(answers)
+                    .map(|(req, (status, text))| {
+                        codec::decode_answer_capped(req, status, text.as_bytes(), max)
+                    })
+                    .collect();
+            }
+        }
+        self.note_batch_taker(to, false);
+        let first = codec::decode_answer_capped(&commits[0], status, &body, max);
+        let rest = futures_util::future::join_all(
+            commits[1..].iter().map(|req| self.send(to, req, None)),
+        )
+        .await;
+        std::iter::once(first).chain(rest).collect()
     }
 
     /// A datum fetch, split into several GETs when the key list would make the request line
@@ -313,6 +381,87 @@ mod tests {
                 "{what}: {took:?}"
             );
         }
+    }
+
+    /// A member that answers every request `ok` without the batch header (as Java does), one
+    /// request per connection, and hands over each request body it read.
+    async fn java_like_member() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            for _ in 0..20 {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let (head, len) = loop {
+                        let n = s.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                            let len = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (end + 4, len);
+                        }
+                    };
+                    while buf.len() < head + len {
+                        let n = s.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let _ = tx.send(String::from_utf8_lossy(&buf[head..head + len]).into_owned());
+                    let _ = s
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                        .await;
+                });
+            }
+        });
+        (addr, rx)
+    }
+
+    /// A batch sent to a member that turns out not to take batches: it applied the first commit
+    /// (as Java reads the body), the others go again one by one, and the member is no longer
+    /// taken for one that takes batches.
+    #[tokio::test]
+    async fn a_batch_to_a_member_that_does_not_take_batches_is_sent_again_one_by_one() {
+        let (addr, mut bodies) = java_like_member().await;
+        let client = PeerClient::new(ClientConfig::default());
+        client.note_batch_taker(&addr, true);
+        assert!(client.takes_batches(&addr));
+        let commits: Vec<Request> = (0..3)
+            .map(|i| Request::Commit {
+                datum: nacos_raft_core::Datum {
+                    key: format!("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@svc-{i}"),
+                    value: Some(nacos_raft_core::JsonValue::parse("{\"instanceList\":[]}").unwrap()),
+                    timestamp: 10 + i,
+                },
+                source: nacos_raft_core::RaftPeer::default(),
+            })
+            .collect();
+        let results = client.send_commits(&addr, &commits).await;
+        assert_eq!(results, vec![Ok(Response::Ok); 3]);
+        assert!(!client.takes_batches(&addr));
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.push(bodies.recv().await.unwrap());
+        }
+        assert!(seen[0].contains("\"batch\":[") && seen[0].contains("svc-0"), "{}", seen[0]);
+        let mut alone: Vec<&String> = seen[1..].iter().collect();
+        alone.sort();
+        assert!(alone[0].contains("svc-1") && !alone[0].contains("batch"), "{}", alone[0]);
+        assert!(alone[1].contains("svc-2") && !alone[1].contains("batch"), "{}", alone[1]);
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub async fn run_node(s: NodeSettings) -> Result<(), CliError> {
             live: live.clone(),
             identity: s.identity.clone(),
             beat_lists: s.config.rules.fixes() != Fixes::NONE,
+            commit_batches: s.config.rules.fixes() != Fixes::NONE,
         },
         crate::naming::api::router(naming),
     );

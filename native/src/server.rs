@@ -50,6 +50,15 @@ pub struct AppState {
     /// Whether beats may name their key lists and carry differences (the hardened rules,
     /// [`crate::beat_list`]); off, a beat is read as Java reads it.
     pub beat_lists: bool,
+    /// Whether the commit endpoint takes batches of commits and says so on its answers
+    /// ([`codec::BATCH_HEADER`], the hardened rules); off, a commit is read as Java reads it.
+    pub commit_batches: bool,
+}
+
+/// A decoded request: one, or a batch of commits (each refused on its own if it must be).
+enum Decoded {
+    One(Request, Option<crate::beat_list::ListId>),
+    Commits(Vec<Result<Request, RaftError>>),
 }
 
 /// The router with every endpoint.
@@ -229,15 +238,18 @@ async fn ask_node(
     let mut tap = s.live.inbound(ep.kind(), &headers);
     let raw = tap.as_ref().map(|_| body.clone());
     let named = ep == Endpoint::Beat && s.beat_lists;
+    let batches = ep == Endpoint::Commit && s.commit_batches;
     // A beat's difference is small on the wire but rebuilds the whole list.
     let (limits, small) = (s.limits, body.len() < BLOCKING_DECODE_BYTES && !named);
     let decode = move || {
         if named {
             codec::decode_beat_named(&body, &limits)
-                .map(|(packet, id)| (Request::Beat(Arc::new(packet)), id))
+                .map(|(packet, id)| Decoded::One(Request::Beat(Arc::new(packet)), id))
+        } else if batches {
+            decode_commits(&body, &limits)
         } else {
             ep.decode(query.as_deref(), &body, &limits)
-                .map(|request| (request, None))
+                .map(|request| Decoded::One(request, None))
         }
     };
     let decoded = if small {
@@ -248,7 +260,8 @@ async fn ask_node(
             .unwrap_or_else(|e| Err(RaftError::server(format!("decoding failed: {e}"))))
     };
     let (decoded, list) = match decoded {
-        Ok((request, list)) => (Ok(request), list),
+        Ok(Decoded::One(request, list)) => (Ok(request), list),
+        Ok(Decoded::Commits(commits)) => return answer_commits(&s, &headers, commits).await,
         Err(e) => (Err(e), None),
     };
     if let Some(t) = &mut tap {
@@ -284,24 +297,117 @@ async fn ask_node(
     if let Some(t) = &tap {
         t.replied(&body);
     }
+    let (status, answer) = status_and_text(body, call.as_ref());
+    let ok = status == StatusCode::OK;
+    let mut r = text(status, answer, if ok { ep.extra() } else { Extra::None });
+    if ok && ep.extra() == Extra::DatumHeaders {
+        echo_charset(&mut r, &headers);
+    }
+    // Not while a page watches this node or a fault is set: a batch would be one message to
+    // show and to fault where the page expects one per commit.
+    if batches && !s.live.watched() && !s.live.faults_active() {
+        r.headers_mut()
+            .insert(codec::BATCH_HEADER, HeaderValue::from_static("1"));
+    }
+    r
+}
+
+/// The status and body of an answer: the node's, or Java's text for a failure in its service
+/// layer ([`ServiceCall`]).
+fn status_and_text(
+    body: Result<String, RaftError>,
+    call: Option<&ServiceCall>,
+) -> (StatusCode, String) {
     match (body, call) {
+        (Ok(body), _) => (StatusCode::OK, body),
         (Err(e), Some(call))
             if e.status == 500 && !e.message.starts_with(nm::DESERIALIZE_FAILED) =>
         {
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                call.failed(&e),
-                Extra::None,
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, call.failed(&e))
         }
-        (body, _) => {
-            let mut r = respond(body, ep.extra());
-            if ep.extra() == Extra::DatumHeaders {
-                echo_charset(&mut r, &headers);
-            }
-            r
+        (Err(e), _) => (
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.http_body(),
+        ),
+    }
+}
+
+/// A commit body at a member that takes batches: one commit, read as Java reads it, or a batch
+/// whose commits are each checked as a commit alone would be.
+fn decode_commits(body: &[u8], limits: &Limits) -> Result<Decoded, RaftError> {
+    let commit = |(datum, source): (nacos_raft_core::Datum, nacos_raft_core::RaftPeer)| {
+        // An empty key goes on to the node, which answers as Nacos does.
+        if !datum.key.is_empty() {
+            store::storable(&datum.key).map_err(RaftError::server)?;
+        }
+        Ok(Request::Commit { datum, source })
+    };
+    let mut all = codec::decode_commits(body, limits)?;
+    if all.len() == 1 {
+        let one = all.pop().map(commit).unwrap_or_else(|| Err(RaftError::server("no commit")));
+        return one.map(|request| Decoded::One(request, None));
+    }
+    Ok(Decoded::Commits(all.into_iter().map(commit).collect()))
+}
+
+/// Answers a batch of commits: each goes to the node in order, and the answer lists each one's
+/// status and body as it would have been answered alone (`codec::decode_batch_answer`). A page
+/// watching this node sees each commit as a message of its own.
+async fn answer_commits(
+    s: &AppState,
+    headers: &HeaderMap,
+    commits: Vec<Result<Request, RaftError>>,
+) -> HttpResponse {
+    let n = commits.len();
+    let mut taps: Vec<_> = commits
+        .iter()
+        .map(|_| s.live.inbound(MsgKind::Commit, headers))
+        .collect();
+    for (tap, c) in taps.iter_mut().zip(&commits) {
+        if let Some(t) = tap {
+            t.received(c.as_ref().map_err(|_| &b""[..]));
         }
     }
+    let calls: Vec<Option<ServiceCall>> = commits
+        .iter()
+        .map(|c| c.as_ref().ok().and_then(ServiceCall::of))
+        .collect();
+    let mut refused = Vec::new();
+    let mut good = Vec::with_capacity(n);
+    for c in commits {
+        match c {
+            Ok(request) => {
+                refused.push(None);
+                good.push(request);
+            }
+            Err(e) => refused.push(Some(e)),
+        }
+    }
+    let mut results = s.node.request_all(good).await.into_iter();
+    let mut answers = Vec::with_capacity(n);
+    for ((refused, call), tap) in refused.into_iter().zip(&calls).zip(&taps) {
+        let result = match refused {
+            Some(e) => Err(e),
+            None => results
+                .next()
+                .unwrap_or_else(|| Err(RaftError::server("no answer"))),
+        };
+        let body = result.map(|r| codec::response_body(&r));
+        if let Some(t) = tap {
+            t.replied(&body);
+        }
+        let (status, text) = status_and_text(body, call.as_ref());
+        answers.push((status.as_u16(), text));
+    }
+    let mut r = text(
+        StatusCode::OK,
+        codec::encode_batch_answer(&answers),
+        Extra::DatumHeaders,
+    );
+    if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
+        r.headers_mut().insert(codec::BATCH_HEADER, v);
+    }
+    r
 }
 
 /// RaftController's `Content-Type: application/json; charset=<getAcceptEncoding>` on its datum

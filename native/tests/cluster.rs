@@ -743,3 +743,51 @@ async fn hardened_beats_carry_differences_and_a_restarted_follower_still_catches
         }
     }
 }
+
+/// A hardened leader sends the commits that one group commit makes durable to each follower as
+/// one request (`nacos-raft-batch`, issue 13), once the follower has said it takes batches; every
+/// write still reaches every member, each key's last write last. A faithful leader sends each
+/// commit alone, as Java does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hardened_leaders_batch_their_commits_and_faithful_ones_never_do() {
+    const ITEMS: &str = "nacos_raft_commit_batch_items_total";
+    for rules in ["hardened", "nacos"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, http, addrs, leader) = cluster_under(dir.path(), rules).await;
+        // 24 writers of 10 new keys each, and one writer overwriting one key 20 times.
+        let mut tasks = Vec::new();
+        for t in 0..24 {
+            let (http, leader) = (http.clone(), leader.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut kv = Vec::new();
+                for i in 0..10 {
+                    let (k, v) = (service_key(t * 10 + i), instances_value(t * 10 + i));
+                    put_retrying(&http, &leader, &k, &v).await;
+                    kv.push((k, v));
+                }
+                kv
+            }));
+        }
+        let (one, last) = (service_key(1_000), instances_value(1_019));
+        for i in 1_000..1_020 {
+            put_retrying(&http, &leader, &one, &instances_value(i)).await;
+        }
+        let mut kv = vec![(one, last)];
+        for t in tasks {
+            kv.extend(t.await.unwrap());
+        }
+        wait_visible(&http, &addrs, &kv).await;
+        let mut items = 0.0;
+        for a in &addrs {
+            items += http.metric(a, ITEMS).await.unwrap_or(0.0);
+        }
+        if rules == "hardened" {
+            assert!(items > 0.0, "no commit went in a batch:\n{}", c.logs());
+        } else {
+            assert_eq!(items, 0.0, "{rules}");
+        }
+        for n in &mut c.nodes {
+            assert!(n.running(), "{} died:\n{}", n.addr, n.log_text());
+        }
+    }
+}

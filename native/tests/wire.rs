@@ -243,6 +243,51 @@ fn commit_body_of_the_spec_round_trips() {
     );
 }
 
+/// A batch of commits (issue 13, hardened members only): the first commit sits where Java reads
+/// a commit, so Java's decoding (and this node's, under Nacos' rules) sees exactly that commit;
+/// a member that takes batches reads all of them, in order. The answer lists each commit's
+/// status and text; anything else is not a batch's answer.
+#[test]
+fn a_batch_of_commits_is_a_commit_with_more_for_members_that_take_them() {
+    let (first, source) = codec::decode_commit(commit_body().as_bytes(), &limits()).unwrap();
+    let mut second = first.clone();
+    second.key = META_KEY.to_string();
+    second.timestamp = 13;
+    let mut third = first.clone();
+    third.timestamp = 14;
+    third.value = Some(JsonValue::parse(r#"{"instanceList":[],"note":"100%+1"}"#).unwrap());
+    let commits: Vec<Request> = [first.clone(), second.clone(), third.clone()]
+        .into_iter()
+        .map(|datum| Request::Commit {
+            datum,
+            source: source.clone(),
+        })
+        .collect();
+    let out = codec::encode_commit_batch(&commits);
+    assert_eq!((out.method, out.path_and_query.as_str()), ("POST", "/nacos/v1/ns/raft/datum/commit"));
+    // Java (and a member under Nacos' rules) reads the first commit only.
+    let java = CommitBody::from_json(&java_decode(&out.body, 1)).unwrap();
+    assert_eq!((java.datum, java.source.to_json()), (first.clone(), PEER_LEADER.to_string()));
+    assert_eq!(codec::decode_commit(&out.body, &limits()).unwrap().0, first);
+    // A member that takes batches reads all three, the escapes undone once as for a commit.
+    let all = codec::decode_commits(&out.body, &limits()).unwrap();
+    let datums: Vec<Datum> = all.iter().map(|(d, _)| d.clone()).collect();
+    assert_eq!(datums, vec![first.clone(), second, third]);
+    assert!(all.iter().all(|(_, s)| s.to_json() == PEER_LEADER));
+    // A plain commit is a batch of one.
+    let one = codec::decode_commits(commit_body().as_bytes(), &limits()).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].0, first);
+    assert!(codec::decode_commits(b"{\"datum\":1}", &limits()).is_err());
+
+    let answers = vec![(200, "ok".to_string()), (500, "Raft onPut failed".to_string())];
+    let text = codec::encode_batch_answer(&answers);
+    assert_eq!(text, r#"[[200,"ok"],[500,"Raft onPut failed"]]"#);
+    assert_eq!(codec::decode_batch_answer(text.as_bytes(), 2), Some(answers));
+    assert_eq!(codec::decode_batch_answer(text.as_bytes(), 3), None);
+    assert_eq!(codec::decode_batch_answer(b"ok", 1), None);
+}
+
 #[test]
 fn delete_commit_body_of_the_spec_round_trips_through_two_decodes() {
     let text = delete_commit_body();

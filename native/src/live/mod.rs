@@ -176,6 +176,11 @@ impl Live {
         self.0.watched.load(Ordering::Relaxed) > 0
     }
 
+    /// Whether any fault is set (one atomic load).
+    pub fn faults_active(&self) -> bool {
+        self.0.faults.any()
+    }
+
     /// The active faults.
     pub fn faults(&self) -> FaultView {
         self.0.faults.view()
