@@ -71,5 +71,5 @@ done
 for p in "${P[@]}"; do
   echo "== 127.0.0.1:$p"
   curl -s "http://127.0.0.1:$p/metrics" |
-    grep -E "^nacos_raft_(beats_[a-z_]*_total|datums|sync_fetches_total) " || true
+    grep -E "^nacos_raft_(beats_[a-z_]*_total|datums|sync_fetches_total|commit_batch[a-z_]*_total) " || true
 done
