@@ -72,6 +72,9 @@ pub enum Input {
         /// Where the answer goes.
         reply: oneshot::Sender<Result<Response, RaftError>>,
     },
+    /// Requests handed over together (a batch of commits), each answered through its own
+    /// sender: taken in order in one turn, so their writes join one group commit.
+    Inbounds(Vec<(Request, oneshot::Sender<Result<Response, RaftError>>)>),
     /// The outcome of a request this node sent.
     Answer {
         /// Its id.
@@ -134,19 +137,20 @@ impl Handle {
     /// commits: handed over one after another, as the same commits sent alone on one
     /// connection would arrive).
     pub async fn request_all(&self, requests: Vec<Request>) -> Vec<Result<Response, RaftError>> {
-        let tx = self.sender();
-        let mut waiting = Vec::with_capacity(requests.len());
-        for request in requests {
-            let (reply, rx) = oneshot::channel();
-            let sent = tx.send(Input::Inbound { request, reply }).await;
-            waiting.push(sent.ok().map(|_| rx));
+        let n = requests.len();
+        let (inputs, waiting): (Vec<_>, Vec<_>) = requests
+            .into_iter()
+            .map(|request| {
+                let (reply, rx) = oneshot::channel();
+                ((request, reply), rx)
+            })
+            .unzip();
+        if self.sender().send(Input::Inbounds(inputs)).await.is_err() {
+            return (0..n).map(|_| Err(stopped())).collect();
         }
-        let mut answers = Vec::with_capacity(waiting.len());
+        let mut answers = Vec::with_capacity(n);
         for rx in waiting {
-            answers.push(match rx {
-                Some(rx) => rx.await.unwrap_or_else(|_| Err(stopped())),
-                None => Err(stopped()),
-            });
+            answers.push(rx.await.unwrap_or_else(|_| Err(stopped())));
         }
         answers
     }
@@ -414,20 +418,11 @@ impl Actor {
 
     fn handle(&mut self, input: Input) {
         match input {
-            Input::Inbound { request, reply } => {
-                let id = self.next_inbound;
-                self.next_inbound += 1;
-                self.replies.insert(id, reply);
-                match &request {
-                    Request::Beat(_) => {
-                        self.beat_replies.insert(id);
-                    }
-                    Request::Forward { key, .. } | Request::Repair { key, .. } => {
-                        self.write_answers.arrived(id, key);
-                    }
-                    _ => {}
+            Input::Inbound { request, reply } => self.inbound(request, reply),
+            Input::Inbounds(list) => {
+                for (request, reply) in list {
+                    self.inbound(request, reply);
                 }
-                self.node.on_request(id, request);
             }
             Input::Answer { id, result, fetch } => {
                 if fetch {
@@ -452,6 +447,22 @@ impl Actor {
             }
         }
         self.process_outputs();
+    }
+
+    fn inbound(&mut self, request: Request, reply: oneshot::Sender<Result<Response, RaftError>>) {
+        let id = self.next_inbound;
+        self.next_inbound += 1;
+        self.replies.insert(id, reply);
+        match &request {
+            Request::Beat(_) => {
+                self.beat_replies.insert(id);
+            }
+            Request::Forward { key, .. } | Request::Repair { key, .. } => {
+                self.write_answers.arrived(id, key);
+            }
+            _ => {}
+        }
+        self.node.on_request(id, request);
     }
 
     /// Takes the node's outputs: writes join the batch, everything else runs now or, when a
