@@ -561,9 +561,13 @@ impl Actor {
         }
     }
 
-    /// One batch of commits to `to`, each answer fed back under its own id.
-    fn send_batch(&self, to: &str, chunk: Vec<(RequestId, Request)>) {
-        if chunk.is_empty() {
+    /// One batch of commits to `to`, each answer fed back under its own id (one commit goes
+    /// alone: its plain answer is no batch's).
+    fn send_batch(&mut self, to: &str, mut chunk: Vec<(RequestId, Request)>) {
+        if chunk.len() <= 1 {
+            if let Some((id, request)) = chunk.pop() {
+                self.send_now(to.to_string(), id, request);
+            }
             return;
         }
         self.metrics.commit_batches.inc();

@@ -248,8 +248,19 @@ impl PeerClient {
     /// Sends `commits` (each a [`Request::Commit`]) to `to` in one request and reads each one's
     /// answer, in order. A member that answers the first alone (it does not take batches after
     /// all: a restart as another build) gets the others one by one, concurrently.
-    pub async fn send_commits(&self, to: &str, commits: &[Request]) -> Vec<Result<Response, Failure>> {
+    pub async fn send_commits(
+        &self,
+        to: &str,
+        commits: &[Request],
+    ) -> Vec<Result<Response, Failure>> {
         let n = commits.len();
+        if n <= 1 {
+            // A batch of one is a plain commit, whose plain answer is no batch's.
+            return match commits.first() {
+                Some(req) => vec![self.send(to, req, None).await],
+                None => Vec::new(),
+            };
+        }
         let out = codec::encode_commit_batch(commits);
         let (status, body) = match self.call(to, &out).await {
             Ok(answer) => answer,
@@ -269,10 +280,9 @@ impl PeerClient {
         }
         self.note_batch_taker(to, false);
         let first = codec::decode_answer_capped(&commits[0], status, &body, max);
-        let rest = futures_util::future::join_all(
-            commits[1..].iter().map(|req| self.send(to, req, None)),
-        )
-        .await;
+        let rest =
+            futures_util::future::join_all(commits[1..].iter().map(|req| self.send(to, req, None)))
+                .await;
         std::iter::once(first).chain(rest).collect()
     }
 
@@ -423,7 +433,9 @@ mod tests {
                     }
                     let _ = tx.send(String::from_utf8_lossy(&buf[head..head + len]).into_owned());
                     let _ = s
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                        )
                         .await;
                 });
             }
@@ -444,7 +456,9 @@ mod tests {
             .map(|i| Request::Commit {
                 datum: nacos_raft_core::Datum {
                     key: format!("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@svc-{i}"),
-                    value: Some(nacos_raft_core::JsonValue::parse("{\"instanceList\":[]}").unwrap()),
+                    value: Some(
+                        nacos_raft_core::JsonValue::parse("{\"instanceList\":[]}").unwrap(),
+                    ),
                     timestamp: 10 + i,
                 },
                 source: nacos_raft_core::RaftPeer::default(),
@@ -457,11 +471,23 @@ mod tests {
         for _ in 0..3 {
             seen.push(bodies.recv().await.unwrap());
         }
-        assert!(seen[0].contains("\"batch\":[") && seen[0].contains("svc-0"), "{}", seen[0]);
+        assert!(
+            seen[0].contains("\"batch\":[") && seen[0].contains("svc-0"),
+            "{}",
+            seen[0]
+        );
         let mut alone: Vec<&String> = seen[1..].iter().collect();
         alone.sort();
-        assert!(alone[0].contains("svc-1") && !alone[0].contains("batch"), "{}", alone[0]);
-        assert!(alone[1].contains("svc-2") && !alone[1].contains("batch"), "{}", alone[1]);
+        assert!(
+            alone[0].contains("svc-1") && !alone[0].contains("batch"),
+            "{}",
+            alone[0]
+        );
+        assert!(
+            alone[1].contains("svc-2") && !alone[1].contains("batch"),
+            "{}",
+            alone[1]
+        );
     }
 
     #[test]

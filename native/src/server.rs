@@ -344,7 +344,10 @@ fn decode_commits(body: &[u8], limits: &Limits) -> Result<Decoded, RaftError> {
     };
     let mut all = codec::decode_commits(body, limits)?;
     if all.len() == 1 {
-        let one = all.pop().map(commit).unwrap_or_else(|| Err(RaftError::server("no commit")));
+        let one = all
+            .pop()
+            .map(commit)
+            .unwrap_or_else(|| Err(RaftError::server("no commit")));
         return one.map(|request| Decoded::One(request, None));
     }
     Ok(Decoded::Commits(all.into_iter().map(commit).collect()))

@@ -264,10 +264,16 @@ fn a_batch_of_commits_is_a_commit_with_more_for_members_that_take_them() {
         })
         .collect();
     let out = codec::encode_commit_batch(&commits);
-    assert_eq!((out.method, out.path_and_query.as_str()), ("POST", "/nacos/v1/ns/raft/datum/commit"));
+    assert_eq!(
+        (out.method, out.path_and_query.as_str()),
+        ("POST", "/nacos/v1/ns/raft/datum/commit")
+    );
     // Java (and a member under Nacos' rules) reads the first commit only.
     let java = CommitBody::from_json(&java_decode(&out.body, 1)).unwrap();
-    assert_eq!((java.datum, java.source.to_json()), (first.clone(), PEER_LEADER.to_string()));
+    assert_eq!(
+        (java.datum, java.source.to_json()),
+        (first.clone(), PEER_LEADER.to_string())
+    );
     assert_eq!(codec::decode_commit(&out.body, &limits()).unwrap().0, first);
     // A member that takes batches reads all three, the escapes undone once as for a commit.
     let all = codec::decode_commits(&out.body, &limits()).unwrap();
@@ -280,10 +286,16 @@ fn a_batch_of_commits_is_a_commit_with_more_for_members_that_take_them() {
     assert_eq!(one[0].0, first);
     assert!(codec::decode_commits(b"{\"datum\":1}", &limits()).is_err());
 
-    let answers = vec![(200, "ok".to_string()), (500, "Raft onPut failed".to_string())];
+    let answers = vec![
+        (200, "ok".to_string()),
+        (500, "Raft onPut failed".to_string()),
+    ];
     let text = codec::encode_batch_answer(&answers);
     assert_eq!(text, r#"[[200,"ok"],[500,"Raft onPut failed"]]"#);
-    assert_eq!(codec::decode_batch_answer(text.as_bytes(), 2), Some(answers));
+    assert_eq!(
+        codec::decode_batch_answer(text.as_bytes(), 2),
+        Some(answers)
+    );
     assert_eq!(codec::decode_batch_answer(text.as_bytes(), 3), None);
     assert_eq!(codec::decode_batch_answer(b"ok", 1), None);
 }
