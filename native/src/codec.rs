@@ -560,10 +560,11 @@ pub fn decode_commit(body: &[u8], limits: &Limits) -> Result<(Datum, RaftPeer), 
     Ok((c.datum, c.source))
 }
 
-/// The header by which a member says it takes batches of commits (on every answer of its commit
-/// endpoint) and numbers the answers of a batch it answered. Only hardened members of this
-/// project send it; a leader batches its commits to a member only after seeing it (issue 13:
-/// one HTTP exchange per group commit instead of one per write). Java ignores it.
+/// The header by which a member says it takes batches of commits, on its commit answers (`1`,
+/// or the number of commits a batch's answer holds). Only hardened members of this project send
+/// it, and not while a page watches them or a fault is set; a leader batches its commits to a
+/// member only while the member's last commit answer carried it (issue 13: one HTTP exchange per
+/// group commit instead of one per write). Java ignores it.
 pub const BATCH_HEADER: &str = "nacos-raft-batch";
 
 /// Largest number of commits in one batch.

@@ -407,8 +407,11 @@ async fn answer_commits(
         codec::encode_batch_answer(&answers),
         Extra::DatumHeaders,
     );
-    if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
-        r.headers_mut().insert(codec::BATCH_HEADER, v);
+    // The header also says "send me batches": not while a page watches or a fault is set.
+    if !s.live.watched() && !s.live.faults_active() {
+        if let Ok(v) = HeaderValue::from_str(&n.to_string()) {
+            r.headers_mut().insert(codec::BATCH_HEADER, v);
+        }
     }
     r
 }

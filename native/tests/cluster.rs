@@ -6,7 +6,8 @@ use bytes::Bytes;
 use nacos_raft_core::{Datum, PeerState};
 use nacos_raft_node::codec;
 use nacos_raft_node::testkit::{
-    free_ports, instances_value, seed_datums, service_key, wait_for, Cluster, Http, NodeProc, FAST,
+    free_ports, instances_value, seed_datums, service_key, wait_for, Cluster, EventStream, Http,
+    NodeProc, FAST,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -783,6 +784,32 @@ async fn hardened_leaders_batch_their_commits_and_faithful_ones_never_do() {
         }
         if rules == "hardened" {
             assert!(items > 0.0, "no commit went in a batch:\n{}", c.logs());
+            // While a page watches the followers, they stop saying they take batches, and the
+            // leader sends each commit alone again (the page shows each as a message).
+            let mut viewers = Vec::new();
+            for a in addrs.iter().filter(|a| **a != leader) {
+                viewers.push(EventStream::open(a, ELECTION).await);
+            }
+            for i in 2_000..2_010 {
+                put_retrying(&http, &leader, &service_key(i), &instances_value(i)).await;
+            }
+            let before = http.metric(&leader, ITEMS).await.unwrap_or(0.0);
+            let mut tasks = Vec::new();
+            for t in 0..24 {
+                let (http, leader) = (http.clone(), leader.clone());
+                tasks.push(tokio::spawn(async move {
+                    for i in 0..5 {
+                        let n = 3_000 + t * 5 + i;
+                        put_retrying(&http, &leader, &service_key(n), &instances_value(n)).await;
+                    }
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let after = http.metric(&leader, ITEMS).await.unwrap_or(0.0);
+            assert_eq!(after, before, "batches while the followers were watched");
+            drop(viewers);
         } else {
             assert_eq!(items, 0.0, "{rules}");
         }
