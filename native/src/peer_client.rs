@@ -279,6 +279,13 @@ impl PeerClient {
             }
         }
         self.note_batch_taker(to, false);
+        if status == codec::TOO_LARGE {
+            // Over the member's `--max-body-bytes`: nothing of it was read.
+            return futures_util::future::join_all(
+                commits.iter().map(|req| self.send(to, req, None)),
+            )
+            .await;
+        }
         let first = codec::decode_answer_capped(&commits[0], status, &body, max);
         let rest =
             futures_util::future::join_all(commits[1..].iter().map(|req| self.send(to, req, None)))
@@ -395,7 +402,9 @@ mod tests {
 
     /// A member that answers every request `ok` without the batch header (as Java does), one
     /// request per connection, and hands over each request body it read.
-    async fn java_like_member() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    async fn java_like_member(
+        refuse_batches: bool,
+    ) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -431,12 +440,14 @@ mod tests {
                         }
                         buf.extend_from_slice(&chunk[..n]);
                     }
-                    let _ = tx.send(String::from_utf8_lossy(&buf[head..head + len]).into_owned());
-                    let _ = s
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                        )
-                        .await;
+                    let body = String::from_utf8_lossy(&buf[head..head + len]).into_owned();
+                    let answer: &[u8] = if refuse_batches && body.contains("\"batch\":") {
+                        b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                    };
+                    let _ = tx.send(body);
+                    let _ = s.write_all(answer).await;
                 });
             }
         });
@@ -448,22 +459,11 @@ mod tests {
     /// taken for one that takes batches.
     #[tokio::test]
     async fn a_batch_to_a_member_that_does_not_take_batches_is_sent_again_one_by_one() {
-        let (addr, mut bodies) = java_like_member().await;
+        let (addr, mut bodies) = java_like_member(false).await;
         let client = PeerClient::new(ClientConfig::default());
         client.note_batch_taker(&addr, true);
         assert!(client.takes_batches(&addr));
-        let commits: Vec<Request> = (0..3)
-            .map(|i| Request::Commit {
-                datum: nacos_raft_core::Datum {
-                    key: format!("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@svc-{i}"),
-                    value: Some(
-                        nacos_raft_core::JsonValue::parse("{\"instanceList\":[]}").unwrap(),
-                    ),
-                    timestamp: 10 + i,
-                },
-                source: nacos_raft_core::RaftPeer::default(),
-            })
-            .collect();
+        let commits = three_commits();
         let results = client.send_commits(&addr, &commits).await;
         assert_eq!(results, vec![Ok(Response::Ok); 3]);
         assert!(!client.takes_batches(&addr));
@@ -488,6 +488,46 @@ mod tests {
             "{}",
             alone[1]
         );
+    }
+
+    fn three_commits() -> Vec<Request> {
+        (0..3)
+            .map(|i| Request::Commit {
+                datum: nacos_raft_core::Datum {
+                    key: format!("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@svc-{i}"),
+                    value: Some(
+                        nacos_raft_core::JsonValue::parse("{\"instanceList\":[]}").unwrap(),
+                    ),
+                    timestamp: 10 + i,
+                },
+                source: nacos_raft_core::RaftPeer::default(),
+            })
+            .collect()
+    }
+
+    /// A batch over the member's body limit (413, nothing of it read): every commit of it goes
+    /// again alone, the first one too.
+    #[tokio::test]
+    async fn a_batch_refused_as_too_large_is_sent_again_whole_one_by_one() {
+        let (addr, mut bodies) = java_like_member(true).await;
+        let client = PeerClient::new(ClientConfig::default());
+        client.note_batch_taker(&addr, true);
+        let results = client.send_commits(&addr, &three_commits()).await;
+        assert_eq!(results, vec![Ok(Response::Ok); 3]);
+        assert!(!client.takes_batches(&addr));
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            seen.push(bodies.recv().await.unwrap());
+        }
+        assert!(seen[0].contains("\"batch\":["), "{}", seen[0]);
+        let mut alone: Vec<&String> = seen[1..].iter().collect();
+        alone.sort();
+        for (i, body) in alone.iter().enumerate() {
+            assert!(
+                body.contains(&format!("svc-{i}\"")) && !body.contains("batch"),
+                "{body}"
+            );
+        }
     }
 
     #[test]
