@@ -533,7 +533,7 @@ impl Actor {
             let to = all[0].0.clone();
             let (mine, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|(t, ..)| *t == to);
             all = rest;
-            if mine.len() == 1 || !self.client.takes_batches(&to) {
+            if !self.client.takes_batches(&to) {
                 for (to, id, request) in mine {
                     self.send_now(to, id, request);
                 }

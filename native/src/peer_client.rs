@@ -279,18 +279,17 @@ impl PeerClient {
             }
         }
         self.note_batch_taker(to, false);
-        if status == codec::TOO_LARGE {
-            // Over the member's `--max-body-bytes`: nothing of it was read.
-            return futures_util::future::join_all(
-                commits.iter().map(|req| self.send(to, req, None)),
-            )
-            .await;
-        }
-        let first = codec::decode_answer_capped(&commits[0], status, &body, max);
-        let rest =
-            futures_util::future::join_all(commits[1..].iter().map(|req| self.send(to, req, None)))
-                .await;
-        std::iter::once(first).chain(rest).collect()
+        // Over the member's `--max-body-bytes` (413) nothing of it was read; otherwise the member
+        // applied the first commit as Java reads it.
+        let (first, again) = if status == codec::TOO_LARGE {
+            (None, commits)
+        } else {
+            let first = codec::decode_answer_capped(&commits[0], status, &body, max);
+            (Some(first), &commits[1..])
+        };
+        let again =
+            futures_util::future::join_all(again.iter().map(|req| self.send(to, req, None))).await;
+        first.into_iter().chain(again).collect()
     }
 
     /// A datum fetch, split into several GETs when the key list would make the request line
