@@ -36,16 +36,31 @@ fn fail_stop(store: &Store, e: &std::io::Error) -> ! {
     std::process::exit(EXIT_IO_ERROR);
 }
 
-/// How often the datum files written under the log since the last look are written back in
-/// the background, one `syncfs` each time. A checkpoint's `syncfs` otherwise finds ~40,000 files
-/// of new keys to write at once (every 16 MiB of log, ~10 s at full rate) and every `fdatasync`
-/// of the log waits behind that burst: that was the hardened p99 at 32 connections. In 100 ms
-/// steps the burst is small, and the checkpoint finds little left. Side by side with the node
-/// without it (`RUNS=5 SECS=20 scripts/bench-vs-etcd.sh --parts writes --conns 8,32`,
-/// 2026-12-06): p99 at 32 connections 20.3 against 31.7 ms, lower in 5 of 5 runs, writes/s 1.05×;
-/// at 8 connections p99 8.3 against 9.4 ms, writes/s 0.96× (docs/benchmarks.md). Durability does
+/// How often the write-back thread looks at how many datum files were written under the log.
+/// A checkpoint's `syncfs` otherwise finds ~40,000 files of new keys to write at once (every
+/// 16 MiB of log, ~10 s at full rate) and every `fdatasync` of the log waits behind that burst:
+/// that was the hardened p99 at 32 connections. Written back in small steps, the burst is small,
+/// and the checkpoint finds little left. Side by side with the node without it (`RUNS=5 SECS=20
+/// scripts/bench-vs-etcd.sh --parts writes --conns 8,32`, 2026-12-06): p99 at 32 connections 20.3
+/// against 31.7 ms, lower in 5 of 5 runs, writes/s 1.05× (docs/benchmarks.md). Durability does
 /// not depend on it: the log still holds every write until its checkpoint.
 const WRITEBACK_EVERY: Duration = Duration::from_millis(100);
+
+/// A write-back is due once this many files were written since the last one...
+const WRITEBACK_FILES: u64 = 1000;
+
+/// ...or once any were and this long has passed since the last one. A `syncfs` writes every
+/// dirty file of the file system and flushes the disk's cache; fewer, larger steps measured
+/// better than one every 100 ms for the log's `fdatasync`s: in two runs
+/// side by side (2026-12-06 17:37 and 17:59, docs/benchmarks.md), writes/s at 32 connections
+/// higher in 5 of 6 runs (medians 6,502 against 5,647) and the p99 lower in 4 of 6 (16.8 against
+/// 19.3 ms).
+const WRITEBACK_WAIT: Duration = Duration::from_secs(1);
+
+/// Whether the files written since the last write-back are due for one now.
+fn writeback_due(files: u64, since_last: Duration) -> bool {
+    files >= WRITEBACK_FILES || (files > 0 && since_last >= WRITEBACK_WAIT)
+}
 
 /// The background write-back thread of the logged datum files ([`WRITEBACK_EVERY`]).
 struct Writeback {
@@ -64,13 +79,15 @@ impl Writeback {
             .name("nacos-raft-writeback".into())
             .spawn(move || {
                 let mut seen = 0;
+                let mut last = Instant::now();
                 while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(WRITEBACK_EVERY)
                 {
                     let now = written.load(Ordering::Relaxed);
-                    if now == seen {
+                    if !writeback_due(now - seen, last.elapsed()) {
                         continue;
                     }
                     seen = now;
+                    last = Instant::now();
                     let start = Instant::now();
                     match store.flush_all(&handle) {
                         Ok(()) => metrics
@@ -299,6 +316,20 @@ mod tests {
             .find(|l| l.contains("log_writeback_seconds_count"))
             .and_then(|l| l.split_whitespace().last()?.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// A write-back is due at 1,000 new files, or at one new file once a second has passed,
+    /// and never without new files.
+    #[test]
+    fn a_write_back_is_due_at_a_thousand_files_or_after_a_second_with_any() {
+        let ms = Duration::from_millis;
+        assert!(!writeback_due(0, ms(0)));
+        assert!(!writeback_due(0, ms(60_000)));
+        assert!(!writeback_due(1, ms(999)));
+        assert!(!writeback_due(999, ms(999)));
+        assert!(writeback_due(1, ms(1000)));
+        assert!(writeback_due(1000, ms(0)));
+        assert!(writeback_due(40_000, ms(5)));
     }
 
     /// Files written under the log are written back within a few steps, only when there are
