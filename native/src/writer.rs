@@ -51,10 +51,9 @@ const WRITEBACK_FILES: u64 = 1000;
 
 /// ...or once any were and this long has passed since the last one. A `syncfs` writes every
 /// dirty file of the file system and flushes the disk's cache; fewer, larger steps measured
-/// better than one every 100 ms for the log's `fdatasync`s: in two runs
-/// side by side (2026-12-06 17:37 and 17:59, docs/benchmarks.md), writes/s at 32 connections
-/// higher in 5 of 6 runs (medians 6,502 against 5,647) and the p99 lower in 4 of 6 (16.8 against
-/// 19.3 ms).
+/// better than one every 100 ms for the log's `fdatasync`s: in two runs side by side
+/// (2026-12-06 17:37 and 17:59, docs/benchmarks.md), writes/s at 32 connections higher in 5 of 6
+/// runs (medians 6,502 against 5,647) and the p99 lower in 4 of 6 (16.8 against 19.3 ms).
 const WRITEBACK_WAIT: Duration = Duration::from_secs(1);
 
 /// Whether the files written since the last write-back are due for one now.
@@ -88,11 +87,10 @@ impl Writeback {
                     }
                     seen = now;
                     last = Instant::now();
-                    let start = Instant::now();
                     match store.flush_all(&handle) {
                         Ok(()) => metrics
                             .writeback_latency
-                            .observe(start.elapsed().as_secs_f64()),
+                            .observe(last.elapsed().as_secs_f64()),
                         Err(e) => tracing::warn!(
                             error = %e,
                             "background write-back of the datum files failed; the log keeps them until its checkpoint"
