@@ -59,7 +59,7 @@ done
 [ -n "$L" ] || { echo "beat-probe: no leader within 30 s" >&2; exit 1; }
 echo "leader $L ($RULES)"
 printf '%s' '{"instanceList":[{"instanceId":"127.0.0.1#8080#DEFAULT#DEFAULT_GROUP@@svc-000001","ip":"127.0.0.1","port":8080,"weight":1.0,"healthy":true,"enabled":true,"ephemeral":false,"clusterName":"DEFAULT","serviceName":"DEFAULT_GROUP@@svc-000001","metadata":{},"lastBeat":1600000000000,"marked":false}]}' >"$D/value"
-wrk -t 2 -c "$C" -d "${S}s" --latency --timeout 30s -s "$HERE/native/benches/vs_etcd/writes.lua" \
+wrk -t "$(( C < 2 ? C : 2 ))" -c "$C" -d "${S}s" --latency --timeout 30s -s "$HERE/native/benches/vs_etcd/writes.lua" \
   "http://$L" -- nacos 'com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@probe-' "$D/value" |
   grep -v VS_ETCD_RESULT
 echo "CPU ticks ($(getconf CLK_TCK) per second):"

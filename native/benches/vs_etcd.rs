@@ -19,6 +19,7 @@
 //! started is killed when the run ends, fails, panics, or gets SIGINT/SIGTERM/SIGHUP.
 
 use clap::Parser;
+use nacos_raft_node::testkit::disk::{self, DiskCounters};
 use nacos_raft_node::testkit::etcd::{self, EtcdCluster, EtcdTimings};
 use nacos_raft_node::testkit::{instances_value, procnet, Cluster, Http, FAST};
 use serde::{Deserialize, Serialize};
@@ -605,6 +606,10 @@ struct Cell {
     flushes_per_write: Option<f64>,
     /// Mean duration of one flush round (ms).
     flush_ms: Option<f64>,
+    /// Bytes the disk under the data directory wrote per acknowledged write, in KiB, and its
+    /// write requests per acknowledged write (whole device: anything else writing counts too).
+    disk_kib_per_write: Option<f64>,
+    disk_writes_per_write: Option<f64>,
     wrk: WrkResult,
 }
 
@@ -614,6 +619,8 @@ struct Ctx<'a> {
     files: &'a Files,
     http: Http,
     base: &'a Path,
+    /// The disk counters of the data directory's device, when it is a block device.
+    disk: Option<PathBuf>,
     /// Failures of the harness or of a system (not "not available"): the run exits 1.
     problems: Vec<String>,
     /// System label → why it is not available.
@@ -684,6 +691,7 @@ impl Ctx<'_> {
             .await?;
         }
         let before = quiet(r, &http, leader, &prefix).await;
+        let disk_before = self.disk.as_deref().and_then(DiskCounters::read);
         let res = wrk(
             &self.opts.wrk,
             self.files,
@@ -695,6 +703,7 @@ impl Ctx<'_> {
             per_thread,
         )
         .await?;
+        let disk_after = self.disk.as_deref().and_then(DiskCounters::read);
         let after = quiet(r, &http, leader, &prefix).await;
         let ok = res.ok();
         let counted_from = first.as_ref().unwrap_or(&before);
@@ -718,6 +727,10 @@ impl Ctx<'_> {
             ),
             _ => (None, None),
         };
+        let disk = match (disk_before, disk_after) {
+            (Some(b), Some(a)) => DiskCounters::per_op(b, a, ok),
+            _ => None,
+        };
         let secs = res.duration_us as f64 / 1e6;
         Ok(Cell {
             system: sys.label.clone(),
@@ -733,6 +746,8 @@ impl Ctx<'_> {
             keys_ok,
             flushes_per_write,
             flush_ms,
+            disk_kib_per_write: disk.map(|d| d.0),
+            disk_writes_per_write: disk.map(|d| d.1),
             wrk: res,
         })
     }
@@ -1153,10 +1168,14 @@ async fn run(opts: Opts) -> i32 {
         return 1;
     }
     let date = sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
-    let fs_type = sh(
-        "stat",
-        &["-f", "-c", "%T", &tmp.path().display().to_string()],
-    );
+    // `stat -f` names ext4 by its magic, shared with ext2 and ext3; findmnt names the mount.
+    let data_dir = tmp.path().display().to_string();
+    let fs_type = Some(sh(
+        "findmnt",
+        &["-n", "-o", "FSTYPE", "--target", &data_dir],
+    ))
+    .filter(|t| !t.is_empty())
+    .unwrap_or_else(|| sh("stat", &["-f", "-c", "%T", &data_dir]));
     let load_before = loadavg();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let command = command_line();
@@ -1172,6 +1191,7 @@ async fn run(opts: Opts) -> i32 {
         files: &files,
         http: Http::new(),
         base: tmp.path(),
+        disk: disk::stat_file(Path::new(&data_dir)),
         problems: vec![],
         unavailable: vec![],
     };
@@ -1238,6 +1258,18 @@ async fn run(opts: Opts) -> i32 {
                 values: per(&|x| x.flush_ms),
                 decimals: 2,
             });
+            if ctx.disk.is_some() {
+                rows.push(Row {
+                    name: format!("disk KiB written per write, {conn}"),
+                    values: per(&|x| x.disk_kib_per_write),
+                    decimals: 1,
+                });
+                rows.push(Row {
+                    name: format!("disk write requests per write, {conn}"),
+                    values: per(&|x| x.disk_writes_per_write),
+                    decimals: 1,
+                });
+            }
         }
     }
     if plan.failover {
@@ -1418,6 +1450,9 @@ async fn run(opts: Opts) -> i32 {
         plan.probe.as_millis()
     );
     println!("- fsync rounds per write: summed over the 3 members, and the mean time of one round, from the members' own metrics (etcd: `etcd_disk_wal_fsync_duration_seconds`, one fdatasync of the WAL; nacos-raft: `nacos_raft_persist_batch_seconds`, one batch = write, fsync and rename of each file, then one fsync per directory; with the write-ahead log: the append and its fdatasync)");
+    if let Some(stat) = &ctx.disk {
+        println!("- disk per write: what the block device under the data directory wrote during the measured seconds ({}: sectors written × 512 B, write requests), per acknowledged write, all 3 members together; the whole device, so anything else writing to it counts too, and writes the kernel starts after the cell ends do not", stat.display());
+    }
 
     // ---- JSON ----
     let out = opts.out.clone().unwrap_or_else(|| {
