@@ -61,6 +61,49 @@ fn writeback_due(files: u64, since_last: Duration) -> bool {
     files >= WRITEBACK_FILES || (files > 0 && since_last >= WRITEBACK_WAIT)
 }
 
+/// Under light load each logged datum file's write to the disk starts as soon as it is written
+/// ([`Store::apply_unsynced_with`]): the files then reach the disk a few at a time, not in the
+/// write-back thread's bursts, which every log `fdatasync` waits behind on a disk whose cache
+/// flush takes everything written before it. It costs a write request per file and the
+/// persistence thread's time, so under heavy load, where that thread is the limit, the files
+/// are left to the write-back's sorted sweeps. Light: the thread was busy less than this share
+/// of the last [`LOAD_WINDOW`].
+const LIGHT_BELOW: f64 = 0.5;
+
+/// How long the persistence thread's busy share is measured over.
+const LOAD_WINDOW: Duration = Duration::from_millis(100);
+
+/// The persistence thread's busy share over windows of [`LOAD_WINDOW`].
+struct Load {
+    window_start: Instant,
+    busy: Duration,
+    /// Whether the last full window was light ([`LIGHT_BELOW`]); light at start.
+    light: bool,
+}
+
+impl Load {
+    fn new(now: Instant) -> Load {
+        Load {
+            window_start: now,
+            busy: Duration::ZERO,
+            light: true,
+        }
+    }
+
+    /// Counts `busy` time spent on a batch that ended at `now`; a window that has lasted
+    /// [`LOAD_WINDOW`] decides [`Load::light`] and a new one starts. An idle stretch counts as a
+    /// long light window.
+    fn add(&mut self, busy: Duration, now: Instant) {
+        self.busy += busy;
+        let span = now.saturating_duration_since(self.window_start);
+        if span >= LOAD_WINDOW {
+            self.light = self.busy.as_secs_f64() < LIGHT_BELOW * span.as_secs_f64();
+            self.window_start = now;
+            self.busy = Duration::ZERO;
+        }
+    }
+}
+
 /// The background write-back thread of the logged datum files ([`WRITEBACK_EVERY`]).
 struct Writeback {
     /// Dropped to stop the thread.
@@ -195,6 +238,7 @@ fn write_batch(
     store: &Arc<Store>,
     logs: Option<&mut Logs>,
     ops: &[Persist],
+    light: bool,
     durable: &mut dyn FnMut(),
 ) -> io::Result<Applied> {
     if let Some(logs) = logs {
@@ -211,7 +255,7 @@ fn write_batch(
                 if !term {
                     durable();
                 }
-                let applied = store.apply_unsynced(ops)?;
+                let applied = store.apply_unsynced_with(ops, light)?;
                 logs.written
                     .fetch_add(applied.written as u64, Ordering::Relaxed);
                 if term {
@@ -252,6 +296,7 @@ impl Writer {
                     Ok(w) => w,
                     Err(e) => fail_stop(&store, &e),
                 };
+                let mut load = Load::new(Instant::now());
                 while let Ok(first) = rx.recv() {
                     let mut seq = first.seq;
                     let mut ops = first.ops;
@@ -267,7 +312,10 @@ impl Writer {
                             .observe(start.elapsed().as_secs_f64());
                         open = done.send(seq).is_ok();
                     };
-                    match write_batch(&store, logs.as_mut(), &ops, &mut durable) {
+                    let light = load.light;
+                    let result = write_batch(&store, logs.as_mut(), &ops, light, &mut durable);
+                    load.add(start.elapsed(), Instant::now());
+                    match result {
                         Ok(applied) => {
                             metrics.files_written.inc_by(applied.written as u64);
                             for k in applied.skipped {
@@ -314,6 +362,31 @@ mod tests {
             .find(|l| l.contains("log_writeback_seconds_count"))
             .and_then(|l| l.split_whitespace().last()?.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// Light until a window of 100 ms is half busy or more; a window decides only once it has
+    /// lasted 100 ms; an idle stretch makes it light again.
+    #[test]
+    fn the_load_is_light_below_half_busy_over_a_hundred_milliseconds() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut load = Load::new(t0);
+        assert!(load.light);
+        // 90 ms busy within 95 ms: the window has not lasted 100 ms yet.
+        load.add(ms(90), t0 + ms(95));
+        assert!(load.light);
+        // 10 ms more at 100 ms: 100 of 100 ms busy.
+        load.add(ms(10), t0 + ms(100));
+        assert!(!load.light);
+        // 49 ms busy over the next 100 ms: light.
+        load.add(ms(49), t0 + ms(200));
+        assert!(load.light);
+        // Exactly half: not light.
+        load.add(ms(50), t0 + ms(300));
+        assert!(!load.light);
+        // A batch of 1 ms after 10 s of nothing: light again.
+        load.add(ms(1), t0 + ms(10_300));
+        assert!(load.light);
     }
 
     /// A write-back is due at 1,000 new files, or at one new file once a second has passed,
