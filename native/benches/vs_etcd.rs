@@ -1233,41 +1233,27 @@ async fn run(opts: Opts) -> i32 {
                     .collect()
             };
             let conn = conn_label(c);
-            rows.push(Row {
-                name: format!("writes/s, {conn}"),
-                values: per(&|x| Some(x.writes_per_s)),
-                decimals: 0,
-            });
-            rows.push(Row {
-                name: format!("p50 ms, {conn}"),
-                values: per(&|x| Some(x.p50_ms)),
-                decimals: 2,
-            });
-            rows.push(Row {
-                name: format!("p99 ms, {conn}"),
-                values: per(&|x| Some(x.p99_ms)),
-                decimals: 2,
-            });
-            rows.push(Row {
-                name: format!("fsync rounds per write, {conn}"),
-                values: per(&|x| x.flushes_per_write),
-                decimals: 2,
-            });
-            rows.push(Row {
-                name: format!("ms per fsync round, {conn}"),
-                values: per(&|x| x.flush_ms),
-                decimals: 2,
-            });
+            type Field = fn(&Cell) -> Option<f64>;
+            let mut fields: Vec<(&str, Field, usize)> = vec![
+                ("writes/s", |x| Some(x.writes_per_s), 0),
+                ("p50 ms", |x| Some(x.p50_ms), 2),
+                ("p99 ms", |x| Some(x.p99_ms), 2),
+                ("fsync rounds per write", |x| x.flushes_per_write, 2),
+                ("ms per fsync round", |x| x.flush_ms, 2),
+            ];
             if ctx.disk.is_some() {
+                fields.push(("disk KiB written per write", |x| x.disk_kib_per_write, 1));
+                fields.push((
+                    "disk write requests per write",
+                    |x| x.disk_writes_per_write,
+                    1,
+                ));
+            }
+            for (name, field, decimals) in fields {
                 rows.push(Row {
-                    name: format!("disk KiB written per write, {conn}"),
-                    values: per(&|x| x.disk_kib_per_write),
-                    decimals: 1,
-                });
-                rows.push(Row {
-                    name: format!("disk write requests per write, {conn}"),
-                    values: per(&|x| x.disk_writes_per_write),
-                    decimals: 1,
+                    name: format!("{name}, {conn}"),
+                    values: per(&field),
+                    decimals,
                 });
             }
         }
