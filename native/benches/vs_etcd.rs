@@ -1170,12 +1170,8 @@ async fn run(opts: Opts) -> i32 {
     let date = sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     // `stat -f` names ext4 by its magic, shared with ext2 and ext3; findmnt names the mount.
     let data_dir = tmp.path().display().to_string();
-    let fs_type = Some(sh(
-        "findmnt",
-        &["-n", "-o", "FSTYPE", "--target", &data_dir],
-    ))
-    .filter(|t| !t.is_empty())
-    .unwrap_or_else(|| sh("stat", &["-f", "-c", "%T", &data_dir]));
+    let fs_type = disk::mount_field(tmp.path(), "FSTYPE")
+        .unwrap_or_else(|| sh("stat", &["-f", "-c", "%T", &data_dir]));
     let load_before = loadavg();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let command = command_line();
@@ -1191,7 +1187,7 @@ async fn run(opts: Opts) -> i32 {
         files: &files,
         http: Http::new(),
         base: tmp.path(),
-        disk: disk::stat_file(Path::new(&data_dir)),
+        disk: disk::stat_file(tmp.path()),
         problems: vec![],
         unavailable: vec![],
     };

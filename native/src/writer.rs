@@ -312,9 +312,9 @@ impl Writer {
                             .observe(start.elapsed().as_secs_f64());
                         open = done.send(seq).is_ok();
                     };
-                    let light = load.light;
-                    let result = write_batch(&store, logs.as_mut(), &ops, light, &mut durable);
-                    load.add(start.elapsed(), Instant::now());
+                    let result = write_batch(&store, logs.as_mut(), &ops, load.light, &mut durable);
+                    let end = Instant::now();
+                    load.add(end - start, end);
                     match result {
                         Ok(applied) => {
                             metrics.files_written.inc_by(applied.written as u64);

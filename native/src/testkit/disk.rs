@@ -45,16 +45,23 @@ impl DiskCounters {
     }
 }
 
+/// One column of `findmnt` for the mount that holds `dir` (`SOURCE`, `FSTYPE`, ...); `None`
+/// when `findmnt` is missing or says nothing.
+pub fn mount_field(dir: &Path, column: &str) -> Option<String> {
+    let out = std::process::Command::new("findmnt")
+        .args(["-n", "-o", column, "--target"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!value.is_empty()).then_some(value)
+}
+
 /// The `stat` file of the block device that holds `dir`, if it is on one: `findmnt` names the
 /// mount's source (`/dev/vda`, `/dev/mapper/x` → `/sys/class/block/dm-0` is not followed);
 /// overlay, tmpfs or a missing `findmnt` give `None`.
 pub fn stat_file(dir: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new("findmnt")
-        .args(["-n", "-o", "SOURCE", "--target"])
-        .arg(dir)
-        .output()
-        .ok()?;
-    let source = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let source = mount_field(dir, "SOURCE")?;
     let dev = source.strip_prefix("/dev/")?;
     let path = PathBuf::from(format!("/sys/class/block/{dev}/stat"));
     DiskCounters::read(&path).map(|_| path)
@@ -108,11 +115,7 @@ mod tests {
     /// elsewhere (a container's overlay) there is nothing to find.
     #[test]
     fn the_root_device_s_counters_are_found_when_it_has_one() {
-        let source = std::process::Command::new("findmnt")
-            .args(["-n", "-o", "SOURCE", "--target", "/"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_default();
+        let source = mount_field(Path::new("/"), "SOURCE").unwrap_or_default();
         let on_device = source.starts_with("/dev/")
             && Path::new(&format!("/sys/class/block/{}", &source[5..])).exists();
         let found = stat_file(Path::new("/"));
