@@ -19,6 +19,7 @@
 //! started is killed when the run ends, fails, panics, or gets SIGINT/SIGTERM/SIGHUP.
 
 use clap::Parser;
+use nacos_raft_node::testkit::cpu::{self, CpuTimes};
 use nacos_raft_node::testkit::disk::{self, DiskCounters};
 use nacos_raft_node::testkit::etcd::{self, EtcdCluster, EtcdTimings};
 use nacos_raft_node::testkit::{instances_value, procnet, Cluster, Http, FAST};
@@ -610,6 +611,12 @@ struct Cell {
     /// write requests per acknowledged write (whole device: anything else writing counts too).
     disk_kib_per_write: Option<f64>,
     disk_writes_per_write: Option<f64>,
+    /// The share of the machine's cores busy during the measured seconds, in percent, with wrk
+    /// and everything else on the machine: near 100, the cell measured the cores as much as the
+    /// system.
+    cpu_busy_percent: Option<f64>,
+    /// The machine's busy CPU time per acknowledged write (ms), wrk's included.
+    cpu_ms_per_write: Option<f64>,
     wrk: WrkResult,
 }
 
@@ -692,6 +699,7 @@ impl Ctx<'_> {
         }
         let before = quiet(r, &http, leader, &prefix).await;
         let disk_before = self.disk.as_deref().and_then(DiskCounters::read);
+        let cpu_before = CpuTimes::read();
         let res = wrk(
             &self.opts.wrk,
             self.files,
@@ -704,6 +712,7 @@ impl Ctx<'_> {
         )
         .await?;
         let disk_after = self.disk.as_deref().and_then(DiskCounters::read);
+        let cpu_after = CpuTimes::read();
         let after = quiet(r, &http, leader, &prefix).await;
         let ok = res.ok();
         let counted_from = first.as_ref().unwrap_or(&before);
@@ -731,6 +740,10 @@ impl Ctx<'_> {
             (Some(b), Some(a)) => DiskCounters::per_op(b, a, ok),
             _ => None,
         };
+        let cpu = match (cpu_before, cpu_after) {
+            (Some(b), Some(a)) => CpuTimes::busy(b, a, ok, cpu::ticks_per_second()),
+            _ => None,
+        };
         let secs = res.duration_us as f64 / 1e6;
         Ok(Cell {
             system: sys.label.clone(),
@@ -748,6 +761,8 @@ impl Ctx<'_> {
             flush_ms,
             disk_kib_per_write: disk.map(|d| d.0),
             disk_writes_per_write: disk.map(|d| d.1),
+            cpu_busy_percent: cpu.map(|c| c.0 * 100.0),
+            cpu_ms_per_write: cpu.map(|c| c.1),
             wrk: res,
         })
     }
@@ -1245,6 +1260,8 @@ async fn run(opts: Opts) -> i32 {
                     1,
                 ));
             }
+            fields.push(("CPU busy %, whole machine", |x| x.cpu_busy_percent, 0));
+            fields.push(("CPU ms per write, whole machine", |x| x.cpu_ms_per_write, 3));
             for (name, field, decimals) in fields {
                 rows.push(Row {
                     name: format!("{name}, {conn}"),
@@ -1432,6 +1449,7 @@ async fn run(opts: Opts) -> i32 {
         plan.probe.as_millis()
     );
     println!("- fsync rounds per write: summed over the 3 members, and the mean time of one round, from the members' own metrics (etcd: `etcd_disk_wal_fsync_duration_seconds`, one fdatasync of the WAL; nacos-raft: `nacos_raft_persist_batch_seconds`, one batch = write, fsync and rename of each file, then one fsync per directory; with the write-ahead log: the append and its fdatasync)");
+    println!("- CPU: the share of the machine's cores busy during the measured seconds (/proc/stat: all but idle and I/O wait), and that busy time per acknowledged write; the whole machine, wrk and the other members included: near 100 %, the cores were the limit and the latencies include waiting for one");
     if let Some(stat) = &ctx.disk {
         println!("- disk per write: what the block device under the data directory wrote during the measured seconds ({}: sectors written × 512 B, write requests), per acknowledged write, all 3 members together; the whole device, so anything else writing to it counts too, and writes the kernel starts after the cell ends do not", stat.display());
     }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod cpu;
 pub mod disk;
 pub mod etcd;
 pub mod procnet;
