@@ -61,11 +61,12 @@ e2e: ## the real page in headless Chromium, against the release build served on 
 campaign: ## fault campaign in the simulator: SEEDS (10000) seeds × 10 virtual minutes, 3 and 5 nodes; table, shrunk cases, campaign.json
 	$(CARGO) run --release -p nacos-raft-core --example campaign -- --seeds $(or $(SEEDS),10000) --json $(or $(CAMPAIGN_JSON),campaign.json)
 
-chaos-smoke: ## 8 rounds of the kill -9 campaign under --rules hardened, where any lost acknowledged write fails (part of make test)
+chaos-smoke: ## 8 rounds of the kill -9 campaign and 6 of the network cut campaign under --rules hardened, where any lost acknowledged write fails (part of make test; the cuts skip without namespaces or nft)
 	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds 8 --seed 12 --rules hardened
+	CHAOS_SKIP_WITHOUT_NETNS=1 $(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds 6 --seed 12 --rules hardened --faults cut
 
-chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill; RULES=hardened for the hardened rules
-	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED)) $(if $(RULES),--rules $(RULES))
+chaos: ## kill -9 campaign: ROUNDS (100) SIGKILLs of 3 release nodes under 32 writers; losses by rule, leaderless time, first write after a leader kill; RULES=hardened for the hardened rules; FAULTS=cut (network cuts in a namespace) or both
+	$(CARGO) bench -q -p nacos-raft-node --bench chaos -- --rounds $(or $(ROUNDS),100) $(if $(SEED),--seed $(SEED)) $(if $(RULES),--rules $(RULES)) $(if $(FAULTS),--faults $(FAULTS))
 
 partition-test: ## real partitions: 3 nodes in a network namespace cut with nftables, 4 stories beside the simulator, faithful and hardened (part of make test; skips without namespaces or nft)
 	$(CARGO) test -p nacos-raft-node --test partition -- --nocapture

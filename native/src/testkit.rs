@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub mod cpu;
 pub mod disk;
 pub mod etcd;
+pub mod netns;
 pub mod procnet;
 pub mod settle;
 

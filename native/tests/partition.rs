@@ -25,16 +25,17 @@
 
 use nacos_raft_core::sim::{format_actions, Action, Sim, SimConfig, TraceMode};
 use nacos_raft_core::{Config, PeerState, Rules};
+use nacos_raft_node::testkit::netns::{self, Firewall};
 use nacos_raft_node::testkit::{Http, NodeProc};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nacos-raft-node");
 const IN_NETNS: &str = "NACOS_RAFT_PARTITION_TEST_NETNS";
 const IPS: [&str; 3] = ["127.0.0.11", "127.0.0.12", "127.0.0.13"];
 /// Every node listens on this port of its own address (the namespace is the test's alone).
-const PORT: &str = "8848";
+const PORT: u16 = 8848;
 const LIMIT: Duration = Duration::from_secs(30);
 const PUBLISH_TIMEOUT_MS: u64 = 3_000;
 /// Peers give up on a request after 10 s (Java's read timeout, the node's default): waiting this
@@ -62,31 +63,12 @@ fn in_a_namespace(name: &str, rules: Rules) {
     // The stories' timings assume the machine is not also running the other rule set's six nodes.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if Command::new("nft")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_or(true, |s| !s.success())
-    {
-        println!(
-            "partition test SKIPPED: no nft (Debian package nftables; make tools installs it)"
-        );
-        return;
-    }
-    // Root can make a network namespace directly; anyone else may inside a user namespace.
-    let unshare = [&["-n"][..], &["-r", "-n"][..]].into_iter().find(|flags| {
-        Command::new("unshare")
-            .args(*flags)
-            .args(["nft", "list", "tables"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    let Some(flags) = unshare else {
-        println!("partition test SKIPPED: this machine cannot create a network namespace with nftables in it (unshare -n and unshare -rn failed)");
-        return;
+    let flags = match netns::unshare_flags() {
+        Ok(flags) => flags,
+        Err(why) => {
+            println!("partition test SKIPPED: {why}");
+            return;
+        }
     };
     let exe = std::env::current_exe().expect("the test binary");
     let status = Command::new("unshare")
@@ -101,77 +83,6 @@ fn in_a_namespace(name: &str, rules: Rules) {
         status.success(),
         "the stories failed inside the namespace: {status}"
     );
-}
-
-fn run(cmd: &str, args: &[&str], stdin: Option<&str>) {
-    use std::io::Write;
-    let mut c = Command::new(cmd)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    if let Some(s) = stdin {
-        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    let out = c.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The drop rules, all in one table of the test's own namespace.
-struct Firewall;
-
-impl Firewall {
-    fn new() -> Firewall {
-        run(
-            "nft",
-            &["-f", "-"],
-            Some("table inet chaos {\n chain out {\n  type filter hook output priority 0; policy accept;\n }\n}\n"),
-        );
-        let fw = Firewall;
-        fw.heal(); // the rules of an earlier story
-        fw
-    }
-
-    /// One way: drops node `from`'s requests to node `to` (packets from `from`'s address to
-    /// `to`'s address and listening port). Dropping every packet of that address pair would cut
-    /// TCP both ways (the answers to `to`'s own connections go the same way); like this, `to`'s
-    /// requests to `from` and their answers still pass.
-    fn cut(&self, from: usize, to: usize) {
-        run(
-            "nft",
-            &[
-                "add", "rule", "inet", "chaos", "out", "ip", "saddr", IPS[from], "ip", "daddr",
-                IPS[to], "tcp", "dport", PORT, "drop",
-            ],
-            None,
-        );
-    }
-
-    /// Two ways: every packet between `node` and every other node, whatever the port.
-    fn isolate(&self, node: usize) {
-        for o in (0..3).filter(|o| *o != node) {
-            for (a, b) in [(node, o), (o, node)] {
-                run(
-                    "nft",
-                    &[
-                        "add", "rule", "inet", "chaos", "out", "ip", "saddr", IPS[a], "ip",
-                        "daddr", IPS[b], "drop",
-                    ],
-                    None,
-                );
-            }
-        }
-    }
-
-    fn heal(&self) {
-        run("nft", &["flush", "chain", "inet", "chaos", "out"], None);
-    }
 }
 
 fn addr(i: usize) -> String {
@@ -288,7 +199,7 @@ impl Real {
         Real {
             http: Http::new(),
             nodes,
-            fw: Firewall::new(),
+            fw: Firewall::new(&IPS, PORT).unwrap(),
             start: Instant::now(),
             _dir: dir,
         }
@@ -551,7 +462,7 @@ async fn isolated_leader_steps_down(rules: Rules) {
     let old = real.leader(&[0, 1, 2]).await;
     sim.first_leader(old);
 
-    real.fw.isolate(old);
+    real.fw.isolate(old).unwrap();
     sim.act(Action::Isolate { node: old });
     let others: Vec<usize> = (0..3).filter(|i| *i != old).collect();
     let new = real.leader(&others).await;
@@ -574,7 +485,7 @@ async fn isolated_leader_steps_down(rules: Rules) {
     real.put_acked(new, "new-side", 1).await;
     sim.put(new, "new-side", 1);
 
-    real.fw.heal();
+    real.fw.heal().unwrap();
     sim.act(Action::HealAll);
     let r = real.outcome(&["new-side"]).await;
     let s = sim.outcome(&["new-side"], FAST.beat);
@@ -612,7 +523,7 @@ async fn dead_key_after_term_jumps(rules: Rules) {
     let old = real.leader(&[0, 1, 2]).await;
     sim.first_leader(old);
 
-    real.fw.isolate(old);
+    real.fw.isolate(old).unwrap();
     sim.act(Action::Isolate { node: old });
     let others: Vec<usize> = (0..3).filter(|i| *i != old).collect();
     let new = real.leader(&others).await;
@@ -655,7 +566,7 @@ async fn dead_key_after_term_jumps(rules: Rules) {
 
     tokio::time::sleep(DRAIN).await;
     sim.wait(DRAIN);
-    real.fw.heal();
+    real.fw.heal().unwrap();
     sim.act(Action::HealAll);
     let names = ["new-side", "old-side-a", "old-side-b"];
     let r = real.outcome(&names).await;
@@ -713,7 +624,7 @@ async fn stale_node_wins(rules: Rules) {
     let leader = real.leader(&[0, 1, 2]).await;
     sim.first_leader(leader);
     let x = (leader + 1) % 3;
-    real.fw.isolate(x);
+    real.fw.isolate(x).unwrap();
     sim.act(Action::Isolate { node: x });
     real.put_acked(leader, "written", 1).await;
     sim.put(leader, "written", 1);
@@ -748,7 +659,7 @@ async fn stale_node_wins(rules: Rules) {
         },
     );
     let term_x = real.state(x).await.unwrap().1;
-    real.fw.heal();
+    real.fw.heal().unwrap();
     sim.act(Action::HealAll);
     let r = real.outcome(&["written"]).await;
     let s = sim.outcome(&["written"], QUICK.beat);
@@ -796,7 +707,7 @@ async fn one_way_cut(rules: Rules) {
     let old = real.leader(&[0, 1, 2]).await;
     sim.first_leader(old);
     for o in (0..3).filter(|o| *o != old) {
-        real.fw.cut(old, o);
+        real.fw.cut(old, o).unwrap();
         sim.act(Action::Cut {
             from: old,
             to: o,
@@ -820,7 +731,7 @@ async fn one_way_cut(rules: Rules) {
     });
     real.put_acked(new, "after", 1).await;
     sim.put(new, "after", 1);
-    real.fw.heal();
+    real.fw.heal().unwrap();
     sim.act(Action::HealAll);
     let r = real.outcome(&["after"]).await;
     let s = sim.outcome(&["after"], FAST.beat);
@@ -843,14 +754,7 @@ async fn one_way_cut(rules: Rules) {
 
 fn inside(rules: Rules) {
     // Never touch the host: this must be a namespace of its own.
-    let here = std::fs::read_link("/proc/self/ns/net").unwrap();
-    let host = std::fs::read_link("/proc/1/ns/net").ok();
-    assert_ne!(
-        Some(&here),
-        host.as_ref(),
-        "not inside a new network namespace"
-    );
-    run("ip", &["link", "set", "lo", "up"], None);
+    netns::enter().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
