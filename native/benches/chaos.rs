@@ -247,6 +247,10 @@ struct Fault {
     until: Instant,
     victim: usize,
     leader_before: usize,
+    /// A cut's leader's term before it and the next leader's after the heal.
+    terms: Option<(u64, u64)>,
+    /// During a cut, a node other than the leader before it said it led.
+    rival: bool,
     was_leader: bool,
     leader_after: usize,
     /// `None` for a kill.
@@ -272,6 +276,7 @@ const RULE_DEAD_KEY: &str =
 const RULE_STALE_LEADER: &str =
     "votes ignore data: the next leader had an older version and kept it";
 const RULE_STALE_LIST: &str = "instance list rewritten from a copy that missed the registration";
+const RULE_TERM_JUMP: &str = "Nacos #3652: another node led while the leader was cut off; after the heal the old leader, its term raised by 100 per write, led again with its older copy";
 const RULE_UNEXPLAINED: &str = "UNEXPLAINED";
 
 fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
@@ -502,8 +507,10 @@ impl Campaign {
                 .iter()
                 .any(|n| n.log_text().contains(&format!("deletes {key}: ")));
             let new_leader = f.leader_after != f.leader_before;
+            let term_jump = !new_leader && f.rival && f.terms.is_some_and(|(b, a)| a >= b + 100);
             return match (kind, found) {
                 (Kind::Datum, None) if logged_dead => (RULE_DEAD_KEY, None),
+                (_, Some(_)) if term_jump => (RULE_TERM_JUMP, None),
                 (Kind::Datum, Some(_)) if new_leader => (RULE_STALE_LEADER, None),
                 (Kind::Registration, _) if new_leader && (logged_dead || found.is_some()) => {
                     (RULE_STALE_LEADER, None)
@@ -994,6 +1001,8 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
         };
         let at = Instant::now();
         let mut until = at;
+        let mut terms = None;
+        let mut rival = false;
         let (was_leader, cut, what) = if let (true, Some(fw)) = (cut_round, c.fw.as_ref()) {
             let cut = match rng.below(5) {
                 0 => Cut::Isolate(victim),
@@ -1003,6 +1012,7 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
                 _ => Cut::Lossy(10 + rng.below(41) as u32),
             };
             let held = Duration::from_millis(1000 + rng.below(5000));
+            let term_before = c.http.peer(&c.sh.addrs[current]).await.map(|p| p.term);
             if let Err(e) = cut.apply(fw) {
                 failure = Some(format!("round {r}: {e}"));
                 break;
@@ -1010,7 +1020,25 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
             if matches!(cut, Cut::Isolate(n) | Cut::Out(n) if n == current) {
                 *c.sh.kill_mark.lock().unwrap() = Some((at, None));
             }
-            tokio::time::sleep(held).await;
+            // The writers' and this process's packets are not cut: who leads meanwhile.
+            let until_heal = Instant::now() + held;
+            while Instant::now() < until_heal {
+                for (i, a) in c.sh.addrs.iter().enumerate() {
+                    if i != current
+                        && c.http
+                            .peer(a)
+                            .await
+                            .is_some_and(|p| p.state == PeerState::Leader)
+                    {
+                        rival = true;
+                    }
+                }
+                tokio::time::sleep(
+                    Duration::from_millis(200)
+                        .min(until_heal.saturating_duration_since(Instant::now())),
+                )
+                .await;
+            }
             if let Err(e) = fw.heal() {
                 failure = Some(format!("round {r}: {e}"));
                 break;
@@ -1025,6 +1053,8 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
             };
             c.heal_leader.push(healed.elapsed());
             leader = l;
+            let term_after = c.http.peer(&c.sh.addrs[l]).await.map(|p| p.term);
+            terms = term_before.zip(term_after);
             let touches_leader = match cut {
                 Cut::Sever(a, b) => a == current || b == current,
                 other => other.node() == Some(current),
@@ -1080,6 +1110,8 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
             until,
             victim,
             leader_before: current,
+            terms,
+            rival,
             was_leader,
             leader_after: leader,
             cut,
@@ -1312,7 +1344,14 @@ fn report(c: &Campaign, max_gap: Duration, took: Duration) {
         "| torn or non-JSON files, files in corrupt/ | {} |",
         c.problems.len()
     );
-    for l in c.losses.iter().take(20) {
+    // A few of each kind of loss.
+    let mut shown: BTreeMap<(&str, Kind), usize> = BTreeMap::new();
+    for l in &c.losses {
+        let n = shown.entry((l.rule, l.kind)).or_default();
+        *n += 1;
+        if *n > 5 {
+            continue;
+        }
         println!(
             "lost: {} seq {} acknowledged, leader has {:?} — {}\n      {}",
             l.what, l.acked_seq, l.found, l.rule, l.detail
