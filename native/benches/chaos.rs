@@ -1231,12 +1231,29 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
         return 1;
     }
     let after_cut = c.losses.iter().filter(|l| l.after_cut).count();
-    println!(
-        "chaos: passed ({} losses: {} after kills, each named and shown by the simulator; {after_cut} after cuts, each named by the nodes' logs or the kind of write)",
-        c.losses.len(),
-        c.losses.len() - after_cut
-    );
+    if c.losses.is_empty() {
+        println!("chaos: passed (no acknowledged write lost)");
+    } else {
+        println!(
+            "chaos: passed ({} losses: {} after kills, each named and shown by the simulator; {after_cut} after cuts, each named by the nodes' logs or the kind of write)",
+            c.losses.len(),
+            c.losses.len() - after_cut
+        );
+    }
     0
+}
+
+/// A report row: the p50, p99 and max of `times`, and how many.
+fn spread_row(what: &str, times: &[Duration], unit: &str) {
+    let mut t = times.to_vec();
+    t.sort();
+    println!(
+        "| {what} | p50 {}, p99 {}, max {} ({} {unit}) |",
+        ms(percentile(&t, 0.5)),
+        ms(percentile(&t, 0.99)),
+        ms(t.last().copied()),
+        t.len()
+    );
 }
 
 fn report(c: &Campaign, max_gap: Duration, took: Duration) {
@@ -1308,23 +1325,15 @@ fn report(c: &Campaign, max_gap: Duration, took: Duration) {
         );
     }
     if cuts > 0 {
-        let mut fc = c.first_write_cut.clone();
-        fc.sort();
-        println!(
-            "| first accepted write after the leader was cut off (isolated or its requests dropped) | p50 {}, p99 {}, max {} ({} cuts) |",
-            ms(percentile(&fc, 0.5)),
-            ms(percentile(&fc, 0.99)),
-            ms(fc.last().copied()),
-            fc.len()
+        spread_row(
+            "first accepted write after the leader was cut off (isolated or its requests dropped)",
+            &c.first_write_cut,
+            "cuts",
         );
-        let mut hl = c.heal_leader.clone();
-        hl.sort();
-        println!(
-            "| leader every node agrees on after a heal | p50 {}, p99 {}, max {} ({} heals) |",
-            ms(percentile(&hl, 0.5)),
-            ms(percentile(&hl, 0.99)),
-            ms(hl.last().copied()),
-            hl.len()
+        spread_row(
+            "leader every node agrees on after a heal",
+            &c.heal_leader,
+            "heals",
         );
     }
     match c.differ_at_end {
