@@ -438,6 +438,8 @@ struct Campaign {
     first_write: Vec<Duration>,
     /// The same after each cut that stopped the leader sending (isolated, requests dropped).
     first_write_cut: Vec<Duration>,
+    /// After those cuts: from the cut until another node said it led (sampled every 200 ms).
+    elected_cut: Vec<Duration>,
     /// From each heal to a leader every node agrees on.
     heal_leader: Vec<Duration>,
     /// The cut rounds' rules (`None`: a kill-only campaign, outside any namespace).
@@ -889,6 +891,7 @@ async fn run(rounds: u64, seed: u64, rules: &str, faults: Faults) -> i32 {
         temps: 0,
         first_write: Vec::new(),
         first_write_cut: Vec::new(),
+        elected_cut: Vec::new(),
         heal_leader: Vec::new(),
         fw,
         differ_at_end: None,
@@ -1003,7 +1006,9 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
         let mut until = at;
         let mut terms = None;
         let mut rival = false;
-        let (was_leader, cut, what) = if let (true, Some(fw)) = (cut_round, c.fw.as_ref()) {
+        // When a node other than the leader first said it led, from the cut.
+        let mut rival_after = None;
+        let (was_leader, cut, mut what) = if let (true, Some(fw)) = (cut_round, c.fw.as_ref()) {
             let cut = match rng.below(5) {
                 0 => Cut::Isolate(victim),
                 1 => Cut::Out(victim),
@@ -1017,8 +1022,10 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
                 failure = Some(format!("round {r}: {e}"));
                 break;
             }
+            // From the moment every rule is in: writes sent before it may still get through.
+            let cut_at = Instant::now();
             if matches!(cut, Cut::Isolate(n) | Cut::Out(n) if n == current) {
-                *c.sh.kill_mark.lock().unwrap() = Some((at, None));
+                *c.sh.kill_mark.lock().unwrap() = Some((cut_at, None));
             }
             // The writers' and this process's packets are not cut: who leads meanwhile.
             let until_heal = Instant::now() + held;
@@ -1031,6 +1038,7 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
                             .is_some_and(|p| p.state == PeerState::Leader)
                     {
                         rival = true;
+                        rival_after.get_or_insert(cut_at.elapsed());
                     }
                 }
                 tokio::time::sleep(
@@ -1059,12 +1067,15 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
                 Cut::Sever(a, b) => a == current || b == current,
                 other => other.node() == Some(current),
             };
-            let what = format!(
+            let mut what = format!(
                 "{}{} for {:>4} ms",
                 cut.describe(&c.sh.addrs),
                 if touches_leader { " (leader)" } else { "" },
                 held.as_millis()
             );
+            if let (true, Some(e)) = (touches_leader, rival_after) {
+                what += &format!(", another leader {} ms after the cut", e.as_millis());
+            }
             (touches_leader, Some(cut), what)
         } else {
             let was_leader = victim == current;
@@ -1133,8 +1144,16 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             c.sh.kill_mark.lock().unwrap().take();
+            if let Some(d) = first {
+                what += &format!(", first write {} ms after", d.as_millis());
+            }
             match first {
-                Some(d) if cut.is_some() => c.first_write_cut.push(d),
+                Some(d) if cut.is_some() => {
+                    c.first_write_cut.push(d);
+                    if let Some(e) = rival_after {
+                        c.elected_cut.push(e);
+                    }
+                }
                 Some(d) => c.first_write.push(d),
                 None => {
                     failure = Some(format!(
@@ -1328,6 +1347,11 @@ fn report(c: &Campaign, max_gap: Duration, took: Duration) {
         spread_row(
             "first accepted write after the leader was cut off (isolated or its requests dropped)",
             &c.first_write_cut,
+            "cuts",
+        );
+        spread_row(
+            "another node leading after the leader was cut off (polled every 200 ms)",
+            &c.elected_cut,
             "cuts",
         );
         spread_row(
