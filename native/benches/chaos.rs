@@ -100,6 +100,11 @@ impl Cut {
         }
     }
 
+    /// Whether the cut stops `node` sending to the others (isolated, or its requests out).
+    fn silences(self, node: usize) -> bool {
+        matches!(self, Cut::Isolate(n) | Cut::Out(n) if n == node)
+    }
+
     /// The node the cut is about, if one.
     fn node(self) -> Option<usize> {
         match self {
@@ -1005,7 +1010,6 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
         let at = Instant::now();
         let mut until = at;
         let mut terms = None;
-        let mut rival = false;
         // When a node other than the leader first said it led, from the cut.
         let mut rival_after = None;
         let (was_leader, cut, mut what) = if let (true, Some(fw)) = (cut_round, c.fw.as_ref()) {
@@ -1024,7 +1028,7 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
             }
             // From the moment every rule is in: writes sent before it may still get through.
             let cut_at = Instant::now();
-            if matches!(cut, Cut::Isolate(n) | Cut::Out(n) if n == current) {
+            if cut.silences(current) {
                 *c.sh.kill_mark.lock().unwrap() = Some((cut_at, None));
             }
             // The writers' and this process's packets are not cut: who leads meanwhile.
@@ -1037,7 +1041,6 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
                             .await
                             .is_some_and(|p| p.state == PeerState::Leader)
                     {
-                        rival = true;
                         rival_after.get_or_insert(cut_at.elapsed());
                     }
                 }
@@ -1122,7 +1125,7 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
             victim,
             leader_before: current,
             terms,
-            rival,
+            rival: rival_after.is_some(),
             was_leader,
             leader_after: leader,
             cut,
@@ -1132,8 +1135,7 @@ async fn campaign(c: &mut Campaign, rounds: u64, seed: u64, faults: Faults) -> i
         // A leader killed, or cut off from sending (isolated, or its requests dropped).
         let stops_leader = match cut {
             None => was_leader,
-            Some(Cut::Isolate(n) | Cut::Out(n)) => n == current,
-            Some(_) => false,
+            Some(cut) => cut.silences(current),
         };
         if stops_leader {
             // Measured before the next round, however long it takes (at most 30 s).
