@@ -440,6 +440,11 @@ pub fn event_name(e: &Event) -> &'static str {
     }
 }
 
+/// A forward's addressed leader term, when it names one (` to-term=T`).
+fn addressed(term: Option<u64>) -> String {
+    term.map_or_else(String::new, |t| format!(" to-term={t}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,9 +526,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// A forward's addressed leader term, when it names one (` to-term=T`).
-fn addressed(term: Option<u64>) -> String {
-    term.map_or_else(String::new, |t| format!(" to-term={t}"))
 }
