@@ -35,7 +35,7 @@ test('compare: two rings, two monitors, one clock, an action applied to both', a
   assert.equal(await page.locator('[data-testid=play]').count(), 1);
   assert.equal(await page.locator('[data-testid=timeline]').count(), 1);
   // Every fix is on, each with its switch.
-  assert.equal(await page.locator('[data-testid^=fix-]:checked').count(), 8);
+  assert.equal(await page.locator('[data-testid^=fix-]:checked').count(), 9);
   await page.waitForFunction(() => document.querySelector('[data-clock-ms]').dataset.clockMs > 3000, null, { timeout: 60_000 });
   await pause(page);
   const t = await clock(page);
