@@ -28,14 +28,7 @@ impl Node {
     /// `MasterElection.sendVote`: forget the leader and every recorded vote, term + 1 (not
     /// persisted), vote for itself, become CANDIDATE and ask every other member.
     pub(crate) fn send_vote(&mut self) {
-        let before = self
-            .cfg
-            .rules
-            .has(Fix::StaleForward)
-            .then(|| self.peers.leader().map(String::from))
-            .flatten();
         self.peers.reset();
-        self.left_leader(before);
         let me = String::from(self.peers.me());
         let local = self.peers.local_mut();
         local.term += 1;
@@ -96,7 +89,7 @@ impl Node {
             // Raft's reading of a vote: the term of the leader it believed in is over. Nacos
             // keeps believing in it, and a minority candidate that keeps asking keeps this
             // node's leader due reset, so the belief outlives a leader that stepped down.
-            self.follow(None);
+            self.peers.set_leader(None);
         }
         self.event(Event::VoteGranted {
             candidate: remote.ip.clone(),
@@ -157,7 +150,7 @@ impl Node {
         rec.state = PeerState::Leader;
         if !self.peers.is_leader(&winner) {
             let me = winner == self.peers.me();
-            self.follow(Some(winner.clone()));
+            self.peers.set_leader(Some(winner.clone()));
             self.event(Event::LeaderDecided {
                 leader: winner,
                 votes,
@@ -234,7 +227,7 @@ impl Node {
         local.term = remote.term;
         let answer = local.clone();
         if was == PeerState::Leader {
-            self.follow(None);
+            self.peers.set_leader(None);
         }
         self.persist_term_change();
         if was != PeerState::Follower {
@@ -288,7 +281,7 @@ impl Node {
             return;
         }
         self.peers.local_mut().state = PeerState::Follower;
-        self.follow(None);
+        self.peers.set_leader(None);
         self.reset_leader_due();
         self.event(Event::SteppedDown {
             was: PeerState::Leader,

@@ -188,10 +188,19 @@ pub fn exchanges(target: Target, data: &[u8]) -> Vec<Exchange> {
             vec![exchange("DELETE", "/datum/commit", None, data, r)]
         }
         Target::Publish => {
-            let r = decoded(data, |b| codec::decode_publish(b, &LIMITS)).and_then(|f| {
-                client_key(&f.key)?;
-                Ok(Some(codec::publish_request(f)))
-            });
+            let r = decoded(data, |b| codec::decode_publish(b, &LIMITS)).and_then(
+                |(key, value, timestamp)| {
+                    client_key(&key)?;
+                    Ok(Some(match timestamp {
+                        None => Request::Forward { key, value },
+                        Some(timestamp) => Request::Repair {
+                            key,
+                            value,
+                            timestamp,
+                        },
+                    }))
+                },
+            );
             vec![exchange("POST", "/datum", None, data, r)]
         }
         Target::DatumKeys => {
@@ -201,8 +210,7 @@ pub fn exchanges(target: Target, data: &[u8]) -> Vec<Exchange> {
                 .map(|keys| Some(Request::GetDatums(keys)));
             let delete = decoded(body, |b| codec::decode_key(q, b)).and_then(|key| {
                 client_key(&key)?;
-                let leader_term = codec::decode_leader_term(q, b"")?;
-                Ok(Some(Request::ForwardDelete { key, leader_term }))
+                Ok(Some(Request::ForwardDelete { key }))
             });
             let reload = decoded(body, |b| codec::decode_key(q, b)).map(|_| None);
             vec![
@@ -564,17 +572,9 @@ fn request_round_trip(req: &Request) {
             let got = codec::decode_delete_commit(&out.body, &limits).unwrap_or_else(|e| fail(e));
             assert_eq!((&got.0, &got.1), (key, source), "{out:?}");
         }
-        Request::Forward {
-            key,
-            value,
-            leader_term,
-        } => {
+        Request::Forward { key, value } => {
             let got = codec::decode_publish(&out.body, &limits).unwrap_or_else(|e| fail(e));
-            assert_eq!(
-                (&got.key, &got.value, got.timestamp, got.leader_term),
-                (key, value, None, *leader_term),
-                "{out:?}"
-            );
+            assert_eq!((&got.0, &got.1, got.2), (key, value, None), "{out:?}");
         }
         Request::Repair {
             key,
@@ -583,16 +583,14 @@ fn request_round_trip(req: &Request) {
         } => {
             let got = codec::decode_publish(&out.body, &limits).unwrap_or_else(|e| fail(e));
             assert_eq!(
-                (&got.key, &got.value, got.timestamp),
+                (&got.0, &got.1, got.2),
                 (key, value, Some(*timestamp)),
                 "{out:?}"
             );
         }
-        Request::ForwardDelete { key, leader_term } => {
+        Request::ForwardDelete { key } => {
             let got = codec::decode_key(query, &out.body).unwrap_or_else(|e| fail(e));
             assert_eq!(&got, key, "{out:?}");
-            let term = codec::decode_leader_term(query, &out.body).unwrap_or_else(|e| fail(e));
-            assert_eq!(&term, leader_term, "{out:?}");
         }
     }
 }
