@@ -231,7 +231,7 @@ pub use peer::{PeerState, RaftPeer};
 pub use position::COMMIT_OUT_OF_ORDER;
 pub use publish::{
     DELETE_FAILED, NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER,
-    REPAIR_UNACKNOWLEDGED,
+    REPAIR_UNACKNOWLEDGED, TERM_STRIDE,
 };
 pub use rules::{Fix, Fixes, Rules, RulesError};
 

@@ -26,6 +26,11 @@ pub const REPAIR_DELETED: &str = "repair refused: the key was deleted";
 /// holds older was never acknowledged (or was deleted since): the follower deletes it, as for
 /// [`REPAIR_DELETED`], and fetches the leader's version if there is one.
 pub const REPAIR_UNACKNOWLEDGED: &str = "repair refused: the leader holds every acknowledged write";
+/// The timestamp range of one leader term ([`Fix::StaleCandidate`]): a leader elected in term
+/// `t` writes a key at `t × TERM_STRIDE + 1` or above (one above its copy if that is higher). Decimal,
+/// so that a timestamp reads as term and count (`3000000002`: term 3, second write); a billion
+/// writes of one key in one term before a range runs into the next.
+pub const TERM_STRIDE: u64 = 1_000_000_000;
 /// A hardened non-leader's answer to a repair: the follower tries again with its next leader.
 pub const REPAIR_NOT_LEADER: &str = "repair refused: not the leader";
 /// A hardened leader's delete that a majority did not confirm within the publish timeout
@@ -319,6 +324,15 @@ impl Node {
         if self.cfg.rules.has(Fix::DeadKey) {
             let above = self.tombstones.get(map_key.as_str()).map_or(0, |t| t + 1);
             timestamp = timestamp.max(above).max(at.unwrap_or(0));
+        }
+        if let Some((elected, _)) = self.own_position() {
+            // Timestamps order one key's writes under one leader only: a cut-off leader and the
+            // majority's new one, writing a key from the same copy the same number of times, would
+            // give two different values one timestamp, and a follower holding the first would
+            // count as in sync with the second (and could later win with it). Starting each
+            // leader's writes at `term × TERM_STRIDE + 1` gives every term its own range, ordered by
+            // term (docs/hardened/stale-candidate.md, "Timestamps by term").
+            timestamp = timestamp.max(elected.saturating_mul(TERM_STRIDE).saturating_add(1));
         }
         let key = String::from(map_key);
         let datum = Datum {

@@ -109,14 +109,28 @@ async fn kill_and_restart_story(rules: Option<&str>) {
         kv.push((k, v));
     }
     let seen = wait_visible(&http, &addrs, &kv).await;
-    assert!(seen.iter().all(|d| d.iter().all(|d| d.timestamp == 1)));
+    // Nacos starts a key at timestamp 1; a hardened leader elected in term t at t × 10⁹ + 1
+    // (docs/hardened/stale-candidate.md, "Timestamps by term").
+    let hardened = rules
+        .map(str::to_owned)
+        .or_else(|| std::env::var("NACOS_RAFT_RULES").ok())
+        .as_deref()
+        == Some("hardened");
+    for (i, d) in seen[0].iter().enumerate() {
+        let ts = d.timestamp;
+        assert_eq!((ts % 1_000_000_000, ts > 1), (1, hardened), "{}", kv[i].0);
+        assert!(seen.iter().all(|s| s[i].timestamp == ts), "{}", kv[i].0);
+    }
 
     // A second write of a key bumps its timestamp everywhere.
+    let first = seen[0][0].timestamp;
     let v0 = instances_value(1000);
     put_retrying(&http, &follower, &kv[0].0, &v0).await;
     kv[0].1 = v0;
     let seen = wait_visible(&http, &addrs, &kv).await;
-    assert!(seen.iter().all(|d| d[0].timestamp == 2));
+    let second = seen[0][0].timestamp;
+    assert!(second > first, "{first} then {second}");
+    assert!(seen.iter().all(|d| d[0].timestamp == second));
 
     // A meta key deleted through a follower is gone everywhere.
     put_retrying(
@@ -165,7 +179,7 @@ async fn kill_and_restart_story(rules: Option<&str>) {
             .unwrap_or_else(|| panic!("{k} lost after restart"));
         assert_eq!(d.value.as_ref().unwrap().as_str(), v);
     }
-    assert_eq!(back[0].as_ref().unwrap().timestamp, 2);
+    assert_eq!(back[0].as_ref().unwrap().timestamp, second);
 
     // The whole cluster back. The old leader missed five writes; if it won the next election
     // its beats would delete them everywhere (Nacos elects without comparing data, §11.1 #4),
@@ -356,7 +370,8 @@ async fn an_empty_node_catches_up_1000_datums_by_beat_sync() {
     for (k, d) in keys.iter().zip(got) {
         let d = d.unwrap();
         assert_eq!(&d.key, k);
-        assert_eq!(d.timestamp, 1);
+        // 1, or t × 10⁹ + 1 under `NACOS_RAFT_RULES=hardened` (elected in term t).
+        assert_eq!(d.timestamp % 1_000_000_000, 1);
     }
     // Under the hardened rules (`NACOS_RAFT_RULES=hardened`) a datum is durable in the
     // write-ahead log first and its file is written right after, off the write path.

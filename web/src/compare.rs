@@ -85,8 +85,10 @@ pub fn explain(lang: Lang, fix: Fix) -> &'static str {
         ),
         Fix::StaleCandidate => pick(
             lang,
-            "a node with stale data can win (#785); voters refuse a candidate older than them.",
-            "数据陈旧的节点也能当选（#785）；修复后投票者拒绝比自己旧的候选者。",
+            "a node with stale data can win (#785); voters refuse a candidate older than them, \
+             and term t writes at timestamps from t × 10⁹ + 1.",
+            "数据陈旧的节点也能当选（#785）；修复后投票者拒绝比自己旧的候选者，\
+             任期 t 的写入时间戳从 t × 10⁹ + 1 起。",
         ),
         Fix::DeadKey => pick(
             lang,

@@ -74,6 +74,23 @@ fn term_bump_leader_writes_leave_the_term_alone() {
     );
 }
 
+/// `stale-candidate`'s timestamps by term: the leader elected in term 1 writes a key at
+/// `1 × TERM_STRIDE + 1` and up, where Nacos starts at 1 (docs/hardened/stale-candidate.md).
+#[test]
+fn stale_candidate_a_leader_writes_in_its_terms_timestamp_range() {
+    assert_eq!(
+        leader_writes_twice(Rules::Nacos141).lines().next(),
+        Some("persist datum iplist.s000 ts=3 {}")
+    );
+    let out = leader_writes_twice(only(Fix::StaleCandidate));
+    assert_eq!(
+        out.lines().next(),
+        Some("persist datum iplist.s000 ts=1000000003 {}"),
+        "{out}"
+    );
+    assert!(out.contains("commit iplist.s000 ts=1000000003 {}"), "{out}");
+}
+
 /// A follower in term 0 gets two commits from a leader elected in term 250: Nacos steps +100
 /// per commit (100, then 200: terms no election made); under the fix it learns 250 once and
 /// does not rewrite the term file for the second commit.
