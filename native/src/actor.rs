@@ -24,7 +24,7 @@ use crate::writer::Writer;
 use bytes::Bytes;
 use nacos_raft_core::{
     BeatPacket, Datum, Event, Failure, Fix, Fixes, InboundId, Node, Output, Persist, RaftError,
-    Request, RequestId, Response, Timer,
+    Request, RequestId, Response, Timer, NO_LEADER,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -36,6 +36,12 @@ use tracing::{debug, info, trace, warn};
 
 /// Inputs queued before the actor blocks senders.
 const CHANNEL: usize = 4096;
+
+/// The refusal of [`Input::BuiltHere`] by a hardened node that does not lead (its leader is
+/// named after it).
+pub const BUILT_HERE_NOT_LEADER: &str = "this node no longer leads and does not pass on a list \
+     it changed from its own copy, which may be older than the leader's";
+
 /// Inputs handled in one round before the persistence batch is handed over.
 const ROUND: usize = 256;
 /// Keys whose last commit is remembered by [`WriteAnswers`], at most.
@@ -67,6 +73,15 @@ type Inspect = Box<dyn FnOnce(&Node) + Send>;
 pub enum Input {
     /// A request from another member (or a client), answered through `reply`.
     Inbound {
+        /// The decoded request.
+        request: Request,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<Response, RaftError>>,
+    },
+    /// A write whose value this node built from its own copy (an instance list changed here):
+    /// under the hardened rules carried out only while this node leads, never forwarded
+    /// ([`Handle::request_built_here`]).
+    BuiltHere {
         /// The decoded request.
         request: Request,
         /// Where the answer goes.
@@ -131,6 +146,17 @@ impl Handle {
     /// Hands a request to the node and waits for its answer.
     pub async fn request(&self, request: Request) -> Result<Response, RaftError> {
         self.ask(|reply| Input::Inbound { request, reply }).await?
+    }
+
+    /// Hands the node a write whose value was built from this node's copy (a read-modify-write
+    /// of an instance list). Under Nacos' rules it goes the way of [`Handle::request`]: a
+    /// follower forwards the whole value to its leader. Under any fix only the leader carries it
+    /// out, and any other node refuses it: the copy it was built from may lack writes the
+    /// leader acknowledged (it was read when this node led or knew no leader; a leader learnt
+    /// since would store the old list over them), and the client's retry reaches the leader.
+    pub async fn request_built_here(&self, request: Request) -> Result<Response, RaftError> {
+        self.ask(|reply| Input::BuiltHere { request, reply })
+            .await?
     }
 
     /// Hands `requests` to the node in this order and waits for every answer (a batch of
@@ -419,6 +445,16 @@ impl Actor {
     fn handle(&mut self, input: Input) {
         match input {
             Input::Inbound { request, reply } => self.inbound(request, reply),
+            Input::BuiltHere { request, reply } => {
+                if self.node.is_leader() || self.node.config().rules.fixes() == Fixes::NONE {
+                    self.inbound(request, reply);
+                } else {
+                    let _ = reply.send(Err(RaftError::server(match self.node.leader() {
+                        None => NO_LEADER.to_string(),
+                        Some(l) => format!("{BUILT_HERE_NOT_LEADER}; {l} leads now, retry"),
+                    })));
+                }
+            }
             Input::Inbounds(list) => {
                 for (request, reply) in list {
                     self.inbound(request, reply);

@@ -805,3 +805,67 @@ async fn a_hardened_follower_with_a_stale_list_does_not_drop_an_acknowledged_ins
         drop(c);
     }
 }
+
+/// A node that is not the leader never passes on an instance list it changed from its own copy
+/// (hardened rules). A write already handed over (the marker header) is carried out where it
+/// lands: by a node that has stopped leading since, or here by a follower whose copy lags (the
+/// leader's requests to it are cut). Nacos' follower would forward its whole list, built from
+/// that copy, to the leader, which would store it over an acknowledged instance; the hardened
+/// follower refuses and the leader's list keeps every acknowledged instance. The leader timeout
+/// is long so that the cut follower still follows its leader when the write reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hardened_follower_never_passes_on_a_list_changed_from_its_own_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a: Vec<&str> = args(&["--rules", "hardened", "--faults", "--health-check", "none"]);
+    let at = a.iter().position(|x| *x == "--leader-timeout-ms").unwrap();
+    a[at + 1] = "10000";
+    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &a);
+    c.start_all();
+    let http = Http::new();
+    let api = Api { http: &http };
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, LIMIT).await;
+    let stale = addrs.iter().find(|a| **a != leader).unwrap().clone();
+    let reg = |ip: &str| format!("serviceName=own&ip={ip}&port=8080&ephemeral=false");
+    api.register(&leader, &reg("127.3.0.1")).await;
+    wait_for("the first instance on every node", LIMIT, || async {
+        for a in &addrs {
+            if stored_ips(&http, a, "own").await != ["127.3.0.1"] {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let (s, b) = http
+        .request(
+            &leader,
+            "POST",
+            &format!("/nacos-raft/v1/faults/cut?peer={stale}&dir=out"),
+            &[],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    api.register(&leader, &reg("127.3.0.2")).await;
+    assert_eq!(stored_ips(&http, &stale, "own").await, ["127.3.0.1"]);
+    let (s, b) = http
+        .request(
+            &stale,
+            "POST",
+            &format!("/nacos/v1/ns/instance?{}", reg("127.3.0.3")),
+            &[("x-nacos-raft-forwarded", JAVA_UA)],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 500, "{b}");
+    assert!(b.contains("no longer leads"), "{b}\n{}", c.logs());
+    assert!(b.contains(&leader), "{b}");
+    assert_eq!(
+        stored_ips(&http, &leader, "own").await,
+        ["127.3.0.1", "127.3.0.2"]
+    );
+    drop(c);
+}

@@ -420,16 +420,23 @@ impl Naming {
     pub async fn publish(&self, key: String, value: String, shown: &str) -> Result<(), ApiError> {
         let v = JsonValue::parse(&value)
             .map_err(|e| ApiError::exception(format!("cannot encode {key}: {e}")))?;
-        let r = self
-            .inner
-            .node
-            .request(Request::Forward {
-                key: key.clone(),
-                value: v.clone(),
-            })
-            .await;
+        let request = Request::Forward {
+            key: key.clone(),
+            value: v.clone(),
+        };
+        // An instance list is changed from this node's copy: only the leader's copy holds every
+        // write it acknowledged (hardened rules; `Handle::request_built_here`).
+        let r = if key.starts_with(key::IPLIST_PREFIX) {
+            self.inner.node.request_built_here(request).await
+        } else {
+            self.inner.node.request(request).await
+        };
         if let Err(e) = r {
             warn!(%key, error = %e, "naming write failed");
+            if e.message.starts_with(crate::actor::BUILT_HERE_NOT_LEADER) {
+                // Not Java's failure but a refusal of its own: the client learns to retry.
+                return Err(ApiError::nacos_server(e.message));
+            }
             return Err(ApiError::nacos_server(format!(
                 "Raft put failed, key:{key}, value:{shown}"
             )));
