@@ -723,6 +723,45 @@ async fn stored_ips(http: &Http, addr: &str, svc: &str) -> Vec<String> {
     ips
 }
 
+/// Three nodes started with `a`, one instance `first` of service `svc` on every node, then the
+/// leader's requests to one follower cut, so that its copy lags from here on. Returns the
+/// cluster, its leader and that follower.
+async fn cut_follower(dir: &Path, a: &[&str], svc: &str, first: &str) -> (Cluster, String, String) {
+    let mut c = Cluster::new(Path::new(BIN), dir, 3, a);
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, LIMIT).await;
+    let stale = addrs.iter().find(|a| **a != leader).unwrap().clone();
+    let api = Api { http: &http };
+    api.register(
+        &leader,
+        &format!("serviceName={svc}&ip={first}&port=8080&ephemeral=false"),
+    )
+    .await;
+    wait_for("the first instance on every node", LIMIT, || async {
+        for a in &addrs {
+            if stored_ips(&http, a, svc).await != [first] {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let (s, b) = http
+        .request(
+            &leader,
+            "POST",
+            &format!("/nacos-raft/v1/faults/cut?peer={stale}&dir=out"),
+            &[],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    (c, leader, stale)
+}
+
 /// Under `--rules hardened` a follower hands an instance write to its leader, which changes its
 /// own list: a follower whose copy lags (here: the leader's requests to it are cut, so it
 /// misses a registration) no longer writes back a list without an acknowledged instance, as
@@ -732,42 +771,12 @@ async fn stored_ips(http: &Http, addr: &str, svc: &str) -> Vec<String> {
 async fn a_hardened_follower_with_a_stale_list_does_not_drop_an_acknowledged_instance() {
     for (rules, kept) in [("hardened", true), ("nacos", false)] {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = Cluster::new(
-            Path::new(BIN),
-            dir.path(),
-            3,
-            &args(&["--rules", rules, "--faults", "--health-check", "none"]),
-        );
-        c.start_all();
+        let a = args(&["--rules", rules, "--faults", "--health-check", "none"]);
+        // The leader's requests to `stale` are cut: it misses the next registration.
+        let (c, leader, stale) = cut_follower(dir.path(), &a, "kept", "127.2.0.1").await;
         let http = Http::new();
         let api = Api { http: &http };
-        let addrs = c.addrs();
-        let leader = http.wait_leader(&addrs, LIMIT).await;
-        let stale = addrs.iter().find(|a| **a != leader).unwrap().clone();
         let reg = |ip: &str| format!("serviceName=kept&ip={ip}&port=8080&ephemeral=false");
-        api.register(&leader, &reg("127.2.0.1")).await;
-        wait_for("the first instance on every node", LIMIT, || async {
-            for a in &addrs {
-                if stored_ips(&http, a, "kept").await != ["127.2.0.1"] {
-                    return None;
-                }
-            }
-            Some(())
-        })
-        .await;
-
-        // The leader's requests to `stale` are cut: it misses the next registration.
-        let (s, b) = http
-            .request(
-                &leader,
-                "POST",
-                &format!("/nacos-raft/v1/faults/cut?peer={stale}&dir=out"),
-                &[],
-                Vec::new(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(s, 200, "{b}");
         let (s, b) = api
             .call(
                 &leader,
@@ -819,35 +828,10 @@ async fn a_hardened_follower_never_passes_on_a_list_changed_from_its_own_copy() 
     let mut a: Vec<&str> = args(&["--rules", "hardened", "--faults", "--health-check", "none"]);
     let at = a.iter().position(|x| *x == "--leader-timeout-ms").unwrap();
     a[at + 1] = "10000";
-    let mut c = Cluster::new(Path::new(BIN), dir.path(), 3, &a);
-    c.start_all();
+    let (c, leader, stale) = cut_follower(dir.path(), &a, "own", "127.3.0.1").await;
     let http = Http::new();
     let api = Api { http: &http };
-    let addrs = c.addrs();
-    let leader = http.wait_leader(&addrs, LIMIT).await;
-    let stale = addrs.iter().find(|a| **a != leader).unwrap().clone();
     let reg = |ip: &str| format!("serviceName=own&ip={ip}&port=8080&ephemeral=false");
-    api.register(&leader, &reg("127.3.0.1")).await;
-    wait_for("the first instance on every node", LIMIT, || async {
-        for a in &addrs {
-            if stored_ips(&http, a, "own").await != ["127.3.0.1"] {
-                return None;
-            }
-        }
-        Some(())
-    })
-    .await;
-    let (s, b) = http
-        .request(
-            &leader,
-            "POST",
-            &format!("/nacos-raft/v1/faults/cut?peer={stale}&dir=out"),
-            &[],
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{b}");
     api.register(&leader, &reg("127.3.0.2")).await;
     assert_eq!(stored_ips(&http, &stale, "own").await, ["127.3.0.1"]);
     let (s, b) = http
