@@ -28,7 +28,14 @@ impl Node {
     /// `MasterElection.sendVote`: forget the leader and every recorded vote, term + 1 (not
     /// persisted), vote for itself, become CANDIDATE and ask every other member.
     pub(crate) fn send_vote(&mut self) {
+        let before = self
+            .cfg
+            .rules
+            .has(Fix::StaleForward)
+            .then(|| self.peers.leader().map(String::from))
+            .flatten();
         self.peers.reset();
+        self.left_leader(before);
         let me = String::from(self.peers.me());
         let local = self.peers.local_mut();
         local.term += 1;
@@ -89,7 +96,7 @@ impl Node {
             // Raft's reading of a vote: the term of the leader it believed in is over. Nacos
             // keeps believing in it, and a minority candidate that keeps asking keeps this
             // node's leader due reset, so the belief outlives a leader that stepped down.
-            self.peers.set_leader(None);
+            self.follow(None);
         }
         self.event(Event::VoteGranted {
             candidate: remote.ip.clone(),
@@ -150,7 +157,7 @@ impl Node {
         rec.state = PeerState::Leader;
         if !self.peers.is_leader(&winner) {
             let me = winner == self.peers.me();
-            self.peers.set_leader(Some(winner.clone()));
+            self.follow(Some(winner.clone()));
             self.event(Event::LeaderDecided {
                 leader: winner,
                 votes,
@@ -227,7 +234,7 @@ impl Node {
         local.term = remote.term;
         let answer = local.clone();
         if was == PeerState::Leader {
-            self.peers.set_leader(None);
+            self.follow(None);
         }
         self.persist_term_change();
         if was != PeerState::Follower {
@@ -281,7 +288,7 @@ impl Node {
             return;
         }
         self.peers.local_mut().state = PeerState::Follower;
-        self.peers.set_leader(None);
+        self.follow(None);
         self.reset_leader_due();
         self.event(Event::SteppedDown {
             was: PeerState::Leader,

@@ -230,8 +230,8 @@ pub use output::{InboundId, OpId, Origin, Output, Persist, RequestId, Timer};
 pub use peer::{PeerState, RaftPeer};
 pub use position::COMMIT_OUT_OF_ORDER;
 pub use publish::{
-    DELETE_FAILED, NO_LEADER, PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER,
-    REPAIR_UNACKNOWLEDGED, TERM_STRIDE,
+    forward_abandoned, DELETE_FAILED, FORWARD_ABANDONED, FORWARD_MISADDRESSED, NO_LEADER,
+    PUBLISH_FAILED, REPAIR_DELETED, REPAIR_NOT_LEADER, REPAIR_UNACKNOWLEDGED, TERM_STRIDE,
 };
 pub use rules::{Fix, Fixes, Rules, RulesError};
 

@@ -76,6 +76,11 @@ pub enum Request {
         key: String,
         /// The value.
         value: JsonValue,
+        /// Under [`Fix::StaleForward`](crate::Fix::StaleForward): the term of the leader it is
+        /// addressed to (`"leaderTerm"` in the body, which Java ignores). A node that does not
+        /// lead in that term refuses it, so a forward its sender gave up on cannot be carried
+        /// out after later writes when the network delivers it late.
+        leader_term: Option<u64>,
     },
     /// `POST /raft/datum` with the datum's `timestamp`: under [`Fix::DeadKey`](crate::Fix::DeadKey)
     /// a follower holds the datum but its leader's beat does not list it; the leader takes it
@@ -93,6 +98,8 @@ pub enum Request {
     ForwardDelete {
         /// The full key.
         key: String,
+        /// As in [`Request::Forward`] (the parameter `leaderTerm`, which Java ignores).
+        leader_term: Option<u64>,
     },
 }
 
@@ -336,10 +343,15 @@ impl Request {
                 source: source.clone(),
             }
             .to_json(),
-            Request::Forward { key, value } => ForwardBody {
+            Request::Forward {
+                key,
+                value,
+                leader_term,
+            } => ForwardBody {
                 key: key.clone(),
                 value: value.clone(),
                 timestamp: None,
+                leader_term: *leader_term,
             }
             .to_json(),
             Request::Repair {
@@ -350,9 +362,10 @@ impl Request {
                 key: key.clone(),
                 value: value.clone(),
                 timestamp: Some(*timestamp),
+                leader_term: None,
             }
             .to_json(),
-            Request::ForwardDelete { key } => key.clone(),
+            Request::ForwardDelete { key, .. } => key.clone(),
         }
     }
 }

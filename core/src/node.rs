@@ -250,11 +250,23 @@ impl Node {
                     None => return,
                 }
             }
-            Request::Forward { key, value } => {
-                return self.publish_entry(Origin::Inbound(id), key, value);
+            Request::Forward {
+                key,
+                value,
+                leader_term,
+            } => {
+                if let Err(e) = self.addressed_here(leader_term) {
+                    Err(e)
+                } else {
+                    return self.publish_entry(Origin::Inbound(id), key, value);
+                }
             }
-            Request::ForwardDelete { key } => {
-                return self.remove_entry(Origin::Inbound(id), key);
+            Request::ForwardDelete { key, leader_term } => {
+                if let Err(e) = self.addressed_here(leader_term) {
+                    Err(e)
+                } else {
+                    return self.remove_entry(Origin::Inbound(id), key);
+                }
             }
             Request::Repair {
                 key,

@@ -6,7 +6,7 @@ use crate::key::{self, KeyKind};
 use crate::message::{Failure, RaftError, Request, Response};
 use crate::naming;
 use crate::node::{Node, Pending};
-use crate::output::{Origin, Output, Persist, Timer};
+use crate::output::{Origin, Output, Persist, RequestId, Timer};
 use crate::{Datum, Fix, JsonValue, RaftPeer};
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -18,6 +18,13 @@ pub const PUBLISH_FAILED: &str = "data publish failed, caused failed to notify m
 /// This project's text when a write needs a leader and none is known (Nacos throws a
 /// NullPointerException there, which has no message).
 pub const NO_LEADER: &str = "no leader is available now";
+/// The start of a hardened node's refusal of a forward addressed to a leader term it does not
+/// lead in ([`Fix::StaleForward`]).
+pub const FORWARD_MISADDRESSED: &str =
+    "refused a forward addressed to another leader term, so that it is not carried out late";
+/// The start of a hardened follower's answer to a write it forwarded to a leader it stopped
+/// following before that leader answered ([`Fix::StaleForward`]).
+pub const FORWARD_ABANDONED: &str = "the leader this write was forwarded to is no longer followed";
 /// A hardened leader's answer to a repair of a key it deleted at or after the repair's timestamp
 /// ([`Fix::DeadKey`]): the follower then deletes its copy.
 pub const REPAIR_DELETED: &str = "repair refused: the key was deleted";
@@ -184,9 +191,14 @@ impl Node {
                 key: key.clone(),
                 to: leader.clone(),
             });
+            let leader_term = self.addressed_term();
             return self.send_to(
                 leader,
-                Request::Forward { key, value },
+                Request::Forward {
+                    key,
+                    value,
+                    leader_term,
+                },
                 Pending::Forward { origin },
             );
         }
@@ -574,7 +586,10 @@ impl Node {
             });
             self.send_to(
                 leader,
-                Request::ForwardDelete { key: key.clone() },
+                Request::ForwardDelete {
+                    key: key.clone(),
+                    leader_term: self.addressed_term(),
+                },
                 Pending::ForwardDelete {
                     origin,
                     key: key.clone(),
@@ -690,6 +705,11 @@ impl Node {
         result: Result<Response, Failure>,
     ) {
         let result = self.leader_answer(to, "forward delete", result);
+        self.forward_delete_over(origin, key, result);
+    }
+
+    /// A forwarded delete is over: its key's lock is free again.
+    fn forward_delete_over(&mut self, origin: Origin, key: &str, result: Result<(), RaftError>) {
         let held = self
             .lock
             .held
@@ -700,6 +720,78 @@ impl Node {
         }
         self.finish(origin, result);
         self.pump_lock();
+    }
+
+    /// This node now follows `leader` (`None`: no one). Under [`Fix::StaleForward`] the writes
+    /// it forwarded to the leader it followed before fail now: that leader's answer, if it ever
+    /// comes, is no longer awaited, and the client retries at a leader that can commit.
+    pub(crate) fn follow(&mut self, leader: Option<String>) {
+        if !self.cfg.rules.has(Fix::StaleForward) {
+            return self.peers.set_leader(leader);
+        }
+        let before = self.peers.leader().map(String::from);
+        self.peers.set_leader(leader);
+        self.left_leader(before);
+    }
+
+    /// [`Fix::StaleForward`]: the term of the leader this node follows, which its forwards (and
+    /// the node's hand-offs of instance writes) name.
+    /// Only with [`Fix::TermBump`] too: Nacos' leader adds 100 to its term per write, so the
+    /// term a follower last heard would not name the leader it still is.
+    pub fn addressed_term(&self) -> Option<u64> {
+        let rules = self.cfg.rules;
+        (rules.has(Fix::StaleForward) && rules.has(Fix::TermBump))
+            .then(|| self.peers.leader_record().map(|l| l.term))
+            .flatten()
+    }
+
+    /// [`Fix::StaleForward`]: a forward that names a leader term is carried out only by the
+    /// leader of that term. Its sender may have given up on it (and its client written the key
+    /// again since); TCP can still deliver it seconds later, after a cut heals. Carried out then,
+    /// or forwarded on by a node that has stopped leading, it would overwrite newer writes.
+    /// `Ok` for a forward that names no term, or under other rules.
+    pub fn addressed_here(&self, leader_term: Option<u64>) -> Result<(), RaftError> {
+        let Some(term) = leader_term.filter(|_| self.cfg.rules.has(Fix::StaleForward)) else {
+            return Ok(());
+        };
+        if self.is_leader() && self.peers.local().term == term {
+            return Ok(());
+        }
+        Err(RaftError::server(format!(
+            "{FORWARD_MISADDRESSED}: it names term {term}, this node is {} in term {}",
+            self.state().as_str(),
+            self.peers.local().term
+        )))
+    }
+
+    /// [`Fix::StaleForward`]: fails the forwards awaiting `before` if this node no longer
+    /// follows it.
+    pub(crate) fn left_leader(&mut self, before: Option<String>) {
+        let Some(old) = before.filter(|b| self.peers.leader() != Some(b.as_str())) else {
+            return;
+        };
+        let waiting: Vec<RequestId> = self
+            .inflight
+            .iter()
+            .filter(|(_, (to, p))| {
+                *to == old && matches!(p, Pending::Forward { .. } | Pending::ForwardDelete { .. })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in waiting {
+            let Some((to, pending)) = self.inflight.remove(&id) else {
+                continue;
+            };
+            self.request_failed(&to, "forward", String::from("no longer followed"));
+            let error = Err(RaftError::server(forward_abandoned(&to)));
+            match pending {
+                Pending::Forward { origin } => self.finish(origin, error),
+                Pending::ForwardDelete { origin, key } => {
+                    self.forward_delete_over(origin, &key, error)
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -712,6 +804,15 @@ fn commit_class(kind: KeyKind) -> &'static str {
         KeyKind::Switch => "com.alibaba.nacos.naming.controllers.RaftController$2",
         KeyKind::Meta => "com.alibaba.nacos.naming.controllers.RaftController$3",
     }
+}
+
+/// The answer to a write forwarded to `leader` that this node stopped following before it
+/// answered ([`Fix::StaleForward`]): [`FORWARD_ABANDONED`], whom, and what the client can know.
+pub fn forward_abandoned(leader: &str) -> String {
+    format!(
+        "{FORWARD_ABANDONED}: {leader} had not answered, so the write may or may not be applied \
+         there; retry it"
+    )
 }
 
 fn leader_failed(f: Failure) -> RaftError {

@@ -37,11 +37,17 @@ pub enum Fix {
     /// The term lost on restart. Fixed: the term (and the vote) are persisted on every change and
     /// reloaded.
     TermOnRestart,
+    /// Writes left waiting on a deposed leader: a follower that forwarded a write keeps waiting
+    /// for that leader's answer after it has stopped following it (Java's forward has no read
+    /// timeout), so a client stays stuck on a leader cut off from the cluster. Fixed: a follower
+    /// that stops following a leader fails the writes it forwarded there at once, and the client
+    /// retries at a live one.
+    StaleForward,
 }
 
 impl Fix {
     /// Every fix, in a fixed order (the order of [`Fixes`]' bits and of the docs).
-    pub const ALL: [Fix; 8] = [
+    pub const ALL: [Fix; 9] = [
         Fix::StaleVotes,
         Fix::TermBump,
         Fix::StaleCandidate,
@@ -50,6 +56,7 @@ impl Fix {
         Fix::FirstBeat,
         Fix::GlobalLock,
         Fix::TermOnRestart,
+        Fix::StaleForward,
     ];
 
     /// The fix's name in CLIs and URLs (`stale-votes`, `term-bump`, ...).
@@ -63,6 +70,7 @@ impl Fix {
             Fix::FirstBeat => "first-beat",
             Fix::GlobalLock => "global-lock",
             Fix::TermOnRestart => "term-on-restart",
+            Fix::StaleForward => "stale-forward",
         }
     }
 
@@ -248,6 +256,9 @@ mod tests {
         let r = Rules::Custom(Fixes::NONE.with(Fix::DeadKey, true));
         assert!(r.has(Fix::DeadKey) && !r.has(Fix::StaleVotes));
         assert!(Rules::Hardened.has(Fix::GlobalLock) && !Rules::Nacos141.has(Fix::GlobalLock));
-        assert_eq!(Fixes::ALL.with(Fix::DeadKey, false).iter().count(), 7);
+        assert_eq!(
+            Fixes::ALL.with(Fix::DeadKey, false).iter().count(),
+            Fix::ALL.len() - 1
+        );
     }
 }

@@ -161,8 +161,23 @@ pub fn request(r: &Request, names: &Names) -> String {
             names.name(&source.ip),
             source.term
         ),
-        Request::Forward { key, value: v } => format!("forward {} {}", short_key(key), value(v)),
-        Request::ForwardDelete { key } => format!("forward-delete {}", short_key(key)),
+        Request::Forward {
+            key,
+            value: v,
+            leader_term,
+        } => format!(
+            "forward {} {}{}",
+            short_key(key),
+            value(v),
+            addressed(*leader_term)
+        ),
+        Request::ForwardDelete { key, leader_term } => {
+            format!(
+                "forward-delete {}{}",
+                short_key(key),
+                addressed(*leader_term)
+            )
+        }
         Request::Repair {
             key,
             value: v,
@@ -423,6 +438,11 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::CommitRejected { .. } => "commit-rejected",
         Event::Deleted { .. } => "deleted",
     }
+}
+
+/// A forward's addressed leader term, when it names one (` to-term=T`).
+fn addressed(term: Option<u64>) -> String {
+    term.map_or_else(String::new, |t| format!(" to-term={t}"))
 }
 
 #[cfg(test)]

@@ -228,6 +228,13 @@ pub struct ForwardBody {
     /// The repaired datum's timestamp; absent in a plain forwarded write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<u64>,
+    /// The term of the leader a hardened follower addresses (`Fix::StaleForward`).
+    #[serde(
+        default,
+        rename = "leaderTerm",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub leader_term: Option<u64>,
 }
 
 impl ForwardBody {

@@ -651,15 +651,13 @@ pub fn decode_delete_commit(body: &[u8], limits: &Limits) -> Result<(String, Raf
 /// Endpoint 5: `{"key":..,"value":{..}}`, URL-decoded once unless raw. The value must be a JSON
 /// object: Java types it as `Instances`, `Service` or `SwitchDomain` and fails otherwise.
 pub fn decode_forward(body: &[u8], limits: &Limits) -> Result<(String, JsonValue), RaftError> {
-    decode_publish(body, limits).map(|(key, value, _)| (key, value))
+    decode_publish(body, limits).map(|f| (f.key, f.value))
 }
 
 /// Endpoint 5 as the server reads it: the forward body and, in a hardened follower's repair,
-/// the datum's `timestamp` (`Request::Repair`; a Java leader ignores the field).
-pub fn decode_publish(
-    body: &[u8],
-    limits: &Limits,
-) -> Result<(String, JsonValue, Option<u64>), RaftError> {
+/// the datum's `timestamp` (`Request::Repair`), in a hardened follower's forward the addressed
+/// `leaderTerm` (Java ignores both fields).
+pub fn decode_publish(body: &[u8], limits: &Limits) -> Result<ForwardBody, RaftError> {
     let raw = maybe_gunzip(body, limits)?;
     let text = body_text(&raw, 1)?;
     let f = ForwardBody::from_json(&text).map_err(|e| json_error("publish", e))?;
@@ -670,7 +668,34 @@ pub fn decode_publish(
             truncate(f.value.as_str(), 80)
         )));
     }
-    Ok((f.key, f.value, f.timestamp))
+    Ok(f)
+}
+
+/// The request a decoded endpoint-5 body makes: a repair when it names a timestamp, else a
+/// forwarded write.
+pub fn publish_request(f: ForwardBody) -> Request {
+    match f.timestamp {
+        None => Request::Forward {
+            key: f.key,
+            value: f.value,
+            leader_term: f.leader_term,
+        },
+        Some(timestamp) => Request::Repair {
+            key: f.key,
+            value: f.value,
+            timestamp,
+        },
+    }
+}
+
+/// Endpoint 6's optional `leaderTerm` (a hardened follower's addressed leader term).
+pub fn decode_leader_term(query: Option<&str>, body: &[u8]) -> Result<Option<u64>, RaftError> {
+    param(query, body, "leaderTerm")
+        .map(|v| {
+            v.parse()
+                .map_err(|_| RaftError::bad_request(format!("leaderTerm is not a term: {v:?}")))
+        })
+        .transpose()
 }
 
 /// Endpoint 7: `keys`, decoded by the servlet and once more by the controller, split on `,`.
@@ -960,12 +985,13 @@ pub fn encode_request(req: &Request, beat: Option<Bytes>) -> Outbound {
             // The core writes the body (a repair adds its timestamp).
             body: json(escape_for_java_decoder(&req.wire_json(), 1)),
         },
-        Request::ForwardDelete { key } => Outbound {
+        Request::ForwardDelete { key, leader_term } => Outbound {
             method: "DELETE",
             path_and_query: format!(
-                "{}?key={}&encoding=UTF-8&nofix=1",
+                "{}?key={}&encoding=UTF-8&nofix=1{}",
                 path("/datum"),
-                java_url_encode(&java_url_encode(key))
+                java_url_encode(&java_url_encode(key)),
+                leader_term.map_or_else(String::new, |t| format!("&leaderTerm={t}"))
             ),
             headers: vec![("content-type", FORM_REQUEST.into())],
             body: Bytes::new(),

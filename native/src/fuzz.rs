@@ -188,19 +188,10 @@ pub fn exchanges(target: Target, data: &[u8]) -> Vec<Exchange> {
             vec![exchange("DELETE", "/datum/commit", None, data, r)]
         }
         Target::Publish => {
-            let r = decoded(data, |b| codec::decode_publish(b, &LIMITS)).and_then(
-                |(key, value, timestamp)| {
-                    client_key(&key)?;
-                    Ok(Some(match timestamp {
-                        None => Request::Forward { key, value },
-                        Some(timestamp) => Request::Repair {
-                            key,
-                            value,
-                            timestamp,
-                        },
-                    }))
-                },
-            );
+            let r = decoded(data, |b| codec::decode_publish(b, &LIMITS)).and_then(|f| {
+                client_key(&f.key)?;
+                Ok(Some(codec::publish_request(f)))
+            });
             vec![exchange("POST", "/datum", None, data, r)]
         }
         Target::DatumKeys => {
@@ -210,7 +201,8 @@ pub fn exchanges(target: Target, data: &[u8]) -> Vec<Exchange> {
                 .map(|keys| Some(Request::GetDatums(keys)));
             let delete = decoded(body, |b| codec::decode_key(q, b)).and_then(|key| {
                 client_key(&key)?;
-                Ok(Some(Request::ForwardDelete { key }))
+                let leader_term = codec::decode_leader_term(q, b"")?;
+                Ok(Some(Request::ForwardDelete { key, leader_term }))
             });
             let reload = decoded(body, |b| codec::decode_key(q, b)).map(|_| None);
             vec![
@@ -572,9 +564,17 @@ fn request_round_trip(req: &Request) {
             let got = codec::decode_delete_commit(&out.body, &limits).unwrap_or_else(|e| fail(e));
             assert_eq!((&got.0, &got.1), (key, source), "{out:?}");
         }
-        Request::Forward { key, value } => {
+        Request::Forward {
+            key,
+            value,
+            leader_term,
+        } => {
             let got = codec::decode_publish(&out.body, &limits).unwrap_or_else(|e| fail(e));
-            assert_eq!((&got.0, &got.1, got.2), (key, value, None), "{out:?}");
+            assert_eq!(
+                (&got.key, &got.value, got.timestamp, got.leader_term),
+                (key, value, None, *leader_term),
+                "{out:?}"
+            );
         }
         Request::Repair {
             key,
@@ -583,14 +583,16 @@ fn request_round_trip(req: &Request) {
         } => {
             let got = codec::decode_publish(&out.body, &limits).unwrap_or_else(|e| fail(e));
             assert_eq!(
-                (&got.0, &got.1, got.2),
+                (&got.key, &got.value, got.timestamp),
                 (key, value, Some(*timestamp)),
                 "{out:?}"
             );
         }
-        Request::ForwardDelete { key } => {
+        Request::ForwardDelete { key, leader_term } => {
             let got = codec::decode_key(query, &out.body).unwrap_or_else(|e| fail(e));
             assert_eq!(&got, key, "{out:?}");
+            let term = codec::decode_leader_term(query, &out.body).unwrap_or_else(|e| fail(e));
+            assert_eq!(&term, leader_term, "{out:?}");
         }
     }
 }

@@ -192,21 +192,15 @@ impl Endpoint {
             Endpoint::Beat => Request::Beat(Arc::new(codec::decode_beat(body, limits)?)),
             Endpoint::Peer => Request::GetPeer,
             Endpoint::Publish => {
-                let (key, value, timestamp) = codec::decode_publish(body, limits)?;
-                client_key(&key)?;
-                match timestamp {
-                    None => Request::Forward { key, value },
-                    Some(timestamp) => Request::Repair {
-                        key,
-                        value,
-                        timestamp,
-                    },
-                }
+                let f = codec::decode_publish(body, limits)?;
+                client_key(&f.key)?;
+                codec::publish_request(f)
             }
             Endpoint::Remove => {
                 let key = codec::decode_key(query, body)?;
                 client_key(&key)?;
-                Request::ForwardDelete { key }
+                let leader_term = codec::decode_leader_term(query, body)?;
+                Request::ForwardDelete { key, leader_term }
             }
             Endpoint::GetDatums => Request::GetDatums(codec::decode_keys(query, body)?),
             Endpoint::Commit => {
@@ -453,11 +447,11 @@ enum ServiceCall {
 impl ServiceCall {
     fn of(request: &Request) -> Option<ServiceCall> {
         Some(match request {
-            Request::Forward { key, value } => ServiceCall::Put {
+            Request::Forward { key, value, .. } => ServiceCall::Put {
                 key: key.clone(),
                 value: value.as_str().to_string(),
             },
-            Request::ForwardDelete { key } => ServiceCall::Remove { key: key.clone() },
+            Request::ForwardDelete { key, .. } => ServiceCall::Remove { key: key.clone() },
             // A hardened follower's repair is no Java call: its refusal keeps the node's text,
             // which the follower reads (`REPAIR_DELETED`, `REPAIR_UNACKNOWLEDGED`).
             Request::Repair { .. } => return None,

@@ -120,13 +120,20 @@ fn forged_requests(key: &str) -> Vec<(&'static str, Outbound)> {
                 &Request::Forward {
                     key: key.into(),
                     value: JsonValue::parse(r#"{"instanceList":[]}"#).unwrap(),
+                    leader_term: None,
                 },
                 None,
             ),
         ),
         (
             "delete",
-            codec::encode_request(&Request::ForwardDelete { key: key.into() }, None),
+            codec::encode_request(
+                &Request::ForwardDelete {
+                    key: key.into(),
+                    leader_term: None,
+                },
+                None,
+            ),
         ),
         ("reload", reload),
         (

@@ -815,6 +815,75 @@ async fn a_hardened_follower_with_a_stale_list_does_not_drop_an_acknowledged_ins
     }
 }
 
+/// `stale-forward`: a write handed over (or forwarded) naming a leader term is carried out only
+/// by the leader of that term; a follower or a leader of another term refuses it rather than
+/// carrying it out or passing it on, so one its sender gave up on and TCP delivered late cannot
+/// overwrite newer writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hardened_node_takes_a_handed_write_only_in_the_leader_term_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Cluster::new(
+        Path::new(BIN),
+        dir.path(),
+        3,
+        &args(&["--rules", "hardened", "--health-check", "none"]),
+    );
+    c.start_all();
+    let http = Http::new();
+    let addrs = c.addrs();
+    let leader = http.wait_leader(&addrs, LIMIT).await;
+    let follower = addrs.iter().find(|a| **a != leader).unwrap().clone();
+    let term = http.leader_of(&leader).await.unwrap().term;
+    let handed = |at: &str, t: u64, ip: &str| {
+        let path = format!(
+            "/nacos/v1/ns/instance?serviceName=addressed&ip={ip}&port=8080&ephemeral=false"
+        );
+        let t = t.to_string();
+        let http = &http;
+        let at = at.to_string();
+        async move {
+            let headers = [
+                ("user-agent", JAVA_UA),
+                ("x-nacos-raft-forwarded", JAVA_UA),
+                ("x-nacos-raft-leader-term", t.as_str()),
+            ];
+            http.request(&at, "POST", &path, &headers, Vec::new())
+                .await
+                .unwrap()
+        }
+    };
+    let refused = "refused a forward addressed to another leader term";
+    let (s, b) = handed(&follower, term, "127.2.1.1").await;
+    assert_eq!(s, 500, "{b}");
+    assert!(b.contains(refused), "{b}");
+    let (s, b) = handed(&leader, term + 1, "127.2.1.2").await;
+    assert_eq!(s, 500, "{b}");
+    assert!(b.contains(refused), "{b}");
+    let (s, b) = handed(&leader, term, "127.2.1.3").await;
+    assert_eq!((s, b.as_str()), (200, "ok"));
+    assert_eq!(stored_ips(&http, &leader, "addressed").await, ["127.2.1.3"]);
+    // The raft endpoints the same: a forwarded write naming another term, at the leader.
+    let body = format!(
+        r#"{{"key":"{}","value":{{"instanceList":[]}},"leaderTerm":{}}}"#,
+        iplist("addressed"),
+        term + 1
+    );
+    let (s, b) = http
+        .request(
+            &leader,
+            "POST",
+            "/nacos/v1/ns/raft/datum",
+            &[("content-type", "application/json")],
+            body.into_bytes(),
+        )
+        .await
+        .unwrap();
+    // Java's words for a failed put; the empty list it carried was not stored.
+    assert_eq!(s, 500, "{b}");
+    assert!(b.starts_with("Raft put failed, key:"), "{b}");
+    assert_eq!(stored_ips(&http, &leader, "addressed").await, ["127.2.1.3"]);
+}
+
 /// A node that is not the leader never passes on an instance list it changed from its own copy
 /// (hardened rules). A write already handed over (the marker header) is carried out where it
 /// lands: by a node that has stopped leading since, or here by a follower whose copy lags (the

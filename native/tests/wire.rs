@@ -172,6 +172,7 @@ fn forward_body_of_the_spec_round_trips() {
         &Request::Forward {
             key: k.clone(),
             value: v.clone(),
+            leader_term: None,
         },
         None,
     );
@@ -205,22 +206,30 @@ fn a_repair_is_a_forward_with_one_field_more() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["timestamp"], 7);
     assert_eq!(json["key"], IPLIST_KEY);
+    let got = codec::decode_publish(&out.body, &limits()).unwrap();
     assert_eq!(
-        codec::decode_publish(&out.body, &limits()).unwrap(),
-        (IPLIST_KEY.to_string(), v.clone(), Some(7))
+        (got.key.as_str(), &got.value, got.timestamp, got.leader_term),
+        (IPLIST_KEY, &v, Some(7), None)
     );
-    // A plain forward carries no timestamp.
-    let plain = codec::encode_request(
-        &Request::Forward {
-            key: IPLIST_KEY.into(),
-            value: v,
-        },
-        None,
-    );
-    assert_eq!(
-        codec::decode_publish(&plain.body, &limits()).unwrap().2,
-        None
-    );
+    // A plain forward carries no timestamp; a hardened one names its leader's term.
+    for leader_term in [None, Some(12)] {
+        let plain = codec::encode_request(
+            &Request::Forward {
+                key: IPLIST_KEY.into(),
+                value: v.clone(),
+                leader_term,
+            },
+            None,
+        );
+        let text = String::from_utf8(plain.body.to_vec()).unwrap();
+        assert_eq!(
+            text.contains("\"leaderTerm\":12"),
+            leader_term.is_some(),
+            "{text}"
+        );
+        let got = codec::decode_publish(&plain.body, &limits()).unwrap();
+        assert_eq!((got.timestamp, got.leader_term), (None, leader_term));
+    }
 }
 
 #[test]
@@ -430,6 +439,7 @@ fn forward_delete_key_in_both_forms() {
     let out = codec::encode_request(
         &Request::ForwardDelete {
             key: META_KEY.into(),
+            leader_term: None,
         },
         None,
     );
@@ -442,6 +452,22 @@ fn forward_delete_key_in_both_forms() {
     assert_eq!(
         codec::decode_key(None, b"").unwrap_err(),
         RaftError::bad_request("Param 'key' is required.")
+    );
+    assert_eq!(codec::decode_leader_term(Some(q), b"").unwrap(), None);
+    // A hardened follower names its leader's term; Java reads `key` alone.
+    let out = codec::encode_request(
+        &Request::ForwardDelete {
+            key: META_KEY.into(),
+            leader_term: Some(9),
+        },
+        None,
+    );
+    let q = out.path_and_query.split_once('?').unwrap().1;
+    assert_eq!(codec::decode_key(Some(q), b"").unwrap(), META_KEY);
+    assert_eq!(codec::decode_leader_term(Some(q), b"").unwrap(), Some(9));
+    assert_eq!(
+        codec::decode_leader_term(Some("key=k&leaderTerm=x"), b"").unwrap_err(),
+        RaftError::bad_request("leaderTerm is not a term: \"x\"")
     );
 }
 

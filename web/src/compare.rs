@@ -115,6 +115,11 @@ pub fn explain(lang: Lang, fix: Fix) -> &'static str {
             "a restart forgets the term; the term and vote are saved and reloaded.",
             "重启会丢失任期；修复后任期和投票会持久化并重新加载。",
         ),
+        Fix::StaleForward => pick(
+            lang,
+            "a forwarded write waits on a leader no longer followed; it fails at once, to retry.",
+            "转发的写入会一直等待已不再跟随的领导者；修复后立即失败，由客户端重试。",
+        ),
     }
 }
 
@@ -150,7 +155,7 @@ mod tests {
                 Lang::En,
                 Rules::Custom(nacos_raft_core::Fixes::NONE.with(Fix::DeadKey, true))
             ),
-            "Nacos 1.4.1 + 1 of 8 fixes"
+            "Nacos 1.4.1 + 1 of 9 fixes"
         );
     }
 

@@ -2,7 +2,7 @@
 //! same input under Nacos 1.4.1 and under the one fix, and asserts both output lists.
 
 use super::*;
-use crate::{Datum, Fix, Fixes, Persist, Rules, Timer};
+use crate::{key, Datum, Fix, Fixes, PeerState, Persist, RaftPeer, Request, Rules, Timer};
 
 /// Nacos 1.4.1 with only `fix`.
 fn only(fix: Fix) -> Rules {
@@ -615,4 +615,125 @@ fn dead_key_a_key_committed_after_the_beats_position_is_not_repaired() {
     });
     c.on_request(3, numbered_beat(0, &[]));
     assert_eq!(repaired(&c.take_outputs()), [iplist(2)]);
+}
+
+// ---- Fix::StaleForward ------------------------------------------------------------------
+
+/// Member 1 follows member 0, forwards a client write to it, then follows member 2 (a beat of
+/// term 2); member 0's answer comes afterwards. What member 1 does from the new beat on.
+fn forward_then_new_leader(rules: Rules) -> String {
+    let mut f = following_under(rules, 1);
+    f.put(iplist(0), value("{}"));
+    let ids = send_ids(&f.take_outputs());
+    f.on_request(2, beat(2, 2, &[]));
+    let mut out = rendered(&mut f);
+    f.on_response(ids[0], Ok(Response::Ok));
+    out.push_str("\n--\n");
+    out.push_str(&rendered(&mut f));
+    out
+}
+
+#[test]
+fn stale_forward_a_new_leader_fails_the_forwards_to_the_old() {
+    let nacos = forward_then_new_leader(Rules::Nacos141);
+    let fixed = forward_then_new_leader(only(Fix::StaleForward));
+    // Nacos: the write waits on A, whose answer settles it whenever it comes.
+    assert_eq!(
+        nacos,
+        "event leader-changed C was=A\n\
+         send A #2 peer\n\
+         event beat-accepted C term=2\n\
+         reply #2 200 B FOLLOWER term=0 vote=-\n\
+         --\n\
+         done op#1 ok"
+    );
+    // The fix: it fails as B follows C; A's late answer is not awaited any more.
+    assert_eq!(
+        fixed,
+        "event leader-changed C was=A\n\
+         event request-failed A forward: no longer followed\n\
+         done op#1 500 the leader this write was forwarded to is no longer followed: A had not \
+         answered, so the write may or may not be applied there; retry it\n\
+         send A #2 peer\n\
+         event beat-accepted C term=2\n\
+         reply #2 200 B FOLLOWER term=0 vote=-\n\
+         --\n"
+    );
+}
+
+/// Member 1 follows member 0 and forwards a delete to it (holding the key's lock), then grants
+/// member 2's vote in term 2 under `rules`; a second delete of the key follows.
+fn forward_delete_then_vote(rules: Rules) -> String {
+    let key = key::meta_key("public", "DEFAULT_GROUP@@s000");
+    let mut f = following_under(rules, 1);
+    f.remove(key.clone());
+    skip(&mut f);
+    let mut cand = RaftPeer::new(addr(2));
+    cand.state = PeerState::Candidate;
+    cand.vote_for = Some(addr(2));
+    cand.term = 2;
+    f.on_request(2, Request::Vote(cand));
+    f.remove(key);
+    rendered(&mut f)
+}
+
+#[test]
+fn stale_forward_a_vote_for_another_fails_a_forwarded_delete_and_frees_its_key() {
+    let two_leaders = Fixes::NONE.with(Fix::TwoLeaders, true);
+    // A vote alone forgets the leader (`two-leaders`), but the first delete still holds the
+    // lock (`signalDelete` runs under `OPERATE_LOCK`), so the second waits behind it.
+    assert_eq!(
+        forward_delete_then_vote(Rules::Custom(two_leaders)),
+        "event vote-granted C term=2\n\
+         reply #2 200 B FOLLOWER term=2 vote=C"
+    );
+    // With the fix the first delete fails at the vote and frees the lock; the second runs: no
+    // leader is known, so it fails at once rather than waiting on A.
+    assert_eq!(
+        forward_delete_then_vote(Rules::Custom(two_leaders.with(Fix::StaleForward, true))),
+        "event request-failed A forward: no longer followed\n\
+         done op#1 500 the leader this write was forwarded to is no longer followed: A had not \
+         answered, so the write may or may not be applied there; retry it\n\
+         event vote-granted C term=2\n\
+         reply #2 200 B FOLLOWER term=2 vote=C\n\
+         done op#2 500 no leader is available now"
+    );
+}
+
+/// With `term-bump` too, a forward names the term of the leader it is sent to, and only the
+/// leader of that term carries it out: one sent before a cut and delivered after it must not
+/// overwrite the writes its client made since.
+#[test]
+fn stale_forward_a_forward_names_its_leader_term_and_only_that_leader_takes_it() {
+    let rules = Rules::Custom(
+        Fixes::NONE
+            .with(Fix::StaleForward, true)
+            .with(Fix::TermBump, true),
+    );
+    let mut f = following_under(rules, 3);
+    f.put(iplist(0), value("{}"));
+    let sent = rendered(&mut f);
+    assert!(sent.contains("forward iplist.s000 {} to-term=3"), "{sent}");
+    let forward = |term| Request::Forward {
+        key: iplist(0),
+        value: value("{}"),
+        leader_term: Some(term),
+    };
+    // A follower does not pass it on.
+    f.on_request(5, forward(3));
+    assert_eq!(
+        rendered(&mut f),
+        "reply #5 500 refused a forward addressed to another leader term, so that it is not \
+         carried out late: it names term 3, this node is FOLLOWER in term 0"
+    );
+    // A leader in another term refuses it; the leader of that term takes it.
+    let mut a = elected_under(rules);
+    a.on_request(6, forward(7));
+    assert!(rendered(&mut a).starts_with("reply #6 500 refused a forward"));
+    a.on_request(7, forward(1));
+    assert!(rendered(&mut a).contains("event publish-started iplist.s000"));
+    // Without the fix the same request is Nacos' forward: a follower passes it on.
+    let mut n = following_under(Rules::Nacos141, 3);
+    n.on_request(8, forward(9));
+    assert!(rendered(&mut n).contains("forward iplist.s000"));
 }

@@ -152,6 +152,7 @@ fn a_forwarded_write_is_answered_when_the_majority_acked() {
         Request::Forward {
             key: iplist(0),
             value: value("{}"),
+            leader_term: None,
         },
     );
     let outs = outputs(
@@ -222,6 +223,7 @@ fn values_java_cannot_type_are_refused_before_the_write() {
         Request::Forward {
             key: iplist(0),
             value: value(r#"{"instanceList":[{"port":"x"}]}"#),
+            leader_term: None,
         },
     );
     let text = rendered(&mut f);

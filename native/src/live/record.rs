@@ -387,10 +387,15 @@ pub fn request_payload(req: &Request) -> (String, bool) {
         // Commits and forwards carry a whole value: serialized from borrows, in `wire_json`'s
         // shapes (`CommitBody`, `ForwardBody`), and only up to the cap.
         Request::Commit { datum, source } => capped_json(&CommitRef { datum, source }),
-        Request::Forward { key, value } => capped_json(&ForwardRef {
+        Request::Forward {
+            key,
+            value,
+            leader_term,
+        } => capped_json(&ForwardRef {
             key,
             value,
             timestamp: None,
+            leader_term: *leader_term,
         }),
         Request::Repair {
             key,
@@ -400,6 +405,7 @@ pub fn request_payload(req: &Request) -> (String, bool) {
             key,
             value,
             timestamp: Some(*timestamp),
+            leader_term: None,
         }),
         other => capped_string(other.wire_json()),
     }
@@ -419,6 +425,8 @@ struct ForwardRef<'a> {
     value: &'a JsonValue,
     #[serde(skip_serializing_if = "Option::is_none")]
     timestamp: Option<u64>,
+    #[serde(rename = "leaderTerm", skip_serializing_if = "Option::is_none")]
+    leader_term: Option<u64>,
 }
 
 #[cfg(test)]
@@ -529,6 +537,12 @@ mod tests {
                 Request::Forward {
                     key: "k".into(),
                     value: value.clone(),
+                    leader_term: None,
+                },
+                Request::Forward {
+                    key: "k".into(),
+                    value: value.clone(),
+                    leader_term: Some(4),
                 },
                 Request::Repair {
                     key: "k".into(),

@@ -5,7 +5,7 @@ use super::model::{self, ListQuery};
 use super::params::{self, ApiError, Params};
 use super::{
     check_keys, check_names, json, now_ms, parse_service, Naming, EPHEMERAL_REFUSED,
-    FORWARDED_HEADER,
+    FORWARDED_HEADER, LEADER_TERM_HEADER,
 };
 use crate::codec;
 use axum::body::Bytes;
@@ -128,6 +128,9 @@ macro_rules! handler {
         ) -> Response {
             let p = params(q.as_deref(), &headers, &body);
             let method: Option<&'static str> = $to_leader;
+            if let Err(e) = addressed_here(&n, method, &headers).await {
+                return finish(Err(e));
+            }
             if let Some(method) = method.filter(|_| !headers.contains_key(FORWARDED_HEADER)) {
                 if let Some(answer) = to_leader(&n, &p, method, q, &headers, &body).await {
                     return answer;
@@ -136,6 +139,25 @@ macro_rules! handler {
             finish($body(Req { n, p, headers }, body).await)
         }
     };
+}
+
+/// An instance write handed over naming a leader term is carried out only by the leader of
+/// that term (`stale-forward`): the follower that handed it may have given up on it, and TCP
+/// can deliver it late, after newer writes.
+async fn addressed_here(
+    n: &Naming,
+    method: Option<&'static str>,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let Some(term) = method.and_then(|_| headers.get(LEADER_TERM_HEADER)) else {
+        return Ok(());
+    };
+    let term = term
+        .to_str()
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| ApiError::bad_request(format!("{LEADER_TERM_HEADER} is not a term")))?;
+    n.addressed_here(term).await
 }
 
 /// The leader's answer to this instance write, or `None` to carry it out here.
@@ -149,9 +171,12 @@ async fn to_leader(
 ) -> Option<Response> {
     // A request without a valid service name gets its error here, as before.
     let svc = p.grouped_service().ok()?;
-    let leader = n.writes_go_to().await?;
+    let (leader, leader_term) = n.writes_go_to().await?;
     // The marker carries the client's agent: what `PUT /instance` does depends on it.
     let mut out_headers = vec![(FORWARDED_HEADER, user_agent(headers))];
+    if let Some(term) = leader_term {
+        out_headers.push((LEADER_TERM_HEADER, term.to_string()));
+    }
     if let Some(v) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -29,7 +29,7 @@ use bytes::Bytes;
 use health::{HealthTable, Outcome};
 use nacos_raft_core::key;
 use nacos_raft_core::naming::{self as nm, Instance, Instances, Service, SwitchDomain};
-use nacos_raft_core::{Datum, Fixes, JsonValue, Request};
+use nacos_raft_core::{forward_abandoned, Datum, Fix, Fixes, JsonValue, Request};
 use params::ApiError;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -45,6 +45,10 @@ ephemeral=false (nothing was written)";
 /// Marks an instance write a hardened follower handed to its leader
 /// ([`Naming::writes_go_to`]): the receiver carries it out itself, never hands it on again.
 pub const FORWARDED_HEADER: &str = "x-nacos-raft-forwarded";
+/// Beside [`FORWARDED_HEADER`], under `stale-forward`: the term of the leader the write was
+/// handed to, which carries it out only while it leads in that term
+/// (`Node::addressed_here`).
+pub const LEADER_TERM_HEADER: &str = "x-nacos-raft-leader-term";
 
 /// Java's `CONNECT_TIMEOUT_MS` of the TCP health checker.
 pub const CHECK_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -54,6 +58,9 @@ pub const CHECK_CONCURRENCY: usize = 64;
 /// so that the next request to the same node reads what was written (bounded; the write has
 /// already been acknowledged by a majority).
 const LOCAL_APPLY_WAIT: Duration = Duration::from_secs(3);
+/// How often a write handed to the leader checks that this node still follows that leader
+/// ([`Fix::StaleForward`]).
+const FOLLOW_POLL: Duration = Duration::from_millis(50);
 /// Parsed instance lists kept for reads (by key; a changed value replaces its entry).
 const PARSE_CACHE_ENTRIES: usize = 4096;
 
@@ -354,17 +361,30 @@ impl Naming {
     /// acknowledged; a client that moves to another node after a leader dies does exactly that
     /// (`make chaos RULES=hardened` lost 13-82 acknowledged registrations per 8 rounds so). The
     /// leader changes its own list under its per-service lock, which every later write sees.
-    pub async fn writes_go_to(&self) -> Option<String> {
+    /// With the leader, the term it is handed to under `stale-forward` (`LEADER_TERM_HEADER`).
+    pub async fn writes_go_to(&self) -> Option<(String, Option<u64>)> {
         self.inner
             .node
             .inspect(|n| {
                 let hardened = n.config().rules.fixes() != Fixes::NONE;
                 let leader = n.leader().map(String::from);
-                leader.filter(|_| hardened && !n.is_leader())
+                let leader = leader.filter(|_| hardened && !n.is_leader())?;
+                Some((leader, n.addressed_term()))
             })
             .await
             .ok()
             .flatten()
+    }
+
+    /// Whether a write handed to this node naming `leader_term` may be carried out here
+    /// (`Node::addressed_here`): the leader's own refusal text otherwise.
+    pub async fn addressed_here(&self, leader_term: u64) -> Result<(), ApiError> {
+        self.inner
+            .node
+            .inspect(move |n| n.addressed_here(Some(leader_term)))
+            .await
+            .map_err(|e| ApiError::exception(e.message))?
+            .map_err(|e| ApiError::nacos_server(e.message))
     }
 
     /// Hands an instance write (`out`, already marked [`FORWARDED_HEADER`]) to `leader` and
@@ -376,7 +396,14 @@ impl Naming {
         out: &Outbound,
         key: String,
     ) -> Result<(u16, Bytes), ApiError> {
-        let (status, body) = self.inner.client.call(leader, out).await.map_err(|f| {
+        let called = self
+            .while_following(leader, self.inner.client.call(leader, out))
+            .await
+            .ok_or_else(|| {
+                warn!(%key, %leader, "naming write handed to a leader no longer followed");
+                ApiError::nacos_server(forward_abandoned(leader))
+            })?;
+        let (status, body) = called.map_err(|f| {
             warn!(%key, %leader, error = %f, "naming write handed to the leader failed");
             ApiError::nacos_server(format!("the leader {leader} did not answer: {f}"))
         })?;
@@ -393,6 +420,43 @@ impl Naming {
             }
         }
         Ok((status, body))
+    }
+
+    /// Awaits `call`, a request to `leader`; under [`Fix::StaleForward`] gives up (`None`) as
+    /// soon as this node no longer follows `leader`, as the core does with the writes it
+    /// forwards: a leader cut off from the cluster may never answer.
+    async fn while_following<F: std::future::Future>(
+        &self,
+        leader: &str,
+        call: F,
+    ) -> Option<F::Output> {
+        let watch = self
+            .inner
+            .node
+            .inspect(|n| n.config().rules.has(Fix::StaleForward))
+            .await
+            .unwrap_or(false);
+        if !watch {
+            return Some(call.await);
+        }
+        tokio::pin!(call);
+        loop {
+            tokio::select! {
+                r = &mut call => return Some(r),
+                () = tokio::time::sleep(FOLLOW_POLL) => {
+                    let l = leader.to_string();
+                    let follows = self
+                        .inner
+                        .node
+                        .inspect(move |n| n.leader() == Some(l.as_str()))
+                        .await
+                        .unwrap_or(true);
+                    if !follows {
+                        return None;
+                    }
+                }
+            }
+        }
     }
 
     /// Waits (at most [`LOCAL_APPLY_WAIT`]) until this node's copy of `key` is at version `at`
@@ -423,6 +487,7 @@ impl Naming {
         let request = Request::Forward {
             key: key.clone(),
             value: v.clone(),
+            leader_term: None,
         };
         // An instance list is changed from this node's copy: only the leader's copy holds every
         // write it acknowledged (hardened rules; `Handle::request_built_here`).
@@ -451,34 +516,37 @@ impl Naming {
     /// server because each one's `ServiceManager.onDelete` runs, the leader's included, so the
     /// removal is handed to the leader, whose delete commits reach every member.
     pub async fn remove(&self, key: String) -> Result<(), ApiError> {
-        let (leading, leader) = self
+        let (leading, leader, leader_term) = self
             .inner
             .node
-            .inspect(|n| (n.is_leader(), n.leader().map(String::from)))
+            .inspect(|n| {
+                let leader = n.leader().map(String::from);
+                (n.is_leader(), leader, n.addressed_term())
+            })
             .await
             .map_err(|e| ApiError::exception(e.message))?;
         let r: Result<(), String> = if leading || !key.starts_with(key::IPLIST_PREFIX) {
             self.inner
                 .node
-                .request(Request::ForwardDelete { key: key.clone() })
+                .request(Request::ForwardDelete {
+                    key: key.clone(),
+                    leader_term: None,
+                })
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         } else if let Some(leader) = leader {
-            let enc = codec::java_url_encode(&codec::java_url_encode(&key));
-            let out = Outbound {
-                method: "DELETE",
-                path_and_query: format!(
-                    "{}/datum?key={enc}&encoding=UTF-8&nofix=1",
-                    codec::RAFT_BASE
-                ),
-                headers: vec![],
-                body: Bytes::new(),
+            let delete = Request::ForwardDelete {
+                key: key.clone(),
+                leader_term,
             };
-            match self.inner.client.call(&leader, &out).await {
-                Ok((200, _)) => Ok(()),
-                Ok((s, b)) => Err(format!("{s} {}", String::from_utf8_lossy(&b))),
-                Err(f) => Err(f.to_string()),
+            let out = codec::encode_request(&delete, None);
+            let call = self.inner.client.call(&leader, &out);
+            match self.while_following(&leader, call).await {
+                Some(Ok((200, _))) => Ok(()),
+                Some(Ok((s, b))) => Err(format!("{s} {}", String::from_utf8_lossy(&b))),
+                Some(Err(f)) => Err(f.to_string()),
+                None => Err(forward_abandoned(&leader)),
             }
         } else {
             Err("no leader".into())
