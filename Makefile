@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-live bench-vs-etcd campaign chaos chaos-smoke partition-test
+.PHONY: help tools demo web cluster live test lint test-host test-sdk fuzz fuzz-smoke test-wasm-core test-web e2e bless bench bench-core bench-wasm bench-native bench-naming bench-web bench-live bench-vs-etcd bench-split-vote campaign chaos chaos-smoke partition-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -93,3 +93,6 @@ bench-live: ## live mode's cost: writes with two viewers vs none, page frame tim
 
 bench-vs-etcd: ## real nodes vs etcd 3.4 side by side: writes/s, p50/p99, failover (installs etcd-server, wrk)
 	@bash scripts/bench-vs-etcd.sh
+
+bench-split-vote: ## leader kills on two real hardened clusters in turns, with and without split-vote, under a latency fault: how often a failover waits a second leader due
+	@bash scripts/bench-split-vote.sh

@@ -35,7 +35,7 @@ test('compare: two rings, two monitors, one clock, an action applied to both', a
   assert.equal(await page.locator('[data-testid=play]').count(), 1);
   assert.equal(await page.locator('[data-testid=timeline]').count(), 1);
   // Every fix is on, each with its switch.
-  assert.equal(await page.locator('[data-testid^=fix-]:checked').count(), 9);
+  assert.equal(await page.locator('[data-testid^=fix-]:checked').count(), 10);
   await page.waitForFunction(() => document.querySelector('[data-clock-ms]').dataset.clockMs > 3000, null, { timeout: 60_000 });
   await pause(page);
   const t = await clock(page);
@@ -53,7 +53,7 @@ test('compare: two rings, two monitors, one clock, an action applied to both', a
   await page.waitForFunction(() => location.hash.includes('&fixes=') && !location.hash.includes('dead-key'));
   assert.equal(await page.locator('[data-testid=fix-dead-key]:checked').count(), 0);
   assert.equal(await page.getAttribute('[data-testid=compare-right]', 'data-rules'),
-    'stale-votes+term-bump+stale-candidate+two-leaders+first-beat+global-lock+term-on-restart+stale-forward');
+    'stale-votes+term-bump+stale-candidate+two-leaders+first-beat+global-lock+term-on-restart+stale-forward+split-vote');
   await page.waitForSelector('[data-testid=compare-right] [data-index="0"][data-state="DOWN"]');
   await page.screenshot({ path: path.join(artifacts, 'compare.png') });
   assert.deepEqual(errors, []);

@@ -44,7 +44,7 @@ impl Node {
         let term = local.term;
         let mut snapshot = local.clone();
         self.persist_term_change();
-        if self.cfg.rules.has(Fix::StaleCandidate) {
+        if self.cfg.rules.has(Fix::StaleCandidate) || self.cfg.rules.has(Fix::SplitVote) {
             snapshot.data_version = Some(self.data_version());
             snapshot.position = self.own_position();
         }
@@ -69,16 +69,27 @@ impl Node {
         let me = String::from(self.peers.me());
         let own_term = self.peers.local().term;
         if remote.term <= own_term {
+            let retry = remote.term == own_term && self.first_after_split(&remote);
             let local = self.peers.local_mut();
             if local.vote().is_none() {
                 local.vote_for = Some(me);
             }
             let answer = local.clone();
             self.event(Event::VoteRefused {
-                candidate: remote.ip,
+                candidate: remote.ip.clone(),
                 candidate_term: remote.term,
                 own_term,
             });
+            if retry {
+                // Neither can win this term: Nacos has both wait a whole leader due and
+                // maybe split again. The next tick starts the next term, which the other
+                // candidate grants (it is at least as up to date by the order below).
+                self.peers.local_mut().leader_due_ms = 0;
+                self.event(Event::SplitVote {
+                    candidate: remote.ip,
+                    term: own_term,
+                });
+            }
             return Ok(answer);
         }
         if let Some(answer) = self.refuse_stale_candidate(&remote) {
@@ -164,6 +175,10 @@ impl Node {
                 majority,
             });
             if me {
+                if self.cfg.rules.has(Fix::SplitVote) {
+                    // A split may have set the due to the next tick; a leader does not campaign.
+                    self.reset_leader_due();
+                }
                 let term = self.peers.local().term;
                 self.position_elected(term);
                 self.lease = Lease {
@@ -177,6 +192,31 @@ impl Node {
                     self.send_beat();
                 }
             }
+        }
+    }
+
+    /// [`Fix::SplitVote`]: whether this node and `remote`, both candidates that voted for
+    /// themselves in the same term, split the vote and this node is the one to try again
+    /// first. Both sides rank the two the same way, by what each vote request carries: log
+    /// position, then data version, then the lower address. The first of the order is never
+    /// stale to the other under [`Fix::StaleCandidate`], so the other grants its next term.
+    fn first_after_split(&self, remote: &RaftPeer) -> bool {
+        if !self.cfg.rules.has(Fix::SplitVote) {
+            return false;
+        }
+        let local = self.peers.local();
+        if local.state != PeerState::Candidate
+            || local.vote() != Some(self.peers.me())
+            || remote.vote() != Some(remote.ip.as_str())
+        {
+            return false;
+        }
+        let own = (self.own_position(), Some(self.data_version()));
+        let theirs = (remote.position, remote.data_version);
+        match own.cmp(&theirs) {
+            core::cmp::Ordering::Greater => true,
+            core::cmp::Ordering::Less => false,
+            core::cmp::Ordering::Equal => self.peers.me() < remote.ip.as_str(),
         }
     }
 

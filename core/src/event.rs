@@ -246,6 +246,15 @@ pub enum Event {
         /// Its own data version.
         own_version: u64,
     },
+    /// Hardened rules ([`Fix::SplitVote`](crate::Fix::SplitVote)): it and `candidate` both
+    /// campaign in `term` and voted for themselves; it ranks first of the two, so it campaigns
+    /// again at its next tick rather than after a whole leader due.
+    SplitVote {
+        /// The other candidate.
+        candidate: String,
+        /// The split term.
+        term: u64,
+    },
     /// Hardened rules ([`Fix::StaleCandidate`](crate::Fix::StaleCandidate)): it refused a vote
     /// because the candidate's log position `(term, index)` is below its own.
     VoteRefusedStaleLog {

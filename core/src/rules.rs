@@ -43,11 +43,17 @@ pub enum Fix {
     /// that stops following a leader fails the writes it forwarded there at once, and the client
     /// retries at a live one.
     StaleForward,
+    /// A split vote costs a whole leader due: two members that campaign in the same term each
+    /// vote for themselves and refuse the other, and both wait `LEADER_TIMEOUT + RANDOM` (15-20 s)
+    /// before they try again, where they may split again. Fixed: of two candidates that split,
+    /// the one the other would vote for (more data, then the lower address) tries again at the
+    /// next tick, and the other grants it that higher term.
+    SplitVote,
 }
 
 impl Fix {
     /// Every fix, in a fixed order (the order of [`Fixes`]' bits and of the docs).
-    pub const ALL: [Fix; 9] = [
+    pub const ALL: [Fix; 10] = [
         Fix::StaleVotes,
         Fix::TermBump,
         Fix::StaleCandidate,
@@ -57,6 +63,7 @@ impl Fix {
         Fix::GlobalLock,
         Fix::TermOnRestart,
         Fix::StaleForward,
+        Fix::SplitVote,
     ];
 
     /// The fix's name in CLIs and URLs (`stale-votes`, `term-bump`, ...).
@@ -71,6 +78,7 @@ impl Fix {
             Fix::GlobalLock => "global-lock",
             Fix::TermOnRestart => "term-on-restart",
             Fix::StaleForward => "stale-forward",
+            Fix::SplitVote => "split-vote",
         }
     }
 

@@ -308,6 +308,9 @@ pub fn event(e: &Event, names: &Names) -> String {
             "vote-refused-stale-data {} version={candidate_version} own={own_version}",
             n(candidate)
         ),
+        Event::SplitVote { candidate, term } => {
+            format!("split-vote {} term={term}", n(candidate))
+        }
         Event::VoteRefusedStaleLog {
             candidate,
             candidate_at,
@@ -415,6 +418,7 @@ pub fn event_name(e: &Event) -> &'static str {
         Event::VoteRefused { .. } => "vote-refused",
         Event::VoteRefusedStaleData { .. } => "vote-refused-stale-data",
         Event::VoteRefusedStaleLog { .. } => "vote-refused-stale-log",
+        Event::SplitVote { .. } => "split-vote",
         Event::VoteFromStranger { .. } => "vote-from-stranger",
         Event::VoteAnswered { .. } => "vote-answered",
         Event::LeaderDecided { .. } => "leader-decided",

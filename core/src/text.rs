@@ -173,6 +173,14 @@ pub fn event_sentence(e: &Event, lang: Lang, ctx: &Ctx<'_>) -> String {
                 "{w}拒绝了 {c} 的投票请求：它的日志位置 {ct}.{ci} 低于自己的 {ot}.{oi}"
             )
         }
+        SplitVote { candidate, term } => {
+            let c = n(candidate);
+            say!(
+                lang,
+                "{w}and {c} split the vote of term {term} (each voted for itself); it ranks first of the two (log position, data version, address), so it campaigns again at its next tick",
+                "{w}与 {c} 在任期 {term} 中分票（各投自己一票）；按日志位置、数据版本、地址它排在前面，所以在下一个定时周期立即重新发起选举"
+            )
+        }
         VoteFromStranger { candidate } => {
             let c = n(candidate);
             say!(
@@ -522,6 +530,7 @@ mod tests {
             VoteAnswered { .. } => 4,
             VoteRefusedStaleData { .. } => 25,
             VoteRefusedStaleLog { .. } => 26,
+            SplitVote { .. } => 27,
             LeaderDecided { .. } => 5,
             SteppedDown { .. } => 6,
             BeatSent { .. } => 7,
@@ -544,7 +553,7 @@ mod tests {
             Deleted { .. } => 24,
         }
     }
-    const VARIANTS: usize = 27;
+    const VARIANTS: usize = 28;
 
     /// Nacos' own error texts are quoted verbatim; the samples use a stand-in without letters so
     /// that the test sees only the catalogue's words.
@@ -626,6 +635,10 @@ mod tests {
                 candidate: s("B"),
                 candidate_at: (3, 4),
                 own_at: (3, 5),
+            },
+            SplitVote {
+                candidate: s("B"),
+                term: 4,
             },
             BeatSent { term: 3, keys: 2 },
             BeatNotSent {

@@ -120,6 +120,13 @@ pub fn explain(lang: Lang, fix: Fix) -> &'static str {
             "a forwarded write waits on a leader no longer followed; it fails at once, to retry.",
             "转发的写入会一直等待已不再跟随的领导者；修复后立即失败，由客户端重试。",
         ),
+        Fix::SplitVote => pick(
+            lang,
+            "after a split vote both candidates wait a whole leader due; the first of the two \
+             (more data, then lower address) campaigns again at the next tick.",
+            "分票后两个候选者都要再等一整个 leaderDueMs；修复后排在前面的一个\
+             （数据更多，其次地址更小）在下一个定时周期立即重新选举。",
+        ),
     }
 }
 
@@ -155,7 +162,7 @@ mod tests {
                 Lang::En,
                 Rules::Custom(nacos_raft_core::Fixes::NONE.with(Fix::DeadKey, true))
             ),
-            "Nacos 1.4.1 + 1 of 9 fixes"
+            "Nacos 1.4.1 + 1 of 10 fixes"
         );
     }
 

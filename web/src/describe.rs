@@ -118,7 +118,9 @@ pub fn classify(h: &Happening) -> (Topic, Tone) {
     use Event::*;
     match h {
         Happening::Protocol(e) => match e {
-            ElectionStarted { .. } | VoteAnswered { .. } => (Topic::Election, Tone::Info),
+            ElectionStarted { .. } | VoteAnswered { .. } | SplitVote { .. } => {
+                (Topic::Election, Tone::Info)
+            }
             VoteGranted { .. } | LeaderDecided { .. } | LeaderChanged { .. } => {
                 (Topic::Election, Tone::Good)
             }

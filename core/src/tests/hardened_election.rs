@@ -382,6 +382,80 @@ fn term_on_restart_a_candidate_writes_its_new_term_before_it_asks() {
     );
 }
 
+/// The vote request `n` sends when its leader due runs out.
+fn vote_request_of(n: &mut Node) -> RaftPeer {
+    n.timeout_now();
+    n.take_outputs()
+        .into_iter()
+        .find_map(|o| match o {
+            Output::Send {
+                request: Request::Vote(p),
+                ..
+            } => Some(p),
+            _ => None,
+        })
+        .expect("a vote request")
+}
+
+#[test]
+fn split_vote_the_first_of_two_split_candidates_campaigns_at_the_next_tick() {
+    let mut got = Vec::new();
+    for rules in both(Fix::SplitVote) {
+        // A and B time out together: both ask for term 1 and voted for themselves.
+        let mut a = node_under(rules, 0, 3);
+        let mut b = node_under(rules, 1, 3);
+        let from_a = vote_request_of(&mut a);
+        let from_b = vote_request_of(&mut b);
+        a.on_request(7, Request::Vote(from_b));
+        b.on_request(8, Request::Vote(from_a.clone()));
+        let mut text = rendered(&mut a);
+        // B is second (same data, higher address): it only refuses.
+        assert_eq!(
+            rendered(&mut b),
+            "event vote-refused A term=1 own=1\nreply #8 200 B CANDIDATE term=1 vote=B"
+        );
+        a.tick();
+        text.push_str(&format!("\n-- one tick --\n{}", rendered(&mut a)));
+        got.push(text);
+        // B grants A's next term (A is not behind B), and A wins it.
+        let mut next = from_a.clone();
+        next.term = 2;
+        b.on_request(9, Request::Vote(next));
+        assert!(rendered(&mut b).starts_with("event vote-granted A term=2"));
+    }
+    assert_eq!(
+        got,
+        [
+            "event vote-refused B term=1 own=1\nreply #7 200 A CANDIDATE term=1 vote=A\n-- one tick --\n",
+            "event vote-refused B term=1 own=1\nevent split-vote B term=1\n\
+             reply #7 200 A CANDIDATE term=1 vote=A\n-- one tick --\n\
+             event election-started term=2\n\
+             send B #3 vote A CANDIDATE term=2 vote=A data=0\n\
+             send C #4 vote A CANDIDATE term=2 vote=A data=0",
+        ]
+    );
+}
+
+#[test]
+fn split_vote_more_data_ranks_before_the_lower_address() {
+    // B holds a write A missed: B goes first although A's address is lower, and A, which
+    // would refuse nothing, stays put (B's next term is one A grants under stale-candidate).
+    let rules = Rules::Hardened;
+    let mut a = node_under(rules, 0, 3);
+    let mut b = node_under(rules, 1, 3);
+    b.reload(datum(0, 2));
+    let from_a = vote_request_of(&mut a);
+    let from_b = vote_request_of(&mut b);
+    a.on_request(7, Request::Vote(from_b.clone()));
+    b.on_request(8, Request::Vote(from_a));
+    assert!(!rendered(&mut a).contains("split-vote"));
+    assert!(rendered(&mut b).contains("event split-vote A term=1"));
+    let mut next = from_b;
+    next.term = 2;
+    a.on_request(9, Request::Vote(next));
+    assert!(rendered(&mut a).contains("event vote-granted B term=2"));
+}
+
 #[test]
 fn hardened_applies_every_election_fix_at_once() {
     let mut a = node_under(Rules::Hardened, 0, 3);

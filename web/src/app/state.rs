@@ -1776,7 +1776,7 @@ mod compare_tests {
         assert_eq!(clocks(&s), (2_000, 2_000));
         assert_eq!(s.right_world().unwrap().actions(), s.world().actions());
         let h = hash_of(&out).unwrap();
-        assert!(h.contains("&rules=compare&fixes=stale-votes+term-bump+stale-candidate+two-leaders+first-beat+global-lock+term-on-restart+stale-forward"), "{h}");
+        assert!(h.contains("&rules=compare&fixes=stale-votes+term-bump+stale-candidate+two-leaders+first-beat+global-lock+term-on-restart+stale-forward+split-vote"), "{h}");
         // Every fix off, then one on.
         for f in Fix::ALL {
             s.update(Msg::SetFix(f, false));

@@ -31,6 +31,10 @@ pub fn event(v: &Value) -> Option<Event> {
             candidate_version: n("candidate_version")?,
             own_version: n("own_version")?,
         },
+        "SplitVote" => Event::SplitVote {
+            candidate: s("candidate")?,
+            term: n("term")?,
+        },
         "VoteRefusedStaleLog" => Event::VoteRefusedStaleLog {
             candidate: s("candidate")?,
             candidate_at: pair(o.get("candidate_at")?)?,
@@ -209,6 +213,10 @@ mod tests {
                 candidate_at: (3, 4),
                 own_at: (3, 5),
             },
+            Event::SplitVote {
+                candidate: s("a"),
+                term: 4,
+            },
             Event::VoteAnswered {
                 from: s("b"),
                 vote_for: Some(s("a")),
@@ -369,9 +377,10 @@ mod tests {
             Event::Deleted { .. } => 24,
             Event::VoteRefusedStaleData { .. } => 25,
             Event::VoteRefusedStaleLog { .. } => 26,
+            Event::SplitVote { .. } => 27,
         };
         let seen: std::collections::BTreeSet<usize> = all().iter().map(index).collect();
-        assert_eq!(seen, (0..27).collect());
+        assert_eq!(seen, (0..28).collect());
     }
 
     #[test]

@@ -1006,6 +1006,12 @@ impl LiveModel {
                 p.leader_due_ms -= elapsed as i64;
                 n.due_at = t;
             }
+            // The first of a split campaigns again at its next tick.
+            Event::SplitVote { .. } => {
+                p.leader_due_ms = 0;
+                p.heartbeat_due_ms -= elapsed as i64;
+                n.due_at = t;
+            }
             _ => {}
         }
     }
