@@ -360,14 +360,11 @@ impl Node {
         if !self.peers.is_leader(&candidate.ip) {
             let previous = self.peers.leader().map(String::from);
             self.peers.set_leader(Some(candidate.ip.clone()));
-            let left = previous
-                .clone()
-                .filter(|_| self.cfg.rules.has(Fix::StaleForward));
             self.event(Event::LeaderChanged {
                 leader: candidate.ip.clone(),
-                previous,
+                previous: previous.clone(),
             });
-            self.left_leader(left);
+            self.left_leader(previous);
         }
         for ip in self.peers.other_leaders(&candidate.ip) {
             self.send_to(ip, Request::GetPeer, Pending::Peer);

@@ -28,12 +28,7 @@ impl Node {
     /// `MasterElection.sendVote`: forget the leader and every recorded vote, term + 1 (not
     /// persisted), vote for itself, become CANDIDATE and ask every other member.
     pub(crate) fn send_vote(&mut self) {
-        let before = self
-            .cfg
-            .rules
-            .has(Fix::StaleForward)
-            .then(|| self.peers.leader().map(String::from))
-            .flatten();
+        let before = self.peers.leader().map(String::from);
         self.peers.reset();
         self.left_leader(before);
         let me = String::from(self.peers.me());

@@ -726,9 +726,6 @@ impl Node {
     /// it forwarded to the leader it followed before fail now: that leader's answer, if it ever
     /// comes, is no longer awaited, and the client retries at a leader that can commit.
     pub(crate) fn follow(&mut self, leader: Option<String>) {
-        if !self.cfg.rules.has(Fix::StaleForward) {
-            return self.peers.set_leader(leader);
-        }
         let before = self.peers.leader().map(String::from);
         self.peers.set_leader(leader);
         self.left_leader(before);
@@ -767,6 +764,9 @@ impl Node {
     /// [`Fix::StaleForward`]: fails the forwards awaiting `before` if this node no longer
     /// follows it.
     pub(crate) fn left_leader(&mut self, before: Option<String>) {
+        if !self.cfg.rules.has(Fix::StaleForward) {
+            return;
+        }
         let Some(old) = before.filter(|b| self.peers.leader() != Some(b.as_str())) else {
             return;
         };

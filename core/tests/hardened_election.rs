@@ -420,6 +420,18 @@ fn the_preset_stories_under_each_fix() {
     for id in ["first-election", "split-vote", "leader-crash", "catch-up"] {
         assert!(preset_outcome(id, election_rules()).is_empty(), "{id}");
     }
+    // The split vote (two of four time out together, 2 votes each): Nacos waits 15-20 s for
+    // the next round; under split-vote the first of the two asks again at its next tick.
+    let p = nacos_raft_core::sim::scenario::preset("split-vote").unwrap();
+    let leader_at = |rules: Rules, ms: u64| {
+        let mut cfg = p.config.clone();
+        cfg.trace = TraceMode::Off;
+        cfg.rules = rules;
+        Sim::replay(cfg, &p.actions, ms).unwrap().cluster_leader()
+    };
+    assert_eq!(leader_at(Rules::Nacos141, 3_000), None);
+    assert_eq!(leader_at(alone(Fix::SplitVote), 3_000), Some(0));
+    assert_eq!(leader_at(Rules::Hardened, 3_000), Some(0));
 }
 
 /// Every fix together (`Rules::Hardened`, the election half with the data half) on the same
