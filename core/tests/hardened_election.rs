@@ -203,23 +203,29 @@ fn the_election_fixes_hold_on_the_schedules_where_nacos_fails() {
     assert_eq!(fixed.runs_with[stale], 0, "{report}");
 }
 
-/// Failover: the leader of a settled 3-node cluster crashes; a client writes at the new leader
-/// the moment it wins. Returns each write's outcome and how long after the crash it finished.
-fn failover(rules: Rules, seed: u64) -> (bool, u64) {
-    let cfg = nacos_raft_core::sim::SimConfig {
-        nodes: 3,
-        seed,
-        rules,
-        trace: TraceMode::Off,
-        latency_ms: (10, 40),
-        ..Default::default()
-    };
+/// The cluster of `cfg`, settled, its leader crashed, run until another node leads; and when
+/// the crash was.
+fn leader_crashed(cfg: nacos_raft_core::sim::SimConfig) -> (Sim, u64) {
     let mut sim = Sim::new(cfg).unwrap();
     assert!(sim.run_for(120_000, |s| s.settled_leader().is_some()));
     let old = sim.cluster_leader().unwrap();
     sim.apply(Action::Crash { node: old }).unwrap();
     let crashed_at = sim.now();
     assert!(sim.run_for(120_000, |s| s.cluster_leader().is_some()));
+    (sim, crashed_at)
+}
+
+/// Failover: the leader of a settled 3-node cluster crashes; a client writes at the new leader
+/// the moment it wins. Returns each write's outcome and how long after the crash it finished.
+fn failover(rules: Rules, seed: u64) -> (bool, u64) {
+    let (mut sim, crashed_at) = leader_crashed(nacos_raft_core::sim::SimConfig {
+        nodes: 3,
+        seed,
+        rules,
+        trace: TraceMode::Off,
+        latency_ms: (10, 40),
+        ..Default::default()
+    });
     let new = sim.cluster_leader().unwrap();
     sim.apply(Action::Put {
         node: new,
@@ -259,7 +265,7 @@ fn first_beat_the_first_write_after_a_failover_is_accepted() {
 /// The leader of a settled 3-node cluster (fast timings, 1-20 ms per message) crashes; how
 /// long until a survivor leads.
 fn crash_to_leader_ms(rules: Rules, seed: u64) -> u64 {
-    let cfg = nacos_raft_core::sim::SimConfig {
+    let (sim, crashed_at) = leader_crashed(nacos_raft_core::sim::SimConfig {
         nodes: 3,
         seed,
         rules,
@@ -267,13 +273,7 @@ fn crash_to_leader_ms(rules: Rules, seed: u64) -> u64 {
         trace: TraceMode::Off,
         latency_ms: (1, 20),
         ..Default::default()
-    };
-    let mut sim = Sim::new(cfg).unwrap();
-    assert!(sim.run_for(60_000, |s| s.settled_leader().is_some()));
-    let old = sim.cluster_leader().unwrap();
-    sim.apply(Action::Crash { node: old }).unwrap();
-    let crashed_at = sim.now();
-    assert!(sim.run_for(60_000, |s| s.cluster_leader().is_some()));
+    });
     sim.now() - crashed_at
 }
 
