@@ -94,12 +94,15 @@ class Cluster:
         return None
 
     def kill_once(self):
-        leader = self.settled_leader()
-        if leader is None:
-            raise RuntimeError(f"{self.name}: no single leader within 30 s")
-        time.sleep(1.0)  # a beat or two under the latency before the kill
-        if not self.leads(leader):
-            return self.kill_once()
+        for _ in range(10):
+            leader = self.settled_leader()
+            if leader is None:
+                raise RuntimeError(f"{self.name}: no single leader within 30 s")
+            time.sleep(1.0)  # a beat or two under the latency before the kill
+            if self.leads(leader):
+                break
+        else:
+            raise RuntimeError(f"{self.name}: the leader changed in each of 10 tries")
         survivors = [a for a in self.addrs if a != leader]
         t0 = time.time()
         self.procs[leader].send_signal(signal.SIGKILL)

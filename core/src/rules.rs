@@ -46,8 +46,8 @@ pub enum Fix {
     /// A split vote costs a whole leader due: two members that campaign in the same term each
     /// vote for themselves and refuse the other, and both wait `LEADER_TIMEOUT + RANDOM` (15-20 s)
     /// before they try again, where they may split again. Fixed: of two candidates that split,
-    /// the one the other would vote for (more data, then the lower address) tries again at the
-    /// next tick, and the other grants it that higher term.
+    /// the one the other would vote for (log position, data version, then the lower address)
+    /// tries again at the next tick, and the other grants it that higher term.
     SplitVote,
 }
 

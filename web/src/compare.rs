@@ -123,9 +123,9 @@ pub fn explain(lang: Lang, fix: Fix) -> &'static str {
         Fix::SplitVote => pick(
             lang,
             "after a split vote both candidates wait a whole leader due; the first of the two \
-             (more data, then lower address) campaigns again at the next tick.",
+             (log position, data, then lower address) campaigns again at the next tick.",
             "分票后两个候选者都要再等一整个 leaderDueMs；修复后排在前面的一个\
-             （数据更多，其次地址更小）在下一个定时周期立即重新选举。",
+             （依次比较日志位置、数据、地址）在下一个定时周期立即重新选举。",
         ),
     }
 }
