@@ -108,7 +108,8 @@ fn a_compare_link_replays_each_side_and_the_loss_is_on_the_left_only() {
 
 #[test]
 fn the_issue_action_syntax_runs_under_both_rule_sets() {
-    // `put:N:KEY:VALUE` takes a datum value, which is JSON, percent-encoded in the text.
+    // `put:N:KEY:VALUE` takes a datum value, which is JSON, percent-encoded in the text (a bare
+    // word is taken as a JSON string, below).
     let actions = "12000:part:00111,30000:put:0:KEY:%7B%22v%22%3A1%7D,60000:healall";
     for rules in ["nacos", "hardened"] {
         let s = summary(&[
@@ -130,7 +131,26 @@ fn the_issue_action_syntax_runs_under_both_rule_sets() {
         err.contains("note: put KEY through node 0 at 30000 ms failed at 30000 ms: 400 unknown type publish key: KEY"),
         "{err}"
     );
-    let (code, _, err) = simulate(&["--nodes", "5", "--actions", "30000:put:0:KEY:VALUE"]);
+    // The syntax's own example, a bare word for the value, runs: the word is a JSON string.
+    let (code, out, err) = simulate(&[
+        "--nodes",
+        "5",
+        "--rules",
+        "hardened",
+        "--actions",
+        "12000:part:00111,30000:put:0:KEY:VALUE,60000:healall",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(r#""rules":"hardened""#) || out.contains(r#""rules": "hardened""#),
+        "{out}"
+    );
+    assert!(
+        err.contains("note: put KEY through node 0 at 30000 ms failed"),
+        "{err}"
+    );
+    // Broken JSON is not taken for a word: refused, with the parser's reason and the encoding.
+    let (code, _, err) = simulate(&["--nodes", "5", "--actions", "30000:put:0:KEY:%7B%22v%22"]);
     assert_eq!(code, 2);
     assert!(err.contains("percent-encoded JSON"), "{err}");
 }

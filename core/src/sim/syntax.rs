@@ -150,6 +150,19 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A `put`'s value is JSON, but a bare word that is not JSON (`put:0:KEY:VALUE`, as one writes
+/// it by hand) means that text as a JSON string (`"VALUE"`), so the syntax's own example runs.
+/// Anything that starts like an object, array or string (`{`, `[`, `"`) and does not parse is
+/// left as it is, for the simulator to refuse with the parser's reason: a typo in a JSON object
+/// must not quietly become a string.
+fn bare_word_as_string(value: String) -> String {
+    let looks_structured = matches!(value.trim_start().chars().next(), Some('{' | '[' | '"'));
+    if looks_structured || crate::JsonValue::parse(&value).is_ok() {
+        return value;
+    }
+    serde_json::to_string(&value).unwrap_or(value)
+}
+
 impl FromStr for TimedAction {
     type Err = ActionSyntaxError;
 
@@ -213,7 +226,7 @@ impl FromStr for TimedAction {
             "put" => Action::Put {
                 node: f.num("node")?,
                 key: f.text_field("key")?,
-                value: f.text_field("value")?,
+                value: bare_word_as_string(f.text_field("value")?),
             },
             "beatonly" => {
                 let node = f.num("node")?;
@@ -406,6 +419,28 @@ mod tests {
         assert_eq!(field("5:put:1:%zz:1"), "key");
         assert_eq!(field("5:put:1:k"), "value");
         assert_eq!(field("5:put:1:k:%C3"), "value");
+        // A bare word is a JSON string; JSON stays as it is; broken JSON is left for the
+        // simulator's refusal.
+        let put_value = |t: &str| match t.parse::<TimedAction>().unwrap().action {
+            Action::Put { value, .. } => value,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(put_value("5:put:1:KEY:VALUE"), r#""VALUE""#);
+        assert_eq!(put_value("5:put:1:k:a%22b%5C"), r#""a\"b\\""#);
+        assert_eq!(put_value("5:put:1:k:%20"), r#"" ""#);
+        assert_eq!(put_value("5:put:1:k:12"), "12");
+        assert_eq!(put_value("5:put:1:k:true"), "true");
+        assert_eq!(put_value("5:put:1:k:%7B%22v%22%3A1%7D"), r#"{"v":1}"#);
+        assert_eq!(put_value("5:put:1:k:%7B%22v%22"), r#"{"v""#);
+        assert_eq!(put_value("5:put:1:k:%5B1"), "[1");
+        assert_eq!(put_value("5:put:1:k:%22open"), r#""open"#);
+        assert_eq!(
+            "5:put:1:k:VALUE"
+                .parse::<TimedAction>()
+                .unwrap()
+                .to_string(),
+            "5:put:1:k:%22VALUE%22"
+        );
         assert_eq!(field("5:load:1:x:2"), "first key");
         assert_eq!(field("5:load:1:0"), "count");
         assert_eq!(field("5:drop:m"), "message");

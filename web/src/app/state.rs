@@ -1796,7 +1796,7 @@ mod compare_tests {
     /// itself gives two identical rings, message for message, through actions and time travel.
     #[test]
     fn nacos_against_itself_shows_identical_rings_and_the_url_round_trips() {
-        let h = "seed=11&nodes=5&timings=fast&speed=100&rules=compare&fixes=nacos&actions=2000:part:00111,4000:put:0:k:v,6000:healall";
+        let h = "seed=11&nodes=5&timings=fast&speed=100&rules=compare&fixes=nacos&actions=2000:part:00111,4000:put:0:k:%22v%22,6000:healall";
         let (mut s, out) = open(h);
         assert_eq!(hash_of(&out), Some(h), "the URL round-trips");
         play(&mut s, 60);
