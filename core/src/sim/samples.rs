@@ -66,7 +66,7 @@ fn instances(service: &str, ip: &str, version: Option<&str>) -> String {
 /// Appends the concatenation of `parts` as a JSON string, exactly as `serde_json::to_string`
 /// writes it: text without a quote, a backslash or a control character goes between quotes as
 /// it is (serde_json escapes nothing else); other text is written by serde_json.
-fn push_quoted(out: &mut String, parts: &[&str]) {
+pub(crate) fn push_quoted(out: &mut String, parts: &[&str]) {
     let plain = |p: &&str| p.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
     if parts.iter().all(plain) {
         out.push('"');

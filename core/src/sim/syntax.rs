@@ -160,7 +160,9 @@ fn bare_word_as_string(value: String) -> String {
     if looks_structured || crate::JsonValue::parse(&value).is_ok() {
         return value;
     }
-    serde_json::to_string(&value).unwrap_or(value)
+    let mut quoted = String::with_capacity(value.len() + 2);
+    super::samples::push_quoted(&mut quoted, &[&value]);
+    quoted
 }
 
 impl FromStr for TimedAction {

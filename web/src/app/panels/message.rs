@@ -1,7 +1,7 @@
 //! The inspector of a message: kind, ends, times, fate, endpoint, status, what its receiver will
 //! decide on arrival, and its payload exactly as a Java node puts it on the wire.
 
-use super::{node_button, Common};
+use super::{kv_row, node_button, Common};
 use crate::app::ring::msg_shape;
 use crate::app::teach_view::linked;
 use crate::app::{Msg, Selection};
@@ -84,17 +84,17 @@ pub fn msg_inspector(p: &MsgProps) -> Html {
                 { " " }{ linked(describe::kind_name(lang, m.kind)) }{ format!(" #{}", m.id) }
             </h2>
             <table class="kv">
-                <tr><th>{ tr.kind }</th><td><code>{ m.kind.as_str() }</code></td></tr>
-                <tr><th>{ tr.from }</th><td>{ node_button(on, m.from) }{ format!(" {}", s.addr(m.from)) }</td></tr>
-                <tr><th>{ tr.to }</th><td>{ node_button(on, m.to) }{ format!(" {}", s.addr(m.to)) }</td></tr>
-                <tr><th>{ tr.sent }</th><td>{ clock_text(m.sent_ms) }{ format!(" ({} ms)", m.sent_ms) }</td></tr>
-                <tr><th>{ tr.arrives }</th><td>{ if revealed || m.fate == Fate::InFlight { format!("{} ({} ms)", clock_text(m.arrive_ms), m.arrive_ms) } else { "…".into() } }</td></tr>
+                { kv_row(tr.kind, html! { <code>{ m.kind.as_str() }</code> }) }
+                { kv_row(tr.from, html! { <>{ node_button(on, m.from) }{ format!(" {}", s.addr(m.from)) }</> }) }
+                { kv_row(tr.to, html! { <>{ node_button(on, m.to) }{ format!(" {}", s.addr(m.to)) }</> }) }
+                { kv_row(tr.sent, html! { <>{ clock_text(m.sent_ms) }{ format!(" ({} ms)", m.sent_ms) }</> }) }
+                { kv_row(tr.arrives, html! { { if revealed || m.fate == Fate::InFlight { format!("{} ({} ms)", clock_text(m.arrive_ms), m.arrive_ms) } else { "…".into() } } }) }
                 <tr><th>{ tr.fate }</th><td data-testid="msg-fate">{ fate }</td></tr>
                 if !path.is_empty() {
-                    <tr><th>{ tr.endpoint }</th><td><code>{ format!("{method} /nacos{path}") }</code></td></tr>
+                    { kv_row(tr.endpoint, html! { <code>{ format!("{method} /nacos{path}") }</code> }) }
                 }
                 if m.kind.is_reply() {
-                    <tr><th>{ tr.status }</th><td>{ m.status }</td></tr>
+                    { kv_row(tr.status, html! { { m.status } }) }
                 }
                 if let Some(g) = m.granted {
                     <tr><th>{ tr.vote }</th><td class={if g { "good" } else { "bad" }}>{ if g { tr.granted } else { tr.refused } }</td></tr>
