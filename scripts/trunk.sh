@@ -21,7 +21,7 @@ if [ "$release" = 1 ] && [ "${NACOS_RAFT_WEB_PREBUILT_STD:-0}" != 1 ]; then
   export RUSTC_BOOTSTRAP=1
   export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   # The standard library's own size-over-speed choices (smaller sorts, integer formatting and
-  # string searches; same results): 2.2 KB less gzipped page (issue 14, docs/benchmarks.md).
+  # string searches; same results): 2.5 KB less gzipped page (issue 14, docs/benchmarks.md).
   export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
   # Only the page's target: build scripts and proc macros (host) keep the usual flags.
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort"
