@@ -55,8 +55,9 @@ struct Args {
     /// `actions=` field), applied at their virtual times after the events of that millisecond.
     #[arg(long, value_parser = parse_timed_actions)]
     actions: Option<ActionList>,
-    /// Rule set of every node: `nacos` (Nacos 1.4.1, flaws included), `hardened` (every fix), or
-    /// fixes joined by `+` (`stale-votes+two-leaders`) [default: nacos; with --url: the link's].
+    /// Rule set of every node: `nacos` (Nacos 1.4.1, flaws included), `hardened` (every fix),
+    /// fixes joined by `+` (`stale-votes+two-leaders`), or every fix but some
+    /// (`hardened-split-vote`) [default: nacos; with --url: the link's].
     #[arg(long, value_parser = parse_rules)]
     rules: Option<Rules>,
     /// Replay a page link (the whole URL or its `#` part): its seed, nodes, timings, latency,

@@ -175,8 +175,11 @@ impl fmt::Display for RulesError {
 #[cfg(feature = "std")]
 impl std::error::Error for RulesError {}
 
-/// `nacos`, `hardened`, or fixes joined by `+` (`stale-votes+two-leaders`): the form of
-/// `--rules` and of the page's `rules=` field. [`fmt::Display`] writes the same form back.
+/// `nacos`, `hardened`, fixes joined by `+` (`stale-votes+two-leaders`), or `hardened-` and the
+/// fixes to leave out (`hardened-split-vote`, `hardened-split-vote+first-beat`: every fix but
+/// these, the experiment "what does this one fix buy"): the form of `--rules` and of the page's
+/// `rules=` field. [`fmt::Display`] writes the first three forms back (a set without a few
+/// fixes as the `+` list of the others).
 impl FromStr for Rules {
     type Err = RulesError;
 
@@ -191,19 +194,25 @@ impl FromStr for Rules {
             }
             _ => {}
         }
-        let mut fixes = Fixes::NONE;
-        for name in s.split('+') {
+        // "hardened" is no fix's name, so the prefix cannot be read as the start of one.
+        let (start, list, on) = match s.strip_prefix("hardened-") {
+            Some(left_out) => (Fixes::ALL, left_out, false),
+            None => (Fixes::NONE, s, true),
+        };
+        let mut fixes = start;
+        for name in list.split('+') {
             let fix = Fix::ALL
                 .into_iter()
                 .find(|f| f.name() == name)
                 .ok_or_else(|| {
                     let names: Vec<&str> = Fix::ALL.iter().map(|f| f.name()).collect();
                     RulesError(alloc::format!(
-                        "{name:?} is not a rule set: nacos, hardened, or fixes joined by + ({})",
+                        "{name:?} is not a rule set: nacos, hardened, or fixes joined by + \
+                         ({}); hardened-FIX+FIX is every fix but those",
                         names.join(", ")
                     ))
                 })?;
-            fixes = fixes.with(fix, true);
+            fixes = fixes.with(fix, on);
         }
         Ok(Rules::Custom(fixes).normalized())
     }
@@ -257,6 +266,37 @@ mod tests {
         assert!(e.contains("stale-votes, term-bump"), "{e}");
         assert!("".parse::<Rules>().is_err());
         assert!("stale-votes+".parse::<Rules>().is_err());
+        let e = "hardened-raft".parse::<Rules>().unwrap_err().0;
+        assert!(e.starts_with("\"raft\" is not a rule set"), "{e}");
+        assert!("hardened-".parse::<Rules>().is_err());
+        assert!("hardened-split-vote+".parse::<Rules>().is_err());
+    }
+
+    #[test]
+    fn hardened_less_some_fixes() {
+        let r: Rules = "hardened-split-vote".parse().unwrap();
+        assert!(!r.has(Fix::SplitVote));
+        assert_eq!(r.fixes(), Fixes::ALL.with(Fix::SplitVote, false));
+        // Written back as the list of the fixes that are on.
+        let others: Vec<&str> = Fix::ALL
+            .into_iter()
+            .filter(|f| *f != Fix::SplitVote)
+            .map(Fix::name)
+            .collect();
+        assert_eq!(r.to_string(), others.join("+"));
+        assert_eq!(r.to_string().parse::<Rules>().unwrap(), r);
+        let two: Rules = "hardened-split-vote+first-beat".parse().unwrap();
+        assert_eq!(
+            two.fixes(),
+            Fixes::ALL
+                .with(Fix::SplitVote, false)
+                .with(Fix::FirstBeat, false)
+        );
+        let every = Fix::ALL.map(Fix::name).join("+");
+        assert_eq!(
+            alloc::format!("hardened-{every}").parse::<Rules>().unwrap(),
+            Rules::Nacos141
+        );
     }
 
     #[test]

@@ -149,6 +149,13 @@ fn the_issue_action_syntax_runs_under_both_rule_sets() {
         err.contains("note: put KEY through node 0 at 30000 ms failed"),
         "{err}"
     );
+    // Every fix but one: echoed as the list of the others.
+    let s = summary(&["--rules", "hardened-split-vote", "--duration-ms", "5000"]);
+    let rules = s["rules"].as_str().unwrap();
+    assert!(
+        rules.starts_with("stale-votes+") && !rules.contains("split-vote"),
+        "{rules}"
+    );
     // Broken JSON is not taken for a word: refused, with the parser's reason and the encoding.
     let (code, _, err) = simulate(&["--nodes", "5", "--actions", "30000:put:0:KEY:%7B%22v%22"]);
     assert_eq!(code, 2);

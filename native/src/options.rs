@@ -195,8 +195,9 @@ pub struct NodeArgs {
     )]
     pub max_connections: usize,
     /// Protocol rules: `nacos` (Nacos 1.4.1, flaws included), `hardened` (every fix of
-    /// docs/hardened/), or fixes joined by `+` (e.g. `term-bump+global-lock`). The wire is the
-    /// same; the fixes' guarantees hold when every member is hardened.
+    /// docs/hardened/), fixes joined by `+` (e.g. `term-bump+global-lock`), or every fix but
+    /// some (`hardened-split-vote`). The wire is the same; the fixes' guarantees hold when every
+    /// member is hardened.
     #[arg(
         long,
         env = "NACOS_RAFT_RULES",

@@ -123,7 +123,7 @@ fn bad_configuration_exits_non_zero_with_a_clear_message() {
         2,
         "\"raft\" is not a rule set: nacos, hardened, or fixes joined by + (stale-votes, \
          term-bump, stale-candidate, dead-key, two-leaders, first-beat, global-lock, \
-         term-on-restart, stale-forward, split-vote)",
+         term-on-restart, stale-forward, split-vote); hardened-FIX+FIX is every fix but those",
     );
     fails(&with(&["--rules", "term-bump+"]), 2, "--rules <RULES>");
     fails(
