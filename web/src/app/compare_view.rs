@@ -2,6 +2,7 @@
 //! its leader and its safety monitor, and the switches of the right ring's fixes. The reducer
 //! (`state.rs`) keeps both worlds on one clock; this file only renders.
 
+use super::memo;
 use super::panels;
 use super::ring;
 use super::state::{Msg, State};
@@ -68,7 +69,7 @@ pub fn view(st: &State, on: &Callback<Msg>, left_ring: Html, left_safety: Html) 
             <div class="compare-side" data-testid="compare-right" data-rules={st.spec.right.to_string()}>
                 { title(compare::right_title(lang), st.right_status_line().unwrap_or_default()) }
                 { right_ring }
-                <panels::Safety common={right_common} pause_on_violation={st.pause_on_violation} />
+                <memo::Memo view={memo::MemoView::Safety(panels::SafetyProps { common: right_common, pause_on_violation: st.pause_on_violation })} />
             </div>
             { fixes(st, on) }
         </div>

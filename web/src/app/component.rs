@@ -5,6 +5,7 @@
 use super::compare_view;
 use super::dom;
 use super::keys;
+use super::memo;
 use super::panels;
 use super::ring;
 use super::state::{Effect, Msg, PresetInfo, State, Tab, TOAST_MS};
@@ -273,12 +274,12 @@ impl Component for App {
             ..panel_common.clone()
         };
         let violations_box = html! {
-            <panels::Safety common={panel_common.clone()} pause_on_violation={st.pause_on_violation} />
+            <memo::Memo view={memo::MemoView::Safety(panels::SafetyProps { common: panel_common.clone(), pause_on_violation: st.pause_on_violation })} />
         };
         // Built once, placed by the layout below (one ring, or Compare mode's two).
         let caption_line = teach_view::live_caption(st.lang, s, st.preset.as_ref());
         let timeline_box = html! {
-            <timeline::Timeline common={panel_common.clone()} now={now} playing={st.playing} />
+            <memo::Memo view={memo::MemoView::Timeline(timeline::Props { common: panel_common.clone(), now, playing: st.playing })} />
         };
         html! {
             <div class={class_list(&["app", when(st.reduced_motion, "reduced")])}>
@@ -356,12 +357,12 @@ impl Component for App {
                             { panels::inspector(&common_for(Tab::Inspect), st.sel) }
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
-                            <panels::EventLog common={common_for(Tab::Events)} filter={st.filter}
-                                story={std::rc::Rc::new(crate::teach::story_actions(&st.chapters))} />
+                            <memo::Memo view={memo::MemoView::Log(panels::LogProps { common: common_for(Tab::Events), filter: st.filter,
+                                story: std::rc::Rc::new(crate::teach::story_actions(&st.chapters)) })} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Lanes}>
                             if st.tab == Tab::Lanes {
-                                <panels::Lanes common={panel_common.clone()} sel={st.sel} />
+                                <memo::Memo view={memo::MemoView::Lanes(panels::LanesProps { common: panel_common.clone(), sel: st.sel })} />
                             }
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Data}>
@@ -373,13 +374,13 @@ impl Component for App {
                             <panels::Network common={common_for(Tab::Network)} draft={st.draft.clone()} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Scenarios}>
-                            <panels::Scenarios common={common_for(Tab::Scenarios)}
-                                presets={st.presets.clone()} current={st.preset.as_ref().map(|p| p.id)} />
+                            <memo::Memo view={memo::MemoView::Scenarios(panels::ScenarioProps { common: common_for(Tab::Scenarios),
+                                presets: st.presets.clone(), current: st.preset.as_ref().map(|p| p.id) })} />
                         </div>
                     </aside>
                 </main>
                 if st.help {
-                    <panels::Help lang={st.lang} on={self.on.clone()} />
+                    <memo::Memo view={memo::MemoView::Help(panels::HelpProps { lang: st.lang, on: self.on.clone() })} />
                 }
                 if let Some(t) = &st.toast {
                     <div class="toast" role="status" aria-live="polite" data-testid="toast">{ t }</div>

@@ -1,31 +1,86 @@
-//! A subtree redrawn only when what it shows changed. The page renders every animation frame;
-//! parts that rarely change (the event log, the safety monitor) would otherwise be rebuilt and
-//! diffed against the DOM each time. A [`Memo`] whose `version` is unchanged is skipped by Yew
-//! entirely (its props compare equal), and a [`MemoCache`] keeps the last `Html` built for each
+//! Subtrees redrawn only when what they show changed. The page renders every animation frame;
+//! parts that rarely change (the event log, the safety monitor, the links, the timeline's marks)
+//! would otherwise be rebuilt and diffed against the DOM each time. A [`Memo`] whose props are
+//! unchanged is skipped by Yew entirely, and a [`MemoCache`] keeps the last `Html` built for each
 //! slot so that the caller builds it again only when its version moves.
+//!
+//! Every such part that keeps no state is one variant of [`MemoView`] under the one component
+//! type [`Memo`]: Yew generates the lifecycle code per component type, ~2-3 KB of wasm each, and
+//! these parts need nothing of a component but the props comparison (issue 14, the page's
+//! size). Parts with hooks (the node inspector's form, the network and data panels) stay
+//! components of their own: a hook's state belongs to its component instance.
 
+use super::panels::{
+    event_log, help, lanes_view, safety, scenarios, selected, HelpProps, LanesProps, LogProps,
+    SafetyProps, ScenarioProps, SelectedProps,
+};
+use super::ring::{links, LinksProps};
+use super::timeline::{marks, timeline, MarksProps, Props as TimelineProps};
 use std::cell::RefCell;
 use yew::prelude::*;
 
-/// The props of [`Memo`]: equal when their versions are.
-#[derive(Properties)]
-pub struct MemoProps {
+/// Built `Html` and the version it was built at: equal when the versions are.
+#[derive(Clone)]
+pub struct Built {
     /// Changes whenever `html` would be built differently.
     pub version: u64,
     /// What to show.
     pub html: Html,
 }
 
-impl PartialEq for MemoProps {
+impl PartialEq for Built {
     fn eq(&self, other: &Self) -> bool {
         self.version == other.version
     }
 }
 
-/// Shows `html`; re-rendered only when `version` changes.
+/// What a [`Memo`] draws, with the inputs it is drawn from.
+#[derive(Clone, PartialEq)]
+pub enum MemoView {
+    /// `Html` built by the caller ([`MemoCache`]).
+    Built(Built),
+    /// The safety monitor.
+    Safety(SafetyProps),
+    /// The event log.
+    Log(LogProps),
+    /// The space-time diagram.
+    Lanes(LanesProps),
+    /// The Scenarios tab.
+    Scenarios(ScenarioProps),
+    /// The help dialog.
+    Help(HelpProps),
+    /// A message's or a link's inspector.
+    Selected(SelectedProps),
+    /// The timeline under the ring.
+    Timeline(TimelineProps),
+    /// The timeline's marks.
+    Marks(MarksProps),
+    /// The links between the ring's nodes.
+    Links(LinksProps),
+}
+
+/// The props of [`Memo`].
+#[derive(Properties, PartialEq)]
+pub struct MemoProps {
+    /// The part and its inputs: it renders again only when they change.
+    pub view: MemoView,
+}
+
+/// Draws `view`; re-rendered only when it changes.
 #[function_component(Memo)]
 pub fn memo(p: &MemoProps) -> Html {
-    p.html.clone()
+    match &p.view {
+        MemoView::Built(b) => b.html.clone(),
+        MemoView::Safety(x) => safety(x),
+        MemoView::Log(x) => event_log(x),
+        MemoView::Lanes(x) => lanes_view(x),
+        MemoView::Scenarios(x) => scenarios(x),
+        MemoView::Help(x) => help(x),
+        MemoView::Selected(x) => selected(x),
+        MemoView::Timeline(x) => timeline(x),
+        MemoView::Marks(x) => marks(x),
+        MemoView::Links(x) => links(x),
+    }
 }
 
 /// A version from the parts a subtree depends on (FNV-1a over their 64-bit values).
@@ -55,6 +110,7 @@ impl MemoCache {
                 h
             }
         };
-        html! { <Memo {version} {html} /> }
+        let view = MemoView::Built(Built { version, html });
+        html! { <Memo {view} /> }
     }
 }

@@ -1,6 +1,7 @@
 //! The SVG ring: nodes, links and messages at one instant. One click handler on the `<svg>`
 //! finds what was clicked from `data-*` attributes (no closure per element and frame).
 
+use super::memo::{Memo, MemoView};
 use super::{state_attr, Msg, Selection};
 use crate::describe::{self, letter};
 use crate::i18n::{Lang, Texts};
@@ -228,7 +229,7 @@ pub fn view(p: &RingProps<'_>) -> Html {
     };
     let positions: Vec<(f64, f64)> = sc.nodes.iter().map(|nv| nv.pos).collect();
     let links = html! {
-        <Links n={n} cuts={cuts} sel={sel_link} radius={r} positions={positions} dense={dense} />
+        <Memo view={MemoView::Links(LinksProps { n, cuts, sel: sel_link, radius: r, positions, dense })} />
     };
 
     // A partition shows as groups on the ring: a coloured rim per side.
@@ -454,8 +455,8 @@ pub fn view(p: &RingProps<'_>) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct LinksProps {
+#[derive(Clone, PartialEq)]
+pub struct LinksProps {
     n: usize,
     /// `cuts[from * n + to]`.
     cuts: Vec<bool>,
@@ -465,9 +466,9 @@ struct LinksProps {
     dense: bool,
 }
 
-/// The links between nodes: redrawn only when a cut or the selection changes (not every frame).
-#[function_component(Links)]
-fn links(p: &LinksProps) -> Html {
+/// The links between nodes, drawn by [`Memo`]: again only when a cut or the selection changes
+/// (not every frame).
+pub fn links(p: &LinksProps) -> Html {
     let (n, r) = (p.n, p.radius);
     let lane = (r * 0.22).clamp(6.0, 12.0);
     let mut out = Vec::with_capacity(n * n.saturating_sub(1) / 2);

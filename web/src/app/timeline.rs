@@ -2,6 +2,7 @@
 //! violations and your actions, and a playhead to drag. Other branches are listed below it.
 
 use super::keys;
+use super::memo::{Memo, MemoView};
 use super::panels::Common;
 use super::{Msg, WorldRef};
 use crate::describe::{self, letter};
@@ -11,15 +12,15 @@ use crate::layout::{clock_text, timeline_span};
 use crate::model::MarkKind;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub common: Common,
     pub now: u64,
     pub playing: bool,
 }
 
-#[derive(Properties, PartialEq)]
-struct MarksProps {
+#[derive(Clone, PartialEq)]
+pub struct MarksProps {
     world: WorldRef,
     count: usize,
     span: u64,
@@ -27,8 +28,9 @@ struct MarksProps {
     lang: Lang,
 }
 
-#[function_component(Marks)]
-fn marks(p: &MarksProps) -> Html {
+/// The timeline's marks, drawn by [`Memo`]: again only when one is added, the span grows, the
+/// branch or the language changes.
+pub fn marks(p: &MarksProps) -> Html {
     let w = p.world.0.borrow();
     let tr = p.lang.tr();
     let span = p.span.max(1) as f64;
@@ -99,7 +101,7 @@ fn seek_from(e: &PointerEvent, span: u64) -> Option<u64> {
     Some((f * span as f64).round() as u64)
 }
 
-#[function_component(Timeline)]
+/// The timeline under the ring, drawn by [`Memo`].
 pub fn timeline(p: &Props) -> Html {
     let w = p.common.world.0.borrow();
     let tr = p.common.lang.tr();
@@ -147,7 +149,7 @@ pub fn timeline(p: &Props) -> Html {
                 {onpointerdown} {onpointermove} {onkeydown}>
                 <div class="simulated" style={format!("width:{}%", crate::layout::d3(pct(frontier)))}></div>
                 <div class="marks" data-testid="timeline-marks">
-                    <Marks world={p.common.world.clone()} count={w.marks().len()} span={span} branch={w.branch_number()} lang={p.common.lang} />
+                    <Memo view={MemoView::Marks(MarksProps { world: p.common.world.clone(), count: w.marks().len(), span, branch: w.branch_number(), lang: p.common.lang })} />
                 </div>
                 <div class="playhead" style={format!("left:{}%", crate::layout::d3(pct(p.now)))}></div>
                 <div class="ticks">

@@ -8,7 +8,7 @@ use crate::i18n::Texts;
 use crate::layout::clock_text;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LogProps {
     pub common: Common,
     pub filter: Filter,
@@ -19,7 +19,7 @@ pub struct LogProps {
 /// Most events the log shows (the newest first).
 const LOG_ROWS: usize = 200;
 
-#[function_component(EventLog)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn event_log(p: &LogProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();

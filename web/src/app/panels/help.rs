@@ -10,13 +10,13 @@ use nacos_raft_core::MsgKind;
 use nacos_raft_core::PeerState;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HelpProps {
     pub lang: Lang,
     pub on: Callback<Msg>,
 }
 
-#[function_component(Help)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn help(p: &HelpProps) -> Html {
     let lang = p.lang;
     let tr = lang.tr();

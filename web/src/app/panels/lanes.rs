@@ -9,7 +9,7 @@ use crate::layout::{class_list, when};
 use crate::layout::{clock_text, Lane};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct LanesProps {
     pub common: Common,
     pub sel: Selection,
@@ -18,7 +18,7 @@ pub struct LanesProps {
 /// Messages the space-time diagram shows.
 const LANE_MSGS: usize = 48;
 
-#[function_component(Lanes)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn lanes_view(p: &LanesProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();

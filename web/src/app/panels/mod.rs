@@ -16,14 +16,14 @@ mod safety;
 mod scenarios;
 
 pub use data::DataView;
-pub use events::EventLog;
-pub use help::Help;
-pub use inspector::inspector;
-pub use lanes::{spacetime, Lanes};
+pub use events::{event_log, LogProps};
+pub use help::{help, HelpProps};
+pub use inspector::{inspector, selected, SelectedProps};
+pub use lanes::{lanes_view, spacetime, LanesProps};
 pub use network::Network;
 use node::NodeInspector;
-pub use safety::Safety;
-pub use scenarios::Scenarios;
+pub use safety::{safety, SafetyProps};
+pub use scenarios::{scenarios, ScenarioProps};
 
 use super::{Msg, Selection, WorldRef};
 use crate::describe::letter;

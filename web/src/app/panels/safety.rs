@@ -8,13 +8,13 @@ use crate::layout::clock_text;
 use crate::layout::{class_list, when};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SafetyProps {
     pub common: Common,
     pub pause_on_violation: bool,
 }
 
-#[function_component(Safety)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn safety(p: &SafetyProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();

@@ -7,14 +7,14 @@ use crate::i18n::Texts;
 use std::rc::Rc;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ScenarioProps {
     pub common: Common,
     pub presets: Option<Rc<Vec<PresetInfo>>>,
     pub current: Option<&'static str>,
 }
 
-#[function_component(Scenarios)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn scenarios(p: &ScenarioProps) -> Html {
     let lang = p.common.lang;
     let tr = lang.tr();
