@@ -354,7 +354,7 @@ impl Component for App {
                             if !st.start_dismissed && st.sel == super::Selection::None {
                                 { teach_view::start_card(st.lang, s, &self.on) }
                             }
-                            { panels::inspector(&common_for(Tab::Inspect), st.sel) }
+                            { panels::inspector(&common_for(Tab::Inspect), st.sel, &st.forms) }
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Events}>
                             <memo::Memo view={memo::MemoView::Log(panels::LogProps { common: common_for(Tab::Events), filter: st.filter,
@@ -367,11 +367,11 @@ impl Component for App {
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Data}>
                             if st.tab == Tab::Data {
-                                <panels::DataView common={panel_common.clone()} />
+                                <memo::Memo view={memo::MemoView::Data(panels::DataProps { common: panel_common.clone(), against: st.forms.against, show_values: st.forms.values })} />
                             }
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Network}>
-                            <panels::Network common={common_for(Tab::Network)} draft={st.draft.clone()} />
+                            <memo::Memo view={memo::MemoView::Network(panels::NetProps { common: common_for(Tab::Network), draft: st.draft.clone(), loss: st.forms.loss.clone(), lat: st.forms.lat.clone() })} />
                         </div>
                         <div class="panel" hidden={st.tab != Tab::Scenarios}>
                             <memo::Memo view={memo::MemoView::Scenarios(panels::ScenarioProps { common: common_for(Tab::Scenarios),

@@ -7,12 +7,13 @@
 //! Every such part that keeps no state is one variant of [`MemoView`] under the one component
 //! type [`Memo`]: Yew generates the lifecycle code per component type, ~2-3 KB of wasm each, and
 //! these parts need nothing of a component but the props comparison (issue 14, the page's
-//! size). Parts with hooks (the node inspector's form, the network and data panels) stay
-//! components of their own: a hook's state belongs to its component instance.
+//! size). None of them keeps state: what the panels' forms hold lives in the page's state
+//! ([`super::Forms`]), since a hook's state would belong to a component instance.
 
 use super::panels::{
-    event_log, help, lanes_view, safety, scenarios, selected, HelpProps, LanesProps, LogProps,
-    SafetyProps, ScenarioProps, SelectedProps,
+    data_view, event_log, help, lanes_view, network, node_inspector, safety, scenarios, selected,
+    DataProps, HelpProps, LanesProps, LogProps, NetProps, NodeProps, SafetyProps, ScenarioProps,
+    SelectedProps,
 };
 use super::ring::{links, LinksProps};
 use super::timeline::{marks, timeline, MarksProps, Props as TimelineProps};
@@ -51,6 +52,12 @@ pub enum MemoView {
     Help(HelpProps),
     /// A message's or a link's inspector.
     Selected(SelectedProps),
+    /// A node's inspector.
+    Node(NodeProps),
+    /// The Network tab.
+    Network(NetProps),
+    /// The data matrix.
+    Data(DataProps),
     /// The timeline under the ring.
     Timeline(TimelineProps),
     /// The timeline's marks.
@@ -77,6 +84,9 @@ pub fn memo(p: &MemoProps) -> Html {
         MemoView::Scenarios(x) => scenarios(x),
         MemoView::Help(x) => help(x),
         MemoView::Selected(x) => selected(x),
+        MemoView::Node(x) => node_inspector(x),
+        MemoView::Network(x) => network(x),
+        MemoView::Data(x) => data_view(x),
         MemoView::Timeline(x) => timeline(x),
         MemoView::Marks(x) => marks(x),
         MemoView::Links(x) => links(x),

@@ -26,7 +26,7 @@ mod timeline;
 
 #[cfg(target_arch = "wasm32")]
 pub use component::App;
-pub use state::{Filter, Msg, PresetInfo, Selection, Tab, WorldRef};
+pub use state::{Filter, FormEdit, Forms, Msg, PresetInfo, Selection, Tab, WorldRef};
 
 use nacos_raft_core::PeerState;
 

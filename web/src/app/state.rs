@@ -222,6 +222,8 @@ pub enum Msg {
     SetFilter(Filter),
     /// The partition being built in the Network tab (a group per node).
     SetDraft(Vec<u8>),
+    /// A form field typed in or a choice made in a panel.
+    Form(FormEdit),
     /// A keyboard shortcut.
     Key(Command),
     /// Pause at the next (true) or previous mark of the timeline.
@@ -234,6 +236,73 @@ pub enum Msg {
     CutEnd,
     /// Close the start card for good.
     DismissStart,
+}
+
+/// What the panels' forms hold: the person's drafts and choices. They live in the state, not in
+/// the panels, so that the panels keep no state and share one component type (issue 14: each
+/// component type is ~2-3 KB of wasm).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forms {
+    /// The node inspector's publish form: the service name.
+    pub service: String,
+    /// The publish form: the instance's IP.
+    pub ip: String,
+    /// The Network tab's loss in percent as typed (`None`: the network's own, until typed in).
+    pub loss: Option<String>,
+    /// The Network tab's latency range in ms as typed (`None`: the network's own).
+    pub lat: (Option<String>, Option<String>),
+    /// The data matrix's reference node (`None`: the leader).
+    pub against: Option<usize>,
+    /// Whether the data matrix shows values instead of timestamps.
+    pub values: bool,
+}
+
+impl Default for Forms {
+    fn default() -> Forms {
+        Forms {
+            service: "demo-service".into(),
+            ip: "127.0.0.7".into(),
+            loss: None,
+            lat: (None, None),
+            against: None,
+            values: false,
+        }
+    }
+}
+
+/// One change of [`Forms`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormEdit {
+    /// The publish form's service name.
+    Service(String),
+    /// The publish form's IP.
+    Ip(String),
+    /// The loss field.
+    Loss(String),
+    /// The latency's minimum field.
+    LatMin(String),
+    /// The latency's maximum field.
+    LatMax(String),
+    /// The data matrix's reference node.
+    Against(Option<usize>),
+    /// Values or timestamps in the data matrix.
+    Values(bool),
+}
+
+impl Forms {
+    /// Applies `e`; true (render).
+    fn edit(&mut self, e: FormEdit) -> bool {
+        match e {
+            FormEdit::Service(v) => self.service = v,
+            FormEdit::Ip(v) => self.ip = v,
+            FormEdit::Loss(v) => self.loss = Some(v),
+            FormEdit::LatMin(v) => self.lat.0 = Some(v),
+            FormEdit::LatMax(v) => self.lat.1 = Some(v),
+            FormEdit::Against(a) => self.against = a,
+            FormEdit::Values(v) => self.values = v,
+        }
+        true
+    }
 }
 
 /// What the browser must do after a change.
@@ -311,6 +380,8 @@ pub struct State {
     pub presets: Option<Rc<Vec<PresetInfo>>>,
     /// The partition being built (a group per node).
     pub draft: Vec<u8>,
+    /// What the panels' forms hold.
+    pub forms: Forms,
     /// The event log's filter.
     pub filter: Filter,
     /// The cut line being drawn.
@@ -381,6 +452,7 @@ impl State {
             preset: None,
             presets: None,
             draft: Vec::new(),
+            forms: Forms::default(),
             filter: Filter::All,
             cut_line: None,
             start_dismissed: false,
@@ -598,6 +670,7 @@ impl State {
                 self.draft = d;
                 self.bump();
             }
+            Msg::Form(e) => return self.forms.edit(e),
             Msg::Key(c) => return self.key(c),
             Msg::Mark(forward) if !self.chapters.is_empty() => self.chapter_step(forward),
             Msg::Mark(forward) => {
@@ -1526,6 +1599,29 @@ mod tests {
         s.update(Msg::TogglePauseOnViolation);
         assert!(!s.pause_on_violation);
         assert!(s.rev >= rev + 3, "each one refreshes the panels");
+    }
+
+    /// The panels' forms live in the state: every edit renders and is kept across a new run.
+    #[test]
+    fn form_edits_render_and_stay() {
+        let (mut s, _) = open("seed=3&nodes=3");
+        assert_eq!(s.forms, Forms::default());
+        for e in [
+            FormEdit::Service("svc".into()),
+            FormEdit::Ip("127.0.0.9".into()),
+            FormEdit::Loss("2.5".into()),
+            FormEdit::LatMax("80".into()),
+            FormEdit::Against(Some(2)),
+            FormEdit::Values(true),
+        ] {
+            assert!(s.update(Msg::Form(e)).render);
+        }
+        s.update(Msg::NewRun(4));
+        let f = &s.forms;
+        assert_eq!((f.service.as_str(), f.ip.as_str()), ("svc", "127.0.0.9"));
+        assert_eq!(f.loss.as_deref(), Some("2.5"));
+        assert_eq!(f.lat, (None, Some("80".to_string())));
+        assert_eq!((f.against, f.values), (Some(2), true));
     }
 
     #[test]

@@ -3,28 +3,31 @@
 //! choice matters).
 
 use super::Common;
+use crate::app::{FormEdit, Msg};
 use crate::describe::{letter, short_key};
 use crate::i18n::Texts;
 use crate::layout::class_list;
 use crate::teach::{values, T};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct DataProps {
     pub common: Common,
+    /// The reference node picked (`None`: the cluster's leader).
+    pub against: Option<usize>,
+    /// Values instead of timestamps.
+    pub show_values: bool,
 }
 
-#[function_component(DataView)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn data_view(p: &DataProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();
     let lang = p.common.lang;
     let tr = lang.tr();
     let n = s.len();
-    // `None`: the cluster's leader.
-    let against = use_state(|| None::<usize>);
-    let show_values = use_state(|| false);
-    let leader = (*against).filter(|i| *i < n).or(s.cluster_leader());
+    let (against, show_values) = (p.against, p.show_values);
+    let leader = against.filter(|i| *i < n).or(s.cluster_leader());
     let mut keys: Vec<&str> = Vec::new();
     for i in 0..n {
         if let Some(node) = s.node(i) {
@@ -41,8 +44,7 @@ pub fn data_view(p: &DataProps) -> Html {
         .map(|k| {
             let want = reference.and_then(|r| r.datum(k)).map(|d| d.timestamp);
             let mut differs = false;
-            let shown = |node: &nacos_raft_core::Node, ts: u64| match (*show_values, node.datum(k))
-            {
+            let shown = |node: &nacos_raft_core::Node, ts: u64| match (show_values, node.datum(k)) {
                 (true, Some(d)) => d
                     .value
                     .as_ref()
@@ -111,13 +113,10 @@ pub fn data_view(p: &DataProps) -> Html {
             <h3>{ tr.data_view }</h3>
             <div class="row">
                 <label>{ T::compare_with(lang) }{ " " }
-                    <select data-testid="data-against" onchange={{
-                        let against = against.clone();
-                        Callback::from(move |e: Event| {
-                            let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
-                            against.set(el.value().parse().ok());
-                        })
-                    }}>
+                    <select data-testid="data-against" onchange={p.common.on.reform(|e: Event| {
+                        let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                        Msg::Form(FormEdit::Against(el.value().parse().ok()))
+                    })}>
                         <option value="" selected={against.is_none()}>
                             { match s.cluster_leader() {
                                 Some(l) => format!("{} ({})", T::the_leader(lang), letter(l)),
@@ -125,13 +124,13 @@ pub fn data_view(p: &DataProps) -> Html {
                             } }
                         </option>
                         { for (0..n).map(|i| html! {
-                            <option value={i.to_string()} selected={*against == Some(i)}>{ letter(i) }</option>
+                            <option value={i.to_string()} selected={against == Some(i)}>{ letter(i) }</option>
                         }) }
                     </select>
                 </label>
                 <label class="check">
-                    <input type="checkbox" data-testid="data-values" checked={*show_values}
-                        onchange={{ let v = show_values.clone(); Callback::from(move |_| v.set(!*v)) }} />
+                    <input type="checkbox" data-testid="data-values" checked={show_values}
+                        onchange={crate::app::send(&p.common.on, Msg::Form(FormEdit::Values(!show_values)))} />
                     { T::show_values(lang) }
                 </label>
             </div>

@@ -4,20 +4,28 @@
 
 use super::link::{link_inspector, LinkProps};
 use super::message::{msg_inspector, MsgProps};
-use super::{Common, NodeInspector};
+use super::{Common, NodeProps};
 use crate::app::memo::{Memo, MemoView};
-use crate::app::Selection;
+use crate::app::{Forms, Selection};
 use crate::i18n::Texts;
 use yew::prelude::*;
 
 /// The inspector of `sel`, with the app's `common` panel inputs.
-pub fn inspector(common: &Common, sel: Selection) -> Html {
+pub fn inspector(common: &Common, sel: Selection, forms: &Forms) -> Html {
     let tr = common.lang.tr();
     match sel {
         Selection::None => {
             html! { <p class="hint" data-testid="inspector-empty">{ tr.nothing_selected }</p> }
         }
-        Selection::Node(i) => html! { <NodeInspector common={common.clone()} node={i} /> },
+        Selection::Node(node) => {
+            let view = MemoView::Node(NodeProps {
+                common: common.clone(),
+                node,
+                service: forms.service.clone(),
+                ip: forms.ip.clone(),
+            });
+            html! { <Memo {view} /> }
+        }
         Selection::Msg(_) | Selection::Link(..) => {
             let view = MemoView::Selected(SelectedProps {
                 common: common.clone(),

@@ -15,13 +15,13 @@ mod node;
 mod safety;
 mod scenarios;
 
-pub use data::DataView;
+pub use data::{data_view, DataProps};
 pub use events::{event_log, LogProps};
 pub use help::{help, HelpProps};
 pub use inspector::{inspector, selected, SelectedProps};
 pub use lanes::{lanes_view, spacetime, LanesProps};
-pub use network::Network;
-use node::NodeInspector;
+pub use network::{network, NetProps};
+pub use node::{node_inspector, NodeProps};
 pub use safety::{safety, SafetyProps};
 pub use scenarios::{scenarios, ScenarioProps};
 
@@ -41,6 +41,12 @@ pub struct Common {
     pub lang: Lang,
     /// Where the panel sends its messages.
     pub on: Callback<Msg>,
+}
+
+/// The text of the input an input event came from.
+fn input_value(e: &InputEvent) -> String {
+    let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+    el.value()
 }
 
 /// One row of an inspector's table, `<tr><th>label</th><td>value</td></tr>`, out of line: each

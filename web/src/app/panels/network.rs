@@ -1,36 +1,48 @@
 //! The Network tab: loss, latency, a partition built by dragging node chips between groups, preset
 //! splits, and the list of cut directions.
 
+use super::input_value;
 use super::Common;
-use crate::app::{state_attr, Msg};
+use crate::app::{state_attr, FormEdit, Msg};
 use crate::describe::{self, letter};
 use crate::i18n::Texts;
 use crate::layout::class_list;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct NetProps {
     pub common: Common,
     pub draft: Vec<u8>,
+    /// The loss field as typed (`None`: the network's loss).
+    pub loss: Option<String>,
+    /// The latency fields as typed (`None`: the network's).
+    pub lat: (Option<String>, Option<String>),
 }
 
 const GROUPS: u8 = 3;
 
-#[function_component(Network)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn network(p: &NetProps) -> Html {
     let w = p.common.world.0.borrow();
     let s = w.sim();
     let tr = p.common.lang.tr();
     let on = &p.common.on;
     let n = s.len();
-    let loss = use_state(|| describe::pct(s.net().loss_ppm));
-    let lat = use_state(|| {
-        (
-            s.net().latency_ms.0.to_string(),
-            s.net().latency_ms.1.to_string(),
-        )
-    });
+    let loss = p
+        .loss
+        .clone()
+        .unwrap_or_else(|| describe::pct(s.net().loss_ppm));
+    let lat = (
+        p.lat
+            .0
+            .clone()
+            .unwrap_or_else(|| s.net().latency_ms.0.to_string()),
+        p.lat
+            .1
+            .clone()
+            .unwrap_or_else(|| s.net().latency_ms.1.to_string()),
+    );
     let draft: Vec<u8> = if p.draft.len() == n {
         p.draft.clone()
     } else {
@@ -56,24 +68,15 @@ pub fn network(p: &NetProps) -> Html {
             })
         })
     };
-    let set_loss = {
-        let loss = loss.clone();
-        Callback::from(move |e: InputEvent| {
-            let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-            loss.set(el.value());
-        })
-    };
+    let set_loss = on.reform(|e: InputEvent| Msg::Form(FormEdit::Loss(input_value(&e))));
     let set_lat = |which: usize| {
-        let lat = lat.clone();
-        Callback::from(move |e: InputEvent| {
-            let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let mut v = (*lat).clone();
-            if which == 0 {
-                v.0 = el.value();
+        on.reform(move |e: InputEvent| {
+            let v = input_value(&e);
+            Msg::Form(if which == 0 {
+                FormEdit::LatMin(v)
             } else {
-                v.1 = el.value();
-            }
-            lat.set(v);
+                FormEdit::LatMax(v)
+            })
         })
     };
     let lanes: Html = (0..GROUPS)
@@ -159,7 +162,7 @@ pub fn network(p: &NetProps) -> Html {
         <div class="network" data-testid="network">
             <h3>{ tr.loss }</h3>
             <div class="row">
-                <input type="number" min="0" max="100" step="0.5" value={(*loss).clone()} oninput={set_loss} data-testid="loss" aria-label={tr.loss} />{ " % " }
+                <input type="number" min="0" max="100" step="0.5" value={loss} oninput={set_loss} data-testid="loss" aria-label={tr.loss} />{ " % " }
                 <button onclick={loss_apply} data-action="set-loss">{ tr.apply }</button>
                 <span class="small">{ format!("{}: {}%", tr.loss, describe::pct(s.net().loss_ppm)) }</span>
             </div>

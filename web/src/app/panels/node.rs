@@ -1,9 +1,10 @@
 //! The inspector of a node: its own `RaftPeer`, its view of every peer, its datums and disk, and
 //! what can be done to it (crash, restart, time out, isolate, reconnect, publish, delete).
 
+use super::input_value;
 use super::Common;
 use crate::app::teach_view::explain;
-use crate::app::{state_attr, Msg};
+use crate::app::{state_attr, FormEdit, Msg};
 use crate::describe::{self, letter, short_key};
 use crate::i18n::Texts;
 use crate::jsonfmt::pretty;
@@ -12,10 +13,13 @@ use crate::teach::Explain;
 use nacos_raft_core::sim::Action;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct NodeProps {
     pub common: Common,
     pub node: usize,
+    /// The publish form's service name and IP as typed.
+    pub service: String,
+    pub ip: String,
 }
 
 /// Whether a service name is one Nacos accepts (`[0-9a-zA-Z@.:_-]+`).
@@ -25,10 +29,9 @@ pub fn valid_service(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"@.:_-".contains(&b))
 }
 
-#[function_component(NodeInspector)]
+/// Drawn by [`crate::app::memo::Memo`].
 pub fn node_inspector(p: &NodeProps) -> Html {
-    let service = use_state(|| "demo-service".to_string());
-    let ip = use_state(|| "127.0.0.7".to_string());
+    let (service, ip) = (&p.service, &p.ip);
     let w = p.common.world.0.borrow();
     let s = w.sim();
     let lang = p.common.lang;
@@ -137,8 +140,8 @@ pub fn node_inspector(p: &NodeProps) -> Html {
         })
         .collect();
     let publish = {
-        let svc = (*service).clone();
-        let ipv = (*ip).clone();
+        let svc = service.clone();
+        let ipv = ip.clone();
         let ok = valid_service(&svc) && !ipv.trim().is_empty();
         let key = nacos_raft_core::key::iplist_key("public", &format!("DEFAULT_GROUP@@{svc}"));
         let value = nacos_raft_core::sim::instance_value(&svc, ipv.trim());
@@ -150,20 +153,8 @@ pub fn node_inspector(p: &NodeProps) -> Html {
                 value,
             }),
         );
-        let on_svc = {
-            let service = service.clone();
-            Callback::from(move |e: InputEvent| {
-                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                service.set(el.value());
-            })
-        };
-        let on_ip = {
-            let ip = ip.clone();
-            Callback::from(move |e: InputEvent| {
-                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                ip.set(el.value());
-            })
-        };
+        let on_svc = on.reform(|e: InputEvent| Msg::Form(FormEdit::Service(input_value(&e))));
+        let on_ip = on.reform(|e: InputEvent| Msg::Form(FormEdit::Ip(input_value(&e))));
         html! {
             <div class="publish">
                 <p class="small">{ tr.publish_hint }</p>
