@@ -220,6 +220,41 @@ test('a partition built by dragging nodes between groups', async () => {
   await page.close();
 });
 
+test('forms: loss and latency from the Network tab, an instance published from a node, drafts kept while playing', async () => {
+  const { page, errors } = await open(suite.context, suite.url + '#seed=3&nodes=5&timings=fast&speed=10');
+  await page.waitForSelector('[data-state="LEADER"]', { timeout: 60_000 });
+  if ((await page.$eval('[data-testid=play]', (e) => e.dataset.playing)) !== 'true') {
+    await page.click('[data-testid=play]');
+  }
+  await page.click('[data-tab=network]');
+  await page.fill('[data-testid=loss]', '2.5');
+  await page.fill('[data-testid=lat-min]', '30');
+  await page.fill('[data-testid=lat-max]', '60');
+  // The panels redraw several times a second while playing: what was typed stays.
+  await page.waitForTimeout(700);
+  assert.equal(await page.inputValue('[data-testid=loss]'), '2.5');
+  assert.equal(await page.inputValue('[data-testid=lat-max]'), '60');
+  await page.click('[data-action=set-loss]');
+  await page.click('[data-action=set-latency]');
+  await page.waitForFunction(() => /:loss:25000\b/.test(location.hash) && /:lat:30-60\b/.test(location.hash));
+  const [leader] = await leaders(page);
+  await page.click('[data-tab=inspect]');
+  await page.click(`[data-node="${leader}"] circle.body`);
+  await page.waitForSelector('[data-testid=node-inspector]');
+  await page.fill('[data-testid=publish-service]', 'bad name!');
+  assert.ok(await page.isDisabled('[data-testid=node-inspector] [data-action=publish]'), 'an invalid service name');
+  await page.fill('[data-testid=publish-service]', 'e2e-svc');
+  await page.fill('[data-testid=publish-ip]', '127.0.0.9');
+  await page.waitForTimeout(700);
+  assert.equal(await page.inputValue('[data-testid=publish-service]'), 'e2e-svc');
+  assert.ok(!(await page.isDisabled('[data-testid=node-inspector] [data-action=publish]')));
+  await page.click('[data-testid=node-inspector] [data-action=publish]');
+  await page.waitForFunction(() => /:put:\d+:[^,&]*e2e-svc/.test(location.hash));
+  await page.waitForSelector('[data-testid=datum-table] td[title*="e2e-svc"]', { timeout: 30_000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a phone-sized screen shows the whole ring without sideways scrolling', async () => {
   const page = await suite.context.newPage();
   const errors = [];
