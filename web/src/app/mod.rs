@@ -2,7 +2,8 @@
 //! tested on the host; [`keys`] the keyboard and the speed notches. The rest is the Yew app,
 //! built for wasm32 only: one component (`component.rs`) owns the state and the clock, renders
 //! and carries out the reducer's effects; the ring (`ring.rs`), the timeline (`timeline.rs`) and
-//! the panels (`panels/`, about one component per file) only render and send messages.
+//! the panels (`panels/`, functions drawn through the one component `memo::Memo`) only render and
+//! send messages.
 
 pub mod keys;
 pub mod state;

@@ -1,6 +1,5 @@
-//! The inspector: what is selected (a node, a message, a link). A node's inspector is a
-//! component of its own (it keeps the form's drafts); a message's and a link's are drawn by the
-//! one component of every stateless part, [`Memo`]. The dispatch is a plain function.
+//! The inspector: what is selected (a node, a message, a link), each drawn through [`Memo`]. The
+//! dispatch is a plain function.
 
 use super::link::{link_inspector, LinkProps};
 use super::message::{msg_inspector, MsgProps};

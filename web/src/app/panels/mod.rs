@@ -1,7 +1,9 @@
-//! The side panels, about one component per file: the inspector of a node, a message or a link, the
-//! event log, the datum matrix, the network controls, the scenarios, the space-time diagram, the
-//! safety monitor and the help. They re-render only when the app bumps `rev` (at most five times a
-//! second while playing), and they act only by sending [`Msg`]s.
+//! The side panels, about one per file: the inspector of a node, a message or a link, the event
+//! log, the datum matrix, the network controls, the scenarios, the space-time diagram, the safety
+//! monitor and the help. Each is a function of its props, drawn through the one component
+//! [`crate::app::memo::Memo`], so it re-renders only when its props change (the app bumps `rev`
+//! at most five times a second while playing); it keeps no state (form drafts are the page's,
+//! [`crate::app::Forms`]) and acts only by sending [`Msg`]s.
 
 mod data;
 mod events;
