@@ -917,6 +917,9 @@ impl State {
             }
         };
         self.world = WorldRef::new(world);
+        // A new run has a network of its own: its loss and latency fields show it again.
+        self.forms.loss = None;
+        self.forms.lat = (None, None);
         self.preset = spec.scenario.as_deref().and_then(|id| self.find_preset(id));
         let end = self.preset.as_ref().map(|p| p.end_ms).unwrap_or(0);
         let last_action = spec.actions.last().map(|a| a.at_ms).unwrap_or(0);
@@ -1601,7 +1604,8 @@ mod tests {
         assert!(s.rev >= rev + 3, "each one refreshes the panels");
     }
 
-    /// The panels' forms live in the state: every edit renders and is kept across a new run.
+    /// The panels' forms live in the state: every edit renders; a new run keeps the publish form
+    /// and the data matrix's choices, and shows its own network in the loss and latency fields.
     #[test]
     fn form_edits_render_and_stay() {
         let (mut s, _) = open("seed=3&nodes=3");
@@ -1616,11 +1620,12 @@ mod tests {
         ] {
             assert!(s.update(Msg::Form(e)).render);
         }
+        assert_eq!(s.forms.loss.as_deref(), Some("2.5"));
+        assert_eq!(s.forms.lat, (None, Some("80".to_string())));
         s.update(Msg::NewRun(4));
         let f = &s.forms;
         assert_eq!((f.service.as_str(), f.ip.as_str()), ("svc", "127.0.0.9"));
-        assert_eq!(f.loss.as_deref(), Some("2.5"));
-        assert_eq!(f.lat, (None, Some("80".to_string())));
+        assert_eq!((f.loss.as_deref(), &f.lat), (None, &(None, None)));
         assert_eq!((f.against, f.values), (Some(2), true));
     }
 
