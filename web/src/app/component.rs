@@ -188,8 +188,7 @@ impl Component for App {
         });
         let speed_slider = {
             let oninput = link.callback(|e: InputEvent| {
-                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                Msg::SetSpeed(keys::notch_speed(el.value().parse().unwrap_or(6)))
+                Msg::SetSpeed(keys::notch_speed(dom::input_value(&e).parse().unwrap_or(6)))
             });
             html! {
                 <input type="range" min="0" max={(keys::SPEEDS.len() - 1).to_string()} step="1"

@@ -67,6 +67,13 @@ pub fn media(query: &str) -> bool {
         .is_some_and(|m| m.matches())
 }
 
+/// The text of the `<input>` an input event came from.
+pub fn input_value(e: &yew::InputEvent) -> String {
+    use yew::TargetCast;
+    let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+    el.value()
+}
+
 /// `performance.now()`.
 pub fn now_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)

@@ -290,8 +290,8 @@ pub enum FormEdit {
 }
 
 impl Forms {
-    /// Applies `e`; true (render).
-    fn edit(&mut self, e: FormEdit) -> bool {
+    /// Applies `e`.
+    fn edit(&mut self, e: FormEdit) {
         match e {
             FormEdit::Service(v) => self.service = v,
             FormEdit::Ip(v) => self.ip = v,
@@ -301,7 +301,6 @@ impl Forms {
             FormEdit::Against(a) => self.against = a,
             FormEdit::Values(v) => self.values = v,
         }
-        true
     }
 }
 
@@ -670,7 +669,7 @@ impl State {
                 self.draft = d;
                 self.bump();
             }
-            Msg::Form(e) => return self.forms.edit(e),
+            Msg::Form(e) => self.forms.edit(e),
             Msg::Key(c) => return self.key(c),
             Msg::Mark(forward) if !self.chapters.is_empty() => self.chapter_step(forward),
             Msg::Mark(forward) => {

@@ -1259,10 +1259,7 @@ impl LiveApp {
             html! { <button {onclick} data-testid="live-latency" disabled={!nd.faults.enabled}>{ t.apply }</button> }
         };
         let input = |f: Field, v: &str, id: &'static str| {
-            let oninput = link.callback(move |e: InputEvent| {
-                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                Msg::Input(f, el.value())
-            });
+            let oninput = link.callback(move |e: InputEvent| Msg::Input(f, dom::input_value(&e)));
             html! { <input class="num" type="text" inputmode="numeric" value={v.to_string()} data-testid={id} {oninput} /> }
         };
         let ms_left = |f: Option<f64>, full: u64| {
@@ -1361,10 +1358,7 @@ impl LiveApp {
         let t = self.t();
         let keys = m.keys();
         let input = |f: Field, v: &str, id: &'static str| {
-            let oninput = link.callback(move |e: InputEvent| {
-                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                Msg::Input(f, el.value())
-            });
+            let oninput = link.callback(move |e: InputEvent| Msg::Input(f, dom::input_value(&e)));
             html! { <input type="text" value={v.to_string()} data-testid={id} {oninput} /> }
         };
         let via = {
@@ -1413,10 +1407,7 @@ impl LiveApp {
     fn dialog_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let t = self.t();
-        let oninput = link.callback(|e: InputEvent| {
-            let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-            Msg::Input(Field::Addrs, el.value())
-        });
+        let oninput = link.callback(|e: InputEvent| Msg::Input(Field::Addrs, dom::input_value(&e)));
         let onsubmit = link.callback(|e: SubmitEvent| {
             e.prevent_default();
             Msg::Connect

@@ -45,12 +45,6 @@ pub struct Common {
     pub on: Callback<Msg>,
 }
 
-/// The text of the input an input event came from.
-fn input_value(e: &InputEvent) -> String {
-    let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-    el.value()
-}
-
 /// One row of an inspector's table, `<tr><th>label</th><td>value</td></tr>`, out of line: each
 /// element an `html!` writes is its own construction code, so a row written here once instead of
 /// at every place costs a call, not a copy (issue 14, the page's size).

@@ -1,8 +1,8 @@
 //! The Network tab: loss, latency, a partition built by dragging node chips between groups, preset
 //! splits, and the list of cut directions.
 
-use super::input_value;
 use super::Common;
+use crate::app::dom::input_value;
 use crate::app::{state_attr, FormEdit, Msg};
 use crate::describe::{self, letter};
 use crate::i18n::Texts;

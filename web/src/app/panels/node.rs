@@ -1,8 +1,8 @@
 //! The inspector of a node: its own `RaftPeer`, its view of every peer, its datums and disk, and
 //! what can be done to it (crash, restart, time out, isolate, reconnect, publish, delete).
 
-use super::input_value;
 use super::Common;
+use crate::app::dom::input_value;
 use crate::app::teach_view::explain;
 use crate::app::{state_attr, FormEdit, Msg};
 use crate::describe::{self, letter, short_key};
