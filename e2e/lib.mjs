@@ -61,7 +61,9 @@ export async function serve(dir, prefix = '/pages/nacos-raft/') {
       res.writeHead(404).end('not under ' + prefix);
       return;
     }
-    let rel = decodeURIComponent(url.pathname.slice(prefix.length)) || 'index.html';
+    let rel = decodeURIComponent(url.pathname.slice(prefix.length));
+    // A folder is its index.html, as on a static host: the simulator's page and live/'s.
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
     const file = path.join(dir, path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
     fs.readFile(file, (err, body) => {
       if (err) {

@@ -191,7 +191,7 @@ test('live: paused, the scrubber replays the recorded session (ring, log, Lanes)
   await until('the view at now', async () => (await count()) > frozen, 5_000);
 });
 
-test('live: the Connect dialog remembers the addresses and refuses a bad one', async () => {
+test('live: the Connect dialog remembers the addresses and refuses a bad one; live mode is its own page and Simulation goes back', async () => {
   // From the simulation: Live… opens the dialog, prefilled with the last cluster.
   const p2 = await browser.context.newPage();
   await p2.goto(`${srv.url}#seed=3&nodes=3`);
@@ -207,6 +207,13 @@ test('live: the Connect dialog remembers the addresses and refuses a bad one', a
   await p2.click('[data-testid=live-connect]');
   await until('three streams open', async () => (await p2.locator('[data-conn="open"]').count()) === 3, 10_000);
   assert.equal(new URL(p2.url()).hash, `#live=${addrs.join(',')}`);
+  // Live mode is its own page (live/, its own wasm), and the Simulation link goes back.
+  assert.equal(new URL(p2.url()).pathname, new URL('live/', srv.url).pathname);
+  const wasm = await p2.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm')));
+  assert.ok(wasm.length === 1 && /nacos-raft-live-[0-9a-f]+_bg\.wasm$/.test(wasm[0]), `live page loaded ${wasm}`);
+  await p2.click('[data-testid=live-simulation]');
+  await p2.waitForSelector('[data-testid=start-here], [data-node]');
+  assert.equal(new URL(p2.url()).pathname, new URL(srv.url).pathname);
   await p2.close();
 });
 

@@ -6,7 +6,7 @@
 #
 #   FAST=1 make cluster            Nacos' timings divided by ten (a leader within ~2 s)
 #   FAULTS=1 make cluster          allow the fault API (--faults)
-#   PAGE=1 make cluster            also serve the page (trunk serve --release on 127.0.0.1:8080)
+#   PAGE=1 make cluster            also serve the page (scripts/trunk.sh serve --release on 127.0.0.1:8080)
 #   make live                      = FAST=1 FAULTS=1 PAGE=1 make cluster
 #   NACOS_RAFT_HEARTBEAT_MS=1000 make cluster   any node option through its environment variable
 #   NACOS_RAFT_LOOPBACK_ONLY=false make cluster  allow connections outside 127.0.0.0/8 (on by
@@ -19,7 +19,7 @@ PORTS=(8848 8849 8850)
 DATA=./nacos-data
 PAGE_ADDR=127.0.0.1:8080
 MEMBERS=$(printf '127.0.0.1:%s,' "${PORTS[@]}"); MEMBERS=${MEMBERS%,}
-LIVE_URL="http://$PAGE_ADDR/#live=$MEMBERS"
+LIVE_URL="http://$PAGE_ADDR/live/#live=$MEMBERS"
 
 say() { printf '[cluster] %s\n' "$*" >&2; }
 

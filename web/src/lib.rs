@@ -20,16 +20,41 @@ pub mod urlstate;
 
 pub mod app;
 
-/// Mounts the app on `<body>` (the page's entry point).
+/// Talc rather than Rust's default wasm allocator (dlmalloc): the simulator allocates on every
+/// message and beat, and an allocation cost about twice as much in wasm as natively with
+/// dlmalloc (issue 14: perf vs `node --cpu-prof` of the same workload). Both pages' binaries and
+/// `simbench`'s wasm build use it, so the benchmark's figure is the page's.
+#[cfg(target_family = "wasm")]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// Where live mode's page is, relative to the simulator's (`dist/live/index.html`).
+pub const LIVE_PAGE: &str = "live/";
+/// Where the simulator's page is, relative to live mode's.
+pub const SIMULATOR_PAGE: &str = "../";
+
+/// Mounts the simulator's app on `<body>` (the entry point of the page's main binary).
+///
+/// Live mode is a page of its own (`live/`, binary `nacos-raft-live`), so that neither page
+/// downloads the other's code (issue 14, the page's size). A live link to this page
+/// (`#live=…`, the documented form) goes there; `index.html`'s first script does so before
+/// any wasm loads, this covers a page that got here anyway.
 #[cfg(target_arch = "wasm32")]
-pub fn start() {
-    // Live mode (`#live=...`) is its own component: the simulator's page is not built at all.
-    let hash = web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default();
-    if live::hash::is_live(&hash) {
-        yew::Renderer::<live::LiveApp>::new().render();
-    } else {
-        yew::Renderer::<app::App>::new().render();
+pub fn start_simulator() {
+    if live::hash::is_live(&app::dom::hash()) {
+        app::dom::go_to(LIVE_PAGE);
+        return;
     }
+    yew::Renderer::<app::App>::new().render();
+}
+
+/// Mounts live mode's app on `<body>` (the entry point of the `nacos-raft-live` binary).
+/// Any other link goes to the simulator's page, with its hash.
+#[cfg(target_arch = "wasm32")]
+pub fn start_live() {
+    if !live::hash::is_live(&app::dom::hash()) {
+        app::dom::go_to(SIMULATOR_PAGE);
+        return;
+    }
+    yew::Renderer::<live::LiveApp>::new().render();
 }

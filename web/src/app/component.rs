@@ -113,9 +113,9 @@ impl Component for App {
         });
         let link = ctx.link().clone();
         let hash = dom::Listener::window("hashchange", move |_| {
-            // Live mode is another app (crate::live): load the page again into it.
+            // Live mode is another page (crate::live, `live/`): go there with the hash.
             if crate::live::hash::is_live(&dom::hash()) {
-                let _ = web_sys::window().map(|w| w.location().reload());
+                dom::go_to(crate::LIVE_PAGE);
                 return;
             }
             link.send_message(Msg::HashChanged {
@@ -297,7 +297,7 @@ impl Component for App {
                         <button onclick={super::send(&self.on, Msg::Export)} data-testid="export">{ tr.export }</button>
                         <button onclick={super::send(&self.on, Msg::ToggleLang)} data-testid="lang" lang={st.lang.other().tag()}>{ tr.lang_switch }</button>
                         <button onclick={super::send(&self.on, Msg::ToggleHelp)} data-testid="help" aria-label={tr.help}>{ "?" }</button>
-                        <a class="button" href="#live=" data-testid="live-open">{ crate::live::texts::tr(st.lang).live_button }</a>
+                        <a class="button" href={format!("{}#live=", crate::LIVE_PAGE)} data-testid="live-open">{ crate::live::texts::tr(st.lang).live_button }</a>
                     </div>
                 </header>
                 if let Some(f) = &st.flash {

@@ -41,6 +41,15 @@ pub fn hash() -> String {
     h.strip_prefix('#').unwrap_or(&h).to_string()
 }
 
+/// Goes to the other page of the site (`page`, relative: `live/` or `../`) with this page's hash,
+/// as a new history entry (Back returns). The simulator and live mode are two pages, each
+/// with its own wasm (issue 14), and a hash of the other one's is followed there.
+pub fn go_to(page: &str) {
+    let w = window();
+    let h = w.location().hash().unwrap_or_default();
+    let _ = w.location().assign(&format!("{page}{h}"));
+}
+
 /// Replaces the hash without adding a history entry or firing `hashchange`.
 pub fn replace_hash(h: &str) {
     let w = window();

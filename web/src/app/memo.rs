@@ -21,12 +21,12 @@ use std::cell::RefCell;
 use yew::prelude::*;
 
 /// Built `Html` and the version it was built at: equal when the versions are.
-#[derive(Clone)]
-pub struct Built {
+#[derive(Clone, Properties)]
+struct Built {
     /// Changes whenever `html` would be built differently.
-    pub version: u64,
+    version: u64,
     /// What to show.
-    pub html: Html,
+    html: Html,
 }
 
 impl PartialEq for Built {
@@ -35,11 +35,17 @@ impl PartialEq for Built {
     }
 }
 
+/// What [`MemoCache`] built, skipped by Yew while its version stays. A component of its own
+/// rather than a [`MemoView`] variant: only live mode uses it, and a variant would bring every
+/// panel of the simulator's page into live mode's binary through [`Memo`] (issue 14).
+#[function_component(Kept)]
+fn kept(b: &Built) -> Html {
+    b.html.clone()
+}
+
 /// What a [`Memo`] draws, with the inputs it is drawn from.
 #[derive(Clone, PartialEq)]
 pub enum MemoView {
-    /// `Html` built by the caller ([`MemoCache`]).
-    Built(Built),
     /// The safety monitor.
     Safety(SafetyProps),
     /// The event log.
@@ -77,7 +83,6 @@ pub struct MemoProps {
 #[function_component(Memo)]
 pub fn memo(p: &MemoProps) -> Html {
     match &p.view {
-        MemoView::Built(b) => b.html.clone(),
         MemoView::Safety(x) => safety(x),
         MemoView::Log(x) => event_log(x),
         MemoView::Lanes(x) => lanes_view(x),
@@ -120,7 +125,6 @@ impl MemoCache {
                 h
             }
         };
-        let view = MemoView::Built(Built { version, html });
-        html! { <Memo {view} /> }
+        html! { <Kept {version} {html} /> }
     }
 }

@@ -501,7 +501,8 @@ impl Component for LiveApp {
             Msg::HashChanged => {
                 let h = dom::hash();
                 if !hash::is_live(&h) {
-                    net::reload();
+                    // The simulator is the other page (`../`): go there with the hash.
+                    dom::go_to(crate::SIMULATOR_PAGE);
                     return false;
                 }
                 match hash::addresses(&h) {
@@ -736,7 +737,7 @@ impl Component for LiveApp {
                         <button onclick={send(link, Msg::Dialog(true))} data-testid="live-connect-open">{ t.connect }</button>
                         <button onclick={send(link, Msg::Export)} data-testid="export">{ tr.export }</button>
                         <button onclick={send(link, Msg::ToggleLang)} data-testid="lang" lang={self.lang.other().tag()}>{ tr.lang_switch }</button>
-                        <a class="button" href="#" data-testid="live-simulation">{ t.simulation }</a>
+                        <a class="button" href={crate::SIMULATOR_PAGE} data-testid="live-simulation">{ t.simulation }</a>
                     </div>
                 </header>
                 <main class="main">

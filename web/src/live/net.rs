@@ -33,11 +33,6 @@ pub fn store_addrs(list: &str) {
     }
 }
 
-/// Loads the page again (live mode and the simulation are different apps).
-pub fn reload() {
-    let _ = window().location().reload();
-}
-
 /// One node's event stream, closed when dropped.
 pub struct Stream {
     es: web_sys::EventSource,
