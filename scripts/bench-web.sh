@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The web app's budgets (issue 14), measured on the release build: gzipped size of wasm + JS
 # (budget 250 KB) of each of the site's two pages (the simulator's, dist/, and live mode's,
-# dist/live/: each loads only its own wasm and JS) and frame time in headless Chromium with messages in flight and 1,000 datums
-# loaded at 9 nodes (p95 ≤ 16.7 ms), 15 nodes (p95 ≤ 8 ms) and 51 nodes (p95 ≤ 16.7 ms).
+# dist/live/: each loads only its own wasm and JS) and frame time in headless Chromium with
+# messages in flight and 1,000 datums loaded at 9 nodes (p95 ≤ 16.7 ms), 15 nodes (p95 ≤ 8 ms)
+# and 51 nodes (p95 ≤ 16.7 ms).
 # Prints a table and one JSON line; exits non-zero if a budget is exceeded.
 # BASELINE_DIST=DIR also measures another build (a dist/ kept from an earlier commit) in the
 # same run, size and frames, and prints this build's ratios to it.

@@ -75,7 +75,7 @@ if [ "${PAGE:-0}" = 1 ]; then
     say "something already serves http://$PAGE_ADDR/: using it"
     page_state=up
   else
-    say "serving the page: trunk serve --release on $PAGE_ADDR (log $DATA/page.log; the first build takes minutes)"
+    say "serving the page: scripts/trunk.sh serve --release on $PAGE_ADDR (log $DATA/page.log; the first build takes minutes)"
     setsid bash scripts/trunk.sh serve --release --address 127.0.0.1 --port 8080 >"$DATA/page.log" 2>&1 &
     PAGE_PGID=$!
     page_state=building
