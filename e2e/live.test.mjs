@@ -214,6 +214,13 @@ test('live: the Connect dialog remembers the addresses and refuses a bad one; li
   await p2.click('[data-testid=live-simulation]');
   await p2.waitForSelector('[data-testid=start-here], [data-node]');
   assert.equal(new URL(p2.url()).pathname, new URL(srv.url).pathname);
+  // live/ alone opens the Connect dialog; a simulator's hash there goes to the simulator.
+  await p2.goto(new URL('live/', srv.url).href);
+  await p2.waitForSelector('[data-testid=live-connect-dialog]');
+  assert.equal(new URL(p2.url()).hash, '#live=');
+  await p2.goto(new URL('live/#seed=3&nodes=3', srv.url).href);
+  await p2.waitForSelector('[data-node]');
+  assert.equal(new URL(p2.url()).pathname, new URL(srv.url).pathname);
   await p2.close();
 });
 

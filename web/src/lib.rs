@@ -49,10 +49,14 @@ pub fn start_simulator() {
 }
 
 /// Mounts live mode's app on `<body>` (the entry point of the `nacos-raft-live` binary).
-/// Any other link goes to the simulator's page, with its hash.
+/// `live/` without a hash is `live/#live=` (the Connect dialog); a hash of the simulator's goes
+/// to the simulator's page, with the hash.
 #[cfg(target_arch = "wasm32")]
 pub fn start_live() {
-    if !live::hash::is_live(&app::dom::hash()) {
+    let hash = app::dom::hash();
+    if hash.is_empty() {
+        app::dom::replace_hash("live=");
+    } else if !live::hash::is_live(&hash) {
         app::dom::go_to(SIMULATOR_PAGE);
         return;
     }
