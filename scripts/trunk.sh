@@ -9,12 +9,8 @@
 # RUSTC_BOOTSTRAP=1, as `make fuzz` does; the pin keeps their behaviour fixed. Plain
 # `trunk build --release` still works and gives the page with the prebuilt standard library;
 # so does NACOS_RAFT_WEB_PREBUILT_STD=1 here. Builds without --release are left as they are.
-#
-# The site is two pages, each with its own wasm (issue 14: neither downloads the other's code):
-# the simulator's (index.html, into DIST) and live mode's (live.html, into DIST/live/, after the
-# first: Trunk empties its dist folder before it writes). `build` builds both. `serve` builds
-# both, then serves DIST on --address/--port (default 127.0.0.1:8080) with Python's static
-# server: Trunk's own server would rebuild only one page and empty the other's folder.
+# Every build of index.html also builds live mode's page into DIST/live/ (a post_build hook,
+# Trunk.toml, scripts/trunk-live-page.sh), with these same flags: the site is two pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 release=0
@@ -32,30 +28,4 @@ if [ "$release" = 1 ] && [ "${NACOS_RAFT_WEB_PREBUILT_STD:-0}" != 1 ]; then
   # Only the page's target: build scripts and proc macros (host) keep the usual flags.
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort"
 fi
-cmd=${1:-}
-case "$cmd" in
-  build | serve) ;;
-  *) exec trunk "$@" ;;
-esac
-shift
-dist=dist
-address=127.0.0.1
-port=8080
-pass=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --dist) dist=$2; shift 2 ;;
-    --dist=*) dist=${1#--dist=}; shift ;;
-    --address) address=$2; shift 2 ;;
-    --address=*) address=${1#--address=}; shift ;;
-    --port) port=$2; shift 2 ;;
-    --port=*) port=${1#--port=}; shift ;;
-    *) pass+=("$1"); shift ;;
-  esac
-done
-trunk build "${pass[@]}" --dist "$dist" index.html
-trunk build "${pass[@]}" --dist "$dist/live" live.html
-if [ "$cmd" = serve ]; then
-  echo "[trunk] serving $dist at http://$address:$port/ (live mode: http://$address:$port/live/)" >&2
-  exec python3 -m http.server "$port" --bind "$address" --directory "$dist"
-fi
+exec trunk "$@"
