@@ -37,8 +37,9 @@ pub const SIMULATOR_PAGE: &str = "../";
 ///
 /// Live mode is a page of its own (`live/`, binary `nacos-raft-live`), so that neither page
 /// downloads the other's code (issue 14, the page's size). A live link to this page
-/// (`#live=…`, the documented form) goes there; `index.html`'s first script does so before
-/// any wasm loads, this covers a page that got here anyway.
+/// (`#live=…`, the documented form) goes there: `index.html`'s first script sends it before any
+/// wasm runs; this check covers a hash changed after that script and before the app's
+/// `hashchange` listener exists.
 #[cfg(target_arch = "wasm32")]
 pub fn start_simulator() {
     if live::hash::is_live(&app::dom::hash()) {
@@ -50,7 +51,8 @@ pub fn start_simulator() {
 
 /// Mounts live mode's app on `<body>` (the entry point of the `nacos-raft-live` binary).
 /// `live/` without a hash is `live/#live=` (the Connect dialog); a hash of the simulator's goes
-/// to the simulator's page, with the hash.
+/// to the simulator's page, with the hash (`live.html`'s first script does so too; this covers a
+/// hash changed in between, as in [`start_simulator`]).
 #[cfg(target_arch = "wasm32")]
 pub fn start_live() {
     let hash = app::dom::hash();
