@@ -21,6 +21,8 @@ use serde::de::Deserializer;
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
+mod check;
+
 /// `Constants.DEFAULT_NAMESPACE_ID`.
 pub const DEFAULT_NAMESPACE: &str = "public";
 /// `Constants.DEFAULT_GROUP`.
@@ -626,13 +628,14 @@ pub const DESERIALIZE_FAILED: &str = "errCode: 101, errMsg: Nacos deserialize fo
 /// the outer `caused: ` and `;` that [`crate::RaftError::http_body`] adds), naming `class` (the
 /// class Java passes: [`java_class`] for a value, an anonymous `TypeReference` for a datum).
 /// A JSON `null` reads as a null object in Java, not as an error: the paths that refuse empty
-/// values do that themselves. The reader is this module's, so a value passes here exactly when
-/// the naming API can read it.
+/// values do that themselves. The reader reads this module's types field for field without
+/// building them (`check`, held to [`decode`] by a property test), so a value passes here
+/// exactly when the naming API can read it.
 pub fn check_value(kind: KeyKind, value: &str, class: &str) -> Result<(), String> {
     if value.trim() == "null" {
         return Ok(());
     }
-    decode(kind, value).map(|_| ()).map_err(|e| {
+    check::check(kind, value).map_err(|e| {
         format!("errCode: 101, errMsg: Nacos deserialize for class [{class}] failed. ;caused: {e}")
     })
 }
