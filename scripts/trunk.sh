@@ -27,5 +27,11 @@ if [ "$release" = 1 ] && [ "${NACOS_RAFT_WEB_PREBUILT_STD:-0}" != 1 ]; then
   export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
   # Only the page's target: build scripts and proc macros (host) keep the usual flags.
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort"
+  # wasm-bindgen without the name and producers sections (scripts/wasm-bindgen-release/), but
+  # for a build that keeps the names on purpose (web/build.rs).
+  if [ -z "${NACOS_RAFT_WEB_KEEP_NAMES:-}" ]; then
+    PATH="$PWD/scripts/wasm-bindgen-release:$PATH"
+    export PATH
+  fi
 fi
 exec trunk "$@"
