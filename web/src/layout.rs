@@ -17,10 +17,20 @@ pub const RING: f64 = 360.0;
 /// page avoids libm's, which bring large tables into the wasm.
 pub fn sin_cos(a: f64) -> (f64, f64) {
     use std::f64::consts::{PI, TAU};
-    let mut x = a % TAU;
-    if x > PI {
+    // By subtraction, not `%`: the page's angles are within a turn or two, where this gives what
+    // `%` gives, and `%` on floats brings libm's `fmod` and 128-bit division (0.8 KB gzipped).
+    let mut x = a;
+    if x.abs() > 64.0 * TAU {
+        x -= (x / TAU).trunc() * TAU;
+    }
+    // What is left of a huge or non-finite angle means nothing: draw it at 0.
+    if x.is_nan() || x.abs() > 64.0 * TAU {
+        x = 0.0;
+    }
+    while x > PI {
         x -= TAU;
-    } else if x < -PI {
+    }
+    while x < -PI {
         x += TAU;
     }
     let (mut s, mut c) = (0.0, 0.0);
@@ -630,6 +640,15 @@ mod tests {
                 (s - a.sin()).abs() < 1e-9 && (c - a.cos()).abs() < 1e-9,
                 "{a}"
             );
+        }
+        // Many turns away, and the reduction's large-angle step.
+        for a in [1_000.25, -1_000.25, 123_456.7, -9.87e7] {
+            let (s, c) = sin_cos(a);
+            assert!((s - a.sin()).abs() < 1e-6 && (c - a.cos()).abs() < 1e-6, "{a}");
+        }
+        // No input loops forever.
+        for a in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MAX, 1e300, -3.3e291] {
+            let _ = sin_cos(a);
         }
     }
 
