@@ -4,7 +4,8 @@
 # land in artifacts/ (gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d e2e/node_modules ] || npm ci --prefix e2e --no-audit --no-fund >/dev/null
+[ -d e2e/node_modules/playwright-core ] && [ -x e2e/node_modules/.bin/esbuild ] \
+  || npm ci --prefix e2e --no-audit --no-fund >/dev/null
 echo "[e2e] trunk build --release"
 bash scripts/trunk.sh build --release >/tmp/nacos-raft-trunk-e2e.log 2>&1 || { cat /tmp/nacos-raft-trunk-e2e.log; exit 1; }
 echo "[e2e] cargo build --release -p nacos-raft-node (for live mode)"

@@ -65,9 +65,10 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --force
 fi
 
-# Node packages of the browser tests (playwright-core drives Debian's chromium).
-if [ -f e2e/package-lock.json ] && [ ! -d e2e/node_modules ]; then
-  say "installing the browser-test packages"
+# Node packages of the browser tests (playwright-core drives Debian's chromium) and of the page's
+# release build (esbuild minifies wasm-bindgen's JS: scripts/trunk-minify-js.sh).
+if [ -f e2e/package-lock.json ] && { [ ! -d e2e/node_modules/playwright-core ] || [ ! -x e2e/node_modules/.bin/esbuild ]; }; then
+  say "installing the browser-test and build packages (e2e/node_modules)"
   npm ci --prefix e2e --no-audit --no-fund >/dev/null
 fi
 # The official Nacos clients the SDK tests drive (make test-sdk), pinned, in project-local places:
