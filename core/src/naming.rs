@@ -77,10 +77,13 @@ where
             Value::String(s) => s,
             Value::Bool(b) => b.to_string(),
             Value::Number(n) => n.to_string(),
+            // `to_string`, not `Value`'s `Display`: the same compact JSON, without bringing
+            // `Display`'s pretty form and its `io::Write` adapter into the page (issue 14).
             other => {
+                let json = serde_json::to_string(&other).unwrap_or_default();
                 return Err(serde::de::Error::custom(format!(
-                    "metadata value of {k} is not a string: {other}"
-                )))
+                    "metadata value of {k} is not a string: {json}"
+                )));
             }
         };
         out.insert(k, text);
@@ -808,6 +811,21 @@ mod tests {
         assert_eq!(
             i.java_string(),
             "127.0.0.5:8080:unknown:DEFAULT_1.0_true_false_DEFAULT"
+        );
+    }
+
+    #[test]
+    fn a_metadata_value_that_is_not_a_scalar_is_refused_with_its_json() {
+        let err = check_value(
+            KeyKind::Iplist,
+            r#"{"instanceList":[{"metadata":{"a":1,"b":true,"c":null,"d":[1, {"x" : "y"}]}}]}"#,
+            "C",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "errCode: 101, errMsg: Nacos deserialize for class [C] failed. ;caused: \
+             metadata value of d is not a string: [1,{\"x\":\"y\"}] at line 1 column 76"
         );
     }
 

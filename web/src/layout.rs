@@ -644,10 +644,20 @@ mod tests {
         // Many turns away, and the reduction's large-angle step.
         for a in [1_000.25, -1_000.25, 123_456.7, -9.87e7] {
             let (s, c) = sin_cos(a);
-            assert!((s - a.sin()).abs() < 1e-6 && (c - a.cos()).abs() < 1e-6, "{a}");
+            assert!(
+                (s - a.sin()).abs() < 1e-6 && (c - a.cos()).abs() < 1e-6,
+                "{a}"
+            );
         }
         // No input loops forever.
-        for a in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MAX, 1e300, -3.3e291] {
+        for a in [
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MAX,
+            1e300,
+            -3.3e291,
+        ] {
             let _ = sin_cos(a);
         }
     }
