@@ -210,6 +210,7 @@ mod publish;
 mod rng;
 mod rules;
 mod sync;
+mod vecmap;
 
 pub mod key;
 pub mod naming;

@@ -329,7 +329,7 @@ impl Sim {
         n.node = None;
         n.incarnation += 1;
         // Requests it was still answering (forwards waiting for a majority): connection reset.
-        let waiting: Vec<Inbound> = core::mem::take(&mut n.inbound).into_values().collect();
+        let waiting: Vec<Inbound> = n.inbound.take_values().collect();
         for ib in waiting {
             self.fail_later(ib.waiter, i, ib.from, Failure::Refused);
         }

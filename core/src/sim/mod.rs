@@ -146,7 +146,7 @@ pub struct SimNode {
     pub disk: Disk,
     incarnation: u32,
     tick_phase: u64,
-    inbound: BTreeMap<MsgId, Inbound>,
+    inbound: crate::vecmap::VecMap<MsgId, Inbound>,
 }
 
 /// A client operation submitted through the simulator.
@@ -224,7 +224,7 @@ impl Sim {
                 disk: Disk::default(),
                 incarnation: 0,
                 tick_phase,
-                inbound: BTreeMap::new(),
+                inbound: crate::vecmap::VecMap::new(),
             });
         }
         let n = cfg.nodes;

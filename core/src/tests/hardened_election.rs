@@ -34,7 +34,7 @@ fn elected_under(rules: Rules, n: usize) -> Node {
     a.timeout_now();
     let ids = send_ids(&a.take_outputs());
     for id in ids.into_iter().take(a.majority() - 1) {
-        let to = a.inflight[&id].0.clone();
+        let to = a.inflight.get(&id).unwrap().0.clone();
         let i = members(n).iter().position(|m| *m == to).unwrap();
         a.on_response(id, voter(i, 1, 0));
     }

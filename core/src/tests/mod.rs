@@ -168,7 +168,7 @@ pub(super) fn elected(n: usize) -> Node {
     a.timeout_now();
     let outs = a.take_outputs();
     for id in send_ids(&outs).into_iter().take(a.majority() - 1) {
-        let i = a.inflight[&id].0.clone();
+        let i = a.inflight.get(&id).unwrap().0.clone();
         let i = members(n).iter().position(|m| *m == i).unwrap();
         a.on_response(id, voter(i, 1, 0));
     }
