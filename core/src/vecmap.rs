@@ -82,7 +82,7 @@ mod tests {
         let (mut b, mut v) = (BTreeMap::new(), VecMap::new());
         for step in 0..20_000u64 {
             // Mostly growing keys, as ids are, with some from anywhere.
-            let k = if rng.next_u64() % 4 == 0 {
+            let k = if rng.next_u64().is_multiple_of(4) {
                 rng.next_u64() % 64
             } else {
                 step / 3
