@@ -62,6 +62,7 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     /// The values in key order, the map emptied.
+    #[cfg(any(feature = "sim", test))]
     pub(crate) fn take_values(&mut self) -> impl Iterator<Item = V> {
         core::mem::take(&mut self.entries)
             .into_iter()
