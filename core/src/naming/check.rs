@@ -3,7 +3,8 @@
 //! [`Service`] and [`SwitchDomain`] (`super`), from a table of their fields. So it accepts exactly
 //! what [`super::decode`] accepts and fails with the same error at the same position, but the
 //! code is one reader for every type instead of one per type and field (the derived readers were
-//! ~47 KB of the page's wasm: issue 14). A property test holds the two to each other.
+//! ~47 KB of the page's wasm before compression, issue 14). A property test holds the two
+//! to each other.
 //!
 //! [`Instances`]: super::Instances
 //! [`Service`]: super::Service
