@@ -8,7 +8,7 @@ CARGO ?= cargo
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, cargo-fuzz, chromium, the Nacos SDKs)
+tools: ## install what is missing (wasm target, trunk, wasm-bindgen-cli, wasm-pack, cargo-fuzz, chromium, esbuild, the Nacos SDKs)
 	@bash scripts/tools.sh
 
 demo: tools ## build the web app and serve it at http://127.0.0.1:8080
