@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Trunk's post_build hook (Trunk.toml), release builds only: minifies the JS that wasm-bindgen
-# writes for the page (its glue: ~40 KB as written, 7.0 KB gzipped; 5.6 KB minified, issue 14)
-# (and its snippets) with esbuild, the npm package `make tools` installs into e2e/node_modules. Trunk has already put
-# each file's sha384 into the page's `integrity` attributes, so the new file's replaces the old
-# one's there. Trunk leaves this JS alone even with --minify. Without esbuild (no `make tools`
-# yet) the page is built unminified, with a note.
+# writes for the page and its snippets (the glue: ~40 KB as written, 7.0 KB gzipped; 5.6 KB
+# minified, issue 14) with esbuild, the npm package `make tools` installs into e2e/node_modules.
+# Trunk leaves this JS alone even with --minify, and has already put each file's sha384 into the
+# page's `integrity` attributes: the new file's replaces the old one's there. Without esbuild (no
+# `make tools` yet) the page is built unminified, with a note.
 set -euo pipefail
 [ "${TRUNK_PROFILE:-debug}" = release ] || exit 0
 esbuild="$(cd "$(dirname "$0")/.." && pwd)/e2e/node_modules/.bin/esbuild"
