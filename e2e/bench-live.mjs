@@ -140,7 +140,18 @@ try {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.goto(`${srv.url}#live=${addrs.join(',')}`);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-conn="open"]').length === n, NODES, { timeout: 20_000 });
+  try {
+    await page.waitForFunction((n) => document.querySelectorAll('[data-conn="open"]').length === n, NODES, { timeout: 20_000 });
+  } catch (e) {
+    // Which streams did not open, as the page shows them, and what each node logged.
+    const conns = await page.evaluate(() => [...document.querySelectorAll('[data-node]')]
+      .map((el) => `${el.dataset.node}: ${el.dataset.conn ?? '?'}`));
+    for (const a of addrs) {
+      const log = fs.readFileSync(path.join(tmp, `${a.replace(':', '_')}.log`), 'utf8').trim().split('\n');
+      console.error(`[bench-live] ${a} log, last lines:\n  ${log.slice(-8).join('\n  ')}`);
+    }
+    throw new Error(`the page's streams did not all open within 20 s: ${conns.join(', ') || 'no node shown'}`, { cause: e });
+  }
 
   // The write load, paced by the clock until told to stop.
   let stop = false;
