@@ -115,6 +115,8 @@ async function profileMainThread(context, page, ms, file) {
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nacos-raft-bench-live-'));
 const procs = [];
+// Each node's stderr, kept in the temp dir for the diagnostics below.
+const logOf = (addr) => path.join(tmp, `${addr.replace(':', '_')}.log`);
 let srv;
 let browser;
 let result;
@@ -126,7 +128,7 @@ try {
   for (let i = 0; i < NODES; i++) addrs.push(`127.0.0.1:${await freePort()}`);
   for (const addr of addrs) {
     const dir = path.join(tmp, addr.replace(':', '_'));
-    const log = fs.openSync(path.join(tmp, `${addr.replace(':', '_')}.log`), 'a');
+    const log = fs.openSync(logOf(addr), 'a');
     procs.push(spawn(bin, ['--addr', addr, '--members', addrs.join(','), '--data-dir', dir, '--loopback-only',
       '--health-check', 'none', '--web-origin', origin, ...FAST_TIMINGS], { stdio: ['ignore', 'ignore', log] }));
   }
@@ -147,7 +149,7 @@ try {
     const conns = await page.evaluate(() => [...document.querySelectorAll('[data-node]')]
       .map((el) => `${el.dataset.node}: ${el.dataset.conn ?? '?'}`));
     for (const a of addrs) {
-      const log = fs.readFileSync(path.join(tmp, `${a.replace(':', '_')}.log`), 'utf8').trim().split('\n');
+      const log = fs.readFileSync(logOf(a), 'utf8').trim().split('\n');
       console.error(`[bench-live] ${a} log, last lines:\n  ${log.slice(-8).join('\n  ')}`);
     }
     throw new Error(`the page's streams did not all open within 20 s: ${conns.join(', ') || 'no node shown'}`, { cause: e });
